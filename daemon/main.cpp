@@ -1,0 +1,148 @@
+// damond: parse options and config, build the manager, export it on the bus,
+// then run the one loop that owns all state: bus messages, monitor deadlines
+// and signals are all handled on this thread.
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+
+#include <systemd/sd-daemon.h>
+
+#include "bus_service.hpp"
+#include "errors.hpp"
+#include "log.hpp"
+#include "manager/config.hpp"
+#include "manager/manager.hpp"
+#include "monitor/clock.hpp"
+#include "monitor/inprocess_monitor.hpp"
+#include "monitor/scheduler.hpp"
+#include "options.hpp"
+
+#ifndef DAMOND_VERSION
+#define DAMOND_VERSION "0"
+#endif
+
+namespace damond {
+namespace {
+
+// The kernel backend does not exist yet: "auto" means the in-process core.
+std::string choose_backend(const std::string& wanted) {
+    if (wanted == "kernel")
+        throw DamondError(ErrorKind::NotSupported,
+                          "backend 'kernel' is not available in this version of damond; use 'inprocess' or 'auto'");
+    if (wanted == "auto") log_info("backend auto: using the in-process core (no kernel backend in this version)");
+    return "inprocess";
+}
+
+void notify_status(const Manager& manager, const char* extra = nullptr) {
+    std::string msg = extra ? std::string(extra) + "\n" : std::string();
+    msg += "STATUS=" + manager.status_text();
+    sd_notify(0, msg.c_str());
+}
+
+int sleep_ms(uint64_t deadline_us, uint64_t now_us) {
+    if (deadline_us == UINT64_MAX) return -1;
+    if (deadline_us <= now_us) return 0;
+    // Round up so a deadline is never polled for just before it is due.
+    return static_cast<int>(std::min<uint64_t>((deadline_us - now_us + 999) / 1000, INT32_MAX));
+}
+
+int run(const Options& opts) {
+    Config config;
+    if (opts.config_path) config = load_config(*opts.config_path);
+    const std::string backend = choose_backend(opts.backend.value_or(config.backend));
+
+    MonotonicClock clock;
+    Scheduler scheduler;
+    Manager manager(backend, [&](const ContextSpec& spec) -> std::unique_ptr<Monitor> {
+        return std::make_unique<InProcessMonitor>(spec, scheduler, clock);
+    });
+
+    // Signals arrive as a readable fd so they are handled in the loop, never
+    // inside a signal handler.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    const int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd < 0) throw std::runtime_error(std::string("signalfd: ") + strerror(errno));
+
+    BusService bus(manager, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION);
+    for (const std::string& err : manager.apply_config(config)) log_error(err);
+    bus.request_name();
+    log_info("ready on the " + opts.bus + " bus: " + manager.status_text());
+    notify_status(manager, "READY=1");
+
+    for (;;) {
+        bus.process();
+        scheduler.run_due(clock.now_us());
+        bus.process();  // monitors may have queued signals
+
+        const uint64_t now = clock.now_us();
+        const uint64_t deadline = std::min(bus.timeout_us(), scheduler.next_deadline().value_or(UINT64_MAX));
+        pollfd fds[2] = {{bus.fd(), bus.events(), 0}, {sigfd, POLLIN, 0}};
+        if (poll(fds, 2, sleep_ms(deadline, now)) < 0 && errno != EINTR)
+            throw std::runtime_error(std::string("poll: ") + strerror(errno));
+
+        if (fds[1].revents & POLLIN) {
+            signalfd_siginfo si{};
+            while (read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+                if (si.ssi_signo == SIGHUP) {
+                    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", static_cast<unsigned long long>(clock.now_us()));
+                    if (!opts.config_path) {
+                        log_info("SIGHUP: no config file to reload");
+                    } else {
+                        try {
+                            const Config next = load_config(*opts.config_path);
+                            for (const std::string& err : manager.apply_config(next)) log_error("reload: " + err);
+                            log_info("reloaded " + *opts.config_path);
+                        } catch (const std::exception& e) {
+                            log_error("reload failed, keeping the running configuration: " + std::string(e.what()));
+                        }
+                    }
+                    notify_status(manager, "READY=1");
+                } else {
+                    log_info(std::string("stopping on ") + strsignal(static_cast<int>(si.ssi_signo)));
+                    sd_notify(0, "STOPPING=1");
+                    manager.stop_all();
+                    close(sigfd);
+                    return 0;
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace damond
+
+int main(int argc, char** argv) {
+    using namespace damond;
+    Options opts;
+    try {
+        opts = parse_options(argc, argv);
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "damond: " << e.what() << "\n" << usage_text();
+        return 2;
+    }
+    if (opts.help) {
+        std::cout << usage_text();
+        return 0;
+    }
+    if (opts.version) {
+        std::cout << "damond " << DAMOND_VERSION << "\n";
+        return 0;
+    }
+    try {
+        return run(opts);
+    } catch (const std::exception& e) {
+        log_error(e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,24 @@
+// The daemon's configuration file (JSON):
+//   {"backend": "inprocess" | "auto" | "kernel",
+//    "contexts": {"<name>": <context spec>, ...}}
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "spec/context_spec.hpp"
+#include "spec/spec_error.hpp"
+
+namespace damond {
+
+struct Config {
+    std::string backend = "auto";
+    std::map<std::string, ContextSpec> contexts;
+};
+
+// Throws SpecError naming the field (e.g. "contexts.demo.intervals.sample_us")
+// or std::runtime_error when the file cannot be read.
+Config load_config(const std::string& path);
+Config config_from_json_text(const std::string& text);
+
+}  // namespace damond

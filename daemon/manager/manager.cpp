@@ -1,0 +1,175 @@
+#include "manager/manager.hpp"
+
+#include "errors.hpp"
+#include "log.hpp"
+#include "monitor/snapshot_json.hpp"
+#include "spec/spec_json.hpp"
+
+namespace damond {
+
+void check_context_name(const std::string& name) {
+    if (name.empty() || name.size() > 255)
+        throw DamondError(ErrorKind::InvalidArgument, "context name must be 1 to 255 bytes long");
+    for (unsigned char c : name)
+        if (c < 0x20 || c == 0x7f || c == '/')
+            throw DamondError(ErrorKind::InvalidArgument, "context name must not contain control characters or '/'");
+}
+
+Manager::Manager(std::string backend, MonitorFactory factory)
+    : backend_(std::move(backend)), factory_(std::move(factory)) {}
+
+Manager::~Manager() { stop_all(); }
+
+Manager::ManagedContext& Manager::get(const std::string& name) {
+    auto it = contexts_.find(name);
+    if (it == contexts_.end()) throw DamondError(ErrorKind::NoSuchContext, "no context named '" + name + "'");
+    return it->second;
+}
+
+const Manager::ManagedContext& Manager::get(const std::string& name) const {
+    return const_cast<Manager*>(this)->get(name);
+}
+
+void Manager::notify(const std::string& name, const std::vector<ContextField>& fields) {
+    if (listener_ && !fields.empty()) listener_->context_changed(name, fields);
+}
+
+void Manager::add(const std::string& name, const ContextSpec& spec, bool from_config) {
+    check_context_name(name);
+    if (has_context(name)) throw DamondError(ErrorKind::Busy, "a context named '" + name + "' already exists");
+    ManagedContext ctx;
+    ctx.spec = spec;
+    ctx.monitor = factory_(spec);
+    ctx.monitor->start();
+    ctx.from_config = from_config;
+    ctx.config_spec = spec;
+    contexts_.emplace(name, std::move(ctx));
+    log_info("context '" + name + "' created, " + to_string(contexts_.at(name).monitor->state()));
+    if (listener_) listener_->context_added(name);
+}
+
+void Manager::create_context(const std::string& name, const std::string& spec_json) {
+    check_context_name(name);
+    ContextSpec spec;
+    try {
+        spec = spec_from_json_text(spec_json);
+    } catch (const SpecError& e) {
+        throw DamondError(ErrorKind::InvalidSpec, e.what());
+    }
+    add(name, spec, false);
+}
+
+void Manager::remove_context(const std::string& name) {
+    get(name).monitor->stop();
+    contexts_.erase(name);
+    log_info("context '" + name + "' removed");
+    if (listener_) listener_->context_removed(name);
+}
+
+void Manager::set_pause(const std::string& name, bool pause) {
+    ManagedContext& ctx = get(name);
+    const MonitorState before = ctx.monitor->state();
+    if (pause) ctx.monitor->pause();
+    else ctx.monitor->resume();
+    std::vector<ContextField> changed;
+    if (ctx.monitor->state() != before) changed.push_back(ContextField::State);
+    if (ctx.spec.pause != pause) {
+        ctx.spec.pause = pause;
+        changed.push_back(ContextField::Spec);
+    }
+    if (!changed.empty()) log_info("context '" + name + "' " + to_string(ctx.monitor->state()));
+    notify(name, changed);
+}
+
+void Manager::pause_context(const std::string& name) { set_pause(name, true); }
+void Manager::resume_context(const std::string& name) { set_pause(name, false); }
+
+void Manager::commit_spec(const std::string& name, const ContextSpec& spec) {
+    ManagedContext& ctx = get(name);
+    const MonitorState before = ctx.monitor->state();
+    try {
+        ctx.monitor->commit(spec);
+    } catch (const DamondError& e) {
+        ctx.last_error = std::string("commit rejected: ") + e.what();
+        notify(name, {ContextField::LastError});
+        throw;
+    }
+    std::vector<ContextField> changed;
+    if (!(ctx.spec == spec)) changed.push_back(ContextField::Spec);
+    if (ctx.monitor->state() != before) changed.push_back(ContextField::State);
+    if (!ctx.last_error.empty()) changed.push_back(ContextField::LastError);
+    ctx.spec = spec;
+    ctx.last_error.clear();
+    log_info("context '" + name + "' committed");
+    notify(name, changed);
+}
+
+void Manager::commit_context(const std::string& name, const std::string& patch_json) {
+    ManagedContext& ctx = get(name);
+    ContextSpec next;
+    try {
+        next = spec_apply_patch(ctx.spec, patch_json);
+    } catch (const SpecError& e) {
+        ctx.last_error = std::string("commit rejected: ") + e.what();
+        notify(name, {ContextField::LastError});
+        throw DamondError(ErrorKind::InvalidSpec, e.what());
+    }
+    commit_spec(name, next);
+}
+
+std::vector<ContextInfo> Manager::list_contexts() const {
+    std::vector<ContextInfo> out;
+    for (const auto& [name, ctx] : contexts_) out.push_back(ContextInfo{name, ctx.monitor->state()});
+    return out;
+}
+
+MonitorState Manager::state(const std::string& name) const { return get(name).monitor->state(); }
+
+std::string Manager::spec_json(const std::string& name) const { return spec_to_json(get(name).spec).dump(); }
+
+std::string Manager::last_error(const std::string& name) const { return get(name).last_error; }
+
+MonitorSnapshot Manager::snapshot(const std::string& name) const { return get(name).monitor->snapshot(); }
+
+std::string Manager::snapshot_json(const std::string& name) const { return snapshot_to_json(snapshot(name)).dump(); }
+
+std::vector<std::string> Manager::apply_config(const Config& config) {
+    std::vector<std::string> errors;
+    std::vector<std::string> dropped;
+    for (const auto& [name, ctx] : contexts_)
+        if (ctx.from_config && !config.contexts.count(name)) dropped.push_back(name);
+    for (const std::string& name : dropped) remove_context(name);
+
+    for (const auto& [name, spec] : config.contexts) {
+        try {
+            auto it = contexts_.find(name);
+            if (it == contexts_.end()) {
+                add(name, spec, true);
+            } else if (!it->second.from_config) {
+                errors.push_back("contexts." + name + ": a context of that name was created over the bus; left alone");
+            } else if (!(it->second.config_spec == spec)) {
+                ContextSpec next = spec;
+                if (spec.pause == it->second.config_spec.pause) next.pause = it->second.spec.pause;
+                commit_spec(name, next);
+                it->second.config_spec = spec;
+            }
+        } catch (const std::exception& e) {
+            errors.push_back("contexts." + name + ": " + e.what());
+        }
+    }
+    return errors;
+}
+
+std::string Manager::status_text() const {
+    size_t paused = 0;
+    for (const auto& [name, ctx] : contexts_)
+        if (ctx.monitor->state() == MonitorState::Paused) ++paused;
+    return std::to_string(contexts_.size()) + (contexts_.size() == 1 ? " context, " : " contexts, ") +
+           std::to_string(paused) + " paused, backend " + backend_;
+}
+
+void Manager::stop_all() {
+    for (auto& [name, ctx] : contexts_) ctx.monitor->stop();
+}
+
+}  // namespace damond

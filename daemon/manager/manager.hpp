@@ -1,0 +1,95 @@
+// The manager owns every context: its spec, its monitor and its last error.
+// It runs on the thread that owns all state; the D-Bus layer calls it and
+// listens to it, and knows nothing the manager does not tell it.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "manager/config.hpp"
+#include "monitor/monitor.hpp"
+
+namespace damond {
+
+enum class ContextField { State, Spec, LastError };
+
+class ManagerListener {
+public:
+    virtual ~ManagerListener() = default;
+    virtual void context_added(const std::string& name) = 0;
+    virtual void context_removed(const std::string& name) = 0;
+    virtual void context_changed(const std::string& name, const std::vector<ContextField>& fields) = 0;
+};
+
+struct ContextInfo {
+    std::string name;
+    MonitorState state;
+};
+
+// Builds the monitor for a validated spec; throws DamondError when the
+// backend cannot run it.
+using MonitorFactory = std::function<std::unique_ptr<Monitor>(const ContextSpec&)>;
+
+class Manager {
+public:
+    Manager(std::string backend, MonitorFactory factory);
+    ~Manager();
+
+    const std::string& backend() const { return backend_; }
+    void set_listener(ManagerListener* listener) { listener_ = listener; }
+
+    // All of these throw DamondError; on error nothing has changed.
+    void create_context(const std::string& name, const std::string& spec_json);
+    void remove_context(const std::string& name);
+    void pause_context(const std::string& name);
+    void resume_context(const std::string& name);
+    void commit_context(const std::string& name, const std::string& patch_json);
+
+    bool has_context(const std::string& name) const { return contexts_.count(name) != 0; }
+    std::vector<ContextInfo> list_contexts() const;
+    MonitorState state(const std::string& name) const;
+    std::string spec_json(const std::string& name) const;
+    std::string last_error(const std::string& name) const;
+    std::string snapshot_json(const std::string& name) const;
+    MonitorSnapshot snapshot(const std::string& name) const;
+
+    // Brings the contexts the config names in line with it: new ones are
+    // created, changed ones committed (keeping a runtime pause), dropped ones
+    // removed. Contexts created over the bus are left alone. Returns the
+    // errors met, one line each.
+    std::vector<std::string> apply_config(const Config& config);
+
+    // "2 contexts, 1 paused, backend inprocess": for sd_notify STATUS=.
+    std::string status_text() const;
+
+    void stop_all();
+
+private:
+    struct ManagedContext {
+        ContextSpec spec;
+        std::unique_ptr<Monitor> monitor;
+        std::string last_error;
+        bool from_config = false;
+        ContextSpec config_spec;  // as the config last said, to detect changes
+    };
+
+    ManagedContext& get(const std::string& name);
+    const ManagedContext& get(const std::string& name) const;
+    void add(const std::string& name, const ContextSpec& spec, bool from_config);
+    void set_pause(const std::string& name, bool pause);
+    void commit_spec(const std::string& name, const ContextSpec& spec);
+    void notify(const std::string& name, const std::vector<ContextField>& fields);
+
+    std::string backend_;
+    MonitorFactory factory_;
+    ManagerListener* listener_ = nullptr;
+    std::map<std::string, ManagedContext> contexts_;
+};
+
+// Context names: 1..255 bytes, no control characters, no '/'.
+void check_context_name(const std::string& name);
+
+}  // namespace damond

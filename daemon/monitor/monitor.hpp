@@ -1,0 +1,59 @@
+// What every monitoring backend offers for one context: the in-process core
+// now, the kernel's kdamonds later. All calls are synchronous: they return
+// once the monitor has changed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "spec/context_spec.hpp"
+
+namespace damond {
+
+enum class MonitorState { Running, Paused, Stopped, Failed };
+
+const char* to_string(MonitorState state);
+
+struct SnapshotRegion {
+    uint64_t start = 0;
+    uint64_t end = 0;
+    uint32_t nr_accesses = 0;
+    uint32_t age = 0;
+    bool operator==(const SnapshotRegion&) const = default;
+};
+
+struct MonitorSnapshot {
+    uint64_t nr_aggregations = 0;
+    uint64_t nr_samples = 0;
+    std::vector<std::vector<SnapshotRegion>> targets;
+    bool operator==(const MonitorSnapshot&) const = default;
+};
+
+struct MonitorStats {
+    uint64_t nr_samples = 0;
+    uint64_t nr_aggregations = 0;
+    uint64_t nr_regions = 0;
+};
+
+class Monitor {
+public:
+    virtual ~Monitor() = default;
+
+    virtual std::string backend() const = 0;
+    // Starts monitoring, paused if the spec says "pause": true.
+    virtual void start() = 0;
+    // Both idempotent.
+    virtual void pause() = 0;
+    virtual void resume() = 0;
+    // Applies a validated spec online. Throws DamondError (NotSupported, ...)
+    // and then leaves the monitor exactly as it was.
+    virtual void commit(const ContextSpec& spec) = 0;
+    virtual void stop() = 0;
+
+    virtual MonitorSnapshot snapshot() const = 0;
+    virtual MonitorStats stats() const = 0;
+    virtual MonitorState state() const = 0;
+};
+
+}  // namespace damond

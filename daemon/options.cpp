@@ -1,0 +1,49 @@
+#include "options.hpp"
+
+#include <stdexcept>
+
+namespace damond {
+
+const char* usage_text() {
+    return "Usage: damond [--config PATH] [--backend auto|inprocess|kernel] [--bus system|session]\n"
+           "\n"
+           "Publishes DAMON monitoring contexts on D-Bus as org.damond1.\n"
+           "The system bus address is taken from DBUS_SYSTEM_BUS_ADDRESS when set.\n"
+           "SIGHUP reloads the config file; SIGTERM stops.\n";
+}
+
+Options parse_options(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        std::string value;
+        const auto eq = arg.find('=');
+        const bool inline_value = arg.rfind("--", 0) == 0 && eq != std::string::npos;
+        if (inline_value) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+        }
+        auto take = [&]() -> std::string {
+            if (inline_value) return value;
+            if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--help" || arg == "-h") o.help = true;
+        else if (arg == "--version") o.version = true;
+        else if (arg == "--config") o.config_path = take();
+        else if (arg == "--backend") {
+            o.backend = take();
+            if (*o.backend != "auto" && *o.backend != "inprocess" && *o.backend != "kernel")
+                throw std::invalid_argument("--backend must be auto, inprocess or kernel, not '" + *o.backend + "'");
+        } else if (arg == "--bus") {
+            o.bus = take();
+            if (o.bus != "system" && o.bus != "session")
+                throw std::invalid_argument("--bus must be system or session, not '" + o.bus + "'");
+        } else {
+            throw std::invalid_argument("unknown option '" + arg + "'");
+        }
+    }
+    return o;
+}
+
+}  // namespace damond

@@ -1,0 +1,21 @@
+// damond's command line.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace damond {
+
+struct Options {
+    std::string bus = "system";  // system | session
+    std::optional<std::string> config_path;
+    std::optional<std::string> backend;  // overrides the config's
+    bool help = false;
+    bool version = false;
+};
+
+// Throws std::invalid_argument with a message for the user.
+Options parse_options(int argc, char** argv);
+const char* usage_text();
+
+}  // namespace damond

@@ -1,0 +1,17 @@
+#include "bus_errors.hpp"
+
+namespace damond {
+
+std::string bus_error_name(ErrorKind kind) {
+    switch (kind) {
+    case ErrorKind::NoSuchContext: return "org.damond1.Error.NoSuchContext";
+    case ErrorKind::InvalidSpec: return "org.damond1.Error.InvalidSpec";
+    case ErrorKind::InvalidArgument: return "org.freedesktop.DBus.Error.InvalidArgs";
+    case ErrorKind::Busy: return "org.damond1.Error.Busy";
+    case ErrorKind::NotSupported: return "org.damond1.Error.NotSupported";
+    case ErrorKind::Failed: return "org.damond1.Error.Failed";
+    }
+    return "org.damond1.Error.Failed";
+}
+
+}  // namespace damond

@@ -1,0 +1,39 @@
+// damond on the bus: the connection, the Manager object and one object per
+// context, kept in step with the Manager. No sdbus-c++ type leaks out of
+// this header, so the rest of the daemon does not depend on the binding.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "manager/manager.hpp"
+
+namespace damond {
+
+enum class BusKind { System, Session };
+
+class BusService {
+public:
+    // Connects (the system bus honours DBUS_SYSTEM_BUS_ADDRESS) and exports
+    // the Manager object; the name is requested separately, once every
+    // object a client may ask for is exported.
+    BusService(Manager& manager, BusKind kind, std::string version);
+    ~BusService();
+
+    void request_name();
+
+    // For the owner's poll loop.
+    int fd() const;
+    short events() const;
+    // Absolute CLOCK_MONOTONIC microseconds, UINT64_MAX for none.
+    uint64_t timeout_us() const;
+    // Dispatches everything pending; handlers run on the calling thread.
+    void process();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace damond

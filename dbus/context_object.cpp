@@ -1,0 +1,59 @@
+#include "context_object.hpp"
+
+#include "bus_errors.hpp"
+#include "bus_label.hpp"
+
+namespace damond {
+
+ContextObject::ContextObject(sdbus::IConnection& connection, Manager& manager, std::string name)
+    : AdaptorInterfaces(connection, context_object_path(name)), manager_(manager), name_(std::move(name)) {
+    registerAdaptor();
+}
+
+ContextObject::~ContextObject() { unregisterAdaptor(); }
+
+void ContextObject::emit_changed(const std::vector<ContextField>& fields) {
+    std::vector<std::string> names;
+    for (ContextField f : fields) {
+        switch (f) {
+        case ContextField::State: names.push_back("State"); break;
+        case ContextField::Spec: names.push_back("Spec"); break;
+        case ContextField::LastError: names.push_back("LastError"); break;
+        }
+    }
+    getObject().emitPropertiesChangedSignal(INTERFACE_NAME, names);
+}
+
+void ContextObject::Pause() {
+    translate_errors([&] { manager_.pause_context(name_); });
+}
+
+void ContextObject::Resume() {
+    translate_errors([&] { manager_.resume_context(name_); });
+}
+
+void ContextObject::Commit(const std::string& spec_json) {
+    translate_errors([&] { manager_.commit_context(name_, spec_json); });
+}
+
+std::string ContextObject::Snapshot() {
+    return translate_errors([&] { return manager_.snapshot_json(name_); });
+}
+
+std::string ContextObject::Name() { return name_; }
+
+std::string ContextObject::State() {
+    return translate_errors([&] { return std::string(to_string(manager_.state(name_))); });
+}
+
+std::string ContextObject::Spec() {
+    return translate_errors([&] { return manager_.spec_json(name_); });
+}
+
+std::string ContextObject::Backend() { return manager_.backend(); }
+
+std::string ContextObject::LastError() {
+    return translate_errors([&] { return manager_.last_error(name_); });
+}
+
+}  // namespace damond

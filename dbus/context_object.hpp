@@ -1,0 +1,36 @@
+// org.damond1.Context: thin glue from the generated adaptor to the Manager.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "context_adaptor.h"
+#include "manager/manager.hpp"
+
+namespace damond {
+
+class ContextObject final : public sdbus::AdaptorInterfaces<org::damond1::Context_adaptor> {
+public:
+    ContextObject(sdbus::IConnection& connection, Manager& manager, std::string name);
+    ~ContextObject();
+
+    void emit_changed(const std::vector<ContextField>& fields);
+
+private:
+    void Pause() override;
+    void Resume() override;
+    void Commit(const std::string& spec_json) override;
+    std::string Snapshot() override;
+    std::string Name() override;
+    std::string State() override;
+    std::string Spec() override;
+    std::string Backend() override;
+    std::string LastError() override;
+
+    Manager& manager_;
+    std::string name_;
+};
+
+}  // namespace damond

@@ -1,0 +1,59 @@
+#include "manager_object.hpp"
+
+#include "bus_errors.hpp"
+#include "bus_label.hpp"
+
+namespace damond {
+
+ManagerObject::ManagerObject(sdbus::IConnection& connection, Manager& manager, std::string version)
+    : AdaptorInterfaces(connection, kManagerPath), manager_(manager), version_(std::move(version)) {
+    registerAdaptor();
+}
+
+ManagerObject::~ManagerObject() { unregisterAdaptor(); }
+
+void ManagerObject::announce_added(const std::string& name) {
+    emitContextAdded(name, sdbus::ObjectPath(context_object_path(name)));
+}
+
+void ManagerObject::announce_removed(const std::string& name) {
+    emitContextRemoved(name, sdbus::ObjectPath(context_object_path(name)));
+}
+
+std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerObject::ListContexts() {
+    return translate_errors([&] {
+        std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> out;
+        for (const ContextInfo& c : manager_.list_contexts())
+            out.emplace_back(c.name, sdbus::ObjectPath(context_object_path(c.name)), std::string(to_string(c.state)));
+        return out;
+    });
+}
+
+sdbus::ObjectPath ManagerObject::CreateContext(const std::string& name, const std::string& spec_json) {
+    return translate_errors([&] {
+        manager_.create_context(name, spec_json);
+        return sdbus::ObjectPath(context_object_path(name));
+    });
+}
+
+void ManagerObject::RemoveContext(const std::string& name) {
+    translate_errors([&] { manager_.remove_context(name); });
+}
+
+void ManagerObject::PauseContext(const std::string& name) {
+    translate_errors([&] { manager_.pause_context(name); });
+}
+
+void ManagerObject::ResumeContext(const std::string& name) {
+    translate_errors([&] { manager_.resume_context(name); });
+}
+
+void ManagerObject::CommitContext(const std::string& name, const std::string& spec_json) {
+    translate_errors([&] { manager_.commit_context(name, spec_json); });
+}
+
+std::string ManagerObject::Version() { return version_; }
+
+std::string ManagerObject::Backend() { return manager_.backend(); }
+
+}  // namespace damond

@@ -1,0 +1,36 @@
+// org.damond1.Manager at /org/damond1: thin glue to the Manager.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "manager/manager.hpp"
+#include "manager_adaptor.h"
+
+namespace damond {
+
+class ManagerObject final : public sdbus::AdaptorInterfaces<org::damond1::Manager_adaptor> {
+public:
+    ManagerObject(sdbus::IConnection& connection, Manager& manager, std::string version);
+    ~ManagerObject();
+
+    void announce_added(const std::string& name);
+    void announce_removed(const std::string& name);
+
+private:
+    std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListContexts() override;
+    sdbus::ObjectPath CreateContext(const std::string& name, const std::string& spec_json) override;
+    void RemoveContext(const std::string& name) override;
+    void PauseContext(const std::string& name) override;
+    void ResumeContext(const std::string& name) override;
+    void CommitContext(const std::string& name, const std::string& spec_json) override;
+    std::string Version() override;
+    std::string Backend() override;
+
+    Manager& manager_;
+    std::string version_;
+};
+
+}  // namespace damond

@@ -1,0 +1,135 @@
+#include <gtest/gtest.h>
+
+#include "errors.hpp"
+#include "monitor_fixture.hpp"
+
+using namespace damond;
+using namespace damond::testing;
+
+namespace {
+
+uint64_t total_age(const MonitorSnapshot& s) {
+    uint64_t sum = 0;
+    for (const auto& t : s.targets)
+        for (const auto& r : t) sum += r.age;
+    return sum;
+}
+
+}  // namespace
+
+TEST(InProcessMonitor, SamplesOnTheScheduler) {
+    VirtualTime vt;
+    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.scheduler, vt.clock);
+    m.start();
+    EXPECT_EQ(m.state(), MonitorState::Running);
+    vt.advance(100000);  // 100 ms = 100 samples = 5 aggregations
+    EXPECT_EQ(m.stats().nr_samples, 100u);
+    EXPECT_EQ(m.stats().nr_aggregations, 5u);
+}
+
+TEST(InProcessMonitor, PauseKeepsStateBitIdenticalAndHoldsNoTimer) {
+    VirtualTime vt;
+    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.scheduler, vt.clock);
+    m.start();
+    vt.advance(250500);
+    m.pause();
+    EXPECT_EQ(m.state(), MonitorState::Paused);
+    EXPECT_EQ(vt.scheduler.pending(), 0u);  // zero wake-ups while paused
+    const DamonContext before = m.core().context();
+    const MonitorSnapshot snap = m.snapshot();
+    vt.advance(5000000);
+    EXPECT_EQ(m.core().context(), before);
+    EXPECT_EQ(m.snapshot(), snap);
+    m.pause();  // idempotent
+    EXPECT_EQ(m.core().context(), before);
+}
+
+TEST(InProcessMonitor, ResumeContinuesFromTheKeptState) {
+    VirtualTime vt;
+    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.scheduler, vt.clock);
+    m.start();
+    vt.advance(400000);
+    m.pause();
+    const MonitorSnapshot at_pause = m.snapshot();
+    vt.advance(1000000);
+    m.resume();
+    m.resume();  // idempotent: still one timer
+    EXPECT_EQ(vt.scheduler.pending(), 1u);
+    vt.advance(200000);
+    const MonitorSnapshot later = m.snapshot();
+    EXPECT_EQ(later.nr_aggregations, at_pause.nr_aggregations + 10);
+    EXPECT_GT(total_age(later), total_age(at_pause));
+}
+
+TEST(InProcessMonitor, StartsPausedWhenTheSpecSaysSo) {
+    VirtualTime vt;
+    ContextSpec spec = spec_from_json_text(kDemoSpec);
+    spec.pause = true;
+    InProcessMonitor m(spec, vt.scheduler, vt.clock);
+    m.start();
+    EXPECT_EQ(m.state(), MonitorState::Paused);
+    vt.advance(100000);
+    EXPECT_EQ(m.stats().nr_samples, 0u);
+}
+
+TEST(InProcessMonitor, CommitKeepsRegionsAndAgesAndCanPause) {
+    VirtualTime vt;
+    const ContextSpec spec = spec_from_json_text(kDemoSpec);
+    InProcessMonitor m(spec, vt.scheduler, vt.clock);
+    m.start();
+    vt.advance(300000);
+    m.pause();
+    const DamonContext before = m.core().context();
+
+    ContextSpec same = spec;
+    same.pause = true;
+    m.commit(same);
+    EXPECT_EQ(m.core().context(), before);
+    EXPECT_EQ(m.state(), MonitorState::Paused);
+
+    ContextSpec slower = same;
+    slower.intervals.aggr_us = 40000;  // ages halve, regions stay
+    m.commit(slower);
+    ASSERT_EQ(m.core().context().targets[0].regions.size(), before.targets[0].regions.size());
+    for (size_t i = 0; i < before.targets[0].regions.size(); ++i) {
+        EXPECT_EQ(m.core().context().targets[0].regions[i].start, before.targets[0].regions[i].start);
+        EXPECT_EQ(m.core().context().targets[0].regions[i].age, before.targets[0].regions[i].age / 2);
+    }
+
+    slower.pause = false;
+    m.commit(slower);
+    EXPECT_EQ(m.state(), MonitorState::Running);
+}
+
+TEST(InProcessMonitor, UnsupportedCommitChangesNothing) {
+    VirtualTime vt;
+    const ContextSpec spec = spec_from_json_text(kDemoSpec);
+    InProcessMonitor m(spec, vt.scheduler, vt.clock);
+    m.start();
+    vt.advance(100000);
+    m.pause();
+    const DamonContext before = m.core().context();
+    ContextSpec with_scheme = spec;
+    with_scheme.schemes.push_back(Scheme{});
+    try {
+        m.commit(with_scheme);
+        FAIL();
+    } catch (const DamondError& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::NotSupported);
+        EXPECT_NE(std::string(e.what()).find("schemes"), std::string::npos);
+    }
+    EXPECT_EQ(m.core().context(), before);
+    EXPECT_EQ(m.state(), MonitorState::Paused);
+}
+
+TEST(InProcessMonitor, RefusesKernelOps) {
+    VirtualTime vt;
+    ContextSpec spec = spec_from_json_text(R"({"ops": "paddr"})");
+    try {
+        InProcessMonitor m(spec, vt.scheduler, vt.clock);
+        FAIL();
+    } catch (const DamondError& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::NotSupported);
+        EXPECT_NE(std::string(e.what()).find("paddr"), std::string::npos);
+    }
+}

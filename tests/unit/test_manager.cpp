@@ -1,0 +1,110 @@
+#include <gtest/gtest.h>
+
+#include "errors.hpp"
+#include "manager/manager.hpp"
+#include "monitor_fixture.hpp"
+
+using namespace damond;
+using namespace damond::testing;
+
+namespace {
+
+struct Recorder : ManagerListener {
+    std::vector<std::string> events;
+    void context_added(const std::string& n) override { events.push_back("added " + n); }
+    void context_removed(const std::string& n) override { events.push_back("removed " + n); }
+    void context_changed(const std::string& n, const std::vector<ContextField>& fields) override {
+        std::string e = "changed " + n;
+        for (ContextField f : fields)
+            e += f == ContextField::State ? " State" : f == ContextField::Spec ? " Spec" : " LastError";
+        events.push_back(e);
+    }
+};
+
+struct ManagerTest : ::testing::Test {
+    VirtualTime vt;
+    Recorder rec;
+    Manager manager{"inprocess", [this](const ContextSpec& s) -> std::unique_ptr<Monitor> {
+                        return std::make_unique<InProcessMonitor>(s, vt.scheduler, vt.clock);
+                    }};
+    void SetUp() override { manager.set_listener(&rec); }
+};
+
+ErrorKind kind_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const DamondError& e) {
+        return e.kind();
+    }
+    ADD_FAILURE() << "no error";
+    return ErrorKind::Failed;
+}
+
+}  // namespace
+
+TEST_F(ManagerTest, CreatePauseResumeRemove) {
+    manager.create_context("demo", kDemoSpec);
+    EXPECT_EQ(manager.state("demo"), MonitorState::Running);
+    manager.pause_context("demo");
+    EXPECT_EQ(manager.state("demo"), MonitorState::Paused);
+    EXPECT_NE(manager.spec_json("demo").find("\"pause\":true"), std::string::npos);
+    manager.pause_context("demo");  // no change, no signal
+    manager.resume_context("demo");
+    manager.remove_context("demo");
+    EXPECT_EQ(rec.events, (std::vector<std::string>{"added demo", "changed demo State Spec",
+                                                    "changed demo State Spec", "removed demo"}));
+    EXPECT_EQ(kind_of([&] { manager.pause_context("demo"); }), ErrorKind::NoSuchContext);
+}
+
+TEST_F(ManagerTest, BadCommitLeavesSpecAndStateAlone) {
+    manager.create_context("demo", kDemoSpec);
+    vt.advance(50000);
+    manager.pause_context("demo");
+    const std::string spec = manager.spec_json("demo");
+    const MonitorSnapshot snap = manager.snapshot("demo");
+    try {
+        manager.commit_context("demo", R"({"intervals": {"sample_us": 0}})");
+        FAIL();
+    } catch (const DamondError& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::InvalidSpec);
+        EXPECT_NE(std::string(e.what()).find("intervals.sample_us"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(manager.spec_json("demo"), spec);
+    EXPECT_EQ(manager.snapshot("demo"), snap);
+    EXPECT_NE(manager.last_error("demo").find("intervals.sample_us"), std::string::npos);
+    EXPECT_EQ(rec.events.back(), "changed demo LastError");
+
+    manager.commit_context("demo", R"({"intervals": {"update_us": 2000000}})");
+    EXPECT_EQ(manager.last_error("demo"), "");
+    EXPECT_EQ(rec.events.back(), "changed demo Spec LastError");
+    EXPECT_EQ(manager.state("demo"), MonitorState::Paused);  // pause survives a commit that omits it
+}
+
+TEST_F(ManagerTest, RejectsBadNamesDuplicatesAndUnsupportedSpecs) {
+    EXPECT_EQ(kind_of([&] { manager.create_context("", kDemoSpec); }), ErrorKind::InvalidArgument);
+    EXPECT_EQ(kind_of([&] { manager.create_context("a/b", kDemoSpec); }), ErrorKind::InvalidArgument);
+    EXPECT_EQ(kind_of([&] { manager.create_context("x", "{}"); }), ErrorKind::InvalidSpec);
+    EXPECT_EQ(kind_of([&] { manager.create_context("x", R"({"ops": "vaddr", "targets": [{"pid_target": 1}]})"); }),
+              ErrorKind::NotSupported);
+    manager.create_context("demo", kDemoSpec);
+    EXPECT_EQ(kind_of([&] { manager.create_context("demo", kDemoSpec); }), ErrorKind::Busy);
+    EXPECT_EQ(manager.list_contexts().size(), 1u);
+}
+
+TEST_F(ManagerTest, ApplyConfigAddsCommitsAndRemovesOnlyConfigContexts) {
+    Config c;
+    c.contexts.emplace("a", spec_from_json_text(kDemoSpec));
+    c.contexts.emplace("b", spec_from_json_text(kDemoSpec));
+    EXPECT_TRUE(manager.apply_config(c).empty());
+    manager.create_context("runtime", kDemoSpec);
+    manager.pause_context("a");
+
+    c.contexts.erase("b");
+    c.contexts.at("a").intervals.update_us = 3000000;
+    EXPECT_TRUE(manager.apply_config(c).empty());
+    EXPECT_FALSE(manager.has_context("b"));
+    EXPECT_TRUE(manager.has_context("runtime"));
+    EXPECT_NE(manager.spec_json("a").find("3000000"), std::string::npos);
+    EXPECT_EQ(manager.state("a"), MonitorState::Paused);  // a reload keeps a runtime pause
+    EXPECT_EQ(manager.status_text(), "2 contexts, 1 paused, backend inprocess");
+}
