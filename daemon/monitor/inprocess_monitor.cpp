@@ -126,7 +126,7 @@ MonitorSnapshot InProcessMonitor::snapshot() const {
     snap.nr_samples = nr_samples_;
     for (const MonitorTarget& t : ctx.targets) {
         std::vector<SnapshotRegion> regions;
-        for (const Region& r : t.regions) regions.push_back(SnapshotRegion{r.start, r.end, r.nr_accesses, r.age});
+        for (const Region& r : t.regions) regions.push_back(SnapshotRegion{r.start, r.end, r.nr_accesses, r.last_nr_accesses, r.age});
         snap.targets.push_back(std::move(regions));
     }
     return snap;

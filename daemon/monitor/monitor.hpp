@@ -18,7 +18,8 @@ const char* to_string(MonitorState state);
 struct SnapshotRegion {
     uint64_t start = 0;
     uint64_t end = 0;
-    uint32_t nr_accesses = 0;
+    uint32_t nr_accesses = 0;       // in the aggregation window under way
+    uint32_t last_nr_accesses = 0;  // in the last complete window
     uint32_t age = 0;
     bool operator==(const SnapshotRegion&) const = default;
 };

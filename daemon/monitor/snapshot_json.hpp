@@ -6,7 +6,7 @@
 
 namespace damond {
 
-// {"nr_aggregations", "nr_samples", "targets": [{"regions": [{start, end, nr_accesses, age}]}]}
+// {"nr_aggregations", "nr_samples", "targets": [{"regions": [{start, end, nr_accesses, last_nr_accesses, age}]}]}
 nlohmann::json snapshot_to_json(const MonitorSnapshot& snap);
 
 }  // namespace damond

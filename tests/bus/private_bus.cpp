@@ -1,0 +1,169 @@
+#include "private_bus.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace damond::testing {
+
+namespace {
+
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+    std::vector<char*> out;
+    for (std::string& s : v) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& extra) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry = *e;
+        if (!extra.count(entry.substr(0, entry.find('=')))) env.push_back(entry);
+    }
+    for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
+    return env;
+}
+
+int wait_pid(pid_t pid, int timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        int status = 0;
+        const pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (r < 0) return -2;
+        if (std::chrono::steady_clock::now() > deadline) return -1;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+    char tmpl[] = "/tmp/damond-test-XXXXXX";
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::write(const std::string& name, const std::string& content) const {
+    const std::string p = path_ + "/" + name;
+    std::ofstream(p) << content;
+    return p;
+}
+
+Child::Child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+             const std::string& log_path) {
+    std::vector<std::string> args = argv, envs = environment_with(env);
+    auto cargs = c_strings(args), cenv = c_strings(envs);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    const int rc = posix_spawn(&pid_, cargs[0], &fa, nullptr, cargs.data(), cenv.data());
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + strerror(rc));
+}
+
+Child::~Child() {
+    if (pid_ > 0 && wait_pid(pid_, 0) == -1) {
+        ::kill(pid_, SIGKILL);
+        wait_pid(pid_, 5000);
+    }
+}
+
+void Child::signal(int sig) const { ::kill(pid_, sig); }
+
+int Child::wait_exit(int timeout_ms) {
+    const int status = wait_pid(pid_, timeout_ms);
+    if (status >= 0) pid_ = -1;
+    return status;
+}
+
+PrivateBus::PrivateBus() {
+    const std::string conf = dir_.write("bus.conf", R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=)" + dir_.path() + R"(/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow own="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+  </policy>
+</busconfig>
+)");
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    std::vector<std::string> args = {"/usr/bin/dbus-daemon", "--config-file=" + conf, "--nofork", "--nopidfile",
+                                     "--nosyslog", "--print-address=3"};
+    auto cargs = c_strings(args);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 3);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    const int rc = posix_spawn(&pid_, cargs[0], &fa, nullptr, cargs.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0) throw std::runtime_error(std::string("cannot start dbus-daemon: ") + strerror(rc));
+    pollfd p{fds[0], POLLIN, 0};
+    char buf[512] = {};
+    if (poll(&p, 1, 10000) != 1 || read(fds[0], buf, sizeof buf - 1) <= 0)
+        throw std::runtime_error("dbus-daemon printed no address");
+    close(fds[0]);
+    address_ = buf;
+    address_.erase(address_.find_last_not_of("\n") + 1);
+}
+
+PrivateBus::~PrivateBus() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGTERM);
+        wait_pid(pid_, 5000);
+    }
+}
+
+CommandResult run_command(const std::vector<std::string>& argv) {
+    std::string cmd;
+    for (const std::string& a : argv) {
+        std::string q = "'";
+        for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        cmd += q + "' ";
+    }
+    cmd += "2>&1";
+    CommandResult r;
+    FILE* f = popen(cmd.c_str(), "r");
+    if (!f) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) r.out.append(buf, n);
+    const int status = pclose(f);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace damond::testing

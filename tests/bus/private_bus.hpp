@@ -1,0 +1,62 @@
+// Test fixtures that run real processes: a private system-type dbus-daemon
+// and the damond binary on it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace damond::testing {
+
+// A temporary directory removed with everything in it.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    const std::string& path() const { return path_; }
+    std::string write(const std::string& name, const std::string& content) const;
+
+private:
+    std::string path_;
+};
+
+// A child process with its own environment additions; killed if still
+// running at destruction.
+class Child {
+public:
+    Child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+          const std::string& log_path);
+    ~Child();
+    pid_t pid() const { return pid_; }
+    void signal(int sig) const;
+    // Waits up to `timeout_ms`; returns the exit status, or -1 on timeout.
+    int wait_exit(int timeout_ms);
+
+private:
+    pid_t pid_ = -1;
+};
+
+// dbus-daemon with <type>system</type>, a temp socket and an allow-all policy.
+class PrivateBus {
+public:
+    PrivateBus();
+    ~PrivateBus();
+    const std::string& address() const { return address_; }
+
+private:
+    TempDir dir_;
+    pid_t pid_ = -1;
+    std::string address_;
+};
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;  // stdout and stderr together
+};
+
+CommandResult run_command(const std::vector<std::string>& argv);
+std::string read_file(const std::string& path);
+
+}  // namespace damond::testing

@@ -1,0 +1,388 @@
+// damond as users see it: the real binary on a private system-type bus,
+// driven through the generated proxies and through busctl.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "context_proxy.h"
+#include "manager_proxy.h"
+#include "private_bus.hpp"
+
+using namespace damond::testing;
+using nlohmann::json;
+
+namespace {
+
+const char* kConfig = R"({
+  "backend": "inprocess",
+  "contexts": {
+    "demo": {
+      "ops": "synthetic", "seed": 1,
+      "intervals": {"sample_us": 1000, "aggr_us": 20000, "update_us": 1000000},
+      "nr_regions": {"min": 10, "max": 100},
+      "targets": [{"regions": [{"start": 0, "end": 67108864}],
+                   "workload": {"seed": 3, "sets": [{"start": 0, "end": 4194304, "access_bp": 9000}]}}]
+    }
+  }
+})";
+
+const char* kOtherSpec = R"({"ops": "synthetic", "intervals": {"sample_us": 2000, "aggr_us": 40000},
+  "targets": [{"regions": [{"start": 0, "end": 1048576}]}]})";
+
+std::string env_or(const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return v ? v : fallback;
+}
+
+template <typename Pred>
+bool wait_until(Pred pred, int timeout_ms = 5000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return pred();
+}
+
+// Records signals on the proxy's own event-loop thread.
+class Events {
+public:
+    void add(std::string e) {
+        std::lock_guard<std::mutex> lock(mu_);
+        events_.push_back(std::move(e));
+    }
+    bool contains(const std::string& e) const {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const std::string& x : events_)
+            if (x == e) return true;
+        return false;
+    }
+    bool wait_for(const std::string& e, int timeout_ms = 5000) const {
+        return wait_until([&] { return contains(e); }, timeout_ms);
+    }
+
+private:
+    mutable std::mutex mu_;
+    std::vector<std::string> events_;
+};
+
+class ManagerProxy final : public sdbus::ProxyInterfaces<org::damond1::Manager_proxy> {
+public:
+    ManagerProxy() : ProxyInterfaces("org.damond1", "/org/damond1") { registerProxy(); }
+    ~ManagerProxy() { unregisterProxy(); }
+    Events events;
+
+private:
+    void onContextAdded(const std::string& name, const sdbus::ObjectPath& path) override {
+        events.add("added " + name + " " + std::string(path));
+    }
+    void onContextRemoved(const std::string& name, const sdbus::ObjectPath& path) override {
+        events.add("removed " + name + " " + std::string(path));
+    }
+};
+
+class ContextProxy final : public sdbus::ProxyInterfaces<org::damond1::Context_proxy, sdbus::Properties_proxy> {
+public:
+    explicit ContextProxy(const std::string& path) : ProxyInterfaces("org.damond1", path) { registerProxy(); }
+    ~ContextProxy() { unregisterProxy(); }
+    Events events;
+
+private:
+    void onPropertiesChanged(const std::string& iface, const std::map<std::string, sdbus::Variant>& changed,
+                             const std::vector<std::string>&) override {
+        for (const auto& [name, value] : changed) {
+            std::string v = value.containsValueOfType<std::string>() ? value.get<std::string>() : "?";
+            if (name == "Spec") v = "<spec>";
+            events.add(iface + " " + name + "=" + v);
+        }
+    }
+};
+
+std::string error_name_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const sdbus::Error& e) {
+        return e.getName() + ": " + e.getMessage();
+    }
+    return "no error";
+}
+
+uint64_t total_age(const std::string& snapshot) {
+    uint64_t sum = 0;
+    const json parsed = json::parse(snapshot);
+    for (const auto& t : parsed["targets"])
+        for (const auto& r : t["regions"]) sum += r["age"].get<uint64_t>();
+    return sum;
+}
+
+class DamondOnPrivateBus : public ::testing::Test {
+protected:
+    void SetUp() override {
+        bus_ = std::make_unique<PrivateBus>();
+        // The proxies' connections and busctl both find the bus through this.
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_->address().c_str(), 1);
+        config_path_ = dir_.write("damond.json", kConfig);
+        log_path_ = dir_.path() + "/damond.log";
+        start_damond({});
+    }
+
+    void TearDown() override {
+        if (damond_) {
+            damond_->signal(SIGTERM);
+            EXPECT_EQ(damond_->wait_exit(10000), 0) << read_file(log_path_);
+        }
+        if (HasFailure()) std::cerr << "--- damond log ---\n" << read_file(log_path_);
+    }
+
+    void start_damond(const std::map<std::string, std::string>& extra_env) {
+        std::map<std::string, std::string> env = extra_env;
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = bus_->address();
+        damond_ = std::make_unique<Child>(
+            std::vector<std::string>{env_or("DAMOND", "damond"), "--config", config_path_}, env, log_path_);
+        const bool up = wait_until([&] { return busctl({"status", "org.damond1"}).exit_code == 0; }, 15000);
+        ASSERT_TRUE(up) << "damond did not take org.damond1\n" << read_file(log_path_);
+    }
+
+    CommandResult busctl(std::vector<std::string> args) {
+        args.insert(args.begin(), {env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus_->address()});
+        return run_command(args);
+    }
+
+    TempDir dir_;
+    std::unique_ptr<PrivateBus> bus_;
+    std::string config_path_, log_path_;
+    std::unique_ptr<Child> damond_;
+};
+
+}  // namespace
+
+TEST_F(DamondOnPrivateBus, ManagerReportsVersionBackendAndContexts) {
+    ManagerProxy m;
+    EXPECT_FALSE(m.Version().empty());
+    EXPECT_EQ(m.Backend(), "inprocess");
+    const auto contexts = m.ListContexts();
+    ASSERT_EQ(contexts.size(), 1u);
+    EXPECT_EQ(contexts[0].get<0>(), "demo");
+    EXPECT_EQ(std::string(contexts[0].get<1>()), "/org/damond1/context/demo");
+    EXPECT_EQ(contexts[0].get<2>(), "running");
+}
+
+TEST_F(DamondOnPrivateBus, PauseFreezesSnapshotAndResumeContinues) {
+    ContextProxy ctx("/org/damond1/context/demo");
+    EXPECT_EQ(ctx.Backend(), "inprocess");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ctx.Pause();
+    // Pause returns only once the monitor has stopped: the state is already paused.
+    EXPECT_EQ(ctx.State(), "paused");
+    EXPECT_TRUE(ctx.events.wait_for("org.damond1.Context State=paused"));
+    EXPECT_TRUE(ctx.events.contains("org.damond1.Context Spec=<spec>"));
+    EXPECT_TRUE(json::parse(ctx.Spec())["pause"].get<bool>());
+
+    const std::string at_pause = ctx.Snapshot();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_EQ(ctx.Snapshot(), at_pause);
+    ctx.Pause();  // idempotent
+    EXPECT_EQ(ctx.State(), "paused");
+
+    ctx.Resume();
+    EXPECT_EQ(ctx.State(), "running");
+    EXPECT_TRUE(ctx.events.wait_for("org.damond1.Context State=running"));
+    ASSERT_TRUE(wait_until([&] {
+        return json::parse(ctx.Snapshot())["nr_aggregations"] > json::parse(at_pause)["nr_aggregations"].get<uint64_t>() + 5;
+    }));
+    EXPECT_GT(total_age(ctx.Snapshot()), total_age(at_pause)) << at_pause << "\n" << ctx.Snapshot();
+}
+
+TEST_F(DamondOnPrivateBus, InvalidCommitNamesTheFieldAndChangesNothing) {
+    ContextProxy ctx("/org/damond1/context/demo");
+    const std::string spec = ctx.Spec();
+    ManagerProxy m;
+    const std::string err = error_name_of([&] { m.CommitContext("demo", R"({"intervals": {"sample_us": 0}})"); });
+    EXPECT_EQ(err.rfind("org.damond1.Error.InvalidSpec: intervals.sample_us", 0), 0u) << err;
+    EXPECT_EQ(ctx.Spec(), spec);
+    EXPECT_NE(ctx.LastError().find("intervals.sample_us"), std::string::npos);
+    EXPECT_TRUE(ctx.events.wait_for("org.damond1.Context LastError=" + ctx.LastError()));
+
+    const std::string err2 = error_name_of([&] { ctx.Commit(R"({"intervals": {"aggr_us": 10}})"); });
+    EXPECT_EQ(err2.rfind("org.damond1.Error.InvalidSpec: intervals.aggr_us", 0), 0u) << err2;
+    EXPECT_EQ(error_name_of([&] { ctx.Commit("{oops"); }).rfind("org.damond1.Error.InvalidSpec", 0), 0u);
+    EXPECT_EQ(ctx.Spec(), spec);
+    EXPECT_EQ(ctx.State(), "running");
+}
+
+TEST_F(DamondOnPrivateBus, CommitAppliesOnlineAndKeepsRegions) {
+    ContextProxy ctx("/org/damond1/context/demo");
+    ctx.Pause();
+    const json before = json::parse(ctx.Snapshot());
+    ctx.Commit(R"({"intervals": {"update_us": 5000000}})");
+    EXPECT_EQ(json::parse(ctx.Spec())["intervals"]["update_us"], 5000000);
+    EXPECT_EQ(ctx.State(), "paused");  // a commit that does not mention pause keeps it
+    // Any change of the intervals drops the partial aggregation window, as
+    // damon_set_attrs does; regions and ages stay.
+    const json after = json::parse(ctx.Snapshot());
+    ASSERT_EQ(after["targets"][0]["regions"].size(), before["targets"][0]["regions"].size());
+    for (size_t i = 0; i < before["targets"][0]["regions"].size(); ++i) {
+        const json& a = after["targets"][0]["regions"][i];
+        const json& b = before["targets"][0]["regions"][i];
+        EXPECT_EQ(a["start"], b["start"]);
+        EXPECT_EQ(a["end"], b["end"]);
+        EXPECT_EQ(a["age"], b["age"]);
+        EXPECT_EQ(a["nr_accesses"], 0);
+    }
+    EXPECT_TRUE(ctx.events.wait_for("org.damond1.Context Spec=<spec>"));
+
+    ctx.Commit(R"({"pause": false})");
+    EXPECT_EQ(ctx.State(), "running");
+}
+
+TEST_F(DamondOnPrivateBus, CreateAndRemoveContexts) {
+    ManagerProxy m;
+    const sdbus::ObjectPath path = m.CreateContext("my app", kOtherSpec);
+    EXPECT_EQ(std::string(path), "/org/damond1/context/my_20app");
+    EXPECT_TRUE(m.events.wait_for("added my app /org/damond1/context/my_20app"));
+    ContextProxy ctx(path);
+    EXPECT_EQ(ctx.Name(), "my app");
+    EXPECT_EQ(ctx.State(), "running");
+    EXPECT_EQ(m.ListContexts().size(), 2u);
+
+    m.PauseContext("my app");
+    EXPECT_EQ(ctx.State(), "paused");
+    m.ResumeContext("my app");
+    EXPECT_EQ(ctx.State(), "running");
+
+    m.RemoveContext("my app");
+    EXPECT_TRUE(m.events.wait_for("removed my app /org/damond1/context/my_20app"));
+    EXPECT_EQ(m.ListContexts().size(), 1u);
+    EXPECT_EQ(error_name_of([&] { ctx.State(); }).rfind("org.freedesktop.DBus.Error.UnknownObject", 0), 0u)
+        << error_name_of([&] { ctx.State(); });
+}
+
+TEST_F(DamondOnPrivateBus, ErrorsHaveTheirNames) {
+    ManagerProxy m;
+    EXPECT_EQ(error_name_of([&] { m.PauseContext("nope"); }),
+              "org.damond1.Error.NoSuchContext: no context named 'nope'");
+    EXPECT_EQ(error_name_of([&] { m.CreateContext("demo", kOtherSpec); }).rfind("org.damond1.Error.Busy", 0), 0u);
+    const std::string unsupported =
+        error_name_of([&] { m.CreateContext("k", R"({"ops": "paddr", "targets": [{"regions": []}]})"); });
+    EXPECT_EQ(unsupported.rfind("org.damond1.Error.NotSupported: ops", 0), 0u) << unsupported;
+    EXPECT_EQ(error_name_of([&] { m.CreateContext("", kOtherSpec); }).rfind("org.freedesktop.DBus.Error.InvalidArgs", 0),
+              0u);
+    const std::string bad = error_name_of([&] { m.CreateContext("x", R"({"ops": "synthetic", "nr_regions": {"min": 2}})"); });
+    EXPECT_EQ(bad, "org.damond1.Error.InvalidSpec: nr_regions.min: must be at least 3, got 2");
+    EXPECT_EQ(m.ListContexts().size(), 1u);
+}
+
+TEST_F(DamondOnPrivateBus, BusctlPauseSnapshotResume) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto r = busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "PauseContext", "s", "demo"});
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    r = busctl({"get-property", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context", "State"});
+    EXPECT_EQ(r.out, "s \"paused\"\n");
+
+    const std::vector<std::string> snapshot = {"--json=short", "call", "org.damond1", "/org/damond1/context/demo",
+                                               "org.damond1.Context", "Snapshot"};
+    const auto s1 = busctl(snapshot);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto s2 = busctl(snapshot);
+    ASSERT_EQ(s1.exit_code, 0) << s1.out;
+    EXPECT_EQ(s1.out, s2.out);
+    const std::string at_pause = json::parse(s1.out)["data"][0];
+
+    r = busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "ResumeContext", "s", "demo"});
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const std::string later = json::parse(busctl(snapshot).out)["data"][0];
+    EXPECT_GT(total_age(later), total_age(at_pause));
+}
+
+TEST_F(DamondOnPrivateBus, BusctlBadCommitFailsWithInvalidSpec) {
+    const auto spec_before = busctl({"get-property", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context", "Spec"});
+    // busctl hides the error name but prints the message.
+    auto r = busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "CommitContext", "ss", "demo",
+                     R"({"intervals":{"sample_us":0,"aggr_us":100000}})"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.out.find("intervals.sample_us: must be greater than 0"), std::string::npos) << r.out;
+    const auto spec_after = busctl({"get-property", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context", "Spec"});
+    EXPECT_EQ(spec_before.out, spec_after.out);
+}
+
+TEST_F(DamondOnPrivateBus, IntrospectionShowsTheXmlInterfaces) {
+    auto r = busctl({"introspect", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context"});
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    for (const char* member : {".Commit", ".Pause", ".Resume", ".Snapshot", ".Backend", ".LastError", ".Name",
+                               ".Spec", ".State"})
+        EXPECT_NE(r.out.find(member), std::string::npos) << member;
+    r = busctl({"introspect", "org.damond1", "/org/damond1", "org.damond1.Manager"});
+    for (const char* member : {".CommitContext", ".CreateContext", ".ListContexts", ".PauseContext", ".RemoveContext",
+                               ".ResumeContext", ".ContextAdded", ".ContextRemoved", ".Version", ".Backend"})
+        EXPECT_NE(r.out.find(member), std::string::npos) << member;
+}
+
+TEST_F(DamondOnPrivateBus, SighupReloadsTheConfig) {
+    json config = json::parse(kConfig);
+    config["contexts"]["demo"]["intervals"]["update_us"] = 7000000;
+    config["contexts"]["extra"] = json::parse(kOtherSpec);
+    dir_.write("damond.json", config.dump());
+    ManagerProxy m;
+    damond_->signal(SIGHUP);
+    ASSERT_TRUE(m.events.wait_for("added extra /org/damond1/context/extra"));
+    ContextProxy ctx("/org/damond1/context/demo");
+    EXPECT_EQ(json::parse(ctx.Spec())["intervals"]["update_us"], 7000000);
+
+    dir_.write("damond.json", R"({"contexts": {"demo": {"ops": "synthetic", "nr_regions": {"min": 1}}}})");
+    damond_->signal(SIGHUP);  // invalid: the running configuration stays
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(m.ListContexts().size(), 2u);
+    EXPECT_NE(read_file(log_path_).find("contexts.demo.nr_regions.min"), std::string::npos);
+}
+
+TEST(DamondProcess, NotifiesReadyAndStopping) {
+    PrivateBus bus;
+    TempDir dir;
+    const std::string sock_path = dir.path() + "/notify";
+    const int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+    ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    timeval tv{10, 0};
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+    Child damond({env_or("DAMOND", "damond"), "--config", dir.write("c.json", kConfig)},
+                 {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}, {"NOTIFY_SOCKET", sock_path}}, dir.path() + "/log");
+    char buf[512] = {};
+    ASSERT_GT(recv(sock, buf, sizeof buf - 1, 0), 0) << read_file(dir.path() + "/log");
+    EXPECT_STREQ(buf, "READY=1\nSTATUS=1 context, 0 paused, backend inprocess");
+    // READY means the name is owned.
+    const auto r = run_command({"/usr/bin/busctl", "--address=" + bus.address(), "status", "org.damond1"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+
+    damond.signal(SIGTERM);
+    std::memset(buf, 0, sizeof buf);
+    ASSERT_GT(recv(sock, buf, sizeof buf - 1, 0), 0);
+    EXPECT_STREQ(buf, "STOPPING=1");
+    EXPECT_EQ(damond.wait_exit(10000), 0);
+    close(sock);
+}
+
+TEST(DamondProcess, RejectsBadOptionsAndConfig) {
+    TempDir dir;
+    auto r = run_command({env_or("DAMOND", "damond"), "--backend", "gpu"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.out.find("--backend must be auto, inprocess or kernel"), std::string::npos) << r.out;
+    r = run_command({env_or("DAMOND", "damond"), "--config",
+                     dir.write("bad.json", R"({"contexts": {"demo": {"ops": "synthetic", "intervals": {"sample_us": 0}}}})")});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find("contexts.demo.intervals.sample_us: must be greater than 0"), std::string::npos) << r.out;
+}
