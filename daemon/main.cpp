@@ -78,11 +78,16 @@ int run(const Options& opts) {
     bus.request_name();
     log_info("ready on the " + opts.bus + " bus: " + manager.status_text());
     notify_status(manager, "READY=1");
+    std::string status = manager.status_text();
 
     for (;;) {
         bus.process();
         scheduler.run_due(clock.now_us());
         bus.process();  // monitors may have queued signals
+        if (manager.status_text() != status) {
+            status = manager.status_text();
+            notify_status(manager);
+        }
 
         const uint64_t now = clock.now_us();
         const uint64_t deadline = std::min(bus.timeout_us(), scheduler.next_deadline().value_or(UINT64_MAX));

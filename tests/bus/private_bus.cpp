@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,18 +98,46 @@ int Child::wait_exit(int timeout_ms) {
     return status;
 }
 
-PrivateBus::PrivateBus() {
+namespace {
+
+const char* kAllowAll = R"(
+  <policy context="default">
+    <allow own="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+  </policy>)";
+
+// The default policy of Debian's /usr/share/dbus-1/system.conf.
+const char* kSystemDefault = R"(
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>)";
+
+}  // namespace
+
+PrivateBus::PrivateBus(const std::string& policy_file) {
+    // Other users must reach the socket for authorization tests.
+    chmod(dir_.path().c_str(), 0755);
+    const std::string policy =
+        policy_file.empty() ? kAllowAll : std::string(kSystemDefault) + "\n  <include>" + policy_file + "</include>";
     const std::string conf = dir_.write("bus.conf", R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
   <listen>unix:path=)" + dir_.path() + R"(/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow own="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-  </policy>
+  <auth>EXTERNAL</auth>)" + policy + R"(
 </busconfig>
 )");
     int fds[2];

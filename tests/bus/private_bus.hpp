@@ -38,10 +38,12 @@ private:
     pid_t pid_ = -1;
 };
 
-// dbus-daemon with <type>system</type>, a temp socket and an allow-all policy.
+// dbus-daemon with <type>system</type> and a temp socket. Without a policy
+// file it allows everything; with one, it denies like Debian's system bus
+// and includes that file, as /usr/share/dbus-1/system.d would.
 class PrivateBus {
 public:
-    PrivateBus();
+    explicit PrivateBus(const std::string& policy_file = "");
     ~PrivateBus();
     const std::string& address() const { return address_; }
 

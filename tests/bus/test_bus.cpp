@@ -2,6 +2,7 @@
 // driven through the generated proxies and through busctl.
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -376,6 +377,14 @@ TEST(DamondProcess, NotifiesReadyAndStopping) {
     const auto r = run_command({"/usr/bin/busctl", "--address=" + bus.address(), "status", "org.damond1"});
     EXPECT_EQ(r.exit_code, 0) << r.out;
 
+    // STATUS= follows every change.
+    const auto paused = run_command({"/usr/bin/busctl", "--address=" + bus.address(), "call", "org.damond1",
+                                     "/org/damond1", "org.damond1.Manager", "PauseContext", "s", "demo"});
+    ASSERT_EQ(paused.exit_code, 0) << paused.out;
+    std::memset(buf, 0, sizeof buf);
+    ASSERT_GT(recv(sock, buf, sizeof buf - 1, 0), 0);
+    EXPECT_STREQ(buf, "STATUS=1 context, 1 paused, backend inprocess");
+
     damond.signal(SIGTERM);
     std::memset(buf, 0, sizeof buf);
     ASSERT_GT(recv(sock, buf, sizeof buf - 1, 0), 0);
@@ -393,4 +402,65 @@ TEST(DamondProcess, RejectsBadOptionsAndConfig) {
                      dir.write("bad.json", R"({"contexts": {"demo": {"ops": "synthetic", "intervals": {"sample_us": 0}}}})")});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.out.find("contexts.demo.intervals.sample_us: must be greater than 0"), std::string::npos) << r.out;
+}
+
+// The shipped bus policy on a bus that denies like Debian's system bus.
+TEST(BusPolicy, OnlyRootOwnsAndChangesEveryoneReads) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to run clients as another user";
+    PrivateBus bus(env_or("DAMOND_POLICY", "systemd/org.damond1.conf"));
+    TempDir dir;
+    chmod(dir.path().c_str(), 0755);  // the config must be readable by nobody too
+    const std::string config = dir.write("c.json", kConfig);
+    const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
+    const std::string address = "--address=" + bus.address();
+    const std::vector<std::string> as_nobody = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                                "/usr/bin/env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus.address()};
+    auto nobody = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = as_nobody;
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv);
+    };
+
+    // Another user cannot take the name.
+    const auto stolen = nobody({env_or("DAMOND", "damond"), "--config", config});
+    EXPECT_EQ(stolen.exit_code, 1);
+    EXPECT_NE(stolen.out.find("AccessDenied"), std::string::npos) << stolen.out;
+
+    Child damond({env_or("DAMOND", "damond"), "--config", config}, {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}},
+                 dir.path() + "/log");
+    ASSERT_TRUE(wait_until([&] { return run_command({busctl, address, "status", "org.damond1"}).exit_code == 0; }))
+        << read_file(dir.path() + "/log");
+
+    const std::string manager = "/org/damond1", ctx = "/org/damond1/context/demo";
+    // Everyone reads.
+    auto r = nobody({busctl, address, "get-property", "org.damond1", ctx, "org.damond1.Context", "State"});
+    EXPECT_EQ(r.out, "s \"running\"\n");
+    r = nobody({busctl, address, "call", "org.damond1", manager, "org.damond1.Manager", "ListContexts"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    r = nobody({busctl, address, "call", "org.damond1", ctx, "org.damond1.Context", "Snapshot"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    r = nobody({busctl, address, "introspect", "org.damond1", ctx});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+
+    // Only root changes anything.
+    for (const auto& call : std::vector<std::vector<std::string>>{
+             {manager, "org.damond1.Manager", "PauseContext", "s", "demo"},
+             {manager, "org.damond1.Manager", "CreateContext", "ss", "x", kOtherSpec},
+             {ctx, "org.damond1.Context", "Pause"},
+             {ctx, "org.damond1.Context", "Commit", "s", "{}"}}) {
+        std::vector<std::string> args = {busctl, address, "call", "org.damond1"};
+        args.insert(args.end(), call.begin(), call.end());
+        r = nobody(args);
+        EXPECT_NE(r.exit_code, 0) << call[2];
+        EXPECT_NE(r.out.find("ccess denied"), std::string::npos) << call[2] << ": " << r.out;
+    }
+    r = run_command({busctl, address, "get-property", "org.damond1", ctx, "org.damond1.Context", "State"});
+    EXPECT_EQ(r.out, "s \"running\"\n");
+    r = run_command({busctl, address, "call", "org.damond1", manager, "org.damond1.Manager", "PauseContext", "s", "demo"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    r = run_command({busctl, address, "get-property", "org.damond1", ctx, "org.damond1.Context", "State"});
+    EXPECT_EQ(r.out, "s \"paused\"\n");
+
+    damond.signal(SIGTERM);
+    EXPECT_EQ(damond.wait_exit(10000), 0);
 }
