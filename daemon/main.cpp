@@ -1,6 +1,7 @@
 // damond: parse options and config, build the manager, export it on the bus,
-// then run the one loop that owns all state: bus messages, monitor deadlines
-// and signals are all handled on this thread.
+// then run the loop that owns the manager: bus messages, signals and news
+// from the monitors are all handled on this thread. In-process monitors run
+// on their own scheduler thread and are handed work synchronously.
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -19,8 +20,9 @@
 #include "manager/manager.hpp"
 #include "monitor/clock.hpp"
 #include "monitor/inprocess_monitor.hpp"
-#include "monitor/scheduler.hpp"
+#include "monitor/scheduler_thread.hpp"
 #include "options.hpp"
+#include "task_queue.hpp"
 
 #ifndef DAMOND_VERSION
 #define DAMOND_VERSION "0"
@@ -52,18 +54,9 @@ int sleep_ms(uint64_t deadline_us, uint64_t now_us) {
 }
 
 int run(const Options& opts) {
-    Config config;
-    if (opts.config_path) config = load_config(*opts.config_path);
-    const std::string backend = choose_backend(opts.backend.value_or(config.backend));
-
-    MonotonicClock clock;
-    Scheduler scheduler;
-    Manager manager(backend, [&](const ContextSpec& spec) -> std::unique_ptr<Monitor> {
-        return std::make_unique<InProcessMonitor>(spec, scheduler, clock);
-    });
-
     // Signals arrive as a readable fd so they are handled in the loop, never
-    // inside a signal handler.
+    // inside a signal handler. Blocked before any thread starts, so every
+    // thread inherits the mask and none is killed by them.
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
@@ -72,6 +65,20 @@ int run(const Options& opts) {
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     const int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sigfd < 0) throw std::runtime_error(std::string("signalfd: ") + strerror(errno));
+
+    Config config;
+    if (opts.config_path) config = load_config(*opts.config_path);
+    const std::string backend = choose_backend(opts.backend.value_or(config.backend));
+
+    MonotonicClock clock;
+    SchedulerThread monitors(clock);
+    TaskQueue main_tasks;
+    Manager manager(
+        backend,
+        [&](const ContextSpec& spec) -> std::unique_ptr<Monitor> {
+            return std::make_unique<InProcessMonitor>(spec, monitors);
+        },
+        [&](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
 
     BusService bus(manager, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION);
     for (const std::string& err : manager.apply_config(config)) log_error(err);
@@ -82,18 +89,15 @@ int run(const Options& opts) {
 
     for (;;) {
         bus.process();
-        scheduler.run_due(clock.now_us());
-        bus.process();  // monitors may have queued signals
         if (manager.status_text() != status) {
             status = manager.status_text();
             notify_status(manager);
         }
 
-        const uint64_t now = clock.now_us();
-        const uint64_t deadline = std::min(bus.timeout_us(), scheduler.next_deadline().value_or(UINT64_MAX));
-        pollfd fds[2] = {{bus.fd(), bus.events(), 0}, {sigfd, POLLIN, 0}};
-        if (poll(fds, 2, sleep_ms(deadline, now)) < 0 && errno != EINTR)
+        pollfd fds[3] = {{bus.fd(), bus.events(), 0}, {sigfd, POLLIN, 0}, {main_tasks.fd(), POLLIN, 0}};
+        if (poll(fds, 3, sleep_ms(bus.timeout_us(), clock.now_us())) < 0 && errno != EINTR)
             throw std::runtime_error(std::string("poll: ") + strerror(errno));
+        if (fds[2].revents & POLLIN) main_tasks.drain();
 
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo si{};

@@ -15,8 +15,8 @@ void check_context_name(const std::string& name) {
             throw DamondError(ErrorKind::InvalidArgument, "context name must not contain control characters or '/'");
 }
 
-Manager::Manager(std::string backend, MonitorFactory factory)
-    : backend_(std::move(backend)), factory_(std::move(factory)) {}
+Manager::Manager(std::string backend, MonitorFactory factory, Poster post)
+    : backend_(std::move(backend)), factory_(std::move(factory)), post_(std::move(post)) {}
 
 Manager::~Manager() { stop_all(); }
 
@@ -40,12 +40,27 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     ManagedContext ctx;
     ctx.spec = spec;
     ctx.monitor = factory_(spec);
+    ctx.monitor->set_event_handler([this, name] { post_([this, name] { monitor_event(name); }); });
     ctx.monitor->start();
     ctx.from_config = from_config;
     ctx.config_spec = spec;
     contexts_.emplace(name, std::move(ctx));
     log_info("context '" + name + "' created, " + to_string(contexts_.at(name).monitor->state()));
     if (listener_) listener_->context_added(name);
+}
+
+void Manager::monitor_event(const std::string& name) {
+    auto it = contexts_.find(name);
+    if (it == contexts_.end()) return;
+    ManagedContext& ctx = it->second;
+    const std::string error = ctx.monitor->error();
+    std::vector<ContextField> changed{ContextField::State};
+    if (!error.empty() && error != ctx.last_error) {
+        ctx.last_error = error;
+        changed.push_back(ContextField::LastError);
+    }
+    log_info("context '" + name + "' " + to_string(ctx.monitor->state()) + (error.empty() ? "" : ": " + error));
+    notify(name, changed);
 }
 
 void Manager::create_context(const std::string& name, const std::string& spec_json) {

@@ -32,10 +32,14 @@ struct ContextInfo {
 // Builds the monitor for a validated spec; throws DamondError when the
 // backend cannot run it.
 using MonitorFactory = std::function<std::unique_ptr<Monitor>(const ContextSpec&)>;
+// Hands a piece of work to the manager's own thread.
+using Poster = std::function<void(std::function<void()>)>;
 
 class Manager {
 public:
-    Manager(std::string backend, MonitorFactory factory);
+    // `post` carries monitor events (a target exited, ...) back to the
+    // manager's thread.
+    Manager(std::string backend, MonitorFactory factory, Poster post);
     ~Manager();
 
     const std::string& backend() const { return backend_; }
@@ -82,9 +86,11 @@ private:
     void set_pause(const std::string& name, bool pause);
     void commit_spec(const std::string& name, const ContextSpec& spec);
     void notify(const std::string& name, const std::vector<ContextField>& fields);
+    void monitor_event(const std::string& name);
 
     std::string backend_;
     MonitorFactory factory_;
+    Poster post_;
     ManagerListener* listener_ = nullptr;
     std::map<std::string, ManagedContext> contexts_;
 };

@@ -55,71 +55,134 @@ void InProcessMonitor::check_supported(const ContextSpec& spec) {
                           "intervals.intervals_goal: the in-process backend does not auto-tune intervals yet");
 }
 
-InProcessMonitor::InProcessMonitor(const ContextSpec& spec, Scheduler& scheduler, const Clock& clock)
-    : scheduler_(scheduler), clock_(clock), start_paused_(spec.pause) {
+InProcessMonitor::InProcessMonitor(const ContextSpec& spec, Executor& executor)
+    : executor_(executor), start_paused_(spec.pause) {
     check_supported(spec);
     auto source = std::make_unique<SyntheticSource>(workloads_of(spec));
     source_ = source.get();
     core_ = std::make_unique<DamonCore>(attrs_of(spec), ranges_of(spec), std::move(source), spec.seed);
 }
 
-InProcessMonitor::~InProcessMonitor() { disarm(); }
+InProcessMonitor::~InProcessMonitor() {
+    executor_.run_sync([&] { disarm(); });
+}
+
+void InProcessMonitor::set_event_handler(std::function<void()> handler) {
+    std::lock_guard<std::mutex> lock(handler_mu_);
+    event_handler_ = std::move(handler);
+}
 
 void InProcessMonitor::start() {
-    if (state_ != MonitorState::Stopped) return;
-    core_->start();
-    state_ = MonitorState::Paused;
-    if (!start_paused_) resume();
+    executor_.run_sync([&] {
+        if (state_ != MonitorState::Stopped || !error_.empty()) return;
+        core_->start();
+        state_ = MonitorState::Paused;
+        if (!start_paused_) {
+            state_ = MonitorState::Running;
+            arm();
+        }
+    });
 }
 
 void InProcessMonitor::pause() {
-    if (state_ != MonitorState::Running) return;
-    // The interval in progress is dropped unchecked: regions, nr_accesses and
-    // ages stay exactly as the last finished sample left them.
-    disarm();
-    state_ = MonitorState::Paused;
+    executor_.run_sync([&] {
+        if (state_ != MonitorState::Running) return;
+        // The interval in progress is dropped unchecked: regions, nr_accesses
+        // and ages stay exactly as the last finished sample left them.
+        disarm();
+        state_ = MonitorState::Paused;
+    });
 }
 
 void InProcessMonitor::resume() {
-    if (state_ != MonitorState::Paused) return;
-    state_ = MonitorState::Running;
-    arm();
+    executor_.run_sync([&] {
+        if (state_ != MonitorState::Paused) return;
+        state_ = MonitorState::Running;
+        arm();
+    });
 }
 
 void InProcessMonitor::commit(const ContextSpec& spec) {
     check_supported(spec);
-    if (state_ == MonitorState::Stopped || state_ == MonitorState::Failed)
-        throw DamondError(ErrorKind::Busy, std::string("the monitor is ") + to_string(state_) + ", not running");
-    core_->commit(attrs_of(spec), ranges_of(spec));
-    source_->set_targets(workloads_of(spec));
-    // "pause" is part of the spec, as the kernel's pause file is.
-    if (spec.pause) pause();
-    else resume();
+    executor_.run_sync([&] {
+        if (state_ == MonitorState::Stopped || state_ == MonitorState::Failed)
+            throw DamondError(ErrorKind::Busy, std::string("the monitor is ") + to_string(state_) + ", not running");
+        core_->commit(attrs_of(spec), ranges_of(spec));
+        source_->set_targets(workloads_of(spec));
+        // "pause" is part of the spec, as the kernel's pause file is.
+        if (spec.pause && state_ == MonitorState::Running) {
+            disarm();
+            state_ = MonitorState::Paused;
+        } else if (!spec.pause && state_ == MonitorState::Paused) {
+            state_ = MonitorState::Running;
+            arm();
+        }
+    });
 }
 
 void InProcessMonitor::stop() {
+    executor_.run_sync([&] {
+        disarm();
+        state_ = MonitorState::Stopped;
+    });
+}
+
+MonitorState InProcessMonitor::state() const {
+    MonitorState s{};
+    executor_.run_sync([&] { s = state_; });
+    return s;
+}
+
+std::string InProcessMonitor::error() const {
+    std::string e;
+    executor_.run_sync([&] { e = error_; });
+    return e;
+}
+
+DamonContext InProcessMonitor::core_context() const {
+    DamonContext c;
+    executor_.run_sync([&] { c = core_->context(); });
+    return c;
+}
+
+void InProcessMonitor::fail(MonitorState state, const std::string& why) {
     disarm();
-    state_ = MonitorState::Stopped;
+    state_ = state;
+    error_ = why;
+    std::lock_guard<std::mutex> lock(handler_mu_);
+    if (event_handler_) event_handler_();
 }
 
 void InProcessMonitor::arm() {
     core_->prepare_sample();
-    timer_ = scheduler_.schedule_at(clock_.now_us() + core_->context().attrs.sample_us, [this] { on_sample_end(); });
+    timer_ = executor_.scheduler().schedule_at(executor_.clock().now_us() + core_->context().attrs.sample_us,
+                                               [this] { on_sample_end(); });
 }
 
 void InProcessMonitor::disarm() {
-    if (timer_) scheduler_.cancel(*timer_);
+    if (timer_) executor_.scheduler().cancel(*timer_);
     timer_.reset();
 }
 
 void InProcessMonitor::on_sample_end() {
     timer_.reset();
-    core_->finish_sample();
+    try {
+        core_->finish_sample();
+    } catch (const std::exception& e) {
+        fail(MonitorState::Failed, e.what());
+        return;
+    }
     nr_samples_++;
     arm();
 }
 
 MonitorSnapshot InProcessMonitor::snapshot() const {
+    MonitorSnapshot snap;
+    executor_.run_sync([&] { snap = take_snapshot(); });
+    return snap;
+}
+
+MonitorSnapshot InProcessMonitor::take_snapshot() const {
     MonitorSnapshot snap;
     const DamonContext& ctx = core_->context();
     snap.nr_aggregations = ctx.nr_aggregations;
@@ -134,9 +197,11 @@ MonitorSnapshot InProcessMonitor::snapshot() const {
 
 MonitorStats InProcessMonitor::stats() const {
     MonitorStats s;
-    s.nr_samples = nr_samples_;
-    s.nr_aggregations = core_->context().nr_aggregations;
-    for (const MonitorTarget& t : core_->context().targets) s.nr_regions += t.regions.size();
+    executor_.run_sync([&] {
+        s.nr_samples = nr_samples_;
+        s.nr_aggregations = core_->context().nr_aggregations;
+        for (const MonitorTarget& t : core_->context().targets) s.nr_regions += t.regions.size();
+    });
     return s;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,12 @@ public:
     virtual MonitorSnapshot snapshot() const = 0;
     virtual MonitorStats stats() const = 0;
     virtual MonitorState state() const = 0;
+    // Why the monitor is stopped or failed, "" otherwise.
+    virtual std::string error() const = 0;
+    // Called, possibly from another thread, when the monitor changes state on
+    // its own (its target exited, its source failed). The handler must only
+    // hand the news over to the thread that owns the context.
+    virtual void set_event_handler(std::function<void()> handler) = 0;
 };
 
 }  // namespace damond

@@ -2,8 +2,8 @@
 #pragma once
 
 #include "monitor/clock.hpp"
+#include "monitor/executor.hpp"
 #include "monitor/inprocess_monitor.hpp"
-#include "monitor/scheduler.hpp"
 #include "spec/spec_json.hpp"
 
 namespace damond::testing {
@@ -18,13 +18,14 @@ inline const char* kDemoSpec = R"({
 
 struct VirtualTime {
     ManualClock clock;
-    Scheduler scheduler;
+    InlineExecutor executor{clock};
 
+    Scheduler& scheduler() { return executor.scheduler(); }
     // Moves the clock forward in 100 us steps, running whatever falls due.
     void advance(uint64_t us) {
         for (uint64_t t = 0; t < us; t += 100) {
             clock.advance(100);
-            scheduler.run_due(clock.now_us());
+            executor.scheduler().run_due(clock.now_us());
         }
     }
 };

@@ -26,7 +26,7 @@ double idle_mean_age(const MonitorSnapshot& s) {
 
 TEST(InProcessMonitor, SamplesOnTheScheduler) {
     VirtualTime vt;
-    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.scheduler, vt.clock);
+    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.executor);
     m.start();
     EXPECT_EQ(m.state(), MonitorState::Running);
     vt.advance(100000);  // 100 ms = 100 samples = 5 aggregations
@@ -36,24 +36,24 @@ TEST(InProcessMonitor, SamplesOnTheScheduler) {
 
 TEST(InProcessMonitor, PauseKeepsStateBitIdenticalAndHoldsNoTimer) {
     VirtualTime vt;
-    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.scheduler, vt.clock);
+    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.executor);
     m.start();
     vt.advance(250500);
     m.pause();
     EXPECT_EQ(m.state(), MonitorState::Paused);
-    EXPECT_EQ(vt.scheduler.pending(), 0u);  // zero wake-ups while paused
-    const DamonContext before = m.core().context();
+    EXPECT_EQ(vt.scheduler().pending(), 0u);  // zero wake-ups while paused
+    const DamonContext before = m.core_context();
     const MonitorSnapshot snap = m.snapshot();
     vt.advance(5000000);
-    EXPECT_EQ(m.core().context(), before);
+    EXPECT_EQ(m.core_context(), before);
     EXPECT_EQ(m.snapshot(), snap);
     m.pause();  // idempotent
-    EXPECT_EQ(m.core().context(), before);
+    EXPECT_EQ(m.core_context(), before);
 }
 
 TEST(InProcessMonitor, ResumeContinuesFromTheKeptState) {
     VirtualTime vt;
-    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.scheduler, vt.clock);
+    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.executor);
     m.start();
     vt.advance(400000);
     m.pause();
@@ -61,7 +61,7 @@ TEST(InProcessMonitor, ResumeContinuesFromTheKeptState) {
     vt.advance(1000000);
     m.resume();
     m.resume();  // idempotent: still one timer
-    EXPECT_EQ(vt.scheduler.pending(), 1u);
+    EXPECT_EQ(vt.scheduler().pending(), 1u);
     vt.advance(200000);
     const MonitorSnapshot later = m.snapshot();
     EXPECT_EQ(later.nr_aggregations, at_pause.nr_aggregations + 10);
@@ -72,7 +72,7 @@ TEST(InProcessMonitor, StartsPausedWhenTheSpecSaysSo) {
     VirtualTime vt;
     ContextSpec spec = spec_from_json_text(kDemoSpec);
     spec.pause = true;
-    InProcessMonitor m(spec, vt.scheduler, vt.clock);
+    InProcessMonitor m(spec, vt.executor);
     m.start();
     EXPECT_EQ(m.state(), MonitorState::Paused);
     vt.advance(100000);
@@ -82,25 +82,25 @@ TEST(InProcessMonitor, StartsPausedWhenTheSpecSaysSo) {
 TEST(InProcessMonitor, CommitKeepsRegionsAndAgesAndCanPause) {
     VirtualTime vt;
     const ContextSpec spec = spec_from_json_text(kDemoSpec);
-    InProcessMonitor m(spec, vt.scheduler, vt.clock);
+    InProcessMonitor m(spec, vt.executor);
     m.start();
     vt.advance(300000);
     m.pause();
-    const DamonContext before = m.core().context();
+    const DamonContext before = m.core_context();
 
     ContextSpec same = spec;
     same.pause = true;
     m.commit(same);
-    EXPECT_EQ(m.core().context(), before);
+    EXPECT_EQ(m.core_context(), before);
     EXPECT_EQ(m.state(), MonitorState::Paused);
 
     ContextSpec slower = same;
     slower.intervals.aggr_us = 40000;  // ages halve, regions stay
     m.commit(slower);
-    ASSERT_EQ(m.core().context().targets[0].regions.size(), before.targets[0].regions.size());
+    ASSERT_EQ(m.core_context().targets[0].regions.size(), before.targets[0].regions.size());
     for (size_t i = 0; i < before.targets[0].regions.size(); ++i) {
-        EXPECT_EQ(m.core().context().targets[0].regions[i].start, before.targets[0].regions[i].start);
-        EXPECT_EQ(m.core().context().targets[0].regions[i].age, before.targets[0].regions[i].age / 2);
+        EXPECT_EQ(m.core_context().targets[0].regions[i].start, before.targets[0].regions[i].start);
+        EXPECT_EQ(m.core_context().targets[0].regions[i].age, before.targets[0].regions[i].age / 2);
     }
 
     slower.pause = false;
@@ -111,11 +111,11 @@ TEST(InProcessMonitor, CommitKeepsRegionsAndAgesAndCanPause) {
 TEST(InProcessMonitor, UnsupportedCommitChangesNothing) {
     VirtualTime vt;
     const ContextSpec spec = spec_from_json_text(kDemoSpec);
-    InProcessMonitor m(spec, vt.scheduler, vt.clock);
+    InProcessMonitor m(spec, vt.executor);
     m.start();
     vt.advance(100000);
     m.pause();
-    const DamonContext before = m.core().context();
+    const DamonContext before = m.core_context();
     ContextSpec with_scheme = spec;
     with_scheme.schemes.push_back(Scheme{});
     try {
@@ -125,7 +125,7 @@ TEST(InProcessMonitor, UnsupportedCommitChangesNothing) {
         EXPECT_EQ(e.kind(), ErrorKind::NotSupported);
         EXPECT_NE(std::string(e.what()).find("schemes"), std::string::npos);
     }
-    EXPECT_EQ(m.core().context(), before);
+    EXPECT_EQ(m.core_context(), before);
     EXPECT_EQ(m.state(), MonitorState::Paused);
 }
 
@@ -133,7 +133,7 @@ TEST(InProcessMonitor, RefusesKernelOps) {
     VirtualTime vt;
     ContextSpec spec = spec_from_json_text(R"({"ops": "paddr"})");
     try {
-        InProcessMonitor m(spec, vt.scheduler, vt.clock);
+        InProcessMonitor m(spec, vt.executor);
         FAIL();
     } catch (const DamondError& e) {
         EXPECT_EQ(e.kind(), ErrorKind::NotSupported);

@@ -25,8 +25,9 @@ struct ManagerTest : ::testing::Test {
     VirtualTime vt;
     Recorder rec;
     Manager manager{"inprocess", [this](const ContextSpec& s) -> std::unique_ptr<Monitor> {
-                        return std::make_unique<InProcessMonitor>(s, vt.scheduler, vt.clock);
-                    }};
+                        return std::make_unique<InProcessMonitor>(s, vt.executor);
+                    },
+                    [](std::function<void()> fn) { fn(); }};
     void SetUp() override { manager.set_listener(&rec); }
 };
 

@@ -1,0 +1,62 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "monitor/scheduler_thread.hpp"
+
+using namespace damond;
+
+TEST(Scheduler, RunsDueCallbacksInDeadlineOrderAndSkipsCancelled) {
+    Scheduler s;
+    std::vector<int> ran;
+    s.schedule_at(30, [&] { ran.push_back(3); });
+    const auto cancelled = s.schedule_at(20, [&] { ran.push_back(99); });
+    s.schedule_at(10, [&] { ran.push_back(1); });
+    s.schedule_at(10, [&] { ran.push_back(2); });  // same deadline: scheduling order
+    s.cancel(cancelled);
+    EXPECT_EQ(s.next_deadline(), 10u);
+    EXPECT_EQ(s.run_due(25), 2u);
+    EXPECT_EQ(ran, (std::vector<int>{1, 2}));
+    EXPECT_EQ(s.run_due(30), 1u);
+    EXPECT_FALSE(s.next_deadline());
+}
+
+TEST(Scheduler, CallbacksMayReschedule) {
+    Scheduler s;
+    int n = 0;
+    std::function<void()> tick = [&] {
+        if (++n < 3) s.schedule_at(5, tick);
+    };
+    s.schedule_at(5, tick);
+    s.run_due(5);
+    EXPECT_EQ(n, 3);
+}
+
+TEST(SchedulerThread, RunSyncRunsOnTheThreadAndPropagatesErrors) {
+    MonotonicClock clock;
+    SchedulerThread t(clock);
+    std::thread::id where;
+    t.run_sync([&] { where = std::this_thread::get_id(); });
+    EXPECT_NE(where, std::this_thread::get_id());
+    EXPECT_THROW(t.run_sync([] { throw std::runtime_error("x"); }), std::runtime_error);
+    int nested = 0;
+    t.run_sync([&] { t.run_sync([&] { nested = 1; }); });  // no deadlock from its own thread
+    EXPECT_EQ(nested, 1);
+}
+
+TEST(SchedulerThread, FiresDeadlinesAndSleepsWithoutThem) {
+    MonotonicClock clock;
+    SchedulerThread t(clock);
+    std::atomic<int> fired{0};
+    t.run_sync([&] { t.scheduler().schedule_at(clock.now_us() + 20000, [&] { fired++; }); });
+    for (int i = 0; i < 200 && fired == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(fired, 1);
+
+    // Nothing scheduled: the thread must not wake up on its own.
+    const uint64_t before = t.wakeups();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(t.wakeups(), before);
+}
