@@ -18,8 +18,9 @@
 #include "log.hpp"
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
-#include "monitor/clock.hpp"
+#include "core/clock.hpp"
 #include "monitor/inprocess_monitor.hpp"
+#include "monitor/proc_system_metrics.hpp"
 #include "monitor/scheduler_thread.hpp"
 #include "options.hpp"
 #include "task_queue.hpp"
@@ -72,11 +73,12 @@ int run(const Options& opts) {
 
     MonotonicClock clock;
     SchedulerThread monitors(clock);
+    ProcSystemMetrics metrics;
     TaskQueue main_tasks;
     Manager manager(
         backend,
         [&](const ContextSpec& spec) -> std::unique_ptr<Monitor> {
-            return std::make_unique<InProcessMonitor>(spec, monitors);
+            return std::make_unique<InProcessMonitor>(spec, monitors, metrics);
         },
         [&](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/damon_context.hpp"
+#include "core/damos_params.hpp"
 
 namespace damond {
 
@@ -21,8 +22,21 @@ public:
     // clear its accessed state, at the start of a sampling interval.
     virtual void prepare_access_checks(DamonContext& ctx) = 0;
     // ops->check_accesses: count an access in every region whose sampling
-    // address was touched during the interval; returns the largest nr_accesses.
+    // address was touched during the interval (update_region_access_rate);
+    // returns the largest nr_accesses.
     virtual uint32_t check_accesses(DamonContext& ctx) = 0;
+
+    // ops->target_valid: false once a target is gone (its process exited).
+    virtual bool target_valid(size_t /*target*/) { return true; }
+    // ops->apply_scheme: apply the scheme's action to a region of a target;
+    // returns the bytes it was applied to, and sets the bytes that passed the
+    // source's own (ops) filters.
+    virtual uint64_t apply_scheme(DamonContext& ctx, size_t target, const Region& r, const DamosScheme& s,
+                                  uint64_t& sz_ops_filter_passed) = 0;
+    // ops->get_scheme_score: the region's priority under the scheme's quota,
+    // 0..kDamosMaxScore. The default is vaddr's: cold score for pageout, the
+    // highest score for everything else.
+    virtual uint32_t scheme_score(const DamonContext& ctx, const Region& r, const DamosScheme& s);
 };
 
 }  // namespace damond

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/damos.hpp"
+
 namespace damond {
 
 namespace {
@@ -39,6 +41,7 @@ uint32_t age_for_new_attrs(uint32_t age, const MonitoringAttrs& old_a, const Mon
 void merge_two_regions(Region& l, const Region& r) {
     const uint64_t sz_l = l.size(), sz_r = r.size();
     l.nr_accesses = static_cast<uint32_t>((l.nr_accesses * sz_l + r.nr_accesses * sz_r) / (sz_l + sz_r));
+    l.nr_accesses_bp = l.nr_accesses * 10000;
     l.age = static_cast<uint32_t>((l.age * sz_l + r.age * sz_r) / (sz_l + sz_r));
     l.end = r.end;
 }
@@ -82,6 +85,7 @@ void merge_regions_of(MonitorTarget& t, uint32_t threshold, uint64_t sz_limit) {
             r.age = 0;
         else
             r.age++;
+        r.nr_accesses_bp = r.nr_accesses * 10000;  // exact at a window's end
 
         if (!merged.empty()) {
             Region& prev = merged.back();
@@ -116,6 +120,7 @@ void reset_aggregated(DamonContext& ctx) {
     for (MonitorTarget& t : ctx.targets)
         for (Region& r : t.regions) {
             r.last_nr_accesses = r.nr_accesses;
+            r.nr_accesses_bp = r.nr_accesses * 10000;
             r.nr_accesses = 0;
         }
     ctx.nr_aggregations++;
@@ -190,25 +195,75 @@ void set_attrs(DamonContext& ctx, const MonitoringAttrs& attrs) {
     const MonitoringAttrs old = ctx.attrs;
     if (old == attrs) return;  // damon_attrs_equals: nothing to do, no timer reset
     const uint64_t sample = std::max<uint64_t>(attrs.sample_us, 1);
-    // A commit arrives between samples, inside an aggregation window. Like
-    // damon_update_monitoring_result(aggregating=true), drop the partial
-    // window and convert the last complete one to the new intervals.
+    // damon_update_monitoring_result: in the middle of a window (a commit),
+    // the partial window is dropped and the last complete one converted; at
+    // a window's end (auto-tuning), the finished window itself is converted.
+    const bool aggregating = ctx.passed_sample_intervals < ctx.next_aggregation_sis;
     for (MonitorTarget& t : ctx.targets)
         for (Region& r : t.regions) {
-            r.last_nr_accesses = nr_accesses_for_new_attrs(r.last_nr_accesses, old, attrs);
-            r.nr_accesses = 0;
+            if (aggregating) {
+                r.last_nr_accesses = nr_accesses_for_new_attrs(r.last_nr_accesses, old, attrs);
+                r.nr_accesses_bp = r.last_nr_accesses * 10000;
+                r.nr_accesses = 0;
+            } else {
+                r.nr_accesses = nr_accesses_for_new_attrs(r.nr_accesses, old, attrs);
+                r.nr_accesses_bp = r.nr_accesses * 10000;
+            }
             r.age = age_for_new_attrs(r.age, old, attrs);
         }
     ctx.next_aggregation_sis = ctx.passed_sample_intervals + attrs.aggr_us / sample;
     ctx.next_ops_update_sis = ctx.passed_sample_intervals + attrs.update_us / sample;
     ctx.attrs = attrs;
+    for (DamosScheme& s : ctx.schemes) set_next_apply_sis(s, ctx);
 }
 
-DamonCore::DamonCore(MonitoringAttrs attrs, std::vector<TargetRanges> targets, std::unique_ptr<AccessSource> source,
-                     uint64_t seed)
-    : initial_ranges_(std::move(targets)), source_(std::move(source)) {
+void update_region_access_rate(Region& r, bool accessed, const MonitoringAttrs& attrs) {
+    // damon_moving_sum: drop an average sample of the last window, add this one.
+    const uint32_t len_window = static_cast<uint32_t>(std::max<uint64_t>(max_nr_accesses(attrs), 1));
+    const uint32_t drop = r.last_nr_accesses * 10000 / len_window;
+    r.nr_accesses_bp = (r.nr_accesses_bp > drop ? r.nr_accesses_bp - drop : 0) + (accessed ? 10000 : 0);
+    if (accessed) r.nr_accesses++;
+}
+
+void tune_intervals(DamonContext& ctx) {
+    // damon_get_intervals_score: observed access events against the goal's
+    // share of all possible ones, x10000.
+    uint64_t max_events = 0, events = 0;
+    for (const MonitorTarget& t : ctx.targets)
+        for (const Region& r : t.regions) {
+            max_events += r.size() * ctx.attrs.aggr_samples();
+            events += r.size() * r.nr_accesses;
+        }
+    const IntervalsGoal& goal = ctx.attrs.intervals_goal;
+    uint64_t target_events = max_events / 10000 * goal.access_bp + max_events % 10000 * goal.access_bp / 10000;
+    if (!target_events) target_events = 1;
+    const uint64_t score_bp = events / target_events * 10000 + events % target_events * 10000 / target_events;
+
+    // damon_get_intervals_adaptation_bp: 1..20000, with shrinking slowed to
+    // at most halving.
+    uint64_t adaptation_bp = feed_loop_next_input(100000000, score_bp) / 10000;
+    if (adaptation_bp <= 10000) adaptation_bp = 5000 + adaptation_bp / 2;
+    if (adaptation_bp == 10000) return;
+
+    MonitoringAttrs next = ctx.attrs;
+    next.sample_us = std::max(goal.min_sample_us, std::min(goal.max_sample_us, ctx.attrs.sample_us * adaptation_bp / 10000));
+    next.aggr_us = next.sample_us * ctx.attrs.aggr_samples();
+    set_attrs(ctx, next);
+}
+
+DamonCore::DamonCore(MonitoringAttrs attrs, std::vector<TargetRanges> targets, std::vector<Scheme> schemes,
+                     std::unique_ptr<AccessSource> source, uint64_t seed, const Clock& clock, SystemMetrics& metrics)
+    : initial_ranges_(std::move(targets)), source_(std::move(source)), clock_(clock), metrics_(metrics) {
     ctx_.attrs = attrs;
     ctx_.rng.reseed(seed);
+    for (const Scheme& s : schemes) ctx_.schemes.push_back(make_scheme(s));
+}
+
+uint64_t DamonCore::activation_wait_us() {
+    if (ctx_.schemes.empty()) return 0;
+    uint64_t min_wait = UINT64_MAX;
+    for (DamosScheme& s : ctx_.schemes) min_wait = std::min(min_wait, wmark_wait_us(s, metrics_));
+    return min_wait;
 }
 
 void DamonCore::start() {
@@ -219,6 +274,8 @@ void DamonCore::start() {
     ctx_.passed_sample_intervals = 0;
     ctx_.next_aggregation_sis = ctx_.attrs.aggr_us / sample;
     ctx_.next_ops_update_sis = ctx_.attrs.update_us / sample;
+    ctx_.next_intervals_tune_sis = ctx_.next_aggregation_sis * ctx_.attrs.intervals_goal.aggrs;
+    for (DamosScheme& s : ctx_.schemes) set_next_apply_sis(s, ctx_);
 }
 
 void DamonCore::prepare_sample() { source_->prepare_access_checks(ctx_); }
@@ -231,10 +288,21 @@ void DamonCore::finish_sample() {
 
     ctx_.passed_sample_intervals++;
     const uint32_t max_nr = source_->check_accesses(ctx_);
-    const uint64_t sample = std::max<uint64_t>(ctx_.attrs.sample_us, 1);
 
-    if (ctx_.passed_sample_intervals >= next_aggregation_sis) {
-        merge_regions(ctx_, max_nr / 10, sz_limit);
+    const bool aggregate = ctx_.passed_sample_intervals >= next_aggregation_sis;
+    if (aggregate) merge_regions(ctx_, max_nr / 10, sz_limit);
+    if (!ctx_.schemes.empty()) apply_schemes(ctx_, *source_, metrics_, clock_);
+
+    uint64_t sample = std::max<uint64_t>(ctx_.attrs.sample_us, 1);
+    if (aggregate) {
+        if (ctx_.attrs.intervals_goal.aggrs && ctx_.passed_sample_intervals >= ctx_.next_intervals_tune_sis) {
+            // Restore the window's end first, so set_attrs does not take the
+            // tuning for a change in the middle of a window.
+            ctx_.next_aggregation_sis = next_aggregation_sis;
+            ctx_.next_intervals_tune_sis += ctx_.attrs.aggr_samples() * ctx_.attrs.intervals_goal.aggrs;
+            tune_intervals(ctx_);
+            sample = std::max<uint64_t>(ctx_.attrs.sample_us, 1);
+        }
         ctx_.next_aggregation_sis = next_aggregation_sis + ctx_.attrs.aggr_us / sample;
         reset_aggregated(ctx_);
         split_regions(ctx_);
@@ -245,7 +313,30 @@ void DamonCore::finish_sample() {
     }
 }
 
-void DamonCore::commit(const MonitoringAttrs& attrs, const std::vector<TargetRanges>& targets) {
+void DamonCore::commit(const MonitoringAttrs& attrs, const std::vector<TargetRanges>& targets,
+                       const std::vector<Scheme>& schemes) {
+    // Schemes first, matched by index like damos_commit: parameters are
+    // replaced, stats and quota state kept; the committed watermarks start
+    // active; new schemes start fresh.
+    const size_t kept = std::min(schemes.size(), ctx_.schemes.size());
+    ctx_.schemes.resize(kept);
+    for (size_t i = 0; i < kept; ++i) {
+        DamosScheme& s = ctx_.schemes[i];
+        s.params = schemes[i];
+        s.wmarks_activated = true;
+        s.goals.resize(schemes[i].quotas.goals.size());
+    }
+    for (size_t i = kept; i < schemes.size(); ++i) {
+        ctx_.schemes.push_back(make_scheme(schemes[i]));
+        set_next_apply_sis(ctx_.schemes.back(), ctx_);
+    }
+    // A quota cursor on a target that goes away is dropped.
+    for (DamosScheme& s : ctx_.schemes)
+        if (s.quota.charge_cursor && s.quota.charge_target_from >= targets.size()) {
+            s.quota.charge_cursor = false;
+            s.quota.charge_addr_from = 0;
+        }
+
     // Targets are matched by index: extra ones go, new ones start fresh.
     ctx_.targets.resize(targets.size());
     initial_ranges_.resize(targets.size());

@@ -1,7 +1,8 @@
 // The DAMON monitoring algorithm, following the kernel's mm/damon/core.c:
-// sampling, aggregation, adaptive region merge and split, and age. It knows no
-// clock: the caller says when a sampling interval starts and ends, which makes
-// it deterministic under a seed and testable on a virtual clock.
+// sampling, aggregation, adaptive region merge and split, age, intervals
+// auto-tuning and DAMOS. The caller says when a sampling interval starts and
+// ends, and hands it the clock and system figures it may read, which makes it
+// deterministic under a seed and testable on a virtual clock.
 #pragma once
 
 #include <memory>
@@ -9,7 +10,9 @@
 
 #include "core/access_source.hpp"
 #include "core/addr_range.hpp"
+#include "core/clock.hpp"
 #include "core/damon_context.hpp"
+#include "core/system_metrics.hpp"
 
 namespace damond {
 
@@ -17,19 +20,25 @@ using TargetRanges = std::vector<AddrRange>;
 
 class DamonCore {
 public:
-    DamonCore(MonitoringAttrs attrs, std::vector<TargetRanges> targets, std::unique_ptr<AccessSource> source,
-              uint64_t seed);
+    DamonCore(MonitoringAttrs attrs, std::vector<TargetRanges> targets, std::vector<Scheme> schemes,
+              std::unique_ptr<AccessSource> source, uint64_t seed, const Clock& clock, SystemMetrics& metrics);
 
     // kdamond_fn's set-up: initial regions, then the sample-interval counters.
     void start();
     // The start of a sampling interval: ops->prepare_access_checks.
     void prepare_sample();
-    // The end of one: count accesses and, when due, aggregate (merge, age,
-    // reset, split) and run the ops update, in kdamond_fn's order.
+    // The end of one: count accesses and, when due, aggregate (merge, age),
+    // apply schemes, tune the intervals, reset, split and run the ops update,
+    // in kdamond_fn's order.
     void finish_sample();
-    // damon_commit_ctx for targets and attrs: regions are kept wherever the
-    // kernel keeps them; an empty range list keeps a target's regions as they are.
-    void commit(const MonitoringAttrs& attrs, const std::vector<TargetRanges>& targets);
+    // kdamond_wait_activation: 0 to sample now, or how long to wait because
+    // every scheme is deactivated by its watermarks.
+    uint64_t activation_wait_us();
+    // damon_commit_ctx: schemes and targets are matched by index and keep
+    // their state; regions are kept wherever the kernel keeps them; an empty
+    // range list keeps a target's regions as they are.
+    void commit(const MonitoringAttrs& attrs, const std::vector<TargetRanges>& targets,
+                const std::vector<Scheme>& schemes);
 
     const DamonContext& context() const { return ctx_; }
     AccessSource& source() { return *source_; }
@@ -38,7 +47,15 @@ private:
     DamonContext ctx_;
     std::vector<TargetRanges> initial_ranges_;
     std::unique_ptr<AccessSource> source_;
+    const Clock& clock_;
+    SystemMetrics& metrics_;
 };
+
+// damon_update_region_access_rate: one sample's result for a region.
+void update_region_access_rate(Region& r, bool accessed, const MonitoringAttrs& attrs);
+// kdamond_tune_intervals: move sample_us (and aggr_us with it) toward
+// intervals_goal.access_bp of the possible access events.
+void tune_intervals(DamonContext& ctx);
 
 // The rules, one function each like core.c, exposed for unit tests.
 

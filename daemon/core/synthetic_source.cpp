@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/damon_core.hpp"
+
 namespace damond {
 
 namespace {
@@ -55,10 +57,22 @@ uint32_t SyntheticSource::check_accesses(DamonContext& ctx) {
     const uint64_t interval = ctx.passed_sample_intervals - 1;
     for (size_t ti = 0; ti < ctx.targets.size(); ++ti)
         for (Region& r : ctx.targets[ti].regions) {
-            if (accessed(ti, r.sampling_addr, interval)) r.nr_accesses++;
+            update_region_access_rate(r, accessed(ti, r.sampling_addr, interval), ctx.attrs);
             max_nr = std::max(max_nr, r.nr_accesses);
         }
     return max_nr;
+}
+
+}  // namespace damond
+
+namespace damond {
+
+uint64_t SyntheticSource::apply_scheme(DamonContext&, size_t, const Region& r, const DamosScheme& s,
+                                       uint64_t& sz_ops_filter_passed) {
+    // There is no memory behind a synthetic target: an action other than
+    // stat counts as applied to the whole region and changes nothing else.
+    sz_ops_filter_passed = r.size();
+    return s.params.action == Action::Stat ? 0 : r.size();
 }
 
 }  // namespace damond

@@ -36,6 +36,8 @@ public:
     void update(DamonContext& ctx) override;
     void prepare_access_checks(DamonContext& ctx) override;
     uint32_t check_accesses(DamonContext& ctx) override;
+    uint64_t apply_scheme(DamonContext& ctx, size_t target, const Region& r, const DamosScheme& s,
+                          uint64_t& sz_ops_filter_passed) override;
 
 private:
     std::vector<SyntheticTarget> targets_;

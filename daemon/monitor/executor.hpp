@@ -4,7 +4,7 @@
 
 #include <functional>
 
-#include "monitor/clock.hpp"
+#include "core/clock.hpp"
 #include "monitor/scheduler.hpp"
 
 namespace damond {

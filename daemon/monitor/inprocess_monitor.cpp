@@ -18,7 +18,18 @@ namespace {
 
 MonitoringAttrs attrs_of(const ContextSpec& spec) {
     return MonitoringAttrs{spec.intervals.sample_us, spec.intervals.aggr_us, spec.intervals.update_us,
-                           spec.nr_regions.min, spec.nr_regions.max};
+                           spec.nr_regions.min, spec.nr_regions.max, spec.intervals.intervals_goal};
+}
+
+bool kernel_only(Action a) {
+    return a == Action::LruPrio || a == Action::LruDeprio || a == Action::MigrateHot || a == Action::MigrateCold;
+}
+
+std::vector<SnapshotRegion> snapshot_regions(const std::vector<Region>& regions) {
+    std::vector<SnapshotRegion> out;
+    out.reserve(regions.size());
+    for (const Region& r : regions) out.push_back(SnapshotRegion{r.start, r.end, r.nr_accesses, r.last_nr_accesses, r.age});
+    return out;
 }
 
 std::vector<TargetRanges> ranges_of(const ContextSpec& spec) {
@@ -48,19 +59,30 @@ void InProcessMonitor::check_supported(const ContextSpec& spec) {
         throw DamondError(ErrorKind::NotSupported,
                           std::string("ops: the in-process backend supports only 'synthetic' so far, not '") +
                               to_string(spec.ops) + "'");
-    if (!spec.schemes.empty())
-        throw DamondError(ErrorKind::NotSupported, "schemes: the in-process backend does not run DAMOS schemes yet");
-    if (spec.intervals.intervals_goal.aggrs != 0)
-        throw DamondError(ErrorKind::NotSupported,
-                          "intervals.intervals_goal: the in-process backend does not auto-tune intervals yet");
+    for (size_t i = 0; i < spec.schemes.size(); ++i) {
+        const Scheme& s = spec.schemes[i];
+        const std::string path = "schemes[" + std::to_string(i) + "]";
+        if (kernel_only(s.action))
+            throw DamondError(ErrorKind::NotSupported, path + ".action: '" + to_string(s.action) +
+                                                           "' needs the kernel's physical-address operations; "
+                                                           "the in-process backend cannot do it");
+        for (size_t f = 0; f < s.filters.size(); ++f) {
+            const FilterType t = s.filters[f].type;
+            if (t != FilterType::Addr && t != FilterType::Target)
+                throw DamondError(ErrorKind::NotSupported,
+                                  path + ".filters[" + std::to_string(f) + "].type: the synthetic source cannot tell '" +
+                                      to_string(t) + "' pages apart");
+        }
+    }
 }
 
-InProcessMonitor::InProcessMonitor(const ContextSpec& spec, Executor& executor)
-    : executor_(executor), start_paused_(spec.pause) {
+InProcessMonitor::InProcessMonitor(const ContextSpec& spec, Executor& executor, SystemMetrics& metrics)
+    : executor_(executor), start_paused_(spec.pause), spec_intervals_(spec.intervals) {
     check_supported(spec);
     auto source = std::make_unique<SyntheticSource>(workloads_of(spec));
     source_ = source.get();
-    core_ = std::make_unique<DamonCore>(attrs_of(spec), ranges_of(spec), std::move(source), spec.seed);
+    core_ = std::make_unique<DamonCore>(attrs_of(spec), ranges_of(spec), spec.schemes, std::move(source), spec.seed,
+                                        executor.clock(), metrics);
 }
 
 InProcessMonitor::~InProcessMonitor() {
@@ -107,7 +129,15 @@ void InProcessMonitor::commit(const ContextSpec& spec) {
     executor_.run_sync([&] {
         if (state_ == MonitorState::Stopped || state_ == MonitorState::Failed)
             throw DamondError(ErrorKind::Busy, std::string("the monitor is ") + to_string(state_) + ", not running");
-        core_->commit(attrs_of(spec), ranges_of(spec));
+        MonitoringAttrs attrs = attrs_of(spec);
+        if (spec.intervals == spec_intervals_) {
+            // The intervals were not touched: keep what auto-tuning made of
+            // them, as damond would after update_tuned_intervals on a kernel.
+            attrs.sample_us = core_->context().attrs.sample_us;
+            attrs.aggr_us = core_->context().attrs.aggr_us;
+        }
+        core_->commit(attrs, ranges_of(spec), spec.schemes);
+        spec_intervals_ = spec.intervals;
         source_->set_targets(workloads_of(spec));
         // "pause" is part of the spec, as the kernel's pause file is.
         if (spec.pause && state_ == MonitorState::Running) {
@@ -154,9 +184,23 @@ void InProcessMonitor::fail(MonitorState state, const std::string& why) {
 }
 
 void InProcessMonitor::arm() {
+    // kdamond_wait_activation: while every scheme's watermarks hold it off,
+    // only the watermarks are checked, at their interval.
+    const uint64_t wait = core_->activation_wait_us();
+    if (wait) {
+        wait_for_activation(wait);
+        return;
+    }
     core_->prepare_sample();
     timer_ = executor_.scheduler().schedule_at(executor_.clock().now_us() + core_->context().attrs.sample_us,
                                                [this] { on_sample_end(); });
+}
+
+void InProcessMonitor::wait_for_activation(uint64_t wait_us) {
+    timer_ = executor_.scheduler().schedule_at(executor_.clock().now_us() + wait_us, [this] {
+        timer_.reset();
+        arm();
+    });
 }
 
 void InProcessMonitor::disarm() {
@@ -187,11 +231,13 @@ MonitorSnapshot InProcessMonitor::take_snapshot() const {
     const DamonContext& ctx = core_->context();
     snap.nr_aggregations = ctx.nr_aggregations;
     snap.nr_samples = nr_samples_;
-    for (const MonitorTarget& t : ctx.targets) {
-        std::vector<SnapshotRegion> regions;
-        for (const Region& r : t.regions) regions.push_back(SnapshotRegion{r.start, r.end, r.nr_accesses, r.last_nr_accesses, r.age});
-        snap.targets.push_back(std::move(regions));
-    }
+    snap.sample_us = ctx.attrs.sample_us;
+    snap.aggr_us = ctx.attrs.aggr_us;
+    for (const MonitorTarget& t : ctx.targets) snap.targets.push_back(snapshot_regions(t.regions));
+    for (const DamosScheme& s : ctx.schemes)
+        snap.schemes.push_back(SchemeSnapshot{s.stat.nr_tried, s.stat.sz_tried, s.stat.nr_applied, s.stat.sz_applied,
+                                              s.stat.qt_exceeds, s.quota.esz, s.wmarks_activated,
+                                              snapshot_regions(s.tried_regions)});
     return snap;
 }
 

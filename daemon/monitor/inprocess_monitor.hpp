@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "core/damon_core.hpp"
+#include "core/system_metrics.hpp"
 #include "core/synthetic_source.hpp"
 #include <mutex>
 
@@ -19,7 +20,7 @@ namespace damond {
 class InProcessMonitor : public Monitor {
 public:
     // Throws DamondError(NotSupported) for what this backend cannot do yet.
-    InProcessMonitor(const ContextSpec& spec, Executor& executor);
+    InProcessMonitor(const ContextSpec& spec, Executor& executor, SystemMetrics& metrics);
     ~InProcessMonitor() override;
 
     // Throws DamondError(NotSupported) naming the first field this backend
@@ -44,6 +45,7 @@ public:
 
 private:
     void arm();
+    void wait_for_activation(uint64_t wait_us);
     void disarm();
     void on_sample_end();
     void fail(MonitorState state, const std::string& why);
@@ -53,6 +55,7 @@ private:
     SyntheticSource* source_ = nullptr;  // owned by core_
     std::unique_ptr<DamonCore> core_;
     bool start_paused_ = false;
+    Intervals spec_intervals_;  // as the spec last said, to tell a real change from tuning
     MonitorState state_ = MonitorState::Stopped;
     std::optional<Scheduler::TimerId> timer_;
     uint64_t nr_samples_ = 0;

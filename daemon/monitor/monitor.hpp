@@ -25,10 +25,25 @@ struct SnapshotRegion {
     bool operator==(const SnapshotRegion&) const = default;
 };
 
+struct SchemeSnapshot {
+    uint64_t nr_tried = 0;
+    uint64_t sz_tried = 0;
+    uint64_t nr_applied = 0;
+    uint64_t sz_applied = 0;
+    uint64_t qt_exceeds = 0;
+    uint64_t effective_bytes = 0;  // the quota of the current charge window, 0 if none
+    bool active = true;            // false while its watermarks hold it off
+    std::vector<SnapshotRegion> tried_regions;  // in the last apply pass
+    bool operator==(const SchemeSnapshot&) const = default;
+};
+
 struct MonitorSnapshot {
     uint64_t nr_aggregations = 0;
     uint64_t nr_samples = 0;
+    uint64_t sample_us = 0;  // live intervals: auto-tuning may have moved them
+    uint64_t aggr_us = 0;
     std::vector<std::vector<SnapshotRegion>> targets;
+    std::vector<SchemeSnapshot> schemes;
     bool operator==(const MonitorSnapshot&) const = default;
 };
 

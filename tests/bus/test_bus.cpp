@@ -289,7 +289,27 @@ TEST_F(DamondOnPrivateBus, ErrorsHaveTheirNames) {
               0u);
     const std::string bad = error_name_of([&] { m.CreateContext("x", R"({"ops": "synthetic", "nr_regions": {"min": 2}})"); });
     EXPECT_EQ(bad, "org.damond1.Error.InvalidSpec: nr_regions.min: must be at least 3, got 2");
+    const std::string kernel_only = error_name_of([&] {
+        m.CreateContext("k", R"({"ops": "synthetic", "targets": [{"regions": [{"start": 0, "end": 1048576}]}],
+                                 "schemes": [{"action": "migrate_cold"}]})");
+    });
+    EXPECT_EQ(kernel_only.rfind("org.damond1.Error.NotSupported: schemes[0].action: 'migrate_cold'", 0), 0u) << kernel_only;
     EXPECT_EQ(m.ListContexts().size(), 1u);
+}
+
+TEST_F(DamondOnPrivateBus, SchemesRunAndReportStatsInTheSnapshot) {
+    ContextProxy ctx("/org/damond1/context/demo");
+    // Count the idle regions: stat never acts, so it never resets an age.
+    ctx.Commit(R"({"schemes": [{"action": "stat", "access_pattern": {"nr_accesses": {"min": 0, "max": 0}}}]})");
+    ASSERT_TRUE(wait_until([&] { return json::parse(ctx.Snapshot())["schemes"][0]["stats"]["nr_tried"] > 5; }));
+    const json snap = json::parse(ctx.Snapshot());
+    const json& scheme = snap["schemes"][0];
+    EXPECT_EQ(scheme["stats"]["nr_applied"], 0);
+    EXPECT_GT(scheme["stats"]["sz_tried"].get<uint64_t>(), 0u);
+    ASSERT_FALSE(scheme["tried_regions"].empty());
+    // None lies wholly in the hot set, whose pages are touched 9 samples in 10.
+    for (const auto& r : scheme["tried_regions"]) EXPECT_GT(r["end"].get<uint64_t>(), 4194304u) << r;
+    EXPECT_EQ(snap["intervals"]["sample_us"], 1000);
 }
 
 TEST_F(DamondOnPrivateBus, BusctlPauseSnapshotResume) {

@@ -1,7 +1,7 @@
 // An in-process monitor on a virtual clock: tests move time by hand.
 #pragma once
 
-#include "monitor/clock.hpp"
+#include "core/clock.hpp"
 #include "monitor/executor.hpp"
 #include "monitor/inprocess_monitor.hpp"
 #include "spec/spec_json.hpp"
@@ -19,6 +19,7 @@ inline const char* kDemoSpec = R"({
 struct VirtualTime {
     ManualClock clock;
     InlineExecutor executor{clock};
+    NoSystemMetrics metrics;
 
     Scheduler& scheduler() { return executor.scheduler(); }
     // Moves the clock forward in 100 us steps, running whatever falls due.

@@ -20,11 +20,14 @@ Region region(uint64_t start, uint64_t end, uint32_t nr, uint32_t last, uint32_t
     return r;
 }
 
-std::unique_ptr<DamonCore> make_core(uint64_t seed, MonitoringAttrs attrs = {}) {
+ManualClock g_clock;
+NoSystemMetrics g_metrics;
+
+std::unique_ptr<DamonCore> make_core(uint64_t seed, MonitoringAttrs attrs = {}, std::vector<Scheme> schemes = {}) {
     // 64 MiB with a hot 4 MiB set and a warm 8 MiB set.
     std::vector<SyntheticTarget> workload{{7, {{{0, 4 << 20}, 9000}, {{32 << 20, 40 << 20}, 2000}}}};
-    return std::make_unique<DamonCore>(attrs, std::vector<TargetRanges>{{{0, 64 << 20}}},
-                                       std::make_unique<SyntheticSource>(workload), seed);
+    return std::make_unique<DamonCore>(attrs, std::vector<TargetRanges>{{{0, 64 << 20}}}, std::move(schemes),
+                                       std::make_unique<SyntheticSource>(workload), seed, g_clock, g_metrics);
 }
 
 void run_samples(DamonCore& core, int n) {
@@ -173,16 +176,29 @@ TEST(CoreRegions, ApplyMinNrRegionsSplitsOversizedRegions) {
 
 TEST(CoreAttrs, NewAggregationIntervalRescalesAgeAndAccesses) {
     DamonContext ctx;
-    ctx.attrs = MonitoringAttrs{5000, 100000, 1000000, 10, 1000};  // 20 samples per window
+    ctx.attrs = MonitoringAttrs{5000, 100000, 1000000, 10, 1000, {}};  // 20 samples per window
     ctx.targets = {MonitorTarget{{region(0, P, 3, 10, 40)}}};
-    ctx.passed_sample_intervals = 7;
-    set_attrs(ctx, MonitoringAttrs{5000, 200000, 1000000, 10, 1000});  // 40 samples per window
+    ctx.passed_sample_intervals = 7;  // in the middle of a window
+    ctx.next_aggregation_sis = 20;
+    set_attrs(ctx, MonitoringAttrs{5000, 200000, 1000000, 10, 1000, {}});  // 40 samples per window
     const Region& r = ctx.targets[0].regions[0];
     EXPECT_EQ(r.age, 20u);               // 40 * 100ms / 200ms
     EXPECT_EQ(r.last_nr_accesses, 20u);  // 10/20 = 5000 bp -> 5000 * 40 / 10000
     EXPECT_EQ(r.nr_accesses, 0u);        // the partial window is dropped
     EXPECT_EQ(ctx.next_aggregation_sis, 7u + 40u);
     EXPECT_EQ(ctx.next_ops_update_sis, 7u + 200u);
+}
+
+TEST(CoreAttrs, AtAWindowsEndTheFinishedWindowIsConverted) {
+    DamonContext ctx;
+    ctx.attrs = MonitoringAttrs{5000, 100000, 1000000, 10, 1000, {}};
+    ctx.targets = {MonitorTarget{{region(0, P, 10, 4, 40)}}};
+    ctx.passed_sample_intervals = 20;
+    ctx.next_aggregation_sis = 20;
+    set_attrs(ctx, MonitoringAttrs{10000, 200000, 1000000, 10, 1000, {}});  // still 20 samples per window
+    EXPECT_EQ(ctx.targets[0].regions[0].nr_accesses, 10u);
+    EXPECT_EQ(ctx.targets[0].regions[0].last_nr_accesses, 4u);
+    EXPECT_EQ(ctx.targets[0].regions[0].age, 20u);
 }
 
 TEST(CoreAttrs, EqualAttrsChangeNothing) {
@@ -195,7 +211,7 @@ TEST(CoreAttrs, EqualAttrsChangeNothing) {
 }
 
 TEST(Core, AggregatesEveryAggrOverSampleSamples) {
-    auto core = make_core(1, MonitoringAttrs{5000, 100000, 1000000, 10, 1000});
+    auto core = make_core(1, MonitoringAttrs{5000, 100000, 1000000, 10, 1000, {}});
     core->start();
     run_samples(*core, 19);
     EXPECT_EQ(core->context().nr_aggregations, 0u);
@@ -216,7 +232,7 @@ TEST(Core, DeterministicUnderASeed) {
 }
 
 TEST(Core, RegionCountStaysWithinMinAndMax) {
-    auto core = make_core(5, MonitoringAttrs{1000, 10000, 1000000, 10, 40});
+    auto core = make_core(5, MonitoringAttrs{1000, 10000, 1000000, 10, 40, {}});
     core->start();
     for (int i = 0; i < 2000; ++i) {
         run_samples(*core, 1);
@@ -227,7 +243,7 @@ TEST(Core, RegionCountStaysWithinMinAndMax) {
 }
 
 TEST(Core, FindsTheHotSet) {
-    auto core = make_core(9, MonitoringAttrs{1000, 20000, 1000000, 10, 200});
+    auto core = make_core(9, MonitoringAttrs{1000, 20000, 1000000, 10, 200, {}});
     core->start();
     run_samples(*core, 20 * 50);
     // Weighted mean of last_nr_accesses over the hot, warm and cold parts.
@@ -253,8 +269,8 @@ TEST(Core, CommitOfSameRangesAndAttrsKeepsEverything) {
     core->start();
     run_samples(*core, 300);
     const DamonContext before = core->context();
-    core->commit(before.attrs, {{{0, 64 << 20}}});
+    core->commit(before.attrs, {{{0, 64 << 20}}}, {});
     EXPECT_EQ(core->context(), before);
-    core->commit(before.attrs, {{}});  // no ranges: keep regions
+    core->commit(before.attrs, {{}}, {});  // no ranges: keep regions
     EXPECT_EQ(core->context(), before);
 }

@@ -26,7 +26,7 @@ double idle_mean_age(const MonitorSnapshot& s) {
 
 TEST(InProcessMonitor, SamplesOnTheScheduler) {
     VirtualTime vt;
-    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.executor);
+    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.executor, vt.metrics);
     m.start();
     EXPECT_EQ(m.state(), MonitorState::Running);
     vt.advance(100000);  // 100 ms = 100 samples = 5 aggregations
@@ -36,7 +36,7 @@ TEST(InProcessMonitor, SamplesOnTheScheduler) {
 
 TEST(InProcessMonitor, PauseKeepsStateBitIdenticalAndHoldsNoTimer) {
     VirtualTime vt;
-    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.executor);
+    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.executor, vt.metrics);
     m.start();
     vt.advance(250500);
     m.pause();
@@ -53,7 +53,7 @@ TEST(InProcessMonitor, PauseKeepsStateBitIdenticalAndHoldsNoTimer) {
 
 TEST(InProcessMonitor, ResumeContinuesFromTheKeptState) {
     VirtualTime vt;
-    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.executor);
+    InProcessMonitor m(spec_from_json_text(kDemoSpec), vt.executor, vt.metrics);
     m.start();
     vt.advance(400000);
     m.pause();
@@ -72,7 +72,7 @@ TEST(InProcessMonitor, StartsPausedWhenTheSpecSaysSo) {
     VirtualTime vt;
     ContextSpec spec = spec_from_json_text(kDemoSpec);
     spec.pause = true;
-    InProcessMonitor m(spec, vt.executor);
+    InProcessMonitor m(spec, vt.executor, vt.metrics);
     m.start();
     EXPECT_EQ(m.state(), MonitorState::Paused);
     vt.advance(100000);
@@ -82,7 +82,7 @@ TEST(InProcessMonitor, StartsPausedWhenTheSpecSaysSo) {
 TEST(InProcessMonitor, CommitKeepsRegionsAndAgesAndCanPause) {
     VirtualTime vt;
     const ContextSpec spec = spec_from_json_text(kDemoSpec);
-    InProcessMonitor m(spec, vt.executor);
+    InProcessMonitor m(spec, vt.executor, vt.metrics);
     m.start();
     vt.advance(300000);
     m.pause();
@@ -111,19 +111,21 @@ TEST(InProcessMonitor, CommitKeepsRegionsAndAgesAndCanPause) {
 TEST(InProcessMonitor, UnsupportedCommitChangesNothing) {
     VirtualTime vt;
     const ContextSpec spec = spec_from_json_text(kDemoSpec);
-    InProcessMonitor m(spec, vt.executor);
+    InProcessMonitor m(spec, vt.executor, vt.metrics);
     m.start();
     vt.advance(100000);
     m.pause();
     const DamonContext before = m.core_context();
     ContextSpec with_scheme = spec;
-    with_scheme.schemes.push_back(Scheme{});
+    Scheme lru;
+    lru.action = Action::LruPrio;  // kernel-only
+    with_scheme.schemes.push_back(lru);
     try {
         m.commit(with_scheme);
         FAIL();
     } catch (const DamondError& e) {
         EXPECT_EQ(e.kind(), ErrorKind::NotSupported);
-        EXPECT_NE(std::string(e.what()).find("schemes"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("schemes[0].action: 'lru_prio'"), std::string::npos) << e.what();
     }
     EXPECT_EQ(m.core_context(), before);
     EXPECT_EQ(m.state(), MonitorState::Paused);
@@ -133,7 +135,7 @@ TEST(InProcessMonitor, RefusesKernelOps) {
     VirtualTime vt;
     ContextSpec spec = spec_from_json_text(R"({"ops": "paddr"})");
     try {
-        InProcessMonitor m(spec, vt.executor);
+        InProcessMonitor m(spec, vt.executor, vt.metrics);
         FAIL();
     } catch (const DamondError& e) {
         EXPECT_EQ(e.kind(), ErrorKind::NotSupported);

@@ -25,7 +25,7 @@ struct ManagerTest : ::testing::Test {
     VirtualTime vt;
     Recorder rec;
     Manager manager{"inprocess", [this](const ContextSpec& s) -> std::unique_ptr<Monitor> {
-                        return std::make_unique<InProcessMonitor>(s, vt.executor);
+                        return std::make_unique<InProcessMonitor>(s, vt.executor, vt.metrics);
                     },
                     [](std::function<void()> fn) { fn(); }};
     void SetUp() override { manager.set_listener(&rec); }
