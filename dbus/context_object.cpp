@@ -52,6 +52,14 @@ std::string ContextObject::Spec() {
 
 std::string ContextObject::Backend() { return manager_.backend(); }
 
+std::string ContextObject::AccessSource() {
+    return translate_errors([&] { return manager_.access_source(name_); });
+}
+
+std::string ContextObject::AccessSourceReason() {
+    return translate_errors([&] { return manager_.access_source_reason(name_); });
+}
+
 std::string ContextObject::LastError() {
     return translate_errors([&] { return manager_.last_error(name_); });
 }

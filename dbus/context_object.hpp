@@ -27,6 +27,8 @@ private:
     std::string State() override;
     std::string Spec() override;
     std::string Backend() override;
+    std::string AccessSource() override;
+    std::string AccessSourceReason() override;
     std::string LastError() override;
 
     Manager& manager_;

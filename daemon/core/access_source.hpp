@@ -11,11 +11,24 @@
 
 namespace damond {
 
+// What an "access" means to a source and how finely it sees it.
+enum class Granularity { Page, Mapping, Synthetic };
+
+struct AccessSourceCaps {
+    bool reads = false;
+    bool writes = false;
+    Granularity granularity = Granularity::Page;
+    bool foreign = false;           // works on other processes
+    bool perturbs_reclaim = false;  // clearing its bits also clears what reclaim uses
+    bool anon_filter = false;       // can tell anonymous from file-backed memory
+};
+
 class AccessSource {
 public:
     virtual ~AccessSource() = default;
 
     virtual std::string name() const = 0;
+    virtual AccessSourceCaps caps() const = 0;
     // ops->update: refresh the targets' address layout (every update_us).
     virtual void update(DamonContext& ctx) = 0;
     // ops->prepare_access_checks: pick each region's sampling address and
@@ -28,6 +41,8 @@ public:
 
     // ops->target_valid: false once a target is gone (its process exited).
     virtual bool target_valid(size_t /*target*/) { return true; }
+    // Why a target is gone, for the user; "" if none is.
+    virtual std::string gone_reason() const { return ""; }
     // ops->apply_scheme: apply the scheme's action to a region of a target;
     // returns the bytes it was applied to, and sets the bytes that passed the
     // source's own (ops) filters.

@@ -259,6 +259,13 @@ DamonCore::DamonCore(MonitoringAttrs attrs, std::vector<TargetRanges> targets, s
     for (const Scheme& s : schemes) ctx_.schemes.push_back(make_scheme(s));
 }
 
+bool DamonCore::all_targets_gone() {
+    if (ctx_.targets.empty()) return false;
+    for (size_t i = 0; i < ctx_.targets.size(); ++i)
+        if (source_->target_valid(i)) return false;
+    return true;
+}
+
 uint64_t DamonCore::activation_wait_us() {
     if (ctx_.schemes.empty()) return 0;
     uint64_t min_wait = UINT64_MAX;

@@ -34,6 +34,8 @@ public:
     // kdamond_wait_activation: 0 to sample now, or how long to wait because
     // every scheme is deactivated by its watermarks.
     uint64_t activation_wait_us();
+    // kdamond_need_stop: every target is gone.
+    bool all_targets_gone();
     // damon_commit_ctx: schemes and targets are matched by index and keep
     // their state; regions are kept wherever the kernel keeps them; an empty
     // range list keeps a target's regions as they are.

@@ -33,6 +33,9 @@ public:
     bool accessed(size_t target, uint64_t addr, uint64_t interval) const;
 
     std::string name() const override { return "synthetic"; }
+    AccessSourceCaps caps() const override {
+        return AccessSourceCaps{true, true, Granularity::Synthetic, false, false, false};
+    }
     void update(DamonContext& ctx) override;
     void prepare_access_checks(DamonContext& ctx) override;
     uint32_t check_accesses(DamonContext& ctx) override;

@@ -144,6 +144,12 @@ std::string Manager::spec_json(const std::string& name) const { return spec_to_j
 
 std::string Manager::last_error(const std::string& name) const { return get(name).last_error; }
 
+std::string Manager::access_source(const std::string& name) const { return get(name).monitor->access_source(); }
+
+std::string Manager::access_source_reason(const std::string& name) const {
+    return get(name).monitor->access_source_reason();
+}
+
 MonitorSnapshot Manager::snapshot(const std::string& name) const { return get(name).monitor->snapshot(); }
 
 std::string Manager::snapshot_json(const std::string& name) const { return snapshot_to_json(snapshot(name)).dump(); }

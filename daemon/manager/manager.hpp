@@ -57,6 +57,8 @@ public:
     MonitorState state(const std::string& name) const;
     std::string spec_json(const std::string& name) const;
     std::string last_error(const std::string& name) const;
+    std::string access_source(const std::string& name) const;
+    std::string access_source_reason(const std::string& name) const;
     std::string snapshot_json(const std::string& name) const;
     MonitorSnapshot snapshot(const std::string& name) const;
 

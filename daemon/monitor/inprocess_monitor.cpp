@@ -1,6 +1,9 @@
 #include "monitor/inprocess_monitor.hpp"
 
 #include "errors.hpp"
+#include "sources/process_source.hpp"
+#include "sources/source_factory.hpp"
+#include "core/synthetic_source.hpp"
 
 namespace damond {
 
@@ -38,27 +41,9 @@ std::vector<TargetRanges> ranges_of(const ContextSpec& spec) {
     return out;
 }
 
-std::vector<SyntheticTarget> workloads_of(const ContextSpec& spec) {
-    std::vector<SyntheticTarget> out;
-    for (const Target& t : spec.targets) {
-        SyntheticTarget st;
-        if (t.workload) {
-            st.seed = t.workload->seed;
-            for (const WorkloadSet& s : t.workload->sets)
-                st.sets.push_back(SyntheticSet{s.range, static_cast<uint32_t>(s.access_bp)});
-        }
-        out.push_back(std::move(st));
-    }
-    return out;
-}
-
 }  // namespace
 
-void InProcessMonitor::check_supported(const ContextSpec& spec) {
-    if (spec.ops != Ops::Synthetic)
-        throw DamondError(ErrorKind::NotSupported,
-                          std::string("ops: the in-process backend supports only 'synthetic' so far, not '") +
-                              to_string(spec.ops) + "'");
+void InProcessMonitor::check_supported(const ContextSpec& spec) const {
     for (size_t i = 0; i < spec.schemes.size(); ++i) {
         const Scheme& s = spec.schemes[i];
         const std::string path = "schemes[" + std::to_string(i) + "]";
@@ -66,22 +51,34 @@ void InProcessMonitor::check_supported(const ContextSpec& spec) {
             throw DamondError(ErrorKind::NotSupported, path + ".action: '" + to_string(s.action) +
                                                            "' needs the kernel's physical-address operations; "
                                                            "the in-process backend cannot do it");
+        if (caps_.foreign && s.action != Action::Stat && remote_advice(s.action) < 0)
+            throw DamondError(ErrorKind::NotSupported, path + ".action: '" + to_string(s.action) +
+                                                           "' cannot be applied to another process (the kernel's "
+                                                           "process_madvise takes only cold, pageout, willneed and "
+                                                           "collapse)");
         for (size_t f = 0; f < s.filters.size(); ++f) {
             const FilterType t = s.filters[f].type;
-            if (t != FilterType::Addr && t != FilterType::Target)
-                throw DamondError(ErrorKind::NotSupported,
-                                  path + ".filters[" + std::to_string(f) + "].type: the synthetic source cannot tell '" +
-                                      to_string(t) + "' pages apart");
+            if (t == FilterType::Addr || t == FilterType::Target) continue;
+            if (t == FilterType::Anon && caps_.anon_filter) continue;
+            throw DamondError(ErrorKind::NotSupported, path + ".filters[" + std::to_string(f) + "].type: the " +
+                                                           source_name_ + " source cannot tell '" + to_string(t) +
+                                                           "' pages apart");
         }
     }
 }
 
-InProcessMonitor::InProcessMonitor(const ContextSpec& spec, Executor& executor, SystemMetrics& metrics)
-    : executor_(executor), start_paused_(spec.pause), spec_intervals_(spec.intervals) {
+InProcessMonitor::InProcessMonitor(const ContextSpec& spec, Executor& executor, SystemMetrics& metrics,
+                                   const ProcFs& fs)
+    : executor_(executor), start_paused_(spec.pause), spec_ops_(spec.ops), spec_intervals_(spec.intervals) {
+    SourceChoice choice = make_access_source(spec, fs);
+    source_ = choice.source.get();
+    source_name_ = choice.name;
+    source_reason_ = choice.reason;
+    caps_ = source_->caps();
     check_supported(spec);
-    auto source = std::make_unique<SyntheticSource>(workloads_of(spec));
-    source_ = source.get();
-    core_ = std::make_unique<DamonCore>(attrs_of(spec), ranges_of(spec), spec.schemes, std::move(source), spec.seed,
+    std::vector<TargetRanges> ranges = ranges_of(spec);
+    if (auto* process = dynamic_cast<ProcessSource*>(source_)) ranges = process->initial_ranges();
+    core_ = std::make_unique<DamonCore>(attrs_of(spec), ranges, spec.schemes, std::move(choice.source), spec.seed,
                                         executor.clock(), metrics);
 }
 
@@ -129,6 +126,13 @@ void InProcessMonitor::commit(const ContextSpec& spec) {
     executor_.run_sync([&] {
         if (state_ == MonitorState::Stopped || state_ == MonitorState::Failed)
             throw DamondError(ErrorKind::Busy, std::string("the monitor is ") + to_string(state_) + ", not running");
+        if (spec.ops != spec_ops_)
+            throw DamondError(ErrorKind::NotSupported, std::string("ops: a running context cannot change from '") +
+                                                           to_string(spec_ops_) + "' to '" + to_string(spec.ops) +
+                                                           "'; create a new context");
+        // Targets that change process are opened first: a missing one fails
+        // the commit before anything has changed.
+        if (auto* process = dynamic_cast<ProcessSource*>(source_)) process->set_targets(process_targets(spec));
         MonitoringAttrs attrs = attrs_of(spec);
         if (spec.intervals == spec_intervals_) {
             // The intervals were not touched: keep what auto-tuning made of
@@ -138,7 +142,7 @@ void InProcessMonitor::commit(const ContextSpec& spec) {
         }
         core_->commit(attrs, ranges_of(spec), spec.schemes);
         spec_intervals_ = spec.intervals;
-        source_->set_targets(workloads_of(spec));
+        if (auto* synthetic = dynamic_cast<SyntheticSource*>(source_)) synthetic->set_targets(synthetic_targets(spec));
         // "pause" is part of the spec, as the kernel's pause file is.
         if (spec.pause && state_ == MonitorState::Running) {
             disarm();
@@ -217,6 +221,11 @@ void InProcessMonitor::on_sample_end() {
         return;
     }
     nr_samples_++;
+    // kdamond_need_stop: with every target gone there is nothing to monitor.
+    if (core_->all_targets_gone()) {
+        fail(MonitorState::Stopped, source_->gone_reason());
+        return;
+    }
     arm();
 }
 

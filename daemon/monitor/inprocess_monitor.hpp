@@ -6,28 +6,26 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include "core/damon_core.hpp"
 #include "core/system_metrics.hpp"
-#include "core/synthetic_source.hpp"
-#include <mutex>
-
 #include "monitor/executor.hpp"
 #include "monitor/monitor.hpp"
+#include "sources/proc_fs.hpp"
 
 namespace damond {
 
 class InProcessMonitor : public Monitor {
 public:
-    // Throws DamondError(NotSupported) for what this backend cannot do yet.
-    InProcessMonitor(const ContextSpec& spec, Executor& executor, SystemMetrics& metrics);
+    // Throws DamondError: NotSupported for what this backend cannot do,
+    // InvalidSpec for a target process that does not exist.
+    InProcessMonitor(const ContextSpec& spec, Executor& executor, SystemMetrics& metrics, const ProcFs& fs = ProcFs());
     ~InProcessMonitor() override;
 
-    // Throws DamondError(NotSupported) naming the first field this backend
-    // cannot honour.
-    static void check_supported(const ContextSpec& spec);
-
     std::string backend() const override { return "inprocess"; }
+    std::string access_source() const override { return source_name_; }
+    std::string access_source_reason() const override { return source_reason_; }
     void start() override;
     void pause() override;
     void resume() override;
@@ -44,6 +42,9 @@ public:
     DamonContext core_context() const;
 
 private:
+    // Throws DamondError(NotSupported) naming the first field the source in
+    // use cannot honour.
+    void check_supported(const ContextSpec& spec) const;
     void arm();
     void wait_for_activation(uint64_t wait_us);
     void disarm();
@@ -52,9 +53,13 @@ private:
     MonitorSnapshot take_snapshot() const;
 
     Executor& executor_;
-    SyntheticSource* source_ = nullptr;  // owned by core_
+    AccessSource* source_ = nullptr;  // owned by core_
+    std::string source_name_;
+    std::string source_reason_;
+    AccessSourceCaps caps_;
     std::unique_ptr<DamonCore> core_;
     bool start_paused_ = false;
+    Ops spec_ops_;
     Intervals spec_intervals_;  // as the spec last said, to tell a real change from tuning
     MonitorState state_ = MonitorState::Stopped;
     std::optional<Scheduler::TimerId> timer_;

@@ -58,6 +58,9 @@ public:
     virtual ~Monitor() = default;
 
     virtual std::string backend() const = 0;
+    // The access source in use and why it was chosen.
+    virtual std::string access_source() const = 0;
+    virtual std::string access_source_reason() const = 0;
     // Starts monitoring, paused if the spec says "pause": true.
     virtual void start() = 0;
     // Both idempotent.

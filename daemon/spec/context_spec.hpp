@@ -15,7 +15,9 @@
 
 namespace damond {
 
-enum class Ops { Vaddr, Fvaddr, Paddr, Synthetic };
+// The kernel's operation sets, plus the in-process core's access sources:
+// synthetic (ground truth), and refs, page_idle, soft_dirty on a process.
+enum class Ops { Vaddr, Fvaddr, Paddr, Synthetic, Refs, PageIdle, SoftDirty };
 
 struct Intervals {
     uint64_t sample_us = 5000;

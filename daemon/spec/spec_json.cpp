@@ -151,10 +151,11 @@ Target read_target(const json& j, const std::string& path, Ops ops) {
     r.reject_unknown_keys();
     check_sorted_disjoint(t.regions, r.path_of("regions"));
 
-    const bool wants_pid = ops == Ops::Vaddr || ops == Ops::Fvaddr;
+    const bool wants_pid = ops == Ops::Vaddr || ops == Ops::Fvaddr || ops == Ops::Refs || ops == Ops::PageIdle ||
+                           ops == Ops::SoftDirty;
     if (wants_pid && !t.pid_target) throw SpecError(r.path_of("pid_target"), std::string("is required for ops ") + to_string(ops));
     if (!wants_pid && t.pid_target)
-        throw SpecError(r.path_of("pid_target"), std::string("is only valid for ops vaddr and fvaddr, not ") + to_string(ops));
+        throw SpecError(r.path_of("pid_target"), std::string("is only valid for ops that monitor a process, not ") + to_string(ops));
     if (ops == Ops::Fvaddr && t.regions.empty()) throw SpecError(r.path_of("regions"), "must not be empty for ops fvaddr");
     if (t.workload && ops != Ops::Synthetic)
         throw SpecError(r.path_of("workload"), std::string("is only valid for ops synthetic, not ") + to_string(ops));

@@ -14,8 +14,9 @@ namespace damond {
 template <typename E, size_t N>
 using NameTable = std::array<std::pair<E, const char*>, N>;
 
-inline constexpr NameTable<Ops, 4> kOpsNames{{
+inline constexpr NameTable<Ops, 7> kOpsNames{{
     {Ops::Vaddr, "vaddr"}, {Ops::Fvaddr, "fvaddr"}, {Ops::Paddr, "paddr"}, {Ops::Synthetic, "synthetic"},
+    {Ops::Refs, "refs"}, {Ops::PageIdle, "page_idle"}, {Ops::SoftDirty, "soft_dirty"},
 }};
 
 inline constexpr NameTable<Action, 11> kActionNames{{

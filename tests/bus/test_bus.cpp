@@ -19,8 +19,10 @@
 #include "context_proxy.h"
 #include "manager_proxy.h"
 #include "private_bus.hpp"
+#include "../process/workload_process.hpp"
 
 using namespace damond::testing;
+using damond::AddrRange;
 using nlohmann::json;
 
 namespace {
@@ -190,6 +192,7 @@ TEST_F(DamondOnPrivateBus, ManagerReportsVersionBackendAndContexts) {
 TEST_F(DamondOnPrivateBus, PauseFreezesSnapshotAndResumeContinues) {
     ContextProxy ctx("/org/damond1/context/demo");
     EXPECT_EQ(ctx.Backend(), "inprocess");
+    EXPECT_EQ(ctx.AccessSource(), "synthetic");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     ctx.Pause();
     // Pause returns only once the monitor has stopped: the state is already paused.
@@ -350,7 +353,7 @@ TEST_F(DamondOnPrivateBus, IntrospectionShowsTheXmlInterfaces) {
     auto r = busctl({"introspect", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context"});
     ASSERT_EQ(r.exit_code, 0) << r.out;
     for (const char* member : {".Commit", ".Pause", ".Resume", ".Snapshot", ".Backend", ".LastError", ".Name",
-                               ".Spec", ".State"})
+                               ".Spec", ".State", ".AccessSource", ".AccessSourceReason"})
         EXPECT_NE(r.out.find(member), std::string::npos) << member;
     r = busctl({"introspect", "org.damond1", "/org/damond1", "org.damond1.Manager"});
     for (const char* member : {".CommitContext", ".CreateContext", ".ListContexts", ".PauseContext", ".RemoveContext",
@@ -483,4 +486,25 @@ TEST(BusPolicy, OnlyRootOwnsAndChangesEveryoneReads) {
 
     damond.signal(SIGTERM);
     EXPECT_EQ(damond.wait_exit(10000), 0);
+}
+
+TEST_F(DamondOnPrivateBus, ARealProcessContextStopsWhenItsProcessExits) {
+    auto w = std::make_unique<WorkloadProcess>(std::vector<std::string>{"--hot-mib", "2", "--cold-mib", "2"});
+    const pid_t pid = w->pid();
+    ManagerProxy m;
+    const json spec = {{"ops", "vaddr"},
+                       {"intervals", {{"sample_us", 10000}, {"aggr_us", 100000}}},
+                       {"targets", {{{"pid_target", pid}}}}};
+    ContextProxy ctx(m.CreateContext("app", spec.dump()));
+    EXPECT_EQ(ctx.State(), "running");
+    EXPECT_FALSE(ctx.AccessSource().empty());
+    EXPECT_FALSE(ctx.AccessSourceReason().empty());
+    EXPECT_EQ(w->finish(), 0);
+    EXPECT_TRUE(ctx.events.wait_for("org.damond1.Context State=stopped", 10000));
+    EXPECT_EQ(ctx.LastError(), "target process " + std::to_string(pid) + " exited");
+
+    const std::string missing = error_name_of([&] {
+        m.CreateContext("gone", json({{"ops", "vaddr"}, {"targets", {{{"pid_target", pid}}}}}).dump());
+    });
+    EXPECT_EQ(missing, "org.damond1.Error.InvalidSpec: targets[0].pid_target: no process with pid " + std::to_string(pid));
 }

@@ -27,6 +27,7 @@ struct RecordingOps : AccessSource {
     std::vector<std::pair<uint64_t, uint64_t>> applied;
     bool valid = true;
     std::string name() const override { return "recording"; }
+    AccessSourceCaps caps() const override { return {}; }
     void update(DamonContext&) override {}
     void prepare_access_checks(DamonContext&) override {}
     uint32_t check_accesses(DamonContext&) override { return 0; }

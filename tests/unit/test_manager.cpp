@@ -85,7 +85,7 @@ TEST_F(ManagerTest, RejectsBadNamesDuplicatesAndUnsupportedSpecs) {
     EXPECT_EQ(kind_of([&] { manager.create_context("", kDemoSpec); }), ErrorKind::InvalidArgument);
     EXPECT_EQ(kind_of([&] { manager.create_context("a/b", kDemoSpec); }), ErrorKind::InvalidArgument);
     EXPECT_EQ(kind_of([&] { manager.create_context("x", "{}"); }), ErrorKind::InvalidSpec);
-    EXPECT_EQ(kind_of([&] { manager.create_context("x", R"({"ops": "vaddr", "targets": [{"pid_target": 1}]})"); }),
+    EXPECT_EQ(kind_of([&] { manager.create_context("x", R"({"ops": "paddr"})"); }),
               ErrorKind::NotSupported);
     manager.create_context("demo", kDemoSpec);
     EXPECT_EQ(kind_of([&] { manager.create_context("demo", kDemoSpec); }), ErrorKind::Busy);

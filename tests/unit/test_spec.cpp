@@ -131,7 +131,7 @@ TEST(Spec, RejectsBadRegions) {
 
 TEST(Spec, TargetsFollowOps) {
     expect_rejected({{"ops", "vaddr"}}, "targets[0].pid_target", "required for ops vaddr");
-    expect_rejected({{"targets", {{{"pid_target", 42}}}}}, "targets[0].pid_target", "only valid for ops vaddr");
+    expect_rejected({{"targets", {{{"pid_target", 42}}}}}, "targets[0].pid_target", "only valid for ops that monitor a process");
     json two = kValid;
     two["ops"] = "paddr";
     two["targets"] = json::parse(R"([{"regions": []}, {"regions": []}])");

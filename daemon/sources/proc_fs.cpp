@@ -1,0 +1,67 @@
+#include "sources/proc_fs.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+namespace damond {
+
+namespace {
+
+class Fd {
+public:
+    Fd(const std::string& path, int flags) : fd_(::open(path.c_str(), flags | O_CLOEXEC)) {
+        if (fd_ < 0) throw std::system_error(errno, std::generic_category(), path);
+    }
+    ~Fd() { ::close(fd_); }
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+}  // namespace
+
+bool ProcFs::exists(const std::string& p) const {
+    struct stat st{};
+    return ::stat(path(p).c_str(), &st) == 0;
+}
+
+bool ProcFs::writable(const std::string& p) const { return ::access(path(p).c_str(), W_OK) == 0; }
+
+std::optional<std::string> ProcFs::read_text(const std::string& p) const {
+    std::ifstream in(path(p));
+    if (!in) return std::nullopt;
+    std::stringstream s;
+    s << in.rdbuf();
+    if (in.bad()) return std::nullopt;
+    return s.str();
+}
+
+void ProcFs::write_text(const std::string& p, const std::string& text) const {
+    Fd fd(path(p), O_WRONLY);
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+        throw std::system_error(errno, std::generic_category(), path(p));
+}
+
+uint64_t ProcFs::pread_u64(const std::string& p, uint64_t offset) const {
+    Fd fd(path(p), O_RDONLY);
+    uint64_t v = 0;
+    const ssize_t n = ::pread(fd.get(), &v, sizeof v, static_cast<off_t>(offset));
+    if (n != static_cast<ssize_t>(sizeof v))
+        throw std::system_error(n < 0 ? errno : EIO, std::generic_category(), path(p));
+    return v;
+}
+
+void ProcFs::pwrite_u64(const std::string& p, uint64_t offset, uint64_t value) const {
+    Fd fd(path(p), O_WRONLY);
+    if (::pwrite(fd.get(), &value, sizeof value, static_cast<off_t>(offset)) != static_cast<ssize_t>(sizeof value))
+        throw std::system_error(errno, std::generic_category(), path(p));
+}
+
+}  // namespace damond

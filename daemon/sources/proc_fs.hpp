@@ -1,0 +1,31 @@
+// The files the real access sources read and write (/proc/<pid>/...,
+// /sys/kernel/mm/page_idle/bitmap), under a root directory so tests can
+// replay recorded fixtures instead of a live kernel.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace damond {
+
+class ProcFs {
+public:
+    explicit ProcFs(std::string root = "") : root_(std::move(root)) {}
+
+    const std::string& root() const { return root_; }
+    std::string path(const std::string& p) const { return root_ + p; }
+    bool exists(const std::string& p) const;
+    bool writable(const std::string& p) const;
+    // nullopt if the file cannot be read.
+    std::optional<std::string> read_text(const std::string& p) const;
+    // Throw std::system_error naming the file on failure.
+    void write_text(const std::string& p, const std::string& text) const;
+    uint64_t pread_u64(const std::string& p, uint64_t offset) const;
+    void pwrite_u64(const std::string& p, uint64_t offset, uint64_t value) const;
+
+private:
+    std::string root_;
+};
+
+}  // namespace damond

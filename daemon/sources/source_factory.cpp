@@ -1,0 +1,110 @@
+#include "sources/source_factory.hpp"
+
+#include <sys/utsname.h>
+
+#include "core/synthetic_source.hpp"
+#include "errors.hpp"
+#include "sources/page_idle_source.hpp"
+#include "sources/refs_source.hpp"
+#include "sources/soft_dirty_source.hpp"
+
+namespace damond {
+
+std::vector<SyntheticTarget> synthetic_targets(const ContextSpec& spec) {
+    std::vector<SyntheticTarget> out;
+    for (const Target& t : spec.targets) {
+        SyntheticTarget st;
+        if (t.workload) {
+            st.seed = t.workload->seed;
+            for (const WorkloadSet& s : t.workload->sets)
+                st.sets.push_back(SyntheticSet{s.range, static_cast<uint32_t>(s.access_bp)});
+        }
+        out.push_back(std::move(st));
+    }
+    return out;
+}
+
+std::vector<ProcessTarget> process_targets(const ContextSpec& spec) {
+    std::vector<ProcessTarget> out;
+    for (const Target& t : spec.targets)
+        out.push_back(ProcessTarget{static_cast<pid_t>(t.pid_target.value_or(0)),
+                                    spec.ops == Ops::Fvaddr || !t.regions.empty() ? t.regions : TargetRanges{}});
+    return out;
+}
+
+namespace {
+
+bool have_page_idle(const ProcFs& fs) { return fs.exists(PageIdleSource::kBitmap) && fs.writable(PageIdleSource::kBitmap); }
+
+// Soft-dirty cannot be seen from a file's presence; the kernel's config says.
+std::optional<bool> have_soft_dirty(const ProcFs& fs) {
+    utsname u{};
+    uname(&u);
+    const auto config = fs.read_text(std::string("/boot/config-") + u.release);
+    if (!config) return std::nullopt;
+    if (config->find("CONFIG_MEM_SOFT_DIRTY=y") != std::string::npos) return true;
+    return false;
+}
+
+}  // namespace
+
+bool is_process_ops(Ops ops) {
+    return ops == Ops::Vaddr || ops == Ops::Fvaddr || ops == Ops::Refs || ops == Ops::PageIdle || ops == Ops::SoftDirty;
+}
+
+SourceProbe probe_process_source(const ProcFs& fs) {
+    if (have_page_idle(fs))
+        return {"page_idle", std::string("per-page accessed bits through ") + PageIdleSource::kBitmap};
+    const std::string no_idle = std::string("page_idle unavailable (") + PageIdleSource::kBitmap +
+                                " is missing: kernel without CONFIG_IDLE_PAGE_TRACKING)";
+    if (fs.exists("/proc/self/clear_refs"))
+        return {"refs", no_idle + "; refs sees reads and writes, one figure per mapping"};
+    return {"", no_idle + "; refs unavailable (no /proc/<pid>/clear_refs)"};
+}
+
+SourceChoice make_access_source(const ContextSpec& spec, const ProcFs& fs) {
+    if (spec.ops == Ops::Synthetic) {
+        return {std::make_unique<SyntheticSource>(synthetic_targets(spec)), "synthetic",
+                "ground truth from the spec's workload"};
+    }
+    if (!is_process_ops(spec.ops))
+        throw DamondError(ErrorKind::NotSupported, std::string("ops: the in-process backend cannot monitor '") +
+                                                       to_string(spec.ops) + "'; that needs the kernel backend");
+    std::string name, reason;
+    switch (spec.ops) {
+    case Ops::Refs:
+        name = "refs";
+        reason = "asked for by ops";
+        break;
+    case Ops::PageIdle:
+        if (!have_page_idle(fs))
+            throw DamondError(ErrorKind::NotSupported, std::string("ops: page_idle needs ") + PageIdleSource::kBitmap +
+                                                           ", which this kernel lacks (CONFIG_IDLE_PAGE_TRACKING)");
+        name = "page_idle";
+        reason = "asked for by ops";
+        break;
+    case Ops::SoftDirty: {
+        const auto soft = have_soft_dirty(fs);
+        if (soft && !*soft)
+            throw DamondError(ErrorKind::NotSupported,
+                              "ops: soft_dirty needs a kernel with CONFIG_MEM_SOFT_DIRTY, and this one has none");
+        name = "soft_dirty";
+        reason = soft ? "asked for by ops; sees writes only" : "asked for by ops; sees writes only (kernel config unknown)";
+        break;
+    }
+    default: {
+        const SourceProbe probe = probe_process_source(fs);
+        if (probe.name.empty()) throw DamondError(ErrorKind::NotSupported, "ops: no access source works here: " + probe.reason);
+        name = probe.name;
+        reason = probe.reason;
+    }
+    }
+    const auto targets = process_targets(spec);
+    std::unique_ptr<AccessSource> source;
+    if (name == "page_idle") source = std::make_unique<PageIdleSource>(fs, targets);
+    else if (name == "soft_dirty") source = std::make_unique<SoftDirtySource>(fs, targets);
+    else source = std::make_unique<RefsSource>(fs, targets);
+    return {std::move(source), name, reason};
+}
+
+}  // namespace damond

@@ -1,0 +1,41 @@
+// Picks the access source for a context: the one its ops name, or for
+// vaddr/fvaddr the best this machine offers, found by looking at files
+// (stat only, never a trial write).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/access_source.hpp"
+#include "core/synthetic_source.hpp"
+#include "sources/process_source.hpp"
+#include "sources/proc_fs.hpp"
+#include "spec/context_spec.hpp"
+
+namespace damond {
+
+struct SourceChoice {
+    std::unique_ptr<AccessSource> source;
+    std::string name;
+    std::string reason;  // why this one, for the context's AccessSourceReason
+};
+
+struct SourceProbe {
+    std::string name;  // "" if none fits
+    std::string reason;
+};
+
+// The best real-process source: page_idle if the kernel has it, else refs.
+SourceProbe probe_process_source(const ProcFs& fs);
+
+// Throws DamondError: NotSupported when the machine lacks the source,
+// InvalidSpec when a target process does not exist.
+SourceChoice make_access_source(const ContextSpec& spec, const ProcFs& fs);
+
+bool is_process_ops(Ops ops);
+
+// What the sources need to know of a spec's targets.
+std::vector<SyntheticTarget> synthetic_targets(const ContextSpec& spec);
+std::vector<ProcessTarget> process_targets(const ContextSpec& spec);
+
+}  // namespace damond
