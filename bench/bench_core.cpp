@@ -1,0 +1,215 @@
+// Benchmarks of the in-process core. Each prints "RESULT <bench> <metric>=<value>"
+// lines; where a figure only means something against a baseline, the
+// baseline is measured in the same run and the ratio printed.
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "core/damon_core.hpp"
+#include "core/synthetic_source.hpp"
+#include "monitor/executor.hpp"
+#include "monitor/inprocess_monitor.hpp"
+#include "monitor/scheduler_thread.hpp"
+#include "spec/spec_json.hpp"
+
+using namespace damond;
+using Clock_ = std::chrono::steady_clock;
+
+namespace {
+
+constexpr uint64_t GiB = 1ULL << 30;
+
+// The speed goals live here, beside what they judge.
+int g_missed = 0;
+
+void goal(const char* metric, double value, const char* op, double limit) {
+    const bool met = std::string(op) == "<=" ? value <= limit : value >= limit;
+    if (!met) ++g_missed;
+    std::printf("GOAL %s %s %g: %s (%.3f)\n", metric, op, limit, met ? "met" : "MISSED", value);
+}
+
+// A synthetic target of `size` bytes with hot, warm and cold sets at the
+// same proportions whatever its size.
+std::vector<SyntheticTarget> workload_of(uint64_t size) {
+    const uint64_t u = size / 64;
+    return {SyntheticTarget{7, {{{0, 2 * u}, 9000}, {{10 * u, 14 * u}, 2000}, {{30 * u, 31 * u}, 8000}, {{40 * u, 44 * u}, 9500}}}};
+}
+
+struct Bench {
+    ManualClock clock;
+    NoSystemMetrics metrics;
+};
+
+std::unique_ptr<DamonCore> make_core(Bench& b, uint64_t size, uint64_t min_regions, uint64_t max_regions, uint64_t seed) {
+    MonitoringAttrs attrs{5000, 100000, 60000000, min_regions, max_regions, {}};
+    return std::make_unique<DamonCore>(attrs, std::vector<TargetRanges>{{{0, size}}}, std::vector<Scheme>{},
+                                       std::make_unique<SyntheticSource>(workload_of(size)), seed, b.clock, b.metrics);
+}
+
+// Nanoseconds per region per sample over `samples` samples, after a warm-up
+// that lets the regions settle.
+double ns_per_region_sample(uint64_t size, uint64_t samples) {
+    Bench b;
+    auto core = make_core(b, size, 500, 1000, 1);
+    core->start();
+    for (int i = 0; i < 2000; ++i) {
+        core->prepare_sample();
+        core->finish_sample();
+    }
+    uint64_t region_samples = 0;
+    const auto t0 = Clock_::now();
+    for (uint64_t i = 0; i < samples; ++i) {
+        core->prepare_sample();
+        core->finish_sample();
+        for (const auto& t : core->context().targets) region_samples += t.regions.size();
+    }
+    const double ns = std::chrono::duration<double, std::nano>(Clock_::now() - t0).count();
+    return ns / double(region_samples);
+}
+
+// Byte-weighted F1 of "regions above half the samples" against the pages the
+// workload touches more often than every other interval.
+double hot_f1(const DamonContext& ctx, const std::vector<SyntheticTarget>& truth) {
+    const double half = double(ctx.attrs.aggr_samples()) / 2;
+    double tp = 0, predicted = 0, actual = 0;
+    for (const SyntheticSet& s : truth[0].sets)
+        if (s.access_bp > 5000) actual += double(s.range.end - s.range.start);
+    for (const Region& r : ctx.targets[0].regions) {
+        if (r.last_nr_accesses <= half) continue;
+        predicted += double(r.size());
+        for (const SyntheticSet& s : truth[0].sets) {
+            if (s.access_bp <= 5000) continue;
+            const uint64_t a = std::max(r.start, s.range.start), e = std::min(r.end, s.range.end);
+            if (a < e) tp += double(e - a);
+        }
+    }
+    if (tp == 0) return 0;
+    const double precision = tp / predicted, recall = tp / actual;
+    return 2 * precision * recall / (precision + recall);
+}
+
+void bench_cost() {
+    const double ns_1g = ns_per_region_sample(GiB, 20000);
+    const double ns_64g = ns_per_region_sample(64 * GiB, 20000);
+    std::printf("RESULT core ns_per_region_sample=%.1f\n", ns_1g);
+    std::printf("RESULT core ns_per_region_sample_64g=%.1f\n", ns_64g);
+    std::printf("RESULT core size_ratio_64g_1g=%.3f\n", ns_64g / ns_1g);
+    goal("ns_per_region_sample", ns_1g, "<=", 100);
+    goal("size_ratio_64g_1g", ns_64g / ns_1g, "<=", 1.1);
+}
+
+void bench_wakeups() {
+    const char* spec_text = R"({"ops": "synthetic", "intervals": {"sample_us": 1000, "aggr_us": 20000},
+        "targets": [{"regions": [{"start": 0, "end": 67108864}]}]})";
+    const ContextSpec spec = spec_from_json_text(spec_text);
+    for (int n : {1, 100, 1000}) {
+        MonotonicClock clock;
+        SchedulerThread thread(clock);
+        NoSystemMetrics metrics;
+        std::vector<std::unique_ptr<InProcessMonitor>> monitors;
+        for (int i = 0; i < n; ++i) {
+            monitors.push_back(std::make_unique<InProcessMonitor>(spec, thread, metrics));
+            monitors.back()->start();
+            monitors.back()->pause();
+        }
+        const uint64_t before = thread.wakeups();
+        const auto t0 = Clock_::now();
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        const double secs = std::chrono::duration<double>(Clock_::now() - t0).count();
+        const double rate = double(thread.wakeups() - before) / secs;
+        std::printf("RESULT scheduler wakeups_per_s_%d_paused=%.2f\n", n, rate);
+        if (n == 1000) goal("wakeups_per_s_1000_paused", rate, "<=", 0);
+    }
+    // The baseline: one running context at the same sampling interval.
+    MonotonicClock clock;
+    SchedulerThread thread(clock);
+    NoSystemMetrics metrics;
+    InProcessMonitor running(spec, thread, metrics);
+    running.start();
+    const uint64_t before = thread.wakeups();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::printf("RESULT scheduler wakeups_per_s_1_running=%.2f\n", double(thread.wakeups() - before));
+}
+
+// The monitor on a virtual clock, so pausing for an hour takes no time.
+struct VirtualMonitor {
+    ManualClock clock;
+    InlineExecutor executor{clock};
+    NoSystemMetrics metrics;
+    InProcessMonitor monitor;
+
+    VirtualMonitor(uint64_t size, uint64_t seed) : monitor(spec_of(size, seed), executor, metrics) {}
+
+    static ContextSpec spec_of(uint64_t size, uint64_t seed) {
+        ContextSpec spec;
+        spec.ops = Ops::Synthetic;
+        spec.seed = seed;
+        spec.intervals.sample_us = 5000;
+        spec.intervals.aggr_us = 100000;
+        spec.nr_regions = {10, 1000};
+        Target t;
+        t.regions = {{0, size}};
+        const std::vector<SyntheticTarget> truth = workload_of(size);
+        SyntheticWorkload w;
+        w.seed = truth[0].seed;
+        for (const SyntheticSet& s : truth[0].sets) w.sets.push_back({s.range, s.access_bp});
+        t.workload = w;
+        spec.targets = {t};
+        return spec;
+    }
+    void advance(uint64_t us) {
+        for (uint64_t t = 0; t < us; t += 1000) {
+            clock.advance(1000);
+            executor.scheduler().run_due(clock.now_us());
+        }
+    }
+    void aggregations(uint64_t n) {
+        const uint64_t target = monitor.core_context().nr_aggregations + n;
+        while (monitor.core_context().nr_aggregations < target) advance(5000);
+    }
+};
+
+void bench_trained_state() {
+    const uint64_t size = GiB;
+    const auto truth = workload_of(size);
+
+    VirtualMonitor trained(size, 5);
+    trained.monitor.start();
+    trained.aggregations(100);
+    const double before_pause = hot_f1(trained.monitor.core_context(), truth);
+    trained.monitor.pause();
+    trained.advance(3600ULL * 1000000);  // an hour paused
+    trained.monitor.resume();
+    trained.aggregations(1);
+    const double after_resume = hot_f1(trained.monitor.core_context(), truth);
+    std::printf("RESULT trained f1_before_pause=%.3f\n", before_pause);
+    std::printf("RESULT trained f1_first_aggr_after_resume=%.3f\n", after_resume);
+    std::printf("RESULT trained f1_resume_ratio=%.3f\n", after_resume / before_pause);
+    goal("f1_resume_ratio", after_resume / before_pause, ">=", 0.95);
+
+    // Stop and start instead: a new context over the same workload.
+    VirtualMonitor fresh(size, 6);
+    fresh.monitor.start();
+    fresh.aggregations(1);
+    std::printf("RESULT trained f1_resume_ratio_if_stopped=%.3f\n",
+                hot_f1(fresh.monitor.core_context(), truth) / before_pause);
+    int aggrs = 1;
+    while (aggrs < 1000 && hot_f1(fresh.monitor.core_context(), truth) < 0.9 * before_pause) {
+        fresh.aggregations(1);
+        ++aggrs;
+    }
+    std::printf("RESULT trained stopstart_aggrs_to_0.9=%d\n", aggrs);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string only = argc > 1 ? argv[1] : "";
+    if (only.empty() || only == "cost") bench_cost();
+    if (only.empty() || only == "trained") bench_trained_state();
+    if (only.empty() || only == "wakeups") bench_wakeups();
+    return g_missed ? 1 : 0;
+}
