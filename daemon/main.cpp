@@ -58,6 +58,9 @@ int run(const Options& opts) {
     // Signals arrive as a readable fd so they are handled in the loop, never
     // inside a signal handler. Blocked before any thread starts, so every
     // thread inherits the mask and none is killed by them.
+    // A background job of a shell starts with SIGINT ignored, and an ignored
+    // signal never reaches a signalfd: restore the defaults first.
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);

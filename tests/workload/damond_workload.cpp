@@ -1,7 +1,8 @@
 // A process with a known access pattern, for tests and the demo: it maps a
 // hot and a cold anonymous area (and optionally a file), touches every page
 // once, prints where they are as one JSON line, then keeps touching only the
-// hot area until stdin closes, SIGTERM arrives or --exit-after-ms passes.
+// hot area until stdin closes (unless --ignore-stdin), SIGTERM arrives or
+// --exit-after-ms passes.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -43,7 +44,7 @@ void touch(char* p, size_t bytes, bool write) {
 
 void usage() {
     fprintf(stderr, "usage: damond-workload [--hot-mib N] [--cold-mib N] [--file PATH --file-mib N] "
-                    "[--period-ms N] [--exit-after-ms N]\n");
+                    "[--period-ms N] [--exit-after-ms N] [--ignore-stdin]\n");
     exit(2);
 }
 
@@ -52,6 +53,7 @@ void usage() {
 int main(int argc, char** argv) {
     size_t hot_mib = 8, cold_mib = 8, file_mib = 0;
     long period_ms = 5, exit_after_ms = -1;
+    bool watch_stdin = true;
     const char* file = nullptr;
     for (int i = 1; i < argc; ++i) {
         auto next = [&] { return i + 1 < argc ? argv[++i] : (usage(), nullptr); };
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
         else if (!strcmp(argv[i], "--file-mib")) file_mib = std::strtoul(next(), nullptr, 10);
         else if (!strcmp(argv[i], "--period-ms")) period_ms = std::strtol(next(), nullptr, 10);
         else if (!strcmp(argv[i], "--exit-after-ms")) exit_after_ms = std::strtol(next(), nullptr, 10);
+        else if (!strcmp(argv[i], "--ignore-stdin")) watch_stdin = false;
         else usage();
     }
     signal(SIGTERM, on_term);
@@ -113,7 +116,7 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     while (!g_stop) {
         touch(hot, hot_bytes, true);
-        pollfd p{0, POLLIN, 0};
+        pollfd p{watch_stdin ? 0 : -1, POLLIN, 0};
         if (poll(&p, 1, static_cast<int>(period_ms)) > 0) {
             char buf[64];
             if (read(0, buf, sizeof buf) <= 0) break;  // stdin closed: the parent is done
