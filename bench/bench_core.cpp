@@ -35,7 +35,8 @@ void goal(const char* metric, double value, const char* op, double limit) {
 // same proportions whatever its size.
 std::vector<SyntheticTarget> workload_of(uint64_t size) {
     const uint64_t u = size / 64;
-    return {SyntheticTarget{7, {{{0, 2 * u}, 9000}, {{10 * u, 14 * u}, 2000}, {{30 * u, 31 * u}, 8000}, {{40 * u, 44 * u}, 9500}}}};
+    return {SyntheticTarget{
+        7, {SyntheticPhase{0, {{{0, 2 * u}, 9000}, {{10 * u, 14 * u}, 2000}, {{30 * u, 31 * u}, 8000}, {{40 * u, 44 * u}, 9500}}}}, {}}};
 }
 
 struct Bench {
@@ -75,12 +76,13 @@ double ns_per_region_sample(uint64_t size, uint64_t samples) {
 double hot_f1(const DamonContext& ctx, const std::vector<SyntheticTarget>& truth) {
     const double half = double(ctx.attrs.aggr_samples()) / 2;
     double tp = 0, predicted = 0, actual = 0;
-    for (const SyntheticSet& s : truth[0].sets)
+    const std::vector<SyntheticSet>& sets = truth[0].phases[0].sets;
+    for (const SyntheticSet& s : sets)
         if (s.access_bp > 5000) actual += double(s.range.end - s.range.start);
     for (const Region& r : ctx.targets[0].regions) {
         if (r.last_nr_accesses <= half) continue;
         predicted += double(r.size());
-        for (const SyntheticSet& s : truth[0].sets) {
+        for (const SyntheticSet& s : sets) {
             if (s.access_bp <= 5000) continue;
             const uint64_t a = std::max(r.start, s.range.start), e = std::min(r.end, s.range.end);
             if (a < e) tp += double(e - a);
@@ -155,7 +157,7 @@ struct VirtualMonitor {
         const std::vector<SyntheticTarget> truth = workload_of(size);
         SyntheticWorkload w;
         w.seed = truth[0].seed;
-        for (const SyntheticSet& s : truth[0].sets) w.sets.push_back({s.range, s.access_bp});
+        for (const SyntheticSet& s : truth[0].phases[0].sets) w.sets.push_back({s.range, s.access_bp, s.kind});
         t.workload = w;
         spec.targets = {t};
         return spec;

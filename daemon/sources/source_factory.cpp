@@ -12,12 +12,19 @@ namespace damond {
 
 std::vector<SyntheticTarget> synthetic_targets(const ContextSpec& spec) {
     std::vector<SyntheticTarget> out;
+    auto sets_of = [](const std::vector<WorkloadSet>& sets) {
+        std::vector<SyntheticSet> out;
+        for (const WorkloadSet& s : sets) out.push_back(SyntheticSet{s.range, static_cast<uint32_t>(s.access_bp), s.kind});
+        return out;
+    };
     for (const Target& t : spec.targets) {
         SyntheticTarget st;
         if (t.workload) {
-            st.seed = t.workload->seed;
-            for (const WorkloadSet& s : t.workload->sets)
-                st.sets.push_back(SyntheticSet{s.range, static_cast<uint32_t>(s.access_bp)});
+            const SyntheticWorkload& w = *t.workload;
+            st.seed = w.seed;
+            if (w.phases.empty()) st.phases.push_back(SyntheticPhase{0, sets_of(w.sets)});
+            for (const WorkloadPhase& p : w.phases) st.phases.push_back(SyntheticPhase{p.duration_samples, sets_of(p.sets)});
+            st.defects = SyntheticDefects{w.defects.write_only, w.defects.mappings, static_cast<uint32_t>(w.defects.miss_bp)};
         }
         out.push_back(std::move(st));
     }

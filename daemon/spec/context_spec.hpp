@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/access_kind.hpp"
 #include "core/damos_params.hpp"
 
 namespace damond {
@@ -34,17 +35,35 @@ struct NrRegions {
 };
 
 // A set of pages the synthetic source touches, each page with probability
-// access_bp/10000 in every sampling interval.
+// access_bp/10000 in every sampling interval, by reads, writes or both.
 struct WorkloadSet {
     AddrRange range;
     uint64_t access_bp = 0;
+    AccessKind kind = AccessKind::Both;
     bool operator==(const WorkloadSet&) const = default;
 };
 
-// Ground truth for the in-process synthetic source (not a kernel concept).
+struct WorkloadPhase {
+    uint64_t duration_samples = 0;  // 0: forever
+    std::vector<WorkloadSet> sets;
+    bool operator==(const WorkloadPhase&) const = default;
+};
+
+// Real sources' defects, reproduced on purpose.
+struct WorkloadDefects {
+    bool write_only = false;
+    std::vector<AddrRange> mappings;  // one average figure per mapping
+    uint64_t miss_bp = 0;
+    bool operator==(const WorkloadDefects&) const = default;
+};
+
+// Ground truth for the in-process synthetic source (not a kernel concept):
+// either fixed `sets`, or `phases` cycled through.
 struct SyntheticWorkload {
     uint64_t seed = 0;
     std::vector<WorkloadSet> sets;
+    std::vector<WorkloadPhase> phases;
+    WorkloadDefects defects;
     bool operator==(const SyntheticWorkload&) const = default;
 };
 

@@ -117,26 +117,68 @@ NrRegions read_nr_regions(const json& j, const std::string& path) {
     return nr;
 }
 
+const char* kind_name(AccessKind k) { return k == AccessKind::Read ? "read" : k == AccessKind::Write ? "write" : "both"; }
+
+std::vector<WorkloadSet> read_sets(const json& sets, const std::string& path) {
+    std::vector<WorkloadSet> out;
+    for (size_t i = 0; i < sets.size(); ++i) {
+        const std::string spath = json_index_path(path, i);
+        JsonObjectReader sr(sets[i], spath);
+        WorkloadSet set;
+        set.range = read_range_fields(sr, "start", "end");
+        set.access_bp = sr.u64("access_bp", 0, 10000);
+        const std::string kind = sr.string("kind", "both");
+        if (kind == "read") set.kind = AccessKind::Read;
+        else if (kind == "write") set.kind = AccessKind::Write;
+        else if (kind != "both") throw SpecError(sr.path_of("kind"), "unknown kind '" + kind + "' (expected both, read or write)");
+        sr.reject_unknown_keys();
+        out.push_back(set);
+    }
+    std::vector<AddrRange> ranges;
+    for (const auto& s : out) ranges.push_back(s.range);
+    check_sorted_disjoint(ranges, path);
+    return out;
+}
+
 SyntheticWorkload read_workload(const json& j, const std::string& path) {
     JsonObjectReader r(j, path);
     SyntheticWorkload w;
     w.seed = r.u64("seed", 0);
-    if (const json* sets = r.array("sets")) {
-        for (size_t i = 0; i < sets->size(); ++i) {
-            const std::string spath = json_index_path(r.path_of("sets"), i);
-            JsonObjectReader sr((*sets)[i], spath);
-            WorkloadSet set;
-            set.range = read_range_fields(sr, "start", "end");
-            set.access_bp = sr.u64("access_bp", 0, 10000);
-            sr.reject_unknown_keys();
-            w.sets.push_back(set);
+    if (const json* sets = r.array("sets")) w.sets = read_sets(*sets, r.path_of("sets"));
+    if (const json* phases = r.array("phases")) {
+        if (!w.sets.empty() && !phases->empty())
+            throw SpecError(r.path_of("phases"), "cannot be given together with sets");
+        for (size_t i = 0; i < phases->size(); ++i) {
+            const std::string ppath = json_index_path(r.path_of("phases"), i);
+            JsonObjectReader pr((*phases)[i], ppath);
+            WorkloadPhase phase;
+            phase.duration_samples = pr.u64("duration_samples", 0);
+            if (const json* sets = pr.array("sets")) phase.sets = read_sets(*sets, pr.path_of("sets"));
+            pr.reject_unknown_keys();
+            if (phase.duration_samples == 0 && i + 1 < phases->size())
+                throw SpecError(pr.path_of("duration_samples"), "is 0 (forever), so the phases after it would never run");
+            w.phases.push_back(std::move(phase));
         }
     }
+    if (const json* d = r.member("defects")) {
+        JsonObjectReader dr(*d, r.path_of("defects"));
+        w.defects.write_only = dr.boolean("write_only", false);
+        w.defects.miss_bp = dr.u64("miss_bp", 0, 10000);
+        if (const json* maps = dr.array("mappings"))
+            for (size_t i = 0; i < maps->size(); ++i)
+                w.defects.mappings.push_back(read_range((*maps)[i], json_index_path(dr.path_of("mappings"), i)));
+        dr.reject_unknown_keys();
+        check_sorted_disjoint(w.defects.mappings, dr.path_of("mappings"));
+    }
     r.reject_unknown_keys();
-    std::vector<AddrRange> ranges;
-    for (const auto& s : w.sets) ranges.push_back(s.range);
-    check_sorted_disjoint(ranges, r.path_of("sets"));
     return w;
+}
+
+json sets_json(const std::vector<WorkloadSet>& sets) {
+    json out = json::array();
+    for (const WorkloadSet& s : sets)
+        out.push_back({{"start", s.range.start}, {"end", s.range.end}, {"access_bp", s.access_bp}, {"kind", kind_name(s.kind)}});
+    return out;
 }
 
 Target read_target(const json& j, const std::string& path, Ops ops) {
@@ -316,10 +358,18 @@ json spec_to_json(const ContextSpec& spec) {
         jt["regions"] = json::array();
         for (const AddrRange& r : t.regions) jt["regions"].push_back(range_json(r));
         if (t.workload) {
-            json sets = json::array();
-            for (const WorkloadSet& s : t.workload->sets)
-                sets.push_back({{"start", s.range.start}, {"end", s.range.end}, {"access_bp", s.access_bp}});
-            jt["workload"] = {{"seed", t.workload->seed}, {"sets", sets}};
+            const SyntheticWorkload& w = *t.workload;
+            json phases = json::array();
+            for (const WorkloadPhase& p : w.phases)
+                phases.push_back({{"duration_samples", p.duration_samples}, {"sets", sets_json(p.sets)}});
+            json mappings = json::array();
+            for (const AddrRange& m : w.defects.mappings) mappings.push_back(range_json(m));
+            jt["workload"] = {{"seed", w.seed},
+                              {"sets", sets_json(w.sets)},
+                              {"phases", phases},
+                              {"defects", {{"write_only", w.defects.write_only},
+                                           {"mappings", mappings},
+                                           {"miss_bp", w.defects.miss_bp}}}};
         }
         targets.push_back(jt);
     }

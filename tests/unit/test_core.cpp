@@ -25,7 +25,8 @@ NoSystemMetrics g_metrics;
 
 std::unique_ptr<DamonCore> make_core(uint64_t seed, MonitoringAttrs attrs = {}, std::vector<Scheme> schemes = {}) {
     // 64 MiB with a hot 4 MiB set and a warm 8 MiB set.
-    std::vector<SyntheticTarget> workload{{7, {{{0, 4 << 20}, 9000}, {{32 << 20, 40 << 20}, 2000}}}};
+    std::vector<SyntheticTarget> workload{
+        {7, {SyntheticPhase{0, {{{0, 4 << 20}, 9000}, {{32 << 20, 40 << 20}, 2000}}}}, {}}};
     return std::make_unique<DamonCore>(attrs, std::vector<TargetRanges>{{{0, 64 << 20}}}, std::move(schemes),
                                        std::make_unique<SyntheticSource>(workload), seed, g_clock, g_metrics);
 }
