@@ -110,6 +110,27 @@ TEST_F(ProcessSources, VaddrFindsTheAddressSpaceItself) {
     EXPECT_GE(snap.targets[0].size(), 10u);  // split to nr_regions.min
 }
 
+TEST_F(ProcessSources, VaddrFollowsTheAddressSpaceEveryUpdateInterval) {
+    WorkloadProcess w({"--hot-mib", "4", "--cold-mib", "4", "--grow-after-ms", "300"});
+    json spec = {{"ops", "refs"},
+                 {"intervals", {{"sample_us", 10000}, {"aggr_us", 50000}, {"update_us", 200000}}},
+                 {"targets", {{{"pid_target", w.pid()}}}}};
+    InProcessMonitor m(spec_from_json(spec), thread, metrics);
+    m.start();
+    const uint64_t grown = 0x200000000000ULL;
+    auto covers_grown = [&] {
+        const MonitorSnapshot snap = m.snapshot();
+        uint64_t covered = 0;
+        for (const SnapshotRegion& r : snap.targets[0])
+            if (r.start < grown + (8 << 20) && grown < r.end)
+                covered += std::min<uint64_t>(r.end, grown + (8 << 20)) - std::max<uint64_t>(r.start, grown);
+        return covered == 8u << 20;
+    };
+    EXPECT_FALSE(covers_grown());
+    // damon_va_update re-reads the mappings every update_us.
+    EXPECT_TRUE(wait_until(covers_grown, 5000));
+}
+
 TEST_F(ProcessSources, PageoutOfAColdFileMappingLowersItsRss) {
     const std::string file = std::filesystem::temp_directory_path() / ("damond-pageout-" + std::to_string(getpid()));
     WorkloadProcess w({"--hot-mib", "4", "--cold-mib", "4", "--file", file, "--file-mib", "16"});

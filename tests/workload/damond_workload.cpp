@@ -44,7 +44,7 @@ void touch(char* p, size_t bytes, bool write) {
 
 void usage() {
     fprintf(stderr, "usage: damond-workload [--hot-mib N] [--cold-mib N] [--file PATH --file-mib N] "
-                    "[--period-ms N] [--exit-after-ms N] [--ignore-stdin]\n");
+                    "[--period-ms N] [--exit-after-ms N] [--grow-after-ms N] [--ignore-stdin]\n");
     exit(2);
 }
 
@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     size_t hot_mib = 8, cold_mib = 8, file_mib = 0;
     long period_ms = 5, exit_after_ms = -1;
     bool watch_stdin = true;
+    long grow_after_ms = -1;
     const char* file = nullptr;
     for (int i = 1; i < argc; ++i) {
         auto next = [&] { return i + 1 < argc ? argv[++i] : (usage(), nullptr); };
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
         else if (!strcmp(argv[i], "--period-ms")) period_ms = std::strtol(next(), nullptr, 10);
         else if (!strcmp(argv[i], "--exit-after-ms")) exit_after_ms = std::strtol(next(), nullptr, 10);
         else if (!strcmp(argv[i], "--ignore-stdin")) watch_stdin = false;
+        else if (!strcmp(argv[i], "--grow-after-ms")) grow_after_ms = std::strtol(next(), nullptr, 10);
         else usage();
     }
     signal(SIGTERM, on_term);
@@ -114,8 +116,19 @@ int main(int argc, char** argv) {
     fflush(stdout);
 
     const auto start = std::chrono::steady_clock::now();
+    char* grown = nullptr;
     while (!g_stop) {
         touch(hot, hot_bytes, true);
+        if (!grown && grow_after_ms >= 0 &&
+            std::chrono::steady_clock::now() - start > std::chrono::milliseconds(grow_after_ms)) {
+            // A new area far from the others, announced on stdout.
+            grown = static_cast<char*>(mmap(reinterpret_cast<void*>(0x200000000000ULL), 8 << 20, PROT_READ | PROT_WRITE,
+                                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+            if (grown == MAP_FAILED) return 1;
+            touch(grown, 8 << 20, true);
+            printf("{\"grown\": [%llu, %llu]}\n", addr(grown), addr(grown) + (8ULL << 20));
+            fflush(stdout);
+        }
         pollfd p{watch_stdin ? 0 : -1, POLLIN, 0};
         if (poll(&p, 1, static_cast<int>(period_ms)) > 0) {
             char buf[64];
