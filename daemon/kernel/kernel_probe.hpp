@@ -1,0 +1,51 @@
+// What the kernel's DAMON sysfs tree offers, found by looking (stat and
+// read) only: damo-style trial writes would disturb other users of the tree.
+// The kernel version is used only to gate the windows known to be broken.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kernel/kernel_version.hpp"
+#include "kernel/sysfs_tree.hpp"
+
+namespace damond {
+
+enum class PauseMode { Native, Watermarks, Checkpoint, Unsupported };
+const char* to_string(PauseMode mode);
+
+struct KdamondInfo {
+    uint32_t index = 0;
+    bool ours = false;
+    std::string state;  // on | off | "" if unreadable
+    int32_t pid = -1;
+    std::string ops;    // the first context's operations, "" if none
+};
+
+struct KernelProbe {
+    bool present = false;   // the admin tree exists
+    bool writable = false;  // nr_kdamonds can be written (root, not read-only sysfs)
+    std::vector<std::string> avail_operations;
+    // Files found under some kdamond, by the names damond uses for them
+    // (pause, refresh_ms, intervals_goal, core_filters, ...).
+    std::set<std::string> features;
+    bool features_known = false;  // false while no kdamond directory exists to look into
+    std::optional<KernelVersion> version;
+    std::vector<KdamondInfo> kdamonds;
+    // DAMON modules that run exclusively (every sysfs "on" then fails EBUSY).
+    std::vector<std::string> exclusive_modules_running;
+    PauseMode pause_mode = PauseMode::Unsupported;
+    std::string pause_mode_reason;
+
+    bool any_running() const;
+};
+
+// `modules` is the tree holding the DAMON modules' parameters (by default
+// /sys/module); `owned` lists the kdamond indices damond has recorded as its own.
+KernelProbe probe_kernel(const SysfsTree& admin, const SysfsTree& modules, const std::string& kernel_release,
+                         const std::set<uint32_t>& owned);
+
+}  // namespace damond
