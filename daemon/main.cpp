@@ -16,6 +16,7 @@
 #include "bus_service.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "kernel/kernel_probe.hpp"
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
 #include "core/clock.hpp"
@@ -32,13 +33,32 @@
 namespace damond {
 namespace {
 
-// The kernel backend does not exist yet: "auto" means the in-process core.
-std::string choose_backend(const std::string& wanted) {
+// Why the kernel's DAMON cannot be damond's, or "" if nothing in the tree
+// stands in the way.
+std::string kernel_obstacle(const KernelProbe& p, const std::string& root) {
+    if (!p.present) return "no DAMON sysfs tree at " + root;
+    if (!p.writable) return root + " is not writable";
+    if (!p.exclusive_modules_running.empty())
+        return "DAMON module " + p.exclusive_modules_running.front() +
+               " runs exclusively, so every kdamond 'on' would fail with EBUSY";
+    for (const KdamondInfo& k : p.kdamonds)
+        if (k.state == "on" && !k.ours)
+            return "kdamond " + std::to_string(k.index) + " (pid " + std::to_string(k.pid) +
+                   ") is running and is not damond's: nr_kdamonds cannot change while it runs";
+    return "";
+}
+
+// The kernel backend is not built yet: "auto" means the in-process core,
+// and the reason says what the kernel tree would have allowed.
+std::pair<std::string, std::string> choose_backend(const std::string& wanted, const KernelProbe& probe,
+                                                   const std::string& root) {
+    const std::string obstacle = kernel_obstacle(probe, root);
+    const std::string missing = "the kernel backend is not available in this version of damond";
     if (wanted == "kernel")
         throw DamondError(ErrorKind::NotSupported,
-                          "backend 'kernel' is not available in this version of damond; use 'inprocess' or 'auto'");
-    if (wanted == "auto") log_info("backend auto: using the in-process core (no kernel backend in this version)");
-    return "inprocess";
+                          "backend 'kernel': " + (obstacle.empty() ? missing : obstacle) + "; use 'inprocess' or 'auto'");
+    if (wanted == "inprocess") return {"inprocess", "asked for"};
+    return {"inprocess", "auto: " + (obstacle.empty() ? missing : obstacle) + "; using the in-process core"};
 }
 
 void notify_status(const Manager& manager, const char* extra = nullptr) {
@@ -72,7 +92,12 @@ int run(const Options& opts) {
 
     Config config;
     if (opts.config_path) config = load_config(*opts.config_path);
-    const std::string backend = choose_backend(opts.backend.value_or(config.backend));
+    FsSysfsTree admin_tree(opts.sysfs_root), module_tree(opts.modules_root);
+    const std::string release = opts.kernel_release.value_or(running_kernel_release());
+    // Only looks: stat and read. damond writes nothing under this tree yet.
+    auto prober = [&] { return probe_kernel(admin_tree, module_tree, release, {}); };
+    const auto [backend, backend_reason] = choose_backend(opts.backend.value_or(config.backend), prober(), opts.sysfs_root);
+    log_info("backend " + backend + ": " + backend_reason);
 
     MonotonicClock clock;
     SchedulerThread monitors(clock);
@@ -84,6 +109,8 @@ int run(const Options& opts) {
             return std::make_unique<InProcessMonitor>(spec, monitors, metrics);
         },
         [&](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
+    manager.set_backend_reason(backend_reason);
+    manager.set_kernel_prober(prober);
 
     BusService bus(manager, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION);
     for (const std::string& err : manager.apply_config(config)) log_error(err);

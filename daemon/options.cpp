@@ -6,10 +6,13 @@ namespace damond {
 
 const char* usage_text() {
     return "Usage: damond [--config PATH] [--backend auto|inprocess|kernel] [--bus system|session]\n"
+           "              [--sysfs-root PATH] [--modules-root PATH] [--kernel-release RELEASE]\n"
            "\n"
            "Publishes DAMON monitoring contexts on D-Bus as org.damond1.\n"
            "The system bus address is taken from DBUS_SYSTEM_BUS_ADDRESS when set.\n"
-           "SIGHUP reloads the config file; SIGTERM stops.\n";
+           "SIGHUP reloads the config file; SIGTERM stops.\n"
+           "--sysfs-root (default /sys/kernel/mm/damon/admin), --modules-root (default /sys/module)\n"
+           "and --kernel-release point damond at another DAMON tree, such as an emulator's.\n";
 }
 
 Options parse_options(int argc, char** argv) {
@@ -31,6 +34,9 @@ Options parse_options(int argc, char** argv) {
         if (arg == "--help" || arg == "-h") o.help = true;
         else if (arg == "--version") o.version = true;
         else if (arg == "--config") o.config_path = take();
+        else if (arg == "--sysfs-root") o.sysfs_root = take();
+        else if (arg == "--modules-root") o.modules_root = take();
+        else if (arg == "--kernel-release") o.kernel_release = take();
         else if (arg == "--backend") {
             o.backend = take();
             if (*o.backend != "auto" && *o.backend != "inprocess" && *o.backend != "kernel")

@@ -10,6 +10,9 @@ struct Options {
     std::string bus = "system";  // system | session
     std::optional<std::string> config_path;
     std::optional<std::string> backend;  // overrides the config's
+    std::string sysfs_root = "/sys/kernel/mm/damon/admin";
+    std::string modules_root = "/sys/module";
+    std::optional<std::string> kernel_release;  // for emulated trees; uname's otherwise
     bool help = false;
     bool version = false;
 };

@@ -56,4 +56,31 @@ std::string ManagerObject::Version() { return version_; }
 
 std::string ManagerObject::Backend() { return manager_.backend(); }
 
+std::string ManagerObject::BackendReason() { return manager_.backend_reason(); }
+
+std::vector<std::string> ManagerObject::KernelFeatures() {
+    return translate_errors([&] {
+        const KernelProbe p = manager_.kernel_probe();
+        return std::vector<std::string>(p.features.begin(), p.features.end());
+    });
+}
+
+std::string ManagerObject::PauseMode() {
+    return translate_errors([&] { return std::string(to_string(manager_.kernel_probe().pause_mode)); });
+}
+
+std::string ManagerObject::PauseModeReason() {
+    return translate_errors([&] { return manager_.kernel_probe().pause_mode_reason; });
+}
+
+std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>> ManagerObject::Kdamonds() {
+    return translate_errors([&] {
+        std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>> out;
+        // A pid of -1 (not running) reads as 0 in the unsigned field.
+        for (const KdamondInfo& k : manager_.kernel_probe().kdamonds)
+            out.emplace_back(k.index, k.ours, k.state, static_cast<uint32_t>(k.pid < 0 ? 0 : k.pid), k.ops);
+        return out;
+    });
+}
+
 }  // namespace damond

@@ -28,6 +28,11 @@ private:
     void CommitContext(const std::string& name, const std::string& spec_json) override;
     std::string Version() override;
     std::string Backend() override;
+    std::string BackendReason() override;
+    std::vector<std::string> KernelFeatures() override;
+    std::string PauseMode() override;
+    std::string PauseModeReason() override;
+    std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>> Kdamonds() override;
 
     Manager& manager_;
     std::string version_;

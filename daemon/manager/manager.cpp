@@ -181,6 +181,13 @@ std::vector<std::string> Manager::apply_config(const Config& config) {
     return errors;
 }
 
+KernelProbe Manager::kernel_probe() const {
+    if (kernel_prober_) return kernel_prober_();
+    KernelProbe none;
+    none.pause_mode_reason = "no kernel tree was given to damond";
+    return none;
+}
+
 std::string Manager::status_text() const {
     size_t paused = 0;
     for (const auto& [name, ctx] : contexts_)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "manager/config.hpp"
+#include "kernel/kernel_probe.hpp"
 #include "monitor/monitor.hpp"
 
 namespace damond {
@@ -43,6 +44,11 @@ public:
     ~Manager();
 
     const std::string& backend() const { return backend_; }
+    const std::string& backend_reason() const { return backend_reason_; }
+    void set_backend_reason(std::string reason) { backend_reason_ = std::move(reason); }
+    // Looks at the kernel's DAMON tree afresh (stat and read only).
+    void set_kernel_prober(std::function<KernelProbe()> prober) { kernel_prober_ = std::move(prober); }
+    KernelProbe kernel_probe() const;
     void set_listener(ManagerListener* listener) { listener_ = listener; }
 
     // All of these throw DamondError; on error nothing has changed.
@@ -91,6 +97,8 @@ private:
     void monitor_event(const std::string& name);
 
     std::string backend_;
+    std::string backend_reason_;
+    std::function<KernelProbe()> kernel_prober_;
     MonitorFactory factory_;
     Poster post_;
     ManagerListener* listener_ = nullptr;

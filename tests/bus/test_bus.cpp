@@ -6,8 +6,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -20,6 +22,7 @@
 #include "manager_proxy.h"
 #include "private_bus.hpp"
 #include "../process/workload_process.hpp"
+#include "../kernel/fake_tree_dir.hpp"
 
 using namespace damond::testing;
 using damond::AddrRange;
@@ -507,4 +510,60 @@ TEST_F(DamondOnPrivateBus, ARealProcessContextStopsWhenItsProcessExits) {
         m.CreateContext("gone", json({{"ops", "vaddr"}, {"targets", {{{"pid_target", pid}}}}}).dump());
     });
     EXPECT_EQ(missing, "org.damond1.Error.InvalidSpec: targets[0].pid_target: no process with pid " + std::to_string(pid));
+}
+
+namespace {
+
+// Every file under `dir` with its content, to prove nothing was written.
+std::map<std::string, std::string> tree_contents(const std::string& dir) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) out[e.path().string()] = read_file(e.path().string());
+    return out;
+}
+
+}  // namespace
+
+TEST(DamondKernelTree, ReportsAForeignKdamondFallsBackAndWritesNothing) {
+    PrivateBus bus;
+    TempDir dir;
+    FakeTreeDir tree("7.3.4");
+    tree.add_kdamond("on", 4242, "paddr", 1);
+    const auto before = tree_contents(tree.root());
+    Child damond({env_or("DAMOND", "damond"), "--config", dir.write("c.json", kConfig), "--backend", "auto",
+                  "--sysfs-root", tree.root(), "--modules-root", tree.modules(), "--kernel-release", "7.3.4"},
+                 {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
+    const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
+    ASSERT_TRUE(wait_until([&] {
+        return run_command({busctl, "--address=" + bus.address(), "status", "org.damond1"}).exit_code == 0;
+    })) << read_file(dir.path() + "/log");
+
+    ManagerProxy m;
+    EXPECT_EQ(m.Backend(), "inprocess");
+    EXPECT_NE(m.BackendReason().find("kdamond 0 (pid 4242) is running and is not damond's"), std::string::npos)
+        << m.BackendReason();
+    EXPECT_EQ(m.PauseMode(), "native");
+    const auto features = m.KernelFeatures();
+    EXPECT_NE(std::find(features.begin(), features.end(), "pause"), features.end());
+    const auto kdamonds = m.Kdamonds();
+    ASSERT_EQ(kdamonds.size(), 1u);
+    EXPECT_EQ(kdamonds[0].get<0>(), 0u);
+    EXPECT_FALSE(kdamonds[0].get<1>());
+    EXPECT_EQ(kdamonds[0].get<2>(), "on");
+    EXPECT_EQ(kdamonds[0].get<3>(), 4242u);
+    EXPECT_EQ(kdamonds[0].get<4>(), "paddr");
+
+    // Contexts still run, on the in-process core.
+    m.PauseContext("demo");
+    m.ResumeContext("demo");
+    damond.signal(SIGTERM);
+    EXPECT_EQ(damond.wait_exit(10000), 0);
+    EXPECT_EQ(tree_contents(tree.root()), before);
+
+    // Asking for the kernel backend outright fails, naming the obstacle.
+    const auto r = run_command({env_or("DAMOND", "damond"), "--backend", "kernel", "--sysfs-root", tree.root(),
+                                "--modules-root", tree.modules(), "--kernel-release", "7.3.4"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find("backend 'kernel': kdamond 0 (pid 4242) is running"), std::string::npos) << r.out;
 }
