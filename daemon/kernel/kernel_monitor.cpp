@@ -1,0 +1,278 @@
+#include "kernel/kernel_monitor.hpp"
+
+#include <future>
+#include <memory>
+#include <thread>
+
+#include "errors.hpp"
+#include "kernel/spec_writer.hpp"
+
+namespace damond {
+
+namespace {
+
+// Watermark parking (damon-kernel.md §6.1): with high=0 any free memory is
+// "above high", so every scheme deactivates and the kdamond stops sampling;
+// its commit is still served on 6.16-rc6+. P bounds the resume latency.
+constexpr uint64_t kParkIntervalUs = 100000;
+
+Watermarks parked_watermarks() { return Watermarks{WatermarkMetric::FreeMemRate, kParkIntervalUs, 0, 0, 1000}; }
+
+// damond's read-back scheme: stat on every region, acting on none.
+Scheme readback_scheme() {
+    Scheme s;
+    s.action = Action::Stat;
+    return s;
+}
+
+std::string read_or(const SysfsTree& t, const std::string& path, const std::string& fallback) {
+    try {
+        return t.read(path);
+    } catch (const SysfsError&) {
+        return fallback;
+    }
+}
+
+uint64_t read_u64(const SysfsTree& t, const std::string& path) {
+    try {
+        return std::stoull(t.read(path));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+}  // namespace
+
+KernelMonitor::KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t kdamond, KernelProbe probe,
+                             std::chrono::milliseconds state_deadline)
+    : tree_(tree), kdamond_(kdamond), probe_(std::move(probe)), deadline_(state_deadline), spec_(spec) {
+    check_for_kernel(spec, probe_);
+}
+
+KernelMonitor::~KernelMonitor() {
+    try {
+        if (started_ && !failed_) stop();
+    } catch (const std::exception&) {
+    }
+}
+
+std::string KernelMonitor::access_source() const { return std::string("kernel ") + to_string(spec_.ops); }
+
+std::string KernelMonitor::access_source_reason() const {
+    return "kdamond " + std::to_string(kdamond_) + " of the kernel's DAMON, pause mode " + to_string(probe_.pause_mode);
+}
+
+void KernelMonitor::set_event_handler(std::function<void()> handler) {
+    std::lock_guard<std::mutex> lock(handler_mu_);
+    handler_ = std::move(handler);
+}
+
+ContextSpec KernelMonitor::staged(const ContextSpec& spec, bool paused) const {
+    ContextSpec s = spec;
+    s.pause = paused && probe_.pause_mode == PauseMode::Native;
+    if (paused && probe_.pause_mode == PauseMode::Watermarks)
+        for (Scheme& sc : s.schemes) sc.watermarks = parked_watermarks();
+    return s;
+}
+
+void KernelMonitor::stage(const ContextSpec& spec, bool paused) {
+    Scheme rb = readback_scheme();
+    if (paused && probe_.pause_mode == PauseMode::Watermarks) rb.watermarks = parked_watermarks();
+    stage_spec(tree_, kdamond_, staged(spec, paused), {rb});
+}
+
+void KernelMonitor::command(const std::string& cmd) {
+    const std::string path = kd() + "/state";
+    // Retry EBUSY (another sysfs user holds the kernel's lock) a few times.
+    for (int attempt = 0;; ++attempt) {
+        // The write runs on its own thread: some kernels never return from
+        // it, and then only the deadline gets us out.
+        auto done = std::make_shared<std::promise<void>>();
+        auto result = done->get_future();
+        std::thread([this, done, path, cmd] {
+            try {
+                tree_.write(path, cmd);
+                done->set_value();
+            } catch (...) {
+                done->set_exception(std::current_exception());
+            }
+        }).detach();
+        if (result.wait_for(deadline_) != std::future_status::ready) {
+            fail("writing '" + cmd + "' to " + path + " did not return within " + std::to_string(deadline_.count()) +
+                 " ms");
+            throw DamondError(ErrorKind::Failed, error_);
+        }
+        try {
+            result.get();
+            return;
+        } catch (const SysfsError& e) {
+            if (e.code().value() == EBUSY && attempt < 5) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
+                continue;
+            }
+            throw;
+        }
+    }
+}
+
+void KernelMonitor::fail(const std::string& why) {
+    failed_ = true;
+    error_ = why;
+    std::lock_guard<std::mutex> lock(handler_mu_);
+    if (handler_) handler_();
+}
+
+void KernelMonitor::start() {
+    if (started_) return;
+    stage(spec_, spec_.pause);
+    try {
+        command("on");
+    } catch (const SysfsError& e) {
+        throw DamondError(ErrorKind::Failed, std::string("kdamond ") + std::to_string(kdamond_) + ": " + e.what());
+    }
+    started_ = true;
+    paused_ = spec_.pause;
+}
+
+void KernelMonitor::pause() {
+    if (!started_ || failed_ || paused_) return;
+    if (probe_.pause_mode != PauseMode::Native && probe_.pause_mode != PauseMode::Watermarks)
+        throw DamondError(ErrorKind::NotSupported, "pause: " + probe_.pause_mode_reason +
+                                                       " — checkpointing is not built yet, so damond will not pause here");
+    last_snapshot_ = read_back();  // served while paused: walks are cancelled then
+    // With interval tuning on, copy the tuned intervals into the files first,
+    // or the commit would reset them.
+    if (spec_.intervals.intervals_goal.aggrs) command("update_tuned_intervals");
+    write_pause(true);
+    command("commit");
+    paused_ = true;
+    spec_.pause = true;
+}
+
+void KernelMonitor::write_pause(bool paused) {
+    // Only what pausing changes: the pause file, or every scheme's watermarks
+    // (damond's read-back scheme included, so that no scheme stays active).
+    if (probe_.pause_mode == PauseMode::Native) {
+        tree_.write(ctx() + "/pause", paused ? "Y" : "N");
+        return;
+    }
+    for (size_t i = 0; i <= spec_.schemes.size(); ++i) {
+        const Watermarks w = paused ? parked_watermarks()
+                             : i < spec_.schemes.size() ? spec_.schemes[i].watermarks
+                                                        : readback_scheme().watermarks;
+        const std::string d = ctx() + "/schemes/" + std::to_string(i) + "/watermarks/";
+        tree_.write(d + "metric", to_string(w.metric));
+        tree_.write(d + "interval_us", std::to_string(w.interval_us));
+        tree_.write(d + "high", std::to_string(w.high));
+        tree_.write(d + "mid", std::to_string(w.mid));
+        tree_.write(d + "low", std::to_string(w.low));
+    }
+}
+
+void KernelMonitor::resume() {
+    if (!started_ || failed_ || !paused_) return;
+    if (spec_.intervals.intervals_goal.aggrs) command("update_tuned_intervals");
+    write_pause(false);
+    command("commit");
+    paused_ = false;
+    spec_.pause = false;
+}
+
+void KernelMonitor::commit(const ContextSpec& spec) {
+    check_for_kernel(spec, probe_);
+    if (!started_ || failed_) throw DamondError(ErrorKind::Busy, "the kdamond is not running");
+    const bool paused = spec.pause;
+    try {
+        stage(spec, paused);
+        command("commit");
+    } catch (const SysfsError& e) {
+        // Put the last good spec back in the files, so a later commit (ours
+        // or anyone's) does not apply half of this one.
+        const std::string why = std::string("commit failed: ") + e.what();
+        try {
+            stage(spec_, paused_);
+        } catch (const std::exception&) {
+        }
+        if (read_or(tree_, kd() + "/state", "off") != "on") {
+            fail(why + "; the kernel stopped the kdamond");
+            throw DamondError(ErrorKind::Failed, error_);
+        }
+        throw DamondError(e.code().value() == EINVAL ? ErrorKind::InvalidSpec : ErrorKind::Failed, why);
+    }
+    spec_ = spec;
+    paused_ = paused;
+}
+
+void KernelMonitor::stop() {
+    if (!started_) return;
+    if (read_or(tree_, kd() + "/state", "off") == "on") command("off");
+    started_ = false;
+}
+
+MonitorSnapshot KernelMonitor::read_back() const {
+    MonitorSnapshot snap;
+    const_cast<KernelMonitor*>(this)->command("update_schemes_stats");
+    try {
+        const_cast<KernelMonitor*>(this)->command("update_schemes_tried_regions");
+    } catch (const SysfsError& e) {
+        if (e.code().value() == ECANCELED) return last_snapshot_;
+        throw;
+    }
+    const std::string schemes = ctx() + "/schemes/";
+    const size_t readback = spec_.schemes.size();
+    std::vector<SnapshotRegion> regions;
+    const std::string td = schemes + std::to_string(readback) + "/tried_regions";
+    for (size_t r = 0;; ++r) {
+        const std::string rd = td + "/" + std::to_string(r);
+        if (!tree_.exists(rd)) break;
+        SnapshotRegion region;
+        region.start = read_u64(tree_, rd + "/start");
+        region.end = read_u64(tree_, rd + "/end");
+        region.nr_accesses = static_cast<uint32_t>(read_u64(tree_, rd + "/nr_accesses"));
+        region.last_nr_accesses = region.nr_accesses;
+        region.age = static_cast<uint32_t>(read_u64(tree_, rd + "/age"));
+        regions.push_back(region);
+    }
+    snap.targets.push_back(std::move(regions));
+    for (size_t i = 0; i < readback; ++i) {
+        const std::string sd = schemes + std::to_string(i);
+        SchemeSnapshot s;
+        s.nr_tried = read_u64(tree_, sd + "/stats/nr_tried");
+        s.sz_tried = read_u64(tree_, sd + "/stats/sz_tried");
+        s.nr_applied = read_u64(tree_, sd + "/stats/nr_applied");
+        s.sz_applied = read_u64(tree_, sd + "/stats/sz_applied");
+        s.qt_exceeds = read_u64(tree_, sd + "/stats/qt_exceeds");
+        snap.schemes.push_back(s);
+    }
+    snap.sample_us = read_u64(tree_, ctx() + "/monitoring_attrs/intervals/sample_us");
+    snap.aggr_us = read_u64(tree_, ctx() + "/monitoring_attrs/intervals/aggr_us");
+    snap.nr_samples = ++nr_reads_;  // the kernel exposes no sample count: count read-backs instead
+    return snap;
+}
+
+MonitorSnapshot KernelMonitor::snapshot() const {
+    if (!started_ || failed_ || paused_) return last_snapshot_;
+    last_snapshot_ = read_back();
+    return last_snapshot_;
+}
+
+MonitorStats KernelMonitor::stats() const {
+    MonitorStats s;
+    for (const auto& t : last_snapshot_.targets) s.nr_regions += t.size();
+    return s;
+}
+
+MonitorState KernelMonitor::state() const {
+    if (failed_) return MonitorState::Failed;
+    if (!started_) return MonitorState::Stopped;
+    if (read_or(tree_, kd() + "/state", "off") != "on") return MonitorState::Stopped;
+    return paused_ ? MonitorState::Paused : MonitorState::Running;
+}
+
+std::string KernelMonitor::error() const {
+    if (!failed_ && started_ && read_or(tree_, kd() + "/state", "off") != "on")
+        return "kdamond " + std::to_string(kdamond_) + " stopped";
+    return error_;
+}
+
+}  // namespace damond

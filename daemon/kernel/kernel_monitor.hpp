@@ -1,0 +1,72 @@
+// The kernel backend for one context: a kdamond damond owns, driven through
+// its sysfs files. Pause uses the best the kernel allows (the probe's
+// PauseMode): the 7.2 pause file, or watermark parking. Regions are read
+// back through a stat scheme damond appends after the user's schemes
+// (appending keeps the index-matched state of theirs), whose tried regions
+// are every region.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "kernel/kernel_probe.hpp"
+#include "kernel/sysfs_tree.hpp"
+#include "monitor/monitor.hpp"
+
+namespace damond {
+
+class KernelMonitor : public Monitor {
+public:
+    // `tree` should be a GuardedTree owning `kdamond`. Throws DamondError
+    // for a spec the kernel cannot run.
+    KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t kdamond, KernelProbe probe,
+                  std::chrono::milliseconds state_deadline = std::chrono::seconds(10));
+    ~KernelMonitor() override;
+
+    std::string backend() const override { return "kernel"; }
+    std::string access_source() const override;
+    std::string access_source_reason() const override;
+    void start() override;
+    void pause() override;
+    void resume() override;
+    void commit(const ContextSpec& spec) override;
+    void stop() override;
+
+    MonitorSnapshot snapshot() const override;
+    MonitorStats stats() const override;
+    MonitorState state() const override;
+    std::string error() const override;
+    void set_event_handler(std::function<void()> handler) override;
+
+    PauseMode pause_mode() const { return probe_.pause_mode; }
+
+private:
+    std::string kd() const { return "kdamonds/" + std::to_string(kdamond_); }
+    std::string ctx() const { return kd() + "/contexts/0"; }
+    // The spec as staged: the user's, with pause or parking applied.
+    ContextSpec staged(const ContextSpec& spec, bool paused) const;
+    void stage(const ContextSpec& spec, bool paused);
+    void write_pause(bool paused);
+    // A state command, retried on EBUSY, bounded by the deadline.
+    void command(const std::string& cmd);
+    MonitorSnapshot read_back() const;
+    void fail(const std::string& why);
+
+    SysfsTree& tree_;
+    uint32_t kdamond_;
+    KernelProbe probe_;
+    std::chrono::milliseconds deadline_;
+    ContextSpec spec_;  // the last good spec
+    bool paused_ = false;
+    bool started_ = false;
+    bool failed_ = false;
+    std::string error_;
+    mutable MonitorSnapshot last_snapshot_;
+    mutable uint64_t nr_reads_ = 0;
+    std::mutex handler_mu_;
+    std::function<void()> handler_;
+};
+
+}  // namespace damond

@@ -1,0 +1,158 @@
+// The kernel backend's monitor on the emulated tree of each kernel profile.
+#include <gtest/gtest.h>
+
+#include "damon_tree_model.hpp"
+#include "errors.hpp"
+#include "kernel/guarded_tree.hpp"
+#include "kernel/kernel_monitor.hpp"
+#include "spec/spec_json.hpp"
+
+using namespace damond;
+using namespace damond::emu;
+
+namespace {
+
+const char* kSpec = R"({
+  "ops": "paddr",
+  "intervals": {"sample_us": 1000, "aggr_us": 20000, "update_us": 1000000},
+  "targets": [{"regions": [{"start": 0, "end": 67108864}]}],
+  "schemes": [{"action": "stat", "access_pattern": {"age": {"min": 3}},
+               "watermarks": {"metric": "free_mem_rate", "interval_us": 5000, "high": 900, "mid": 800, "low": 10}}]
+})";
+
+struct Kernel {
+    ManualClock clock;
+    DamonTreeModel model;
+    ModelTree raw{model};
+    GuardedTree tree{raw};
+    explicit Kernel(const std::string& profile) : model(profile_named(profile), clock) {
+        // A foreign stopped kdamond 0 would block the pool; start empty.
+        tree.grow_pool(0, 1);
+    }
+    KernelProbe probe() {
+        // Features come from damond's own kdamond, once staged.
+        raw.write("kdamonds/0/contexts/nr_contexts", "1");
+        raw.write("kdamonds/0/contexts/0/schemes/nr_schemes", "1");
+        raw.write("kdamonds/0/contexts/0/targets/nr_targets", "1");
+        return probe_kernel(tree, FsSysfsTree("/nonexistent"), model.profile().version.to_string(), {0});
+    }
+    // Every staged (non-_emu) file and its value.
+    std::map<std::string, std::string> files() {
+        std::map<std::string, std::string> out;
+        std::function<void(const std::string&)> walk = [&](const std::string& d) {
+            for (const std::string& e : raw.list(d)) {
+                const std::string p = d.empty() ? e : d + "/" + e;
+                if (p == "_emu") continue;
+                if (raw.is_dir(p)) walk(p);
+                else if (raw.writable(p) && e != "state") out[p] = raw.read(p);
+            }
+        };
+        walk("");
+        return out;
+    }
+    std::string log_since(size_t from) { return raw.read("_emu/log").substr(from); }
+};
+
+}  // namespace
+
+TEST(KernelMonitor, NativePauseWritesOnlyThePauseFile) {
+    Kernel k("7.2");
+    const KernelProbe probe = k.probe();
+    ASSERT_EQ(probe.pause_mode, PauseMode::Native);
+    KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, probe);
+    m.start();
+    EXPECT_EQ(m.state(), MonitorState::Running);
+    k.clock.advance(300000);
+    const MonitorSnapshot running = m.snapshot();
+    ASSERT_FALSE(running.targets.empty());
+    EXPECT_FALSE(running.targets[0].empty());
+
+    const auto before = k.files();
+    const size_t mark = k.raw.read("_emu/log").size();
+    m.pause();
+    EXPECT_EQ(m.state(), MonitorState::Paused);
+    // Besides reading back the regions to answer Snapshot() while paused,
+    // the pause file and a commit are all that is written.
+    EXPECT_EQ(k.log_since(mark), "kdamonds/0/state update_schemes_stats -> ok\n"
+                                 "kdamonds/0/state update_schemes_tried_regions -> ok\n"
+                                 "kdamonds/0/contexts/0/pause Y -> ok\n"
+                                 "kdamonds/0/state commit -> ok\n")
+        << k.log_since(mark);
+    const MonitorSnapshot paused = m.snapshot();
+    k.clock.advance(2000000);
+    EXPECT_EQ(m.snapshot(), paused);  // answered from the snapshot taken at pause
+    m.resume();
+    EXPECT_EQ(m.state(), MonitorState::Running);
+    EXPECT_EQ(k.files(), before);
+    m.stop();
+    EXPECT_EQ(k.raw.read("kdamonds/0/state"), "off");
+}
+
+TEST(KernelMonitor, WatermarkParkingRestoresTheWatermarksExactly) {
+    Kernel k("6.18");
+    const KernelProbe probe = k.probe();
+    ASSERT_EQ(probe.pause_mode, PauseMode::Watermarks);
+    KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, probe);
+    m.start();
+    k.clock.advance(200000);
+    const auto before = k.files();
+    m.pause();
+    EXPECT_EQ(k.raw.read("kdamonds/0/contexts/0/schemes/0/watermarks/metric"), "free_mem_rate");
+    EXPECT_EQ(k.raw.read("kdamonds/0/contexts/0/schemes/0/watermarks/high"), "0");
+    EXPECT_EQ(k.raw.read("kdamonds/0/contexts/0/schemes/1/watermarks/high"), "0");  // damond's own scheme parks too
+    // Parked: the kernel samples nothing.
+    k.raw.write("kdamonds/0/state", "update_schemes_stats");
+    const std::string tried = k.raw.read("kdamonds/0/contexts/0/schemes/1/stats/nr_tried");
+    k.clock.advance(1000000);
+    k.raw.write("kdamonds/0/state", "update_schemes_stats");
+    EXPECT_EQ(k.raw.read("kdamonds/0/contexts/0/schemes/1/stats/nr_tried"), tried);
+    m.resume();
+    EXPECT_EQ(k.files(), before);  // watermarks restored
+    EXPECT_EQ(m.state(), MonitorState::Running);
+}
+
+TEST(KernelMonitor, CheckpointKernelsRefuseToPauseRatherThanPark) {
+    Kernel k("6.12");
+    const KernelProbe probe = k.probe();
+    ASSERT_EQ(probe.pause_mode, PauseMode::Checkpoint);
+    KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, probe);
+    m.start();
+    const size_t mark = k.raw.read("_emu/log").size();
+    EXPECT_THROW(m.pause(), DamondError);
+    EXPECT_EQ(k.log_since(mark), "");  // never parked
+    EXPECT_EQ(m.state(), MonitorState::Running);
+}
+
+TEST(KernelMonitor, ARefusedCommitLeavesTheLastGoodSpecStaged) {
+    Kernel k("7.2");
+    KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, k.probe());
+    m.start();
+    const auto before = k.files();
+    k.raw.write("_emu/fail", "0/state EINVAL");
+    ContextSpec next = spec_from_json_text(kSpec);
+    next.intervals.aggr_us = 40000;
+    try {
+        m.commit(next);
+        FAIL();
+    } catch (const DamondError& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::InvalidSpec);
+    }
+    EXPECT_EQ(k.files(), before);
+    EXPECT_EQ(m.state(), MonitorState::Running);
+
+    // EBUSY is retried; a good commit then lands.
+    k.raw.write("_emu/fail", "0/state EBUSY 2");
+    m.commit(next);
+    EXPECT_EQ(k.raw.read("kdamonds/0/contexts/0/monitoring_attrs/intervals/aggr_us"), "40000");
+}
+
+TEST(KernelMonitor, ACommitTheKernelDiesOnFailsTheContext) {
+    Kernel k("6.18");
+    KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, k.probe());
+    m.start();
+    ContextSpec bad = spec_from_json_text(kSpec);
+    bad.schemes[0].quotas.goals.push_back(QuotaGoal{GoalMetric::UserInput, 0, 0, 0, ""});  // 0 kills it inside commit
+    EXPECT_THROW(m.commit(bad), DamondError);
+    EXPECT_EQ(m.state(), MonitorState::Failed);
+    EXPECT_NE(m.error().find("stopped the kdamond"), std::string::npos) << m.error();
+}
