@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -16,6 +17,9 @@
 #include "bus_service.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "kernel/guarded_tree.hpp"
+#include "kernel/kdamond_pool.hpp"
+#include "kernel/kernel_monitor.hpp"
 #include "kernel/kernel_probe.hpp"
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
@@ -48,17 +52,25 @@ std::string kernel_obstacle(const KernelProbe& p, const std::string& root) {
     return "";
 }
 
-// The kernel backend is not built yet: "auto" means the in-process core,
-// and the reason says what the kernel tree would have allowed.
-std::pair<std::string, std::string> choose_backend(const std::string& wanted, const KernelProbe& probe,
-                                                   const std::string& root) {
-    const std::string obstacle = kernel_obstacle(probe, root);
-    const std::string missing = "the kernel backend is not available in this version of damond";
-    if (wanted == "kernel")
-        throw DamondError(ErrorKind::NotSupported,
-                          "backend 'kernel': " + (obstacle.empty() ? missing : obstacle) + "; use 'inprocess' or 'auto'");
+struct BackendChoice {
+    std::string name;
+    std::string reason;
+};
+
+// "kernel" needs its own kdamonds: it takes a pool when nothing in the tree
+// stands in the way, or fails naming what does; "auto" then falls back to
+// the in-process core and says why.
+BackendChoice choose_backend(const std::string& wanted, const std::string& obstacle) {
     if (wanted == "inprocess") return {"inprocess", "asked for"};
-    return {"inprocess", "auto: " + (obstacle.empty() ? missing : obstacle) + "; using the in-process core"};
+    if (obstacle.empty()) return {"kernel", ""};
+    if (wanted == "kernel")
+        throw DamondError(ErrorKind::NotSupported, "backend 'kernel': " + obstacle + "; use 'inprocess' or 'auto'");
+    return {"inprocess", "auto: " + obstacle + "; using the in-process core"};
+}
+
+std::string default_state_dir() {
+    const char* dir = std::getenv("STATE_DIRECTORY");  // set by systemd's StateDirectory=
+    return dir && *dir ? std::string(dir) : std::string("/var/lib/damond");
 }
 
 void notify_status(const Manager& manager, const char* extra = nullptr) {
@@ -93,11 +105,35 @@ int run(const Options& opts) {
     Config config;
     if (opts.config_path) config = load_config(*opts.config_path);
     FsSysfsTree admin_tree(opts.sysfs_root), module_tree(opts.modules_root);
+    GuardedTree guarded(admin_tree);  // every write of the kernel backend goes through it
     const std::string release = opts.kernel_release.value_or(running_kernel_release());
-    // Only looks: stat and read. damond writes nothing under this tree yet.
-    auto prober = [&] { return probe_kernel(admin_tree, module_tree, release, {}); };
-    const auto [backend, backend_reason] = choose_backend(opts.backend.value_or(config.backend), prober(), opts.sysfs_root);
+    std::unique_ptr<KdamondPool> pool;
+    KernelProbe kernel = probe_kernel(admin_tree, module_tree, release, {});
+    const std::string wanted = opts.backend.value_or(config.backend);
+    std::string obstacle = kernel_obstacle(kernel, opts.sysfs_root);
+    if (wanted != "inprocess" && obstacle.empty()) {
+        try {
+            pool = std::make_unique<KdamondPool>(guarded, opts.kdamonds, opts.state_dir.value_or(default_state_dir()));
+            // Stage a skeleton in damond's first kdamond, so the probe can see
+            // the feature files down to the scheme level.
+            const std::string kd = "kdamonds/" + std::to_string(*pool->all().begin());
+            guarded.write(kd + "/contexts/nr_contexts", "1");
+            guarded.write(kd + "/contexts/0/targets/nr_targets", "1");
+            guarded.write(kd + "/contexts/0/schemes/nr_schemes", "1");
+            kernel = probe_kernel(admin_tree, module_tree, release, pool->all());
+        } catch (const std::exception& e) {
+            obstacle = std::string("cannot take kdamonds: ") + e.what();
+            pool.reset();
+        }
+    }
+    BackendChoice choice = choose_backend(wanted, obstacle);
+    if (choice.name == "kernel")
+        choice.reason = "kdamonds " + std::to_string(*pool->all().begin()) + ".." + std::to_string(*pool->all().rbegin()) +
+                        " are damond's; pause mode " + to_string(kernel.pause_mode);
+    const std::string backend = choice.name, backend_reason = choice.reason;
     log_info("backend " + backend + ": " + backend_reason);
+    // Looks afresh on every Get: stat and read only.
+    auto prober = [&] { return probe_kernel(admin_tree, module_tree, release, pool ? pool->all() : std::set<uint32_t>{}); };
 
     MonotonicClock clock;
     SchedulerThread monitors(clock);
@@ -106,7 +142,14 @@ int run(const Options& opts) {
     Manager manager(
         backend,
         [&](const ContextSpec& spec) -> std::unique_ptr<Monitor> {
-            return std::make_unique<InProcessMonitor>(spec, monitors, metrics);
+            if (backend != "kernel") return std::make_unique<InProcessMonitor>(spec, monitors, metrics);
+            const auto k = pool->acquire();
+            if (!k)
+                throw DamondError(ErrorKind::Busy, "all " + std::to_string(pool->all().size()) +
+                                                       " of damond's kdamonds are in use (--kdamonds)");
+            return std::make_unique<KernelMonitor>(spec, guarded, *k, kernel,
+                                                   std::chrono::milliseconds(opts.state_deadline_ms),
+                                                   [&pool, k] { pool->release(*k); });
         },
         [&](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
     manager.set_backend_reason(backend_reason);

@@ -7,6 +7,7 @@ namespace damond {
 const char* usage_text() {
     return "Usage: damond [--config PATH] [--backend auto|inprocess|kernel] [--bus system|session]\n"
            "              [--sysfs-root PATH] [--modules-root PATH] [--kernel-release RELEASE]\n"
+           "              [--kdamonds N] [--state-dir PATH] [--state-deadline-ms MS]\n"
            "\n"
            "Publishes DAMON monitoring contexts on D-Bus as org.damond1.\n"
            "The system bus address is taken from DBUS_SYSTEM_BUS_ADDRESS when set.\n"
@@ -37,6 +38,18 @@ Options parse_options(int argc, char** argv) {
         else if (arg == "--sysfs-root") o.sysfs_root = take();
         else if (arg == "--modules-root") o.modules_root = take();
         else if (arg == "--kernel-release") o.kernel_release = take();
+        else if (arg == "--state-dir") o.state_dir = take();
+        else if (arg == "--kdamonds" || arg == "--state-deadline-ms") {
+            const std::string v = take();
+            unsigned long n = 0;
+            try {
+                n = std::stoul(v);
+            } catch (const std::exception&) {
+                throw std::invalid_argument(arg + " must be a number, not '" + v + "'");
+            }
+            if (n == 0 || n > 1000000) throw std::invalid_argument(arg + " must be between 1 and 1000000");
+            (arg == "--kdamonds" ? o.kdamonds : o.state_deadline_ms) = static_cast<uint32_t>(n);
+        }
         else if (arg == "--backend") {
             o.backend = take();
             if (*o.backend != "auto" && *o.backend != "inprocess" && *o.backend != "kernel")

@@ -44,9 +44,15 @@ uint64_t read_u64(const SysfsTree& t, const std::string& path) {
 }  // namespace
 
 KernelMonitor::KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t kdamond, KernelProbe probe,
-                             std::chrono::milliseconds state_deadline)
-    : tree_(tree), kdamond_(kdamond), probe_(std::move(probe)), deadline_(state_deadline), spec_(spec) {
-    check_for_kernel(spec, probe_);
+                             std::chrono::milliseconds state_deadline, std::function<void()> on_release)
+    : tree_(tree), kdamond_(kdamond), probe_(std::move(probe)), deadline_(state_deadline),
+      on_release_(std::move(on_release)), spec_(spec) {
+    try {
+        check_for_kernel(spec, probe_);
+    } catch (...) {
+        if (on_release_) on_release_();
+        throw;
+    }
 }
 
 KernelMonitor::~KernelMonitor() {
@@ -54,6 +60,8 @@ KernelMonitor::~KernelMonitor() {
         if (started_ && !failed_) stop();
     } catch (const std::exception&) {
     }
+    // A kdamond whose state write hung is not handed out again.
+    if (on_release_ && !failed_) on_release_();
 }
 
 std::string KernelMonitor::access_source() const { return std::string("kernel ") + to_string(spec_.ops); }

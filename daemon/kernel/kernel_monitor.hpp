@@ -21,8 +21,11 @@ class KernelMonitor : public Monitor {
 public:
     // `tree` should be a GuardedTree owning `kdamond`. Throws DamondError
     // for a spec the kernel cannot run.
+    // `on_release` runs when the monitor is gone (it hands the kdamond back
+    // to the pool).
     KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t kdamond, KernelProbe probe,
-                  std::chrono::milliseconds state_deadline = std::chrono::seconds(10));
+                  std::chrono::milliseconds state_deadline = std::chrono::seconds(10),
+                  std::function<void()> on_release = {});
     ~KernelMonitor() override;
 
     std::string backend() const override { return "kernel"; }
@@ -58,6 +61,7 @@ private:
     uint32_t kdamond_;
     KernelProbe probe_;
     std::chrono::milliseconds deadline_;
+    std::function<void()> on_release_;
     ContextSpec spec_;  // the last good spec
     bool paused_ = false;
     bool started_ = false;
