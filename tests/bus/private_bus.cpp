@@ -90,7 +90,10 @@ Child::~Child() {
     }
 }
 
-void Child::signal(int sig) const { ::kill(pid_, sig); }
+void Child::signal(int sig) const {
+    // Never kill(-1): that would signal every process we may signal.
+    if (pid_ > 0) ::kill(pid_, sig);
+}
 
 int Child::wait_exit(int timeout_ms) {
     const int status = wait_pid(pid_, timeout_ms);

@@ -49,8 +49,10 @@ public:
     bool up() const { return std::filesystem::exists(dir_ + "/kdamonds/nr_kdamonds"); }
     const std::string& dir() const { return dir_; }
     void stop() {
-        kill(pid_, SIGTERM);
-        waitpid(pid_, nullptr, 0);
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            waitpid(pid_, nullptr, 0);
+        }
         pid_ = -1;
     }
 

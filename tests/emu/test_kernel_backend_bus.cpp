@@ -1,0 +1,212 @@
+// damond's kernel backend over D-Bus, on damon-sysfs-emu mounted for real:
+// the production path from busctl to the sysfs files.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "../bus/private_bus.hpp"
+
+using namespace damond::testing;
+
+extern char** environ;
+
+namespace {
+
+std::string env_or(const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return v ? v : fallback;
+}
+
+template <typename Pred>
+bool wait_until(Pred pred, int timeout_ms = 10000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return pred();
+}
+
+class Emulator {
+public:
+    explicit Emulator(const std::string& profile) : profile_(profile) {
+        char tmpl[] = "/tmp/damond-emu-XXXXXX";
+        dir_ = mkdtemp(tmpl);
+        std::vector<std::string> args{env_or("DAMON_SYSFS_EMU", "damon-sysfs-emu"), "--profile", profile, dir_};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ);
+        wait_until([&] { return std::filesystem::exists(dir_ + "/kdamonds/nr_kdamonds"); }, 5000);
+    }
+    ~Emulator() {
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            waitpid(pid_, nullptr, 0);
+        }
+        umount2(dir_.c_str(), MNT_DETACH);
+        rmdir(dir_.c_str());
+    }
+    const std::string& dir() const { return dir_; }
+    std::string release() const { return profile_ + ".0"; }
+    std::string log() const { return read_file(dir_ + "/_emu/log"); }
+    void put(const std::string& path, const std::string& value) const {
+        const auto r = run_command({"/bin/sh", "-c", "printf '%s' '" + value + "' > " + dir_ + "/" + path});
+        EXPECT_EQ(r.exit_code, 0) << path << ": " << r.out;
+    }
+
+private:
+    std::string profile_, dir_;
+    pid_t pid_ = -1;
+};
+
+const char* kConfig = R"({"backend": "kernel", "contexts": {"kdemo": {
+  "ops": "paddr", "intervals": {"sample_us": 2000, "aggr_us": 40000},
+  "targets": [{"regions": [{"start": 16777216, "end": 1073741824}]}],
+  "schemes": [{"action": "stat", "access_pattern": {"age": {"min": 10}},
+               "watermarks": {"metric": "free_mem_rate", "interval_us": 7000, "high": 950, "mid": 900, "low": 5}}]}}})";
+
+struct Damond {
+    PrivateBus bus;
+    TempDir dir;
+    std::unique_ptr<Child> child;
+
+    Damond(const Emulator& emu, const std::string& backend, bool expect_up = true) {
+        const char* config = kConfig;
+        child = std::make_unique<Child>(
+            std::vector<std::string>{env_or("DAMOND", "damond"), "--config", dir.write("c.json", config), "--backend",
+                                     backend, "--sysfs-root", emu.dir(), "--modules-root", emu.dir() + "/_emu/module",
+                                     "--kernel-release", emu.release(), "--state-dir", dir.path() + "/state",
+                                     "--state-deadline-ms", "1500"},
+            std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
+        if (expect_up) up = wait_until([&] { return busctl({"status", "org.damond1"}).exit_code == 0; });
+        else exit_code = child->wait_exit(10000);
+    }
+    ~Damond() {
+        child->signal(SIGTERM);
+        child->wait_exit(10000);
+    }
+    int exit_code = -1;
+    CommandResult busctl(std::vector<std::string> args) {
+        args.insert(args.begin(), {env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus.address()});
+        return run_command(args);
+    }
+    std::string get(const std::string& path, const std::string& iface, const std::string& prop) {
+        return busctl({"get-property", "org.damond1", path, iface, prop}).out;
+    }
+    CommandResult manager(const std::string& method, const std::string& arg) {
+        return busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", method, "s", arg});
+    }
+    std::string log() { return read_file(dir.path() + "/log"); }
+    bool up = false;
+};
+
+// The staged files of kdamond 0, as the filesystem shows them.
+std::map<std::string, std::string> staged(const Emulator& emu) {
+    std::map<std::string, std::string> out;
+    const std::string base = emu.dir() + "/kdamonds/0/contexts";
+    for (const auto& e : std::filesystem::recursive_directory_iterator(base)) {
+        if (!e.is_regular_file() || (e.status().permissions() & std::filesystem::perms::owner_write) == std::filesystem::perms::none)
+            continue;
+        out[e.path().string()] = read_file(e.path().string());
+    }
+    return out;
+}
+
+}  // namespace
+
+class KernelBackendBus : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(KernelBackendBus, CreatePauseResumeCommitStop) {
+    if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+    const std::string profile = GetParam();
+    Emulator emu(profile);
+    Damond d(emu, "kernel");
+    ASSERT_TRUE(d.up) << d.log();
+    EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "Backend"), "s \"kernel\"\n");
+    const std::string ctx = "/org/damond1/context/kdemo";
+    EXPECT_EQ(d.get(ctx, "org.damond1.Context", "State"), "s \"running\"\n") << d.log();
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/state"), "on\n");
+
+    const auto before = staged(emu);
+    const size_t mark = emu.log().size();
+    auto r = d.manager("PauseContext", "kdemo");
+    if (profile == "6.12") {
+        // A parked kdamond never serves the resuming commit there: refuse.
+        EXPECT_NE(r.exit_code, 0);
+        EXPECT_NE(r.out.find("checkpointing is not built yet"), std::string::npos) << r.out;
+        EXPECT_EQ(emu.log().substr(mark).find("watermarks"), std::string::npos) << emu.log().substr(mark);
+        EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "PauseMode"), "s \"checkpoint\"\n");
+    } else {
+        ASSERT_EQ(r.exit_code, 0) << r.out << d.log();
+        EXPECT_EQ(d.get(ctx, "org.damond1.Context", "State"), "s \"paused\"\n");
+        const std::string during = emu.log().substr(mark);
+        if (profile == "7.2") {
+            EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "PauseMode"), "s \"native\"\n");
+            EXPECT_NE(during.find("contexts/0/pause Y -> ok"), std::string::npos) << during;
+            EXPECT_EQ(during.find("watermarks"), std::string::npos) << during;
+        } else {
+            EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "PauseMode"), "s \"watermarks\"\n");
+            EXPECT_NE(during.find("watermarks/high 0 -> ok"), std::string::npos) << during;
+        }
+        r = d.manager("ResumeContext", "kdemo");
+        ASSERT_EQ(r.exit_code, 0) << r.out;
+        EXPECT_EQ(staged(emu), before);  // watermarks restored, nothing left behind
+    }
+
+    r = d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "CommitContext", "ss", "kdemo",
+                  R"({"intervals": {"aggr_us": 80000}})"});
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/contexts/0/monitoring_attrs/intervals/aggr_us"), "80000\n");
+    const std::string pid = read_file(emu.dir() + "/kdamonds/0/pid");
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/state"), "on\n");  // online: same kdamond
+
+    // A commit the kernel refuses leaves the last good spec staged.
+    emu.put("_emu/fail", "0/state EINVAL");
+    const auto good = staged(emu);
+    r = d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "CommitContext", "ss", "kdemo",
+                  R"({"intervals": {"aggr_us": 60000}})"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_EQ(staged(emu), good);
+    EXPECT_NE(d.get(ctx, "org.damond1.Context", "LastError"), "s \"\"\n");
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/pid"), pid);
+
+    r = d.manager("RemoveContext", "kdemo");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/state"), "off\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, KernelBackendBus, ::testing::Values("6.12", "6.18", "7.2"));
+
+TEST(KernelBackendForeign, AForeignKdamondIsNeverWrittenAndAutoFallsBack) {
+    if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    // Someone else's running kdamond.
+    emu.put("kdamonds/nr_kdamonds", "1");
+    emu.put("kdamonds/0/contexts/nr_contexts", "1");
+    emu.put("kdamonds/0/contexts/0/operations", "paddr");
+    emu.put("kdamonds/0/contexts/0/targets/nr_targets", "1");
+    emu.put("kdamonds/0/state", "on");
+    const size_t mark = emu.log().size();
+    {
+        Damond d(emu, "auto");
+        ASSERT_TRUE(d.up) << d.log();
+        EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "Backend"), "s \"inprocess\"\n");
+        EXPECT_NE(d.get("/org/damond1", "org.damond1.Manager", "BackendReason").find("is not damond"), std::string::npos);
+    }
+    {
+        Damond d(emu, "kernel", false);
+        EXPECT_EQ(d.exit_code, 1);
+        EXPECT_NE(d.log().find("backend 'kernel': kdamond 0"), std::string::npos) << d.log();
+    }
+    EXPECT_EQ(emu.log().substr(mark), "");  // damond wrote nothing at all
+}
