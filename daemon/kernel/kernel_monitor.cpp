@@ -144,10 +144,24 @@ void KernelMonitor::start() {
 
 void KernelMonitor::pause() {
     if (!started_ || failed_ || paused_) return;
-    if (probe_.pause_mode != PauseMode::Native && probe_.pause_mode != PauseMode::Watermarks)
-        throw DamondError(ErrorKind::NotSupported, "pause: " + probe_.pause_mode_reason +
-                                                       " — checkpointing is not built yet, so damond will not pause here");
+    if (probe_.pause_mode == PauseMode::Unsupported)
+        throw DamondError(ErrorKind::NotSupported, "pause: " + probe_.pause_mode_reason);
+    if (probe_.pause_mode == PauseMode::Checkpoint && spec_.targets.size() != 1)
+        throw DamondError(ErrorKind::NotSupported,
+                          "pause: on this kernel pause is a checkpoint of one target's regions, and this context has " +
+                              std::to_string(spec_.targets.size()) + " targets");
     last_snapshot_ = read_back();  // served while paused: walks are cancelled then
+    if (probe_.pause_mode == PauseMode::Checkpoint) {
+        // Parking would never resume here: keep the region boundaries and
+        // turn the kdamond off. Ages and access counts are lost.
+        checkpoint_.clear();
+        if (!last_snapshot_.targets.empty())
+            for (const SnapshotRegion& r : last_snapshot_.targets[0]) checkpoint_.push_back({r.start, r.end});
+        command("off");
+        paused_ = true;
+        spec_.pause = true;
+        return;
+    }
     // With interval tuning on, copy the tuned intervals into the files first,
     // or the commit would reset them.
     if (spec_.intervals.intervals_goal.aggrs) command("update_tuned_intervals");
@@ -179,6 +193,17 @@ void KernelMonitor::write_pause(bool paused) {
 
 void KernelMonitor::resume() {
     if (!started_ || failed_ || !paused_) return;
+    if (probe_.pause_mode == PauseMode::Checkpoint) {
+        // Start again from the checkpoint's boundaries as initial regions.
+        ContextSpec from = spec_;
+        from.pause = false;
+        if (!checkpoint_.empty()) from.targets[0].regions = checkpoint_;
+        stage(from, false);
+        command("on");
+        paused_ = false;
+        spec_.pause = false;
+        return;
+    }
     if (spec_.intervals.intervals_goal.aggrs) command("update_tuned_intervals");
     write_pause(false);
     command("commit");
@@ -189,6 +214,14 @@ void KernelMonitor::resume() {
 void KernelMonitor::commit(const ContextSpec& spec) {
     check_for_kernel(spec, probe_);
     if (!started_ || failed_) throw DamondError(ErrorKind::Busy, "the kdamond is not running");
+    if (checkpointed()) {
+        // The kdamond is off: the spec takes effect when it starts again.
+        stage(spec, false);
+        spec_ = spec;
+        spec_.pause = true;
+        if (!spec.pause) resume();
+        return;
+    }
     const bool paused = spec.pause;
     try {
         stage(spec, paused);
@@ -273,12 +306,13 @@ MonitorStats KernelMonitor::stats() const {
 MonitorState KernelMonitor::state() const {
     if (failed_) return MonitorState::Failed;
     if (!started_) return MonitorState::Stopped;
+    if (checkpointed()) return MonitorState::Paused;
     if (read_or(tree_, kd() + "/state", "off") != "on") return MonitorState::Stopped;
     return paused_ ? MonitorState::Paused : MonitorState::Running;
 }
 
 std::string KernelMonitor::error() const {
-    if (!failed_ && started_ && read_or(tree_, kd() + "/state", "off") != "on")
+    if (!failed_ && started_ && !checkpointed() && read_or(tree_, kd() + "/state", "off") != "on")
         return "kdamond " + std::to_string(kdamond_) + " stopped";
     return error_;
 }

@@ -1,6 +1,8 @@
 // The kernel backend for one context: a kdamond damond owns, driven through
 // its sysfs files. Pause uses the best the kernel allows (the probe's
-// PauseMode): the 7.2 pause file, or watermark parking. Regions are read
+// PauseMode): the 7.2 pause file, watermark parking, or, where a parked
+// kdamond would never resume, a checkpoint: the region boundaries are kept,
+// the kdamond turned off, and started again from them. Regions are read
 // back through a stat scheme damond appends after the user's schemes
 // (appending keeps the index-matched state of theirs), whose tried regions
 // are every region.
@@ -44,6 +46,8 @@ public:
     void set_event_handler(std::function<void()> handler) override;
 
     PauseMode pause_mode() const { return probe_.pause_mode; }
+    // Paused by checkpoint: the kdamond is off, its region boundaries kept.
+    bool checkpointed() const { return paused_ && probe_.pause_mode == PauseMode::Checkpoint; }
 
 private:
     std::string kd() const { return "kdamonds/" + std::to_string(kdamond_); }
@@ -68,6 +72,7 @@ private:
     bool failed_ = false;
     std::string error_;
     mutable MonitorSnapshot last_snapshot_;
+    std::vector<AddrRange> checkpoint_;  // region boundaries kept by a checkpoint pause
     mutable uint64_t nr_reads_ = 0;
     std::mutex handler_mu_;
     std::function<void()> handler_;

@@ -1,4 +1,6 @@
 // The kernel backend's monitor on the emulated tree of each kernel profile.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "damon_tree_model.hpp"
@@ -111,15 +113,53 @@ TEST(KernelMonitor, WatermarkParkingRestoresTheWatermarksExactly) {
     EXPECT_EQ(m.state(), MonitorState::Running);
 }
 
-TEST(KernelMonitor, CheckpointKernelsRefuseToPauseRatherThanPark) {
+TEST(KernelMonitor, CheckpointKeepsTheBoundariesAndNeverParks) {
     Kernel k("6.12");
     const KernelProbe probe = k.probe();
     ASSERT_EQ(probe.pause_mode, PauseMode::Checkpoint);
     KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, probe);
     m.start();
+    k.clock.advance(500000);
     const size_t mark = k.raw.read("_emu/log").size();
+    m.pause();
+    EXPECT_EQ(m.state(), MonitorState::Paused);
+    EXPECT_EQ(k.raw.read("kdamonds/0/state"), "off");
+    const std::string during = k.log_since(mark);
+    EXPECT_EQ(during.find("watermarks"), std::string::npos) << during;  // never parked
+    EXPECT_NE(during.find("kdamonds/0/state off -> ok"), std::string::npos) << during;
+    const MonitorSnapshot at_pause = m.snapshot();
+    ASSERT_FALSE(at_pause.targets[0].empty());
+    k.clock.advance(2000000);
+    EXPECT_EQ(m.snapshot(), at_pause);
+
+    m.resume();
+    EXPECT_EQ(m.state(), MonitorState::Running);
+    // Started again with the checkpoint's boundaries as its initial regions.
+    const std::string t = "kdamonds/0/contexts/0/targets/0/regions/";
+    ASSERT_EQ(k.raw.read(t + "nr_regions"), std::to_string(at_pause.targets[0].size()));
+    for (size_t i = 0; i < at_pause.targets[0].size(); ++i) {
+        EXPECT_EQ(k.raw.read(t + std::to_string(i) + "/start"), std::to_string(at_pause.targets[0][i].start));
+        EXPECT_EQ(k.raw.read(t + std::to_string(i) + "/end"), std::to_string(at_pause.targets[0][i].end));
+    }
+    // What a checkpoint loses: the ages start over.
+    uint64_t old_age = 0;
+    for (const SnapshotRegion& r : at_pause.targets[0]) old_age = std::max<uint64_t>(old_age, r.age);
+    EXPECT_GT(old_age, 3u);
+    k.clock.advance(50000);
+    const MonitorSnapshot after = m.snapshot();
+    ASSERT_FALSE(after.targets.empty());
+    for (const SnapshotRegion& r : after.targets[0]) EXPECT_LE(r.age, 3u);
+}
+
+TEST(KernelMonitor, CheckpointNeedsOneTarget) {
+    Kernel k("6.12");
+    ContextSpec two = spec_from_json_text(kSpec);
+    // paddr takes one target; two vaddr targets on this very process.
+    two.ops = Ops::Vaddr;
+    two.targets = {Target{getpid(), {}, {}}, Target{getpid(), {}, {}}};
+    KernelMonitor m(two, k.tree, 0, k.probe());
+    m.start();
     EXPECT_THROW(m.pause(), DamondError);
-    EXPECT_EQ(k.log_since(mark), "");  // never parked
     EXPECT_EQ(m.state(), MonitorState::Running);
 }
 
