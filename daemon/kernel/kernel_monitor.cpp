@@ -1,5 +1,10 @@
 #include "kernel/kernel_monitor.hpp"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <future>
 #include <memory>
 #include <thread>
@@ -60,6 +65,7 @@ KernelMonitor::~KernelMonitor() {
         if (started_ && !failed_) stop();
     } catch (const std::exception&) {
     }
+    stop_watching();
     // A kdamond whose state write hung is not handed out again.
     if (on_release_ && !failed_) on_release_();
 }
@@ -140,6 +146,60 @@ void KernelMonitor::start() {
     }
     started_ = true;
     paused_ = spec_.pause;
+    watch_targets();
+}
+
+void KernelMonitor::watch_targets() {
+    std::vector<pid_t> pids;
+    for (const Target& t : spec_.targets)
+        if (t.pid_target) pids.push_back(static_cast<pid_t>(*t.pid_target));
+    if (pids.empty()) return;
+    for (pid_t pid : pids) {
+        const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+        if (fd >= 0) pidfds_.push_back(fd);
+    }
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+    const std::string who = "target process" + std::string(pids.size() > 1 ? "es " : " ") + [&] {
+        std::string list;
+        for (pid_t p : pids) list += (list.empty() ? "" : ", ") + std::to_string(p);
+        return list;
+    }();
+    watcher_ = std::thread([this, who] {
+        // Blocks until every target has exited or the monitor goes away: no
+        // periodic wake-ups.
+        std::vector<bool> exited(pidfds_.size(), false);
+        size_t left = pidfds_.size();
+        while (left) {
+            std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
+            for (size_t i = 0; i < pidfds_.size(); ++i)
+                if (!exited[i]) fds.push_back({pidfds_[i], POLLIN, 0});
+            if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) return;
+            if (fds[0].revents) return;
+            for (size_t i = 1, j = 0; i < fds.size(); ++i, ++j) {
+                while (exited[j]) ++j;
+                if (fds[i].revents) {
+                    exited[j] = true;
+                    --left;
+                }
+            }
+        }
+        gone_reason_ = who + " exited";
+        targets_gone_ = true;
+        std::lock_guard<std::mutex> lock(handler_mu_);
+        if (handler_) handler_();
+    });
+}
+
+void KernelMonitor::stop_watching() {
+    if (wake_fd_ >= 0) {
+        const uint64_t one = 1;
+        (void)!::write(wake_fd_, &one, sizeof one);
+    }
+    if (watcher_.joinable()) watcher_.join();
+    for (int fd : pidfds_) ::close(fd);
+    pidfds_.clear();
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+    wake_fd_ = -1;
 }
 
 void KernelMonitor::pause() {
@@ -305,13 +365,14 @@ MonitorStats KernelMonitor::stats() const {
 
 MonitorState KernelMonitor::state() const {
     if (failed_) return MonitorState::Failed;
-    if (!started_) return MonitorState::Stopped;
+    if (!started_ || targets_gone_) return MonitorState::Stopped;
     if (checkpointed()) return MonitorState::Paused;
     if (read_or(tree_, kd() + "/state", "off") != "on") return MonitorState::Stopped;
     return paused_ ? MonitorState::Paused : MonitorState::Running;
 }
 
 std::string KernelMonitor::error() const {
+    if (targets_gone_) return gone_reason_;
     if (!failed_ && started_ && !checkpointed() && read_or(tree_, kd() + "/state", "off") != "on")
         return "kdamond " + std::to_string(kdamond_) + " stopped";
     return error_;

@@ -8,10 +8,14 @@
 // are every region.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "kernel/kernel_probe.hpp"
 #include "kernel/sysfs_tree.hpp"
@@ -60,6 +64,10 @@ private:
     void command(const std::string& cmd);
     MonitorSnapshot read_back() const;
     void fail(const std::string& why);
+    // vaddr targets: one thread sleeps on their pidfds and reports when the
+    // last one has exited.
+    void watch_targets();
+    void stop_watching();
 
     SysfsTree& tree_;
     uint32_t kdamond_;
@@ -76,6 +84,11 @@ private:
     mutable uint64_t nr_reads_ = 0;
     std::mutex handler_mu_;
     std::function<void()> handler_;
+    std::vector<int> pidfds_;
+    int wake_fd_ = -1;
+    std::thread watcher_;
+    std::atomic<bool> targets_gone_{false};
+    std::string gone_reason_;
 };
 
 }  // namespace damond

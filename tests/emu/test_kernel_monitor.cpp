@@ -1,5 +1,11 @@
 // The kernel backend's monitor on the emulated tree of each kernel profile.
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -195,4 +201,27 @@ TEST(KernelMonitor, ACommitTheKernelDiesOnFailsTheContext) {
     EXPECT_THROW(m.commit(bad), DamondError);
     EXPECT_EQ(m.state(), MonitorState::Failed);
     EXPECT_NE(m.error().find("stopped the kdamond"), std::string::npos) << m.error();
+}
+
+TEST(KernelMonitor, AVaddrContextStopsWhenItsProcessExits) {
+    Kernel k("7.2");
+    const pid_t child = fork();
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    ContextSpec spec = spec_from_json_text(kSpec);
+    spec.ops = Ops::Vaddr;
+    spec.targets = {Target{child, {}, {}}};
+    KernelMonitor m(spec, k.tree, 0, k.probe());
+    std::atomic<int> events{0};
+    m.set_event_handler([&] { events++; });
+    m.start();
+    EXPECT_EQ(m.state(), MonitorState::Running);
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    for (int i = 0; i < 200 && events == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(events, 1);
+    EXPECT_EQ(m.state(), MonitorState::Stopped);
+    EXPECT_EQ(m.error(), "target process " + std::to_string(child) + " exited");
 }
