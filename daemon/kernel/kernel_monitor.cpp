@@ -118,6 +118,7 @@ void KernelMonitor::command(const std::string& cmd) {
         }
         try {
             result.get();
+            check_after(cmd);
             return;
         } catch (const SysfsError& e) {
             if (e.code().value() == EBUSY && attempt < 5) {
@@ -127,6 +128,24 @@ void KernelMonitor::command(const std::string& cmd) {
             throw;
         }
     }
+}
+
+void KernelMonitor::check_after(const std::string& cmd) {
+    // Re-read state and pid after every command: a kdamond can stop on its
+    // own (a failed commit, its targets gone), and nobody else may restart it.
+    const std::string state = read_or(tree_, kd() + "/state", "?");
+    const std::string pid = read_or(tree_, kd() + "/pid", "?");
+    if (cmd == "off") {
+        pid_.clear();
+        return;
+    }
+    if (cmd == "on") {
+        pid_ = pid;
+        return;
+    }
+    if (state == "on" && !pid_.empty() && pid != pid_)
+        fail("kdamond " + std::to_string(kdamond_) + " changed pid from " + pid_ + " to " + pid +
+             ": something else restarted it");
 }
 
 void KernelMonitor::fail(const std::string& why) {

@@ -62,6 +62,7 @@ private:
     void write_pause(bool paused);
     // A state command, retried on EBUSY, bounded by the deadline.
     void command(const std::string& cmd);
+    void check_after(const std::string& cmd);
     MonitorSnapshot read_back() const;
     void fail(const std::string& why);
     // vaddr targets: one thread sleeps on their pidfds and reports when the
@@ -89,6 +90,7 @@ private:
     std::thread watcher_;
     std::atomic<bool> targets_gone_{false};
     std::string gone_reason_;
+    std::string pid_;  // the kdamond's pid since our last "on"
 };
 
 }  // namespace damond

@@ -225,3 +225,17 @@ TEST(KernelMonitor, AVaddrContextStopsWhenItsProcessExits) {
     EXPECT_EQ(m.state(), MonitorState::Stopped);
     EXPECT_EQ(m.error(), "target process " + std::to_string(child) + " exited");
 }
+
+TEST(KernelMonitor, AKdamondRestartedBehindItsBackFailsTheContext) {
+    Kernel k("7.2");
+    KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, k.probe());
+    m.start();
+    // Someone else turns it off and on again (the raw tree, not damond's guard).
+    k.raw.write("kdamonds/0/state", "off");
+    k.raw.write("kdamonds/0/state", "on");
+    ContextSpec next = spec_from_json_text(kSpec);
+    next.intervals.aggr_us = 30000;
+    m.commit(next);
+    EXPECT_EQ(m.state(), MonitorState::Failed);
+    EXPECT_NE(m.error().find("something else restarted it"), std::string::npos) << m.error();
+}
