@@ -52,6 +52,35 @@ std::string kernel_obstacle(const KernelProbe& p, const std::string& root) {
     return "";
 }
 
+// DAMON modules damond turned off, turned back on when it goes.
+class ModulesTurnedOff {
+public:
+    explicit ModulesTurnedOff(SysfsTree& modules) : modules_(modules) {}
+    ~ModulesTurnedOff() {
+        for (const std::string& m : off_) {
+            try {
+                modules_.write(m + "/parameters/enabled", "Y");
+                log_info("turned DAMON module " + m + " back on");
+            } catch (const std::exception& e) {
+                log_error("cannot turn DAMON module " + m + " back on: " + e.what());
+            }
+        }
+    }
+    void turn_off(const std::string& module) {
+        try {
+            modules_.write(module + "/parameters/enabled", "N");
+            off_.push_back(module);
+            log_info("turned DAMON module " + module + " off (damon_modules: disable)");
+        } catch (const std::exception& e) {
+            log_error("cannot turn DAMON module " + module + " off: " + e.what());
+        }
+    }
+
+private:
+    SysfsTree& modules_;
+    std::vector<std::string> off_;
+};
+
 struct BackendChoice {
     std::string name;
     std::string reason;
@@ -110,6 +139,13 @@ int run(const Options& opts) {
     std::unique_ptr<KdamondPool> pool;
     KernelProbe kernel = probe_kernel(admin_tree, module_tree, release, {});
     const std::string wanted = opts.backend.value_or(config.backend);
+    // Only when the config says so: turn off the exclusive DAMON modules for
+    // as long as damond runs, and back on when it exits.
+    ModulesTurnedOff modules_off(module_tree);
+    if (wanted != "inprocess" && config.damon_modules == "disable" && !kernel.exclusive_modules_running.empty()) {
+        for (const std::string& m : kernel.exclusive_modules_running) modules_off.turn_off(m);
+        kernel = probe_kernel(admin_tree, module_tree, release, {});
+    }
     std::string obstacle = kernel_obstacle(kernel, opts.sysfs_root);
     if (wanted != "inprocess" && obstacle.empty()) {
         try {

@@ -20,6 +20,9 @@ Config config_from_json_text(const std::string& text) {
     config.backend = r.string("backend", config.backend);
     if (config.backend != "auto" && config.backend != "inprocess" && config.backend != "kernel")
         throw SpecError("backend", "unknown backend '" + config.backend + "' (expected auto, inprocess or kernel)");
+    config.damon_modules = r.string("damon_modules", config.damon_modules);
+    if (config.damon_modules != "keep" && config.damon_modules != "disable")
+        throw SpecError("damon_modules", "unknown value '" + config.damon_modules + "' (expected keep or disable)");
     if (const nlohmann::json* contexts = r.member("contexts")) {
         JsonObjectReader cr(*contexts, "contexts");
         for (const auto& item : contexts->items()) {

@@ -1,6 +1,10 @@
 // The daemon's configuration file (JSON):
 //   {"backend": "inprocess" | "auto" | "kernel",
+//    "damon_modules": "keep" | "disable",
 //    "contexts": {"<name>": <context spec>, ...}}
+// damon_modules "disable" lets damond turn off a DAMON module (damon_stat,
+// damon_reclaim, damon_lru_sort) that runs exclusively, for as long as it
+// runs, so that it can have kdamonds of its own.
 #pragma once
 
 #include <map>
@@ -13,6 +17,7 @@ namespace damond {
 
 struct Config {
     std::string backend = "auto";
+    std::string damon_modules = "keep";
     std::map<std::string, ContextSpec> contexts;
 };
 

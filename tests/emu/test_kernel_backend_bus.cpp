@@ -80,8 +80,7 @@ struct Damond {
     TempDir dir;
     std::unique_ptr<Child> child;
 
-    Damond(const Emulator& emu, const std::string& backend, bool expect_up = true) {
-        const char* config = kConfig;
+    Damond(const Emulator& emu, const std::string& backend, bool expect_up = true, const std::string& config = kConfig) {
         child = std::make_unique<Child>(
             std::vector<std::string>{env_or("DAMOND", "damond"), "--config", dir.write("c.json", config), "--backend",
                                      backend, "--sysfs-root", emu.dir(), "--modules-root", emu.dir() + "/_emu/module",
@@ -214,4 +213,26 @@ TEST(KernelBackendForeign, AForeignKdamondIsNeverWrittenAndAutoFallsBack) {
         EXPECT_NE(d.log().find("backend 'kernel': kdamond 0"), std::string::npos) << d.log();
     }
     EXPECT_EQ(emu.log().substr(mark), "");  // damond wrote nothing at all
+}
+
+TEST(KernelBackendModules, AnExclusiveModuleIsTurnedOffOnlyWhenTheConfigSaysSo) {
+    if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    emu.put("_emu/module/damon_stat/parameters/enabled", "Y");
+    {
+        Damond d(emu, "auto");
+        ASSERT_TRUE(d.up) << d.log();
+        EXPECT_NE(d.get("/org/damond1", "org.damond1.Manager", "BackendReason").find("damon_stat runs exclusively"),
+                  std::string::npos);
+    }
+    EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "Y\n");
+    std::string config = kConfig;
+    config.insert(1, R"("damon_modules": "disable", )");
+    {
+        Damond d(emu, "auto", true, config);
+        ASSERT_TRUE(d.up) << d.log();
+        EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "Backend"), "s \"kernel\"\n");
+        EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "N\n");
+    }
+    EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "Y\n");  // back on at exit
 }
