@@ -15,3 +15,21 @@ std::string bus_error_name(ErrorKind kind) {
 }
 
 }  // namespace damond
+
+namespace damond {
+
+sdbus::Error to_bus_error(std::exception_ptr error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const sdbus::Error& e) {
+        return e;
+    } catch (const DamondError& e) {
+        return sdbus::Error(bus_error_name(e.kind()), e.what());
+    } catch (const std::exception& e) {
+        return sdbus::Error(bus_error_name(ErrorKind::Failed), e.what());
+    } catch (...) {
+        return sdbus::Error(bus_error_name(ErrorKind::Failed), "unknown error");
+    }
+}
+
+}  // namespace damond

@@ -4,7 +4,11 @@
 #include <exception>
 #include <string>
 
+#include <functional>
+#include <memory>
+
 #include <sdbus-c++/Error.h>
+#include <sdbus-c++/MethodResult.h>
 
 #include "errors.hpp"
 
@@ -26,6 +30,25 @@ auto translate_errors(F&& fn) -> decltype(fn()) {
         throw sdbus::Error(bus_error_name(e.kind()), e.what());
     } catch (const std::exception& e) {
         throw sdbus::Error(bus_error_name(ErrorKind::Failed), e.what());
+    }
+}
+
+// An sdbus::Error for whatever `error` holds.
+sdbus::Error to_bus_error(std::exception_ptr error);
+
+// Completes an asynchronous method call: the returned callback replies with
+// success or with the error, once. Starting the work may itself throw; that
+// is turned into the reply as well.
+template <typename Start>
+void reply_when_done(sdbus::Result<>&& result, Start start) {
+    auto shared = std::make_shared<sdbus::Result<>>(std::move(result));
+    try {
+        start([shared](std::exception_ptr error) {
+            if (!error) shared->returnResults();
+            else shared->returnError(to_bus_error(error));
+        });
+    } catch (...) {
+        shared->returnError(to_bus_error(std::current_exception()));
     }
 }
 

@@ -24,16 +24,17 @@ void ContextObject::emit_changed(const std::vector<ContextField>& fields) {
     getObject().emitPropertiesChangedSignal(INTERFACE_NAME, names);
 }
 
-void ContextObject::Pause() {
-    translate_errors([&] { manager_.pause_context(name_); });
+void ContextObject::Pause(sdbus::Result<>&& result) {
+    reply_when_done(std::move(result), [&](Manager::Done done) { manager_.pause_context_async(name_, std::move(done)); });
 }
 
-void ContextObject::Resume() {
-    translate_errors([&] { manager_.resume_context(name_); });
+void ContextObject::Resume(sdbus::Result<>&& result) {
+    reply_when_done(std::move(result), [&](Manager::Done done) { manager_.resume_context_async(name_, std::move(done)); });
 }
 
-void ContextObject::Commit(const std::string& spec_json) {
-    translate_errors([&] { manager_.commit_context(name_, spec_json); });
+void ContextObject::Commit(sdbus::Result<>&& result, std::string spec_json) {
+    reply_when_done(std::move(result),
+                    [&](Manager::Done done) { manager_.commit_context_async(name_, spec_json, std::move(done)); });
 }
 
 std::string ContextObject::Snapshot() {

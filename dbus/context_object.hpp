@@ -19,9 +19,9 @@ public:
     void emit_changed(const std::vector<ContextField>& fields);
 
 private:
-    void Pause() override;
-    void Resume() override;
-    void Commit(const std::string& spec_json) override;
+    void Pause(sdbus::Result<>&& result) override;
+    void Resume(sdbus::Result<>&& result) override;
+    void Commit(sdbus::Result<>&& result, std::string spec_json) override;
     std::string Snapshot() override;
     std::string Name() override;
     std::string State() override;

@@ -40,16 +40,17 @@ void ManagerObject::RemoveContext(const std::string& name) {
     translate_errors([&] { manager_.remove_context(name); });
 }
 
-void ManagerObject::PauseContext(const std::string& name) {
-    translate_errors([&] { manager_.pause_context(name); });
+void ManagerObject::PauseContext(sdbus::Result<>&& result, std::string name) {
+    reply_when_done(std::move(result), [&](Manager::Done done) { manager_.pause_context_async(name, std::move(done)); });
 }
 
-void ManagerObject::ResumeContext(const std::string& name) {
-    translate_errors([&] { manager_.resume_context(name); });
+void ManagerObject::ResumeContext(sdbus::Result<>&& result, std::string name) {
+    reply_when_done(std::move(result), [&](Manager::Done done) { manager_.resume_context_async(name, std::move(done)); });
 }
 
-void ManagerObject::CommitContext(const std::string& name, const std::string& spec_json) {
-    translate_errors([&] { manager_.commit_context(name, spec_json); });
+void ManagerObject::CommitContext(sdbus::Result<>&& result, std::string name, std::string spec_json) {
+    reply_when_done(std::move(result),
+                    [&](Manager::Done done) { manager_.commit_context_async(name, spec_json, std::move(done)); });
 }
 
 std::string ManagerObject::Version() { return version_; }

@@ -23,9 +23,9 @@ private:
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListContexts() override;
     sdbus::ObjectPath CreateContext(const std::string& name, const std::string& spec_json) override;
     void RemoveContext(const std::string& name) override;
-    void PauseContext(const std::string& name) override;
-    void ResumeContext(const std::string& name) override;
-    void CommitContext(const std::string& name, const std::string& spec_json) override;
+    void PauseContext(sdbus::Result<>&& result, std::string name) override;
+    void ResumeContext(sdbus::Result<>&& result, std::string name) override;
+    void CommitContext(sdbus::Result<>&& result, std::string name, std::string spec_json) override;
     std::string Version() override;
     std::string Backend() override;
     std::string BackendReason() override;

@@ -35,6 +35,7 @@ public:
     ~KernelMonitor() override;
 
     std::string backend() const override { return "kernel"; }
+    bool blocking() const override { return true; }
     std::string access_source() const override;
     std::string access_source_reason() const override;
     void start() override;

@@ -51,7 +51,7 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
 
 void Manager::monitor_event(const std::string& name) {
     auto it = contexts_.find(name);
-    if (it == contexts_.end()) return;
+    if (it == contexts_.end() || it->second.op_in_progress) return;  // the operation's end reports it
     ManagedContext& ctx = it->second;
     const std::string error = ctx.monitor->error();
     std::vector<ContextField> changed{ContextField::State};
@@ -75,17 +75,25 @@ void Manager::create_context(const std::string& name, const std::string& spec_js
 }
 
 void Manager::remove_context(const std::string& name) {
+    check_idle(name);
     get(name).monitor->stop();
     contexts_.erase(name);
     log_info("context '" + name + "' removed");
     if (listener_) listener_->context_removed(name);
 }
 
-void Manager::set_pause(const std::string& name, bool pause) {
+MonitorState Manager::current_state(const ManagedContext& ctx) const {
+    // While a blocking operation runs, the monitor belongs to its worker.
+    return ctx.op_in_progress ? ctx.state_before_op : ctx.monitor->state();
+}
+
+void Manager::check_idle(const std::string& name) const {
+    if (get(name).op_in_progress)
+        throw DamondError(ErrorKind::Busy, "an operation on context '" + name + "' is still in progress");
+}
+
+void Manager::finish_pause(const std::string& name, bool pause, MonitorState before) {
     ManagedContext& ctx = get(name);
-    const MonitorState before = ctx.monitor->state();
-    if (pause) ctx.monitor->pause();
-    else ctx.monitor->resume();
     std::vector<ContextField> changed;
     if (ctx.monitor->state() != before) changed.push_back(ContextField::State);
     if (ctx.spec.pause != pause) {
@@ -96,19 +104,102 @@ void Manager::set_pause(const std::string& name, bool pause) {
     notify(name, changed);
 }
 
+void Manager::set_pause(const std::string& name, bool pause) {
+    check_idle(name);
+    ManagedContext& ctx = get(name);
+    const MonitorState before = ctx.monitor->state();
+    if (pause) ctx.monitor->pause();
+    else ctx.monitor->resume();
+    finish_pause(name, pause, before);
+}
+
+void Manager::run_async(const std::string& name, std::function<void(Monitor&)> op, std::function<void()> finish,
+                        std::function<void(const DamondError&)> on_error, Done done) {
+    ManagedContext& ctx = get(name);
+    if (!ctx.monitor->blocking()) {
+        try {
+            op(*ctx.monitor);
+        } catch (const DamondError& e) {
+            on_error(e);
+            done(std::current_exception());
+            return;
+        }
+        finish();
+        done(nullptr);
+        return;
+    }
+    check_idle(name);
+    ctx.op_in_progress = true;
+    ctx.state_before_op = ctx.monitor->state();
+    if (!ctx.worker) ctx.worker = std::make_unique<OpWorker>();
+    Monitor* monitor = ctx.monitor.get();
+    ctx.worker->run([this, name, monitor, op, finish, on_error, done] {
+        std::exception_ptr error;
+        try {
+            op(*monitor);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        post_([this, name, error, finish, on_error, done] {
+            auto it = contexts_.find(name);
+            if (it != contexts_.end()) {
+                it->second.op_in_progress = false;
+                if (!error) finish();
+                else try {
+                    std::rethrow_exception(error);
+                } catch (const DamondError& e) {
+                    on_error(e);
+                } catch (...) {
+                }
+                // A failure (a missed deadline) may have changed the state.
+                if (error) monitor_event(name);
+            }
+            done(error);
+        });
+    });
+}
+
+void Manager::pause_context_async(const std::string& name, Done done) {
+    const MonitorState before = current_state(get(name));
+    run_async(
+        name, [](Monitor& m) { m.pause(); }, [this, name, before] { finish_pause(name, true, before); },
+        [](const DamondError&) {}, std::move(done));
+}
+
+void Manager::resume_context_async(const std::string& name, Done done) {
+    const MonitorState before = current_state(get(name));
+    run_async(
+        name, [](Monitor& m) { m.resume(); }, [this, name, before] { finish_pause(name, false, before); },
+        [](const DamondError&) {}, std::move(done));
+}
+
+void Manager::commit_context_async(const std::string& name, const std::string& patch_json, Done done) {
+    ManagedContext& ctx = get(name);
+    ContextSpec next;
+    try {
+        next = spec_apply_patch(ctx.spec, patch_json);
+    } catch (const SpecError& e) {
+        ctx.last_error = std::string("commit rejected: ") + e.what();
+        notify(name, {ContextField::LastError});
+        throw DamondError(ErrorKind::InvalidSpec, e.what());
+    }
+    const MonitorState before = current_state(ctx);
+    run_async(
+        name, [next](Monitor& m) { m.commit(next); }, [this, name, next, before] { finish_commit(name, next, before); },
+        [this, name](const DamondError& e) { commit_failed(name, e); }, std::move(done));
+}
+
 void Manager::pause_context(const std::string& name) { set_pause(name, true); }
 void Manager::resume_context(const std::string& name) { set_pause(name, false); }
 
-void Manager::commit_spec(const std::string& name, const ContextSpec& spec) {
+void Manager::commit_failed(const std::string& name, const DamondError& e) {
     ManagedContext& ctx = get(name);
-    const MonitorState before = ctx.monitor->state();
-    try {
-        ctx.monitor->commit(spec);
-    } catch (const DamondError& e) {
-        ctx.last_error = std::string("commit rejected: ") + e.what();
-        notify(name, {ContextField::LastError});
-        throw;
-    }
+    ctx.last_error = std::string("commit rejected: ") + e.what();
+    notify(name, {ContextField::LastError});
+}
+
+void Manager::finish_commit(const std::string& name, const ContextSpec& spec, MonitorState before) {
+    ManagedContext& ctx = get(name);
     std::vector<ContextField> changed;
     if (!(ctx.spec == spec)) changed.push_back(ContextField::Spec);
     if (ctx.monitor->state() != before) changed.push_back(ContextField::State);
@@ -117,6 +208,19 @@ void Manager::commit_spec(const std::string& name, const ContextSpec& spec) {
     ctx.last_error.clear();
     log_info("context '" + name + "' committed");
     notify(name, changed);
+}
+
+void Manager::commit_spec(const std::string& name, const ContextSpec& spec) {
+    check_idle(name);
+    ManagedContext& ctx = get(name);
+    const MonitorState before = ctx.monitor->state();
+    try {
+        ctx.monitor->commit(spec);
+    } catch (const DamondError& e) {
+        commit_failed(name, e);
+        throw;
+    }
+    finish_commit(name, spec, before);
 }
 
 void Manager::commit_context(const std::string& name, const std::string& patch_json) {
@@ -134,15 +238,16 @@ void Manager::commit_context(const std::string& name, const std::string& patch_j
 
 std::vector<ContextInfo> Manager::list_contexts() const {
     std::vector<ContextInfo> out;
-    for (const auto& [name, ctx] : contexts_) out.push_back(ContextInfo{name, ctx.monitor->state()});
+    for (const auto& [name, ctx] : contexts_) out.push_back(ContextInfo{name, current_state(ctx)});
     return out;
 }
 
-MonitorState Manager::state(const std::string& name) const { return get(name).monitor->state(); }
+MonitorState Manager::state(const std::string& name) const { return current_state(get(name)); }
 
 std::string Manager::spec_json(const std::string& name) const { return spec_to_json(get(name).spec).dump(); }
 
 std::string Manager::last_error(const std::string& name) const { return get(name).last_error; }
+
 
 std::string Manager::access_source(const std::string& name) const { return get(name).monitor->access_source(); }
 
@@ -150,7 +255,12 @@ std::string Manager::access_source_reason(const std::string& name) const {
     return get(name).monitor->access_source_reason();
 }
 
-MonitorSnapshot Manager::snapshot(const std::string& name) const { return get(name).monitor->snapshot(); }
+MonitorSnapshot Manager::snapshot(const std::string& name) const {
+    const ManagedContext& ctx = get(name);
+    if (ctx.op_in_progress) return ctx.last_snapshot;
+    const_cast<ManagedContext&>(ctx).last_snapshot = ctx.monitor->snapshot();
+    return ctx.last_snapshot;
+}
 
 std::string Manager::snapshot_json(const std::string& name) const { return snapshot_to_json(snapshot(name)).dump(); }
 
@@ -191,7 +301,7 @@ KernelProbe Manager::kernel_probe() const {
 std::string Manager::status_text() const {
     size_t paused = 0;
     for (const auto& [name, ctx] : contexts_)
-        if (ctx.monitor->state() == MonitorState::Paused) ++paused;
+        if (current_state(ctx) == MonitorState::Paused) ++paused;
     return std::to_string(contexts_.size()) + (contexts_.size() == 1 ? " context, " : " contexts, ") +
            std::to_string(paused) + " paused, backend " + backend_;
 }

@@ -3,6 +3,7 @@
 // listens to it, and knows nothing the manager does not tell it.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "manager/config.hpp"
+#include "manager/op_worker.hpp"
+#include "errors.hpp"
 #include "kernel/kernel_probe.hpp"
 #include "monitor/monitor.hpp"
 
@@ -51,6 +54,16 @@ public:
     KernelProbe kernel_probe() const;
     void set_listener(ManagerListener* listener) { listener_ = listener; }
 
+    // For callers that must not wait (the bus): a monitor that may block is
+    // driven from the context's own worker thread and the call returns at
+    // once; `done` runs on the manager's thread when the operation has
+    // finished, with its error if any. One such operation per context at a
+    // time (Busy otherwise). Other monitors finish before the call returns.
+    using Done = std::function<void(std::exception_ptr)>;
+    void pause_context_async(const std::string& name, Done done);
+    void resume_context_async(const std::string& name, Done done);
+    void commit_context_async(const std::string& name, const std::string& patch_json, Done done);
+
     // All of these throw DamondError; on error nothing has changed.
     void create_context(const std::string& name, const std::string& spec_json);
     void remove_context(const std::string& name);
@@ -86,7 +99,19 @@ private:
         std::string last_error;
         bool from_config = false;
         ContextSpec config_spec;  // as the config last said, to detect changes
+        std::unique_ptr<OpWorker> worker;  // for blocking monitors
+        bool op_in_progress = false;
+        MonitorState state_before_op = MonitorState::Stopped;
+        MonitorSnapshot last_snapshot;  // answered while an operation runs
     };
+
+    MonitorState current_state(const ManagedContext& ctx) const;
+    void check_idle(const std::string& name) const;
+    void run_async(const std::string& name, std::function<void(Monitor&)> op, std::function<void()> finish,
+                   std::function<void(const DamondError&)> on_error, Done done);
+    void finish_pause(const std::string& name, bool pause, MonitorState before);
+    void finish_commit(const std::string& name, const ContextSpec& spec, MonitorState before);
+    void commit_failed(const std::string& name, const DamondError& e);
 
     ManagedContext& get(const std::string& name);
     const ManagedContext& get(const std::string& name) const;

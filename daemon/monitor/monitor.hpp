@@ -58,6 +58,10 @@ public:
     virtual ~Monitor() = default;
 
     virtual std::string backend() const = 0;
+    // True if start/pause/resume/commit/stop may block for long (sysfs
+    // writes): the manager then calls them from another thread and answers
+    // from what it last knew meanwhile.
+    virtual bool blocking() const { return false; }
     // The access source in use and why it was chosen.
     virtual std::string access_source() const = 0;
     virtual std::string access_source_reason() const = 0;

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -235,4 +236,42 @@ TEST(KernelBackendModules, AnExclusiveModuleIsTurnedOffOnlyWhenTheConfigSaysSo) 
         EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "N\n");
     }
     EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "Y\n");  // back on at exit
+}
+
+TEST(KernelBackendHang, AHungStateWriteFailsTheContextWhileTheBusKeepsAnswering) {
+    if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    Damond d(emu, "kernel");  // --state-deadline-ms 1500
+    ASSERT_TRUE(d.up) << d.log();
+    const std::string ctx = "/org/damond1/context/kdemo";
+    emu.put("_emu/hang", "0/state");  // the next state write never returns
+
+    CommandResult paused;
+    std::atomic<bool> pause_returned{false};
+    std::thread pauser([&] {
+        paused = d.manager("PauseContext", "kdemo");
+        pause_returned = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // The pause is stuck in the kernel, and the bus still answers at once.
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto version = d.get("/org/damond1", "org.damond1.Manager", "Version");
+    const auto state = d.get(ctx, "org.damond1.Context", "State");
+    const auto list = d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "ListContexts"});
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    EXPECT_FALSE(pause_returned);
+    EXPECT_LT(waited, std::chrono::milliseconds(1000));
+    EXPECT_NE(version.find("s \""), std::string::npos);
+    EXPECT_EQ(state, "s \"running\"\n");
+    EXPECT_EQ(list.exit_code, 0) << list.out;
+    // Another operation on the same context is refused meanwhile.
+    const auto second = d.manager("ResumeContext", "kdemo");
+    EXPECT_NE(second.exit_code, 0);
+    EXPECT_NE(second.out.find("still in progress"), std::string::npos) << second.out;
+
+    pauser.join();
+    EXPECT_NE(paused.exit_code, 0);
+    EXPECT_NE(paused.out.find("did not return within 1500 ms"), std::string::npos) << paused.out;
+    EXPECT_EQ(d.get(ctx, "org.damond1.Context", "State"), "s \"failed\"\n");
+    EXPECT_NE(d.get(ctx, "org.damond1.Context", "LastError").find("did not return"), std::string::npos);
 }
