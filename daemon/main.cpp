@@ -87,13 +87,13 @@ struct BackendChoice {
 };
 
 // "kernel" needs its own kdamonds: it takes a pool when nothing in the tree
-// stands in the way, or fails naming what does; "auto" then falls back to
+// stands in the way; otherwise it stays "kernel" and every context it is
+// asked for fails with Busy naming the obstacle. "auto" then falls back to
 // the in-process core and says why.
 BackendChoice choose_backend(const std::string& wanted, const std::string& obstacle) {
     if (wanted == "inprocess") return {"inprocess", "asked for"};
     if (obstacle.empty()) return {"kernel", ""};
-    if (wanted == "kernel")
-        throw DamondError(ErrorKind::NotSupported, "backend 'kernel': " + obstacle + "; use 'inprocess' or 'auto'");
+    if (wanted == "kernel") return {"kernel", "backend 'kernel': " + obstacle};
     return {"inprocess", "auto: " + obstacle + "; using the in-process core"};
 }
 
@@ -163,7 +163,7 @@ int run(const Options& opts) {
         }
     }
     BackendChoice choice = choose_backend(wanted, obstacle);
-    if (choice.name == "kernel")
+    if (choice.name == "kernel" && pool)
         choice.reason = "kdamonds " + std::to_string(*pool->all().begin()) + ".." + std::to_string(*pool->all().rbegin()) +
                         " are damond's; pause mode " + to_string(kernel.pause_mode);
     const std::string backend = choice.name, backend_reason = choice.reason;
@@ -179,6 +179,7 @@ int run(const Options& opts) {
         backend,
         [&](const ContextSpec& spec) -> std::unique_ptr<Monitor> {
             if (backend != "kernel") return std::make_unique<InProcessMonitor>(spec, monitors, metrics);
+            if (!pool) throw DamondError(ErrorKind::Busy, backend_reason);
             const auto k = pool->acquire();
             if (!k)
                 throw DamondError(ErrorKind::Busy, "all " + std::to_string(pool->all().size()) +

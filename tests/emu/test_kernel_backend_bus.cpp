@@ -209,8 +209,19 @@ TEST(KernelBackendForeign, AForeignKdamondIsNeverWrittenAndAutoFallsBack) {
         EXPECT_NE(d.get("/org/damond1", "org.damond1.Manager", "BackendReason").find("is not damond"), std::string::npos);
     }
     {
-        Damond d(emu, "kernel", false);
-        EXPECT_EQ(d.exit_code, 1);
+        // Backend kernel stays up, and every context it is asked for fails
+        // with Busy naming the foreign kdamond.
+        Damond d(emu, "kernel");
+        ASSERT_TRUE(d.up) << d.log();
+        EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "Backend"), "s \"kernel\"\n");
+        EXPECT_EQ(d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "ListContexts"}).out,
+                  "a(sos) 0\n");
+        PrivateBus& bus = d.bus;
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
+        const auto r = d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "CreateContext", "ss",
+                                 "k", R"({"ops": "paddr", "targets": [{"regions": []}]})"});
+        EXPECT_NE(r.exit_code, 0);
+        EXPECT_NE(r.out.find("kdamond 0 (pid"), std::string::npos) << r.out;
         EXPECT_NE(d.log().find("backend 'kernel': kdamond 0"), std::string::npos) << d.log();
     }
     EXPECT_EQ(emu.log().substr(mark), "");  // damond wrote nothing at all
