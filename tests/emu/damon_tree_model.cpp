@@ -553,6 +553,13 @@ int DamonTreeModel::state_command(uint32_t k, const std::string& command, bool& 
         stop();
         return 0;
     }
+    // Commands newer than the profile's kernel are unknown keywords there.
+    static const std::map<std::string, std::pair<int, int>> since{
+        {"update_schemes_tried_regions", {6, 2}}, {"update_schemes_tried_bytes", {6, 6}},
+        {"clear_schemes_tried_regions", {6, 2}}, {"commit_schemes_quota_goals", {6, 8}},
+        {"update_schemes_effective_quotas", {6, 9}}, {"update_tuned_intervals", {6, 15}}};
+    if (auto it = since.find(command); it != since.end() && !profile_.version.at_least(it->second.first, it->second.second))
+        return -EINVAL;
     if (!running) return -EINVAL;
     advance(k);
     if (command == "commit") {

@@ -186,6 +186,17 @@ TEST(KernelMonitor, ARefusedCommitLeavesTheLastGoodSpecStaged) {
     EXPECT_EQ(k.files(), before);
     EXPECT_EQ(m.state(), MonitorState::Running);
 
+    // EIO on a staged file is reported, and nothing is left half-written.
+    k.raw.write("_emu/fail", "intervals/aggr_us EIO");
+    try {
+        m.commit(next);
+        FAIL();
+    } catch (const DamondError& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Failed);
+        EXPECT_NE(std::string(e.what()).find("Input/output error"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(k.files(), before);
+
     // EBUSY is retried; a good commit then lands.
     k.raw.write("_emu/fail", "0/state EBUSY 2");
     m.commit(next);
