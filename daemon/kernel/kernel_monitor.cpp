@@ -225,10 +225,6 @@ void KernelMonitor::pause() {
     if (!started_ || failed_ || paused_) return;
     if (probe_.pause_mode == PauseMode::Unsupported)
         throw DamondError(ErrorKind::NotSupported, "pause: " + probe_.pause_mode_reason);
-    if (probe_.pause_mode == PauseMode::Checkpoint && probe_.features_known && !probe_.features.count("tried_regions"))
-        throw DamondError(ErrorKind::NotSupported,
-                          "pause: on this kernel pause is a checkpoint of the regions, and it cannot report them "
-                          "(tried_regions needs Linux 6.2+)");
     if (probe_.pause_mode == PauseMode::Checkpoint && spec_.targets.size() != 1)
         throw DamondError(ErrorKind::NotSupported,
                           "pause: on this kernel pause is a checkpoint of one target's regions, and this context has " +

@@ -111,6 +111,9 @@ void choose_pause_mode(KernelProbe& p) {
     p.pause_mode_reason = "kernel " + version + " has no pause file, and a kdamond parked by watermarks there never "
                           "completes the resuming commit; pause snapshots the regions, turns the kdamond off and "
                           "restarts it from them: boundaries survive, ages and access counts do not";
+    if (p.features_known && !p.features.count("tried_regions"))
+        p.pause_mode_reason += "; this kernel cannot report regions (tried_regions is 6.2+), so here nothing of the "
+                               "trained state survives a pause";
 }
 
 }  // namespace
