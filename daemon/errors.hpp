@@ -10,6 +10,7 @@ namespace damond {
 
 enum class ErrorKind {
     NoSuchContext,
+    NoSuchApp,
     InvalidSpec,
     InvalidArgument,
     Busy,

@@ -5,6 +5,7 @@ namespace damond {
 std::string bus_error_name(ErrorKind kind) {
     switch (kind) {
     case ErrorKind::NoSuchContext: return "org.damond1.Error.NoSuchContext";
+    case ErrorKind::NoSuchApp: return "org.damond1.Error.NoSuchApp";
     case ErrorKind::InvalidSpec: return "org.damond1.Error.InvalidSpec";
     case ErrorKind::InvalidArgument: return "org.freedesktop.DBus.Error.InvalidArgs";
     case ErrorKind::Busy: return "org.damond1.Error.Busy";

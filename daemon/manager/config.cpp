@@ -8,6 +8,45 @@
 
 namespace damond {
 
+namespace {
+
+std::string profile_ref(JsonObjectReader& r, const std::string& key, const AppsConfig& apps, bool required) {
+    if (required && !r.has(key)) throw SpecError(r.path_of(key), "is required (a profile name)");
+    const std::string name = r.string(key, "");
+    if (!name.empty() && !apps.profiles.count(name))
+        throw SpecError(r.path_of(key), "no profile named '" + name + "'");
+    return name;
+}
+
+void read_apps(const nlohmann::json& j, AppsConfig& apps) {
+    JsonObjectReader r(j, "apps");
+    if (const nlohmann::json* d = r.member("default")) {
+        JsonObjectReader dr(*d, r.path_of("default"));
+        apps.default_foreground = profile_ref(dr, "foreground", apps, true);
+        apps.default_background = profile_ref(dr, "background", apps, true);
+        dr.reject_unknown_keys();
+    }
+    if (const nlohmann::json* rules = r.array("rules")) {
+        for (size_t i = 0; i < rules->size(); ++i) {
+            JsonObjectReader rr((*rules)[i], json_index_path(r.path_of("rules"), i));
+            AppRule rule;
+            rule.app_id = rr.string("app_id", "");
+            if (rule.app_id.empty()) throw SpecError(rr.path_of("app_id"), "is required and must not be empty");
+            rule.foreground = profile_ref(rr, "foreground", apps, true);
+            rule.background = profile_ref(rr, "background", apps, true);
+            rule.exe = rr.string("exe", "");
+            rule.cgroup = rr.string("cgroup", "");
+            rr.reject_unknown_keys();
+            apps.rules.push_back(rule);
+        }
+    }
+    apps.auto_register = r.boolean("auto_register", apps.auto_register);
+    apps.one_foreground = r.boolean("one_foreground", apps.one_foreground);
+    r.reject_unknown_keys();
+}
+
+}  // namespace
+
 Config config_from_json_text(const std::string& text) {
     nlohmann::json j;
     try {
@@ -35,6 +74,19 @@ Config config_from_json_text(const std::string& text) {
             }
         }
     }
+    if (const nlohmann::json* profiles = r.member("profiles")) {
+        JsonObjectReader pr(*profiles, "profiles");
+        for (const auto& item : profiles->items()) {
+            pr.member(item.key());
+            try {
+                config.apps.profiles.emplace(item.key(), spec_from_json(item.value()));
+            } catch (const SpecError& e) {
+                const std::string prefix = pr.path_of(item.key());
+                throw SpecError(e.path().empty() ? prefix : prefix + "." + e.path(), e.rule());
+            }
+        }
+    }
+    if (const nlohmann::json* apps = r.member("apps")) read_apps(*apps, config.apps);
     r.reject_unknown_keys();
     return config;
 }

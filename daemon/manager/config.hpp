@@ -1,6 +1,10 @@
 // The daemon's configuration file (JSON):
 //   {"backend": "inprocess" | "auto" | "kernel",
 //    "damon_modules": "keep" | "disable",
+//    "profiles": {"<name>": <context spec>, ...},
+//    "apps": {"default": {"foreground": P, "background": P},
+//             "rules": [{"app_id", "foreground", "background", "exe", "cgroup"}],
+//             "auto_register": false, "one_foreground": true},
 //    "contexts": {"<name>": <context spec>, ...}}
 // damon_modules "disable" lets damond turn off a DAMON module (damon_stat,
 // damon_reclaim, damon_lru_sort) that runs exclusively, for as long as it
@@ -9,14 +13,36 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "spec/context_spec.hpp"
 #include "spec/spec_error.hpp"
 
 namespace damond {
 
+// An app id mapped to a pair of profiles, and how to find its processes.
+struct AppRule {
+    std::string app_id;
+    std::string foreground;  // profile names
+    std::string background;
+    std::string exe;     // executable path, "" if not used
+    std::string cgroup;  // cgroup path, "" if not used
+};
+
+// Per-app foreground/background contexts: named context templates
+// (profiles), the pair for apps no rule names, and the rules.
+struct AppsConfig {
+    std::map<std::string, ContextSpec> profiles;
+    std::string default_foreground;  // "" when there is no default pair
+    std::string default_background;
+    std::vector<AppRule> rules;
+    bool auto_register = false;  // SetAppState on an unknown app that a rule names registers it
+    bool one_foreground = true;  // a new foreground app sends the previous one to background
+};
+
 struct Config {
     std::string backend = "auto";
+    AppsConfig apps;
     std::string damon_modules = "keep";
     std::map<std::string, ContextSpec> contexts;
 };

@@ -1,0 +1,81 @@
+// Apps with a foreground and a background context each, made from the
+// config's profiles. Exactly one of an app's two contexts runs, the other is
+// paused — never stopped, so neither loses what it has learned — and a
+// switch between them is one transaction. Runs on the manager's thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "manager/config.hpp"
+#include "manager/manager.hpp"
+
+namespace damond {
+
+enum class AppState { Foreground, Background };
+const char* to_string(AppState state);
+// Throws DamondError(InvalidArgument) naming the word for anything else.
+AppState app_state_from_string(const std::string& word);
+
+struct AppInfo {
+    std::string app_id;
+    AppState state = AppState::Background;
+    std::vector<uint32_t> pids;
+    std::string foreground_context;
+    std::string background_context;
+    uint64_t last_switch_us = 0;
+};
+
+class AppListener {
+public:
+    virtual ~AppListener() = default;
+    virtual void app_added(const std::string& app_id) = 0;
+    virtual void app_removed(const std::string& app_id) = 0;
+    // old/new: "foreground", "background", or "gone" when the app went away.
+    virtual void app_state_changed(const std::string& app_id, const std::string& old_state,
+                                   const std::string& new_state) = 0;
+};
+
+class AppRegistry {
+public:
+    AppRegistry(Manager& manager, AppsConfig config, std::function<uint64_t()> now_us);
+
+    void set_config(AppsConfig config) { config_ = std::move(config); }
+    void set_listener(AppListener* listener) { listener_ = listener; }
+
+    // Creates the app's two contexts, the background one running. Profiles
+    // come from the arguments, else the app's rule, else the default pair.
+    // Throws DamondError: Busy (registered already), NotSupported (no
+    // profile pair), or whatever creating a context throws; on error nothing
+    // is left behind.
+    void register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile = "",
+                      const std::string& background_profile = "");
+    void unregister_app(const std::string& app_id, const std::string& reason = "gone");
+    // Switches the app; returns false when it already was in that state.
+    // With one_foreground, a new foreground app sends the previous one to
+    // background. Throws DamondError(NoSuchApp) unless the app is known or a
+    // rule names it and auto_register is on (then `pid` is used).
+    bool set_app_state(const std::string& app_id, AppState state, uint32_t pid = 0);
+
+    bool has_app(const std::string& app_id) const { return apps_.count(app_id) != 0; }
+    const AppInfo& app(const std::string& app_id) const;
+    std::vector<AppInfo> list() const;
+    std::string foreground_app() const;
+
+    static std::string context_name(const std::string& app_id, AppState state);
+
+private:
+    const AppRule* rule_for(const std::string& app_id) const;
+    ContextSpec instantiate(const std::string& profile, uint32_t pid) const;
+    void notify(const std::string& app_id, const std::string& old_state, const std::string& new_state);
+
+    Manager& manager_;
+    AppsConfig config_;
+    std::function<uint64_t()> now_us_;
+    AppListener* listener_ = nullptr;
+    std::map<std::string, AppInfo> apps_;
+};
+
+}  // namespace damond

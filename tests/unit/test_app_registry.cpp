@@ -1,0 +1,163 @@
+#include <gtest/gtest.h>
+
+#include "errors.hpp"
+#include "manager/app_registry.hpp"
+#include "monitor_fixture.hpp"
+
+using namespace damond;
+using namespace damond::testing;
+
+namespace {
+
+const char* kAppsConfig = R"({
+  "profiles": {
+    "fine":   {"ops": "synthetic", "seed": 1, "intervals": {"sample_us": 1000, "aggr_us": 20000},
+               "targets": [{"regions": [{"start": 0, "end": 16777216}],
+                            "workload": {"sets": [{"start": 0, "end": 2097152, "access_bp": 8000}]}}]},
+    "coarse": {"ops": "synthetic", "seed": 2, "intervals": {"sample_us": 5000, "aggr_us": 100000},
+               "targets": [{"regions": [{"start": 0, "end": 16777216}],
+                            "workload": {"sets": [{"start": 8388608, "end": 9437184, "access_bp": 3000}]}}]},
+    "broken": {"ops": "synthetic", "seed": 666, "targets": [{"regions": [{"start": 0, "end": 1048576}]}]}
+  },
+  "apps": {"default": {"foreground": "fine", "background": "coarse"},
+           "rules": [{"app_id": "com.example.broken", "foreground": "broken", "background": "coarse"},
+                     {"app_id": "com.example.auto", "foreground": "fine", "background": "coarse"}]}
+})";
+
+// Resumes fail for specs seeded 666, to test the switch's rollback.
+class FlakyMonitor : public InProcessMonitor {
+public:
+    FlakyMonitor(const ContextSpec& s, Executor& e, SystemMetrics& m) : InProcessMonitor(s, e, m), fail_(s.seed == 666) {}
+    void resume() override {
+        if (fail_) throw DamondError(ErrorKind::Failed, "this monitor cannot resume");
+        InProcessMonitor::resume();
+    }
+
+private:
+    bool fail_;
+};
+
+struct Events : AppListener {
+    std::vector<std::string> log;
+    void app_added(const std::string& id) override { log.push_back("added " + id); }
+    void app_removed(const std::string& id) override { log.push_back("removed " + id); }
+    void app_state_changed(const std::string& id, const std::string& o, const std::string& n) override {
+        log.push_back(id + " " + o + "->" + n);
+    }
+};
+
+struct AppsTest : ::testing::Test {
+    VirtualTime vt;
+    Manager manager{"inprocess",
+                    [this](const ContextSpec& s) -> std::unique_ptr<Monitor> {
+                        return std::make_unique<FlakyMonitor>(s, vt.executor, vt.metrics);
+                    },
+                    [](std::function<void()> fn) { fn(); }};
+    AppRegistry apps{manager, config_from_json_text(kAppsConfig).apps, [this] { return vt.clock.now_us(); }};
+    Events events;
+    void SetUp() override { apps.set_listener(&events); }
+    MonitorState state(const std::string& app, AppState which) {
+        return manager.state(AppRegistry::context_name(app, which));
+    }
+};
+
+ErrorKind kind_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const DamondError& e) {
+        return e.kind();
+    }
+    return ErrorKind::Failed;
+}
+
+}  // namespace
+
+TEST(AppsConfig, ProfilesAndRulesAreCheckedByName) {
+    const Config c = config_from_json_text(kAppsConfig);
+    EXPECT_EQ(c.apps.profiles.size(), 3u);
+    EXPECT_EQ(c.apps.default_foreground, "fine");
+    EXPECT_TRUE(c.apps.one_foreground);
+    try {
+        config_from_json_text(R"({"profiles": {}, "apps": {"rules": [{"app_id": "x", "foreground": "nope", "background": "nope"}]}})");
+        FAIL();
+    } catch (const SpecError& e) {
+        EXPECT_EQ(e.path(), "apps.rules[0].foreground");
+        EXPECT_NE(std::string(e.what()).find("no profile named 'nope'"), std::string::npos);
+    }
+    EXPECT_THROW(config_from_json_text(R"({"profiles": {"p": {"ops": "synthetic", "colour": 1}}})"), SpecError);
+}
+
+TEST_F(AppsTest, RegisteringMakesTwoContextsWithTheBackgroundOneRunning) {
+    apps.register_app("org.example.Player", 0);
+    EXPECT_EQ(state("org.example.Player", AppState::Background), MonitorState::Running);
+    EXPECT_EQ(state("org.example.Player", AppState::Foreground), MonitorState::Paused);
+    EXPECT_EQ(apps.app("org.example.Player").state, AppState::Background);
+    EXPECT_EQ(kind_of([&] { apps.register_app("org.example.Player", 0); }), ErrorKind::Busy);
+    EXPECT_EQ(kind_of([&] { apps.set_app_state("nobody", AppState::Foreground); }), ErrorKind::NoSuchApp);
+    EXPECT_EQ(kind_of([] { app_state_from_string("sideways"); }), ErrorKind::InvalidArgument);
+    EXPECT_EQ(events.log, (std::vector<std::string>{"added org.example.Player"}));
+}
+
+TEST_F(AppsTest, ASwitchPausesOneContextAndResumesTheOtherWithNothingLost) {
+    apps.register_app("a", 0);
+    vt.advance(300000);
+    const MonitorSnapshot fg_at_pause = manager.snapshot(AppRegistry::context_name("a", AppState::Foreground));
+    EXPECT_TRUE(apps.set_app_state("a", AppState::Foreground));
+    EXPECT_EQ(state("a", AppState::Foreground), MonitorState::Running);
+    EXPECT_EQ(state("a", AppState::Background), MonitorState::Paused);
+    const MonitorSnapshot bg_at_pause = manager.snapshot(AppRegistry::context_name("a", AppState::Background));
+    vt.advance(500000);
+    EXPECT_FALSE(apps.set_app_state("a", AppState::Foreground));  // repeated: nothing happens
+    EXPECT_TRUE(apps.set_app_state("a", AppState::Background));
+    // Each context takes up exactly where it was paused.
+    EXPECT_EQ(manager.snapshot(AppRegistry::context_name("a", AppState::Background)), bg_at_pause);
+    EXPECT_NE(manager.snapshot(AppRegistry::context_name("a", AppState::Foreground)), fg_at_pause);
+    EXPECT_EQ(events.log, (std::vector<std::string>{"added a", "a background->foreground", "a foreground->background"}));
+}
+
+TEST_F(AppsTest, OneForegroundAppAtATime) {
+    apps.register_app("a", 0);
+    apps.register_app("b", 0);
+    apps.set_app_state("a", AppState::Foreground);
+    apps.set_app_state("b", AppState::Foreground);
+    EXPECT_EQ(apps.app("a").state, AppState::Background);
+    EXPECT_EQ(apps.foreground_app(), "b");
+    EXPECT_EQ(state("a", AppState::Background), MonitorState::Running);
+    EXPECT_EQ(state("a", AppState::Foreground), MonitorState::Paused);
+    EXPECT_EQ(events.log.back(), "a foreground->background");
+}
+
+TEST_F(AppsTest, AFailedSwitchRunsThePausedContextAgain) {
+    apps.register_app("com.example.broken", 0);
+    EXPECT_EQ(kind_of([&] { apps.set_app_state("com.example.broken", AppState::Foreground); }), ErrorKind::Failed);
+    EXPECT_EQ(apps.app("com.example.broken").state, AppState::Background);
+    EXPECT_EQ(state("com.example.broken", AppState::Background), MonitorState::Running);
+    EXPECT_EQ(state("com.example.broken", AppState::Foreground), MonitorState::Paused);
+}
+
+TEST_F(AppsTest, UnregisteringRemovesBothContextsAndSaysGone) {
+    apps.register_app("a", 0);
+    apps.unregister_app("a");
+    EXPECT_FALSE(manager.has_context(AppRegistry::context_name("a", AppState::Foreground)));
+    EXPECT_FALSE(manager.has_context(AppRegistry::context_name("a", AppState::Background)));
+    EXPECT_EQ(events.log, (std::vector<std::string>{"added a", "a background->gone", "removed a"}));
+    EXPECT_EQ(kind_of([&] { apps.unregister_app("a"); }), ErrorKind::NoSuchApp);
+}
+
+TEST_F(AppsTest, AutoRegistrationOnlyForAppsARuleNames) {
+    AppsConfig c = config_from_json_text(kAppsConfig).apps;
+    c.auto_register = true;
+    apps.set_config(c);
+    EXPECT_TRUE(apps.set_app_state("com.example.auto", AppState::Foreground));
+    EXPECT_EQ(apps.app("com.example.auto").state, AppState::Foreground);
+    EXPECT_EQ(kind_of([&] { apps.set_app_state("com.example.unknown", AppState::Foreground); }), ErrorKind::NoSuchApp);
+}
+
+TEST_F(AppsTest, WithoutADefaultPairAnUnnamedAppIsRefusedAndLeavesNothing) {
+    AppsConfig c = config_from_json_text(kAppsConfig).apps;
+    c.default_foreground.clear();
+    c.default_background.clear();
+    apps.set_config(c);
+    EXPECT_EQ(kind_of([&] { apps.register_app("x", 0); }), ErrorKind::NotSupported);
+    EXPECT_TRUE(manager.list_contexts().empty());
+}
