@@ -21,6 +21,7 @@
 #include "kernel/kdamond_pool.hpp"
 #include "kernel/kernel_monitor.hpp"
 #include "kernel/kernel_probe.hpp"
+#include "manager/app_registry.hpp"
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
 #include "core/clock.hpp"
@@ -192,7 +193,8 @@ int run(const Options& opts) {
     manager.set_backend_reason(backend_reason);
     manager.set_kernel_prober(prober);
 
-    BusService bus(manager, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION);
+    AppRegistry apps(manager, config.apps, [&clock] { return clock.now_us(); });
+    BusService bus(manager, apps, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION);
     for (const std::string& err : manager.apply_config(config)) log_error(err);
     bus.request_name();
     log_info("ready on the " + opts.bus + " bus: " + manager.status_text());
@@ -222,6 +224,7 @@ int run(const Options& opts) {
                         try {
                             const Config next = load_config(*opts.config_path);
                             for (const std::string& err : manager.apply_config(next)) log_error("reload: " + err);
+                            apps.set_config(next.apps);
                             log_info("reloaded " + *opts.config_path);
                         } catch (const std::exception& e) {
                             log_error("reload failed, keeping the running configuration: " + std::string(e.what()));

@@ -50,4 +50,6 @@ std::optional<std::string> bus_label_unescape(const std::string& label) {
 
 std::string context_object_path(const std::string& name) { return kContextPathPrefix + bus_label_escape(name); }
 
+std::string app_object_path(const std::string& app_id) { return kAppPathPrefix + bus_label_escape(app_id); }
+
 }  // namespace damond

@@ -18,4 +18,7 @@ inline constexpr const char* kContextPathPrefix = "/org/damond1/context/";
 
 std::string context_object_path(const std::string& name);
 
+inline constexpr const char* kAppPathPrefix = "/org/damond1/app/";
+std::string app_object_path(const std::string& app_id);
+
 }  // namespace damond

@@ -4,22 +4,42 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "app_object.hpp"
 #include "bus_label.hpp"
 #include "context_object.hpp"
 #include "manager_object.hpp"
 
 namespace damond {
 
-struct BusService::Impl : ManagerListener {
-    Impl(Manager& m, BusKind kind, std::string version)
+struct BusService::Impl : ManagerListener, AppListener {
+    Impl(Manager& m, AppRegistry& a, BusKind kind, std::string version)
         : manager(m),
+          apps(a),
           connection(kind == BusKind::System ? sdbus::createSystemBusConnection() : sdbus::createSessionBusConnection()),
-          manager_object(std::make_unique<ManagerObject>(*connection, m, std::move(version))) {
+          manager_object(std::make_unique<ManagerObject>(*connection, m, a, std::move(version))) {
         for (const ContextInfo& c : manager.list_contexts()) export_context(c.name);
+        for (const AppInfo& app : apps.list()) app_added(app.app_id);
         manager.set_listener(this);
+        apps.set_listener(this);
     }
 
-    ~Impl() override { manager.set_listener(nullptr); }
+    ~Impl() override {
+        manager.set_listener(nullptr);
+        apps.set_listener(nullptr);
+    }
+
+    void app_added(const std::string& app_id) override {
+        app_objects[app_id] = std::make_unique<AppObject>(*connection, apps, app_id);
+    }
+
+    void app_removed(const std::string& app_id) override { app_objects.erase(app_id); }
+
+    void app_state_changed(const std::string& app_id, const std::string& old_state,
+                           const std::string& new_state) override {
+        auto it = app_objects.find(app_id);
+        if (it != app_objects.end() && new_state != "gone") it->second->emit_switched();
+        manager_object->announce_app_state(app_id, old_state, new_state);
+    }
 
     void export_context(const std::string& name) {
         contexts[name] = std::make_unique<ContextObject>(*connection, manager, name);
@@ -41,13 +61,15 @@ struct BusService::Impl : ManagerListener {
     }
 
     Manager& manager;
+    AppRegistry& apps;
     std::unique_ptr<sdbus::IConnection> connection;
     std::unique_ptr<ManagerObject> manager_object;
     std::map<std::string, std::unique_ptr<ContextObject>> contexts;
+    std::map<std::string, std::unique_ptr<AppObject>> app_objects;
 };
 
-BusService::BusService(Manager& manager, BusKind kind, std::string version)
-    : impl_(std::make_unique<Impl>(manager, kind, std::move(version))) {}
+BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version)
+    : impl_(std::make_unique<Impl>(manager, apps, kind, std::move(version))) {}
 
 BusService::~BusService() = default;
 

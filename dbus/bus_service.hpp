@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "manager/app_registry.hpp"
 #include "manager/manager.hpp"
 
 namespace damond {
@@ -18,7 +19,7 @@ public:
     // Connects (the system bus honours DBUS_SYSTEM_BUS_ADDRESS) and exports
     // the Manager object; the name is requested separately, once every
     // object a client may ask for is exported.
-    BusService(Manager& manager, BusKind kind, std::string version);
+    BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version);
     ~BusService();
 
     void request_name();

@@ -1,12 +1,14 @@
 #include "manager_object.hpp"
 
+#include <algorithm>
+
 #include "bus_errors.hpp"
 #include "bus_label.hpp"
 
 namespace damond {
 
-ManagerObject::ManagerObject(sdbus::IConnection& connection, Manager& manager, std::string version)
-    : AdaptorInterfaces(connection, kManagerPath), manager_(manager), version_(std::move(version)) {
+ManagerObject::ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps, std::string version)
+    : AdaptorInterfaces(connection, kManagerPath), manager_(manager), apps_(apps), version_(std::move(version)) {
     registerAdaptor();
 }
 
@@ -52,6 +54,77 @@ void ManagerObject::CommitContext(sdbus::Result<>&& result, std::string name, st
     reply_when_done(std::move(result),
                     [&](Manager::Done done) { manager_.commit_context_async(name, spec_json, std::move(done)); });
 }
+
+namespace {
+
+// An a{sv} option of the expected type: nullopt if absent, InvalidArgs
+// naming the key for an unknown key or a wrong type.
+struct Options {
+    const std::map<std::string, sdbus::Variant>& map;
+    std::vector<std::string> known;
+
+    void check() const {
+        for (const auto& [key, value] : map)
+            if (std::find(known.begin(), known.end(), key) == known.end())
+                throw DamondError(ErrorKind::InvalidArgument, "options: unknown key '" + key + "'");
+    }
+    std::string str(const std::string& key) const {
+        auto it = map.find(key);
+        if (it == map.end()) return "";
+        if (!it->second.containsValueOfType<std::string>())
+            throw DamondError(ErrorKind::InvalidArgument, "options." + key + ": must be a string (s)");
+        return it->second.get<std::string>();
+    }
+    uint32_t u32(const std::string& key) const {
+        auto it = map.find(key);
+        if (it == map.end()) return 0;
+        if (!it->second.containsValueOfType<uint32_t>())
+            throw DamondError(ErrorKind::InvalidArgument, "options." + key + ": must be an unsigned 32-bit integer (u)");
+        return it->second.get<uint32_t>();
+    }
+};
+
+}  // namespace
+
+void ManagerObject::announce_app_state(const std::string& app_id, const std::string& old_state,
+                                       const std::string& new_state) {
+    emitAppStateChanged(app_id, old_state, new_state);
+    getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"ForegroundApp"});
+}
+
+sdbus::ObjectPath ManagerObject::RegisterApp(const std::string& app_id, const uint32_t& pid,
+                                             const std::map<std::string, sdbus::Variant>& options) {
+    return translate_errors([&] {
+        const Options o{options, {"foreground_profile", "background_profile"}};
+        o.check();
+        apps_.register_app(app_id, pid, o.str("foreground_profile"), o.str("background_profile"));
+        return sdbus::ObjectPath(app_object_path(app_id));
+    });
+}
+
+void ManagerObject::UnregisterApp(const std::string& app_id) {
+    translate_errors([&] { apps_.unregister_app(app_id, "unregistered"); });
+}
+
+void ManagerObject::SetAppState(const std::string& app_id, const std::string& state,
+                                const std::map<std::string, sdbus::Variant>& options) {
+    translate_errors([&] {
+        const Options o{options, {"pid"}};
+        o.check();
+        apps_.set_app_state(app_id, app_state_from_string(state), o.u32("pid"));
+    });
+}
+
+std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerObject::ListApps() {
+    return translate_errors([&] {
+        std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> out;
+        for (const AppInfo& a : apps_.list())
+            out.emplace_back(a.app_id, sdbus::ObjectPath(app_object_path(a.app_id)), std::string(to_string(a.state)));
+        return out;
+    });
+}
+
+std::string ManagerObject::ForegroundApp() { return apps_.foreground_app(); }
 
 std::string ManagerObject::Version() { return version_; }
 

@@ -6,6 +6,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "manager/app_registry.hpp"
 #include "manager/manager.hpp"
 #include "manager_adaptor.h"
 
@@ -13,11 +14,12 @@ namespace damond {
 
 class ManagerObject final : public sdbus::AdaptorInterfaces<org::damond1::Manager_adaptor> {
 public:
-    ManagerObject(sdbus::IConnection& connection, Manager& manager, std::string version);
+    ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps, std::string version);
     ~ManagerObject();
 
     void announce_added(const std::string& name);
     void announce_removed(const std::string& name);
+    void announce_app_state(const std::string& app_id, const std::string& old_state, const std::string& new_state);
 
 private:
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListContexts() override;
@@ -26,6 +28,13 @@ private:
     void PauseContext(sdbus::Result<>&& result, std::string name) override;
     void ResumeContext(sdbus::Result<>&& result, std::string name) override;
     void CommitContext(sdbus::Result<>&& result, std::string name, std::string spec_json) override;
+    sdbus::ObjectPath RegisterApp(const std::string& app_id, const uint32_t& pid,
+                                  const std::map<std::string, sdbus::Variant>& options) override;
+    void UnregisterApp(const std::string& app_id) override;
+    void SetAppState(const std::string& app_id, const std::string& state,
+                     const std::map<std::string, sdbus::Variant>& options) override;
+    std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListApps() override;
+    std::string ForegroundApp() override;
     std::string Version() override;
     std::string Backend() override;
     std::string BackendReason() override;
@@ -35,6 +44,7 @@ private:
     std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>> Kdamonds() override;
 
     Manager& manager_;
+    AppRegistry& apps_;
     std::string version_;
 };
 

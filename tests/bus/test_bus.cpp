@@ -96,6 +96,15 @@ private:
     void onContextRemoved(const std::string& name, const sdbus::ObjectPath& path) override {
         events.add("removed " + name + " " + std::string(path));
     }
+    void onAppStateChanged(const std::string& app_id, const std::string& old_state, const std::string& new_state) override {
+        events.add("app " + app_id + " " + old_state + "->" + new_state);
+        std::lock_guard<std::mutex> lock(mu);
+        ++app_changes;
+    }
+
+public:
+    std::mutex mu;
+    int app_changes = 0;
 };
 
 class ContextProxy final : public sdbus::ProxyInterfaces<org::damond1::Context_proxy, sdbus::Properties_proxy> {
@@ -114,6 +123,18 @@ private:
         }
     }
 };
+
+std::string context_path_of(const std::string& name) {
+    // systemd's label escaping, as damond uses for object paths.
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (size_t i = 0; i < name.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(name[i]);
+        if (std::isalnum(c) && !(i == 0 && std::isdigit(c))) out += static_cast<char>(c);
+        else out += std::string("_") + hex[c >> 4] + hex[c & 15];
+    }
+    return "/org/damond1/context/" + out;
+}
 
 std::string error_name_of(const std::function<void()>& fn) {
     try {
@@ -562,4 +583,105 @@ TEST(DamondKernelTree, ReportsAForeignKdamondFallsBackAndWritesNothing) {
     EXPECT_EQ(tree_contents(tree.root()), before);
 
     EXPECT_EQ(tree_contents(tree.root()), before);
+}
+
+namespace {
+
+const char* kAppsConfig = R"({
+  "backend": "inprocess",
+  "profiles": {
+    "fine":   {"ops": "synthetic", "intervals": {"sample_us": 100000, "aggr_us": 1000000},
+               "targets": [{"regions": [{"start": 0, "end": 16777216}],
+                            "workload": {"sets": [{"start": 0, "end": 2097152, "access_bp": 8000}]}}]},
+    "coarse": {"ops": "synthetic", "intervals": {"sample_us": 200000, "aggr_us": 2000000},
+               "targets": [{"regions": [{"start": 0, "end": 16777216}]}]}
+  },
+  "apps": {"default": {"foreground": "fine", "background": "coarse"}}
+})";
+
+}  // namespace
+
+TEST(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
+    PrivateBus bus;
+    TempDir dir;
+    Child damond({env_or("DAMOND", "damond"), "--config", dir.write("c.json", kAppsConfig)},
+                 {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
+    ASSERT_TRUE(wait_until([&] {
+        return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus.address(), "status", "org.damond1"})
+                   .exit_code == 0;
+    })) << read_file(dir.path() + "/log");
+
+    ManagerProxy m;
+    EXPECT_EQ(std::string(m.RegisterApp("org.example.A", 0, {})), "/org/damond1/app/org_2eexample_2eA");
+    m.RegisterApp("org.example.B", 0, {});
+    EXPECT_EQ(m.ListApps().size(), 2u);
+    auto running = [&](const std::string& app) {
+        int n = 0;
+        for (const auto& c : m.ListContexts())
+            if (c.get<0>().rfind(app + "@", 0) == 0 && c.get<2>() == "running") ++n;
+        return n;
+    };
+    // Sampling every 100-200 ms leaves time to read a context right after a
+    // switch before it samples again.
+    std::map<std::string, std::unique_ptr<ContextProxy>> proxies;
+    auto proxy = [&](const std::string& ctx) -> ContextProxy& {
+        auto& p = proxies[ctx];
+        if (!p) p = std::make_unique<ContextProxy>(context_path_of(ctx));
+        return *p;
+    };
+    std::map<std::string, std::string> at_pause;  // context -> its snapshot just after it paused
+    int compared = 0;
+    for (int i = 0; i < 20; ++i) {
+        const std::string app = i % 2 ? "org.example.B" : "org.example.A";
+        m.SetAppState(app, "foreground", {});
+        EXPECT_EQ(m.ForegroundApp(), app);
+        EXPECT_EQ(running("org.example.A"), 1);
+        EXPECT_EQ(running("org.example.B"), 1);
+        for (const char* a : {"org.example.A", "org.example.B"})
+            for (const char* which : {"@foreground", "@background"}) {
+                const std::string ctx = std::string(a) + which;
+                ContextProxy& p = proxy(ctx);
+                if (p.State() == "paused") {
+                    if (!at_pause.count(ctx)) at_pause[ctx] = p.Snapshot();
+                } else if (at_pause.count(ctx)) {
+                    // Resumed exactly where it was paused.
+                    EXPECT_EQ(p.Snapshot(), at_pause[ctx]) << ctx << " at switch " << i;
+                    at_pause.erase(ctx);
+                    ++compared;
+                }
+            }
+    }
+    EXPECT_GT(compared, 10);
+    // One AppStateChanged per change: the first switch changes A only, each
+    // later one changes two apps.
+    EXPECT_TRUE(wait_until([&] {
+        std::lock_guard<std::mutex> lock(m.mu);
+        return m.app_changes == 1 + 19 * 2;
+    })) << m.app_changes;
+    m.SetAppState("org.example.B", "foreground", {});  // B is there already: no change, no signal
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    {
+        std::lock_guard<std::mutex> lock(m.mu);
+        EXPECT_EQ(m.app_changes, 39);
+    }
+
+    // Bad input: a named error and no change.
+    EXPECT_EQ(error_name_of([&] { m.SetAppState("org.example.A", "sideways", {}); })
+                  .rfind("org.freedesktop.DBus.Error.InvalidArgs: state: unknown app state 'sideways'", 0),
+              0u);
+    EXPECT_EQ(error_name_of([&] { m.SetAppState("nobody", "background", {}); }).rfind("org.damond1.Error.NoSuchApp", 0), 0u);
+    EXPECT_EQ(error_name_of([&] { m.RegisterApp("org.example.C", 0, {{"colour", sdbus::Variant(std::string("red"))}}); }),
+              "org.freedesktop.DBus.Error.InvalidArgs: options: unknown key 'colour'");
+    EXPECT_EQ(error_name_of([&] { m.SetAppState("org.example.B", "background", {{"pid", sdbus::Variant(std::string("1"))}}); })
+                  .rfind("org.freedesktop.DBus.Error.InvalidArgs: options.pid", 0),
+              0u);
+    EXPECT_EQ(m.ListApps().size(), 2u);
+    EXPECT_EQ(m.ForegroundApp(), "org.example.B");
+
+    m.UnregisterApp("org.example.B");
+    EXPECT_EQ(m.ListApps().size(), 1u);
+    EXPECT_TRUE(m.events.wait_for("app org.example.B foreground->gone"));
+    damond.signal(SIGTERM);
+    EXPECT_EQ(damond.wait_exit(10000), 0);
 }

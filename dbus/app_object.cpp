@@ -1,0 +1,39 @@
+#include "app_object.hpp"
+
+#include "bus_errors.hpp"
+#include "bus_label.hpp"
+
+namespace damond {
+
+AppObject::AppObject(sdbus::IConnection& connection, AppRegistry& apps, std::string app_id)
+    : AdaptorInterfaces(connection, app_object_path(app_id)), apps_(apps), app_id_(std::move(app_id)) {
+    registerAdaptor();
+}
+
+AppObject::~AppObject() { unregisterAdaptor(); }
+
+void AppObject::emit_switched() { getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"State", "LastSwitchUsec"}); }
+
+std::string AppObject::AppId() { return app_id_; }
+
+std::string AppObject::State() {
+    return translate_errors([&] { return std::string(to_string(apps_.app(app_id_).state)); });
+}
+
+std::vector<uint32_t> AppObject::Pids() {
+    return translate_errors([&] { return apps_.app(app_id_).pids; });
+}
+
+sdbus::ObjectPath AppObject::ForegroundContext() {
+    return translate_errors([&] { return sdbus::ObjectPath(context_object_path(apps_.app(app_id_).foreground_context)); });
+}
+
+sdbus::ObjectPath AppObject::BackgroundContext() {
+    return translate_errors([&] { return sdbus::ObjectPath(context_object_path(apps_.app(app_id_).background_context)); });
+}
+
+uint64_t AppObject::LastSwitchUsec() {
+    return translate_errors([&] { return apps_.app(app_id_).last_switch_us; });
+}
+
+}  // namespace damond

@@ -1,0 +1,32 @@
+// org.damond1.App: thin glue from the generated adaptor to the AppRegistry.
+#pragma once
+
+#include <string>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "app_adaptor.h"
+#include "manager/app_registry.hpp"
+
+namespace damond {
+
+class AppObject final : public sdbus::AdaptorInterfaces<org::damond1::App_adaptor> {
+public:
+    AppObject(sdbus::IConnection& connection, AppRegistry& apps, std::string app_id);
+    ~AppObject();
+
+    void emit_switched();
+
+private:
+    std::string AppId() override;
+    std::string State() override;
+    std::vector<uint32_t> Pids() override;
+    sdbus::ObjectPath ForegroundContext() override;
+    sdbus::ObjectPath BackgroundContext() override;
+    uint64_t LastSwitchUsec() override;
+
+    AppRegistry& apps_;
+    std::string app_id_;
+};
+
+}  // namespace damond
