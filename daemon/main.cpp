@@ -193,7 +193,8 @@ int run(const Options& opts) {
     manager.set_backend_reason(backend_reason);
     manager.set_kernel_prober(prober);
 
-    AppRegistry apps(manager, config.apps, [&clock] { return clock.now_us(); });
+    AppRegistry apps(manager, config.apps, [&clock] { return clock.now_us(); },
+                     [&main_tasks](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
     BusService bus(manager, apps, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION);
     for (const std::string& err : manager.apply_config(config)) log_error(err);
     bus.request_name();

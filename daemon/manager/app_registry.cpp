@@ -14,8 +14,16 @@ AppState app_state_from_string(const std::string& word) {
     throw DamondError(ErrorKind::InvalidArgument, "state: unknown app state '" + word + "' (expected foreground or background)");
 }
 
-AppRegistry::AppRegistry(Manager& manager, AppsConfig config, std::function<uint64_t()> now_us)
-    : manager_(manager), config_(std::move(config)), now_us_(std::move(now_us)) {}
+AppRegistry::AppRegistry(Manager& manager, AppsConfig config, std::function<uint64_t()> now_us,
+                         std::function<void(std::function<void()>)> post)
+    : manager_(manager), config_(std::move(config)), now_us_(std::move(now_us)), post_(std::move(post)) {
+    if (post_)
+        watcher_ = std::make_unique<PidWatcher>([this](const std::string& app_id) {
+            post_([this, app_id] {
+                if (has_app(app_id)) unregister_app(app_id, "gone: its process exited");
+            });
+        });
+}
 
 std::string AppRegistry::context_name(const std::string& app_id, AppState state) {
     return app_id + "@" + to_string(state);
@@ -56,16 +64,30 @@ void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const st
     if (fg.empty() || bg.empty())
         throw DamondError(ErrorKind::NotSupported, "app '" + app_id + "': no rule names it and the config has no "
                                                    "default profile pair (apps.default)");
-    ContextSpec fg_spec = instantiate(fg, pid), bg_spec = instantiate(bg, pid);
+    // Watched by pidfd from here on: a dead pid fails the registration.
+    if (pid && watcher_) watcher_->watch(app_id, static_cast<pid_t>(pid));
+    ContextSpec fg_spec, bg_spec;
+    try {
+        fg_spec = instantiate(fg, pid);
+        bg_spec = instantiate(bg, pid);
+    } catch (...) {
+        if (watcher_) watcher_->unwatch(app_id);
+        throw;
+    }
     fg_spec.pause = true;  // registered in the background
     bg_spec.pause = false;
     const std::string fg_name = context_name(app_id, AppState::Foreground);
     const std::string bg_name = context_name(app_id, AppState::Background);
-    manager_.create_context(fg_name, spec_to_json(fg_spec).dump());
     try {
-        manager_.create_context(bg_name, spec_to_json(bg_spec).dump());
+        manager_.create_context(fg_name, spec_to_json(fg_spec).dump());
+        try {
+            manager_.create_context(bg_name, spec_to_json(bg_spec).dump());
+        } catch (...) {
+            manager_.remove_context(fg_name);
+            throw;
+        }
     } catch (...) {
-        manager_.remove_context(fg_name);
+        if (watcher_) watcher_->unwatch(app_id);
         throw;
     }
     AppInfo info;
@@ -81,6 +103,7 @@ void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const st
 
 void AppRegistry::unregister_app(const std::string& app_id, const std::string& reason) {
     const AppInfo info = app(app_id);
+    if (watcher_) watcher_->unwatch(app_id);
     for (const std::string& ctx : {info.foreground_context, info.background_context})
         if (manager_.has_context(ctx)) manager_.remove_context(ctx);
     apps_.erase(app_id);

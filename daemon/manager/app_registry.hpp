@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
+#include "manager/pid_watcher.hpp"
 
 namespace damond {
 
@@ -40,7 +42,10 @@ public:
 
 class AppRegistry {
 public:
-    AppRegistry(Manager& manager, AppsConfig config, std::function<uint64_t()> now_us);
+    // `post` hands work to the registry's thread: a watched process that
+    // exits unregisters its app there.
+    AppRegistry(Manager& manager, AppsConfig config, std::function<uint64_t()> now_us,
+                std::function<void(std::function<void()>)> post = {});
 
     void set_config(AppsConfig config) { config_ = std::move(config); }
     void set_listener(AppListener* listener) { listener_ = listener; }
@@ -76,6 +81,8 @@ private:
     std::function<uint64_t()> now_us_;
     AppListener* listener_ = nullptr;
     std::map<std::string, AppInfo> apps_;
+    std::function<void(std::function<void()>)> post_;
+    std::unique_ptr<PidWatcher> watcher_;  // only with a post function
 };
 
 }  // namespace damond

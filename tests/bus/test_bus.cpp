@@ -682,6 +682,22 @@ TEST(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
     m.UnregisterApp("org.example.B");
     EXPECT_EQ(m.ListApps().size(), 1u);
     EXPECT_TRUE(m.events.wait_for("app org.example.B foreground->gone"));
+
+    // An app with a real process goes when the process does, within a second.
+    auto w = std::make_unique<WorkloadProcess>(std::vector<std::string>{"--hot-mib", "1", "--cold-mib", "1"});
+    const pid_t pid = w->pid();
+    m.RegisterApp("org.example.Live", static_cast<uint32_t>(pid), {});
+    EXPECT_EQ(m.ListContexts().size(), 4u);
+    const auto killed = std::chrono::steady_clock::now();
+    w.reset();  // SIGKILL and reap
+    EXPECT_TRUE(m.events.wait_for("app org.example.Live background->gone", 1000));
+    EXPECT_LT(std::chrono::steady_clock::now() - killed, std::chrono::milliseconds(1000));
+    EXPECT_EQ(m.ListContexts().size(), 2u);
+    EXPECT_EQ(m.ListApps().size(), 1u);
+    // A dead pid is refused and leaves nothing behind.
+    EXPECT_EQ(error_name_of([&] { m.RegisterApp("org.example.Dead", static_cast<uint32_t>(pid), {}); }),
+              "org.freedesktop.DBus.Error.InvalidArgs: pid " + std::to_string(pid) + ": No such process");
+    EXPECT_EQ(m.ListContexts().size(), 2u);
     damond.signal(SIGTERM);
     EXPECT_EQ(damond.wait_exit(10000), 0);
 }

@@ -1,0 +1,94 @@
+#include "manager/pid_watcher.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "errors.hpp"
+
+namespace damond {
+
+PidWatcher::PidWatcher(std::function<void(const std::string&)> on_exit)
+    : on_exit_(std::move(on_exit)), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    thread_ = std::thread([this] { loop(); });
+}
+
+PidWatcher::~PidWatcher() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopping_ = true;
+    }
+    wake();
+    thread_.join();
+    for (auto& [key, fd] : pidfds_) ::close(fd);
+    ::close(wake_fd_);
+}
+
+void PidWatcher::wake() {
+    const uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+void PidWatcher::watch(const std::string& key, pid_t pid) {
+    const int fd = pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1;
+    if (fd < 0)
+        throw DamondError(ErrorKind::InvalidArgument,
+                          "pid " + std::to_string(pid) + ": " + (pid > 0 ? strerror(errno) : "not a process id"));
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = pidfds_.find(key);
+        if (it != pidfds_.end()) ::close(it->second);
+        pidfds_[key] = fd;
+    }
+    wake();
+}
+
+void PidWatcher::unwatch(const std::string& key) {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = pidfds_.find(key);
+        if (it == pidfds_.end()) return;
+        ::close(it->second);
+        pidfds_.erase(it);
+    }
+    wake();
+}
+
+void PidWatcher::loop() {
+    for (;;) {
+        std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
+        std::vector<std::string> keys;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            if (stopping_) return;
+            for (const auto& [key, fd] : pidfds_) {
+                fds.push_back({fd, POLLIN, 0});
+                keys.push_back(key);
+            }
+        }
+        if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) return;
+        if (fds[0].revents) {
+            uint64_t n;
+            (void)!::read(wake_fd_, &n, sizeof n);
+            continue;  // the set changed, or we are stopping
+        }
+        for (size_t i = 1; i < fds.size(); ++i) {
+            if (!fds[i].revents) continue;
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                auto it = pidfds_.find(keys[i - 1]);
+                if (it == pidfds_.end() || it->second != fds[i].fd) continue;  // unwatched meanwhile
+                ::close(it->second);
+                pidfds_.erase(it);
+            }
+            on_exit_(keys[i - 1]);
+        }
+    }
+}
+
+}  // namespace damond

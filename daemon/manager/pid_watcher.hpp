@@ -1,0 +1,40 @@
+// Watches processes by pidfd, so a reused pid is never mistaken for the
+// process it was; one thread sleeps on all of them (no periodic wake-ups)
+// and reports each exit.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace damond {
+
+class PidWatcher {
+public:
+    // `on_exit` runs on the watcher's thread with the key of the exited process.
+    explicit PidWatcher(std::function<void(const std::string&)> on_exit);
+    ~PidWatcher();
+    PidWatcher(const PidWatcher&) = delete;
+    PidWatcher& operator=(const PidWatcher&) = delete;
+
+    // Throws DamondError(InvalidArgument) when there is no such process.
+    void watch(const std::string& key, pid_t pid);
+    void unwatch(const std::string& key);
+
+private:
+    void loop();
+    void wake();
+
+    std::function<void(const std::string&)> on_exit_;
+    std::mutex mu_;
+    std::map<std::string, int> pidfds_;
+    int wake_fd_ = -1;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace damond
