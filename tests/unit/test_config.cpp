@@ -30,4 +30,7 @@ TEST(Config, ShippedDemoConfigIsValid) {
     const Config c = load_config(DAMOND_SOURCE_DIR "/config/demo.json");
     ASSERT_EQ(c.contexts.count("demo"), 1u);
     EXPECT_EQ(c.contexts.at("demo").ops, Ops::Synthetic);
+    // A default profile pair, so apps can be registered with empty options.
+    EXPECT_EQ(c.apps.default_foreground, "foreground");
+    EXPECT_EQ(c.apps.default_background, "background");
 }
