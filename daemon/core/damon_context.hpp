@@ -93,6 +93,26 @@ struct DamosScheme {
     bool operator==(const DamosScheme&) const = default;
 };
 
+// Arithmetic shared by the core's rules and DAMOS.
+
+inline uint64_t align_down_to_page(uint64_t v) { return v / kMinRegionSize * kMinRegionSize; }
+
+// damon_max_nr_accesses: samples per aggregation window.
+inline uint64_t max_nr_accesses(const MonitoringAttrs& a) {
+    return a.aggr_samples() < UINT32_MAX ? a.aggr_samples() : UINT32_MAX;
+}
+
+// The kernel's mult_frac: x * n / d without overflowing x * n.
+inline uint64_t mult_frac(uint64_t x, uint64_t n, uint64_t d) { return x / d * n + x % d * n / d; }
+
+// damon_split_region_at: the new right piece inherits the access history.
+inline void split_region_at(std::vector<Region>& regions, size_t idx, uint64_t sz_left) {
+    Region right = regions[idx];
+    right.start = regions[idx].start + sz_left;
+    regions[idx].end = right.start;
+    regions.insert(regions.begin() + static_cast<std::ptrdiff_t>(idx) + 1, right);
+}
+
 struct DamonContext {
     MonitoringAttrs attrs;
     std::vector<MonitorTarget> targets;

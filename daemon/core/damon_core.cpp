@@ -8,8 +8,8 @@ namespace damond {
 
 namespace {
 
-uint64_t align_down(uint64_t v) { return v / kMinRegionSize * kMinRegionSize; }
-uint64_t align_up(uint64_t v) { return align_down(v + kMinRegionSize - 1); }
+uint64_t align_down(uint64_t v) { return align_down_to_page(v); }
+uint64_t align_up(uint64_t v) { return align_down_to_page(v + kMinRegionSize - 1); }
 
 uint32_t diff_of(uint32_t a, uint32_t b) { return a > b ? a - b : b - a; }
 
@@ -17,11 +17,6 @@ uint64_t nr_regions_of(const DamonContext& ctx) {
     uint64_t n = 0;
     for (const MonitorTarget& t : ctx.targets) n += t.regions.size();
     return n;
-}
-
-// damon_max_nr_accesses: samples per aggregation window.
-uint64_t max_nr_accesses(const MonitoringAttrs& a) {
-    return std::min<uint64_t>(a.aggr_us / std::max<uint64_t>(a.sample_us, 1), UINT32_MAX);
 }
 
 // damon_nr_accesses_for_new_attrs: convert through a per-10,000 ratio, with
@@ -44,14 +39,6 @@ void merge_two_regions(Region& l, const Region& r) {
     l.nr_accesses_bp = l.nr_accesses * 10000;
     l.age = static_cast<uint32_t>((l.age * sz_l + r.age * sz_r) / (sz_l + sz_r));
     l.end = r.end;
-}
-
-// damon_split_region_at: the new right piece inherits the access history.
-void split_region_at(std::vector<Region>& regions, size_t idx, uint64_t sz_left) {
-    Region right = regions[idx];
-    right.start = regions[idx].start + sz_left;
-    regions[idx].end = right.start;
-    regions.insert(regions.begin() + static_cast<std::ptrdiff_t>(idx) + 1, right);
 }
 
 Region new_region(uint64_t start, uint64_t end) {
@@ -235,9 +222,9 @@ void tune_intervals(DamonContext& ctx) {
             events += r.size() * r.nr_accesses;
         }
     const IntervalsGoal& goal = ctx.attrs.intervals_goal;
-    uint64_t target_events = max_events / 10000 * goal.access_bp + max_events % 10000 * goal.access_bp / 10000;
+    uint64_t target_events = mult_frac(max_events, goal.access_bp, 10000);
     if (!target_events) target_events = 1;
-    const uint64_t score_bp = events / target_events * 10000 + events % target_events * 10000 / target_events;
+    const uint64_t score_bp = mult_frac(events, 10000, target_events);
 
     // damon_get_intervals_adaptation_bp: 1..20000, with shrinking slowed to
     // at most halving.

@@ -9,28 +9,9 @@ namespace {
 
 constexpr uint64_t kMaxSubscore = 100;
 constexpr int kMaxAgeInLog = 32;
-constexpr uint64_t kU64Max_ = UINT64_MAX;
-
-uint64_t align_down(uint64_t v) { return v / kMinRegionSize * kMinRegionSize; }
-
-// The kernel's mult_frac: x * n / d without overflowing x * n.
-uint64_t mult_frac(uint64_t x, uint64_t n, uint64_t d) {
-    const uint64_t q = x / d, r = x % d;
-    return q * n + r * n / d;
-}
+uint64_t align_down(uint64_t v) { return align_down_to_page(v); }
 
 bool is_core_filter(FilterType t) { return t == FilterType::Addr || t == FilterType::Target; }
-
-void split_at(std::vector<Region>& regions, size_t idx, uint64_t sz_left) {
-    Region right = regions[idx];
-    right.start = regions[idx].start + sz_left;
-    regions[idx].end = right.start;
-    regions.insert(regions.begin() + static_cast<std::ptrdiff_t>(idx) + 1, right);
-}
-
-uint32_t max_nr_accesses(const MonitoringAttrs& a) {
-    return static_cast<uint32_t>(std::min<uint64_t>(a.aggr_samples(), UINT32_MAX));
-}
 
 bool due(const DamonContext& ctx, const DamosScheme& s) { return ctx.passed_sample_intervals >= s.next_apply_sis; }
 
@@ -83,7 +64,7 @@ bool skip_charged_region(DamonContext& ctx, size_t ti, size_t ri, DamosScheme& s
             if (r.size() <= kMinRegionSize) return true;
             sz_to_skip = kMinRegionSize;
         }
-        split_at(regions, ri, sz_to_skip);
+        split_region_at(regions, ri, sz_to_skip);
         return true;
     }
     q.charge_cursor = false;
@@ -119,7 +100,7 @@ void apply_scheme(DamonContext& ctx, size_t ti, size_t ri, DamosScheme& s, Acces
             update_stat(s, sz, 0, 0);
             return;
         }
-        split_at(regions, ri, sz);
+        split_region_at(regions, ri, sz);
     }
     if (core_filter_out(ctx, ti, ri, s)) return;
     const uint64_t begin = clock.now_us();
@@ -174,10 +155,10 @@ bool filter_match(DamonContext& ctx, size_t ti, size_t ri, const Filter& f) {
         } else if (r.end <= start || end <= r.start) {
             matched = false;
         } else if (r.start < start) {
-            split_at(regions, ri, start - r.start);  // the part before the range
+            split_region_at(regions, ri, start - r.start);  // the part before the range
             matched = false;
         } else {
-            split_at(regions, ri, end - r.start);  // the part inside the range
+            split_region_at(regions, ri, end - r.start);  // the part inside the range
             matched = true;
         }
     }
@@ -244,9 +225,9 @@ uint64_t feed_loop_next_input(uint64_t last_input, uint64_t score) {
     const bool over_achieving = score > goal;
     const uint64_t diff = over_achieving ? score - goal : goal - score;
     const uint64_t compensation =
-        last_input < kU64Max_ / diff ? last_input * diff / goal : last_input / goal * diff;
+        last_input < kU64Max / diff ? last_input * diff / goal : last_input / goal * diff;
     if (over_achieving) return last_input > compensation ? std::max(last_input - compensation, min_input) : min_input;
-    return last_input < kU64Max_ - compensation ? last_input + compensation : kU64Max_;
+    return last_input < kU64Max - compensation ? last_input + compensation : kU64Max;
 }
 
 void set_effective_quota(DamosScheme& s, SystemMetrics& metrics) {
@@ -256,7 +237,7 @@ void set_effective_quota(DamosScheme& s, SystemMetrics& metrics) {
         q.esz = p.bytes;
         return;
     }
-    uint64_t esz = kU64Max_;
+    uint64_t esz = kU64Max;
     if (!p.goals.empty()) {
         q.esz_bp = feed_loop_next_input(std::max<uint64_t>(q.esz_bp, 10000), quota_score(s, metrics));
         esz = q.esz_bp / 10000;
@@ -266,7 +247,7 @@ void set_effective_quota(DamosScheme& s, SystemMetrics& metrics) {
         // microsecond until there is a measurement.
         const uint64_t throughput =
             q.total_charged_ns ? mult_frac(q.total_charged_sz, 1000000, q.total_charged_ns) : kMinRegionSize * 1024;
-        const uint64_t by_time = p.ms > kU64Max_ / std::max<uint64_t>(throughput, 1) ? kU64Max_ : throughput * p.ms;
+        const uint64_t by_time = p.ms > kU64Max / std::max<uint64_t>(throughput, 1) ? kU64Max : throughput * p.ms;
         esz = std::min(by_time, esz);
     }
     if (p.bytes && p.bytes < esz) esz = p.bytes;
