@@ -98,7 +98,7 @@ void stage_scheme(Stager& s, const std::string& d, const Scheme& sc) {
 }  // namespace
 
 void check_for_kernel(const ContextSpec& spec, const KernelProbe& p) {
-    if (spec.ops == Ops::Synthetic || spec.ops == Ops::Refs || spec.ops == Ops::PageIdle || spec.ops == Ops::SoftDirty)
+    if (is_inprocess_source(spec.ops))
         throw DamondError(ErrorKind::NotSupported,
                           std::string("ops: '") + to_string(spec.ops) + "' is an in-process source, not a kernel one");
     const std::string ops = to_string(spec.ops);

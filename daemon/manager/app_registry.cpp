@@ -41,9 +41,7 @@ ContextSpec AppRegistry::instantiate(const std::string& profile, uint32_t pid) c
         throw DamondError(ErrorKind::InvalidArgument, "no profile named '" + profile + "'");
     ContextSpec spec = it->second;
     // A profile that watches a process watches this app's.
-    const bool process = spec.ops == Ops::Vaddr || spec.ops == Ops::Fvaddr || spec.ops == Ops::Refs ||
-                         spec.ops == Ops::PageIdle || spec.ops == Ops::SoftDirty;
-    if (process) {
+    if (watches_process(spec.ops)) {
         if (!pid) throw DamondError(ErrorKind::InvalidArgument, "profile '" + profile + "' watches a process: a pid is needed");
         Target t;
         t.pid_target = pid;

@@ -55,10 +55,6 @@ std::optional<bool> have_soft_dirty(const ProcFs& fs) {
 
 }  // namespace
 
-bool is_process_ops(Ops ops) {
-    return ops == Ops::Vaddr || ops == Ops::Fvaddr || ops == Ops::Refs || ops == Ops::PageIdle || ops == Ops::SoftDirty;
-}
-
 SourceProbe probe_process_source(const ProcFs& fs) {
     if (have_page_idle(fs))
         return {"page_idle", std::string("per-page accessed bits through ") + PageIdleSource::kBitmap};
@@ -74,7 +70,7 @@ SourceChoice make_access_source(const ContextSpec& spec, const ProcFs& fs) {
         return {std::make_unique<SyntheticSource>(synthetic_targets(spec)), "synthetic",
                 "ground truth from the spec's workload"};
     }
-    if (!is_process_ops(spec.ops))
+    if (!watches_process(spec.ops))
         throw DamondError(ErrorKind::NotSupported, std::string("ops: the in-process backend cannot monitor '") +
                                                        to_string(spec.ops) + "'; that needs the kernel backend");
     std::string name, reason;

@@ -32,8 +32,6 @@ SourceProbe probe_process_source(const ProcFs& fs);
 // InvalidSpec when a target process does not exist.
 SourceChoice make_access_source(const ContextSpec& spec, const ProcFs& fs);
 
-bool is_process_ops(Ops ops);
-
 // What the sources need to know of a spec's targets.
 std::vector<SyntheticTarget> synthetic_targets(const ContextSpec& spec);
 std::vector<ProcessTarget> process_targets(const ContextSpec& spec);

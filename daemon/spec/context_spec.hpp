@@ -86,5 +86,9 @@ struct ContextSpec {
 };
 
 const char* to_string(Ops ops);
+// Ops that watch a process (and so need targets[].pid_target).
+bool watches_process(Ops ops);
+// Ops only damond's in-process core offers: synthetic, refs, page_idle, soft_dirty.
+bool is_inprocess_source(Ops ops);
 
 }  // namespace damond

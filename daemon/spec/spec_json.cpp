@@ -8,6 +8,10 @@ namespace damond {
 using nlohmann::json;
 
 const char* to_string(Ops v) { return name_of(kOpsNames, v); }
+
+bool watches_process(Ops ops) { return ops != Ops::Paddr && ops != Ops::Synthetic; }
+
+bool is_inprocess_source(Ops ops) { return ops != Ops::Vaddr && ops != Ops::Fvaddr && ops != Ops::Paddr; }
 const char* to_string(Action v) { return name_of(kActionNames, v); }
 const char* to_string(FilterType v) { return name_of(kFilterTypeNames, v); }
 const char* to_string(GoalMetric v) { return name_of(kGoalMetricNames, v); }
@@ -193,8 +197,7 @@ Target read_target(const json& j, const std::string& path, Ops ops) {
     r.reject_unknown_keys();
     check_sorted_disjoint(t.regions, r.path_of("regions"));
 
-    const bool wants_pid = ops == Ops::Vaddr || ops == Ops::Fvaddr || ops == Ops::Refs || ops == Ops::PageIdle ||
-                           ops == Ops::SoftDirty;
+    const bool wants_pid = watches_process(ops);
     if (wants_pid && !t.pid_target) throw SpecError(r.path_of("pid_target"), std::string("is required for ops ") + to_string(ops));
     if (!wants_pid && t.pid_target)
         throw SpecError(r.path_of("pid_target"), std::string("is only valid for ops that monitor a process, not ") + to_string(ops));
