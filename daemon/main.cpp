@@ -202,11 +202,18 @@ int run(const Options& opts) {
     notify_status(manager, "READY=1");
     std::string status = manager.status_text();
 
+    // STATUS= is recomputed only after a change, not on every loop turn:
+    // asking each monitor its state is a cross-thread call (or a sysfs read).
+    bool status_dirty = false;
+    manager.set_change_hook([&status_dirty] { status_dirty = true; });
     for (;;) {
         bus.process();
-        if (manager.status_text() != status) {
-            status = manager.status_text();
-            notify_status(manager);
+        if (status_dirty) {
+            status_dirty = false;
+            if (const std::string now = manager.status_text(); now != status) {
+                status = now;
+                notify_status(manager);
+            }
         }
 
         pollfd fds[3] = {{bus.fd(), bus.events(), 0}, {sigfd, POLLIN, 0}, {main_tasks.fd(), POLLIN, 0}};

@@ -31,7 +31,9 @@ const Manager::ManagedContext& Manager::get(const std::string& name) const {
 }
 
 void Manager::notify(const std::string& name, const std::vector<ContextField>& fields) {
-    if (listener_ && !fields.empty()) listener_->context_changed(name, fields);
+    if (fields.empty()) return;
+    if (listener_) listener_->context_changed(name, fields);
+    if (change_hook_) change_hook_();
 }
 
 void Manager::add(const std::string& name, const ContextSpec& spec, bool from_config) {
@@ -47,6 +49,7 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     contexts_.emplace(name, std::move(ctx));
     log_info("context '" + name + "' created, " + to_string(contexts_.at(name).monitor->state()));
     if (listener_) listener_->context_added(name);
+    if (change_hook_) change_hook_();
 }
 
 void Manager::monitor_event(const std::string& name) {
@@ -80,6 +83,7 @@ void Manager::remove_context(const std::string& name) {
     contexts_.erase(name);
     log_info("context '" + name + "' removed");
     if (listener_) listener_->context_removed(name);
+    if (change_hook_) change_hook_();
 }
 
 MonitorState Manager::current_state(const ManagedContext& ctx) const {

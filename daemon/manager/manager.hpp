@@ -53,6 +53,9 @@ public:
     void set_kernel_prober(std::function<KernelProbe()> prober) { kernel_prober_ = std::move(prober); }
     KernelProbe kernel_probe() const;
     void set_listener(ManagerListener* listener) { listener_ = listener; }
+    // Called whenever a context is added, removed or changes: the moments
+    // status_text() may change, so nobody has to poll it.
+    void set_change_hook(std::function<void()> hook) { change_hook_ = std::move(hook); }
 
     // For callers that must not wait (the bus): a monitor that may block is
     // driven from the context's own worker thread and the call returns at
@@ -127,6 +130,7 @@ private:
     MonitorFactory factory_;
     Poster post_;
     ManagerListener* listener_ = nullptr;
+    std::function<void()> change_hook_;
     std::map<std::string, ManagedContext> contexts_;
 };
 
