@@ -43,7 +43,8 @@ ProcessSource::ProcessSource(ProcFs fs, const std::vector<ProcessTarget>& target
 void ProcessSource::set_targets(const std::vector<ProcessTarget>& targets) {
     std::vector<Entry> next;
     for (size_t i = 0; i < targets.size(); ++i) {
-        Entry e{targets[i], nullptr};
+        Entry e;
+        e.spec = targets[i];
         if (i < targets_.size() && targets_[i].spec.pid == targets[i].pid) e.handle = std::move(targets_[i].handle);
         else e.handle = open_target(targets[i], i);
         next.push_back(std::move(e));
@@ -58,6 +59,15 @@ std::string ProcessSource::proc_path(size_t target, const char* file) const {
 std::vector<Vma> ProcessSource::read_mappings(size_t target, const char* file) const {
     const auto text = fs_.read_text(proc_path(target, file));
     return text ? parse_maps(*text) : std::vector<Vma>{};
+}
+
+const std::vector<Vma>& ProcessSource::mappings_at(size_t target, uint64_t sample) {
+    Entry& e = targets_[target];
+    if (e.maps_sample != sample) {
+        e.maps = read_mappings(target, "maps");
+        e.maps_sample = sample;
+    }
+    return e.maps;
 }
 
 std::vector<TargetRanges> ProcessSource::initial_ranges() const {
@@ -92,14 +102,14 @@ bool ProcessSource::target_valid(size_t target) {
     return target < targets_.size() && targets_[target].handle->alive();
 }
 
-uint64_t ProcessSource::apply_scheme(DamonContext&, size_t target, const Region& r, const DamosScheme& s,
+uint64_t ProcessSource::apply_scheme(DamonContext& ctx, size_t target, const Region& r, const DamosScheme& s,
                                      uint64_t& sz_ops_filter_passed) {
     sz_ops_filter_passed = 0;
     if (target >= targets_.size()) return 0;
     // Cut the region at mapping edges, so holes between mappings do not fail
     // the call, and keep what the filters allow.
     std::vector<AddrRange> ranges;
-    for (const Vma& v : read_mappings(target, "maps")) {
+    for (const Vma& v : mappings_at(target, ctx.passed_sample_intervals)) {
         const uint64_t start = std::max(v.start, r.start), end = std::min(v.end, r.end);
         if (start >= end || !ops_filters_allow(s.params.filters, v)) continue;
         ranges.push_back({start, end});

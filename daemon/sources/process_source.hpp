@@ -44,11 +44,16 @@ public:
 protected:
     std::string proc_path(size_t target, const char* file) const;
     std::vector<Vma> read_mappings(size_t target, const char* file) const;
+    // The target's mappings as of sampling interval `sample`: read once per
+    // interval, however many regions and schemes act in it.
+    const std::vector<Vma>& mappings_at(size_t target, uint64_t sample);
 
     ProcFs fs_;
     struct Entry {
         ProcessTarget spec;
         std::unique_ptr<ProcessHandle> handle;
+        std::vector<Vma> maps;
+        uint64_t maps_sample = UINT64_MAX;
     };
     std::vector<Entry> targets_;
 };
