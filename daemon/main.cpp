@@ -17,6 +17,7 @@
 #include "bus_service.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "kernel/damon_modules.hpp"
 #include "kernel/guarded_tree.hpp"
 #include "kernel/kdamond_pool.hpp"
 #include "kernel/kernel_monitor.hpp"
@@ -37,50 +38,6 @@
 
 namespace damond {
 namespace {
-
-// Why the kernel's DAMON cannot be damond's, or "" if nothing in the tree
-// stands in the way.
-std::string kernel_obstacle(const KernelProbe& p, const std::string& root) {
-    if (!p.present) return "no DAMON sysfs tree at " + root;
-    if (!p.writable) return root + " is not writable";
-    if (!p.exclusive_modules_running.empty())
-        return "DAMON module " + p.exclusive_modules_running.front() +
-               " runs exclusively, so every kdamond 'on' would fail with EBUSY";
-    for (const KdamondInfo& k : p.kdamonds)
-        if (k.state == "on" && !k.ours)
-            return "kdamond " + std::to_string(k.index) + " (pid " + std::to_string(k.pid) +
-                   ") is running and is not damond's: nr_kdamonds cannot change while it runs";
-    return "";
-}
-
-// DAMON modules damond turned off, turned back on when it goes.
-class ModulesTurnedOff {
-public:
-    explicit ModulesTurnedOff(SysfsTree& modules) : modules_(modules) {}
-    ~ModulesTurnedOff() {
-        for (const std::string& m : off_) {
-            try {
-                modules_.write(m + "/parameters/enabled", "Y");
-                log_info("turned DAMON module " + m + " back on");
-            } catch (const std::exception& e) {
-                log_error("cannot turn DAMON module " + m + " back on: " + e.what());
-            }
-        }
-    }
-    void turn_off(const std::string& module) {
-        try {
-            modules_.write(module + "/parameters/enabled", "N");
-            off_.push_back(module);
-            log_info("turned DAMON module " + module + " off (damon_modules: disable)");
-        } catch (const std::exception& e) {
-            log_error("cannot turn DAMON module " + module + " off: " + e.what());
-        }
-    }
-
-private:
-    SysfsTree& modules_;
-    std::vector<std::string> off_;
-};
 
 struct BackendChoice {
     std::string name;
@@ -142,12 +99,12 @@ int run(const Options& opts) {
     const std::string wanted = opts.backend.value_or(config.backend);
     // Only when the config says so: turn off the exclusive DAMON modules for
     // as long as damond runs, and back on when it exits.
-    ModulesTurnedOff modules_off(module_tree);
+    DamonModulesTurnedOff modules_off(module_tree);
     if (wanted != "inprocess" && config.damon_modules == "disable" && !kernel.exclusive_modules_running.empty()) {
         for (const std::string& m : kernel.exclusive_modules_running) modules_off.turn_off(m);
         kernel = probe_kernel(admin_tree, module_tree, release, {});
     }
-    std::string obstacle = kernel_obstacle(kernel, opts.sysfs_root);
+    std::string obstacle = obstacle_to_own_kdamonds(kernel, opts.sysfs_root);
     if (wanted != "inprocess" && obstacle.empty()) {
         try {
             pool = std::make_unique<KdamondPool>(guarded, opts.kdamonds, opts.state_dir.value_or(default_state_dir()));

@@ -30,14 +30,6 @@ Scheme readback_scheme() {
     return s;
 }
 
-std::string read_or(const SysfsTree& t, const std::string& path, const std::string& fallback) {
-    try {
-        return t.read(path);
-    } catch (const SysfsError&) {
-        return fallback;
-    }
-}
-
 uint64_t read_u64(const SysfsTree& t, const std::string& path) {
     try {
         return std::stoull(t.read(path));

@@ -46,14 +46,6 @@ constexpr FeatureFile kFeatureFiles[] = {
     {"tried_regions", "scheme", "tried_regions"},
 };
 
-std::string read_or(const SysfsTree& t, const std::string& path, const std::string& fallback) {
-    try {
-        return t.read(path);
-    } catch (const SysfsError&) {
-        return fallback;
-    }
-}
-
 bool is_index(const std::string& s) { return !s.empty() && std::all_of(s.begin(), s.end(), ::isdigit); }
 
 // The first directory of each level that exists anywhere in the tree.
@@ -117,6 +109,20 @@ void choose_pause_mode(KernelProbe& p) {
 }
 
 }  // namespace
+
+std::string obstacle_to_own_kdamonds(const KernelProbe& p, const std::string& root) {
+    if (!p.present) return "no DAMON sysfs tree at " + root;
+    if (!p.writable) return root + " is not writable";
+    if (!p.exclusive_modules_running.empty())
+        return "DAMON module " + p.exclusive_modules_running.front() +
+               " runs exclusively, so every kdamond 'on' would fail with EBUSY (\"damon_modules\": \"disable\" "
+               "lets damond turn it off while it runs)";
+    for (const KdamondInfo& k : p.kdamonds)
+        if (k.state == "on" && !k.ours)
+            return "kdamond " + std::to_string(k.index) + " (pid " + std::to_string(k.pid) +
+                   ") is running and is not damond's: nr_kdamonds cannot change while it runs";
+    return "";
+}
 
 bool KernelProbe::any_running() const {
     return std::any_of(kdamonds.begin(), kdamonds.end(), [](const KdamondInfo& k) { return k.state == "on"; });

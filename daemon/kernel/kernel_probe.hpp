@@ -48,4 +48,8 @@ struct KernelProbe {
 KernelProbe probe_kernel(const SysfsTree& admin, const SysfsTree& modules, const std::string& kernel_release,
                          const std::set<uint32_t>& owned);
 
+// What keeps damond from kdamonds of its own in this tree (at `root`), or ""
+// when nothing does.
+std::string obstacle_to_own_kdamonds(const KernelProbe& probe, const std::string& root);
+
 }  // namespace damond

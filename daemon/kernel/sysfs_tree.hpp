@@ -35,6 +35,16 @@ public:
     virtual std::vector<std::string> list(const std::string& dir) const = 0;
 };
 
+// The file's value, or `fallback` if it cannot be read (EBUSY while another
+// sysfs user holds the kernel's lock, a kdamond gone meanwhile, ...).
+inline std::string read_or(const SysfsTree& t, const std::string& path, const std::string& fallback) {
+    try {
+        return t.read(path);
+    } catch (const SysfsError&) {
+        return fallback;
+    }
+}
+
 // A tree on a real filesystem: the kernel's, or an emulator's mount.
 class FsSysfsTree : public SysfsTree {
 public:
