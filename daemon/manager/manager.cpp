@@ -262,7 +262,7 @@ std::string Manager::access_source_reason(const std::string& name) const {
 MonitorSnapshot Manager::snapshot(const std::string& name) const {
     const ManagedContext& ctx = get(name);
     if (ctx.op_in_progress) return ctx.last_snapshot;
-    const_cast<ManagedContext&>(ctx).last_snapshot = ctx.monitor->snapshot();
+    ctx.last_snapshot = ctx.monitor->snapshot();
     return ctx.last_snapshot;
 }
 

@@ -105,7 +105,7 @@ private:
         std::unique_ptr<OpWorker> worker;  // for blocking monitors
         bool op_in_progress = false;
         MonitorState state_before_op = MonitorState::Stopped;
-        MonitorSnapshot last_snapshot;  // answered while an operation runs
+        mutable MonitorSnapshot last_snapshot;  // answered while an operation runs
     };
 
     MonitorState current_state(const ManagedContext& ctx) const;

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "bus_label.hpp"
 #include "context_proxy.h"
 #include "manager_proxy.h"
 #include "private_bus.hpp"
@@ -123,18 +124,6 @@ private:
         }
     }
 };
-
-std::string context_path_of(const std::string& name) {
-    // systemd's label escaping, as damond uses for object paths.
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (size_t i = 0; i < name.size(); ++i) {
-        const unsigned char c = static_cast<unsigned char>(name[i]);
-        if (std::isalnum(c) && !(i == 0 && std::isdigit(c))) out += static_cast<char>(c);
-        else out += std::string("_") + hex[c >> 4] + hex[c & 15];
-    }
-    return "/org/damond1/context/" + out;
-}
 
 std::string error_name_of(const std::function<void()>& fn) {
     try {
@@ -627,7 +616,7 @@ TEST(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
     std::map<std::string, std::unique_ptr<ContextProxy>> proxies;
     auto proxy = [&](const std::string& ctx) -> ContextProxy& {
         auto& p = proxies[ctx];
-        if (!p) p = std::make_unique<ContextProxy>(context_path_of(ctx));
+        if (!p) p = std::make_unique<ContextProxy>(damond::context_object_path(ctx));
         return *p;
     };
     std::map<std::string, std::string> at_pause;  // context -> its snapshot just after it paused
