@@ -11,6 +11,7 @@ namespace damond {
 enum class ErrorKind {
     NoSuchContext,
     NoSuchApp,
+    NoSuchHold,
     InvalidSpec,
     InvalidArgument,
     Busy,

@@ -6,6 +6,7 @@ std::string bus_error_name(ErrorKind kind) {
     switch (kind) {
     case ErrorKind::NoSuchContext: return "org.damond1.Error.NoSuchContext";
     case ErrorKind::NoSuchApp: return "org.damond1.Error.NoSuchApp";
+    case ErrorKind::NoSuchHold: return "org.damond1.Error.NoSuchHold";
     case ErrorKind::InvalidSpec: return "org.damond1.Error.InvalidSpec";
     case ErrorKind::InvalidArgument: return "org.freedesktop.DBus.Error.InvalidArgs";
     case ErrorKind::Busy: return "org.damond1.Error.Busy";
@@ -18,6 +19,18 @@ std::string bus_error_name(ErrorKind kind) {
 }  // namespace damond
 
 namespace damond {
+
+std::string current_sender(const sdbus::IObject& object) {
+    const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
+    return msg ? msg->getSender() : std::string();
+}
+
+std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> holds_to_bus(
+    const std::vector<PauseHold>& holds) {
+    std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> out;
+    for (const PauseHold& h : holds) out.emplace_back(h.cookie, h.context, h.who, h.why);
+    return out;
+}
 
 sdbus::Error to_bus_error(std::exception_ptr error) {
     try {

@@ -10,7 +10,14 @@
 #include <sdbus-c++/Error.h>
 #include <sdbus-c++/MethodResult.h>
 
+#include <vector>
+
+#include <sdbus-c++/IObject.h>
+#include <sdbus-c++/Message.h>
+#include <sdbus-c++/Types.h>
+
 #include "errors.hpp"
+#include "manager/pause_holds.hpp"
 
 namespace damond {
 
@@ -32,6 +39,13 @@ auto translate_errors(F&& fn) -> decltype(fn()) {
         throw sdbus::Error(bus_error_name(ErrorKind::Failed), e.what());
     }
 }
+
+// The unique name of the caller whose message is being handled, "" if none.
+std::string current_sender(const sdbus::IObject& object);
+
+// Pause holds as the a(usss) the interfaces publish.
+std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> holds_to_bus(
+    const std::vector<PauseHold>& holds);
 
 // An sdbus::Error for whatever `error` holds.
 sdbus::Error to_bus_error(std::exception_ptr error);

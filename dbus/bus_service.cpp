@@ -21,7 +21,20 @@ struct BusService::Impl : ManagerListener, AppListener {
         for (const AppInfo& app : apps.list()) app_added(app.app_id);
         manager.set_listener(this);
         apps.set_listener(this);
+        // A holder that leaves the bus drops its pause holds. One match for
+        // every name, installed before any hold exists: the bus then delivers
+        // a holder's disconnect after its HoldPause call, never before.
+        name_owner_match = connection->addMatch(
+            "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+            "interface='org.freedesktop.DBus',member='NameOwnerChanged'",
+            [this](sdbus::Message& msg) {
+                std::string name, old_owner, new_owner;
+                msg >> name >> old_owner >> new_owner;
+                if (!name.empty() && name[0] == ':' && new_owner.empty()) manager.release_holds_of(name);
+            });
     }
+
+    void holds_changed() override { manager_object->announce_holds(); }
 
     ~Impl() override {
         manager.set_listener(nullptr);
@@ -66,6 +79,7 @@ struct BusService::Impl : ManagerListener, AppListener {
     std::unique_ptr<ManagerObject> manager_object;
     std::map<std::string, std::unique_ptr<ContextObject>> contexts;
     std::map<std::string, std::unique_ptr<AppObject>> app_objects;
+    sdbus::Slot name_owner_match;
 };
 
 BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version)

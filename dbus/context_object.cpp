@@ -19,6 +19,7 @@ void ContextObject::emit_changed(const std::vector<ContextField>& fields) {
         case ContextField::State: names.push_back("State"); break;
         case ContextField::Spec: names.push_back("Spec"); break;
         case ContextField::LastError: names.push_back("LastError"); break;
+        case ContextField::Holds: names.push_back("PauseHolds"); break;
         }
     }
     getObject().emitPropertiesChangedSignal(INTERFACE_NAME, names);
@@ -35,6 +36,18 @@ void ContextObject::Resume(sdbus::Result<>&& result) {
 void ContextObject::Commit(sdbus::Result<>&& result, std::string spec_json) {
     reply_when_done(std::move(result),
                     [&](Manager::Done done) { manager_.commit_context_async(name_, spec_json, std::move(done)); });
+}
+
+uint32_t ContextObject::HoldPause(const std::string& who, const std::string& why) {
+    return translate_errors([&] { return manager_.hold_pause(name_, who, why, current_sender(getObject())); });
+}
+
+void ContextObject::ReleasePause(const uint32_t& cookie) {
+    translate_errors([&] { manager_.release_pause(cookie, &name_); });
+}
+
+std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> ContextObject::PauseHolds() {
+    return translate_errors([&] { return holds_to_bus(manager_.holds_on(name_)); });
 }
 
 std::string ContextObject::Snapshot() {

@@ -22,6 +22,9 @@ private:
     void Pause(sdbus::Result<>&& result) override;
     void Resume(sdbus::Result<>&& result) override;
     void Commit(sdbus::Result<>&& result, std::string spec_json) override;
+    uint32_t HoldPause(const std::string& who, const std::string& why) override;
+    void ReleasePause(const uint32_t& cookie) override;
+    std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> PauseHolds() override;
     std::string Snapshot() override;
     std::string Name() override;
     std::string State() override;

@@ -124,6 +124,20 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerO
     });
 }
 
+uint32_t ManagerObject::HoldPause(const std::string& who, const std::string& why) {
+    return translate_errors([&] { return manager_.hold_pause("", who, why, current_sender(getObject())); });
+}
+
+void ManagerObject::ReleasePause(const uint32_t& cookie) {
+    translate_errors([&] { manager_.release_pause(cookie); });
+}
+
+std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> ManagerObject::PauseHolds() {
+    return translate_errors([&] { return holds_to_bus(manager_.holds()); });
+}
+
+void ManagerObject::announce_holds() { getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"PauseHolds"}); }
+
 std::string ManagerObject::ForegroundApp() { return apps_.foreground_app(); }
 
 std::string ManagerObject::Version() { return version_; }

@@ -20,6 +20,7 @@ public:
     void announce_added(const std::string& name);
     void announce_removed(const std::string& name);
     void announce_app_state(const std::string& app_id, const std::string& old_state, const std::string& new_state);
+    void announce_holds();
 
 private:
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListContexts() override;
@@ -34,6 +35,9 @@ private:
     void SetAppState(const std::string& app_id, const std::string& state,
                      const std::map<std::string, sdbus::Variant>& options) override;
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListApps() override;
+    uint32_t HoldPause(const std::string& who, const std::string& why) override;
+    void ReleasePause(const uint32_t& cookie) override;
+    std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> PauseHolds() override;
     std::string ForegroundApp() override;
     std::string Version() override;
     std::string Backend() override;

@@ -41,7 +41,9 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     if (has_context(name)) throw DamondError(ErrorKind::Busy, "a context named '" + name + "' already exists");
     ManagedContext ctx;
     ctx.spec = spec;
-    ctx.monitor = factory_(spec);
+    ContextSpec effective = spec;  // a hold on every context holds new ones too
+    effective.pause = spec.pause || holds_.covers(name);
+    ctx.monitor = factory_(effective);
     ctx.monitor->set_event_handler([this, name] { post_([this, name] { monitor_event(name); }); });
     ctx.monitor->start();
     ctx.from_config = from_config;
@@ -81,8 +83,10 @@ void Manager::remove_context(const std::string& name) {
     check_idle(name);
     get(name).monitor->stop();
     contexts_.erase(name);
+    const bool had_holds = !holds_.remove_on(name).empty();
     log_info("context '" + name + "' removed");
     if (listener_) listener_->context_removed(name);
+    if (had_holds && listener_) listener_->holds_changed();
     if (change_hook_) change_hook_();
 }
 
@@ -112,7 +116,8 @@ void Manager::set_pause(const std::string& name, bool pause) {
     check_idle(name);
     ManagedContext& ctx = get(name);
     const MonitorState before = ctx.monitor->state();
-    if (pause) ctx.monitor->pause();
+    // A held context stays paused; the wish to run is kept for later.
+    if (pause || holds_.covers(name)) ctx.monitor->pause();
     else ctx.monitor->resume();
     finish_pause(name, pause, before);
 }
@@ -157,6 +162,12 @@ void Manager::run_async(const std::string& name, std::function<void(Monitor&)> o
                 }
                 // A failure (a missed deadline) may have changed the state.
                 if (error) monitor_event(name);
+                // A hold taken or released while the operation ran.
+                try {
+                    reconcile(name);
+                } catch (const std::exception& e) {
+                    log_error("context '" + name + "': " + e.what());
+                }
             }
             done(error);
         });
@@ -172,6 +183,12 @@ void Manager::pause_context_async(const std::string& name, Done done) {
 
 void Manager::resume_context_async(const std::string& name, Done done) {
     const MonitorState before = current_state(get(name));
+    if (holds_.covers(name)) {  // nothing to do until the last hold goes
+        check_idle(name);
+        finish_pause(name, false, before);
+        done(nullptr);
+        return;
+    }
     run_async(
         name, [](Monitor& m) { m.resume(); }, [this, name, before] { finish_pause(name, false, before); },
         [](const DamondError&) {}, std::move(done));
@@ -188,8 +205,10 @@ void Manager::commit_context_async(const std::string& name, const std::string& p
         throw DamondError(ErrorKind::InvalidSpec, e.what());
     }
     const MonitorState before = current_state(ctx);
+    ContextSpec to_monitor = next;
+    to_monitor.pause = next.pause || holds_.covers(name);
     run_async(
-        name, [next](Monitor& m) { m.commit(next); }, [this, name, next, before] { finish_commit(name, next, before); },
+        name, [to_monitor](Monitor& m) { m.commit(to_monitor); }, [this, name, next, before] { finish_commit(name, next, before); },
         [this, name](const DamondError& e) { commit_failed(name, e); }, std::move(done));
 }
 
@@ -218,8 +237,10 @@ void Manager::commit_spec(const std::string& name, const ContextSpec& spec) {
     check_idle(name);
     ManagedContext& ctx = get(name);
     const MonitorState before = ctx.monitor->state();
+    ContextSpec to_monitor = spec;
+    to_monitor.pause = spec.pause || holds_.covers(name);
     try {
-        ctx.monitor->commit(spec);
+        ctx.monitor->commit(to_monitor);
     } catch (const DamondError& e) {
         commit_failed(name, e);
         throw;
@@ -295,6 +316,78 @@ std::vector<std::string> Manager::apply_config(const Config& config) {
     return errors;
 }
 
+void Manager::reconcile(const std::string& name) {
+    ManagedContext& ctx = get(name);
+    if (ctx.op_in_progress) return;  // the operation's end reconciles
+    const MonitorState before = ctx.monitor->state();
+    const bool pause = ctx.spec.pause || holds_.covers(name);
+    if (pause && before == MonitorState::Running) ctx.monitor->pause();
+    else if (!pause && before == MonitorState::Paused) ctx.monitor->resume();
+    else return;
+    log_info("context '" + name + "' " + to_string(ctx.monitor->state()));
+    notify(name, {ContextField::State});
+}
+
+void Manager::holds_changed_for(const PauseHold& hold) {
+    std::vector<std::string> names;
+    if (hold.context.empty())
+        for (const auto& [name, ctx] : contexts_) names.push_back(name);
+    else if (has_context(hold.context))
+        names.push_back(hold.context);
+    for (const std::string& name : names) {
+        try {
+            reconcile(name);
+        } catch (const std::exception& e) {
+            log_error("context '" + name + "': " + e.what());
+        }
+        notify(name, {ContextField::Holds});
+    }
+    if (listener_) listener_->holds_changed();
+    if (change_hook_) change_hook_();
+}
+
+uint32_t Manager::hold_pause(const std::string& context, const std::string& who, const std::string& why,
+                             const std::string& owner) {
+    check_hold_text(who, why);
+    if (!context.empty()) {
+        get(context);  // NoSuchContext
+        // Nothing half-applied: a context that cannot pause gets no hold.
+        const uint32_t cookie = holds_.add(context, who, why, owner);
+        try {
+            reconcile(context);
+        } catch (...) {
+            holds_.remove(cookie);
+            throw;
+        }
+        log_info("pause hold " + std::to_string(cookie) + " on '" + context + "' by " + who + ": " + why);
+        holds_changed_for(*holds_.find(cookie));
+        return cookie;
+    }
+    const uint32_t cookie = holds_.add("", who, why, owner);
+    log_info("pause hold " + std::to_string(cookie) + " on every context by " + who + ": " + why);
+    holds_changed_for(*holds_.find(cookie));
+    return cookie;
+}
+
+void Manager::release_pause(uint32_t cookie, const std::string* only_context) {
+    const std::optional<PauseHold> hold = holds_.find(cookie);
+    if (!hold || (only_context && hold->context != *only_context))
+        throw DamondError(ErrorKind::NoSuchHold, "no pause hold " + std::to_string(cookie) +
+                                                     (only_context ? " on context '" + *only_context + "'" : ""));
+    holds_.remove(cookie);
+    log_info("pause hold " + std::to_string(cookie) + " by " + hold->who + " released");
+    holds_changed_for(*hold);
+}
+
+size_t Manager::release_holds_of(const std::string& owner) {
+    const std::vector<PauseHold> gone = holds_.remove_owned_by(owner);
+    for (const PauseHold& h : gone) {
+        log_info("pause hold " + std::to_string(h.cookie) + " by " + h.who + " released: " + owner + " left the bus");
+        holds_changed_for(h);
+    }
+    return gone.size();
+}
+
 KernelProbe Manager::kernel_probe() const {
     if (kernel_prober_) return kernel_prober_();
     KernelProbe none;
@@ -306,8 +399,10 @@ std::string Manager::status_text() const {
     size_t paused = 0;
     for (const auto& [name, ctx] : contexts_)
         if (current_state(ctx) == MonitorState::Paused) ++paused;
-    return std::to_string(contexts_.size()) + (contexts_.size() == 1 ? " context, " : " contexts, ") +
-           std::to_string(paused) + " paused, backend " + backend_;
+    std::string text = std::to_string(contexts_.size()) + (contexts_.size() == 1 ? " context, " : " contexts, ") +
+                       std::to_string(paused) + " paused, backend " + backend_;
+    if (!holds_.empty()) text += ", " + std::to_string(holds_.all().size()) + " pause hold(s)";
+    return text;
 }
 
 void Manager::stop_all() {

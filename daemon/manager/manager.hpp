@@ -12,13 +12,14 @@
 
 #include "manager/config.hpp"
 #include "manager/op_worker.hpp"
+#include "manager/pause_holds.hpp"
 #include "errors.hpp"
 #include "kernel/kernel_probe.hpp"
 #include "monitor/monitor.hpp"
 
 namespace damond {
 
-enum class ContextField { State, Spec, LastError };
+enum class ContextField { State, Spec, LastError, Holds };
 
 class ManagerListener {
 public:
@@ -26,6 +27,8 @@ public:
     virtual void context_added(const std::string& name) = 0;
     virtual void context_removed(const std::string& name) = 0;
     virtual void context_changed(const std::string& name, const std::vector<ContextField>& fields) = 0;
+    // A pause hold was taken or released (the manager-wide list changed).
+    virtual void holds_changed() {}
 };
 
 struct ContextInfo {
@@ -73,6 +76,21 @@ public:
     void pause_context(const std::string& name);
     void resume_context(const std::string& name);
     void commit_context(const std::string& name, const std::string& patch_json);
+
+    // Pause holds. A context runs only when its spec says so and no hold
+    // covers it; Pause/Resume/Commit and app switches change what the spec
+    // says, holds change nothing but whether that can take effect. context
+    // "" holds every context, those created later too. Throws
+    // NoSuchContext, or InvalidArgument naming who/why; a hold on one
+    // context whose monitor cannot pause is not kept.
+    uint32_t hold_pause(const std::string& context, const std::string& who, const std::string& why,
+                        const std::string& owner = "");
+    // Throws NoSuchHold; with a context, also for a cookie of another hold.
+    void release_pause(uint32_t cookie, const std::string* only_context = nullptr);
+    // Releases every hold taken by that bus name; returns how many.
+    size_t release_holds_of(const std::string& owner);
+    std::vector<PauseHold> holds() const { return holds_.all(); }
+    std::vector<PauseHold> holds_on(const std::string& name) const { return holds_.covering(name); }
 
     bool has_context(const std::string& name) const { return contexts_.count(name) != 0; }
     std::vector<ContextInfo> list_contexts() const;
@@ -122,6 +140,9 @@ private:
     void set_pause(const std::string& name, bool pause);
     void commit_spec(const std::string& name, const ContextSpec& spec);
     void notify(const std::string& name, const std::vector<ContextField>& fields);
+    // Brings the monitor in line with spec.pause and the holds.
+    void reconcile(const std::string& name);
+    void holds_changed_for(const PauseHold& hold);
     void monitor_event(const std::string& name);
 
     std::string backend_;
@@ -132,6 +153,7 @@ private:
     ManagerListener* listener_ = nullptr;
     std::function<void()> change_hook_;
     std::map<std::string, ManagedContext> contexts_;
+    PauseHolds holds_;
 };
 
 // Context names: 1..255 bytes, no control characters, no '/'.

@@ -229,6 +229,47 @@ TEST_F(DamondOnPrivateBus, PauseFreezesSnapshotAndResumeContinues) {
     EXPECT_GT(mean_age(ctx.Snapshot()), mean_age(at_pause) + 3) << at_pause << "\n" << ctx.Snapshot();
 }
 
+TEST_F(DamondOnPrivateBus, PauseHoldsCountAndGoWhenTheirHolderLeavesTheBus) {
+    ContextProxy ctx("/org/damond1/context/demo");
+    auto holder = std::make_unique<ManagerProxy>();  // its own connection
+    const uint32_t everything = holder->HoldPause("damo", "consistent dump");
+    EXPECT_EQ(ctx.State(), "paused");
+    EXPECT_TRUE(ctx.events.wait_for("org.damond1.Context PauseHolds=?"));
+    const uint32_t mine = ctx.HoldPause("test", "look at demo");
+    EXPECT_NE(mine, everything);
+    ctx.Resume();  // recorded, but held
+    EXPECT_EQ(ctx.State(), "paused");
+    EXPECT_FALSE(json::parse(ctx.Spec())["pause"].get<bool>());
+    ASSERT_EQ(ctx.PauseHolds().size(), 2u);
+    EXPECT_EQ(ctx.PauseHolds()[0].get<2>(), "damo");
+    EXPECT_EQ(ctx.PauseHolds()[0].get<3>(), "consistent dump");
+    const std::string snap = ctx.Snapshot();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(ctx.Snapshot(), snap);
+
+    ManagerProxy m;
+    EXPECT_EQ(error_name_of([&] { ctx.ReleasePause(everything); }).rfind("org.damond1.Error.NoSuchHold", 0), 0u);
+    ctx.ReleasePause(mine);
+    EXPECT_EQ(ctx.State(), "paused");  // the holder's hold is still there
+    EXPECT_EQ(m.PauseHolds().size(), 1u);
+    holder.reset();  // the holder disconnects: its hold goes with it
+    EXPECT_TRUE(wait_until([&] { return ctx.State() == "running"; })) << ctx.State();
+    EXPECT_TRUE(m.PauseHolds().empty());
+
+    // A hold taken by busctl lasts as long as busctl's connection: no longer.
+    const CommandResult held = busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "HoldPause", "ss",
+                                       "busctl", "one call"});
+    EXPECT_EQ(held.exit_code, 0) << held.out;
+    EXPECT_EQ(held.out.rfind("u ", 0), 0u) << held.out;
+    EXPECT_TRUE(wait_until([&] { return m.PauseHolds().empty() && ctx.State() == "running"; }));
+
+    // Bad input: a named error and no change.
+    EXPECT_EQ(error_name_of([&] { m.ReleasePause(9999); }), "org.damond1.Error.NoSuchHold: no pause hold 9999");
+    EXPECT_EQ(error_name_of([&] { m.HoldPause("", "why"); }).rfind("org.freedesktop.DBus.Error.InvalidArgs: who:", 0), 0u);
+    EXPECT_TRUE(m.PauseHolds().empty());
+    EXPECT_EQ(ctx.State(), "running");
+}
+
 TEST_F(DamondOnPrivateBus, InvalidCommitNamesTheFieldAndChangesNothing) {
     ContextProxy ctx("/org/damond1/context/demo");
     const std::string spec = ctx.Spec();

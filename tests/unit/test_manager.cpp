@@ -2,6 +2,7 @@
 
 #include "errors.hpp"
 #include "manager/manager.hpp"
+#include "monitor/snapshot_json.hpp"
 #include "monitor_fixture.hpp"
 
 using namespace damond;
@@ -16,9 +17,14 @@ struct Recorder : ManagerListener {
     void context_changed(const std::string& n, const std::vector<ContextField>& fields) override {
         std::string e = "changed " + n;
         for (ContextField f : fields)
-            e += f == ContextField::State ? " State" : f == ContextField::Spec ? " Spec" : " LastError";
+            e += f == ContextField::State      ? " State"
+                 : f == ContextField::Spec     ? " Spec"
+                 : f == ContextField::Holds    ? " Holds"
+                                               : " LastError";
         events.push_back(e);
     }
+    int holds_changes = 0;
+    void holds_changed() override { ++holds_changes; }
 };
 
 struct ManagerTest : ::testing::Test {
@@ -108,4 +114,82 @@ TEST_F(ManagerTest, ApplyConfigAddsCommitsAndRemovesOnlyConfigContexts) {
     EXPECT_NE(manager.spec_json("a").find("3000000"), std::string::npos);
     EXPECT_EQ(manager.state("a"), MonitorState::Paused);  // a reload keeps a runtime pause
     EXPECT_EQ(manager.status_text(), "2 contexts, 1 paused, backend inprocess");
+}
+
+TEST_F(ManagerTest, AHoldKeepsAContextPausedWhateverResumeAsksUntilItIsReleased) {
+    manager.create_context("demo", kDemoSpec);
+    vt.advance(50000);
+    const uint32_t cookie = manager.hold_pause("demo", "damo", "dump the regions");
+    EXPECT_EQ(manager.state("demo"), MonitorState::Paused);
+    EXPECT_EQ(rec.events.back(), "changed demo Holds");
+    EXPECT_EQ(rec.holds_changes, 1);
+    const MonitorSnapshot held = manager.snapshot("demo");
+
+    // Resume records the wish; the hold wins until it goes.
+    manager.resume_context("demo");
+    vt.advance(500000);
+    EXPECT_EQ(manager.state("demo"), MonitorState::Paused);
+    EXPECT_EQ(manager.snapshot("demo"), held);
+    EXPECT_NE(manager.spec_json("demo").find("\"pause\":false"), std::string::npos);
+    EXPECT_EQ(manager.snapshot_json("demo"), snapshot_to_json(held).dump());  // nothing sampled while held
+    // A commit while held keeps it paused, too.
+    manager.commit_context("demo", R"({"intervals": {"update_us": 2000000}})");
+    EXPECT_EQ(manager.state("demo"), MonitorState::Paused);
+
+    ASSERT_EQ(manager.holds_on("demo").size(), 1u);
+    EXPECT_EQ(manager.holds_on("demo")[0].who, "damo");
+    manager.release_pause(cookie);
+    EXPECT_EQ(manager.state("demo"), MonitorState::Running);
+    EXPECT_EQ(kind_of([&] { manager.release_pause(cookie); }), ErrorKind::NoSuchHold);
+}
+
+TEST_F(ManagerTest, HoldsCountAndAPausedContextStaysPausedWhenTheyGo) {
+    manager.create_context("a", kDemoSpec);
+    manager.create_context("b", kDemoSpec);
+    const uint32_t all = manager.hold_pause("", "tool", "consistent dump");
+    const uint32_t one = manager.hold_pause("a", "tool", "look at a");
+    EXPECT_EQ(manager.state("a"), MonitorState::Paused);
+    EXPECT_EQ(manager.state("b"), MonitorState::Paused);
+    // Created under a hold on everything: starts paused.
+    manager.create_context("c", kDemoSpec);
+    EXPECT_EQ(manager.state("c"), MonitorState::Paused);
+    EXPECT_EQ(manager.holds_on("a").size(), 2u);
+    EXPECT_EQ(manager.holds_on("b").size(), 1u);
+
+    manager.pause_context("b");  // b's own wish: paused
+    manager.release_pause(all);
+    EXPECT_EQ(manager.state("a"), MonitorState::Paused);  // still held by `one`
+    EXPECT_EQ(manager.state("b"), MonitorState::Paused);  // its own wish
+    EXPECT_EQ(manager.state("c"), MonitorState::Running);
+    // A context's ReleasePause only takes its own holds.
+    const std::string b = "b";
+    EXPECT_EQ(kind_of([&] { manager.release_pause(one, &b); }), ErrorKind::NoSuchHold);
+    const std::string a = "a";
+    manager.release_pause(one, &a);
+    EXPECT_EQ(manager.state("a"), MonitorState::Running);
+    EXPECT_TRUE(manager.holds().empty());
+}
+
+TEST_F(ManagerTest, AHoldersHoldsGoWithItAndBadHoldsChangeNothing) {
+    manager.create_context("demo", kDemoSpec);
+    manager.hold_pause("demo", "client", "a", ":1.7");
+    manager.hold_pause("", "client", "b", ":1.7");
+    const uint32_t other = manager.hold_pause("demo", "other", "c", ":1.8");
+    EXPECT_EQ(manager.release_holds_of(":1.7"), 2u);
+    EXPECT_EQ(manager.state("demo"), MonitorState::Paused);
+    ASSERT_EQ(manager.holds().size(), 1u);
+    EXPECT_EQ(manager.holds()[0].cookie, other);
+    EXPECT_EQ(manager.release_holds_of(":1.8"), 1u);
+    EXPECT_EQ(manager.state("demo"), MonitorState::Running);
+
+    EXPECT_EQ(kind_of([&] { manager.hold_pause("nope", "x", "y"); }), ErrorKind::NoSuchContext);
+    EXPECT_EQ(kind_of([&] { manager.hold_pause("demo", "", "y"); }), ErrorKind::InvalidArgument);
+    EXPECT_EQ(kind_of([&] { manager.hold_pause("demo", "x", "line\nbreak"); }), ErrorKind::InvalidArgument);
+    EXPECT_TRUE(manager.holds().empty());
+    EXPECT_EQ(manager.state("demo"), MonitorState::Running);
+
+    // Removing a context drops the holds taken on it.
+    manager.hold_pause("demo", "x", "y");
+    manager.remove_context("demo");
+    EXPECT_TRUE(manager.holds().empty());
 }
