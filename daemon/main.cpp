@@ -29,6 +29,7 @@
 #include "monitor/inprocess_monitor.hpp"
 #include "monitor/proc_system_metrics.hpp"
 #include "monitor/scheduler_thread.hpp"
+#include "loop_timers.hpp"
 #include "options.hpp"
 #include "task_queue.hpp"
 
@@ -152,6 +153,8 @@ int run(const Options& opts) {
 
     AppRegistry apps(manager, config.apps, [&clock] { return clock.now_us(); },
                      [&main_tasks](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
+    LoopTimers timers;
+    apps.set_schedule([&timers](uint64_t at_us, std::function<void()> fn) { timers.schedule(at_us, std::move(fn)); });
     BusService bus(manager, apps, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION);
     for (const std::string& err : manager.apply_config(config)) log_error(err);
     bus.request_name();
@@ -174,9 +177,11 @@ int run(const Options& opts) {
         }
 
         pollfd fds[3] = {{bus.fd(), bus.events(), 0}, {sigfd, POLLIN, 0}, {main_tasks.fd(), POLLIN, 0}};
-        if (poll(fds, 3, sleep_ms(bus.timeout_us(), clock.now_us())) < 0 && errno != EINTR)
+        const uint64_t wake_at = std::min(bus.timeout_us(), timers.next_due_us());
+        if (poll(fds, 3, sleep_ms(wake_at, clock.now_us())) < 0 && errno != EINTR)
             throw std::runtime_error(std::string("poll: ") + strerror(errno));
         if (fds[2].revents & POLLIN) main_tasks.drain();
+        timers.run_due(clock.now_us());
 
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo si{};

@@ -1,6 +1,9 @@
 #include "manager/app_registry.hpp"
 
+#include <algorithm>
+
 #include "errors.hpp"
+#include "manager/app_processes.hpp"
 #include "log.hpp"
 #include "spec/spec_json.hpp"
 
@@ -18,11 +21,16 @@ AppRegistry::AppRegistry(Manager& manager, AppsConfig config, std::function<uint
                          std::function<void(std::function<void()>)> post)
     : manager_(manager), config_(std::move(config)), now_us_(std::move(now_us)), post_(std::move(post)) {
     if (post_)
-        watcher_ = std::make_unique<PidWatcher>([this](const std::string& app_id) {
-            post_([this, app_id] {
-                if (has_app(app_id)) unregister_app(app_id, "gone: its process exited");
-            });
+        watcher_ = std::make_unique<PidWatcher>([this](const std::string& key) {
+            const size_t nl = key.rfind('\n');
+            const std::string app_id = key.substr(0, nl);
+            const auto pid = static_cast<uint32_t>(std::stoul(key.substr(nl + 1)));
+            post_([this, app_id, pid] { pid_exited(app_id, pid); });
         });
+}
+
+std::string AppRegistry::watch_key(const std::string& app_id, uint32_t pid) {
+    return app_id + "\n" + std::to_string(pid);
 }
 
 std::string AppRegistry::context_name(const std::string& app_id, AppState state) {
@@ -42,7 +50,9 @@ ContextSpec AppRegistry::instantiate(const std::string& profile, uint32_t pid) c
     ContextSpec spec = it->second;
     // A profile that watches a process watches this app's.
     if (watches_process(spec.ops)) {
-        if (!pid) throw DamondError(ErrorKind::InvalidArgument, "profile '" + profile + "' watches a process: a pid is needed");
+        if (!pid)
+            throw DamondError(ErrorKind::InvalidArgument,
+                              "profile '" + profile + "' watches a process: a pid is needed (or a rule's exe or cgroup)");
         Target t;
         t.pid_target = pid;
         spec.targets = {t};
@@ -52,8 +62,25 @@ ContextSpec AppRegistry::instantiate(const std::string& profile, uint32_t pid) c
 
 void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
                                const std::string& background_profile) {
-    if (app_id.empty() || app_id.size() > 200 || app_id.find('@') != std::string::npos)
-        throw DamondError(ErrorKind::InvalidArgument, "app_id must be 1 to 200 bytes without '@'");
+    std::vector<uint32_t> pids;
+    if (pid) pids.push_back(pid);
+    do_register(app_id, pids, pid != 0, foreground_profile, background_profile);
+}
+
+void AppRegistry::register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids) {
+    do_register(app_id, pids, false, "", "");
+}
+
+void AppRegistry::unwatch_all(const std::string& app_id, const std::vector<uint32_t>& pids) {
+    if (!watcher_) return;
+    for (uint32_t p : pids) watcher_->unwatch(watch_key(app_id, p));
+}
+
+void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given,
+                              const std::string& foreground_profile, const std::string& background_profile) {
+    if (app_id.empty() || app_id.size() > 200 || app_id.find('@') != std::string::npos ||
+        app_id.find('\n') != std::string::npos)
+        throw DamondError(ErrorKind::InvalidArgument, "app_id must be 1 to 200 bytes without '@' or newlines");
     if (has_app(app_id)) throw DamondError(ErrorKind::Busy, "app '" + app_id + "' is registered already");
     const AppRule* rule = rule_for(app_id);
     std::string fg = foreground_profile, bg = background_profile;
@@ -62,14 +89,37 @@ void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const st
     if (fg.empty() || bg.empty())
         throw DamondError(ErrorKind::NotSupported, "app '" + app_id + "': no rule names it and the config has no "
                                                    "default profile pair (apps.default)");
-    // Watched by pidfd from here on: a dead pid fails the registration.
-    if (pid && watcher_) watcher_->watch(app_id, static_cast<pid_t>(pid));
+    if (pids.empty() && rule) {
+        if (!rule->cgroup.empty()) pids = pids_in_cgroup(rule->cgroup);
+        if (pids.empty() && !rule->exe.empty()) pids = pids_running_exe(rule->exe);
+    }
+    // Watched by pidfd from here on. A pid the caller gave must be alive;
+    // one found in a cgroup or /proc may have gone since, and is skipped.
+    std::vector<uint32_t> watched;
+    try {
+        for (uint32_t p : pids) {
+            if (!watcher_) {
+                watched.push_back(p);
+                continue;
+            }
+            try {
+                watcher_->watch(watch_key(app_id, p), static_cast<pid_t>(p));
+                watched.push_back(p);
+            } catch (const DamondError&) {
+                if (pids_given) throw;
+            }
+        }
+    } catch (...) {
+        unwatch_all(app_id, watched);
+        throw;
+    }
     ContextSpec fg_spec, bg_spec;
     try {
-        fg_spec = instantiate(fg, pid);
-        bg_spec = instantiate(bg, pid);
+        const uint32_t first = watched.empty() ? 0 : watched.front();
+        fg_spec = instantiate(fg, first);
+        bg_spec = instantiate(bg, first);
     } catch (...) {
-        if (watcher_) watcher_->unwatch(app_id);
+        unwatch_all(app_id, watched);
         throw;
     }
     fg_spec.pause = true;  // registered in the background
@@ -85,26 +135,38 @@ void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const st
             throw;
         }
     } catch (...) {
-        if (watcher_) watcher_->unwatch(app_id);
+        unwatch_all(app_id, watched);
         throw;
     }
     AppInfo info;
     info.app_id = app_id;
-    if (pid) info.pids.push_back(pid);
+    info.pids = watched;
     info.foreground_context = fg_name;
     info.background_context = bg_name;
     info.last_switch_us = now_us_();
     apps_.emplace(app_id, info);
-    log_info("app '" + app_id + "' registered (profiles " + fg + ", " + bg + ")");
+    log_info("app '" + app_id + "' registered (profiles " + fg + ", " + bg + ", " + std::to_string(watched.size()) +
+             " process(es))");
     if (listener_) listener_->app_added(app_id);
+}
+
+void AppRegistry::pid_exited(const std::string& app_id, uint32_t pid) {
+    auto it = apps_.find(app_id);
+    if (it == apps_.end()) return;
+    auto& pids = it->second.pids;
+    pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
+    if (watcher_) watcher_->unwatch(watch_key(app_id, pid));
+    if (pids.empty()) unregister_app(app_id, "gone: its last process exited");
 }
 
 void AppRegistry::unregister_app(const std::string& app_id, const std::string& reason) {
     const AppInfo info = app(app_id);
-    if (watcher_) watcher_->unwatch(app_id);
+    unwatch_all(app_id, info.pids);
     for (const std::string& ctx : {info.foreground_context, info.background_context})
         if (manager_.has_context(ctx)) manager_.remove_context(ctx);
     apps_.erase(app_id);
+    pending_.erase(app_id);
+    debounce_until_.erase(app_id);
     log_info("app '" + app_id + "' " + reason);
     notify(app_id, to_string(info.state), "gone");
     if (listener_) listener_->app_removed(app_id);
@@ -122,6 +184,40 @@ bool AppRegistry::set_app_state(const std::string& app_id, AppState state, uint3
             throw DamondError(ErrorKind::NoSuchApp, "no app '" + app_id + "' is registered");
         register_app(app_id, pid);
     }
+    if (config_.debounce_ms && schedule_) {
+        const uint64_t now = now_us_();
+        auto until = debounce_until_.find(app_id);
+        if (until != debounce_until_.end() && now < until->second) {
+            // Within the quiet period: remember the last word, decide at its end.
+            if (state == apps_.at(app_id).state) pending_.erase(app_id);
+            else pending_[app_id] = state;
+            if (timer_armed_.insert(app_id).second)
+                schedule_(until->second, [this, app_id] { debounce_fired(app_id); });
+            return false;
+        }
+    }
+    return switch_now(app_id, state);
+}
+
+bool AppRegistry::source_event(const std::string& app_id, AppState state, const std::vector<uint32_t>& pids) {
+    if (!has_app(app_id)) register_app_pids(app_id, pids);
+    return set_app_state(app_id, state);
+}
+
+void AppRegistry::debounce_fired(const std::string& app_id) {
+    timer_armed_.erase(app_id);
+    auto it = pending_.find(app_id);
+    if (it == pending_.end() || !has_app(app_id)) return;
+    const AppState state = it->second;
+    pending_.erase(it);
+    try {
+        switch_now(app_id, state);
+    } catch (const std::exception& e) {
+        log_error("app '" + app_id + "': debounced switch to " + to_string(state) + " failed: " + e.what());
+    }
+}
+
+bool AppRegistry::switch_now(const std::string& app_id, AppState state) {
     AppInfo& info = apps_.at(app_id);
     if (info.state == state) return false;  // repeated events change nothing
     const std::string from = context_name(app_id, info.state), to = context_name(app_id, state);
@@ -140,12 +236,16 @@ bool AppRegistry::set_app_state(const std::string& app_id, AppState state, uint3
     const AppState old = info.state;
     info.state = state;
     info.last_switch_us = now_us_();
+    if (config_.debounce_ms) debounce_until_[app_id] = info.last_switch_us + uint64_t(config_.debounce_ms) * 1000;
     notify(app_id, to_string(old), to_string(state));
     if (state == AppState::Foreground && config_.one_foreground) {
         std::vector<std::string> others;
         for (const auto& [id, other] : apps_)
             if (id != app_id && other.state == AppState::Foreground) others.push_back(id);
-        for (const std::string& id : others) set_app_state(id, AppState::Background);
+        for (const std::string& id : others) {
+            pending_.erase(id);  // a consequence, not an event: no waiting
+            switch_now(id, AppState::Background);
+        }
     }
     return true;
 }

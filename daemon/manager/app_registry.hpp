@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,20 +51,38 @@ public:
 
     void set_config(AppsConfig config) { config_ = std::move(config); }
     void set_listener(AppListener* listener) { listener_ = listener; }
+    // How debounced switches wait: `schedule(at_us, fn)` runs fn on the
+    // registry's thread at or after at_us (on the now_us clock). Without it,
+    // apps.debounce_ms is ignored.
+    using Schedule = std::function<void(uint64_t, std::function<void()>)>;
+    void set_schedule(Schedule schedule) { schedule_ = std::move(schedule); }
 
     // Creates the app's two contexts, the background one running. Profiles
     // come from the arguments, else the app's rule, else the default pair.
+    // Processes: `pid` if given, else those of the rule's cgroup or
+    // executable; each is watched and the app goes when the last one exits.
+    // A profile that watches a process watches the first of them.
     // Throws DamondError: Busy (registered already), NotSupported (no
-    // profile pair), or whatever creating a context throws; on error nothing
-    // is left behind.
+    // profile pair), InvalidArgument (a dead pid), or whatever creating a
+    // context throws; on error nothing is left behind.
     void register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile = "",
                       const std::string& background_profile = "");
+    // The same with the processes already known (event sources that found
+    // the app in a cgroup).
+    void register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids);
     void unregister_app(const std::string& app_id, const std::string& reason = "gone");
     // Switches the app; returns false when it already was in that state.
     // With one_foreground, a new foreground app sends the previous one to
     // background. Throws DamondError(NoSuchApp) unless the app is known or a
     // rule names it and auto_register is on (then `pid` is used).
+    // With apps.debounce_ms, an event within that time of the app's last
+    // switch waits for the end of it, and only the last such event counts:
+    // flapping collapses into at most one switch per period. Returns false
+    // then too.
     bool set_app_state(const std::string& app_id, AppState state, uint32_t pid = 0);
+    // For event sources (freezer, desktop): registers an app they found with
+    // its processes if needed, whatever auto_register says, then switches.
+    bool source_event(const std::string& app_id, AppState state, const std::vector<uint32_t>& pids);
 
     bool has_app(const std::string& app_id) const { return apps_.count(app_id) != 0; }
     const AppInfo& app(const std::string& app_id) const;
@@ -75,6 +95,13 @@ private:
     const AppRule* rule_for(const std::string& app_id) const;
     ContextSpec instantiate(const std::string& profile, uint32_t pid) const;
     void notify(const std::string& app_id, const std::string& old_state, const std::string& new_state);
+    void do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given, const std::string& fg_profile,
+                     const std::string& bg_profile);
+    bool switch_now(const std::string& app_id, AppState state);
+    void debounce_fired(const std::string& app_id);
+    void pid_exited(const std::string& app_id, uint32_t pid);
+    void unwatch_all(const std::string& app_id, const std::vector<uint32_t>& pids);
+    static std::string watch_key(const std::string& app_id, uint32_t pid);
 
     Manager& manager_;
     AppsConfig config_;
@@ -83,6 +110,10 @@ private:
     std::map<std::string, AppInfo> apps_;
     std::function<void(std::function<void()>)> post_;
     std::unique_ptr<PidWatcher> watcher_;  // only with a post function
+    Schedule schedule_;
+    std::map<std::string, uint64_t> debounce_until_;  // app -> end of its quiet period
+    std::map<std::string, AppState> pending_;         // the last event waiting for that end
+    std::set<std::string> timer_armed_;
 };
 
 }  // namespace damond

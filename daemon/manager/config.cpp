@@ -42,6 +42,7 @@ void read_apps(const nlohmann::json& j, AppsConfig& apps) {
     }
     apps.auto_register = r.boolean("auto_register", apps.auto_register);
     apps.one_foreground = r.boolean("one_foreground", apps.one_foreground);
+    apps.debounce_ms = static_cast<uint32_t>(r.u64("debounce_ms", apps.debounce_ms, 60000));
     r.reject_unknown_keys();
 }
 

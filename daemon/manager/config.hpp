@@ -38,6 +38,7 @@ struct AppsConfig {
     std::vector<AppRule> rules;
     bool auto_register = false;  // SetAppState on an unknown app that a rule names registers it
     bool one_foreground = true;  // a new foreground app sends the previous one to background
+    uint32_t debounce_ms = 0;    // an app switches at most once per this many ms; 0: no debounce
 };
 
 struct Config {

@@ -1,3 +1,9 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "errors.hpp"
@@ -59,6 +65,18 @@ struct AppsTest : ::testing::Test {
     MonitorState state(const std::string& app, AppState which) {
         return manager.state(AppRegistry::context_name(app, which));
     }
+};
+
+// A directory of the test's own, removed afterwards.
+struct TempDir {
+    std::string path_;
+    TempDir() {
+        char tmpl[] = "/tmp/damond-apps-XXXXXX";
+        path_ = mkdtemp(tmpl);
+    }
+    ~TempDir() { std::filesystem::remove_all(path_); }
+    const std::string& path() const { return path_; }
+    void write(const std::string& name, const std::string& text) const { std::ofstream(path_ + "/" + name) << text; }
 };
 
 ErrorKind kind_of(const std::function<void()>& fn) {
@@ -160,4 +178,63 @@ TEST_F(AppsTest, WithoutADefaultPairAnUnnamedAppIsRefusedAndLeavesNothing) {
     apps.set_config(c);
     EXPECT_EQ(kind_of([&] { apps.register_app("x", 0); }), ErrorKind::NotSupported);
     EXPECT_TRUE(manager.list_contexts().empty());
+}
+
+TEST_F(AppsTest, DebounceCollapsesFlappingIntoOneSwitchPerPeriod) {
+    AppsConfig c = config_from_json_text(kAppsConfig).apps;
+    c.debounce_ms = 100;
+    apps.set_config(c);
+    std::vector<std::pair<uint64_t, std::function<void()>>> timers;
+    apps.set_schedule([&](uint64_t at, std::function<void()> fn) { timers.emplace_back(at, std::move(fn)); });
+    apps.register_app("a", 0);
+
+    EXPECT_TRUE(apps.set_app_state("a", AppState::Foreground));  // the first event switches at once
+    const uint64_t quiet_until = vt.clock.now_us() + 100000;
+    vt.advance(10000);
+    // Flapping inside the period: background, foreground, background, foreground.
+    for (AppState s : {AppState::Background, AppState::Foreground, AppState::Background, AppState::Foreground})
+        EXPECT_FALSE(apps.set_app_state("a", s));
+    EXPECT_EQ(apps.app("a").state, AppState::Foreground);
+    ASSERT_EQ(timers.size(), 1u);  // one timer however many events
+    EXPECT_EQ(timers[0].first, quiet_until);
+    vt.advance(90000);
+    timers[0].second();  // the last word was "foreground": no switch at all
+    EXPECT_EQ(apps.app("a").state, AppState::Foreground);
+    EXPECT_EQ(events.log, (std::vector<std::string>{"added a", "a background->foreground"}));
+
+    // Past the period an event switches at once again ...
+    EXPECT_TRUE(apps.set_app_state("a", AppState::Background));
+    // ... and one that ends a flap on a different word switches at the end of the next.
+    vt.advance(5000);
+    EXPECT_FALSE(apps.set_app_state("a", AppState::Foreground));
+    EXPECT_FALSE(apps.set_app_state("a", AppState::Background));
+    EXPECT_FALSE(apps.set_app_state("a", AppState::Foreground));
+    ASSERT_EQ(timers.size(), 2u);
+    vt.advance(95000);
+    timers[1].second();
+    EXPECT_EQ(apps.app("a").state, AppState::Foreground);
+    EXPECT_EQ(state("a", AppState::Foreground), MonitorState::Running);
+    EXPECT_EQ(state("a", AppState::Background), MonitorState::Paused);
+    EXPECT_EQ(events.log.size(), 4u);
+}
+
+TEST_F(AppsTest, ARuleFindsTheAppsProcessesByCgroupOrExecutable) {
+    TempDir dir;
+    dir.write("cgroup.procs", "4242\n4343\n");
+    AppsConfig c = config_from_json_text(kAppsConfig).apps;
+    c.rules.push_back(AppRule{"org.example.Cg", "fine", "coarse", "", dir.path()});
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    ASSERT_GT(n, 0);
+    c.rules.push_back(AppRule{"org.example.Exe", "fine", "coarse", std::string(self, size_t(n)), ""});
+    apps.set_config(c);
+    apps.register_app("org.example.Cg", 0);
+    EXPECT_EQ(apps.app("org.example.Cg").pids, (std::vector<uint32_t>{4242, 4343}));
+    apps.register_app("org.example.Exe", 0);
+    const auto& pids = apps.app("org.example.Exe").pids;
+    EXPECT_NE(std::find(pids.begin(), pids.end(), uint32_t(getpid())), pids.end());
+    // A pid from the hook wins over the rule.
+    apps.unregister_app("org.example.Cg");
+    apps.register_app("org.example.Cg", 77);
+    EXPECT_EQ(apps.app("org.example.Cg").pids, (std::vector<uint32_t>{77}));
 }

@@ -1,0 +1,42 @@
+#include "manager/app_processes.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+namespace damond {
+
+std::vector<uint32_t> pids_in_cgroup(const std::string& cgroup_dir) {
+    std::vector<uint32_t> out;
+    std::ifstream in(cgroup_dir + "/cgroup.procs");
+    uint64_t pid = 0;
+    while (in >> pid)
+        if (pid > 0 && pid <= UINT32_MAX) out.push_back(static_cast<uint32_t>(pid));
+    return out;
+}
+
+std::vector<uint32_t> pids_running_exe(const std::string& exe, const std::string& proc_root) {
+    std::vector<uint32_t> out;
+    DIR* dir = opendir(proc_root.c_str());
+    if (!dir) return out;
+    static const std::string kDeleted = " (deleted)";
+    while (dirent* e = readdir(dir)) {
+        const std::string name = e->d_name;
+        if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            continue;
+        char buf[4096];
+        const ssize_t n = readlink((proc_root + "/" + name + "/exe").c_str(), buf, sizeof buf - 1);
+        if (n <= 0) continue;  // a kernel thread, or gone already
+        std::string target(buf, static_cast<size_t>(n));
+        if (target.size() > kDeleted.size() && target.compare(target.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
+            target.resize(target.size() - kDeleted.size());
+        if (target == exe) out.push_back(static_cast<uint32_t>(std::stoul(name)));
+    }
+    closedir(dir);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace damond
