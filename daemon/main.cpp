@@ -29,6 +29,7 @@
 #include "monitor/inprocess_monitor.hpp"
 #include "monitor/proc_system_metrics.hpp"
 #include "monitor/scheduler_thread.hpp"
+#include "events/registry_sink.hpp"
 #include "loop_timers.hpp"
 #include "options.hpp"
 #include "task_queue.hpp"
@@ -157,6 +158,10 @@ int run(const Options& opts) {
     apps.set_schedule([&timers](uint64_t at_us, std::function<void()> fn) { timers.schedule(at_us, std::move(fn)); });
     BusService bus(manager, apps, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION);
     for (const std::string& err : manager.apply_config(config)) log_error(err);
+    // Started once the bus object exists, so apps they find at once are
+    // announced like any other.
+    const AppEventSink sink = registry_sink(apps);
+    std::vector<std::unique_ptr<EventSource>> sources = make_event_sources(config.apps, sink);
     bus.request_name();
     log_info("ready on the " + opts.bus + " bus: " + manager.status_text());
     notify_status(manager, "READY=1");
@@ -176,12 +181,15 @@ int run(const Options& opts) {
             }
         }
 
-        pollfd fds[3] = {{bus.fd(), bus.events(), 0}, {sigfd, POLLIN, 0}, {main_tasks.fd(), POLLIN, 0}};
+        std::vector<pollfd> fds = {{bus.fd(), bus.events(), 0}, {sigfd, POLLIN, 0}, {main_tasks.fd(), POLLIN, 0}};
+        for (const auto& source : sources) fds.push_back({source->fd(), POLLIN, 0});
         const uint64_t wake_at = std::min(bus.timeout_us(), timers.next_due_us());
-        if (poll(fds, 3, sleep_ms(wake_at, clock.now_us())) < 0 && errno != EINTR)
+        if (poll(fds.data(), fds.size(), sleep_ms(wake_at, clock.now_us())) < 0 && errno != EINTR)
             throw std::runtime_error(std::string("poll: ") + strerror(errno));
         if (fds[2].revents & POLLIN) main_tasks.drain();
         timers.run_due(clock.now_us());
+        for (size_t i = 0; i < sources.size(); ++i)
+            if (fds[3 + i].revents & POLLIN) sources[i]->handle();
 
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo si{};
@@ -195,6 +203,8 @@ int run(const Options& opts) {
                             const Config next = load_config(*opts.config_path);
                             for (const std::string& err : manager.apply_config(next)) log_error("reload: " + err);
                             apps.set_config(next.apps);
+                            sources.clear();  // watch what the new config names
+                            sources = make_event_sources(next.apps, sink);
                             log_info("reloaded " + *opts.config_path);
                         } catch (const std::exception& e) {
                             log_error("reload failed, keeping the running configuration: " + std::string(e.what()));

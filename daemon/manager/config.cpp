@@ -43,6 +43,32 @@ void read_apps(const nlohmann::json& j, AppsConfig& apps) {
     apps.auto_register = r.boolean("auto_register", apps.auto_register);
     apps.one_foreground = r.boolean("one_foreground", apps.one_foreground);
     apps.debounce_ms = static_cast<uint32_t>(r.u64("debounce_ms", apps.debounce_ms, 60000));
+    if (const nlohmann::json* freezer = r.array("freezer")) {
+        for (size_t i = 0; i < freezer->size(); ++i) {
+            JsonObjectReader fr((*freezer)[i], json_index_path(r.path_of("freezer"), i));
+            FreezerWatch w;
+            w.cgroup = fr.string("cgroup", "");
+            if (w.cgroup.empty() || w.cgroup[0] != '/')
+                throw SpecError(fr.path_of("cgroup"), "is required: the cgroup's directory, an absolute path");
+            w.app_id = fr.string("app_id", "");
+            if (w.app_id.empty()) throw SpecError(fr.path_of("app_id"), "is required and must not be empty");
+            fr.reject_unknown_keys();
+            apps.freezer.push_back(w);
+        }
+    }
+    if (const nlohmann::json* desktop = r.member("desktop")) {
+        JsonObjectReader dr(*desktop, r.path_of("desktop"));
+        if (const nlohmann::json* slices = dr.array("app_slices")) {
+            for (size_t i = 0; i < slices->size(); ++i) {
+                const std::string path = json_index_path(dr.path_of("app_slices"), i);
+                if (!(*slices)[i].is_string() || (*slices)[i].get<std::string>().empty() ||
+                    (*slices)[i].get<std::string>()[0] != '/')
+                    throw SpecError(path, "must be an absolute path (glob patterns allowed)");
+                apps.desktop_app_slices.push_back((*slices)[i].get<std::string>());
+            }
+        }
+        dr.reject_unknown_keys();
+    }
     r.reject_unknown_keys();
 }
 

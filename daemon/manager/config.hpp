@@ -4,7 +4,9 @@
 //    "profiles": {"<name>": <context spec>, ...},
 //    "apps": {"default": {"foreground": P, "background": P},
 //             "rules": [{"app_id", "foreground", "background", "exe", "cgroup"}],
-//             "auto_register": false, "one_foreground": true},
+//             "auto_register": false, "one_foreground": true, "debounce_ms": 0,
+//             "freezer": [{"cgroup": DIR, "app_id": ID}],
+//             "desktop": {"app_slices": [GLOB, ...]}},
 //    "contexts": {"<name>": <context spec>, ...}}
 // damon_modules "disable" lets damond turn off a DAMON module (damon_stat,
 // damon_reclaim, damon_lru_sort) that runs exclusively, for as long as it
@@ -29,6 +31,12 @@ struct AppRule {
     std::string cgroup;  // cgroup path, "" if not used
 };
 
+// A cgroup v2 cgroup whose freezer state is an app's: frozen = background.
+struct FreezerWatch {
+    std::string cgroup;  // its directory
+    std::string app_id;
+};
+
 // Per-app foreground/background contexts: named context templates
 // (profiles), the pair for apps no rule names, and the rules.
 struct AppsConfig {
@@ -39,6 +47,11 @@ struct AppsConfig {
     bool auto_register = false;  // SetAppState on an unknown app that a rule names registers it
     bool one_foreground = true;  // a new foreground app sends the previous one to background
     uint32_t debounce_ms = 0;    // an app switches at most once per this many ms; 0: no debounce
+    std::vector<FreezerWatch> freezer;
+    // Directories (glob patterns, expanded when the config is applied) of
+    // systemd user app.slices whose app-*.scope / app-*.service units are
+    // apps, focused unless they carry user.xdg.inactive-since.
+    std::vector<std::string> desktop_app_slices;
 };
 
 struct Config {

@@ -19,8 +19,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "bus_label.hpp"
-#include "context_proxy.h"
-#include "manager_proxy.h"
+#include "damond_proxies.hpp"
 #include "private_bus.hpp"
 #include "../process/workload_process.hpp"
 #include "../kernel/fake_tree_dir.hpp"
@@ -47,95 +46,6 @@ const char* kConfig = R"({
 const char* kOtherSpec = R"({"ops": "synthetic", "intervals": {"sample_us": 2000, "aggr_us": 40000},
   "targets": [{"regions": [{"start": 0, "end": 1048576}]}]})";
 
-std::string env_or(const char* name, const char* fallback) {
-    const char* v = std::getenv(name);
-    return v ? v : fallback;
-}
-
-template <typename Pred>
-bool wait_until(Pred pred, int timeout_ms = 5000) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return pred();
-}
-
-// Records signals on the proxy's own event-loop thread.
-class Events {
-public:
-    void add(std::string e) {
-        std::lock_guard<std::mutex> lock(mu_);
-        events_.push_back(std::move(e));
-    }
-    bool contains(const std::string& e) const {
-        std::lock_guard<std::mutex> lock(mu_);
-        for (const std::string& x : events_)
-            if (x == e) return true;
-        return false;
-    }
-    bool wait_for(const std::string& e, int timeout_ms = 5000) const {
-        return wait_until([&] { return contains(e); }, timeout_ms);
-    }
-
-private:
-    mutable std::mutex mu_;
-    std::vector<std::string> events_;
-};
-
-class ManagerProxy final : public sdbus::ProxyInterfaces<org::damond1::Manager_proxy> {
-public:
-    ManagerProxy() : ProxyInterfaces("org.damond1", "/org/damond1") { registerProxy(); }
-    ~ManagerProxy() { unregisterProxy(); }
-    Events events;
-
-private:
-    void onContextAdded(const std::string& name, const sdbus::ObjectPath& path) override {
-        events.add("added " + name + " " + std::string(path));
-    }
-    void onContextRemoved(const std::string& name, const sdbus::ObjectPath& path) override {
-        events.add("removed " + name + " " + std::string(path));
-    }
-    void onAppStateChanged(const std::string& app_id, const std::string& old_state, const std::string& new_state) override {
-        events.add("app " + app_id + " " + old_state + "->" + new_state);
-        std::lock_guard<std::mutex> lock(mu);
-        ++app_changes;
-    }
-
-public:
-    std::mutex mu;
-    int app_changes = 0;
-};
-
-class ContextProxy final : public sdbus::ProxyInterfaces<org::damond1::Context_proxy, sdbus::Properties_proxy> {
-public:
-    explicit ContextProxy(const std::string& path) : ProxyInterfaces("org.damond1", path) { registerProxy(); }
-    ~ContextProxy() { unregisterProxy(); }
-    Events events;
-
-private:
-    void onPropertiesChanged(const std::string& iface, const std::map<std::string, sdbus::Variant>& changed,
-                             const std::vector<std::string>&) override {
-        for (const auto& [name, value] : changed) {
-            std::string v = value.containsValueOfType<std::string>() ? value.get<std::string>() : "?";
-            if (name == "Spec") v = "<spec>";
-            events.add(iface + " " + name + "=" + v);
-        }
-    }
-};
-
-std::string error_name_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const sdbus::Error& e) {
-        return e.getName() + ": " + e.getMessage();
-    }
-    return "no error";
-}
-
-// Size-weighted mean age over [lo, hi). Merges average ages by size and splits
-// copy them, so this grows by one per aggregation where access stays steady,
 // whatever the regions do.
 double mean_age(const std::string& snapshot, uint64_t lo = 16 << 20, uint64_t hi = 64 << 20) {
     double sum = 0, size = 0;

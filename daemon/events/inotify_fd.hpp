@@ -1,0 +1,29 @@
+// An inotify instance and the watches on it, read in batches. Shared by the
+// cgroup-based event sources.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace damond {
+
+class InotifyFd {
+public:
+    InotifyFd();  // throws std::system_error
+    ~InotifyFd();
+    InotifyFd(const InotifyFd&) = delete;
+    InotifyFd& operator=(const InotifyFd&) = delete;
+
+    int fd() const { return fd_; }
+    // Returns the watch descriptor; throws std::system_error naming the path.
+    int add(const std::string& path, uint32_t mask);
+    void remove(int wd);
+    // Calls `fn(wd, mask, name)` for every event pending; never blocks.
+    void read_events(const std::function<void(int, uint32_t, const std::string&)>& fn);
+
+private:
+    int fd_ = -1;
+};
+
+}  // namespace damond

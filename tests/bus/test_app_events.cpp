@@ -1,0 +1,183 @@
+// Foreground/background events from the system rather than from a hook: a
+// real cgroup v2 cgroup frozen and thawed through cgroup.freeze, and desktop
+// focus marked with the user.xdg.inactive-since xattr on a unit's cgroup.
+// The cgroups are the test's own, in a cgroup2 mount of its own (the same
+// hierarchy as the host's: nothing but what the test creates is touched).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "bus_label.hpp"
+#include "damond_proxies.hpp"
+#include "private_bus.hpp"
+
+using namespace damond::testing;
+
+namespace {
+
+void write_text(const std::string& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text;
+    out.flush();
+    ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+// A directory in a cgroup2 mount made for the test, with the cgroups the
+// test creates under it; all of them are emptied and removed at the end.
+class TestCgroups {
+public:
+    TestCgroups() {
+        if (::mount("none", mnt_.path().c_str(), "cgroup2", 0, nullptr) != 0) {
+            reason_ = std::string("cannot mount cgroup2: ") + strerror(errno);
+            return;
+        }
+        mounted_ = true;
+        root_ = mnt_.path() + "/damond-test-" + std::to_string(getpid());
+        if (::mkdir(root_.c_str(), 0755) != 0) reason_ = "cannot create " + root_ + ": " + strerror(errno);
+    }
+    ~TestCgroups() {
+        if (!root_.empty()) remove_tree(root_);
+        if (mounted_) ::umount2(mnt_.path().c_str(), MNT_DETACH);
+    }
+    const std::string& unusable() const { return reason_; }
+    const std::string& root() const { return root_; }
+    std::string make(const std::string& rel) const {
+        const std::string dir = root_ + "/" + rel;
+        EXPECT_EQ(::mkdir(dir.c_str(), 0755), 0) << dir << ": " << strerror(errno);
+        return dir;
+    }
+    // Kills what is inside (thawed first, so it can die) and removes it.
+    static void remove_tree(const std::string& dir) {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+            if (e.is_directory()) remove_tree(e.path());
+        std::ofstream(dir + "/cgroup.freeze") << "0";
+        std::ofstream(dir + "/cgroup.kill") << "1";
+        for (int i = 0; i < 200 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+
+private:
+    TempDir mnt_;
+    bool mounted_ = false;
+    std::string root_, reason_;
+};
+
+const char* kProfiles = R"(
+  "backend": "inprocess",
+  "profiles": {
+    "fine":   {"ops": "synthetic", "intervals": {"sample_us": 100000, "aggr_us": 1000000},
+               "targets": [{"regions": [{"start": 0, "end": 16777216}]}]},
+    "coarse": {"ops": "synthetic", "intervals": {"sample_us": 200000, "aggr_us": 2000000},
+               "targets": [{"regions": [{"start": 0, "end": 16777216}]}]}
+  },)";
+
+class AppEvents : public ::testing::Test {
+protected:
+    void start_damond(const std::string& apps_json) {
+        const std::string config = std::string("{") + kProfiles + R"( "apps": )" + apps_json + "}";
+        damond_ = std::make_unique<Child>(
+            std::vector<std::string>{env_or("DAMOND", "damond"), "--config", dir_.write("c.json", config)},
+            std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus_.address()}}, dir_.path() + "/log");
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_.address().c_str(), 1);
+        ASSERT_TRUE(wait_until([&] {
+            return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus_.address(), "status",
+                                "org.damond1"})
+                       .exit_code == 0;
+        })) << read_file(dir_.path() + "/log");
+    }
+    void TearDown() override {
+        if (damond_) {
+            damond_->signal(SIGTERM);
+            EXPECT_EQ(damond_->wait_exit(10000), 0);
+        }
+        if (HasFailure()) std::cerr << "--- damond log ---\n" << read_file(dir_.path() + "/log");
+    }
+    std::string running_context(ManagerProxy& m, const std::string& app) {
+        std::string out;
+        for (const auto& c : m.ListContexts())
+            if (c.get<0>().rfind(app + "@", 0) == 0 && c.get<2>() == "running") out += c.get<0>();
+        return out;
+    }
+
+    PrivateBus bus_;
+    TempDir dir_;
+    std::unique_ptr<Child> damond_;
+};
+
+}  // namespace
+
+TEST_F(AppEvents, FreezingAnAppsCgroupSendsItToTheBackgroundAndThawingBack) {
+    TestCgroups cg;
+    if (!cg.unusable().empty()) GTEST_SKIP() << cg.unusable();
+    const std::string app_cg = cg.make("org.example.Frozen");
+    Child sleeper({"/bin/sleep", "600"}, {}, dir_.path() + "/sleeper.log");
+    write_text(app_cg + "/cgroup.procs", std::to_string(sleeper.pid()));
+    start_damond(R"({"default": {"foreground": "fine", "background": "coarse"},
+                     "freezer": [{"cgroup": ")" + app_cg + R"(", "app_id": "org.example.Frozen"}]})");
+    ManagerProxy m;
+    // Not frozen at start: registered with the cgroup's process, in the foreground.
+    ASSERT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Frozen") == "foreground"; }));
+    AppProxy app(damond::app_object_path("org.example.Frozen"));
+    EXPECT_EQ(app.Pids(), std::vector<uint32_t>{static_cast<uint32_t>(sleeper.pid())});
+    EXPECT_EQ(running_context(m, "org.example.Frozen"), "org.example.Frozen@foreground");
+
+    for (int round = 0; round < 3; ++round) {
+        write_text(app_cg + "/cgroup.freeze", "1");
+        EXPECT_TRUE(wait_until([&] { return read_file(app_cg + "/cgroup.events").find("frozen 1") != std::string::npos; }));
+        EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Frozen") == "background"; })) << round;
+        EXPECT_EQ(running_context(m, "org.example.Frozen"), "org.example.Frozen@background");
+        write_text(app_cg + "/cgroup.freeze", "0");
+        EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Frozen") == "foreground"; })) << round;
+        EXPECT_EQ(running_context(m, "org.example.Frozen"), "org.example.Frozen@foreground");
+    }
+    {
+        std::lock_guard<std::mutex> lock(m.mu);
+        EXPECT_EQ(m.app_changes, 6);  // once per change, none for "populated" or repeats
+    }
+    // The process in the cgroup is the app's: when it dies, the app goes.
+    sleeper.signal(SIGKILL);
+    EXPECT_TRUE(m.events.wait_for("app org.example.Frozen foreground->gone", 1000));
+    EXPECT_EQ(app_state_of(m, "org.example.Frozen"), "");
+}
+
+TEST_F(AppEvents, DesktopFocusFollowsTheInactiveSinceXattrOfAppUnits) {
+    TestCgroups cg;
+    if (!cg.unusable().empty()) GTEST_SKIP() << cg.unusable();
+    const std::string slice = cg.make("app.slice");
+    const std::string editor = cg.make("app.slice/app-gnome-org.example.Editor-4242.scope");
+    start_damond(R"({"default": {"foreground": "fine", "background": "coarse"},
+                     "desktop": {"app_slices": [")" + cg.root() + R"(/app*.slice"]}})");
+    ManagerProxy m;
+    // No xattr: focused.
+    ASSERT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "foreground"; }));
+
+    const std::string since = "1764100000000000";
+    ASSERT_EQ(setxattr(editor.c_str(), "user.xdg.inactive-since", since.data(), since.size(), 0), 0) << strerror(errno);
+    EXPECT_TRUE(m.events.wait_for("app org.example.Editor foreground->background"));
+    EXPECT_EQ(running_context(m, "org.example.Editor"), "org.example.Editor@background");
+    ASSERT_EQ(removexattr(editor.c_str(), "user.xdg.inactive-since"), 0);
+    EXPECT_TRUE(m.events.wait_for("app org.example.Editor background->foreground"));
+    EXPECT_EQ(running_context(m, "org.example.Editor"), "org.example.Editor@foreground");
+    // "-1" means focused as well.
+    ASSERT_EQ(setxattr(editor.c_str(), "user.xdg.inactive-since", since.data(), since.size(), 0), 0);
+    EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "background"; }));
+    ASSERT_EQ(setxattr(editor.c_str(), "user.xdg.inactive-since", "-1", 2, 0), 0);
+    EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "foreground"; }));
+
+    // A unit that starts later is a new app; when it ends, the app goes.
+    const std::string viewer = cg.make("app.slice/app-org.example.Viewer@1.service");
+    EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Viewer") == "foreground"; }));
+    EXPECT_EQ(app_state_of(m, "org.example.Editor"), "background");  // one foreground app at a time
+    ASSERT_EQ(::rmdir(viewer.c_str()), 0);
+    EXPECT_TRUE(m.events.wait_for("app org.example.Viewer foreground->gone"));
+    EXPECT_EQ(app_state_of(m, "org.example.Viewer"), "");
+}
