@@ -530,11 +530,8 @@ namespace {
 const char* kAppsConfig = R"({
   "backend": "inprocess",
   "profiles": {
-    "fine":   {"ops": "synthetic", "intervals": {"sample_us": 100000, "aggr_us": 1000000},
-               "targets": [{"regions": [{"start": 0, "end": 16777216}],
-                            "workload": {"sets": [{"start": 0, "end": 2097152, "access_bp": 8000}]}}]},
-    "coarse": {"ops": "synthetic", "intervals": {"sample_us": 200000, "aggr_us": 2000000},
-               "targets": [{"regions": [{"start": 0, "end": 16777216}]}]}
+    "fine":   {"ops": "vaddr", "intervals": {"sample_us": 100000, "aggr_us": 1000000}},
+    "coarse": {"ops": "vaddr", "intervals": {"sample_us": 200000, "aggr_us": 2000000}}
   },
   "apps": {"default": {"foreground": "fine", "background": "coarse"}}
 })";
@@ -553,8 +550,12 @@ TEST(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
     })) << read_file(dir.path() + "/log");
 
     ManagerProxy m;
-    EXPECT_EQ(std::string(m.RegisterApp("org.example.A", 0, {})), "/org/damond1/app/org_2eexample_2eA");
-    m.RegisterApp("org.example.B", 0, {});
+    // Two real processes are the apps; each app's contexts watch its process.
+    WorkloadProcess proc_a({"--hot-mib", "2", "--cold-mib", "4"}), proc_b({"--hot-mib", "1", "--cold-mib", "8"});
+    EXPECT_EQ(std::string(m.RegisterApp("org.example.A", static_cast<uint32_t>(proc_a.pid()), {})),
+              "/org/damond1/app/org_2eexample_2eA");
+    m.RegisterApp("org.example.B", static_cast<uint32_t>(proc_b.pid()), {});
+    EXPECT_EQ(AppProxy("/org/damond1/app/org_2eexample_2eA").Pids(), std::vector<uint32_t>{uint32_t(proc_a.pid())});
     EXPECT_EQ(m.ListApps().size(), 2u);
     auto running = [&](const std::string& app) {
         int n = 0;
@@ -572,7 +573,7 @@ TEST(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
     };
     std::map<std::string, std::string> at_pause;  // context -> its snapshot just after it paused
     int compared = 0;
-    for (int i = 0; i < 20; ++i) {
+    for (int i = 0; i < 100; ++i) {
         const std::string app = i % 2 ? "org.example.B" : "org.example.A";
         m.SetAppState(app, "foreground", {});
         EXPECT_EQ(m.ForegroundApp(), app);
@@ -592,18 +593,18 @@ TEST(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
                 }
             }
     }
-    EXPECT_GT(compared, 10);
+    EXPECT_GT(compared, 150);  // each context resumed some 50 times
     // One AppStateChanged per change: the first switch changes A only, each
     // later one changes two apps.
     EXPECT_TRUE(wait_until([&] {
         std::lock_guard<std::mutex> lock(m.mu);
-        return m.app_changes == 1 + 19 * 2;
+        return m.app_changes == 1 + 99 * 2;
     })) << m.app_changes;
     m.SetAppState("org.example.B", "foreground", {});  // B is there already: no change, no signal
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     {
         std::lock_guard<std::mutex> lock(m.mu);
-        EXPECT_EQ(m.app_changes, 39);
+        EXPECT_EQ(m.app_changes, 199);
     }
 
     // Bad input: a named error and no change.
