@@ -95,9 +95,9 @@ void InProcessMonitor::start() {
     executor_.run_sync([&] {
         if (state_ != MonitorState::Stopped || !error_.empty()) return;
         core_->start();
-        state_ = MonitorState::Paused;
+        set_state(MonitorState::Paused);
         if (!start_paused_) {
-            state_ = MonitorState::Running;
+            set_state(MonitorState::Running);
             arm();
         }
     });
@@ -109,14 +109,14 @@ void InProcessMonitor::pause() {
         // The interval in progress is dropped unchecked: regions, nr_accesses
         // and ages stay exactly as the last finished sample left them.
         disarm();
-        state_ = MonitorState::Paused;
+        set_state(MonitorState::Paused);
     });
 }
 
 void InProcessMonitor::resume() {
     executor_.run_sync([&] {
         if (state_ != MonitorState::Paused) return;
-        state_ = MonitorState::Running;
+        set_state(MonitorState::Running);
         arm();
     });
 }
@@ -146,9 +146,9 @@ void InProcessMonitor::commit(const ContextSpec& spec) {
         // "pause" is part of the spec, as the kernel's pause file is.
         if (spec.pause && state_ == MonitorState::Running) {
             disarm();
-            state_ = MonitorState::Paused;
+            set_state(MonitorState::Paused);
         } else if (!spec.pause && state_ == MonitorState::Paused) {
-            state_ = MonitorState::Running;
+            set_state(MonitorState::Running);
             arm();
         }
     });
@@ -157,14 +157,12 @@ void InProcessMonitor::commit(const ContextSpec& spec) {
 void InProcessMonitor::stop() {
     executor_.run_sync([&] {
         disarm();
-        state_ = MonitorState::Stopped;
+        set_state(MonitorState::Stopped);
     });
 }
 
 MonitorState InProcessMonitor::state() const {
-    MonitorState s{};
-    executor_.run_sync([&] { s = state_; });
-    return s;
+    return published_state_.load(std::memory_order_acquire);
 }
 
 std::string InProcessMonitor::error() const {
@@ -181,7 +179,7 @@ DamonContext InProcessMonitor::core_context() const {
 
 void InProcessMonitor::fail(MonitorState state, const std::string& why) {
     disarm();
-    state_ = state;
+    set_state(state);
     error_ = why;
     std::lock_guard<std::mutex> lock(handler_mu_);
     if (event_handler_) event_handler_();

@@ -5,6 +5,7 @@
 // executor and returns once it is done.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -61,7 +62,15 @@ private:
     bool start_paused_ = false;
     Ops spec_ops_;
     Intervals spec_intervals_;  // as the spec last said, to tell a real change from tuning
-    MonitorState state_ = MonitorState::Stopped;
+    MonitorState state_ = MonitorState::Stopped;  // the executor's thread's own
+    // state_ as last set, for readers on other threads: the manager asks
+    // every context's state after each change, and a cross-thread call per
+    // context made that O(contexts) hand-offs.
+    std::atomic<MonitorState> published_state_{MonitorState::Stopped};
+    void set_state(MonitorState s) {
+        state_ = s;
+        published_state_.store(s, std::memory_order_release);
+    }
     std::optional<Scheduler::TimerId> timer_;
     uint64_t nr_samples_ = 0;
     std::string error_;

@@ -1,0 +1,200 @@
+// Benchmarks of apps through the bus: the real damond binary on a private
+// bus, driven by generated proxies like any client. Prints RESULT and GOAL
+// lines as bench_core does; baselines are measured in the same run.
+//   switch latency: SetAppState foreground/background of one app (in-process
+//     backend), beside a no-op call (Properties.Get of Version) as the
+//     baseline of what any round trip through dbus-daemon costs here;
+//   1000 apps: registration time, RSS, and wake-ups per second of damond's
+//     threads, idle (every context paused by a pause hold) and, for
+//     comparison, with each app's background context monitoring.
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "manager_proxy.h"
+#include "../tests/bus/private_bus.hpp"
+
+using namespace damond::testing;
+using Clock_ = std::chrono::steady_clock;
+
+namespace {
+
+int g_missed = 0;
+
+void goal(const char* metric, double value, const char* op, double limit) {
+    const bool met = std::string(op) == "<=" ? value <= limit : value >= limit;
+    if (!met) ++g_missed;
+    std::printf("GOAL %s %s %g: %s (%.3f)\n", metric, op, limit, met ? "met" : "MISSED", value);
+}
+
+class Manager final : public sdbus::ProxyInterfaces<org::damond1::Manager_proxy> {
+public:
+    Manager() : ProxyInterfaces("org.damond1", "/org/damond1") { registerProxy(); }
+    ~Manager() { unregisterProxy(); }
+
+private:
+    void onContextAdded(const std::string&, const sdbus::ObjectPath&) override {}
+    void onContextRemoved(const std::string&, const sdbus::ObjectPath&) override {}
+    void onAppStateChanged(const std::string&, const std::string&, const std::string&) override {}
+};
+
+const char* kConfig = R"({
+  "backend": "inprocess",
+  "profiles": {
+    "fine":   {"ops": "synthetic", "intervals": {"sample_us": 5000, "aggr_us": 100000},
+               "targets": [{"regions": [{"start": 0, "end": 268435456}],
+                            "workload": {"sets": [{"start": 0, "end": 16777216, "access_bp": 8000}]}}]},
+    "coarse": {"ops": "synthetic", "intervals": {"sample_us": 100000, "aggr_us": 2000000},
+               "targets": [{"regions": [{"start": 0, "end": 268435456}],
+                            "workload": {"sets": [{"start": 0, "end": 4194304, "access_bp": 3000}]}}]}
+  },
+  "apps": {"default": {"foreground": "fine", "background": "coarse"}}
+})";
+
+double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<size_t>(p * double(v.size())))];
+}
+
+template <typename F>
+std::vector<double> time_calls(int n, F&& call) {
+    std::vector<double> us;
+    us.reserve(n);
+    for (int i = 0; i < n; ++i) {
+        const auto t0 = Clock_::now();
+        call(i);
+        us.push_back(std::chrono::duration<double, std::micro>(Clock_::now() - t0).count());
+    }
+    return us;
+}
+
+double rss_mib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    return -1;
+}
+
+// Context switches of all the process's threads: each one is a wake-up.
+uint64_t wakeups(pid_t pid) {
+    uint64_t sum = 0;
+    const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+    DIR* d = opendir(tasks.c_str());
+    if (!d) return 0;
+    while (dirent* e = readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        std::ifstream in(tasks + "/" + e->d_name + "/status");
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
+                sum += std::stoull(line.substr(line.find(':') + 1));
+    }
+    closedir(d);
+    return sum;
+}
+
+double wakeups_per_s(pid_t pid, int seconds) {
+    const uint64_t before = wakeups(pid);
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+    return double(wakeups(pid) - before) / seconds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const char* damond_path = argc > 1 ? argv[1] : std::getenv("DAMOND");
+    if (!damond_path) {
+        std::fprintf(stderr, "usage: damond-bench-apps PATH-TO-DAMOND (or DAMOND=...)\n");
+        return 2;
+    }
+    PrivateBus bus;
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
+    TempDir dir;
+    Child damond({damond_path, "--config", dir.write("apps.json", kConfig)},
+                 {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/damond.log");
+    std::unique_ptr<Manager> m;
+    for (int i = 0; i < 300 && !m; ++i) {
+        try {
+            auto p = std::make_unique<Manager>();
+            p->Version();
+            m = std::move(p);
+        } catch (const sdbus::Error&) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    if (!m) {
+        std::fprintf(stderr, "damond did not come up:\n%s", read_file(dir.path() + "/damond.log").c_str());
+        return 1;
+    }
+
+    // One app, switched back and forth; the no-op call measured in between.
+    m->RegisterApp("bench.switch", 0, {});
+    const char* states[] = {"foreground", "background"};
+    time_calls(100, [&](int i) { m->SetAppState("bench.switch", states[i % 2], {}); });  // warm up
+    std::vector<double> sw, noop;
+    for (int round = 0; round < 4; ++round) {  // interleaved, so both see the same machine
+        for (double us : time_calls(500, [&](int i) { m->SetAppState("bench.switch", states[i % 2], {}); }))
+            sw.push_back(us);
+        for (double us : time_calls(500, [&](int) { (void)m->Version(); })) noop.push_back(us);
+    }
+    const double sw50 = percentile(sw, 0.5), sw99 = percentile(sw, 0.99), noop50 = percentile(noop, 0.5);
+    std::printf("RESULT apps switch_p50_us=%.1f\n", sw50);
+    std::printf("RESULT apps switch_p99_us=%.1f\n", sw99);
+    std::printf("RESULT apps noop_call_p50_us=%.1f\n", noop50);
+    std::printf("RESULT apps noop_call_p99_us=%.1f\n", percentile(noop, 0.99));
+    std::printf("RESULT apps switch_over_noop_p50=%.2f\n", sw50 / noop50);
+    goal("switch_p99_us", sw99, "<=", 2000);
+    m->UnregisterApp("bench.switch");
+
+    // 1000 apps.
+    const double rss_none = rss_mib(damond.pid());
+    const auto t0 = Clock_::now();
+    auto lap = Clock_::now();
+    for (int i = 0; i < 1000; ++i) {
+        m->RegisterApp("bench.app" + std::to_string(i), 0, {});
+        if ((i + 1) % 100 == 0) {  // progress, and whether registering slows down as apps add up
+            const auto now = Clock_::now();
+            std::fprintf(stderr, "registered %d apps (last 100 in %.0f ms)\n", i + 1,
+                         std::chrono::duration<double, std::milli>(now - lap).count());
+            lap = now;
+        }
+    }
+    const double register_ms = std::chrono::duration<double, std::milli>(Clock_::now() - t0).count();
+    std::printf("RESULT apps register_1000_apps_ms=%.1f\n", register_ms);
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // let regions split to their working size
+    const double running_rate = wakeups_per_s(damond.pid(), 3);
+    double rss = rss_mib(damond.pid());
+    // Idle: nothing to monitor (a pause hold on every context). What is left
+    // is damond's own bookkeeping of 1000 apps, 2000 contexts and their pids.
+    const uint32_t hold = m->HoldPause("bench", "idle measurement");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const double idle_rate = wakeups_per_s(damond.pid(), 5);
+    rss = std::max(rss, rss_mib(damond.pid()));
+    m->ReleasePause(hold);
+    std::printf("RESULT apps rss_0_apps_mib=%.1f\n", rss_none);
+    std::printf("RESULT apps rss_1000_apps_mib=%.1f\n", rss);
+    std::printf("RESULT apps wakeups_per_s_1000_apps=%.2f\n", idle_rate);
+    std::printf("RESULT apps wakeups_per_s_1000_apps_monitoring=%.2f\n", running_rate);
+    goal("rss_1000_apps_mib", rss, "<=", 64);
+    goal("wakeups_per_s_1000_apps", idle_rate, "<=", 0);
+
+    damond.signal(SIGTERM);
+    if (damond.wait_exit(20000) != 0) {
+        std::fprintf(stderr, "damond did not exit cleanly:\n%s", read_file(dir.path() + "/damond.log").c_str());
+        return 1;
+    }
+    return g_missed ? 1 : 0;
+}
