@@ -20,6 +20,10 @@
 
 #include "bus_label.hpp"
 #include "damond_proxies.hpp"
+
+#ifndef DAMOND_HOOKS_DIR
+#define DAMOND_HOOKS_DIR "config/hooks"
+#endif
 #include "private_bus.hpp"
 #include "../process/workload_process.hpp"
 #include "../kernel/fake_tree_dir.hpp"
@@ -639,6 +643,51 @@ TEST(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
     EXPECT_EQ(error_name_of([&] { m.RegisterApp("org.example.Dead", static_cast<uint32_t>(pid), {}); }),
               "org.freedesktop.DBus.Error.InvalidArgs: pid " + std::to_string(pid) + ": No such process");
     EXPECT_EQ(m.ListContexts().size(), 2u);
+    damond.signal(SIGTERM);
+    EXPECT_EQ(damond.wait_exit(10000), 0);
+}
+
+TEST(DamondApps, TheExampleHooksDriveAppsWithBusctl) {
+    PrivateBus bus;
+    TempDir dir;
+    Child damond({env_or("DAMOND", "damond"), "--config", dir.write("c.json", kAppsConfig)},
+                 {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
+    setenv("BUSCTL", env_or("BUSCTL", "/usr/bin/busctl").c_str(), 1);
+    ASSERT_TRUE(wait_until([&] {
+        return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus.address(), "status", "org.damond1"})
+                   .exit_code == 0;
+    })) << read_file(dir.path() + "/log");
+    const std::string hooks = env_or("DAMOND_HOOKS", DAMOND_HOOKS_DIR);
+    const std::string launcher = hooks + "/launcher-hook", focus = hooks + "/focus-hook";
+    WorkloadProcess a({"--hot-mib", "1", "--cold-mib", "1"}), b({"--hot-mib", "1", "--cold-mib", "1"});
+    const std::string pa = std::to_string(a.pid()), pb = std::to_string(b.pid());
+    ManagerProxy m;
+
+    // Launcher style: start, front, back, another app to the front, stop.
+    EXPECT_EQ(run_command({launcher, "start", "org.example.Mail", pa}).exit_code, 0);
+    EXPECT_EQ(app_state_of(m, "org.example.Mail"), "background");
+    EXPECT_EQ(run_command({launcher, "foreground", "org.example.Mail"}).exit_code, 0);
+    EXPECT_EQ(app_state_of(m, "org.example.Mail"), "foreground");
+    EXPECT_EQ(run_command({launcher, "foreground", "org.example.Maps", pb}).exit_code, 0);  // registers it
+    EXPECT_EQ(app_state_of(m, "org.example.Maps"), "foreground");
+    EXPECT_EQ(app_state_of(m, "org.example.Mail"), "background");
+    const CommandResult unknown = run_command({launcher, "background", "org.example.Nobody"});
+    EXPECT_NE(unknown.exit_code, 0);
+    EXPECT_NE(unknown.out.find("no app 'org.example.Nobody' is registered"), std::string::npos) << unknown.out;
+    EXPECT_EQ(run_command({launcher, "sideways", "org.example.Mail"}).exit_code, 2);
+    EXPECT_EQ(run_command({launcher, "stop", "org.example.Maps"}).exit_code, 0);
+    EXPECT_EQ(app_state_of(m, "org.example.Maps"), "");
+
+    // Compositor style: focus changes on stdin; repeats are skipped.
+    const CommandResult focused = run_command(
+        {"/bin/sh", "-c",
+         "printf 'org.example.Mail " + pa + "\\norg.example.Maps " + pb + "\\norg.example.Maps " + pb +
+             "\\norg.example.Mail " + pa + "\\n' | " + focus});
+    EXPECT_EQ(focused.exit_code, 0) << focused.out;
+    EXPECT_EQ(app_state_of(m, "org.example.Mail"), "foreground");
+    EXPECT_EQ(app_state_of(m, "org.example.Maps"), "background");
+    EXPECT_EQ(m.ForegroundApp(), "org.example.Mail");
     damond.signal(SIGTERM);
     EXPECT_EQ(damond.wait_exit(10000), 0);
 }
