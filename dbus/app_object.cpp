@@ -12,6 +12,8 @@ AppObject::AppObject(sdbus::IConnection& connection, AppRegistry& apps, std::str
 
 AppObject::~AppObject() { unregisterAdaptor(); }
 
+void AppObject::emit_pids_changed() { getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"Pids"}); }
+
 void AppObject::emit_switched() { getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"State", "LastSwitchUsec"}); }
 
 std::string AppObject::AppId() { return app_id_; }

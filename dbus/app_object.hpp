@@ -16,6 +16,7 @@ public:
     ~AppObject();
 
     void emit_switched();
+    void emit_pids_changed();
 
 private:
     std::string AppId() override;

@@ -47,6 +47,11 @@ struct BusService::Impl : ManagerListener, AppListener {
 
     void app_removed(const std::string& app_id) override { app_objects.erase(app_id); }
 
+    void app_pids_changed(const std::string& app_id) override {
+        auto it = app_objects.find(app_id);
+        if (it != app_objects.end()) it->second->emit_pids_changed();
+    }
+
     void app_state_changed(const std::string& app_id, const std::string& old_state,
                            const std::string& new_state) override {
         auto it = app_objects.find(app_id);

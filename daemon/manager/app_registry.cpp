@@ -157,6 +157,7 @@ void AppRegistry::pid_exited(const std::string& app_id, uint32_t pid) {
     pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
     if (watcher_) watcher_->unwatch(watch_key(app_id, pid));
     if (pids.empty()) unregister_app(app_id, "gone: its last process exited");
+    else if (listener_) listener_->app_pids_changed(app_id);
 }
 
 void AppRegistry::unregister_app(const std::string& app_id, const std::string& reason) {

@@ -37,6 +37,8 @@ public:
     virtual ~AppListener() = default;
     virtual void app_added(const std::string& app_id) = 0;
     virtual void app_removed(const std::string& app_id) = 0;
+    // One of the app's processes exited and others remain.
+    virtual void app_pids_changed(const std::string&) {}
     // old/new: "foreground", "background", or "gone" when the app went away.
     virtual void app_state_changed(const std::string& app_id, const std::string& old_state,
                                    const std::string& new_state) = 0;

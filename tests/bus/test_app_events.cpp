@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -120,14 +121,19 @@ TEST_F(AppEvents, FreezingAnAppsCgroupSendsItToTheBackgroundAndThawingBack) {
     if (!cg.unusable().empty()) GTEST_SKIP() << cg.unusable();
     const std::string app_cg = cg.make("org.example.Frozen");
     Child sleeper({"/bin/sleep", "600"}, {}, dir_.path() + "/sleeper.log");
+    Child helper({"/bin/sleep", "600"}, {}, dir_.path() + "/helper.log");
     write_text(app_cg + "/cgroup.procs", std::to_string(sleeper.pid()));
+    write_text(app_cg + "/cgroup.procs", std::to_string(helper.pid()));
     start_damond(R"({"default": {"foreground": "fine", "background": "coarse"},
                      "freezer": [{"cgroup": ")" + app_cg + R"(", "app_id": "org.example.Frozen"}]})");
     ManagerProxy m;
     // Not frozen at start: registered with the cgroup's process, in the foreground.
     ASSERT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Frozen") == "foreground"; }));
     AppProxy app(damond::app_object_path("org.example.Frozen"));
-    EXPECT_EQ(app.Pids(), std::vector<uint32_t>{static_cast<uint32_t>(sleeper.pid())});
+    std::vector<uint32_t> pids = app.Pids(), expected{uint32_t(sleeper.pid()), uint32_t(helper.pid())};
+    std::sort(pids.begin(), pids.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(pids, expected);
     EXPECT_EQ(running_context(m, "org.example.Frozen"), "org.example.Frozen@foreground");
 
     for (int round = 0; round < 3; ++round) {
@@ -143,7 +149,10 @@ TEST_F(AppEvents, FreezingAnAppsCgroupSendsItToTheBackgroundAndThawingBack) {
         std::lock_guard<std::mutex> lock(m.mu);
         EXPECT_EQ(m.app_changes, 6);  // once per change, none for "populated" or repeats
     }
-    // The process in the cgroup is the app's: when it dies, the app goes.
+    // The processes in the cgroup are the app's: when the last dies, the app goes.
+    helper.signal(SIGKILL);
+    EXPECT_TRUE(wait_until([&] { return app.Pids().size() == 1; }));
+    EXPECT_EQ(app_state_of(m, "org.example.Frozen"), "foreground");
     sleeper.signal(SIGKILL);
     EXPECT_TRUE(m.events.wait_for("app org.example.Frozen foreground->gone", 1000));
     EXPECT_EQ(app_state_of(m, "org.example.Frozen"), "");
