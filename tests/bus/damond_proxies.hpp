@@ -17,23 +17,9 @@
 #include "app_proxy.h"
 #include "context_proxy.h"
 #include "manager_proxy.h"
+#include "private_bus.hpp"
 
 namespace damond::testing {
-
-inline std::string env_or(const char* name, const char* fallback) {
-    const char* v = std::getenv(name);
-    return v ? v : fallback;
-}
-
-template <typename Pred>
-bool wait_until(Pred pred, int timeout_ms = 5000) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return pred();
-}
 
 // Records signals on the proxy's own event-loop thread.
 class Events {

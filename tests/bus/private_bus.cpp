@@ -1,5 +1,6 @@
 #include "private_bus.hpp"
 
+#include <cstdlib>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -196,6 +197,29 @@ std::string read_file(const std::string& path) {
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
+}
+
+}  // namespace damond::testing
+
+namespace damond::testing {
+
+std::string env_or(const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return v ? v : fallback;
+}
+
+std::unique_ptr<Child> start_damond(const PrivateBus& bus, const std::string& config_path, const std::string& log_path) {
+    auto damond = std::make_unique<Child>(std::vector<std::string>{env_or("DAMOND", "damond"), "--config", config_path},
+                                          std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}},
+                                          log_path);
+    const bool up = wait_until(
+        [&] {
+            return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus.address(), "status", "org.damond1"})
+                       .exit_code == 0;
+        },
+        15000);
+    if (!up) return nullptr;
+    return damond;
 }
 
 }  // namespace damond::testing

@@ -4,7 +4,10 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
+#include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -60,5 +63,24 @@ struct CommandResult {
 
 CommandResult run_command(const std::vector<std::string>& argv);
 std::string read_file(const std::string& path);
+
+// The environment variable, or `fallback` when it is unset.
+std::string env_or(const char* name, const char* fallback);
+
+// Polls `pred` every 10 ms until it holds or `timeout_ms` has passed.
+template <typename Pred>
+bool wait_until(Pred pred, int timeout_ms = 5000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return pred();
+}
+
+// The damond binary ($DAMOND) with `--config config_path` on `bus`, its
+// output in `log_path`; returns once it owns org.damond1, or nullptr
+// if it did not within 15 s.
+std::unique_ptr<Child> start_damond(const PrivateBus& bus, const std::string& config_path, const std::string& log_path);
 
 }  // namespace damond::testing

@@ -85,15 +85,9 @@ class AppEvents : public ::testing::Test {
 protected:
     void start_damond(const std::string& apps_json) {
         const std::string config = std::string("{") + kProfiles + R"( "apps": )" + apps_json + "}";
-        damond_ = std::make_unique<Child>(
-            std::vector<std::string>{env_or("DAMOND", "damond"), "--config", dir_.write("c.json", config)},
-            std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus_.address()}}, dir_.path() + "/log");
+        damond_ = damond::testing::start_damond(bus_, dir_.write("c.json", config), dir_.path() + "/log");
+        ASSERT_TRUE(damond_) << read_file(dir_.path() + "/log");
         setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_.address().c_str(), 1);
-        ASSERT_TRUE(wait_until([&] {
-            return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus_.address(), "status",
-                                "org.damond1"})
-                       .exit_code == 0;
-        })) << read_file(dir_.path() + "/log");
     }
     void TearDown() override {
         if (damond_) {

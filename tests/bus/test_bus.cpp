@@ -542,16 +542,23 @@ const char* kAppsConfig = R"({
 
 }  // namespace
 
-TEST(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
+// damond with kAppsConfig on a bus of its own.
+class DamondApps : public ::testing::Test {
+protected:
+    void SetUp() override {
+        damond = start_damond(bus, dir.write("c.json", kAppsConfig), dir.path() + "/log");
+        ASSERT_TRUE(damond) << read_file(dir.path() + "/log");
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
+    }
+    void TearDown() override {
+        if (HasFailure()) std::cerr << "--- damond log ---\n" << read_file(dir.path() + "/log");
+    }
     PrivateBus bus;
     TempDir dir;
-    Child damond({env_or("DAMOND", "damond"), "--config", dir.write("c.json", kAppsConfig)},
-                 {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
-    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
-    ASSERT_TRUE(wait_until([&] {
-        return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus.address(), "status", "org.damond1"})
-                   .exit_code == 0;
-    })) << read_file(dir.path() + "/log");
+    std::unique_ptr<Child> damond;
+};
+
+TEST_F(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
 
     ManagerProxy m;
     // Two real processes are the apps; each app's contexts watch its process.
@@ -643,21 +650,12 @@ TEST(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
     EXPECT_EQ(error_name_of([&] { m.RegisterApp("org.example.Dead", static_cast<uint32_t>(pid), {}); }),
               "org.freedesktop.DBus.Error.InvalidArgs: pid " + std::to_string(pid) + ": No such process");
     EXPECT_EQ(m.ListContexts().size(), 2u);
-    damond.signal(SIGTERM);
-    EXPECT_EQ(damond.wait_exit(10000), 0);
+    damond->signal(SIGTERM);
+    EXPECT_EQ(damond->wait_exit(10000), 0);
 }
 
-TEST(DamondApps, TheExampleHooksDriveAppsWithBusctl) {
-    PrivateBus bus;
-    TempDir dir;
-    Child damond({env_or("DAMOND", "damond"), "--config", dir.write("c.json", kAppsConfig)},
-                 {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
-    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
+TEST_F(DamondApps, TheExampleHooksDriveAppsWithBusctl) {
     setenv("BUSCTL", env_or("BUSCTL", "/usr/bin/busctl").c_str(), 1);
-    ASSERT_TRUE(wait_until([&] {
-        return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus.address(), "status", "org.damond1"})
-                   .exit_code == 0;
-    })) << read_file(dir.path() + "/log");
     const std::string hooks = env_or("DAMOND_HOOKS", DAMOND_HOOKS_DIR);
     const std::string launcher = hooks + "/launcher-hook", focus = hooks + "/focus-hook";
     WorkloadProcess a({"--hot-mib", "1", "--cold-mib", "1"}), b({"--hot-mib", "1", "--cold-mib", "1"});
@@ -688,6 +686,6 @@ TEST(DamondApps, TheExampleHooksDriveAppsWithBusctl) {
     EXPECT_EQ(app_state_of(m, "org.example.Mail"), "foreground");
     EXPECT_EQ(app_state_of(m, "org.example.Maps"), "background");
     EXPECT_EQ(m.ForegroundApp(), "org.example.Mail");
-    damond.signal(SIGTERM);
-    EXPECT_EQ(damond.wait_exit(10000), 0);
+    damond->signal(SIGTERM);
+    EXPECT_EQ(damond->wait_exit(10000), 0);
 }

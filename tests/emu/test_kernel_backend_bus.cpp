@@ -22,21 +22,6 @@ extern char** environ;
 
 namespace {
 
-std::string env_or(const char* name, const char* fallback) {
-    const char* v = std::getenv(name);
-    return v ? v : fallback;
-}
-
-template <typename Pred>
-bool wait_until(Pred pred, int timeout_ms = 10000) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return pred();
-}
-
 class Emulator {
 public:
     explicit Emulator(const std::string& profile) : profile_(profile) {
@@ -88,7 +73,7 @@ struct Damond {
                                      "--kernel-release", emu.release(), "--state-dir", dir.path() + "/state",
                                      "--state-deadline-ms", "1500"},
             std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
-        if (expect_up) up = wait_until([&] { return busctl({"status", "org.damond1"}).exit_code == 0; });
+        if (expect_up) up = wait_until([&] { return busctl({"status", "org.damond1"}).exit_code == 0; }, 10000);
         else exit_code = child->wait_exit(10000);
     }
     ~Damond() {
