@@ -243,6 +243,12 @@ int main(int argc, char** argv) {
         std::cout << "damond " << DAMOND_VERSION << "\n";
         return 0;
     }
+    // Started by a bus's own activation (no systemd): that bus is the one to
+    // serve, and sd-bus only looks at DBUS_SYSTEM_BUS_ADDRESS.
+    const char* starter_type = std::getenv("DBUS_STARTER_BUS_TYPE");
+    const char* starter_address = std::getenv("DBUS_STARTER_ADDRESS");
+    if (starter_type && std::string(starter_type) == "system" && starter_address && !std::getenv("DBUS_SYSTEM_BUS_ADDRESS"))
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", starter_address, 1);
     try {
         return run(opts);
     } catch (const std::exception& e) {

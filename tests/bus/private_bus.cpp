@@ -131,7 +131,7 @@ const char* kSystemDefault = R"(
 
 }  // namespace
 
-PrivateBus::PrivateBus(const std::string& policy_file) {
+PrivateBus::PrivateBus(const std::string& policy_file, const std::string& service_dir) {
     // Other users must reach the socket for authorization tests.
     chmod(dir_.path().c_str(), 0755);
     const std::string policy =
@@ -141,7 +141,8 @@ PrivateBus::PrivateBus(const std::string& policy_file) {
 <busconfig>
   <type>system</type>
   <listen>unix:path=)" + dir_.path() + R"(/bus</listen>
-  <auth>EXTERNAL</auth>)" + policy + R"(
+  <auth>EXTERNAL</auth>)" + (service_dir.empty() ? "" : "\n  <servicedir>" + service_dir + "</servicedir>") +
+                                                  policy + R"(
 </busconfig>
 )");
     int fds[2];

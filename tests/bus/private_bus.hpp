@@ -46,7 +46,8 @@ private:
 // and includes that file, as /usr/share/dbus-1/system.d would.
 class PrivateBus {
 public:
-    explicit PrivateBus(const std::string& policy_file = "");
+    // `service_dir`: a <servicedir> of activation files, "" for none.
+    explicit PrivateBus(const std::string& policy_file = "", const std::string& service_dir = "");
     ~PrivateBus();
     const std::string& address() const { return address_; }
 

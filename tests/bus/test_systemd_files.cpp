@@ -1,0 +1,75 @@
+// The files in systemd/ as meson configures them for installation: the
+// unit passes systemd-analyze (verify, and security with an exposure of at
+// most 3.0), and the activation file starts damond on the first call to
+// org.damond1 on a bus that has it in its <servicedir>. Exec paths are
+// pointed at the build, since nothing is installed.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "damond_proxies.hpp"
+#include "private_bus.hpp"
+
+using namespace damond::testing;
+
+namespace {
+
+// The configured file with its damond command line pointed at the build's binary.
+std::string pointed_at_build(const std::string& configured) {
+    const std::string text = read_file(configured);
+    EXPECT_FALSE(text.empty()) << "cannot read " << configured;
+    static const std::regex exec(R"(^(ExecStart|Exec)=\S*/damond )", std::regex::multiline);
+    return std::regex_replace(text, exec, "$1=" + env_or("DAMOND", "damond") + " ");
+}
+
+}  // namespace
+
+TEST(SystemdFiles, TheUnitVerifiesCleanAndIsExposedAtMost3) {
+    TempDir dir;
+    const std::string unit = dir.write("damond.service", pointed_at_build(env_or("DAMOND_UNIT", "damond.service")));
+    const CommandResult verify = run_command({"systemd-analyze", "verify", unit});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out;
+    EXPECT_EQ(verify.out, "") << "systemd-analyze verify warned";
+
+    const CommandResult security = run_command({"systemd-analyze", "security", "--offline=yes", unit});
+    EXPECT_EQ(security.exit_code, 0) << security.out;
+    std::smatch m;
+    static const std::regex level(R"(Overall exposure level for damond\.service: ([0-9.]+))");
+    ASSERT_TRUE(std::regex_search(security.out, m, level)) << security.out;
+    const double exposure = std::stod(m[1]);
+    std::cout << "exposure " << exposure << "\n";
+    EXPECT_LE(exposure, 3.0) << security.out;
+}
+
+TEST(SystemdFiles, TheFirstCallToOrgDamond1ActivatesDamond) {
+    TempDir services, conf;
+    std::string activation = pointed_at_build(env_or("DAMOND_ACTIVATION", "org.damond1.service"));
+    // The installed file names the installed config; this one a config of the test's.
+    activation = std::regex_replace(activation, std::regex(R"(--config \S+)"),
+                                    "--config " + conf.write("damond.json", R"({"backend": "inprocess"})"));
+    services.write("org.damond1.service", activation);
+    PrivateBus bus("", services.path());
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
+
+    const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
+    // Nobody owns the name yet; the call below starts damond and is answered by it.
+    EXPECT_NE(run_command({busctl, "--address=" + bus.address(), "status", "org.damond1"}).exit_code, 0);
+    const CommandResult call = run_command({busctl, "--address=" + bus.address(), "call", "org.damond1", "/org/damond1",
+                                            "org.damond1.Manager", "ListContexts"});
+    EXPECT_EQ(call.exit_code, 0) << call.out;
+    EXPECT_EQ(call.out, "a(sos) 0\n");
+    const CommandResult pid = run_command({busctl, "--address=" + bus.address(), "call", "org.freedesktop.DBus",
+                                           "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                           "GetConnectionUnixProcessID", "s", "org.damond1"});
+    ASSERT_EQ(pid.exit_code, 0) << pid.out;
+    const pid_t damond = static_cast<pid_t>(std::stol(pid.out.substr(2)));
+    ASSERT_GT(damond, 1);
+    EXPECT_NE(read_file("/proc/" + std::to_string(damond) + "/cmdline").find("damond"), std::string::npos);
+    ::kill(damond, SIGTERM);
+    EXPECT_TRUE(wait_until([&] { return ::kill(damond, 0) != 0; }));
+}
