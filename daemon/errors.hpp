@@ -13,6 +13,7 @@ enum class ErrorKind {
     NoSuchApp,
     NoSuchHold,
     InvalidSpec,
+    InvalidConfig,
     InvalidArgument,
     Busy,
     NotSupported,

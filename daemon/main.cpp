@@ -32,6 +32,7 @@
 #include "events/registry_sink.hpp"
 #include "loop_timers.hpp"
 #include "options.hpp"
+#include "service_notifier.hpp"
 #include "task_queue.hpp"
 
 #ifndef DAMOND_VERSION
@@ -60,12 +61,6 @@ BackendChoice choose_backend(const std::string& wanted, const std::string& obsta
 std::string default_state_dir() {
     const char* dir = std::getenv("STATE_DIRECTORY");  // set by systemd's StateDirectory=
     return dir && *dir ? std::string(dir) : std::string("/var/lib/damond");
-}
-
-void notify_status(const Manager& manager, const char* extra = nullptr) {
-    std::string msg = extra ? std::string(extra) + "\n" : std::string();
-    msg += "STATUS=" + manager.status_text();
-    sd_notify(0, msg.c_str());
 }
 
 int sleep_ms(uint64_t deadline_us, uint64_t now_us) {
@@ -150,40 +145,74 @@ int run(const Options& opts) {
         },
         [&](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
     manager.set_backend_reason(backend_reason);
+    if (backend == "kernel" && pool) manager.set_backend_detail(to_string(kernel.pause_mode));
     manager.set_kernel_prober(prober);
 
     AppRegistry apps(manager, config.apps, [&clock] { return clock.now_us(); },
                      [&main_tasks](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
     LoopTimers timers;
     apps.set_schedule([&timers](uint64_t at_us, std::function<void()> fn) { timers.schedule(at_us, std::move(fn)); });
-    BusService bus(manager, apps, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION);
+    // Reload, from SIGHUP or the bus: all of the new config or none of it.
+    std::vector<std::unique_ptr<EventSource>> sources;
+    const AppEventSink sink = registry_sink(apps);
+    std::string config_rejected;  // shown in STATUS= until a reload succeeds
+    auto reload = [&]() -> std::string {
+        if (!opts.config_path) return "damond runs without a config file (--config)";
+        Config next;
+        try {
+            next = load_config(*opts.config_path);
+        } catch (const std::exception& e) {
+            config_rejected = *opts.config_path + ": " + e.what();
+            log_error("reload rejected, the running configuration stays: " + config_rejected);
+            return config_rejected;
+        }
+        config_rejected.clear();
+        for (const std::string& err : manager.apply_config(next)) log_error("reload: " + err);
+        apps.set_config(next.apps);
+        sources.clear();  // watch what the new config names
+        sources = make_event_sources(next.apps, sink);
+        log_info("reloaded " + *opts.config_path);
+        return "";
+    };
+    ServiceNotifier notifier(clock.now_us());
+    auto status_text = [&] {
+        const std::string s = manager.status_text();
+        return config_rejected.empty() ? s : s + "; config rejected: " + config_rejected;
+    };
+
+    BusService bus(manager, apps, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION, [&] {
+        notifier.reloading(clock.now_us());
+        const std::string error = reload();
+        notifier.ready(status_text());
+        return error;
+    });
     for (const std::string& err : manager.apply_config(config)) log_error(err);
     // Started once the bus object exists, so apps they find at once are
     // announced like any other.
-    const AppEventSink sink = registry_sink(apps);
-    std::vector<std::unique_ptr<EventSource>> sources = make_event_sources(config.apps, sink);
+    sources = make_event_sources(config.apps, sink);
     bus.request_name();
     log_info("ready on the " + opts.bus + " bus: " + manager.status_text());
-    notify_status(manager, "READY=1");
-    std::string status = manager.status_text();
+    std::string status = status_text();
+    notifier.ready(status);
 
-    // STATUS= is recomputed only after a change, not on every loop turn:
-    // asking each monitor its state is a cross-thread call (or a sysfs read).
+    // STATUS= is recomputed only after a change, not on every loop turn.
     bool status_dirty = false;
     manager.set_change_hook([&status_dirty] { status_dirty = true; });
     for (;;) {
         bus.process();
         if (status_dirty) {
             status_dirty = false;
-            if (const std::string now = manager.status_text(); now != status) {
+            if (const std::string now = status_text(); now != status) {
                 status = now;
-                notify_status(manager);
+                notifier.status(status);
             }
         }
+        // Fed only from here: if the loop stops turning, systemd restarts damond.
+        notifier.feed_watchdog(clock.now_us());
 
         std::vector<pollfd> fds = {{bus.fd(), bus.events(), 0}, {sigfd, POLLIN, 0}, {main_tasks.fd(), POLLIN, 0}};
         for (const auto& source : sources) fds.push_back({source->fd(), POLLIN, 0});
-        const uint64_t wake_at = std::min(bus.timeout_us(), timers.next_due_us());
+        const uint64_t wake_at = std::min({bus.timeout_us(), timers.next_due_us(), notifier.watchdog_due_us()});
         if (poll(fds.data(), fds.size(), sleep_ms(wake_at, clock.now_us())) < 0 && errno != EINTR)
             throw std::runtime_error(std::string("poll: ") + strerror(errno));
         if (fds[2].revents & POLLIN) main_tasks.drain();
@@ -195,25 +224,13 @@ int run(const Options& opts) {
             signalfd_siginfo si{};
             while (read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
                 if (si.ssi_signo == SIGHUP) {
-                    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", static_cast<unsigned long long>(clock.now_us()));
-                    if (!opts.config_path) {
-                        log_info("SIGHUP: no config file to reload");
-                    } else {
-                        try {
-                            const Config next = load_config(*opts.config_path);
-                            for (const std::string& err : manager.apply_config(next)) log_error("reload: " + err);
-                            apps.set_config(next.apps);
-                            sources.clear();  // watch what the new config names
-                            sources = make_event_sources(next.apps, sink);
-                            log_info("reloaded " + *opts.config_path);
-                        } catch (const std::exception& e) {
-                            log_error("reload failed, keeping the running configuration: " + std::string(e.what()));
-                        }
-                    }
-                    notify_status(manager, "READY=1");
+                    notifier.reloading(clock.now_us());
+                    reload();
+                    status = status_text();
+                    notifier.ready(status);
                 } else {
                     log_info(std::string("stopping on ") + strsignal(static_cast<int>(si.ssi_signo)));
-                    sd_notify(0, "STOPPING=1");
+                    notifier.stopping();
                     manager.stop_all();
                     close(sigfd);
                     return 0;

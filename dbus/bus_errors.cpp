@@ -8,6 +8,7 @@ std::string bus_error_name(ErrorKind kind) {
     case ErrorKind::NoSuchApp: return "org.damond1.Error.NoSuchApp";
     case ErrorKind::NoSuchHold: return "org.damond1.Error.NoSuchHold";
     case ErrorKind::InvalidSpec: return "org.damond1.Error.InvalidSpec";
+    case ErrorKind::InvalidConfig: return "org.damond1.Error.InvalidConfig";
     case ErrorKind::InvalidArgument: return "org.freedesktop.DBus.Error.InvalidArgs";
     case ErrorKind::Busy: return "org.damond1.Error.Busy";
     case ErrorKind::NotSupported: return "org.damond1.Error.NotSupported";

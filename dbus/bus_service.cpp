@@ -12,11 +12,11 @@
 namespace damond {
 
 struct BusService::Impl : ManagerListener, AppListener {
-    Impl(Manager& m, AppRegistry& a, BusKind kind, std::string version)
+    Impl(Manager& m, AppRegistry& a, BusKind kind, std::string version, std::function<std::string()> reload)
         : manager(m),
           apps(a),
           connection(kind == BusKind::System ? sdbus::createSystemBusConnection() : sdbus::createSessionBusConnection()),
-          manager_object(std::make_unique<ManagerObject>(*connection, m, a, std::move(version))) {
+          manager_object(std::make_unique<ManagerObject>(*connection, m, a, std::move(version), std::move(reload))) {
         for (const ContextInfo& c : manager.list_contexts()) export_context(c.name);
         for (const AppInfo& app : apps.list()) app_added(app.app_id);
         manager.set_listener(this);
@@ -87,8 +87,9 @@ struct BusService::Impl : ManagerListener, AppListener {
     sdbus::Slot name_owner_match;
 };
 
-BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version)
-    : impl_(std::make_unique<Impl>(manager, apps, kind, std::move(version))) {}
+BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version,
+                       std::function<std::string()> reload)
+    : impl_(std::make_unique<Impl>(manager, apps, kind, std::move(version), std::move(reload))) {}
 
 BusService::~BusService() = default;
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,7 +20,10 @@ public:
     // Connects (the system bus honours DBUS_SYSTEM_BUS_ADDRESS) and exports
     // the Manager object; the name is requested separately, once every
     // object a client may ask for is exported.
-    BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version);
+    // `reload` re-reads the config for the Reload method; it returns "" or
+    // why the new config was rejected.
+    BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version,
+               std::function<std::string()> reload = {});
     ~BusService();
 
     void request_name();

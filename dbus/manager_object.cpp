@@ -7,8 +7,13 @@
 
 namespace damond {
 
-ManagerObject::ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps, std::string version)
-    : AdaptorInterfaces(connection, kManagerPath), manager_(manager), apps_(apps), version_(std::move(version)) {
+ManagerObject::ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps, std::string version,
+                             std::function<std::string()> reload)
+    : AdaptorInterfaces(connection, kManagerPath),
+      manager_(manager),
+      apps_(apps),
+      version_(std::move(version)),
+      reload_(std::move(reload)) {
     registerAdaptor();
 }
 
@@ -40,6 +45,13 @@ sdbus::ObjectPath ManagerObject::CreateContext(const std::string& name, const st
 
 void ManagerObject::RemoveContext(const std::string& name) {
     translate_errors([&] { manager_.remove_context(name); });
+}
+
+void ManagerObject::Reload() {
+    translate_errors([&] {
+        if (!reload_) throw DamondError(ErrorKind::NotSupported, "this damond cannot reload");
+        if (const std::string error = reload_(); !error.empty()) throw DamondError(ErrorKind::InvalidConfig, error);
+    });
 }
 
 void ManagerObject::PauseContext(sdbus::Result<>&& result, std::string name) {

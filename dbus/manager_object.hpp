@@ -14,7 +14,8 @@ namespace damond {
 
 class ManagerObject final : public sdbus::AdaptorInterfaces<org::damond1::Manager_adaptor> {
 public:
-    ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps, std::string version);
+    ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps, std::string version,
+                  std::function<std::string()> reload);
     ~ManagerObject();
 
     void announce_added(const std::string& name);
@@ -26,6 +27,7 @@ private:
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListContexts() override;
     sdbus::ObjectPath CreateContext(const std::string& name, const std::string& spec_json) override;
     void RemoveContext(const std::string& name) override;
+    void Reload() override;
     void PauseContext(sdbus::Result<>&& result, std::string name) override;
     void ResumeContext(sdbus::Result<>&& result, std::string name) override;
     void CommitContext(sdbus::Result<>&& result, std::string name, std::string spec_json) override;
@@ -50,6 +52,7 @@ private:
     Manager& manager_;
     AppRegistry& apps_;
     std::string version_;
+    std::function<std::string()> reload_;
 };
 
 }  // namespace damond

@@ -401,6 +401,7 @@ std::string Manager::status_text() const {
         if (current_state(ctx) == MonitorState::Paused) ++paused;
     std::string text = std::to_string(contexts_.size()) + (contexts_.size() == 1 ? " context, " : " contexts, ") +
                        std::to_string(paused) + " paused, backend " + backend_;
+    if (!backend_detail_.empty()) text += " (" + backend_detail_ + ")";
     if (!holds_.empty()) text += ", " + std::to_string(holds_.all().size()) + " pause hold(s)";
     return text;
 }

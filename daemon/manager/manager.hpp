@@ -52,6 +52,8 @@ public:
     const std::string& backend() const { return backend_; }
     const std::string& backend_reason() const { return backend_reason_; }
     void set_backend_reason(std::string reason) { backend_reason_ = std::move(reason); }
+    // Shown after the backend in status_text(), e.g. the kernel's pause mode.
+    void set_backend_detail(std::string detail) { backend_detail_ = std::move(detail); }
     // Looks at the kernel's DAMON tree afresh (stat and read only).
     void set_kernel_prober(std::function<KernelProbe()> prober) { kernel_prober_ = std::move(prober); }
     KernelProbe kernel_probe() const;
@@ -108,7 +110,7 @@ public:
     // errors met, one line each.
     std::vector<std::string> apply_config(const Config& config);
 
-    // "2 contexts, 1 paused, backend inprocess": for sd_notify STATUS=.
+    // "3 contexts, 1 paused, backend kernel (watermarks)": for sd_notify STATUS=.
     std::string status_text() const;
 
     void stop_all();
@@ -147,6 +149,7 @@ private:
 
     std::string backend_;
     std::string backend_reason_;
+    std::string backend_detail_;
     std::function<KernelProbe()> kernel_prober_;
     MonitorFactory factory_;
     Poster post_;

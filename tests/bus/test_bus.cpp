@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -102,6 +103,12 @@ protected:
     std::string config_path_, log_path_;
     std::unique_ptr<Child> damond_;
 };
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".tmp";
+    { std::ofstream(tmp) << text; }
+    std::filesystem::rename(tmp, path);
+}
 
 }  // namespace
 
@@ -347,7 +354,8 @@ TEST_F(DamondOnPrivateBus, SighupReloadsTheConfig) {
     EXPECT_NE(read_file(log_path_).find("contexts.demo.nr_regions.min"), std::string::npos);
 }
 
-TEST(DamondProcess, NotifiesReadyAndStopping) {
+// A fake NOTIFY_SOCKET sees what systemd would, in order.
+TEST(DamondProcess, NotifiesReadyStatusWatchdogReloadingAndStopping) {
     PrivateBus bus;
     TempDir dir;
     const std::string sock_path = dir.path() + "/notify";
@@ -358,28 +366,61 @@ TEST(DamondProcess, NotifiesReadyAndStopping) {
     ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     timeval tv{10, 0};
     setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    // The next message that is not a watchdog ping; counts the pings.
+    int pings = 0;
+    auto next = [&]() -> std::string {
+        for (;;) {
+            char buf[1024] = {};
+            if (recv(sock, buf, sizeof buf - 1, 0) <= 0) return "<nothing>";
+            if (std::string(buf) == "WATCHDOG=1") {
+                ++pings;
+                continue;
+            }
+            return buf;
+        }
+    };
 
-    Child damond({env_or("DAMOND", "damond"), "--config", dir.write("c.json", kConfig)},
-                 {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}, {"NOTIFY_SOCKET", sock_path}}, dir.path() + "/log");
-    char buf[512] = {};
-    ASSERT_GT(recv(sock, buf, sizeof buf - 1, 0), 0) << read_file(dir.path() + "/log");
-    EXPECT_STREQ(buf, "READY=1\nSTATUS=1 context, 0 paused, backend inprocess");
+    const std::string config = dir.write("c.json", kConfig);
+    Child damond({env_or("DAMOND", "damond"), "--config", config},
+                 {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}, {"NOTIFY_SOCKET", sock_path}, {"WATCHDOG_USEC", "200000"}},
+                 dir.path() + "/log");
+    EXPECT_EQ(next(), "READY=1\nSTATUS=1 context, 0 paused, backend inprocess") << read_file(dir.path() + "/log");
     // READY means the name is owned.
-    const auto r = run_command({"/usr/bin/busctl", "--address=" + bus.address(), "status", "org.damond1"});
+    const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
+    const auto r = run_command({busctl, "--address=" + bus.address(), "status", "org.damond1"});
     EXPECT_EQ(r.exit_code, 0) << r.out;
 
     // STATUS= follows every change.
-    const auto paused = run_command({"/usr/bin/busctl", "--address=" + bus.address(), "call", "org.damond1",
-                                     "/org/damond1", "org.damond1.Manager", "PauseContext", "s", "demo"});
+    const auto paused = run_command({busctl, "--address=" + bus.address(), "call", "org.damond1", "/org/damond1",
+                                     "org.damond1.Manager", "PauseContext", "s", "demo"});
     ASSERT_EQ(paused.exit_code, 0) << paused.out;
-    std::memset(buf, 0, sizeof buf);
-    ASSERT_GT(recv(sock, buf, sizeof buf - 1, 0), 0);
-    EXPECT_STREQ(buf, "STATUS=1 context, 1 paused, backend inprocess");
+    EXPECT_EQ(next(), "STATUS=1 context, 1 paused, backend inprocess");
+
+    // The watchdog is fed at half WATCHDOG_USEC from the main loop.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    damond.signal(SIGHUP);
+    const std::string reloading = next();
+    EXPECT_EQ(reloading.rfind("RELOADING=1\nMONOTONIC_USEC=", 0), 0u) << reloading;
+    EXPECT_EQ(next(), "READY=1\nSTATUS=1 context, 1 paused, backend inprocess");
+    EXPECT_GE(pings, 4);
+    EXPECT_LE(pings, 12);
+
+    // Reload() over the bus: a broken config is rejected whole, and says so.
+    write_file_atomically(config, R"({"contexts": {"demo": {"ops": "synthetic", "intervals": {"sample_us": 0}}}})");
+    const auto rejected = run_command(
+        {busctl, "--address=" + bus.address(), "call", "org.damond1", "/org/damond1", "org.damond1.Manager", "Reload"});
+    EXPECT_NE(rejected.exit_code, 0);
+    EXPECT_NE(rejected.out.find("intervals.sample_us: must be greater than 0"), std::string::npos) << rejected.out;
+    EXPECT_EQ(next().rfind("RELOADING=1", 0), 0u);
+    const std::string after = next();
+    EXPECT_EQ(after.rfind("READY=1\nSTATUS=1 context, 1 paused, backend inprocess; config rejected: " + config +
+                              ": contexts.demo.intervals.sample_us: must be greater than 0",
+                          0),
+              0u)
+        << after;
 
     damond.signal(SIGTERM);
-    std::memset(buf, 0, sizeof buf);
-    ASSERT_GT(recv(sock, buf, sizeof buf - 1, 0), 0);
-    EXPECT_STREQ(buf, "STOPPING=1");
+    EXPECT_EQ(next(), "STOPPING=1");
     EXPECT_EQ(damond.wait_exit(10000), 0);
     close(sock);
 }

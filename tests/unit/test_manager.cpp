@@ -193,3 +193,13 @@ TEST_F(ManagerTest, AHoldersHoldsGoWithItAndBadHoldsChangeNothing) {
     manager.remove_context("demo");
     EXPECT_TRUE(manager.holds().empty());
 }
+
+TEST_F(ManagerTest, StatusSaysWhatRunsAndHowTheBackendPauses) {
+    manager.create_context("a", kDemoSpec);
+    manager.create_context("b", kDemoSpec);
+    manager.pause_context("b");
+    EXPECT_EQ(manager.status_text(), "2 contexts, 1 paused, backend inprocess");
+    manager.set_backend_detail("watermarks");
+    manager.hold_pause("a", "t", "x");
+    EXPECT_EQ(manager.status_text(), "2 contexts, 2 paused, backend inprocess (watermarks), 1 pause hold(s)");
+}
