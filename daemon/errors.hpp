@@ -16,6 +16,7 @@ enum class ErrorKind {
     InvalidConfig,
     InvalidArgument,
     Busy,
+    AccessDenied,
     NotSupported,
     Failed,
 };

@@ -153,6 +153,7 @@ int run(const Options& opts) {
     LoopTimers timers;
     apps.set_schedule([&timers](uint64_t at_us, std::function<void()> fn) { timers.schedule(at_us, std::move(fn)); });
     // Reload, from SIGHUP or the bus: all of the new config or none of it.
+    BusService* bus_ptr = nullptr;  // set once the bus exists
     std::vector<std::unique_ptr<EventSource>> sources;
     const AppEventSink sink = registry_sink(apps);
     std::string config_rejected;  // shown in STATUS= until a reload succeeds
@@ -169,6 +170,7 @@ int run(const Options& opts) {
         config_rejected.clear();
         for (const std::string& err : manager.apply_config(next)) log_error("reload: " + err);
         apps.set_config(next.apps);
+        if (bus_ptr) bus_ptr->set_authorization(next.authorization);
         sources.clear();  // watch what the new config names
         sources = make_event_sources(next.apps, sink);
         log_info("reloaded " + *opts.config_path);
@@ -180,12 +182,14 @@ int run(const Options& opts) {
         return config_rejected.empty() ? s : s + "; config rejected: " + config_rejected;
     };
 
-    BusService bus(manager, apps, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION, [&] {
+    BusService bus(manager, apps, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION,
+                   config.authorization, [&] {
         notifier.reloading(clock.now_us());
         const std::string error = reload();
         notifier.ready(status_text());
         return error;
     });
+    bus_ptr = &bus;
     for (const std::string& err : manager.apply_config(config)) log_error(err);
     // Started once the bus object exists, so apps they find at once are
     // announced like any other.

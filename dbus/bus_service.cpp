@@ -12,11 +12,14 @@
 namespace damond {
 
 struct BusService::Impl : ManagerListener, AppListener {
-    Impl(Manager& m, AppRegistry& a, BusKind kind, std::string version, std::function<std::string()> reload)
+    Impl(Manager& m, AppRegistry& a, BusKind kind, std::string version, AuthorizationConfig auth_config,
+         std::function<std::string()> reload)
         : manager(m),
           apps(a),
           connection(kind == BusKind::System ? sdbus::createSystemBusConnection() : sdbus::createSessionBusConnection()),
-          manager_object(std::make_unique<ManagerObject>(*connection, m, a, std::move(version), std::move(reload))) {
+          auth(*connection, std::move(auth_config)),
+          manager_object(
+              std::make_unique<ManagerObject>(*connection, m, a, auth, std::move(version), std::move(reload))) {
         for (const ContextInfo& c : manager.list_contexts()) export_context(c.name);
         for (const AppInfo& app : apps.list()) app_added(app.app_id);
         manager.set_listener(this);
@@ -30,7 +33,9 @@ struct BusService::Impl : ManagerListener, AppListener {
             [this](sdbus::Message& msg) {
                 std::string name, old_owner, new_owner;
                 msg >> name >> old_owner >> new_owner;
-                if (!name.empty() && name[0] == ':' && new_owner.empty()) manager.release_holds_of(name);
+                if (name.empty() || name[0] != ':' || !new_owner.empty()) return;
+                manager.release_holds_of(name);
+                auth.forget(name);
             });
     }
 
@@ -60,7 +65,7 @@ struct BusService::Impl : ManagerListener, AppListener {
     }
 
     void export_context(const std::string& name) {
-        contexts[name] = std::make_unique<ContextObject>(*connection, manager, name);
+        contexts[name] = std::make_unique<ContextObject>(*connection, manager, auth, name);
     }
 
     void context_added(const std::string& name) override {
@@ -81,6 +86,7 @@ struct BusService::Impl : ManagerListener, AppListener {
     Manager& manager;
     AppRegistry& apps;
     std::unique_ptr<sdbus::IConnection> connection;
+    CallerAuthorizer auth;
     std::unique_ptr<ManagerObject> manager_object;
     std::map<std::string, std::unique_ptr<ContextObject>> contexts;
     std::map<std::string, std::unique_ptr<AppObject>> app_objects;
@@ -88,8 +94,10 @@ struct BusService::Impl : ManagerListener, AppListener {
 };
 
 BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version,
-                       std::function<std::string()> reload)
-    : impl_(std::make_unique<Impl>(manager, apps, kind, std::move(version), std::move(reload))) {}
+                       AuthorizationConfig auth, std::function<std::string()> reload)
+    : impl_(std::make_unique<Impl>(manager, apps, kind, std::move(version), std::move(auth), std::move(reload))) {}
+
+void BusService::set_authorization(AuthorizationConfig auth) { impl_->auth.set_config(std::move(auth)); }
 
 BusService::~BusService() = default;
 

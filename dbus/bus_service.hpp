@@ -22,8 +22,10 @@ public:
     // object a client may ask for is exported.
     // `reload` re-reads the config for the Reload method; it returns "" or
     // why the new config was rejected.
-    BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version,
+    BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version, AuthorizationConfig auth = {},
                std::function<std::string()> reload = {});
+    // Who may change things, after a reload.
+    void set_authorization(AuthorizationConfig auth);
     ~BusService();
 
     void request_name();

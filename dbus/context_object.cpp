@@ -5,8 +5,8 @@
 
 namespace damond {
 
-ContextObject::ContextObject(sdbus::IConnection& connection, Manager& manager, std::string name)
-    : AdaptorInterfaces(connection, context_object_path(name)), manager_(manager), name_(std::move(name)) {
+ContextObject::ContextObject(sdbus::IConnection& connection, Manager& manager, CallerAuthorizer& auth, std::string name)
+    : AdaptorInterfaces(connection, context_object_path(name)), manager_(manager), auth_(auth), name_(std::move(name)) {
     registerAdaptor();
 }
 
@@ -26,24 +26,38 @@ void ContextObject::emit_changed(const std::vector<ContextField>& fields) {
 }
 
 void ContextObject::Pause(sdbus::Result<>&& result) {
-    reply_when_done(std::move(result), [&](Manager::Done done) { manager_.pause_context_async(name_, std::move(done)); });
+    reply_when_done(std::move(result), [&](Manager::Done done) {
+        auth_.check(getObject(), BusAction::Pause);
+        manager_.pause_context_async(name_, std::move(done));
+    });
 }
 
 void ContextObject::Resume(sdbus::Result<>&& result) {
-    reply_when_done(std::move(result), [&](Manager::Done done) { manager_.resume_context_async(name_, std::move(done)); });
+    reply_when_done(std::move(result), [&](Manager::Done done) {
+        auth_.check(getObject(), BusAction::Pause);
+        manager_.resume_context_async(name_, std::move(done));
+    });
 }
 
 void ContextObject::Commit(sdbus::Result<>&& result, std::string spec_json) {
-    reply_when_done(std::move(result),
-                    [&](Manager::Done done) { manager_.commit_context_async(name_, spec_json, std::move(done)); });
+    reply_when_done(std::move(result), [&](Manager::Done done) {
+        auth_.check(getObject(), BusAction::Configure);
+        manager_.commit_context_async(name_, spec_json, std::move(done));
+    });
 }
 
 uint32_t ContextObject::HoldPause(const std::string& who, const std::string& why) {
-    return translate_errors([&] { return manager_.hold_pause(name_, who, why, current_sender(getObject())); });
+    return translate_errors([&] {
+        auth_.check(getObject(), BusAction::Pause);
+        return manager_.hold_pause(name_, who, why, current_sender(getObject()));
+    });
 }
 
 void ContextObject::ReleasePause(const uint32_t& cookie) {
-    translate_errors([&] { manager_.release_pause(cookie, &name_); });
+    translate_errors([&] {
+        auth_.check(getObject(), BusAction::Pause);
+        manager_.release_pause(cookie, &name_);
+    });
 }
 
 std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> ContextObject::PauseHolds() {

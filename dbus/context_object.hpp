@@ -6,6 +6,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "caller_authorizer.hpp"
 #include "context_adaptor.h"
 #include "manager/manager.hpp"
 
@@ -13,7 +14,7 @@ namespace damond {
 
 class ContextObject final : public sdbus::AdaptorInterfaces<org::damond1::Context_adaptor> {
 public:
-    ContextObject(sdbus::IConnection& connection, Manager& manager, std::string name);
+    ContextObject(sdbus::IConnection& connection, Manager& manager, CallerAuthorizer& auth, std::string name);
     ~ContextObject();
 
     void emit_changed(const std::vector<ContextField>& fields);
@@ -35,6 +36,7 @@ private:
     std::string LastError() override;
 
     Manager& manager_;
+    CallerAuthorizer& auth_;
     std::string name_;
 };
 

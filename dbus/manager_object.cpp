@@ -7,11 +7,12 @@
 
 namespace damond {
 
-ManagerObject::ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps, std::string version,
-                             std::function<std::string()> reload)
+ManagerObject::ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps,
+                             CallerAuthorizer& auth, std::string version, std::function<std::string()> reload)
     : AdaptorInterfaces(connection, kManagerPath),
       manager_(manager),
       apps_(apps),
+      auth_(auth),
       version_(std::move(version)),
       reload_(std::move(reload)) {
     registerAdaptor();
@@ -38,33 +39,46 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerO
 
 sdbus::ObjectPath ManagerObject::CreateContext(const std::string& name, const std::string& spec_json) {
     return translate_errors([&] {
+        auth_.check(getObject(), BusAction::Configure);
         manager_.create_context(name, spec_json);
         return sdbus::ObjectPath(context_object_path(name));
     });
 }
 
 void ManagerObject::RemoveContext(const std::string& name) {
-    translate_errors([&] { manager_.remove_context(name); });
+    translate_errors([&] {
+        auth_.check(getObject(), BusAction::Configure);
+        manager_.remove_context(name);
+    });
 }
 
 void ManagerObject::Reload() {
     translate_errors([&] {
+        auth_.check(getObject(), BusAction::Configure);
         if (!reload_) throw DamondError(ErrorKind::NotSupported, "this damond cannot reload");
         if (const std::string error = reload_(); !error.empty()) throw DamondError(ErrorKind::InvalidConfig, error);
     });
 }
 
 void ManagerObject::PauseContext(sdbus::Result<>&& result, std::string name) {
-    reply_when_done(std::move(result), [&](Manager::Done done) { manager_.pause_context_async(name, std::move(done)); });
+    reply_when_done(std::move(result), [&](Manager::Done done) {
+        auth_.check(getObject(), BusAction::Pause);
+        manager_.pause_context_async(name, std::move(done));
+    });
 }
 
 void ManagerObject::ResumeContext(sdbus::Result<>&& result, std::string name) {
-    reply_when_done(std::move(result), [&](Manager::Done done) { manager_.resume_context_async(name, std::move(done)); });
+    reply_when_done(std::move(result), [&](Manager::Done done) {
+        auth_.check(getObject(), BusAction::Pause);
+        manager_.resume_context_async(name, std::move(done));
+    });
 }
 
 void ManagerObject::CommitContext(sdbus::Result<>&& result, std::string name, std::string spec_json) {
-    reply_when_done(std::move(result),
-                    [&](Manager::Done done) { manager_.commit_context_async(name, spec_json, std::move(done)); });
+    reply_when_done(std::move(result), [&](Manager::Done done) {
+        auth_.check(getObject(), BusAction::Configure);
+        manager_.commit_context_async(name, spec_json, std::move(done));
+    });
 }
 
 namespace {
@@ -91,7 +105,8 @@ struct Options {
         auto it = map.find(key);
         if (it == map.end()) return 0;
         if (!it->second.containsValueOfType<uint32_t>())
-            throw DamondError(ErrorKind::InvalidArgument, "options." + key + ": must be an unsigned 32-bit integer (u)");
+            throw DamondError(ErrorKind::InvalidArgument,
+                              "options." + key + ": must be an unsigned 32-bit integer (u)");
         return it->second.get<uint32_t>();
     }
 };
@@ -107,6 +122,7 @@ void ManagerObject::announce_app_state(const std::string& app_id, const std::str
 sdbus::ObjectPath ManagerObject::RegisterApp(const std::string& app_id, const uint32_t& pid,
                                              const std::map<std::string, sdbus::Variant>& options) {
     return translate_errors([&] {
+        auth_.check(getObject(), BusAction::SetAppState);
         const Options o{options, {"foreground_profile", "background_profile"}};
         o.check();
         apps_.register_app(app_id, pid, o.str("foreground_profile"), o.str("background_profile"));
@@ -115,12 +131,16 @@ sdbus::ObjectPath ManagerObject::RegisterApp(const std::string& app_id, const ui
 }
 
 void ManagerObject::UnregisterApp(const std::string& app_id) {
-    translate_errors([&] { apps_.unregister_app(app_id, "unregistered"); });
+    translate_errors([&] {
+        auth_.check(getObject(), BusAction::SetAppState);
+        apps_.unregister_app(app_id, "unregistered");
+    });
 }
 
 void ManagerObject::SetAppState(const std::string& app_id, const std::string& state,
                                 const std::map<std::string, sdbus::Variant>& options) {
     translate_errors([&] {
+        auth_.check(getObject(), BusAction::SetAppState);
         const Options o{options, {"pid"}};
         o.check();
         apps_.set_app_state(app_id, app_state_from_string(state), o.u32("pid"));
@@ -137,11 +157,17 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerO
 }
 
 uint32_t ManagerObject::HoldPause(const std::string& who, const std::string& why) {
-    return translate_errors([&] { return manager_.hold_pause("", who, why, current_sender(getObject())); });
+    return translate_errors([&] {
+        auth_.check(getObject(), BusAction::Pause);
+        return manager_.hold_pause("", who, why, current_sender(getObject()));
+    });
 }
 
 void ManagerObject::ReleasePause(const uint32_t& cookie) {
-    translate_errors([&] { manager_.release_pause(cookie); });
+    translate_errors([&] {
+        auth_.check(getObject(), BusAction::Pause);
+        manager_.release_pause(cookie);
+    });
 }
 
 std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> ManagerObject::PauseHolds() {

@@ -8,14 +8,15 @@
 
 #include "manager/app_registry.hpp"
 #include "manager/manager.hpp"
+#include "caller_authorizer.hpp"
 #include "manager_adaptor.h"
 
 namespace damond {
 
 class ManagerObject final : public sdbus::AdaptorInterfaces<org::damond1::Manager_adaptor> {
 public:
-    ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps, std::string version,
-                  std::function<std::string()> reload);
+    ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps, CallerAuthorizer& auth,
+                  std::string version, std::function<std::string()> reload);
     ~ManagerObject();
 
     void announce_added(const std::string& name);
@@ -51,6 +52,7 @@ private:
 
     Manager& manager_;
     AppRegistry& apps_;
+    CallerAuthorizer& auth_;
     std::string version_;
     std::function<std::string()> reload_;
 };

@@ -114,6 +114,12 @@ Config config_from_json_text(const std::string& text) {
         }
     }
     if (const nlohmann::json* apps = r.member("apps")) read_apps(*apps, config.apps);
+    if (const nlohmann::json* auth = r.member("authorization")) {
+        JsonObjectReader ar(*auth, "authorization");
+        config.authorization.group = ar.string("group", config.authorization.group);
+        config.authorization.polkit = ar.boolean("polkit", config.authorization.polkit);
+        ar.reject_unknown_keys();
+    }
     r.reject_unknown_keys();
     return config;
 }

@@ -7,6 +7,7 @@
 //             "auto_register": false, "one_foreground": true, "debounce_ms": 0,
 //             "freezer": [{"cgroup": DIR, "app_id": ID}],
 //             "desktop": {"app_slices": [GLOB, ...]}},
+//    "authorization": {"group": "damond", "polkit": true},
 //    "contexts": {"<name>": <context spec>, ...}}
 // damon_modules "disable" lets damond turn off a DAMON module (damon_stat,
 // damon_reclaim, damon_lru_sort) that runs exclusively, for as long as it
@@ -54,8 +55,15 @@ struct AppsConfig {
     std::vector<std::string> desktop_app_slices;
 };
 
+// Who may call the methods that change anything, besides root.
+struct AuthorizationConfig {
+    std::string group = "damond";  // members may; "" for nobody but root
+    bool polkit = true;            // others are checked with polkit when it runs
+};
+
 struct Config {
     std::string backend = "auto";
+    AuthorizationConfig authorization;
     AppsConfig apps;
     std::string damon_modules = "keep";
     std::map<std::string, ContextSpec> contexts;
