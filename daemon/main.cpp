@@ -25,6 +25,7 @@
 #include "manager/app_registry.hpp"
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
+#include "manager/persistence.hpp"
 #include "core/clock.hpp"
 #include "monitor/inprocess_monitor.hpp"
 #include "monitor/proc_system_metrics.hpp"
@@ -191,6 +192,28 @@ int run(const Options& opts) {
     });
     bus_ptr = &bus;
     for (const std::string& err : manager.apply_config(config)) log_error(err);
+    // What ran before a restart comes back before READY=1. Only with a state
+    // directory given (or set by systemd): two damonds sharing a default one
+    // would restore each other's contexts.
+    std::unique_ptr<Persistence> persistence;
+    if (const char* dir = std::getenv("STATE_DIRECTORY"); opts.state_dir || (dir && *dir)) {
+        persistence = std::make_unique<Persistence>(manager, apps, opts.state_dir.value_or(default_state_dir()));
+        for (const std::string& problem : persistence->restore([&bus](const std::string& name) {
+                 return bus.name_has_owner(name);
+             }))
+            log_error("restore: " + problem);
+    } else {
+        log_info("no --state-dir and no $STATE_DIRECTORY: contexts, apps and holds are not kept across restarts");
+    }
+    // STATUS= is recomputed only after a change, not on every loop turn.
+    bool status_dirty = false;
+    manager.set_change_hook([&status_dirty, &persistence] {
+        status_dirty = true;
+        if (persistence) persistence->save();  // before the reply to whoever changed it
+    });
+    apps.set_change_hook([&persistence] {
+        if (persistence) persistence->save();
+    });
     // Started once the bus object exists, so apps they find at once are
     // announced like any other.
     sources = make_event_sources(config.apps, sink);
@@ -199,9 +222,6 @@ int run(const Options& opts) {
     std::string status = status_text();
     notifier.ready(status);
 
-    // STATUS= is recomputed only after a change, not on every loop turn.
-    bool status_dirty = false;
-    manager.set_change_hook([&status_dirty] { status_dirty = true; });
     for (;;) {
         bus.process();
         if (status_dirty) {

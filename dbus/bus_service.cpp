@@ -103,6 +103,13 @@ BusService::~BusService() = default;
 
 void BusService::request_name() { impl_->connection->requestName(kBusName); }
 
+bool BusService::name_has_owner(const std::string& name) {
+    auto driver = sdbus::createProxy(*impl_->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+    bool has = false;
+    driver->callMethod("NameHasOwner").onInterface("org.freedesktop.DBus").withArguments(name).storeResultsTo(has);
+    return has;
+}
+
 int BusService::fd() const { return impl_->connection->getEventLoopPollData().fd; }
 
 short BusService::events() const { return impl_->connection->getEventLoopPollData().events; }

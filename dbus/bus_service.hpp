@@ -29,6 +29,8 @@ public:
     ~BusService();
 
     void request_name();
+    // Asks the bus driver whether a (unique) name is still connected.
+    bool name_has_owner(const std::string& name);
 
     // For the owner's poll loop.
     int fd() const;

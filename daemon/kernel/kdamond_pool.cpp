@@ -1,5 +1,7 @@
 #include "kernel/kdamond_pool.hpp"
 
+#include "atomic_file.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,17 +12,6 @@
 #include <system_error>
 
 namespace damond {
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), tmp);
-    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    const int err = errno;
-    ::close(fd);
-    if (!ok) throw std::system_error(err, std::generic_category(), tmp);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::system_error(errno, std::generic_category(), path);
-}
 
 KdamondPool::KdamondPool(GuardedTree& tree, uint32_t size, const std::string& state_dir) {
     const uint32_t first = static_cast<uint32_t>(std::stoul(tree.read("kdamonds/nr_kdamonds")));

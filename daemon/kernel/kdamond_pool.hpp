@@ -30,7 +30,4 @@ private:
     std::set<uint32_t> free_;
 };
 
-// Writes `text` to `path` atomically: a temporary file, fsync, rename.
-void write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace damond

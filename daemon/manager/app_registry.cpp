@@ -4,6 +4,7 @@
 
 #include "errors.hpp"
 #include "manager/app_processes.hpp"
+#include "manager/saved_state.hpp"
 #include "log.hpp"
 #include "spec/spec_json.hpp"
 
@@ -144,10 +145,31 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
     info.foreground_context = fg_name;
     info.background_context = bg_name;
     info.last_switch_us = now_us_();
+    info.foreground_profile = fg;
+    info.background_profile = bg;
+    for (uint32_t p : watched)
+        if (auto t = process_start_time(p)) info.start_times[p] = *t;
     apps_.emplace(app_id, info);
     log_info("app '" + app_id + "' registered (profiles " + fg + ", " + bg + ", " + std::to_string(watched.size()) +
              " process(es))");
     if (listener_) listener_->app_added(app_id);
+    changed();
+}
+
+std::string AppRegistry::restore_app(const std::string& app_id, AppState state,
+                                     const std::vector<std::pair<uint32_t, uint64_t>>& processes,
+                                     const std::string& fg_profile, const std::string& bg_profile) {
+    std::vector<uint32_t> alive;
+    for (const auto& [pid, start] : processes)
+        if (process_start_time(pid) == start) alive.push_back(pid);
+    if (!processes.empty() && alive.empty()) return "its processes are gone";
+    try {
+        do_register(app_id, alive, false, fg_profile, bg_profile);
+        if (state == AppState::Foreground) switch_now(app_id, state);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
 }
 
 void AppRegistry::pid_exited(const std::string& app_id, uint32_t pid) {
@@ -155,9 +177,11 @@ void AppRegistry::pid_exited(const std::string& app_id, uint32_t pid) {
     if (it == apps_.end()) return;
     auto& pids = it->second.pids;
     pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
+    it->second.start_times.erase(pid);
     if (watcher_) watcher_->unwatch(watch_key(app_id, pid));
     if (pids.empty()) unregister_app(app_id, "gone: its last process exited");
     else if (listener_) listener_->app_pids_changed(app_id);
+    changed();
 }
 
 void AppRegistry::unregister_app(const std::string& app_id, const std::string& reason) {
@@ -171,6 +195,7 @@ void AppRegistry::unregister_app(const std::string& app_id, const std::string& r
     log_info("app '" + app_id + "' " + reason);
     notify(app_id, to_string(info.state), "gone");
     if (listener_) listener_->app_removed(app_id);
+    changed();
 }
 
 const AppInfo& AppRegistry::app(const std::string& app_id) const {
@@ -239,6 +264,7 @@ bool AppRegistry::switch_now(const std::string& app_id, AppState state) {
     info.last_switch_us = now_us_();
     if (config_.debounce_ms) debounce_until_[app_id] = info.last_switch_us + uint64_t(config_.debounce_ms) * 1000;
     notify(app_id, to_string(old), to_string(state));
+    changed();
     if (state == AppState::Foreground && config_.one_foreground) {
         std::vector<std::string> others;
         for (const auto& [id, other] : apps_)

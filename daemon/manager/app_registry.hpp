@@ -30,6 +30,8 @@ struct AppInfo {
     std::string foreground_context;
     std::string background_context;
     uint64_t last_switch_us = 0;
+    std::string foreground_profile, background_profile;
+    std::map<uint32_t, uint64_t> start_times;  // pid -> start time, so a reused pid is told apart
 };
 
 class AppListener {
@@ -53,6 +55,9 @@ public:
 
     void set_config(AppsConfig config) { config_ = std::move(config); }
     void set_listener(AppListener* listener) { listener_ = listener; }
+    // Called after every change to the apps (registered, gone, switched,
+    // a process exited): for persistence.
+    void set_change_hook(std::function<void()> hook) { change_hook_ = std::move(hook); }
     // How debounced switches wait: `schedule(at_us, fn)` runs fn on the
     // registry's thread at or after at_us (on the now_us clock). Without it,
     // apps.debounce_ms is ignored.
@@ -86,6 +91,13 @@ public:
     // its processes if needed, whatever auto_register says, then switches.
     bool source_event(const std::string& app_id, AppState state, const std::vector<uint32_t>& pids);
 
+    // After a restart: registers the app again with those of its processes
+    // that still run (same pid and start time) and puts it in its state.
+    // Returns "" or why it was not restored.
+    std::string restore_app(const std::string& app_id, AppState state,
+                            const std::vector<std::pair<uint32_t, uint64_t>>& processes, const std::string& fg_profile,
+                            const std::string& bg_profile);
+
     bool has_app(const std::string& app_id) const { return apps_.count(app_id) != 0; }
     const AppInfo& app(const std::string& app_id) const;
     std::vector<AppInfo> list() const;
@@ -113,6 +125,10 @@ private:
     std::function<void(std::function<void()>)> post_;
     std::unique_ptr<PidWatcher> watcher_;  // only with a post function
     Schedule schedule_;
+    std::function<void()> change_hook_;
+    void changed() {
+        if (change_hook_) change_hook_();
+    }
     std::map<std::string, uint64_t> debounce_until_;  // app -> end of its quiet period
     std::map<std::string, AppState> pending_;         // the last event waiting for that end
     std::set<std::string> timer_armed_;

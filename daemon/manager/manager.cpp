@@ -388,6 +388,30 @@ size_t Manager::release_holds_of(const std::string& owner) {
     return gone.size();
 }
 
+void Manager::restore_holds(const std::vector<PauseHold>& holds, uint32_t next_cookie) {
+    uint32_t next = next_cookie;
+    for (const PauseHold& h : holds) {
+        holds_.restore(h);
+        if (h.cookie >= next) next = h.cookie + 1;
+    }
+    holds_.set_next_cookie(next);
+    for (const PauseHold& h : holds) holds_changed_for(h);
+}
+
+std::map<std::string, ContextSpec> Manager::runtime_contexts() const {
+    std::map<std::string, ContextSpec> out;
+    for (const auto& [name, ctx] : contexts_)
+        if (!ctx.from_config) out.emplace(name, ctx.spec);
+    return out;
+}
+
+std::map<std::string, bool> Manager::config_pause_wishes() const {
+    std::map<std::string, bool> out;
+    for (const auto& [name, ctx] : contexts_)
+        if (ctx.from_config && ctx.spec.pause != ctx.config_spec.pause) out.emplace(name, ctx.spec.pause);
+    return out;
+}
+
 KernelProbe Manager::kernel_probe() const {
     if (kernel_prober_) return kernel_prober_();
     KernelProbe none;

@@ -92,6 +92,15 @@ public:
     // Releases every hold taken by that bus name; returns how many.
     size_t release_holds_of(const std::string& owner);
     std::vector<PauseHold> holds() const { return holds_.all(); }
+    uint32_t next_hold_cookie() const { return holds_.next_cookie(); }
+    // After a restart, before contexts are created: they start held.
+    void restore_holds(const std::vector<PauseHold>& holds, uint32_t next_cookie);
+
+    // For persistence: contexts created over the bus with their current spec
+    // (pause wish included), and config contexts whose pause wish differs
+    // from the config's.
+    std::map<std::string, ContextSpec> runtime_contexts() const;
+    std::map<std::string, bool> config_pause_wishes() const;
     std::vector<PauseHold> holds_on(const std::string& name) const { return holds_.covering(name); }
 
     bool has_context(const std::string& name) const { return contexts_.count(name) != 0; }

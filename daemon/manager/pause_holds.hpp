@@ -38,6 +38,10 @@ public:
     std::vector<PauseHold> covering(const std::string& context) const;
     std::vector<PauseHold> all() const;
     bool empty() const { return holds_.empty(); }
+    // Restoring after a restart: the same cookies, and no reuse of later ones.
+    void restore(const PauseHold& hold) { holds_[hold.cookie] = hold; }
+    uint32_t next_cookie() const { return next_; }
+    void set_next_cookie(uint32_t next) { next_ = next ? next : 1; }
 
 private:
     uint32_t next_ = 1;

@@ -1,0 +1,98 @@
+#include "manager/persistence.hpp"
+
+#include <set>
+
+#include "log.hpp"
+#include "spec/spec_json.hpp"
+
+namespace damond {
+
+Persistence::Persistence(Manager& manager, AppRegistry& apps, const std::string& dir)
+    : manager_(manager), apps_(apps), file_(dir) {}
+
+SavedState Persistence::collect() const {
+    SavedState s;
+    std::set<std::string> app_contexts;
+    for (const AppInfo& a : apps_.list()) {
+        app_contexts.insert(a.foreground_context);
+        app_contexts.insert(a.background_context);
+        SavedApp app{a.app_id, to_string(a.state), {}, a.foreground_profile, a.background_profile};
+        for (const auto& [pid, start] : a.start_times) app.processes.push_back({pid, start});
+        s.apps.push_back(app);
+    }
+    for (const auto& [name, spec] : manager_.runtime_contexts())
+        if (!app_contexts.count(name)) s.contexts.emplace(name, spec);
+    s.config_paused = manager_.config_pause_wishes();
+    s.holds = manager_.holds();
+    s.next_cookie = manager_.next_hold_cookie();
+    return s;
+}
+
+void Persistence::save() {
+    if (restoring_) return;  // a half-restored state must not replace the file
+    try {
+        file_.save(saved_state_to_json(collect()));
+    } catch (const std::exception& e) {
+        log_error(std::string("cannot save the state: ") + e.what());
+    }
+}
+
+std::vector<std::string> Persistence::restore(const std::function<bool(const std::string&)>& bus_name_alive) {
+    std::vector<std::string> problems;
+    std::string problem;
+    const std::optional<SavedState> saved = file_.load(problem);
+    if (!problem.empty()) problems.push_back(problem);
+    if (!saved) {
+        save();
+        return problems;
+    }
+    restoring_ = true;
+    // Holds first, so that what they cover is created paused.
+    std::vector<PauseHold> holds;
+    for (const PauseHold& h : saved->holds) {
+        if (!h.owner.empty() && !bus_name_alive(h.owner)) {
+            problems.push_back("pause hold " + std::to_string(h.cookie) + " by " + h.who + ": " + h.owner +
+                               " left the bus while damond was away; dropped");
+            continue;
+        }
+        holds.push_back(h);
+    }
+    manager_.restore_holds(holds, saved->next_cookie);
+    for (const auto& [name, spec] : saved->contexts) {
+        try {
+            manager_.create_context(name, spec_to_json(spec).dump());
+        } catch (const std::exception& e) {
+            problems.push_back("context '" + name + "': " + e.what());
+        }
+    }
+    for (const auto& [name, paused] : saved->config_paused) {
+        if (!manager_.has_context(name)) continue;  // no longer in the config
+        try {
+            if (paused) manager_.pause_context(name);
+            else manager_.resume_context(name);
+        } catch (const std::exception& e) {
+            problems.push_back("context '" + name + "': " + e.what());
+        }
+    }
+    for (const SavedApp& a : saved->apps) {
+        std::vector<std::pair<uint32_t, uint64_t>> procs;
+        for (const SavedProcess& p : a.processes) procs.emplace_back(p.pid, p.start_time);
+        const std::string why = apps_.restore_app(a.app_id, app_state_from_string(a.state), procs,
+                                                  a.foreground_profile, a.background_profile);
+        if (!why.empty()) problems.push_back("app '" + a.app_id + "': " + why);
+    }
+    // Holds on contexts that did not come back have nothing left to hold.
+    for (const PauseHold& h : holds)
+        if (!h.context.empty() && !manager_.has_context(h.context)) {
+            manager_.release_pause(h.cookie);
+            problems.push_back("pause hold " + std::to_string(h.cookie) + ": context '" + h.context + "' is gone");
+        }
+    restoring_ = false;
+    log_info("restored from " + file_.path() + ": " + std::to_string(saved->contexts.size()) + " context(s), " +
+             std::to_string(saved->apps.size()) + " app(s), " + std::to_string(holds.size()) + " hold(s)" +
+             (problems.empty() ? "" : ", " + std::to_string(problems.size()) + " problem(s)"));
+    save();
+    return problems;
+}
+
+}  // namespace damond

@@ -1,0 +1,38 @@
+// Keeps the state file in step with the manager and the app registry, and
+// brings them back from it after a restart. Saving happens inside the
+// change that caused it — before the caller's reply is sent — so nothing
+// acknowledged is lost by a crash; an unchanged state is not written again.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "manager/app_registry.hpp"
+#include "manager/manager.hpp"
+#include "manager/saved_state.hpp"
+
+namespace damond {
+
+class Persistence {
+public:
+    Persistence(Manager& manager, AppRegistry& apps, const std::string& dir);
+
+    // Holds (those whose bus name is gone are dropped), contexts created at
+    // run time, config contexts' pause wishes, apps. Returns what could not
+    // be restored, one line each. Config contexts must exist already.
+    std::vector<std::string> restore(const std::function<bool(const std::string&)>& bus_name_alive);
+    // Writes the state if it changed; a failure is logged, never thrown.
+    void save();
+
+    SavedState collect() const;
+    const std::string& path() const { return file_.path(); }
+
+private:
+    Manager& manager_;
+    AppRegistry& apps_;
+    StateFile file_;
+    bool restoring_ = false;
+};
+
+}  // namespace damond

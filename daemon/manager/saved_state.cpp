@@ -1,0 +1,109 @@
+#include "manager/saved_state.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "atomic_file.hpp"
+#include "spec/spec_json.hpp"
+
+namespace damond {
+
+using nlohmann::json;
+
+std::string saved_state_to_json(const SavedState& state) {
+    json j;
+    j["version"] = 1;
+    j["contexts"] = json::object();
+    for (const auto& [name, spec] : state.contexts) j["contexts"][name] = spec_to_json(spec);
+    j["config_paused"] = state.config_paused;
+    j["apps"] = json::array();
+    for (const SavedApp& a : state.apps) {
+        json procs = json::array();
+        for (const SavedProcess& p : a.processes) procs.push_back({{"pid", p.pid}, {"start_time", p.start_time}});
+        j["apps"].push_back({{"app_id", a.app_id},
+                             {"state", a.state},
+                             {"processes", procs},
+                             {"foreground_profile", a.foreground_profile},
+                             {"background_profile", a.background_profile}});
+    }
+    j["holds"] = json::array();
+    for (const PauseHold& h : state.holds)
+        j["holds"].push_back(
+            {{"cookie", h.cookie}, {"context", h.context}, {"who", h.who}, {"why", h.why}, {"owner", h.owner}});
+    j["next_cookie"] = state.next_cookie;
+    return j.dump(1) + "\n";
+}
+
+SavedState saved_state_from_json(const std::string& text) {
+    SavedState s;
+    try {
+        const json j = json::parse(text);
+        if (j.at("version").get<int>() != 1) throw std::runtime_error("unknown version " + j.at("version").dump());
+        for (const auto& [name, spec] : j.at("contexts").items()) s.contexts.emplace(name, spec_from_json(spec));
+        s.config_paused = j.at("config_paused").get<std::map<std::string, bool>>();
+        for (const json& a : j.at("apps")) {
+            SavedApp app;
+            app.app_id = a.at("app_id").get<std::string>();
+            app.state = a.at("state").get<std::string>();
+            if (app.state != "foreground" && app.state != "background")
+                throw std::runtime_error("app " + app.app_id + ": unknown state " + app.state);
+            for (const json& p : a.at("processes"))
+                app.processes.push_back({p.at("pid").get<uint32_t>(), p.at("start_time").get<uint64_t>()});
+            app.foreground_profile = a.at("foreground_profile").get<std::string>();
+            app.background_profile = a.at("background_profile").get<std::string>();
+            s.apps.push_back(app);
+        }
+        for (const json& h : j.at("holds"))
+            s.holds.push_back({h.at("cookie").get<uint32_t>(), h.at("context").get<std::string>(),
+                               h.at("who").get<std::string>(), h.at("why").get<std::string>(),
+                               h.at("owner").get<std::string>()});
+        s.next_cookie = j.at("next_cookie").get<uint32_t>();
+    } catch (const std::runtime_error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw std::runtime_error(e.what());
+    }
+    return s;
+}
+
+std::optional<SavedState> StateFile::load(std::string& problem) const {
+    std::ifstream in(path_);
+    if (!in) return std::nullopt;
+    std::stringstream buf;
+    buf << in.rdbuf();
+    try {
+        SavedState s = saved_state_from_json(buf.str());
+        return s;
+    } catch (const std::exception& e) {
+        const std::string aside = path_ + ".corrupt";
+        std::rename(path_.c_str(), aside.c_str());
+        problem = path_ + " is unusable (" + e.what() + "); set aside as " + aside + ", starting without it";
+        return std::nullopt;
+    }
+}
+
+void StateFile::save(const std::string& json) {
+    if (json == last_) return;
+    write_file_atomically(path_, json);
+    last_ = json;
+}
+
+std::optional<uint64_t> process_start_time(uint32_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!pid || !std::getline(in, line)) return std::nullopt;
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(line.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 22 && fields >> field; ++i)
+        if (i == 22) return std::stoull(field);
+    return std::nullopt;
+}
+
+}  // namespace damond

@@ -1,0 +1,149 @@
+// damond killed with SIGKILL and started again with the same state
+// directory: contexts created at run time, pause wishes, apps with their
+// states and processes, and pause holds are all back; a corrupt state file
+// is set aside without stopping damond.
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "bus_label.hpp"
+#include "damond_proxies.hpp"
+#include "private_bus.hpp"
+#include "../process/workload_process.hpp"
+
+using namespace damond::testing;
+using nlohmann::json;
+
+namespace {
+
+const char* kConfig = R"({
+  "backend": "inprocess",
+  "contexts": {"demo": {"ops": "synthetic", "intervals": {"sample_us": 1000, "aggr_us": 20000},
+                        "targets": [{"regions": [{"start": 0, "end": 16777216}]}]}},
+  "profiles": {
+    "fine":   {"ops": "vaddr", "intervals": {"sample_us": 100000, "aggr_us": 1000000}},
+    "coarse": {"ops": "vaddr", "intervals": {"sample_us": 200000, "aggr_us": 2000000}}
+  },
+  "apps": {"default": {"foreground": "fine", "background": "coarse"}}
+})";
+
+const char* kExtraSpec = R"({"ops": "synthetic", "intervals": {"sample_us": 2000, "aggr_us": 40000},
+  "targets": [{"regions": [{"start": 0, "end": 1048576}]}]})";
+
+class Restart : public ::testing::Test {
+protected:
+    void SetUp() override {
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_.address().c_str(), 1);
+        config_ = dir_.write("c.json", kConfig);
+        std::filesystem::create_directory(state_dir());
+    }
+    void TearDown() override {
+        if (damond_) {
+            damond_->signal(SIGTERM);
+            damond_->wait_exit(10000);
+        }
+        if (HasFailure()) std::cerr << "--- damond log ---\n" << read_file(log());
+    }
+    std::string state_dir() const { return dir_.path() + "/state"; }
+    std::string log() const { return dir_.path() + "/log"; }
+    void start() {
+        damond_ = std::make_unique<Child>(
+            std::vector<std::string>{env_or("DAMOND", "damond"), "--config", config_, "--state-dir", state_dir()},
+            std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus_.address()}}, log());
+        ASSERT_TRUE(wait_until([&] {
+            return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus_.address(), "status",
+                                "org.damond1"})
+                       .exit_code == 0;
+        }, 15000)) << read_file(log());
+    }
+    void kill9() {
+        damond_->signal(SIGKILL);
+        damond_->wait_exit(10000);
+        damond_.reset();
+    }
+    std::map<std::string, std::string> states(ManagerProxy& m) {
+        std::map<std::string, std::string> out;
+        for (const auto& c : m.ListContexts()) out[c.get<0>()] = c.get<2>();
+        return out;
+    }
+
+    PrivateBus bus_;
+    TempDir dir_;
+    std::string config_;
+    std::unique_ptr<Child> damond_;
+};
+
+}  // namespace
+
+TEST_F(Restart, AfterKill9EverythingAcknowledgedIsBack) {
+    WorkloadProcess a({"--hot-mib", "1", "--cold-mib", "1"}), b({"--hot-mib", "1", "--cold-mib", "1"});
+    start();
+    uint32_t cookie = 0;
+    auto holder = std::make_unique<ManagerProxy>();  // its connection outlives damond
+    {
+        ManagerProxy m;
+        m.CreateContext("extra", kExtraSpec);
+        m.PauseContext("demo");
+        m.RegisterApp("org.example.A", uint32_t(a.pid()), {});
+        m.RegisterApp("org.example.B", uint32_t(b.pid()), {});
+        m.SetAppState("org.example.A", "foreground", {});
+        cookie = holder->HoldPause("test", "survives a restart");
+        ASSERT_EQ(m.PauseHolds().size(), 1u);
+    }
+    kill9();
+    start();
+
+    ManagerProxy m;
+    EXPECT_EQ(states(m), (std::map<std::string, std::string>{{"demo", "paused"},
+                                                              {"extra", "paused"},  // held, though it wants to run
+                                                              {"org.example.A@foreground", "paused"},
+                                                              {"org.example.A@background", "paused"},
+                                                              {"org.example.B@foreground", "paused"},
+                                                              {"org.example.B@background", "paused"}}));
+    EXPECT_EQ(app_state_of(m, "org.example.A"), "foreground");
+    EXPECT_EQ(app_state_of(m, "org.example.B"), "background");
+    EXPECT_EQ(AppProxy(damond::app_object_path("org.example.A")).Pids(), std::vector<uint32_t>{uint32_t(a.pid())});
+    ASSERT_EQ(m.PauseHolds().size(), 1u);
+    EXPECT_EQ(m.PauseHolds()[0].get<0>(), cookie);
+    EXPECT_EQ(m.PauseHolds()[0].get<3>(), "survives a restart");
+
+    // The holder is still the owner: when it goes, everything runs as it wished.
+    holder.reset();
+    EXPECT_TRUE(wait_until([&] { return m.PauseHolds().empty(); }));
+    EXPECT_TRUE(wait_until([&] {
+        return states(m) == std::map<std::string, std::string>{{"demo", "paused"},
+                                                               {"extra", "running"},
+                                                               {"org.example.A@foreground", "running"},
+                                                               {"org.example.A@background", "paused"},
+                                                               {"org.example.B@foreground", "paused"},
+                                                               {"org.example.B@background", "running"}};
+    }));
+    // Processes are watched again: B goes when its process does.
+    EXPECT_EQ(b.finish(), 0);
+    EXPECT_TRUE(m.events.wait_for("app org.example.B background->gone", 2000));
+
+    // A process that exited while damond was away takes its app with it.
+    kill9();
+    EXPECT_EQ(a.finish(), 0);
+    start();
+    ManagerProxy m2;
+    EXPECT_EQ(app_state_of(m2, "org.example.A"), "");
+    EXPECT_NE(read_file(log()).find("restore: app 'org.example.A': its processes are gone"), std::string::npos);
+    EXPECT_EQ(states(m2), (std::map<std::string, std::string>{{"demo", "paused"}, {"extra", "running"}}));
+}
+
+TEST_F(Restart, ACorruptStateFileIsSetAsideAndDamondStarts) {
+    { std::ofstream(state_dir() + "/state.json") << "{\"version\": 1, \"contexts\": {"; }
+    start();
+    ManagerProxy m;
+    EXPECT_EQ(m.ListContexts().size(), 1u);  // just the config's
+    EXPECT_TRUE(std::filesystem::exists(state_dir() + "/state.json.corrupt"));
+    EXPECT_NE(read_file(log()).find("state.json is unusable"), std::string::npos) << read_file(log());
+    // And a new, good one is written at once.
+    EXPECT_NO_THROW(json::parse(read_file(state_dir() + "/state.json")));
+}
