@@ -217,6 +217,32 @@ void bench_trained_state() {
     std::printf("RESULT trained stopstart_aggrs_to_0.9=%d\n", aggrs);
 }
 
+// A restart of damond: the context comes back from its checkpoint (the JSON
+// round trip damond does through its state directory), against a cold start.
+void bench_warm_start() {
+    const uint64_t size = GiB;
+    const auto truth = workload_of(size);
+    VirtualMonitor before(size, 5);
+    before.monitor.start();
+    before.aggregations(100);
+    const double f1_before = hot_f1(before.monitor.core_context(), truth);
+    const std::string checkpoint = before.monitor.checkpoint();
+
+    VirtualMonitor warm(size, 5);  // the same spec: the checkpoint applies
+    const std::string why_not = warm.monitor.warm_start_from(checkpoint);
+    if (!why_not.empty()) std::fprintf(stderr, "warm start refused: %s\n", why_not.c_str());
+    warm.monitor.start();
+    warm.aggregations(1);
+    VirtualMonitor cold(size, 5);
+    cold.monitor.start();
+    cold.aggregations(1);
+    const double warm_ratio = hot_f1(warm.monitor.core_context(), truth) / f1_before;
+    std::printf("RESULT warmstart f1_before_restart=%.3f\n", f1_before);
+    std::printf("RESULT warmstart f1_ratio=%.3f\n", warm_ratio);
+    std::printf("RESULT warmstart cold_f1_ratio=%.3f\n", hot_f1(cold.monitor.core_context(), truth) / f1_before);
+    goal("warmstart_f1_ratio", warm_ratio, ">=", 0.8);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -224,5 +250,6 @@ int main(int argc, char** argv) {
     if (only.empty() || only == "cost") bench_cost();
     if (only.empty() || only == "trained") bench_trained_state();
     if (only.empty() || only == "wakeups") bench_wakeups();
+    if (only.empty() || only == "warmstart") bench_warm_start();
     return g_missed ? 1 : 0;
 }

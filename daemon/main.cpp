@@ -64,6 +64,8 @@ std::string default_state_dir() {
     return dir && *dir ? std::string(dir) : std::string("/var/lib/damond");
 }
 
+constexpr uint64_t kCheckpointPeriodUs = 60ULL * 1000000;
+
 int sleep_ms(uint64_t deadline_us, uint64_t now_us) {
     if (deadline_us == UINT64_MAX) return -1;
     if (deadline_us <= now_us) return 0;
@@ -191,13 +193,17 @@ int run(const Options& opts) {
         return error;
     });
     bus_ptr = &bus;
-    for (const std::string& err : manager.apply_config(config)) log_error(err);
     // What ran before a restart comes back before READY=1. Only with a state
     // directory given (or set by systemd): two damonds sharing a default one
     // would restore each other's contexts.
     std::unique_ptr<Persistence> persistence;
-    if (const char* dir = std::getenv("STATE_DIRECTORY"); opts.state_dir || (dir && *dir)) {
+    const char* state_env = std::getenv("STATE_DIRECTORY");
+    if (opts.state_dir || (state_env && *state_env)) {
         persistence = std::make_unique<Persistence>(manager, apps, opts.state_dir.value_or(default_state_dir()));
+        persistence->offer_checkpoints();  // the config's contexts warm-start too
+    }
+    for (const std::string& err : manager.apply_config(config)) log_error(err);
+    if (persistence) {
         for (const std::string& problem : persistence->restore([&bus](const std::string& name) {
                  return bus.name_has_owner(name);
              }))
@@ -214,6 +220,12 @@ int run(const Options& opts) {
     apps.set_change_hook([&persistence] {
         if (persistence) persistence->save();
     });
+    // Checkpoints also while running, so a crash loses at most this much training.
+    std::function<void()> checkpoint_tick = [&] {
+        persistence->save_checkpoints();
+        timers.schedule(clock.now_us() + kCheckpointPeriodUs, checkpoint_tick);
+    };
+    if (persistence) checkpoint_tick();
     // Started once the bus object exists, so apps they find at once are
     // announced like any other.
     sources = make_event_sources(config.apps, sink);
@@ -255,6 +267,7 @@ int run(const Options& opts) {
                 } else {
                     log_info(std::string("stopping on ") + strsignal(static_cast<int>(si.ssi_signo)));
                     notifier.stopping();
+                    if (persistence) persistence->save_checkpoints();  // the trained state, for the next start
                     manager.stop_all();
                     close(sigfd);
                     return 0;

@@ -260,10 +260,11 @@ uint64_t DamonCore::activation_wait_us() {
     return min_wait;
 }
 
-void DamonCore::start() {
+void DamonCore::start(const std::vector<MonitorTarget>* warm) {
     ctx_.targets.assign(initial_ranges_.size(), MonitorTarget{});
     for (size_t i = 0; i < initial_ranges_.size(); ++i) set_regions(ctx_.targets[i], initial_ranges_[i]);
     apply_min_nr_regions(ctx_);
+    if (warm && warm->size() == ctx_.targets.size()) ctx_.targets = *warm;
     const uint64_t sample = std::max<uint64_t>(ctx_.attrs.sample_us, 1);
     ctx_.passed_sample_intervals = 0;
     ctx_.next_aggregation_sis = ctx_.attrs.aggr_us / sample;

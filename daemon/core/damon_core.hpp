@@ -24,7 +24,10 @@ public:
               std::unique_ptr<AccessSource> source, uint64_t seed, const Clock& clock, SystemMetrics& metrics);
 
     // kdamond_fn's set-up: initial regions, then the sample-interval counters.
-    void start();
+    // With `warm` (one region list per target, as an earlier run left them),
+    // those regions with their counts and ages replace the initial ones: a
+    // warm start from a checkpoint.
+    void start(const std::vector<MonitorTarget>* warm = nullptr);
     // The start of a sampling interval: ops->prepare_access_checks.
     void prepare_sample();
     // The end of one: count accesses and, when due, aggregate (merge, age),

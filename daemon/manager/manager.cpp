@@ -44,6 +44,13 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     ContextSpec effective = spec;  // a hold on every context holds new ones too
     effective.pause = spec.pause || holds_.covers(name);
     ctx.monitor = factory_(effective);
+    if (checkpoint_source_) {
+        if (const std::string cp = checkpoint_source_(name); !cp.empty()) {
+            const std::string why_not = ctx.monitor->warm_start_from(cp);
+            log_info("context '" + name + "': " +
+                     (why_not.empty() ? std::string("warm start from its checkpoint") : "cold start: " + why_not));
+        }
+    }
     ctx.monitor->set_event_handler([this, name] { post_([this, name] { monitor_event(name); }); });
     ctx.monitor->start();
     ctx.from_config = from_config;
@@ -396,6 +403,12 @@ void Manager::restore_holds(const std::vector<PauseHold>& holds, uint32_t next_c
     }
     holds_.set_next_cookie(next);
     for (const PauseHold& h : holds) holds_changed_for(h);
+}
+
+std::string Manager::checkpoint(const std::string& name) const {
+    const ManagedContext& ctx = get(name);
+    if (ctx.op_in_progress) return "";
+    return ctx.monitor->checkpoint();
 }
 
 std::map<std::string, ContextSpec> Manager::runtime_contexts() const {

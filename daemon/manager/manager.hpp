@@ -101,6 +101,14 @@ public:
     // from the config's.
     std::map<std::string, ContextSpec> runtime_contexts() const;
     std::map<std::string, bool> config_pause_wishes() const;
+    // The context's checkpoint (see Monitor::checkpoint), "" if it has none
+    // or an operation on it is under way.
+    std::string checkpoint(const std::string& name) const;
+    // While set, a context being created warm-starts from the checkpoint this
+    // returns for its name ("" for none): for the contexts of a restart.
+    void set_checkpoint_source(std::function<std::string(const std::string&)> source) {
+        checkpoint_source_ = std::move(source);
+    }
     std::vector<PauseHold> holds_on(const std::string& name) const { return holds_.covering(name); }
 
     bool has_context(const std::string& name) const { return contexts_.count(name) != 0; }
@@ -166,6 +174,7 @@ private:
     std::function<void()> change_hook_;
     std::map<std::string, ManagedContext> contexts_;
     PauseHolds holds_;
+    std::function<std::string(const std::string&)> checkpoint_source_;
 };
 
 // Context names: 1..255 bytes, no control characters, no '/'.

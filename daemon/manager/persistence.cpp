@@ -1,14 +1,68 @@
 #include "manager/persistence.hpp"
 
+#include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
+#include "atomic_file.hpp"
 #include "log.hpp"
 #include "spec/spec_json.hpp"
 
 namespace damond {
 
 Persistence::Persistence(Manager& manager, AppRegistry& apps, const std::string& dir)
-    : manager_(manager), apps_(apps), file_(dir) {}
+    : manager_(manager), apps_(apps), file_(dir), checkpoint_dir_(dir + "/checkpoints") {}
+
+std::string Persistence::checkpoint_path(const std::string& context) const {
+    // Context names may hold anything but '/' and control characters.
+    static const char* hex = "0123456789abcdef";
+    std::string file;
+    for (unsigned char c : context) {
+        if (std::isalnum(c) || c == '-' || c == '.') {
+            file.push_back(static_cast<char>(c));
+        } else {
+            file.push_back('_');
+            file.push_back(hex[c >> 4]);
+            file.push_back(hex[c & 15]);
+        }
+    }
+    return checkpoint_dir_ + "/" + file + ".json";
+}
+
+void Persistence::save_checkpoints() {
+    std::error_code ec;
+    std::filesystem::create_directories(checkpoint_dir_, ec);
+    std::set<std::string> keep;
+    for (const ContextInfo& c : manager_.list_contexts()) {
+        const std::string cp = manager_.checkpoint(c.name);
+        if (cp.empty()) continue;
+        const std::string path = checkpoint_path(c.name);
+        keep.insert(path);
+        if (checkpoints_written_[path] == cp) continue;  // a paused context's does not change
+        try {
+            write_file_atomically(path, cp);
+            checkpoints_written_[path] = cp;
+        } catch (const std::exception& e) {
+            log_error(std::string("cannot save a checkpoint: ") + e.what());
+        }
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(checkpoint_dir_, ec))
+        if (!keep.count(entry.path().string())) {
+            std::filesystem::remove(entry.path(), ec);
+            checkpoints_written_.erase(entry.path().string());
+        }
+}
+
+void Persistence::offer_checkpoints() {
+    manager_.set_checkpoint_source([this](const std::string& name) {
+        std::ifstream in(checkpoint_path(name));
+        std::stringstream buf;
+        buf << in.rdbuf();
+        return buf.str();
+    });
+}
 
 SavedState Persistence::collect() const {
     SavedState s;
@@ -43,6 +97,7 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
     const std::optional<SavedState> saved = file_.load(problem);
     if (!problem.empty()) problems.push_back(problem);
     if (!saved) {
+        manager_.set_checkpoint_source({});
         save();
         return problems;
     }
@@ -88,6 +143,7 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
             problems.push_back("pause hold " + std::to_string(h.cookie) + ": context '" + h.context + "' is gone");
         }
     restoring_ = false;
+    manager_.set_checkpoint_source({});  // later contexts start afresh
     log_info("restored from " + file_.path() + ": " + std::to_string(saved->contexts.size()) + " context(s), " +
              std::to_string(saved->apps.size()) + " app(s), " + std::to_string(holds.size()) + " hold(s)" +
              (problems.empty() ? "" : ", " + std::to_string(problems.size()) + " problem(s)"));

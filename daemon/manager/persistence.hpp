@@ -25,6 +25,13 @@ public:
     // Writes the state if it changed; a failure is logged, never thrown.
     void save();
 
+    // Checkpoints of the contexts' trained state, under <dir>/checkpoints:
+    // written when they changed; files of contexts gone are removed.
+    void save_checkpoints();
+    // Until restore() ends, contexts created warm-start from their
+    // checkpoints; call before the config's contexts are created.
+    void offer_checkpoints();
+
     SavedState collect() const;
     const std::string& path() const { return file_.path(); }
 
@@ -32,7 +39,10 @@ private:
     Manager& manager_;
     AppRegistry& apps_;
     StateFile file_;
+    std::string checkpoint_dir_;
+    std::map<std::string, std::string> checkpoints_written_;
     bool restoring_ = false;
+    std::string checkpoint_path(const std::string& context) const;
 };
 
 }  // namespace damond

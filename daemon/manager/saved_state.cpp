@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atomic_file.hpp"
+#include "sources/proc_fs.hpp"
 #include "spec/spec_json.hpp"
 
 namespace damond {
@@ -90,20 +91,6 @@ void StateFile::save(const std::string& json) {
     if (json == last_) return;
     write_file_atomically(path_, json);
     last_ = json;
-}
-
-std::optional<uint64_t> process_start_time(uint32_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!pid || !std::getline(in, line)) return std::nullopt;
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    const size_t close = line.rfind(')');
-    if (close == std::string::npos) return std::nullopt;
-    std::istringstream fields(line.substr(close + 2));
-    std::string field;
-    for (int i = 3; i <= 22 && fields >> field; ++i)
-        if (i == 22) return std::stoull(field);
-    return std::nullopt;
 }
 
 }  // namespace damond

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "manager/pause_holds.hpp"
+#include "sources/proc_fs.hpp"
 #include "spec/context_spec.hpp"
 
 namespace damond {
@@ -58,8 +59,5 @@ private:
     std::string path_;
     std::string last_;
 };
-
-// Start time of a live process, nullopt if there is none with that pid.
-std::optional<uint64_t> process_start_time(uint32_t pid);
 
 }  // namespace damond

@@ -1,6 +1,9 @@
 #include "monitor/inprocess_monitor.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "errors.hpp"
+#include "spec/spec_json.hpp"
 #include "sources/process_source.hpp"
 #include "sources/source_factory.hpp"
 #include "core/synthetic_source.hpp"
@@ -80,6 +83,62 @@ InProcessMonitor::InProcessMonitor(const ContextSpec& spec, Executor& executor, 
     if (auto* process = dynamic_cast<ProcessSource*>(source_)) ranges = process->initial_ranges();
     core_ = std::make_unique<DamonCore>(attrs_of(spec), ranges, spec.schemes, std::move(choice.source), spec.seed,
                                         executor.clock(), metrics);
+    identity_ = identity_of(spec);
+}
+
+std::string InProcessMonitor::identity_of(const ContextSpec& spec) {
+    ContextSpec s = spec;
+    s.pause = false;
+    nlohmann::json id = {{"spec", spec_to_json(s)}, {"processes", nlohmann::json::array()}};
+    for (const Target& t : spec.targets)
+        if (t.pid_target) {
+            const auto start = process_start_time(static_cast<uint32_t>(*t.pid_target));
+            id["processes"].push_back({{"pid", *t.pid_target}, {"start_time", start ? *start : 0}});
+        }
+    return id.dump();
+}
+
+std::string InProcessMonitor::checkpoint() const {
+    nlohmann::json cp = {{"identity", identity_}, {"targets", nlohmann::json::array()}};
+    executor_.run_sync([&] {
+        for (const MonitorTarget& t : core_->context().targets) {
+            nlohmann::json regions = nlohmann::json::array();
+            for (const Region& r : t.regions)
+                regions.push_back({r.start, r.end, r.nr_accesses, r.nr_accesses_bp, r.last_nr_accesses, r.age});
+            cp["targets"].push_back(regions);
+        }
+    });
+    return cp.dump();
+}
+
+std::string InProcessMonitor::warm_start_from(const std::string& checkpoint) {
+    std::vector<MonitorTarget> targets;
+    try {
+        const nlohmann::json cp = nlohmann::json::parse(checkpoint);
+        if (cp.at("identity").get<std::string>() != identity_)
+            return "the checkpoint is of another spec or other processes";
+        for (const nlohmann::json& t : cp.at("targets")) {
+            MonitorTarget target;
+            uint64_t last_end = 0;
+            for (const nlohmann::json& r : t) {
+                Region region;
+                region.start = r.at(0).get<uint64_t>();
+                region.end = r.at(1).get<uint64_t>();
+                region.nr_accesses = r.at(2).get<uint32_t>();
+                region.nr_accesses_bp = r.at(3).get<uint32_t>();
+                region.last_nr_accesses = r.at(4).get<uint32_t>();
+                region.age = r.at(5).get<uint32_t>();
+                if (region.start >= region.end || region.start < last_end) return "the checkpoint's regions are not in order";
+                last_end = region.end;
+                target.regions.push_back(region);
+            }
+            targets.push_back(std::move(target));
+        }
+    } catch (const std::exception& e) {
+        return std::string("the checkpoint does not parse: ") + e.what();
+    }
+    warm_ = std::move(targets);
+    return "";
 }
 
 InProcessMonitor::~InProcessMonitor() {
@@ -94,7 +153,8 @@ void InProcessMonitor::set_event_handler(std::function<void()> handler) {
 void InProcessMonitor::start() {
     executor_.run_sync([&] {
         if (state_ != MonitorState::Stopped || !error_.empty()) return;
-        core_->start();
+        core_->start(warm_ ? &*warm_ : nullptr);
+        warm_.reset();
         set_state(MonitorState::Paused);
         if (!start_paused_) {
             set_state(MonitorState::Running);
@@ -152,6 +212,7 @@ void InProcessMonitor::commit(const ContextSpec& spec) {
             arm();
         }
     });
+    identity_ = identity_of(spec);  // a checkpoint from now on is of this spec
 }
 
 void InProcessMonitor::stop() {

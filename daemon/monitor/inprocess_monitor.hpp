@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "core/damon_core.hpp"
 #include "core/system_metrics.hpp"
@@ -34,6 +35,8 @@ public:
     void stop() override;
 
     MonitorSnapshot snapshot() const override;
+    std::string checkpoint() const override;
+    std::string warm_start_from(const std::string& checkpoint) override;
     MonitorStats stats() const override;
     MonitorState state() const override;
     std::string error() const override;
@@ -52,6 +55,11 @@ private:
     void on_sample_end();
     void fail(MonitorState state, const std::string& why);
     MonitorSnapshot take_snapshot() const;
+    // What a checkpoint must match: the spec without its pause wish, and the
+    // start time of every target process.
+    static std::string identity_of(const ContextSpec& spec);
+    std::string identity_;
+    std::optional<std::vector<MonitorTarget>> warm_;
 
     Executor& executor_;
     AccessSource* source_ = nullptr;  // owned by core_

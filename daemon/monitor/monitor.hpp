@@ -76,6 +76,13 @@ public:
     virtual void stop() = 0;
 
     virtual MonitorSnapshot snapshot() const = 0;
+    // What a later run needs to warm-start from where this one is (JSON), ""
+    // when the backend keeps its state elsewhere (the kernel's kdamonds).
+    virtual std::string checkpoint() const { return ""; }
+    // Before start(): take the regions, counts and ages of a checkpoint if it
+    // was taken of the same thing (same spec, same processes by pid and start
+    // time). Returns "" when it will, else why not.
+    virtual std::string warm_start_from(const std::string&) { return "this backend does not take checkpoints"; }
     virtual MonitorStats stats() const = 0;
     virtual MonitorState state() const = 0;
     // Why the monitor is stopped or failed, "" otherwise.

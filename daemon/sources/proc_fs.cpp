@@ -64,4 +64,18 @@ void ProcFs::pwrite_u64(const std::string& p, uint64_t offset, uint64_t value) c
         throw std::system_error(errno, std::generic_category(), path(p));
 }
 
+std::optional<uint64_t> process_start_time(uint32_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!pid || !std::getline(in, line)) return std::nullopt;
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(line.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 22 && fields >> field; ++i)
+        if (i == 22) return std::stoull(field);
+    return std::nullopt;
+}
+
 }  // namespace damond

@@ -28,4 +28,9 @@ private:
     std::string root_;
 };
 
+// Start time of a live process (/proc/<pid>/stat field 22, clock ticks
+// since boot): with the pid, it names one process for good. nullopt if there
+// is no process with that pid.
+std::optional<uint64_t> process_start_time(uint32_t pid);
+
 }  // namespace damond

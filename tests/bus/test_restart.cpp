@@ -147,3 +147,44 @@ TEST_F(Restart, ACorruptStateFileIsSetAsideAndDamondStarts) {
     // And a new, good one is written at once.
     EXPECT_NO_THROW(json::parse(read_file(state_dir() + "/state.json")));
 }
+
+// The in-process core's trained state (regions, counts, ages) comes back
+// from its checkpoint when the context is the same one.
+TEST_F(Restart, TrainedRegionsAndAgesSurviveARestart) {
+    start();
+    const std::string spec = R"({"ops": "synthetic", "seed": 4, "intervals": {"sample_us": 1000, "aggr_us": 20000},
+        "targets": [{"regions": [{"start": 0, "end": 67108864}],
+                     "workload": {"seed": 9, "sets": [{"start": 0, "end": 4194304, "access_bp": 9000}]}}]})";
+    std::string before;
+    {
+        ManagerProxy m;
+        m.CreateContext("trained", spec);
+        ContextProxy ctx(damond::context_object_path("trained"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        ctx.Pause();
+        before = json::parse(ctx.Snapshot())["targets"].dump();
+    }
+    // Ages well above zero: this is trained state, not a fresh start.
+    const json regions = json::parse(before)[0]["regions"];
+    EXPECT_GT(std::max_element(regions.begin(), regions.end(),
+                               [](const json& x, const json& y) { return x["age"] < y["age"]; })
+                  ->at("age")
+                  .get<int>(),
+              5);
+    damond_->signal(SIGTERM);  // checkpoints are written on the way out
+    ASSERT_EQ(damond_->wait_exit(10000), 0);
+    damond_.reset();
+    start();
+    {
+        ManagerProxy m;
+        ContextProxy ctx(damond::context_object_path("trained"));
+        EXPECT_EQ(ctx.State(), "paused");
+        EXPECT_EQ(json::parse(ctx.Snapshot())["targets"].dump(), before);
+        EXPECT_NE(read_file(log()).find("context 'trained': warm start from its checkpoint"), std::string::npos);
+        // Checkpoints are offered only to the contexts of the restart: one
+        // created later, even of the same name and spec, starts afresh.
+        m.RemoveContext("trained");
+        m.CreateContext("trained", spec);
+        EXPECT_NE(json::parse(ContextProxy(damond::context_object_path("trained")).Snapshot())["targets"].dump(), before);
+    }
+}
