@@ -95,19 +95,39 @@ int run(const Options& opts) {
     GuardedTree guarded(admin_tree);  // every write of the kernel backend goes through it
     const std::string release = opts.kernel_release.value_or(running_kernel_release());
     std::unique_ptr<KdamondPool> pool;
-    KernelProbe kernel = probe_kernel(admin_tree, module_tree, release, {});
     const std::string wanted = opts.backend.value_or(config.backend);
+    // State is kept only with a state directory given (or set by systemd):
+    // two damonds sharing a default one would restore each other's contexts.
+    const char* state_env = std::getenv("STATE_DIRECTORY");
+    const bool keeps_state = opts.state_dir || (state_env && *state_env);
+    const std::string state_dir = opts.state_dir.value_or(default_state_dir());
+    // kdamonds an earlier run left running are re-adopted, never turned off.
+    std::optional<KdamondPool> recorded;
+    if (wanted != "inprocess" && keeps_state) {
+        std::string why;
+        recorded = KdamondPool::recorded(admin_tree, state_dir, why);
+        if (!recorded) log_info("no kdamonds to re-adopt: " + why);
+    }
+    const std::set<uint32_t> recorded_set = recorded ? recorded->all() : std::set<uint32_t>{};
+    KernelProbe kernel = probe_kernel(admin_tree, module_tree, release, recorded_set);
     // Only when the config says so: turn off the exclusive DAMON modules for
     // as long as damond runs, and back on when it exits.
     DamonModulesTurnedOff modules_off(module_tree);
     if (wanted != "inprocess" && config.damon_modules == "disable" && !kernel.exclusive_modules_running.empty()) {
         for (const std::string& m : kernel.exclusive_modules_running) modules_off.turn_off(m);
-        kernel = probe_kernel(admin_tree, module_tree, release, {});
+        kernel = probe_kernel(admin_tree, module_tree, release, recorded_set);
     }
     std::string obstacle = obstacle_to_own_kdamonds(kernel, opts.sysfs_root);
-    if (wanted != "inprocess" && obstacle.empty()) {
+    if (wanted != "inprocess" && obstacle.empty() && recorded) {
+        // Nothing written: nr_kdamonds must not change under running kdamonds.
+        pool = std::make_unique<KdamondPool>(std::move(*recorded));
+        for (uint32_t k : pool->all()) guarded.own(k);  // checked by KdamondPool::recorded
+        kernel = probe_kernel(admin_tree, module_tree, release, pool->all());
+        log_info("re-adopting kdamonds " + std::to_string(*pool->all().begin()) + ".." +
+                 std::to_string(*pool->all().rbegin()) + " of an earlier run");
+    } else if (wanted != "inprocess" && obstacle.empty()) {
         try {
-            pool = std::make_unique<KdamondPool>(guarded, opts.kdamonds, opts.state_dir.value_or(default_state_dir()));
+            pool = std::make_unique<KdamondPool>(guarded, opts.kdamonds, state_dir);
             // Stage a skeleton in damond's first kdamond, so the probe can see
             // the feature files down to the scheme level.
             const std::string kd = "kdamonds/" + std::to_string(*pool->all().begin());
@@ -135,16 +155,20 @@ int run(const Options& opts) {
     TaskQueue main_tasks;
     Manager manager(
         backend,
-        [&](const ContextSpec& spec) -> std::unique_ptr<Monitor> {
+        [&](const std::string& name, const ContextSpec& spec) -> std::unique_ptr<Monitor> {
             if (backend != "kernel") return std::make_unique<InProcessMonitor>(spec, monitors, metrics);
             if (!pool) throw DamondError(ErrorKind::Busy, backend_reason);
-            const auto k = pool->acquire();
+            const auto k = pool->acquire(name);
             if (!k)
                 throw DamondError(ErrorKind::Busy, "all " + std::to_string(pool->all().size()) +
                                                        " of damond's kdamonds are in use (--kdamonds)");
-            return std::make_unique<KernelMonitor>(spec, guarded, *k, kernel,
-                                                   std::chrono::milliseconds(opts.state_deadline_ms),
-                                                   [&pool, k] { pool->release(*k); });
+            return std::make_unique<KernelMonitor>(
+                spec, guarded, *k, kernel, std::chrono::milliseconds(opts.state_deadline_ms),
+                [&pool, k](bool detached) { pool->release(*k, detached); }, pool->recorded_pid(name, *k),
+                // May run on the context's worker thread: the record is kept on this one.
+                [&pool, &main_tasks, name, k](int pid) {
+                    main_tasks.post([&pool, name, k, pid] { pool->running(name, *k, pid); });
+                });
         },
         [&](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
     manager.set_backend_reason(backend_reason);
@@ -197,9 +221,8 @@ int run(const Options& opts) {
     // directory given (or set by systemd): two damonds sharing a default one
     // would restore each other's contexts.
     std::unique_ptr<Persistence> persistence;
-    const char* state_env = std::getenv("STATE_DIRECTORY");
-    if (opts.state_dir || (state_env && *state_env)) {
-        persistence = std::make_unique<Persistence>(manager, apps, opts.state_dir.value_or(default_state_dir()));
+    if (keeps_state) {
+        persistence = std::make_unique<Persistence>(manager, apps, state_dir);
         persistence->offer_checkpoints();  // the config's contexts warm-start too
     }
     for (const std::string& err : manager.apply_config(config)) log_error(err);
@@ -208,6 +231,19 @@ int run(const Options& opts) {
                  return bus.name_has_owner(name);
              }))
             log_error("restore: " + problem);
+        // kdamonds whose contexts did not come back are damond's: turn them off.
+        if (pool)
+            for (const auto& [name, a] : pool->unclaimed()) {
+                const std::string kd = "kdamonds/" + std::to_string(a.kdamond);
+                if (read_or(admin_tree, kd + "/state", "off") != "on") continue;
+                log_info("kdamond " + std::to_string(a.kdamond) + " ran context '" + name +
+                         "', which did not come back: turning it off");
+                try {
+                    guarded.write(kd + "/state", "off");
+                } catch (const std::exception& e) {
+                    log_error("kdamond " + std::to_string(a.kdamond) + ": " + e.what());
+                }
+            }
     } else {
         log_info("no --state-dir and no $STATE_DIRECTORY: contexts, apps and holds are not kept across restarts");
     }
@@ -268,7 +304,8 @@ int run(const Options& opts) {
                     log_info(std::string("stopping on ") + strsignal(static_cast<int>(si.ssi_signo)));
                     notifier.stopping();
                     if (persistence) persistence->save_checkpoints();  // the trained state, for the next start
-                    manager.stop_all();
+                    // With state kept, kernel contexts stay running for the next start to adopt.
+                    manager.stop_all(persistence != nullptr);
                     close(sigfd);
                     return 0;
                 }

@@ -1,40 +1,134 @@
 #include "kernel/kdamond_pool.hpp"
 
-#include "atomic_file.hpp"
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
-#include <system_error>
+
+#include <nlohmann/json.hpp>
+
+#include "atomic_file.hpp"
+#include "kernel/sysfs_tree.hpp"
 
 namespace damond {
 
-KdamondPool::KdamondPool(GuardedTree& tree, uint32_t size, const std::string& state_dir) {
+KdamondPool::KdamondPool(GuardedTree& tree, uint32_t size, const std::string& state_dir)
+    : path_(state_dir + "/kdamonds.json") {
     const uint32_t first = static_cast<uint32_t>(std::stoul(tree.read("kdamonds/nr_kdamonds")));
     tree.grow_pool(first, size);
-    std::string list;
     for (uint32_t k = first; k < first + size; ++k) {
         all_.insert(k);
         free_.insert(k);
-        list += (list.empty() ? "" : ", ") + std::to_string(k);
     }
     std::filesystem::create_directories(state_dir);
-    write_file_atomically(state_dir + "/kdamonds.json", "{\"owned\": [" + list + "]}\n");
+    save();
 }
 
-std::optional<uint32_t> KdamondPool::acquire() {
-    if (free_.empty()) return std::nullopt;
-    const uint32_t k = *free_.begin();
-    free_.erase(free_.begin());
-    return k;
+std::optional<KdamondPool> KdamondPool::recorded(const SysfsTree& tree, const std::string& state_dir, std::string& why) {
+    KdamondPool pool;
+    pool.path_ = state_dir + "/kdamonds.json";
+    std::ifstream in(pool.path_);
+    if (!in) {
+        why = "no record of kdamonds from an earlier run";
+        return std::nullopt;
+    }
+    try {
+        std::stringstream buf;
+        buf << in.rdbuf();
+        const nlohmann::json j = nlohmann::json::parse(buf.str());
+        for (const auto& k : j.at("owned")) pool.all_.insert(k.get<uint32_t>());
+        if (j.contains("assigned"))
+            for (const auto& [name, a] : j.at("assigned").items())
+                pool.assigned_[name] = Assignment{a.at("kdamond").get<uint32_t>(), a.at("pid").get<int>()};
+    } catch (const std::exception& e) {
+        why = pool.path_ + " does not parse: " + e.what();
+        return std::nullopt;
+    }
+    if (pool.all_.empty()) {
+        why = pool.path_ + " records no kdamond";
+        return std::nullopt;
+    }
+    std::map<uint32_t, int> pid_of;
+    for (const auto& [name, a] : pool.assigned_) pid_of[a.kdamond] = a.pid;
+    for (uint32_t k : pool.all_) {
+        const std::string kd = "kdamonds/" + std::to_string(k);
+        if (!tree.exists(kd + "/state")) {
+            why = "recorded kdamond " + std::to_string(k) + " no longer exists";
+            return std::nullopt;
+        }
+        if (read_or(tree, kd + "/state", "off") != "on") continue;
+        // Running: damond's only if it is the very kdamond damond started.
+        const std::string pid = read_or(tree, kd + "/pid", "");
+        if (!pid_of.count(k) || pid != std::to_string(pid_of[k])) {
+            why = "recorded kdamond " + std::to_string(k) + " runs with pid " + pid + ", which damond did not record";
+            return std::nullopt;
+        }
+    }
+    pool.free_ = pool.all_;
+    return pool;
 }
 
-void KdamondPool::release(uint32_t kdamond) {
-    if (all_.count(kdamond)) free_.insert(kdamond);
+std::optional<uint32_t> KdamondPool::acquire(const std::string& name) {
+    auto mine = assigned_.find(name);
+    if (mine != assigned_.end() && free_.count(mine->second.kdamond)) {
+        free_.erase(mine->second.kdamond);
+        claimed_.insert(name);
+        return mine->second.kdamond;
+    }
+    std::set<uint32_t> reserved;
+    for (const auto& [other, a] : assigned_)
+        if (other != name) reserved.insert(a.kdamond);
+    for (uint32_t k : free_)
+        if (!reserved.count(k)) {
+            free_.erase(k);
+            claimed_.insert(name);
+            return k;
+        }
+    return std::nullopt;
+}
+
+int KdamondPool::recorded_pid(const std::string& name, uint32_t kdamond) const {
+    auto it = assigned_.find(name);
+    return it != assigned_.end() && it->second.kdamond == kdamond ? it->second.pid : -1;
+}
+
+void KdamondPool::running(const std::string& name, uint32_t kdamond, int pid) {
+    if (free_.count(kdamond)) return;  // released since: its context is gone
+    assigned_[name] = Assignment{kdamond, pid};
+    save();
+}
+
+void KdamondPool::release(uint32_t kdamond, bool detached) {
+    if (!all_.count(kdamond)) return;
+    free_.insert(kdamond);
+    if (detached) return;
+    for (auto it = assigned_.begin(); it != assigned_.end();) {
+        if (it->second.kdamond == kdamond) it = assigned_.erase(it);
+        else ++it;
+    }
+    save();
+}
+
+std::map<std::string, KdamondPool::Assignment> KdamondPool::unclaimed() {
+    std::map<std::string, Assignment> out;
+    for (auto it = assigned_.begin(); it != assigned_.end();) {
+        if (!claimed_.count(it->first)) {
+            out.insert(*it);
+            it = assigned_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (!out.empty()) save();
+    return out;
+}
+
+void KdamondPool::save() const {
+    nlohmann::json j;
+    j["owned"] = all_;
+    j["assigned"] = nlohmann::json::object();
+    for (const auto& [name, a] : assigned_) j["assigned"][name] = {{"kdamond", a.kdamond}, {"pid", a.pid}};
+    write_file_atomically(path_, j.dump() + "\n");
 }
 
 }  // namespace damond

@@ -1,5 +1,7 @@
 #include "kernel/kernel_monitor.hpp"
 
+#include <cstdlib>
+
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -41,13 +43,14 @@ uint64_t read_u64(const SysfsTree& t, const std::string& path) {
 }  // namespace
 
 KernelMonitor::KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t kdamond, KernelProbe probe,
-                             std::chrono::milliseconds state_deadline, std::function<void()> on_release)
+                             std::chrono::milliseconds state_deadline, std::function<void(bool)> on_release,
+                             int adopt_pid, std::function<void(int)> on_running)
     : tree_(tree), kdamond_(kdamond), probe_(std::move(probe)), deadline_(state_deadline),
-      on_release_(std::move(on_release)), spec_(spec) {
+      on_release_(std::move(on_release)), adopt_pid_(adopt_pid), on_running_(std::move(on_running)), spec_(spec) {
     try {
         check_for_kernel(spec, probe_);
     } catch (...) {
-        if (on_release_) on_release_();
+        if (on_release_) on_release_(false);
         throw;
     }
 }
@@ -59,7 +62,7 @@ KernelMonitor::~KernelMonitor() {
     }
     stop_watching();
     // A kdamond whose state write hung is not handed out again.
-    if (on_release_ && !failed_) on_release_();
+    if (on_release_ && !failed_) on_release_(detached_);
 }
 
 std::string KernelMonitor::access_source() const { return std::string("kernel ") + to_string(spec_.ops); }
@@ -133,6 +136,7 @@ void KernelMonitor::check_after(const std::string& cmd) {
     }
     if (cmd == "on") {
         pid_ = pid;
+        if (on_running_ && state == "on") on_running_(std::atoi(pid.c_str()));
         return;
     }
     if (state == "on" && !pid_.empty() && pid != pid_)
@@ -149,6 +153,25 @@ void KernelMonitor::fail(const std::string& why) {
 
 void KernelMonitor::start() {
     if (started_) return;
+    if (adopt_pid_ > 0 && read_or(tree_, kd() + "/state", "off") == "on" &&
+        read_or(tree_, kd() + "/pid", "") == std::to_string(adopt_pid_)) {
+        // Still running what it ran before damond restarted: keep it, and
+        // bring its files in line with the spec by an online commit, which
+        // keeps regions, counts and ages (and the pid).
+        started_ = true;
+        adopted_ = true;
+        pid_ = std::to_string(adopt_pid_);
+        paused_ = spec_.pause;
+        try {
+            stage(spec_, spec_.pause);
+            command("commit");
+        } catch (const SysfsError& e) {
+            throw DamondError(ErrorKind::Failed, "kdamond " + std::to_string(kdamond_) + ": adopting it: " + e.what());
+        }
+        if (on_running_) on_running_(adopt_pid_);
+        watch_targets();
+        return;
+    }
     stage(spec_, spec_.pause);
     try {
         command("on");
@@ -313,6 +336,19 @@ void KernelMonitor::commit(const ContextSpec& spec) {
     }
     spec_ = spec;
     paused_ = paused;
+}
+
+void KernelMonitor::stop_for_restart() {
+    if (!started_ || failed_) return stop();
+    // Checkpoint-paused kdamonds are off already; a running or parked one
+    // stays as it is for the next damond.
+    if (read_or(tree_, kd() + "/state", "off") == "on") {
+        stop_watching();
+        started_ = false;
+        detached_ = true;
+        return;
+    }
+    stop();
 }
 
 void KernelMonitor::stop() {

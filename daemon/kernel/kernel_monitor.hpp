@@ -29,9 +29,16 @@ public:
     // for a spec the kernel cannot run.
     // `on_release` runs when the monitor is gone (it hands the kdamond back
     // to the pool).
+    // `on_release(detached)` runs when the monitor is gone; detached means
+    // the kdamond was left running for the next damond to adopt.
+    // `adopt_pid`: the kdamond ran this context before damond restarted with
+    // that pid; if it still does, start() adopts it instead of turning it on
+    // (nothing is turned off, its trained state stays). `on_running(pid)`
+    // runs after each "on" or adoption, to record the pid.
     KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t kdamond, KernelProbe probe,
                   std::chrono::milliseconds state_deadline = std::chrono::seconds(10),
-                  std::function<void()> on_release = {});
+                  std::function<void(bool)> on_release = {}, int adopt_pid = -1,
+                  std::function<void(int)> on_running = {});
     ~KernelMonitor() override;
 
     std::string backend() const override { return "kernel"; }
@@ -43,6 +50,8 @@ public:
     void resume() override;
     void commit(const ContextSpec& spec) override;
     void stop() override;
+    void stop_for_restart() override;
+    bool adopted() const { return adopted_; }
 
     MonitorSnapshot snapshot() const override;
     MonitorStats stats() const override;
@@ -75,7 +84,11 @@ private:
     uint32_t kdamond_;
     KernelProbe probe_;
     std::chrono::milliseconds deadline_;
-    std::function<void()> on_release_;
+    std::function<void(bool)> on_release_;
+    int adopt_pid_ = -1;
+    std::function<void(int)> on_running_;
+    bool adopted_ = false;
+    bool detached_ = false;
     ContextSpec spec_;  // the last good spec
     bool paused_ = false;
     bool started_ = false;

@@ -43,7 +43,7 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     ctx.spec = spec;
     ContextSpec effective = spec;  // a hold on every context holds new ones too
     effective.pause = spec.pause || holds_.covers(name);
-    ctx.monitor = factory_(effective);
+    ctx.monitor = factory_(name, effective);
     if (checkpoint_source_) {
         if (const std::string cp = checkpoint_source_(name); !cp.empty()) {
             const std::string why_not = ctx.monitor->warm_start_from(cp);
@@ -443,8 +443,11 @@ std::string Manager::status_text() const {
     return text;
 }
 
-void Manager::stop_all() {
-    for (auto& [name, ctx] : contexts_) ctx.monitor->stop();
+void Manager::stop_all(bool for_restart) {
+    for (auto& [name, ctx] : contexts_) {
+        if (for_restart) ctx.monitor->stop_for_restart();
+        else ctx.monitor->stop();
+    }
 }
 
 }  // namespace damond

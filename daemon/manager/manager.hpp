@@ -38,7 +38,7 @@ struct ContextInfo {
 
 // Builds the monitor for a validated spec; throws DamondError when the
 // backend cannot run it.
-using MonitorFactory = std::function<std::unique_ptr<Monitor>(const ContextSpec&)>;
+using MonitorFactory = std::function<std::unique_ptr<Monitor>(const std::string& name, const ContextSpec&)>;
 // Hands a piece of work to the manager's own thread.
 using Poster = std::function<void(std::function<void()>)>;
 
@@ -130,7 +130,9 @@ public:
     // "3 contexts, 1 paused, backend kernel (watermarks)": for sd_notify STATUS=.
     std::string status_text() const;
 
-    void stop_all();
+    // `for_restart`: damond will come back and restore its state, so a
+    // backend may leave its monitoring running to be adopted.
+    void stop_all(bool for_restart = false);
 
 private:
     struct ManagedContext {

@@ -74,6 +74,10 @@ public:
     // and then leaves the monitor exactly as it was.
     virtual void commit(const ContextSpec& spec) = 0;
     virtual void stop() = 0;
+    // damond is stopping to come back (it keeps its state): a backend whose
+    // monitoring runs outside damond may leave it running, to be adopted by
+    // the next start. The default stops.
+    virtual void stop_for_restart() { stop(); }
 
     virtual MonitorSnapshot snapshot() const = 0;
     // What a later run needs to warm-start from where this one is (JSON), ""

@@ -13,10 +13,13 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sdbus-c++/sdbus-c++.h>
 
 #include "../bus/private_bus.hpp"
 
 using namespace damond::testing;
+using nlohmann::json;
 
 extern char** environ;
 
@@ -62,21 +65,28 @@ const char* kConfig = R"({"backend": "kernel", "contexts": {"kdemo": {
                "watermarks": {"metric": "free_mem_rate", "interval_us": 7000, "high": 950, "mid": 900, "low": 5}}]}}})";
 
 struct Damond {
-    PrivateBus bus;
+    std::shared_ptr<PrivateBus> own_bus;
+    PrivateBus& bus;
     TempDir dir;
     std::unique_ptr<Child> child;
 
-    Damond(const Emulator& emu, const std::string& backend, bool expect_up = true, const std::string& config = kConfig) {
+    // `state_dir`: "" for one of its own; two Damonds given the same one are
+    // a damond and its restart.
+    // `on_bus`: another Damond's bus, for a restart its clients stay on.
+    Damond(const Emulator& emu, const std::string& backend, bool expect_up = true, const std::string& config = kConfig,
+           const std::string& state_dir = "", PrivateBus* on_bus = nullptr)
+        : own_bus(on_bus ? nullptr : std::make_shared<PrivateBus>()), bus(on_bus ? *on_bus : *own_bus) {
         child = std::make_unique<Child>(
             std::vector<std::string>{env_or("DAMOND", "damond"), "--config", dir.write("c.json", config), "--backend",
                                      backend, "--sysfs-root", emu.dir(), "--modules-root", emu.dir() + "/_emu/module",
-                                     "--kernel-release", emu.release(), "--state-dir", dir.path() + "/state",
-                                     "--state-deadline-ms", "1500"},
+                                     "--kernel-release", emu.release(), "--state-dir",
+                                     state_dir.empty() ? dir.path() + "/state" : state_dir, "--state-deadline-ms", "1500"},
             std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
         if (expect_up) up = wait_until([&] { return busctl({"status", "org.damond1"}).exit_code == 0; }, 10000);
         else exit_code = child->wait_exit(10000);
     }
     ~Damond() {
+        if (child->pid() <= 0) return;  // reaped already (killed by the test)
         child->signal(SIGTERM);
         child->wait_exit(10000);
     }
@@ -275,3 +285,88 @@ TEST(KernelBackendHang, AHungStateWriteFailsTheContextWhileTheBusKeepsAnswering)
     EXPECT_EQ(d.get(ctx, "org.damond1.Context", "State"), "s \"failed\"\n");
     EXPECT_NE(d.get(ctx, "org.damond1.Context", "LastError").find("did not return"), std::string::npos);
 }
+
+// Holds a pause on a context over a connection of its own, until destroyed.
+class Holder {
+public:
+    explicit Holder(const std::string& address) {
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", address.c_str(), 1);
+        connection_ = sdbus::createSystemBusConnection();
+    }
+    uint32_t hold(const std::string& context) {
+        auto proxy = sdbus::createProxy(*connection_, "org.damond1", "/org/damond1/context/" + context);
+        uint32_t cookie = 0;
+        proxy->callMethod("HoldPause")
+            .onInterface("org.damond1.Context")
+            .withArguments(std::string("test"), std::string("across a restart"))
+            .storeResultsTo(cookie);
+        return cookie;
+    }
+
+private:
+    std::unique_ptr<sdbus::IConnection> connection_;
+};
+
+// kill -9 while config/kernel-demo.json runs, then start again: damond's
+// kdamonds are adopted as they run (same pids, never turned off, none
+// added), and its app, the app's state and a pause hold are back.
+class KernelBackendRestart : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(KernelBackendRestart, Kill9ThenRestartReadoptsTheRunningKdamonds) {
+    if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu(GetParam());
+    TempDir state;
+    json config = json::parse(read_file(env_or("DAMOND_KERNEL_DEMO", "config/kernel-demo.json")));
+    const json paddr = {{"ops", "paddr"},
+                        {"intervals", {{"sample_us", 5000}, {"aggr_us", 100000}}},
+                        {"targets", {{{"regions", {{{"start", 16777216}, {"end", 268435456}}}}}}}};
+    config["profiles"] = {{"kfg", paddr}, {"kbg", paddr}};
+    config["apps"] = {{"default", {{"foreground", "kfg"}, {"background", "kbg"}}}};
+
+    auto first = std::make_unique<Damond>(emu, "kernel", true, config.dump(), state.path());
+    ASSERT_TRUE(first->up) << first->log();
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", first->bus.address().c_str(), 1);
+    ASSERT_EQ(first->busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "RegisterApp", "sua{sv}",
+                             "org.example.K", "0", "0"}).exit_code, 0) << first->log();
+    ASSERT_EQ(first->busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "SetAppState", "ssa{sv}",
+                             "org.example.K", "foreground", "0"}).exit_code, 0);
+    // A holder whose connection outlives damond.
+    auto holder = std::make_unique<Holder>(first->bus.address());
+    const uint32_t cookie = holder->hold("kdemo");
+    EXPECT_EQ(first->get("/org/damond1/context/kdemo", "org.damond1.Context", "State"), "s \"paused\"\n");
+    const std::string nr = read_file(emu.dir() + "/kdamonds/nr_kdamonds");
+    std::map<int, std::string> pids;
+    for (int k = 0; k < 3; ++k) {
+        ASSERT_EQ(read_file(emu.dir() + "/kdamonds/" + std::to_string(k) + "/state"), "on\n") << k;
+        pids[k] = read_file(emu.dir() + "/kdamonds/" + std::to_string(k) + "/pid");
+    }
+
+    first->child->signal(SIGKILL);
+    first->child->wait_exit(10000);
+    const size_t mark = emu.log().size();
+    // The same bus: the holder is still connected.
+    Damond second(emu, "kernel", true, config.dump(), state.path(), &first->bus);
+    ASSERT_TRUE(second.up) << second.log();
+    EXPECT_NE(second.log().find("re-adopting kdamonds"), std::string::npos) << second.log();
+    const std::string since = emu.log().substr(mark);
+    EXPECT_EQ(since.find("/state on"), std::string::npos) << since;
+    EXPECT_EQ(since.find("/state off"), std::string::npos) << since;
+    EXPECT_EQ(since.find("nr_kdamonds"), std::string::npos) << since;
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/nr_kdamonds"), nr);
+    for (int k = 0; k < 3; ++k) {
+        EXPECT_EQ(read_file(emu.dir() + "/kdamonds/" + std::to_string(k) + "/state"), "on\n") << k;
+        EXPECT_EQ(read_file(emu.dir() + "/kdamonds/" + std::to_string(k) + "/pid"), pids[k]) << k;
+    }
+    EXPECT_EQ(second.get("/org/damond1/context/kdemo", "org.damond1.Context", "State"), "s \"paused\"\n");
+    EXPECT_EQ(second.get("/org/damond1/app/org_2eexample_2eK", "org.damond1.App", "State"), "s \"foreground\"\n");
+    EXPECT_NE(second.get("/org/damond1", "org.damond1.Manager", "PauseHolds").find(std::to_string(cookie)),
+              std::string::npos);
+    // The holder goes: its restored hold goes with it, and kdemo runs again.
+    holder.reset();
+    EXPECT_TRUE(wait_until([&] {
+        return second.get("/org/damond1/context/kdemo", "org.damond1.Context", "State") == "s \"running\"\n";
+    })) << second.log();
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/pid"), pids[0]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, KernelBackendRestart, ::testing::Values("6.18", "7.2"));

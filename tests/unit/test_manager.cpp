@@ -30,7 +30,7 @@ struct Recorder : ManagerListener {
 struct ManagerTest : ::testing::Test {
     VirtualTime vt;
     Recorder rec;
-    Manager manager{"inprocess", [this](const ContextSpec& s) -> std::unique_ptr<Monitor> {
+    Manager manager{"inprocess", [this](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
                         return std::make_unique<InProcessMonitor>(s, vt.executor, vt.metrics);
                     },
                     [](std::function<void()> fn) { fn(); }};
