@@ -124,7 +124,8 @@ int run(const Options& opts) {
         for (uint32_t k : pool->all()) guarded.own(k);  // checked by KdamondPool::recorded
         kernel = probe_kernel(admin_tree, module_tree, release, pool->all());
         log_info("re-adopting kdamonds " + std::to_string(*pool->all().begin()) + ".." +
-                 std::to_string(*pool->all().rbegin()) + " of an earlier run");
+                 std::to_string(*pool->all().rbegin()) + " of an earlier run",
+                 {message_id::kKdamondAdopted});
     } else if (wanted != "inprocess" && obstacle.empty()) {
         try {
             pool = std::make_unique<KdamondPool>(guarded, opts.kdamonds, state_dir);
@@ -200,7 +201,7 @@ int run(const Options& opts) {
         if (bus_ptr) bus_ptr->set_authorization(next.authorization);
         sources.clear();  // watch what the new config names
         sources = make_event_sources(next.apps, sink);
-        log_info("reloaded " + *opts.config_path);
+        log_info("reloaded " + *opts.config_path, {message_id::kConfigReloaded});
         return "";
     };
     ServiceNotifier notifier(clock.now_us());

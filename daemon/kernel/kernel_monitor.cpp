@@ -1,5 +1,7 @@
 #include "kernel/kernel_monitor.hpp"
 
+#include "log.hpp"
+
 #include <cstdlib>
 
 #include <poll.h>
@@ -169,6 +171,8 @@ void KernelMonitor::start() {
             throw DamondError(ErrorKind::Failed, "kdamond " + std::to_string(kdamond_) + ": adopting it: " + e.what());
         }
         if (on_running_) on_running_(adopt_pid_);
+        log_info("kdamond " + std::to_string(kdamond_) + " (pid " + pid_ + ") adopted as it runs",
+                 {message_id::kKdamondAdopted, "", "", static_cast<int>(kdamond_)});
         watch_targets();
         return;
     }

@@ -151,7 +151,8 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
         if (auto t = process_start_time(p)) info.start_times[p] = *t;
     apps_.emplace(app_id, info);
     log_info("app '" + app_id + "' registered (profiles " + fg + ", " + bg + ", " + std::to_string(watched.size()) +
-             " process(es))");
+                 " process(es))",
+             {message_id::kAppRegistered, "", app_id});
     if (listener_) listener_->app_added(app_id);
     changed();
 }
@@ -192,7 +193,7 @@ void AppRegistry::unregister_app(const std::string& app_id, const std::string& r
     apps_.erase(app_id);
     pending_.erase(app_id);
     debounce_until_.erase(app_id);
-    log_info("app '" + app_id + "' " + reason);
+    log_info("app '" + app_id + "' " + reason, {message_id::kAppGone, "", app_id});
     notify(app_id, to_string(info.state), "gone");
     if (listener_) listener_->app_removed(app_id);
     changed();
@@ -263,6 +264,7 @@ bool AppRegistry::switch_now(const std::string& app_id, AppState state) {
     info.state = state;
     info.last_switch_us = now_us_();
     if (config_.debounce_ms) debounce_until_[app_id] = info.last_switch_us + uint64_t(config_.debounce_ms) * 1000;
+    log_info("app '" + app_id + "' " + to_string(old) + " -> " + to_string(state), {message_id::kAppSwitched, "", app_id});
     notify(app_id, to_string(old), to_string(state));
     changed();
     if (state == AppState::Foreground && config_.one_foreground) {

@@ -56,7 +56,8 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     ctx.from_config = from_config;
     ctx.config_spec = spec;
     contexts_.emplace(name, std::move(ctx));
-    log_info("context '" + name + "' created, " + to_string(contexts_.at(name).monitor->state()));
+    log_info("context '" + name + "' created, " + to_string(contexts_.at(name).monitor->state()),
+             {message_id::kContextCreated, name});
     if (listener_) listener_->context_added(name);
     if (change_hook_) change_hook_();
 }
@@ -71,7 +72,8 @@ void Manager::monitor_event(const std::string& name) {
         ctx.last_error = error;
         changed.push_back(ContextField::LastError);
     }
-    log_info("context '" + name + "' " + to_string(ctx.monitor->state()) + (error.empty() ? "" : ": " + error));
+    log_info("context '" + name + "' " + to_string(ctx.monitor->state()) + (error.empty() ? "" : ": " + error),
+             {message_id::kContextState, name});
     notify(name, changed);
 }
 
@@ -91,7 +93,7 @@ void Manager::remove_context(const std::string& name) {
     get(name).monitor->stop();
     contexts_.erase(name);
     const bool had_holds = !holds_.remove_on(name).empty();
-    log_info("context '" + name + "' removed");
+    log_info("context '" + name + "' removed", {message_id::kContextRemoved, name});
     if (listener_) listener_->context_removed(name);
     if (had_holds && listener_) listener_->holds_changed();
     if (change_hook_) change_hook_();
@@ -115,7 +117,8 @@ void Manager::finish_pause(const std::string& name, bool pause, MonitorState bef
         ctx.spec.pause = pause;
         changed.push_back(ContextField::Spec);
     }
-    if (!changed.empty()) log_info("context '" + name + "' " + to_string(ctx.monitor->state()));
+    if (!changed.empty())
+        log_info("context '" + name + "' " + to_string(ctx.monitor->state()), {message_id::kContextState, name});
     notify(name, changed);
 }
 
@@ -236,7 +239,7 @@ void Manager::finish_commit(const std::string& name, const ContextSpec& spec, Mo
     if (!ctx.last_error.empty()) changed.push_back(ContextField::LastError);
     ctx.spec = spec;
     ctx.last_error.clear();
-    log_info("context '" + name + "' committed");
+    log_info("context '" + name + "' committed", {message_id::kContextCommitted, name});
     notify(name, changed);
 }
 
@@ -331,7 +334,7 @@ void Manager::reconcile(const std::string& name) {
     if (pause && before == MonitorState::Running) ctx.monitor->pause();
     else if (!pause && before == MonitorState::Paused) ctx.monitor->resume();
     else return;
-    log_info("context '" + name + "' " + to_string(ctx.monitor->state()));
+    log_info("context '" + name + "' " + to_string(ctx.monitor->state()), {message_id::kContextState, name});
     notify(name, {ContextField::State});
 }
 
@@ -366,12 +369,14 @@ uint32_t Manager::hold_pause(const std::string& context, const std::string& who,
             holds_.remove(cookie);
             throw;
         }
-        log_info("pause hold " + std::to_string(cookie) + " on '" + context + "' by " + who + ": " + why);
+        log_info("pause hold " + std::to_string(cookie) + " on '" + context + "' by " + who + ": " + why,
+                 {message_id::kHoldTaken, context});
         holds_changed_for(*holds_.find(cookie));
         return cookie;
     }
     const uint32_t cookie = holds_.add("", who, why, owner);
-    log_info("pause hold " + std::to_string(cookie) + " on every context by " + who + ": " + why);
+    log_info("pause hold " + std::to_string(cookie) + " on every context by " + who + ": " + why,
+             {message_id::kHoldTaken});
     holds_changed_for(*holds_.find(cookie));
     return cookie;
 }
@@ -382,14 +387,16 @@ void Manager::release_pause(uint32_t cookie, const std::string* only_context) {
         throw DamondError(ErrorKind::NoSuchHold, "no pause hold " + std::to_string(cookie) +
                                                      (only_context ? " on context '" + *only_context + "'" : ""));
     holds_.remove(cookie);
-    log_info("pause hold " + std::to_string(cookie) + " by " + hold->who + " released");
+    log_info("pause hold " + std::to_string(cookie) + " by " + hold->who + " released",
+             {message_id::kHoldReleased, hold->context});
     holds_changed_for(*hold);
 }
 
 size_t Manager::release_holds_of(const std::string& owner) {
     const std::vector<PauseHold> gone = holds_.remove_owned_by(owner);
     for (const PauseHold& h : gone) {
-        log_info("pause hold " + std::to_string(h.cookie) + " by " + h.who + " released: " + owner + " left the bus");
+        log_info("pause hold " + std::to_string(h.cookie) + " by " + h.who + " released: " + owner + " left the bus",
+                 {message_id::kHoldReleased, h.context});
         holds_changed_for(h);
     }
     return gone.size();

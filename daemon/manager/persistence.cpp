@@ -146,7 +146,8 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
     manager_.set_checkpoint_source({});  // later contexts start afresh
     log_info("restored from " + file_.path() + ": " + std::to_string(saved->contexts.size()) + " context(s), " +
              std::to_string(saved->apps.size()) + " app(s), " + std::to_string(holds.size()) + " hold(s)" +
-             (problems.empty() ? "" : ", " + std::to_string(problems.size()) + " problem(s)"));
+                 (problems.empty() ? "" : ", " + std::to_string(problems.size()) + " problem(s)"),
+             {message_id::kStateRestored});
     save();
     return problems;
 }
