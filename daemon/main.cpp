@@ -223,7 +223,8 @@ int run(const Options& opts) {
     // would restore each other's contexts.
     std::unique_ptr<Persistence> persistence;
     if (keeps_state) {
-        persistence = std::make_unique<Persistence>(manager, apps, state_dir);
+        const char* runtime_env = std::getenv("RUNTIME_DIRECTORY");  // set by systemd's RuntimeDirectory=
+        persistence = std::make_unique<Persistence>(manager, apps, state_dir, runtime_env ? runtime_env : "");
         persistence->offer_checkpoints();  // the config's contexts warm-start too
     }
     for (const std::string& err : manager.apply_config(config)) log_error(err);

@@ -12,8 +12,11 @@
 
 namespace damond {
 
-Persistence::Persistence(Manager& manager, AppRegistry& apps, const std::string& dir)
-    : manager_(manager), apps_(apps), file_(dir), checkpoint_dir_(dir + "/checkpoints") {}
+Persistence::Persistence(Manager& manager, AppRegistry& apps, const std::string& dir, const std::string& runtime_dir)
+    : manager_(manager),
+      apps_(apps),
+      file_(dir),
+      checkpoint_dir_((runtime_dir.empty() ? dir : runtime_dir) + "/checkpoints") {}
 
 std::string Persistence::checkpoint_path(const std::string& context) const {
     // Context names may hold anything but '/' and control characters.

@@ -16,7 +16,10 @@ namespace damond {
 
 class Persistence {
 public:
-    Persistence(Manager& manager, AppRegistry& apps, const std::string& dir);
+    // Checkpoints go to <runtime_dir>/checkpoints when a runtime directory
+    // is given (systemd's RuntimeDirectory=, kept across restarts but not
+    // reboots, like the processes they describe), else <dir>/checkpoints.
+    Persistence(Manager& manager, AppRegistry& apps, const std::string& dir, const std::string& runtime_dir = "");
 
     // Holds (those whose bus name is gone are dropped), contexts created at
     // run time, config contexts' pause wishes, apps. Returns what could not
