@@ -1,0 +1,195 @@
+#!/bin/sh
+# /init of a real-kernel guest (scripts/realkernel-run): runs one scenario
+# against the guest kernel's own DAMON tree and writes its findings, ending
+# with "RESULT: PASS" or "RESULT: FAIL", to the second serial port.
+export PATH=/usr/bin:/bin
+# Never anywhere but as a guest's init: the host's DAMON tree is not ours.
+if [ "$$" != 1 ]; then
+    echo "guest-init: not PID 1; this only runs as a test guest's /init" >&2
+    exit 1
+fi
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs run /run
+mount -t tmpfs tmp /tmp
+stty -F /dev/ttyS1 raw -echo
+exec 3>/dev/ttyS1
+
+report() { echo "$*" >&3; echo "rk: $*"; }
+finish() {
+    [ -f /run/damond.log ] && [ "$1" != PASS ] && tail -n 20 /run/damond.log | sed 's/^/damond: /' >&3
+    report "RESULT: $1"
+    sync
+    poweroff -f
+}
+fail() { report "FAIL: $*"; finish FAIL; }
+check() {  # check "what" test-expression...
+    what="$1"; shift
+    if "$@"; then report "ok: $what"; else fail "$what"; fi
+}
+
+scenario=$(sed -n 's/.*scenario=\([^ ]*\).*/\1/p' /proc/cmdline)
+A=/sys/kernel/mm/damon/admin
+report "kernel $(uname -r), scenario $scenario"
+
+# --- a bus, damond, a workload -------------------------------------------------
+cat > /run/bus.conf <<CONF
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=/run/bus.sock</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus"/>
+  </policy>
+  <include>/etc/org.damond1.conf</include>
+</busconfig>
+CONF
+dbus-daemon --config-file=/run/bus.conf --nofork --nopidfile >/run/bus.log 2>&1 &
+for i in $(seq 50); do [ -S /run/bus.sock ] && break; sleep 0.1; done
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/bus.sock
+
+bus() { timeout 60 busctl "$@"; }
+manager() { bus call org.damond1 /org/damond1 org.damond1.Manager "$@"; }
+prop() { bus get-property org.damond1 "$1" "$2" "$3" | sed 's/^[a-z]* //; s/^"//; s/"$//'; }
+ctx_state() { prop "/org/damond1/context/$1" org.damond1.Context State; }
+snapshot() { bus --json=short call org.damond1 "/org/damond1/context/$1" org.damond1.Context Snapshot; }
+
+start_damond() {  # start_damond CONFIG [ARGS...]
+    cfg="$1"; shift
+    damond --config "$cfg" --state-dir /run/damond-state --state-deadline-ms 20000 "$@" >>/run/damond.log 2>&1 &
+    DAMOND_PID=$!
+    for i in $(seq 100); do
+        [ "$(bus call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s org.damond1 2>/dev/null)" = "b true" ] && return 0
+        sleep 0.2
+    done
+    fail "damond did not come up"
+}
+
+start_workload() {  # 8 MiB touched every 20 ms, 56 MiB left alone
+    damond-workload --hot-mib 8 --cold-mib 56 --period-ms 20 --ignore-stdin </dev/null >/run/wl.json &
+    for i in $(seq 50); do [ -s /run/wl.json ] && break; sleep 0.1; done
+    WL_PID=$(sed 's/.*"pid": \([0-9]*\).*/\1/' /run/wl.json)
+    HOT_S=$(sed 's/.*"hot": \[\([0-9]*\), \([0-9]*\)\].*/\1/' /run/wl.json)
+    HOT_E=$(sed 's/.*"hot": \[\([0-9]*\), \([0-9]*\)\].*/\2/' /run/wl.json)
+    COLD_S=$(sed 's/.*"cold": \[\([0-9]*\), \([0-9]*\)\].*/\1/' /run/wl.json)
+    COLD_E=$(sed 's/.*"cold": \[\([0-9]*\), \([0-9]*\)\].*/\2/' /run/wl.json)
+    [ -n "$WL_PID" ] || fail "the workload did not start"
+}
+
+vaddr_config() {  # a kernel context "wl" watching the workload
+    cat > /run/damond.json <<CONF
+{"backend": "kernel", "contexts": {"wl": {"ops": "vaddr",
+  "intervals": {"sample_us": 5000, "aggr_us": 100000, "update_us": 1000000},
+  "nr_regions": {"min": 10, "max": 1000},
+  "targets": [{"pid_target": $WL_PID}]}}}
+CONF
+}
+
+gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
+within() { awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { x = a - b; if (x < 0) x = -x; exit !(x <= d) }'; }
+field() { echo "$1" | sed "s/.*$2=\([-0-9.]*\).*/\1/"; }
+
+# --- scenarios ------------------------------------------------------------------
+case "$scenario" in
+vaddr-hot-cold)
+    start_workload
+    vaddr_config
+    start_damond /run/damond.json
+    check "context wl runs on the kernel" [ "$(ctx_state wl)" = running ]
+    check "kdamond 0 is on" [ "$(cat $A/kdamonds/0/state)" = on ]
+    sleep 8
+    hc=$(snapshot wl | rk-probe hot-cold "$HOT_S" "$HOT_E" "$COLD_S" "$COLD_E")
+    report "access rates: $hc"
+    check "the hot range is hot" gt "$(field "$hc" hot)" 1
+    check "the hot range is hotter than the cold one" gt "$(field "$hc" hot)" "$(awk -v c="$(field "$hc" cold)" 'BEGIN { print c * 3 }')"
+    finish PASS
+    ;;
+pause-resume)
+    start_workload
+    vaddr_config
+    start_damond /run/damond.json
+    mode=$(prop /org/damond1 org.damond1.Manager PauseMode)
+    report "PauseMode $mode: $(prop /org/damond1 org.damond1.Manager PauseModeReason)"
+    sleep 8
+    manager PauseContext s wl >/dev/null || fail "PauseContext"
+    at_pause=$(snapshot wl | rk-probe ages "$HOT_S" "$COLD_E")
+    report "at pause: $at_pause"
+    case "$(uname -r)" in
+    7.*)
+        check "7.x pauses natively" [ "$mode" = native ]
+        check "the pause file says Y" [ "$(cat $A/kdamonds/0/contexts/0/pause)" = Y ]
+        ;;
+    6.12*)
+        check "6.12 pauses by checkpoint" [ "$mode" = checkpoint ]
+        check "a checkpointed kdamond is off" [ "$(cat $A/kdamonds/0/state)" = off ]
+        check "and never parked" [ "$(cat $A/kdamonds/0/contexts/0/schemes/0/watermarks/metric)" = none ]
+        ;;
+    esac
+    sleep 3
+    manager ResumeContext s wl >/dev/null || fail "ResumeContext"
+    after=$(snapshot wl | rk-probe ages "$HOT_S" "$COLD_E")
+    report "right after resume: $after"
+    check "running again" [ "$(ctx_state wl)" = running ]
+    case "$mode" in
+    native)
+        # Kept: within one aggregation (TCG timing is noisy).
+        check "ages kept across the pause (mean within 1.5 aggregations)" within "$(field "$after" mean_age)" "$(field "$at_pause" mean_age)" 1.5
+        ;;
+    checkpoint)
+        report "figure: mean age $(field "$at_pause" mean_age) at pause, $(field "$after" mean_age) after resume (checkpoint keeps boundaries only)"
+        ;;
+    esac
+    finish PASS
+    ;;
+commit-online)
+    start_workload
+    vaddr_config
+    start_damond /run/damond.json
+    sleep 3
+    pid=$(cat $A/kdamonds/0/pid)
+    manager CommitContext ss wl '{"intervals": {"aggr_us": 200000}, "schemes": [{"action": "stat", "access_pattern": {"age": {"min": 5}}}]}' >/dev/null || fail "CommitContext"
+    check "same kdamond pid after the commit" [ "$(cat $A/kdamonds/0/pid)" = "$pid" ]
+    check "new aggr_us is live" [ "$(cat $A/kdamonds/0/contexts/0/monitoring_attrs/intervals/aggr_us)" = 200000 ]
+    check "the new scheme is there (plus damond's read-back one)" [ "$(cat $A/kdamonds/0/contexts/0/schemes/nr_schemes)" = 2 ]
+    check "the new scheme's action" [ "$(cat $A/kdamonds/0/contexts/0/schemes/0/action)" = stat ]
+    check "still running" [ "$(ctx_state wl)" = running ]
+    finish PASS
+    ;;
+kill9-readopt)
+    cat > /run/damond.json <<CONF
+{"backend": "kernel", "contexts": {"kdemo": {"ops": "paddr",
+  "intervals": {"sample_us": 5000, "aggr_us": 100000},
+  "targets": [{"regions": [{"start": 16777216, "end": 268435456}]}]}}}
+CONF
+    start_damond /run/damond.json
+    nr=$(cat $A/kdamonds/nr_kdamonds)
+    pid=$(cat $A/kdamonds/0/pid)
+    check "kdemo runs" [ "$(ctx_state kdemo)" = running ]
+    kill -9 "$DAMOND_PID"
+    sleep 1
+    check "the kdamond runs on without damond" [ "$(cat $A/kdamonds/0/state)" = on ]
+    start_damond /run/damond.json
+    check "re-adopted in the log" grep -q "re-adopting kdamonds" /run/damond.log
+    check "same pid: never turned off" [ "$(cat $A/kdamonds/0/pid)" = "$pid" ]
+    check "no kdamond added" [ "$(cat $A/kdamonds/nr_kdamonds)" = "$nr" ]
+    check "kdemo runs again" [ "$(ctx_state kdemo)" = running ]
+    manager PauseContext s kdemo >/dev/null || fail "PauseContext after the restart"
+    manager ResumeContext s kdemo >/dev/null || fail "ResumeContext after the restart"
+    check "and is driven as before" [ "$(ctx_state kdemo)" = running ]
+    finish PASS
+    ;;
+*)
+    fail "unknown scenario '$scenario'"
+    ;;
+esac

@@ -1,0 +1,73 @@
+// Runs inside the real-kernel guests, where there is no jq: reads what
+// busctl --json=short prints for a Snapshot call on stdin and answers one
+// question about it.
+//   rk-probe hot-cold HOT_START HOT_END COLD_START COLD_END
+//       size-weighted mean last_nr_accesses over each range: "hot=X cold=Y"
+//   rk-probe ages START END
+//       size-weighted mean and the max of the regions' ages over the range:
+//       "mean_age=X max_age=Y nr_regions=N"
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+
+namespace {
+
+json snapshot_from_stdin() {
+    const std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    const json reply = json::parse(text);  // {"type": "s", "data": ["<snapshot json>"]}
+    return json::parse(reply.at("data").at(0).get<std::string>());
+}
+
+struct Weighted {
+    double sum = 0, size = 0, max = 0;
+    int regions = 0;
+};
+
+Weighted over(const json& snap, uint64_t lo, uint64_t hi, const char* field) {
+    Weighted w;
+    for (const json& t : snap.at("targets"))
+        for (const json& r : t.at("regions")) {
+            const uint64_t s = std::max(lo, r.at("start").get<uint64_t>());
+            const uint64_t e = std::min(hi, r.at("end").get<uint64_t>());
+            if (s >= e) continue;
+            const double v = r.at(field).get<double>();
+            w.sum += v * double(e - s);
+            w.size += double(e - s);
+            w.max = std::max(w.max, v);
+            ++w.regions;
+        }
+    return w;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const std::string cmd = argc > 1 ? argv[1] : "";
+        auto arg = [&](int i) { return std::strtoull(argv[i], nullptr, 0); };
+        if (cmd == "hot-cold" && argc == 6) {
+            const json snap = snapshot_from_stdin();
+            const Weighted hot = over(snap, arg(2), arg(3), "last_nr_accesses");
+            const Weighted cold = over(snap, arg(4), arg(5), "last_nr_accesses");
+            std::printf("hot=%.2f cold=%.2f\n", hot.size ? hot.sum / hot.size : -1, cold.size ? cold.sum / cold.size : -1);
+            return 0;
+        }
+        if (cmd == "ages" && argc == 4) {
+            const Weighted a = over(snapshot_from_stdin(), arg(2), arg(3), "age");
+            std::printf("mean_age=%.2f max_age=%.0f nr_regions=%d\n", a.size ? a.sum / a.size : -1, a.max, a.regions);
+            return 0;
+        }
+        std::fprintf(stderr, "usage: rk-probe hot-cold HS HE CS CE | ages START END < busctl-json\n");
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "rk-probe: %s\n", e.what());
+        return 1;
+    }
+}
