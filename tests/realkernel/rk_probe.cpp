@@ -6,6 +6,10 @@
 //   rk-probe ages START END
 //       size-weighted mean and the max of the regions' ages over the range:
 //       "mean_age=X max_age=Y nr_regions=N"
+//   rk-probe age-at ADDR
+//       the age of the region holding ADDR
+//   rk-probe regions START END
+//       the regions overlapping the range, one per line
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -64,7 +68,28 @@ int main(int argc, char** argv) {
             std::printf("mean_age=%.2f max_age=%.0f nr_regions=%d\n", a.size ? a.sum / a.size : -1, a.max, a.regions);
             return 0;
         }
-        std::fprintf(stderr, "usage: rk-probe hot-cold HS HE CS CE | ages START END < busctl-json\n");
+        if (cmd == "age-at" && argc == 3) {  // the age of the region holding ADDR
+            const json snap = snapshot_from_stdin();
+            for (const json& t : snap.at("targets"))
+                for (const json& r : t.at("regions"))
+                    if (r.at("start").get<uint64_t>() <= arg(2) && arg(2) < r.at("end").get<uint64_t>()) {
+                        std::printf("%u\n", r.at("age").get<unsigned>());
+                        return 0;
+                    }
+            std::fprintf(stderr, "rk-probe: no region holds %#llx\n", (unsigned long long)arg(2));
+            return 1;
+        }
+        if (cmd == "regions" && argc == 4) {  // one line per region overlapping the range
+            const json snap = snapshot_from_stdin();
+            for (const json& t : snap.at("targets"))
+                for (const json& r : t.at("regions"))
+                    if (r.at("end").get<uint64_t>() > arg(2) && r.at("start").get<uint64_t>() < arg(3))
+                        std::printf("%#llx-%#llx age=%u last_nr=%u\n", (unsigned long long)r.at("start").get<uint64_t>(),
+                                    (unsigned long long)r.at("end").get<uint64_t>(), r.at("age").get<unsigned>(),
+                                    r.at("last_nr_accesses").get<unsigned>());
+            return 0;
+        }
+        std::fprintf(stderr, "usage: rk-probe hot-cold HS HE CS CE | ages START END | regions START END < busctl-json\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "rk-probe: %s\n", e.what());
