@@ -177,6 +177,16 @@ void KernelMonitor::start() {
         return;
     }
     stage(spec_, spec_.pause);
+    if (spec_.pause && probe_.pause_mode == PauseMode::Checkpoint) {
+        // Paused from the start where pausing means "off": the files are
+        // staged, and resume turns it on. (Turning it on here would run it
+        // unpaused, and the resume's "on" would then fail with EBUSY.)
+        started_ = true;
+        paused_ = true;
+        checkpoint_.clear();
+        watch_targets();
+        return;
+    }
     try {
         command("on");
     } catch (const SysfsError& e) {

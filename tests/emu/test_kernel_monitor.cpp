@@ -157,6 +157,26 @@ TEST(KernelMonitor, CheckpointKeepsTheBoundariesAndNeverParks) {
     for (const SnapshotRegion& r : after.targets[0]) EXPECT_LE(r.age, 3u);
 }
 
+// Found on the real 6.12 kernel: a context created paused (an app's
+// foreground one) must stay off until it resumes, or the resume's "on"
+// meets a running kdamond and fails with EBUSY.
+TEST(KernelMonitor, StartedPausedWhereAPauseIsACheckpointStaysOffUntilResumed) {
+    Kernel k("6.12");
+    const KernelProbe probe = k.probe();
+    ASSERT_EQ(probe.pause_mode, PauseMode::Checkpoint);
+    ContextSpec spec = spec_from_json_text(kSpec);
+    spec.pause = true;
+    KernelMonitor m(spec, k.tree, 0, probe);
+    m.start();
+    EXPECT_EQ(m.state(), MonitorState::Paused);
+    EXPECT_EQ(k.raw.read("kdamonds/0/state"), "off");
+    m.resume();
+    EXPECT_EQ(m.state(), MonitorState::Running);
+    EXPECT_EQ(k.raw.read("kdamonds/0/state"), "on");
+    m.pause();
+    EXPECT_EQ(k.raw.read("kdamonds/0/state"), "off");
+}
+
 TEST(KernelMonitor, CheckpointNeedsOneTarget) {
     Kernel k("6.12");
     ContextSpec two = spec_from_json_text(kSpec);

@@ -6,11 +6,14 @@
 //   rk-probe ages START END
 //       size-weighted mean and the max of the regions' ages over the range:
 //       "mean_age=X max_age=Y nr_regions=N"
+//   rk-probe label NAME
+//       NAME escaped as an object path label, as damond's object paths are
 //   rk-probe age-at ADDR
 //       the age of the region holding ADDR
 //   rk-probe regions START END
 //       the regions overlapping the range, one per line
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -66,6 +69,16 @@ int main(int argc, char** argv) {
         if (cmd == "ages" && argc == 4) {
             const Weighted a = over(snapshot_from_stdin(), arg(2), arg(3), "age");
             std::printf("mean_age=%.2f max_age=%.0f nr_regions=%d\n", a.size ? a.sum / a.size : -1, a.max, a.regions);
+            return 0;
+        }
+        if (cmd == "label" && argc == 3) {  // a name as a bus object path label (systemd's _xx escaping)
+            static const char* hex = "0123456789abcdef";
+            std::string out;
+            for (unsigned char c : std::string(argv[2])) {
+                if (std::isalnum(c)) out.push_back(static_cast<char>(c));
+                else out += std::string("_") + hex[c >> 4] + hex[c & 15];
+            }
+            std::printf("%s\n", out.c_str());
             return 0;
         }
         if (cmd == "age-at" && argc == 3) {  // the age of the region holding ADDR
