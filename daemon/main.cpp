@@ -118,6 +118,12 @@ int run(const Options& opts) {
         kernel = probe_kernel(admin_tree, module_tree, release, recorded_set);
     }
     std::string obstacle = obstacle_to_own_kdamonds(kernel, opts.sysfs_root);
+    // A pause mode the config forces is checked before anything is written.
+    if (wanted != "inprocess" && obstacle.empty()) {
+        KernelProbe check = kernel;
+        if (const std::string why = force_pause_mode(check, config.kernel_pause_mode); !why.empty())
+            throw std::runtime_error("kernel.pause_mode: '" + config.kernel_pause_mode + "': " + why);
+    }
     if (wanted != "inprocess" && obstacle.empty() && recorded) {
         // Nothing written: nr_kdamonds must not change under running kdamonds.
         pool = std::make_unique<KdamondPool>(std::move(*recorded));
@@ -141,6 +147,10 @@ int run(const Options& opts) {
             pool.reset();
         }
     }
+    if (pool) {
+        if (const std::string why = force_pause_mode(kernel, config.kernel_pause_mode); !why.empty())
+            throw std::runtime_error("kernel.pause_mode: '" + config.kernel_pause_mode + "': " + why);
+    }
     BackendChoice choice = choose_backend(wanted, obstacle);
     if (choice.name == "kernel" && pool)
         choice.reason = "kdamonds " + std::to_string(*pool->all().begin()) + ".." + std::to_string(*pool->all().rbegin()) +
@@ -148,7 +158,11 @@ int run(const Options& opts) {
     const std::string backend = choice.name, backend_reason = choice.reason;
     log_info("backend " + backend + ": " + backend_reason);
     // Looks afresh on every Get: stat and read only.
-    auto prober = [&] { return probe_kernel(admin_tree, module_tree, release, pool ? pool->all() : std::set<uint32_t>{}); };
+    auto prober = [&] {
+        KernelProbe p = probe_kernel(admin_tree, module_tree, release, pool ? pool->all() : std::set<uint32_t>{});
+        if (pool) force_pause_mode(p, config.kernel_pause_mode);  // checked at start-up
+        return p;
+    };
 
     MonotonicClock clock;
     SchedulerThread monitors(clock);

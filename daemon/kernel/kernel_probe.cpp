@@ -110,6 +110,27 @@ void choose_pause_mode(KernelProbe& p) {
 
 }  // namespace
 
+std::string force_pause_mode(KernelProbe& p, const std::string& wanted) {
+    if (wanted == "auto" || wanted.empty()) return "";
+    const PauseMode natural = p.pause_mode;
+    if (wanted == "checkpoint") {
+        if (natural == PauseMode::Unsupported) return "there is no DAMON sysfs tree";
+        p.pause_mode = PauseMode::Checkpoint;
+    } else if (wanted == "watermarks") {
+        if (natural != PauseMode::Native && natural != PauseMode::Watermarks)
+            return "a kdamond parked by watermarks never resumes on this kernel (" + p.pause_mode_reason + ")";
+        p.pause_mode = PauseMode::Watermarks;
+    } else if (wanted == "native") {
+        if (natural != PauseMode::Native) return "this kernel has no pause file";
+    } else {
+        return "unknown pause mode '" + wanted + "' (expected auto, native, watermarks or checkpoint)";
+    }
+    if (p.pause_mode != natural)
+        p.pause_mode_reason = std::string("forced by the config (kernel.pause_mode ") + wanted + "); the kernel would use " +
+                              to_string(natural);
+    return "";
+}
+
 std::string obstacle_to_own_kdamonds(const KernelProbe& p, const std::string& root) {
     if (!p.present) return "no DAMON sysfs tree at " + root;
     if (!p.writable) return root + " is not writable";

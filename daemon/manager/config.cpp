@@ -114,6 +114,14 @@ Config config_from_json_text(const std::string& text) {
         }
     }
     if (const nlohmann::json* apps = r.member("apps")) read_apps(*apps, config.apps);
+    if (const nlohmann::json* kernel = r.member("kernel")) {
+        JsonObjectReader kr(*kernel, "kernel");
+        config.kernel_pause_mode = kr.string("pause_mode", config.kernel_pause_mode);
+        const std::string& m = config.kernel_pause_mode;
+        if (m != "auto" && m != "native" && m != "watermarks" && m != "checkpoint")
+            throw SpecError("kernel.pause_mode", "unknown pause mode '" + m + "' (expected auto, native, watermarks or checkpoint)");
+        kr.reject_unknown_keys();
+    }
     if (const nlohmann::json* auth = r.member("authorization")) {
         JsonObjectReader ar(*auth, "authorization");
         config.authorization.group = ar.string("group", config.authorization.group);

@@ -8,6 +8,7 @@
 //             "freezer": [{"cgroup": DIR, "app_id": ID}],
 //             "desktop": {"app_slices": [GLOB, ...]}},
 //    "authorization": {"group": "damond", "polkit": true},
+//    "kernel": {"pause_mode": "auto" | "native" | "watermarks" | "checkpoint"},
 //    "contexts": {"<name>": <context spec>, ...}}
 // damon_modules "disable" lets damond turn off a DAMON module (damon_stat,
 // damon_reclaim, damon_lru_sort) that runs exclusively, for as long as it
@@ -64,6 +65,7 @@ struct AuthorizationConfig {
 struct Config {
     std::string backend = "auto";
     AuthorizationConfig authorization;
+    std::string kernel_pause_mode = "auto";  // "kernel": {"pause_mode": ...}, see force_pause_mode
     AppsConfig apps;
     std::string damon_modules = "keep";
     std::map<std::string, ContextSpec> contexts;

@@ -86,3 +86,28 @@ TEST(KernelProbe, ReadsTheHostTreeWithoutWritingIt) {
     EXPECT_TRUE(p.present);
     for (const KdamondInfo& k : p.kdamonds) EXPECT_FALSE(k.ours);
 }
+
+TEST(ForcePauseMode, OnlyWhatTheKernelCanDoAndTheReasonSaysSo) {
+    KernelProbe native;
+    native.present = true;
+    native.pause_mode = PauseMode::Native;
+    native.pause_mode_reason = "pause file";
+    KernelProbe p = native;
+    EXPECT_EQ(force_pause_mode(p, "auto"), "");
+    EXPECT_EQ(p.pause_mode, PauseMode::Native);
+    EXPECT_EQ(force_pause_mode(p, "watermarks"), "");
+    EXPECT_EQ(p.pause_mode, PauseMode::Watermarks);
+    EXPECT_NE(p.pause_mode_reason.find("forced by the config (kernel.pause_mode watermarks)"), std::string::npos);
+    p = native;
+    EXPECT_EQ(force_pause_mode(p, "checkpoint"), "");
+    EXPECT_EQ(p.pause_mode, PauseMode::Checkpoint);
+
+    KernelProbe old = native;  // 6.9-6.16-rc5: parking never resumes
+    old.pause_mode = PauseMode::Checkpoint;
+    old.pause_mode_reason = "parked kdamonds never resume";
+    p = old;
+    EXPECT_NE(force_pause_mode(p, "watermarks").find("never resumes"), std::string::npos);
+    EXPECT_EQ(p.pause_mode, PauseMode::Checkpoint);  // nothing changed
+    EXPECT_EQ(force_pause_mode(p, "native"), "this kernel has no pause file");
+    EXPECT_NE(force_pause_mode(p, "sideways").find("unknown pause mode"), std::string::npos);
+}

@@ -160,8 +160,9 @@ pause-resume)
     report "figure: cold-range age $age_pause at pause, $age_after right after resume ($mode)"
     case "$mode" in
     native)
-        # Kept: the read-back after resume waits for one aggregation, and TCG is noisy.
-        check "cold-range age kept across the pause (within 2 aggregations)" within "$age_after" "$age_pause" 2
+        # Kept. Each read-back waits for the next scheme apply: the one at the
+        # pause may be an aggregation early, the one after resume is one late.
+        check "cold-range age kept across the pause (within 3 aggregations)" within "$age_after" "$age_pause" 3
         ;;
     checkpoint)
         check "a checkpoint keeps no ages (cold-range age under 6 after resume)" [ "$age_after" -lt 6 ]
@@ -331,6 +332,50 @@ CONF
             check "round $round: A@background kept its ages (at least 0.7 of them)" gt "$after" "$(awk -v b="$before" 'BEGIN { print b * 0.7 }')"
         fi
     done
+    finish PASS
+    ;;
+watermarks-forced)
+    start_workload
+    cat > /run/damond.json <<CONF
+{"backend": "kernel", "kernel": {"pause_mode": "watermarks"},
+ "contexts": {"wl": {"ops": "vaddr", "intervals": {"sample_us": 5000, "aggr_us": 100000},
+   "targets": [{"pid_target": $WL_PID}],
+   "schemes": [{"action": "stat", "access_pattern": {"age": {"min": 5}},
+                "watermarks": {"metric": "free_mem_rate", "interval_us": 7000, "high": 999, "mid": 998, "low": 1}}]}}}
+CONF
+    case "$(uname -r)" in
+    6.12*)
+        # Parking never resumes there: damond must refuse, naming the field.
+        damond --config /run/damond.json --state-dir /run/damond-state >/run/damond.log 2>&1
+        check "damond refuses to start" [ $? -ne 0 ]
+        check "naming kernel.pause_mode" grep -q "kernel.pause_mode: 'watermarks': a kdamond parked by watermarks never resumes" /run/damond.log
+        check "and wrote nothing" [ "$(cat $A/kdamonds/nr_kdamonds)" = 0 ]
+        finish PASS
+        ;;
+    esac
+    start_damond /run/damond.json
+    check "PauseMode is watermarks" [ "$(prop /org/damond1 org.damond1.Manager PauseMode)" = watermarks ]
+    w=$A/kdamonds/0/contexts/0/schemes/0/watermarks
+    wm() { echo "$(cat $w/metric) $(cat $w/interval_us) $(cat $w/high) $(cat $w/mid) $(cat $w/low)"; }
+    before=$(wm)
+    report "watermarks before: $before"
+    sleep 6
+    manager PauseContext s wl >/dev/null || fail "PauseContext"
+    snapshot wl > /run/at_pause.json
+    report "watermarks parked: $(wm)"
+    check "parked, not natively paused" [ "$(cat $A/kdamonds/0/contexts/0/pause)" = N ]
+    check "the scheme is parked" [ "$(cat $w/high)" = 0 ]
+    check "the kdamond stays on" [ "$(cat $A/kdamonds/0/state)" = on ]
+    sleep 3
+    manager ResumeContext s wl >/dev/null || fail "ResumeContext"
+    snapshot wl > /run/after.json
+    check "watermarks restored exactly" [ "$(wm)" = "$before" ]
+    a=$(field "$(rk-probe ages "$COLD_S" "$COLD_E" < /run/at_pause.json)" mean_age)
+    b=$(field "$(rk-probe ages "$COLD_S" "$COLD_E" < /run/after.json)" mean_age)
+    report "figure: cold-range age $a at pause, $b right after resume (watermarks)"
+    # Each read-back waits for the next scheme apply: the one at the pause
+    # may be an aggregation early, the one after resume is one late.
+    check "ages kept across the parking (within 3 aggregations)" within "$b" "$a" 3
     finish PASS
     ;;
 *)
