@@ -100,6 +100,23 @@ vaddr_config() {  # a kernel context "wl" watching the workload
 CONF
 }
 
+# Every sysfs write of the scenario scripts themselves, with a deadline: some
+# kernels never return from some state writes.
+kwrite() {  # kwrite VALUE FILE
+    timeout 20 sh -c "echo '$1' > '$2'" || fail "writing '$1' to $2 failed or hung"
+}
+
+# Ages kept across a pause: neither started over nor grown through it. Each
+# read-back waits for a scheme apply, so the two land an aggregation or two
+# apart, and on the real kernel that first aggregation after a resume can
+# merge cold regions with younger neighbours (measured: a size-weighted mean
+# of 61 came back as 49 once, 43..70 came back within +2 in other runs).
+# Started over is about 0-3; not paused would be 30 more over 3 s.
+kept() {  # kept AT_PAUSE AFTER_RESUME
+    check "ages kept: $2 after resume against $1 at the pause (at least 0.7 of it, at most 10 more)" \
+        awk -v a="$1" -v b="$2" 'BEGIN { exit !(b >= 0.7 * a && b <= a + 10) }'
+}
+
 gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 within() { awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { x = a - b; if (x < 0) x = -x; exit !(x <= d) }'; }
 field() { echo "$1" | sed "s/.*$2=\([-0-9.]*\).*/\1/"; }
@@ -160,9 +177,7 @@ pause-resume)
     report "figure: cold-range age $age_pause at pause, $age_after right after resume ($mode)"
     case "$mode" in
     native)
-        # Kept. Each read-back waits for the next scheme apply: the one at the
-        # pause may be an aggregation early, the one after resume is one late.
-        check "cold-range age kept across the pause (within 3 aggregations)" within "$age_after" "$age_pause" 3
+        kept "$age_pause" "$age_after"
         ;;
     checkpoint)
         check "a checkpoint keeps no ages (cold-range age under 6 after resume)" [ "$age_after" -lt 6 ]
@@ -260,12 +275,12 @@ workload-exit)
 foreign-kdamond)
     start_workload
     # A kdamond that is not damond's, running before damond starts.
-    echo 1 > $A/kdamonds/nr_kdamonds
-    echo 1 > $A/kdamonds/0/contexts/nr_contexts
-    echo vaddr > $A/kdamonds/0/contexts/0/operations
-    echo 1 > $A/kdamonds/0/contexts/0/targets/nr_targets
-    echo "$WL_PID" > $A/kdamonds/0/contexts/0/targets/0/pid_target
-    echo on > $A/kdamonds/0/state || fail "could not start the foreign kdamond"
+    kwrite 1 $A/kdamonds/nr_kdamonds
+    kwrite 1 $A/kdamonds/0/contexts/nr_contexts
+    kwrite vaddr $A/kdamonds/0/contexts/0/operations
+    kwrite 1 $A/kdamonds/0/contexts/0/targets/nr_targets
+    kwrite "$WL_PID" $A/kdamonds/0/contexts/0/targets/0/pid_target
+    kwrite on $A/kdamonds/0/state
     pid=$(cat $A/kdamonds/0/pid)
     listing() { find $A -type f -perm -u=r 2>/dev/null | sort | while read -r f; do printf '%s=%s\n' "$f" "$(cat "$f" 2>/dev/null)"; done; }
     listing > /run/before.txt
@@ -373,9 +388,7 @@ CONF
     a=$(field "$(rk-probe ages "$COLD_S" "$COLD_E" < /run/at_pause.json)" mean_age)
     b=$(field "$(rk-probe ages "$COLD_S" "$COLD_E" < /run/after.json)" mean_age)
     report "figure: cold-range age $a at pause, $b right after resume (watermarks)"
-    # Each read-back waits for the next scheme apply: the one at the pause
-    # may be an aggregation early, the one after resume is one late.
-    check "ages kept across the parking (within 3 aggregations)" within "$b" "$a" 3
+    kept "$a" "$b"
     finish PASS
     ;;
 *)
