@@ -111,10 +111,11 @@ kwrite() {  # kwrite VALUE FILE
 # apart, and on the real kernel that first aggregation after a resume can
 # merge cold regions with younger neighbours (measured: a size-weighted mean
 # of 61 came back as 49 once, 43..70 came back within +2 in other runs).
-# Started over is about 0-3; not paused would be 30 more over 3 s.
+# (43 came back as 29.8 once with watermarks). Started over is about 0-3; not
+# paused would be 30 more over 3 s.
 kept() {  # kept AT_PAUSE AFTER_RESUME
-    check "ages kept: $2 after resume against $1 at the pause (at least 0.7 of it, at most 10 more)" \
-        awk -v a="$1" -v b="$2" 'BEGIN { exit !(b >= 0.7 * a && b <= a + 10) }'
+    check "ages kept: $2 after resume against $1 at the pause (at least half of it, at most 10 more)" \
+        awk -v a="$1" -v b="$2" 'BEGIN { exit !(b >= 0.5 * a && b <= a + 10) }'
 }
 
 gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
