@@ -127,7 +127,7 @@ int run(const Options& opts) {
     if (wanted != "inprocess" && obstacle.empty() && recorded) {
         // Nothing written: nr_kdamonds must not change under running kdamonds.
         pool = std::make_unique<KdamondPool>(std::move(*recorded));
-        for (uint32_t k : pool->all()) guarded.own(k);  // checked by KdamondPool::recorded
+        pool->own_in(guarded);
         kernel = probe_kernel(admin_tree, module_tree, release, pool->all());
         log_info("re-adopting kdamonds " + std::to_string(*pool->all().begin()) + ".." +
                  std::to_string(*pool->all().rbegin()) + " of an earlier run",
@@ -247,19 +247,8 @@ int run(const Options& opts) {
                  return bus.name_has_owner(name);
              }))
             log_error("restore: " + problem);
-        // kdamonds whose contexts did not come back are damond's: turn them off.
         if (pool)
-            for (const auto& [name, a] : pool->unclaimed()) {
-                const std::string kd = "kdamonds/" + std::to_string(a.kdamond);
-                if (read_or(admin_tree, kd + "/state", "off") != "on") continue;
-                log_info("kdamond " + std::to_string(a.kdamond) + " ran context '" + name +
-                         "', which did not come back: turning it off");
-                try {
-                    guarded.write(kd + "/state", "off");
-                } catch (const std::exception& e) {
-                    log_error("kdamond " + std::to_string(a.kdamond) + ": " + e.what());
-                }
-            }
+            for (const std::string& line : pool->turn_off_unclaimed(guarded)) log_info(line);
     } else {
         log_info("no --state-dir and no $STATE_DIRECTORY: contexts, apps and holds are not kept across restarts");
     }

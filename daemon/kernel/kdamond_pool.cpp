@@ -109,18 +109,33 @@ void KdamondPool::release(uint32_t kdamond, bool detached) {
     save();
 }
 
-std::map<std::string, KdamondPool::Assignment> KdamondPool::unclaimed() {
-    std::map<std::string, Assignment> out;
+void KdamondPool::own_in(GuardedTree& tree) const {
+    for (uint32_t k : all_) tree.own(k);
+}
+
+std::vector<std::string> KdamondPool::turn_off_unclaimed(GuardedTree& tree) {
+    std::vector<std::string> done;
+    bool forgot = false;
     for (auto it = assigned_.begin(); it != assigned_.end();) {
-        if (!claimed_.count(it->first)) {
-            out.insert(*it);
-            it = assigned_.erase(it);
-        } else {
+        if (claimed_.count(it->first)) {
             ++it;
+            continue;
         }
+        const std::string kd = "kdamonds/" + std::to_string(it->second.kdamond);
+        if (read_or(tree, kd + "/state", "off") == "on") {
+            try {
+                tree.write(kd + "/state", "off");
+                done.push_back("kdamond " + std::to_string(it->second.kdamond) + " ran context '" + it->first +
+                               "', which did not come back: turned off");
+            } catch (const std::exception& e) {
+                done.push_back("kdamond " + std::to_string(it->second.kdamond) + ": cannot turn it off: " + e.what());
+            }
+        }
+        it = assigned_.erase(it);
+        forgot = true;
     }
-    if (!out.empty()) save();
-    return out;
+    if (forgot) save();
+    return done;
 }
 
 void KdamondPool::save() const {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "kernel/guarded_tree.hpp"
 #include "kernel/kernel_probe.hpp"
@@ -44,9 +45,13 @@ public:
     // The kdamond is free again; unless `detached` (left running for the
     // next damond), its context's record goes too.
     void release(uint32_t kdamond, bool detached = false);
-    // Records of contexts that did not come back after a restart: returned,
-    // and forgotten, so their kdamonds can be turned off and reused.
-    std::map<std::string, Assignment> unclaimed();
+    // Makes the recorded kdamonds writable through `tree`: they were
+    // checked by recorded().
+    void own_in(GuardedTree& tree) const;
+    // After a restart: the kdamonds of contexts that did not come back are
+    // damond's and running for nothing; their records are forgotten and the
+    // running ones turned off. Returns what was done, a line each.
+    std::vector<std::string> turn_off_unclaimed(GuardedTree& tree);
 
     const std::set<uint32_t>& all() const { return all_; }
 
