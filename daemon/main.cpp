@@ -254,9 +254,9 @@ int run(const Options& opts) {
     }
     // STATUS= is recomputed only after a change, not on every loop turn.
     bool status_dirty = false;
-    manager.set_change_hook([&status_dirty, &persistence] {
+    manager.set_change_hook([&status_dirty, &persistence](bool kept) {
         status_dirty = true;
-        if (persistence) persistence->save();  // before the reply to whoever changed it
+        if (kept && persistence) persistence->save();  // before the reply to whoever changed it
     });
     apps.set_change_hook([&persistence] {
         if (persistence) persistence->save();
@@ -266,7 +266,8 @@ int run(const Options& opts) {
         persistence->save_checkpoints();
         timers.schedule(clock.now_us() + kCheckpointPeriodUs, checkpoint_tick);
     };
-    if (persistence) checkpoint_tick();
+    // Not now: the contexts just restored are their checkpoints.
+    if (persistence) timers.schedule(clock.now_us() + kCheckpointPeriodUs, checkpoint_tick);
     // Started once the bus object exists, so apps they find at once are
     // announced like any other.
     sources = make_event_sources(config.apps, sink);

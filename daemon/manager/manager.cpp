@@ -33,7 +33,9 @@ const Manager::ManagedContext& Manager::get(const std::string& name) const {
 void Manager::notify(const std::string& name, const std::vector<ContextField>& fields) {
     if (fields.empty()) return;
     if (listener_) listener_->context_changed(name, fields);
-    if (change_hook_) change_hook_();
+    bool kept = false;
+    for (ContextField f : fields) kept = kept || f == ContextField::Spec || f == ContextField::Holds;
+    changed(kept);
 }
 
 void Manager::add(const std::string& name, const ContextSpec& spec, bool from_config) {
@@ -59,7 +61,7 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     log_info("context '" + name + "' created, " + to_string(contexts_.at(name).monitor->state()),
              {message_id::kContextCreated, name});
     if (listener_) listener_->context_added(name);
-    if (change_hook_) change_hook_();
+    changed(true);
 }
 
 void Manager::monitor_event(const std::string& name) {
@@ -96,7 +98,7 @@ void Manager::remove_context(const std::string& name) {
     log_info("context '" + name + "' removed", {message_id::kContextRemoved, name});
     if (listener_) listener_->context_removed(name);
     if (had_holds && listener_) listener_->holds_changed();
-    if (change_hook_) change_hook_();
+    changed(true);
 }
 
 MonitorState Manager::current_state(const ManagedContext& ctx) const {
@@ -353,7 +355,7 @@ void Manager::holds_changed_for(const PauseHold& hold) {
         notify(name, {ContextField::Holds});
     }
     if (listener_) listener_->holds_changed();
-    if (change_hook_) change_hook_();
+    changed(true);
 }
 
 uint32_t Manager::hold_pause(const std::string& context, const std::string& who, const std::string& why,

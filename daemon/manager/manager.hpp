@@ -59,8 +59,11 @@ public:
     KernelProbe kernel_probe() const;
     void set_listener(ManagerListener* listener) { listener_ = listener; }
     // Called whenever a context is added, removed or changes: the moments
-    // status_text() may change, so nobody has to poll it.
-    void set_change_hook(std::function<void()> hook) { change_hook_ = std::move(hook); }
+    // status_text() may change, so nobody has to poll it. `kept` is true
+    // when what persistence keeps changed too (contexts, specs, holds), not
+    // just a state or an error.
+    using ChangeHook = std::function<void(bool kept)>;
+    void set_change_hook(ChangeHook hook) { change_hook_ = std::move(hook); }
 
     // For callers that must not wait (the bus): a monitor that may block is
     // driven from the context's own worker thread and the call returns at
@@ -173,7 +176,10 @@ private:
     MonitorFactory factory_;
     Poster post_;
     ManagerListener* listener_ = nullptr;
-    std::function<void()> change_hook_;
+    ChangeHook change_hook_;
+    void changed(bool kept) {
+        if (change_hook_) change_hook_(kept);
+    }
     std::map<std::string, ManagedContext> contexts_;
     PauseHolds holds_;
     std::function<std::string(const std::string&)> checkpoint_source_;
