@@ -24,21 +24,17 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "bench_goal.hpp"
+
 #include "manager_proxy.h"
 #include "../tests/bus/private_bus.hpp"
 
 using namespace damond::testing;
 using Clock_ = std::chrono::steady_clock;
 
+using damond::bench::goal;
+
 namespace {
-
-int g_missed = 0;
-
-void goal(const char* metric, double value, const char* op, double limit) {
-    const bool met = std::string(op) == "<=" ? value <= limit : value >= limit;
-    if (!met) ++g_missed;
-    std::printf("GOAL %s %s %g: %s (%.3f)\n", metric, op, limit, met ? "met" : "MISSED", value);
-}
 
 class Manager final : public sdbus::ProxyInterfaces<org::damond1::Manager_proxy> {
 public:
@@ -225,5 +221,5 @@ int main(int argc, char** argv) {
     goal("wakeups_per_s_1000_apps", idle_rate, "<=", 0);
 
     stop(child, m);
-    return g_missed ? 1 : 0;
+    return damond::bench::goals_missed() ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_goal.hpp"
 #include "core/damon_core.hpp"
 #include "core/synthetic_source.hpp"
 #include "monitor/executor.hpp"
@@ -19,18 +20,11 @@
 using namespace damond;
 using Clock_ = std::chrono::steady_clock;
 
+using damond::bench::goal;
+
 namespace {
 
 constexpr uint64_t GiB = 1ULL << 30;
-
-// The speed goals live here, beside what they judge.
-int g_missed = 0;
-
-void goal(const char* metric, double value, const char* op, double limit) {
-    const bool met = std::string(op) == "<=" ? value <= limit : value >= limit;
-    if (!met) ++g_missed;
-    std::printf("GOAL %s %s %g: %s (%.3f)\n", metric, op, limit, met ? "met" : "MISSED", value);
-}
 
 // A synthetic target of `size` bytes with hot, warm and cold sets at the
 // same proportions whatever its size.
@@ -251,5 +245,5 @@ int main(int argc, char** argv) {
     if (only.empty() || only == "trained") bench_trained_state();
     if (only.empty() || only == "wakeups") bench_wakeups();
     if (only.empty() || only == "warmstart") bench_warm_start();
-    return g_missed ? 1 : 0;
+    return damond::bench::goals_missed() ? 1 : 0;
 }

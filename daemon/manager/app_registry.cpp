@@ -4,7 +4,7 @@
 
 #include "errors.hpp"
 #include "manager/app_processes.hpp"
-#include "manager/saved_state.hpp"
+#include "sources/proc_fs.hpp"
 #include "log.hpp"
 #include "spec/spec_json.hpp"
 
@@ -180,8 +180,11 @@ void AppRegistry::pid_exited(const std::string& app_id, uint32_t pid) {
     pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
     it->second.start_times.erase(pid);
     if (watcher_) watcher_->unwatch(watch_key(app_id, pid));
-    if (pids.empty()) unregister_app(app_id, "gone: its last process exited");
-    else if (listener_) listener_->app_pids_changed(app_id);
+    if (pids.empty()) {
+        unregister_app(app_id, "gone: its last process exited");  // says changed()
+        return;
+    }
+    if (listener_) listener_->app_pids_changed(app_id);
     changed();
 }
 

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "manager/pause_holds.hpp"
-#include "sources/proc_fs.hpp"
 #include "spec/context_spec.hpp"
 
 namespace damond {

@@ -13,7 +13,6 @@
 //   rk-probe regions START END
 //       the regions overlapping the range, one per line
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -21,6 +20,8 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "bus_label.hpp"
 
 using nlohmann::json;
 
@@ -71,14 +72,8 @@ int main(int argc, char** argv) {
             std::printf("mean_age=%.2f max_age=%.0f nr_regions=%d\n", a.size ? a.sum / a.size : -1, a.max, a.regions);
             return 0;
         }
-        if (cmd == "label" && argc == 3) {  // a name as a bus object path label (systemd's _xx escaping)
-            static const char* hex = "0123456789abcdef";
-            std::string out;
-            for (unsigned char c : std::string(argv[2])) {
-                if (std::isalnum(c)) out.push_back(static_cast<char>(c));
-                else out += std::string("_") + hex[c >> 4] + hex[c & 15];
-            }
-            std::printf("%s\n", out.c_str());
+        if (cmd == "label" && argc == 3) {  // a name as damond's object paths escape it
+            std::printf("%s\n", damond::bus_label_escape(argv[2]).c_str());
             return 0;
         }
         if (cmd == "age-at" && argc == 3) {  // the age of the region holding ADDR
