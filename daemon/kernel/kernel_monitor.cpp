@@ -308,6 +308,7 @@ void KernelMonitor::resume() {
         if (!checkpoint_.empty()) from.targets[0].regions = checkpoint_;
         stage(from, false);
         command("on");
+        readback_sz_tried_ = 0;  // a new kdamond's stats start from zero
         paused_ = false;
         spec_.pause = false;
         return;
@@ -373,7 +374,6 @@ void KernelMonitor::stop() {
 
 MonitorSnapshot KernelMonitor::read_back() const {
     MonitorSnapshot snap;
-    const_cast<KernelMonitor*>(this)->command("update_schemes_stats");
     const bool has_regions = !probe_.features_known || probe_.features.count("tried_regions");
     try {
         if (has_regions) const_cast<KernelMonitor*>(this)->command("update_schemes_tried_regions");
@@ -396,6 +396,11 @@ MonitorSnapshot KernelMonitor::read_back() const {
         region.age = static_cast<uint32_t>(read_u64(tree_, rd + "/age"));
         regions.push_back(region);
     }
+    // Stats after the walk, so they include the apply the regions come from
+    // (the next aggregation is at least one sample interval away).
+    const_cast<KernelMonitor*>(this)->command("update_schemes_stats");
+    count_aggregations(regions, read_u64(tree_, schemes + std::to_string(readback) + "/stats/sz_tried"), readback);
+    snap.nr_aggregations = nr_aggregations_;
     snap.targets.push_back(std::move(regions));
     for (size_t i = 0; i < readback; ++i) {
         const std::string sd = schemes + std::to_string(i);
@@ -411,6 +416,26 @@ MonitorSnapshot KernelMonitor::read_back() const {
     snap.aggr_us = read_u64(tree_, ctx() + "/monitoring_attrs/intervals/aggr_us");
     snap.nr_samples = ++nr_reads_;  // the kernel exposes no sample count: count read-backs instead
     return snap;
+}
+
+void KernelMonitor::count_aggregations(const std::vector<SnapshotRegion>& regions, uint64_t sz_tried,
+                                       size_t index) const {
+    uint64_t size = 0;
+    for (const SnapshotRegion& r : regions) size += r.end - r.start;
+    if (size == 0) return;
+    if (index != readback_index_ && readback_index_ != SIZE_MAX) {
+        // A commit changed the number of schemes: the kernel matches schemes
+        // by index, so these stats may have been another scheme's. Count
+        // from here on.
+        readback_index_ = index;
+        readback_sz_tried_ = sz_tried;
+        return;
+    }
+    // Smaller than last time: the kdamond started again behind our back.
+    const uint64_t since = sz_tried >= readback_sz_tried_ ? sz_tried - readback_sz_tried_ : sz_tried;
+    nr_aggregations_ += (since + size / 2) / size;
+    readback_index_ = index;
+    readback_sz_tried_ = sz_tried;
 }
 
 MonitorSnapshot KernelMonitor::snapshot() const {

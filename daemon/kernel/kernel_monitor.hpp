@@ -74,6 +74,7 @@ private:
     void command(const std::string& cmd);
     void check_after(const std::string& cmd);
     MonitorSnapshot read_back() const;
+    void count_aggregations(const std::vector<SnapshotRegion>& regions, uint64_t sz_tried, size_t index) const;
     void fail(const std::string& why);
     // vaddr targets: one thread sleeps on their pidfds and reports when the
     // last one has exited.
@@ -97,6 +98,12 @@ private:
     mutable MonitorSnapshot last_snapshot_;
     std::vector<AddrRange> checkpoint_;  // region boundaries kept by a checkpoint pause
     mutable uint64_t nr_reads_ = 0;
+    // Aggregations counted from the read-back scheme's sz_tried: it matches
+    // every region and is applied once per aggregation, so each apply adds
+    // the whole monitored size. The kernel has no aggregation counter.
+    mutable uint64_t nr_aggregations_ = 0;
+    mutable uint64_t readback_sz_tried_ = 0;
+    mutable size_t readback_index_ = SIZE_MAX;  // where those stats were read
     std::mutex handler_mu_;
     std::function<void()> handler_;
     std::vector<int> pidfds_;

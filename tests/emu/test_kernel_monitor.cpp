@@ -81,8 +81,8 @@ TEST(KernelMonitor, NativePauseWritesOnlyThePauseFile) {
     EXPECT_EQ(m.state(), MonitorState::Paused);
     // Besides reading back the regions to answer Snapshot() while paused,
     // the pause file and a commit are all that is written.
-    EXPECT_EQ(k.log_since(mark), "kdamonds/0/state update_schemes_stats -> ok\n"
-                                 "kdamonds/0/state update_schemes_tried_regions -> ok\n"
+    EXPECT_EQ(k.log_since(mark), "kdamonds/0/state update_schemes_tried_regions -> ok\n"
+                                 "kdamonds/0/state update_schemes_stats -> ok\n"
                                  "kdamonds/0/contexts/0/pause Y -> ok\n"
                                  "kdamonds/0/state commit -> ok\n")
         << k.log_since(mark);
@@ -94,6 +94,41 @@ TEST(KernelMonitor, NativePauseWritesOnlyThePauseFile) {
     EXPECT_EQ(k.files(), before);
     m.stop();
     EXPECT_EQ(k.raw.read("kdamonds/0/state"), "off");
+}
+
+// The kernel counts no aggregations; the read-back scheme's sz_tried grows by
+// the monitored size at each of them, so snapshots can say how many passed.
+TEST(KernelMonitor, SnapshotsCountAggregationsAndNoneWhilePaused) {
+    for (const char* profile : {"7.2", "6.18"}) {
+        SCOPED_TRACE(profile);
+        Kernel k(profile);
+        KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, k.probe());
+        m.start();
+        k.clock.advance(300000);
+        const uint64_t first = m.snapshot().nr_aggregations;
+        EXPECT_GE(first, 13u);
+        EXPECT_LE(first, 16u);
+        k.clock.advance(200000);  // 10 aggregations of 20 ms
+        const uint64_t running = m.snapshot().nr_aggregations;
+        EXPECT_EQ(running - first, 10u);
+        m.pause();
+        k.clock.advance(1000000);  // 50 if it were running
+        m.resume();
+        k.clock.advance(100000);
+        const uint64_t resumed = m.snapshot().nr_aggregations;
+        EXPECT_GE(resumed - running, 5u);
+        EXPECT_LE(resumed - running, 6u);  // the read-back at the pause may land one later
+        // A commit that adds a scheme moves the read-back scheme's index; the
+        // count goes on from there and never counts another scheme's stats.
+        ContextSpec more = spec_from_json_text(kSpec);
+        more.schemes.push_back(more.schemes[0]);
+        m.commit(more);
+        k.clock.advance(100000);
+        const uint64_t after_commit = m.snapshot().nr_aggregations;
+        EXPECT_EQ(after_commit, resumed);  // rebased, not counted
+        k.clock.advance(100000);
+        EXPECT_EQ(m.snapshot().nr_aggregations - after_commit, 5u);
+    }
 }
 
 TEST(KernelMonitor, WatermarkParkingRestoresTheWatermarksExactly) {
