@@ -3,6 +3,13 @@
 // once, prints where they are as one JSON line, then keeps touching only the
 // hot area until stdin closes (unless --ignore-stdin), SIGTERM arrives or
 // --exit-after-ms passes.
+//
+// --flush-tlb: before each round over the hot area, drop its TLB entries
+// (mprotect to read-only and back). DAMON clears a page's accessed bit
+// without flushing the TLB, and the CPU only sets that bit on a page walk,
+// so a hot page whose translation stays cached looks idle. Under QEMU's
+// software emulation the cached translations live long enough that the hot
+// area can look idle for seconds; this makes every round visible.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -44,7 +51,7 @@ void touch(char* p, size_t bytes, bool write) {
 
 void usage() {
     fprintf(stderr, "usage: damond-workload [--hot-mib N] [--cold-mib N] [--file PATH --file-mib N] "
-                    "[--period-ms N] [--exit-after-ms N] [--grow-after-ms N] [--ignore-stdin]\n");
+                    "[--period-ms N] [--exit-after-ms N] [--grow-after-ms N] [--ignore-stdin] [--flush-tlb]\n");
     exit(2);
 }
 
@@ -54,6 +61,7 @@ int main(int argc, char** argv) {
     size_t hot_mib = 8, cold_mib = 8, file_mib = 0;
     long period_ms = 5, exit_after_ms = -1;
     bool watch_stdin = true;
+    bool flush_tlb = false;
     long grow_after_ms = -1;
     const char* file = nullptr;
     for (int i = 1; i < argc; ++i) {
@@ -65,6 +73,7 @@ int main(int argc, char** argv) {
         else if (!strcmp(argv[i], "--period-ms")) period_ms = std::strtol(next(), nullptr, 10);
         else if (!strcmp(argv[i], "--exit-after-ms")) exit_after_ms = std::strtol(next(), nullptr, 10);
         else if (!strcmp(argv[i], "--ignore-stdin")) watch_stdin = false;
+        else if (!strcmp(argv[i], "--flush-tlb")) flush_tlb = true;
         else if (!strcmp(argv[i], "--grow-after-ms")) grow_after_ms = std::strtol(next(), nullptr, 10);
         else usage();
     }
@@ -118,6 +127,10 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     char* grown = nullptr;
     while (!g_stop) {
+        if (flush_tlb && (mprotect(hot, hot_bytes, PROT_READ) != 0 || mprotect(hot, hot_bytes, PROT_READ | PROT_WRITE) != 0)) {
+            perror("mprotect");
+            return 1;
+        }
         touch(hot, hot_bytes, true);
         if (!grown && grow_after_ms >= 0 &&
             std::chrono::steady_clock::now() - start > std::chrono::milliseconds(grow_after_ms)) {
