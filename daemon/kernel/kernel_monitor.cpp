@@ -343,14 +343,35 @@ void KernelMonitor::commit(const ContextSpec& spec) {
             stage(spec_, paused_);
         } catch (const std::exception&) {
         }
-        if (read_or(tree_, kd() + "/state", "off") != "on") {
-            fail(why + "; the kernel stopped the kdamond");
-            throw DamondError(ErrorKind::Failed, error_);
-        }
+        if (read_or(tree_, kd() + "/state", "off") != "on") restart_after_refused_commit(why + "; the kernel stopped the kdamond");
         throw DamondError(e.code().value() == EINVAL ? ErrorKind::InvalidSpec : ErrorKind::Failed, why);
     }
+    // Up to 6.14 the kdamond takes a commit inside one of its callbacks, and
+    // a commit it cannot apply (say, a target gone by then) ends it, while
+    // the writer is told nothing went wrong (measured on 6.12).
+    if (read_or(tree_, kd() + "/state", "off") != "on")
+        restart_after_refused_commit("commit refused: kdamond " + std::to_string(kdamond_) + " ended on it");
     spec_ = spec;
     paused_ = paused;
+}
+
+void KernelMonitor::restart_after_refused_commit(const std::string& why) {
+    // The kdamond is gone with everything it had learned; what is left to
+    // save is the monitoring itself, with the last spec the kernel took.
+    if (targets_gone_) {
+        fail(why);
+        throw DamondError(ErrorKind::Failed, error_);
+    }
+    try {
+        stage(spec_, paused_);
+        command("on");
+    } catch (const std::exception& e) {
+        fail(why + "; starting it again with the last good spec failed: " + e.what());
+        throw DamondError(ErrorKind::Failed, error_);
+    }
+    const std::string what = why + "; started again (pid " + pid_ + ") with the last good spec: its regions and ages start over";
+    log_warning("kdamond " + std::to_string(kdamond_) + ": " + what, LogFields(nullptr, "", "", static_cast<int>(kdamond_)));
+    throw DamondError(ErrorKind::InvalidSpec, what);
 }
 
 void KernelMonitor::stop_for_restart() {

@@ -76,6 +76,8 @@ private:
     MonitorSnapshot read_back() const;
     void count_aggregations(const std::vector<SnapshotRegion>& regions, uint64_t sz_tried, size_t index) const;
     void fail(const std::string& why);
+    // After a commit ended the kdamond: start it again with spec_, then throw.
+    [[noreturn]] void restart_after_refused_commit(const std::string& why);
     // vaddr targets: one thread sleeps on their pidfds and reports when the
     // last one has exited.
     void watch_targets();

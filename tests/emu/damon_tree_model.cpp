@@ -124,6 +124,7 @@ DamonTreeModel::DamonTreeModel(Profile profile, const Clock& clock) : profile_(s
     add_file(join(kEmu, "log"), "", false);
     add_file(join(kEmu, "fail"), "", true);
     add_file(join(kEmu, "hang"), "", true);
+    add_file(join(kEmu, "refuse_commit"), "0", true);
     add_file(join(kEmu, "free_mem_rate"), "500", true);
     for (const char* m : {"damon_stat", "damon_reclaim", "damon_lru_sort"})
         add_file(join(kEmu, std::string("module/") + m + "/parameters/enabled"), "N", true);
@@ -566,7 +567,11 @@ int DamonTreeModel::state_command(uint32_t k, const std::string& command, bool& 
         if (!one_context) return -EINVAL;
         ContextSpec spec;
         bool inside = false;
-        if (const int err = build_params(st, profile_, spec, inside); err) return err;
+        int err = build_params(st, profile_, spec, inside);
+        if (std::string& refuse = nodes_[join(kEmu, "refuse_commit")].value; refuse != "0" && !refuse.empty()) {
+            refuse = std::to_string(std::stoul(refuse) - 1);
+            err = -EINVAL;
+        }
         const bool parked = !rt->spec.pause && rt->core->activation_wait_us() > 0;
         if (parked && !profile_.commit_while_parked) {
             // Only "off" frees this writer.
@@ -574,6 +579,13 @@ int DamonTreeModel::state_command(uint32_t k, const std::string& command, bool& 
             blocks = true;
             return 0;
         }
+        if ((err || inside) && !profile_.version.at_least(6, 15)) {
+            // Up to 6.14 the commit runs in a kdamond callback: failing, it
+            // ends the kdamond, and the writer is told 0 (measured on 6.12).
+            stop();
+            return 0;
+        }
+        if (err) return err;
         if (inside) {
             // maybe_corrupted: the kdamond stops.
             stop();

@@ -12,6 +12,10 @@
 //   _emu/log              every write: "<path> <value> -> <result>"
 //   _emu/fail             "<path suffix> <errno name> [count]" fails writes
 //   _emu/hang             "<path suffix>": the next such write never returns
+//   _emu/refuse_commit    "<count>": the kernel refuses that many commits, as
+//                         if a value had become invalid (a target gone) by
+//                         the time it takes them: 6.15+ say EINVAL and keep
+//                         the kdamond as it was; older ones end it, writer told 0
 //   _emu/free_mem_rate    what watermarks see, per 1000 (default 500)
 //   _emu/module/damon_{stat,reclaim,lru_sort}/parameters/enabled
 #pragma once

@@ -174,15 +174,21 @@ TEST_P(KernelBackendBus, CreatePauseResumeCommitStop) {
     const std::string pid = read_file(emu.dir() + "/kdamonds/0/pid");
     EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/state"), "on\n");  // online: same kdamond
 
-    // A commit the kernel refuses leaves the last good spec staged.
-    emu.put("_emu/fail", "0/state EINVAL");
+    // A commit the kernel refuses leaves the last good spec staged. 6.15+
+    // keep the kdamond; older kernels end it, and damond starts it again.
+    emu.put("_emu/refuse_commit", "1");
     const auto good = staged(emu);
     r = d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "CommitContext", "ss", "kdemo",
                   R"({"intervals": {"aggr_us": 60000}})"});
     EXPECT_NE(r.exit_code, 0);
     EXPECT_EQ(staged(emu), good);
     EXPECT_NE(d.get(ctx, "org.damond1.Context", "LastError"), "s \"\"\n");
-    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/pid"), pid);
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/state"), "on\n");
+    EXPECT_EQ(d.get(ctx, "org.damond1.Context", "State"), "s \"running\"\n");
+    if (profile == "6.1" || profile == "6.12")
+        EXPECT_NE(read_file(emu.dir() + "/kdamonds/0/pid"), pid);
+    else
+        EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/pid"), pid);
 
     r = d.manager("RemoveContext", "kdemo");
     ASSERT_EQ(r.exit_code, 0) << r.out;

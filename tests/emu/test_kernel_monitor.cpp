@@ -258,15 +258,42 @@ TEST(KernelMonitor, ARefusedCommitLeavesTheLastGoodSpecStaged) {
     EXPECT_EQ(k.raw.read("kdamonds/0/contexts/0/monitoring_attrs/intervals/aggr_us"), "40000");
 }
 
-TEST(KernelMonitor, ACommitTheKernelDiesOnFailsTheContext) {
-    Kernel k("6.18");
-    KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, k.probe());
-    m.start();
-    ContextSpec bad = spec_from_json_text(kSpec);
-    bad.schemes[0].quotas.goals.push_back(QuotaGoal{GoalMetric::UserInput, 0, 0, 0, ""});  // 0 kills it inside commit
-    EXPECT_THROW(m.commit(bad), DamondError);
-    EXPECT_EQ(m.state(), MonitorState::Failed);
-    EXPECT_NE(m.error().find("stopped the kdamond"), std::string::npos) << m.error();
+// A commit the kernel dies on: 6.15+ say so (and end the kdamond when it
+// fails inside damon_commit_ctx), 6.14 and older end it and say nothing.
+// Either way the context goes on with the last good spec in a new kdamond.
+TEST(KernelMonitor, AKdamondEndedByACommitStartsAgainWithTheLastGoodSpec) {
+    for (const char* profile : {"6.18", "6.12"}) {
+        SCOPED_TRACE(profile);
+        Kernel k(profile);
+        KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, k.probe());
+        m.start();
+        k.clock.advance(100000);
+        const std::string pid = k.raw.read("kdamonds/0/pid");
+        const auto good = k.files();
+        ContextSpec bad = spec_from_json_text(kSpec);
+        if (std::string(profile) == "6.18")
+            bad.schemes[0].quotas.goals.push_back(QuotaGoal{GoalMetric::UserInput, 0, 0, 0, ""});  // 0 kills it inside commit
+        else
+            k.raw.write("_emu/refuse_commit", "1");
+        bad.intervals.aggr_us = 40000;
+        try {
+            m.commit(bad);
+            FAIL() << "the commit was taken";
+        } catch (const DamondError& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::InvalidSpec);
+            EXPECT_NE(std::string(e.what()).find("started again"), std::string::npos) << e.what();
+        }
+        EXPECT_EQ(m.state(), MonitorState::Running);
+        EXPECT_EQ(k.raw.read("kdamonds/0/state"), "on");
+        EXPECT_NE(k.raw.read("kdamonds/0/pid"), pid);
+        EXPECT_EQ(k.files(), good);  // the last good spec, nothing of the refused one
+        // And it is driven as before.
+        ContextSpec next = spec_from_json_text(kSpec);
+        next.intervals.aggr_us = 30000;
+        m.commit(next);
+        EXPECT_EQ(k.raw.read("kdamonds/0/contexts/0/monitoring_attrs/intervals/aggr_us"), "30000");
+        EXPECT_EQ(m.state(), MonitorState::Running);
+    }
 }
 
 TEST(KernelMonitor, AVaddrContextStopsWhenItsProcessExits) {
