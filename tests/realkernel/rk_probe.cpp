@@ -8,16 +8,22 @@
 //       "mean_age=X max_age=Y nr_regions=N"
 //   rk-probe label NAME
 //       NAME escaped as an object path label, as damond's object paths are
-//   rk-probe age-at ADDR
-//       the age of the region holding ADDR
 //   rk-probe regions START END
 //       the regions overlapping the range, one per line
+//   rk-probe age-shift BEFORE.json AFTER.json START END
+//       how the ages over the range moved from one snapshot to the other,
+//       against the aggregations the kernel did in between: the ages at 256
+//       evenly spread addresses, "aggregations=N median_shift=X within_one=F"
+//       (F: the share of addresses whose age moved by N, plus or minus one)
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,10 +33,27 @@ using nlohmann::json;
 
 namespace {
 
-json snapshot_from_stdin() {
-    const std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+json snapshot_from(std::istream& in) {
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const json reply = json::parse(text);  // {"type": "s", "data": ["<snapshot json>"]}
     return json::parse(reply.at("data").at(0).get<std::string>());
+}
+
+json snapshot_from_stdin() { return snapshot_from(std::cin); }
+
+json snapshot_from_file(const char* path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error(std::string("cannot read ") + path);
+    return snapshot_from(in);
+}
+
+// The age of the region holding addr, or -1 when no region does.
+long age_at(const json& snap, uint64_t addr) {
+    for (const json& t : snap.at("targets"))
+        for (const json& r : t.at("regions"))
+            if (r.at("start").get<uint64_t>() <= addr && addr < r.at("end").get<uint64_t>())
+                return r.at("age").get<long>();
+    return -1;
 }
 
 struct Weighted {
@@ -76,16 +99,30 @@ int main(int argc, char** argv) {
             std::printf("%s\n", damond::bus_label_escape(argv[2]).c_str());
             return 0;
         }
-        if (cmd == "age-at" && argc == 3) {  // the age of the region holding ADDR
-            const json snap = snapshot_from_stdin();
-            for (const json& t : snap.at("targets"))
-                for (const json& r : t.at("regions"))
-                    if (r.at("start").get<uint64_t>() <= arg(2) && arg(2) < r.at("end").get<uint64_t>()) {
-                        std::printf("%u\n", r.at("age").get<unsigned>());
-                        return 0;
-                    }
-            std::fprintf(stderr, "rk-probe: no region holds %#llx\n", (unsigned long long)arg(2));
-            return 1;
+        if (cmd == "age-shift" && argc == 6) {
+            const json a = snapshot_from_file(argv[2]), b = snapshot_from_file(argv[3]);
+            const uint64_t lo = arg(4), hi = arg(5);
+            const long aggregations = b.at("nr_aggregations").get<long>() - a.at("nr_aggregations").get<long>();
+            std::vector<long> shifts;
+            for (int i = 0; i < 256; ++i) {
+                const uint64_t addr = lo + (hi - lo) * (2 * i + 1) / 512;
+                const long x = age_at(a, addr), y = age_at(b, addr);
+                if (x >= 0 && y >= 0) shifts.push_back(y - x);
+            }
+            if (shifts.empty()) throw std::runtime_error("no region covers the range in both snapshots");
+            std::sort(shifts.begin(), shifts.end());
+            const long within = std::count_if(shifts.begin(), shifts.end(),
+                                              [&](long d) { return d >= aggregations - 1 && d <= aggregations + 1; });
+            auto mib = [](const json& snap) {
+                uint64_t sum = 0;
+                for (const json& t : snap.at("targets"))
+                    for (const json& r : t.at("regions")) sum += r.at("end").get<uint64_t>() - r.at("start").get<uint64_t>();
+                return sum >> 20;
+            };
+            std::printf("aggregations=%ld median_shift=%ld within_one=%.2f monitored_mib=%llu/%llu\n", aggregations,
+                        shifts[shifts.size() / 2], double(within) / double(shifts.size()),
+                        (unsigned long long)mib(a), (unsigned long long)mib(b));
+            return 0;
         }
         if (cmd == "regions" && argc == 4) {  // one line per region overlapping the range
             const json snap = snapshot_from_stdin();
@@ -97,7 +134,8 @@ int main(int argc, char** argv) {
                                     r.at("last_nr_accesses").get<unsigned>());
             return 0;
         }
-        std::fprintf(stderr, "usage: rk-probe hot-cold HS HE CS CE | ages START END | regions START END < busctl-json\n");
+        std::fprintf(stderr, "usage: rk-probe hot-cold HS HE CS CE | ages START END | regions START END < busctl-json\n"
+                             "       rk-probe age-shift BEFORE.json AFTER.json START END | label NAME\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "rk-probe: %s\n", e.what());
