@@ -350,7 +350,8 @@ void KernelMonitor::commit(const ContextSpec& spec) {
     // a commit it cannot apply (say, a target gone by then) ends it, while
     // the writer is told nothing went wrong (measured on 6.12).
     if (read_or(tree_, kd() + "/state", "off") != "on")
-        restart_after_refused_commit("commit refused: kdamond " + std::to_string(kdamond_) + " ended on it");
+        restart_after_refused_commit("the kernel refused the commit and ended kdamond " + std::to_string(kdamond_) +
+                                     " (6.14 and older do)");
     spec_ = spec;
     paused_ = paused;
 }

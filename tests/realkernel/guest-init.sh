@@ -116,14 +116,16 @@ kwrite() {  # kwrite VALUE FILE
 # the two (k, which damond counts from its read-back scheme's stats); aging
 # goes on in those, so a kept age has moved by exactly k, while a lost one
 # has started over and one that went on aging through the pause has moved
-# by about all the aggregations of the time in between.
+# by about all the aggregations of the time in between. TOLERANCE is 1, or
+# 2 for app switches (four busy kdamonds on one vCPU, k of 6-10), where 0.83
+# of the area moved by k +-1 in the worst of 33 rounds.
 now_cs() { tr -d . < /proc/uptime | cut -d' ' -f1; }  # centiseconds since boot
-kept() {  # kept WHAT AT_PAUSE.json AFTER.json START END AGGR_US T0_CS T1_CS
+kept() {  # kept WHAT AT_PAUSE.json AFTER.json START END AGGR_US T0_CS T1_CS TOLERANCE
     shift_=$(rk-probe age-shift "$2" "$3" "$4" "$5") || fail "$1: rk-probe age-shift"
     k=$(field "$shift_" aggregations)
-    share=$(field "$shift_" within_one)
+    case "$9" in 1) share=$(field "$shift_" within_one) ;; *) share=$(field "$shift_" within_two) ;; esac
     if_running=$(( ($8 - $7) * 10000 / $6 ))
-    report "figure: $1: the kernel aggregated $k times between the two read-backs ($if_running in that time had it not paused); ages over $share of the range moved by $k +-1 (median $(field "$shift_" median_shift))"
+    report "figure: $1: the kernel aggregated $k times between the two read-backs ($if_running in that time had it not paused); ages over $share of the range moved by $k +-$9 (median $(field "$shift_" median_shift))"
     ok_k() { [ $((k * 4)) -le "$if_running" ]; }
     ok_share() { awk -v s="$share" 'BEGIN { exit !(s >= 0.8) }'; }
     if ! ok_k || ! ok_share; then
@@ -131,7 +133,7 @@ kept() {  # kept WHAT AT_PAUSE.json AFTER.json START END AGGR_US T0_CS T1_CS
         rk-probe regions "$4" "$5" < "$3" | sed 's/^/  region after resume: /' >&3
     fi
     check "$1: the kernel did not aggregate while paused (at most a quarter of $if_running)" ok_k
-    check "$1: ages at the resume are those at the pause, +-1 aggregation, over at least 0.8 of the range" ok_share
+    check "$1: ages at the resume are those at the pause, +-$9 aggregation, over at least 0.8 of the range" ok_share
 }
 
 contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
@@ -197,7 +199,7 @@ pause-resume)
     report "figure: cold-range age $age_pause at pause, $age_after right after resume ($mode)"
     case "$mode" in
     native)
-        kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1"
+        kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 1
         ;;
     checkpoint)
         check "a checkpoint keeps no ages (cold-range age under 6 after resume)" [ "$age_after" -lt 6 ]
@@ -267,15 +269,24 @@ bad-commit)
   "targets": [{"pid_target": $W1}]}}}
 CONF
         start_damond /run/damond.json
-        sleep 3
-        pid=$(cat $A/kdamonds/0/pid)
-        start_workload
-        W2=$WL_PID
-        manager CommitContext ss wl "{\"targets\": [{\"pid_target\": $W2}]}" >/run/commit.out 2>&1 &
-        committing=$!
-        for i in $(seq 1000); do [ "$(cat $A/kdamonds/0/contexts/0/targets/0/pid_target)" = "$W2" ] && break; done
-        kill -9 "$W2"; wait "$W2"
-        wait "$committing" && fail "the commit was taken (the kernel took it before its target was gone: a lost race; $(cat /run/commit.out))"
+        # The kernel may end an aggregation in the few ms between the pid
+        # being staged and the process being reaped: then it takes the
+        # commit, and the context stops with its target; start over.
+        for attempt in 1 2 3; do
+            sleep 3
+            pid=$(cat $A/kdamonds/0/pid)
+            start_workload
+            W2=$WL_PID
+            manager CommitContext ss wl "{\"targets\": [{\"pid_target\": $W2}]}" >/run/commit.out 2>&1 &
+            committing=$!
+            for i in $(seq 1000); do [ "$(cat $A/kdamonds/0/contexts/0/targets/0/pid_target)" = "$W2" ] && break; done
+            kill -9 "$W2"; wait "$W2"
+            wait "$committing" || break
+            [ "$attempt" = 3 ] && fail "the kernel took the commit before its target was gone, three times"
+            report "attempt $attempt: the kernel took the commit before its target was gone; again"
+            manager RemoveContext s wl >/dev/null || fail "RemoveContext"
+            manager CreateContext ss wl "$(tr -d '\n' < /run/damond.json | sed 's/.*"wl": //; s/}}$//')" >/dev/null || fail "CreateContext"
+        done
         report "the refused commit: $(cat /run/commit.out)"
         check "the context still runs" [ "$(ctx_state wl)" = running ]
         check "on a kdamond that runs" [ "$(cat $A/kdamonds/0/state)" = on ]
@@ -283,7 +294,7 @@ CONF
         check "with the last good spec" [ "$(cat $A/kdamonds/0/contexts/0/targets/0/pid_target)" = "$W1" ]
         last=$(prop /org/damond1/context/wl org.damond1.Context LastError)
         report "LastError: $last"
-        check "LastError names the refusal" contains "$last" "commit refused"
+        check "LastError names the refusal" contains "$last" "refused the commit"
         check "the reply says it started again" grep -q "started again" /run/commit.out
         finish PASS
         ;;
@@ -396,7 +407,7 @@ CONF
         report "figure: A@background cold age $before at its pause, $after after its resume ($mode)"
         if [ "$mode" = native ] || [ "$mode" = watermarks ]; then
             kept "round $round: A@background's cold range" /run/a_bg_paused.json /run/a_bg_resumed.json \
-                "$A_COLD_S" "$A_COLD_E" 200000 "$t0" "$t1"
+                "$A_COLD_S" "$A_COLD_E" 200000 "$t0" "$t1" 2
         fi
     done
     finish PASS
@@ -444,7 +455,7 @@ CONF
     report "figure: cold-range age $a at pause, $b right after resume (watermarks)"
     rk-probe regions "$HOT_S" "$COLD_E" < /run/at_pause.json | sed 's/^/  region at pause: /' >&3
     rk-probe regions "$HOT_S" "$COLD_E" < /run/after.json | sed 's/^/  region after resume: /' >&3
-    kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1"
+    kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 1
     finish PASS
     ;;
 *)

@@ -13,8 +13,9 @@
 //   rk-probe age-shift BEFORE.json AFTER.json START END
 //       how the ages over the range moved from one snapshot to the other,
 //       against the aggregations the kernel did in between: the ages at 256
-//       evenly spread addresses, "aggregations=N median_shift=X within_one=F"
-//       (F: the share of addresses whose age moved by N, plus or minus one)
+//       evenly spread addresses, "aggregations=N median_shift=X within_one=F
+//       within_two=G monitored_mib=A/B" (F, G: the share of addresses whose
+//       age moved by N, plus or minus one or two)
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -111,17 +112,21 @@ int main(int argc, char** argv) {
             }
             if (shifts.empty()) throw std::runtime_error("no region covers the range in both snapshots");
             std::sort(shifts.begin(), shifts.end());
-            const long within = std::count_if(shifts.begin(), shifts.end(),
-                                              [&](long d) { return d >= aggregations - 1 && d <= aggregations + 1; });
+            auto within = [&](long tolerance) {
+                const long n = std::count_if(shifts.begin(), shifts.end(), [&](long d) {
+                    return d >= aggregations - tolerance && d <= aggregations + tolerance;
+                });
+                return double(n) / double(shifts.size());
+            };
             auto mib = [](const json& snap) {
                 uint64_t sum = 0;
                 for (const json& t : snap.at("targets"))
                     for (const json& r : t.at("regions")) sum += r.at("end").get<uint64_t>() - r.at("start").get<uint64_t>();
                 return sum >> 20;
             };
-            std::printf("aggregations=%ld median_shift=%ld within_one=%.2f monitored_mib=%llu/%llu\n", aggregations,
-                        shifts[shifts.size() / 2], double(within) / double(shifts.size()),
-                        (unsigned long long)mib(a), (unsigned long long)mib(b));
+            std::printf("aggregations=%ld median_shift=%ld within_one=%.2f within_two=%.2f monitored_mib=%llu/%llu\n",
+                        aggregations, shifts[shifts.size() / 2], within(1), within(2), (unsigned long long)mib(a),
+                        (unsigned long long)mib(b));
             return 0;
         }
         if (cmd == "regions" && argc == 4) {  // one line per region overlapping the range
