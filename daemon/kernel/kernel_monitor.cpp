@@ -366,6 +366,7 @@ void KernelMonitor::restart_after_refused_commit(const std::string& why) {
     try {
         stage(spec_, paused_);
         command("on");
+        readback_sz_tried_ = 0;  // a new kdamond's stats start from zero
     } catch (const std::exception& e) {
         fail(why + "; starting it again with the last good spec failed: " + e.what());
         throw DamondError(ErrorKind::Failed, error_);

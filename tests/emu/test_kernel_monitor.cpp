@@ -268,6 +268,7 @@ TEST(KernelMonitor, AKdamondEndedByACommitStartsAgainWithTheLastGoodSpec) {
         KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, k.probe());
         m.start();
         k.clock.advance(100000);
+        const uint64_t counted = m.snapshot().nr_aggregations;
         const std::string pid = k.raw.read("kdamonds/0/pid");
         const auto good = k.files();
         ContextSpec bad = spec_from_json_text(kSpec);
@@ -287,6 +288,10 @@ TEST(KernelMonitor, AKdamondEndedByACommitStartsAgainWithTheLastGoodSpec) {
         EXPECT_EQ(k.raw.read("kdamonds/0/state"), "on");
         EXPECT_NE(k.raw.read("kdamonds/0/pid"), pid);
         EXPECT_EQ(k.files(), good);  // the last good spec, nothing of the refused one
+        // The new kdamond's aggregations are counted from its zero.
+        k.clock.advance(200000);
+        EXPECT_GE(m.snapshot().nr_aggregations - counted, 9u);
+        EXPECT_LE(m.snapshot().nr_aggregations - counted, 11u);
         // And it is driven as before.
         ContextSpec next = spec_from_json_text(kSpec);
         next.intervals.aggr_us = 30000;
