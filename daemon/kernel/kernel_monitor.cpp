@@ -170,11 +170,20 @@ void KernelMonitor::start() {
         } catch (const SysfsError& e) {
             throw DamondError(ErrorKind::Failed, "kdamond " + std::to_string(kdamond_) + ": adopting it: " + e.what());
         }
-        if (on_running_) on_running_(adopt_pid_);
-        log_info("kdamond " + std::to_string(kdamond_) + " (pid " + pid_ + ") adopted as it runs",
-                 {message_id::kKdamondAdopted, "", "", static_cast<int>(kdamond_)});
-        watch_targets();
-        return;
+        if (read_or(tree_, kd() + "/state", "off") == "on") {
+            if (on_running_) on_running_(adopt_pid_);
+            log_info("kdamond " + std::to_string(kdamond_) + " (pid " + pid_ + ") adopted as it runs",
+                     {message_id::kKdamondAdopted, "", "", static_cast<int>(kdamond_)});
+            watch_targets();
+            return;
+        }
+        // 6.14 and older end a kdamond on a commit they cannot apply, and say
+        // nothing: nothing is left to adopt, so start it anew below.
+        log_warning("kdamond " + std::to_string(kdamond_) + " ended on the commit that was to adopt it; starting it anew",
+                    LogFields(nullptr, "", "", static_cast<int>(kdamond_)));
+        started_ = false;
+        adopted_ = false;
+        pid_.clear();
     }
     stage(spec_, spec_.pause);
     if (spec_.pause && probe_.pause_mode == PauseMode::Checkpoint) {

@@ -27,8 +27,6 @@ class KernelMonitor : public Monitor {
 public:
     // `tree` should be a GuardedTree owning `kdamond`. Throws DamondError
     // for a spec the kernel cannot run.
-    // `on_release` runs when the monitor is gone (it hands the kdamond back
-    // to the pool).
     // `on_release(detached)` runs when the monitor is gone; detached means
     // the kdamond was left running for the next damond to adopt.
     // `adopt_pid`: the kdamond ran this context before damond restarted with

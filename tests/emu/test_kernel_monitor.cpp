@@ -301,6 +301,37 @@ TEST(KernelMonitor, AKdamondEndedByACommitStartsAgainWithTheLastGoodSpec) {
     }
 }
 
+// A restarted damond adopts its running kdamond by an online commit; where
+// the kernel ends the kdamond on that commit instead (6.14 and older, when
+// it cannot apply it), there is nothing to adopt and it starts anew.
+TEST(KernelMonitor, AKdamondEndedByTheAdoptingCommitStartsAnew) {
+    for (const bool refused : {false, true}) {
+        SCOPED_TRACE(refused ? "refused" : "taken");
+        Kernel k("6.12");
+        const KernelProbe probe = k.probe();
+        {
+            KernelMonitor before(spec_from_json_text(kSpec), k.tree, 0, probe);
+            before.start();
+            k.clock.advance(100000);
+            before.stop_for_restart();  // left running for the next damond
+        }
+        const std::string pid = k.raw.read("kdamonds/0/pid");
+        ASSERT_EQ(k.raw.read("kdamonds/0/state"), "on");
+        if (refused) k.raw.write("_emu/refuse_commit", "1");
+        KernelMonitor after(spec_from_json_text(kSpec), k.tree, 0, probe, std::chrono::seconds(10), {}, std::stoi(pid));
+        after.start();
+        EXPECT_EQ(after.state(), MonitorState::Running);
+        EXPECT_EQ(k.raw.read("kdamonds/0/state"), "on");
+        if (refused)
+            EXPECT_NE(k.raw.read("kdamonds/0/pid"), pid);
+        else
+            EXPECT_EQ(k.raw.read("kdamonds/0/pid"), pid);  // adopted
+        after.pause();
+        after.resume();
+        EXPECT_EQ(after.state(), MonitorState::Running);
+    }
+}
+
 TEST(KernelMonitor, AVaddrContextStopsWhenItsProcessExits) {
     Kernel k("7.2");
     const pid_t child = fork();
