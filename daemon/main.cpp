@@ -118,11 +118,15 @@ int run(const Options& opts) {
         kernel = probe_kernel(admin_tree, module_tree, release, recorded_set);
     }
     std::string obstacle = obstacle_to_own_kdamonds(kernel, opts.sysfs_root);
-    // A pause mode the config forces is checked before anything is written.
+    auto force_configured_pause_mode = [&config](KernelProbe& p) {
+        if (const std::string why = force_pause_mode(p, config.kernel_pause_mode); !why.empty())
+            throw std::runtime_error("kernel.pause_mode: '" + config.kernel_pause_mode + "': " + why);
+    };
+    // A pause mode the config forces is checked before anything is written,
+    // and again on the probe that sees damond's own kdamonds.
     if (wanted != "inprocess" && obstacle.empty()) {
         KernelProbe check = kernel;
-        if (const std::string why = force_pause_mode(check, config.kernel_pause_mode); !why.empty())
-            throw std::runtime_error("kernel.pause_mode: '" + config.kernel_pause_mode + "': " + why);
+        force_configured_pause_mode(check);
     }
     if (wanted != "inprocess" && obstacle.empty() && recorded) {
         // Nothing written: nr_kdamonds must not change under running kdamonds.
@@ -147,10 +151,7 @@ int run(const Options& opts) {
             pool.reset();
         }
     }
-    if (pool) {
-        if (const std::string why = force_pause_mode(kernel, config.kernel_pause_mode); !why.empty())
-            throw std::runtime_error("kernel.pause_mode: '" + config.kernel_pause_mode + "': " + why);
-    }
+    if (pool) force_configured_pause_mode(kernel);
     BackendChoice choice = choose_backend(wanted, obstacle);
     if (choice.name == "kernel" && pool)
         choice.reason = "kdamonds " + std::to_string(*pool->all().begin()) + ".." + std::to_string(*pool->all().rbegin()) +

@@ -48,14 +48,14 @@ struct KernelProbe {
 KernelProbe probe_kernel(const SysfsTree& admin, const SysfsTree& modules, const std::string& kernel_release,
                          const std::set<uint32_t>& owned);
 
-// What keeps damond from kdamonds of its own in this tree (at `root`), or ""
-// when nothing does.
 // The config's kernel.pause_mode: "auto" keeps the probe's choice;
 // "checkpoint" is always possible; "watermarks" only where a parked kdamond
 // resumes (the probe chose native or watermarks); "native" only where the
 // pause file is. Returns "" or why the kernel cannot do it.
 std::string force_pause_mode(KernelProbe& probe, const std::string& wanted);
 
+// What keeps damond from kdamonds of its own in this tree (at `root`), or ""
+// when nothing does.
 std::string obstacle_to_own_kdamonds(const KernelProbe& probe, const std::string& root);
 
 }  // namespace damond
