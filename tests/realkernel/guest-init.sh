@@ -95,13 +95,18 @@ start_workload() {  # 8 MiB touched every 20 ms, 56 MiB left alone
 # monitored size over min, so regions stay a few MiB and the churn at the
 # edge of the hot area (splits, merges, resets) does not reach far into the
 # cold area whose ages the scenarios compare.
-vaddr_config() {  # a kernel context "wl" watching the workload
+vaddr_config() {  # vaddr_config [BACKEND [AGGR_US]]: a context "wl" watching the workload
     cat > /run/damond.json <<CONF
-{"backend": "kernel", "contexts": {"wl": {"ops": "vaddr",
-  "intervals": {"sample_us": 5000, "aggr_us": 100000, "update_us": 1000000},
+{"backend": "${1:-kernel}", "contexts": {"wl": {"ops": "vaddr",
+  "intervals": {"sample_us": 5000, "aggr_us": ${2:-100000}, "update_us": 1000000},
   "nr_regions": {"min": 100, "max": 1000},
   "targets": [{"pid_target": $WL_PID}]}}}
 CONF
+}
+
+recreate_wl() {  # context "wl" removed and created again from /run/damond.json
+    manager RemoveContext s wl >/dev/null || fail "RemoveContext"
+    manager CreateContext ss wl "$(tr -d '\n' < /run/damond.json | sed 's/.*"wl": //; s/}}$//')" >/dev/null || fail "CreateContext"
 }
 
 # Every sysfs write of the scenario scripts themselves, with a deadline: some
@@ -207,8 +212,7 @@ pause-resume)
         ;;
     esac
     # What stop and start would give: a new context over the same process.
-    manager RemoveContext s wl >/dev/null || fail "RemoveContext"
-    manager CreateContext ss wl "$(tr -d '\n' < /run/damond.json | sed 's/.*"wl": //; s/}}$//')" >/dev/null || fail "CreateContext"
+    recreate_wl
     snapshot wl > /run/fresh.json
     age_fresh=$(cold_age /run/fresh.json)
     report "figure: cold-range age $age_fresh after a stop and start"
@@ -264,11 +268,7 @@ bad-commit)
         # 2 s aggregation holds that window open; the new target is killed
         # (and reaped) as soon as its pid is staged.
         W1=$WL_PID
-        cat > /run/damond.json <<CONF
-{"backend": "kernel", "contexts": {"wl": {"ops": "vaddr",
-  "intervals": {"sample_us": 5000, "aggr_us": 2000000},
-  "targets": [{"pid_target": $W1}]}}}
-CONF
+        vaddr_config kernel 2000000
         start_damond /run/damond.json
         # The kernel may end an aggregation in the few ms between the pid
         # being staged and the process being reaped: then it takes the
@@ -285,8 +285,7 @@ CONF
             wait "$committing" || break
             [ "$attempt" = 3 ] && fail "the kernel took the commit before its target was gone, three times"
             report "attempt $attempt: the kernel took the commit before its target was gone; again"
-            manager RemoveContext s wl >/dev/null || fail "RemoveContext"
-            manager CreateContext ss wl "$(tr -d '\n' < /run/damond.json | sed 's/.*"wl": //; s/}}$//')" >/dev/null || fail "CreateContext"
+            recreate_wl
         done
         report "the refused commit: $(cat /run/commit.out)"
         check "the context still runs" [ "$(ctx_state wl)" = running ]
@@ -347,11 +346,7 @@ foreign-kdamond)
     pid=$(cat $A/kdamonds/0/pid)
     listing() { find $A -type f -perm -u=r 2>/dev/null | sort | while read -r f; do printf '%s=%s\n' "$f" "$(cat "$f" 2>/dev/null)"; done; }
     listing > /run/before.txt
-    cat > /run/damond.json <<CONF
-{"backend": "auto", "contexts": {"wl": {"ops": "vaddr",
-  "intervals": {"sample_us": 5000, "aggr_us": 100000},
-  "targets": [{"pid_target": $WL_PID}]}}}
-CONF
+    vaddr_config auto
     start_damond /run/damond.json
     backend=$(prop /org/damond1 org.damond1.Manager Backend)
     report "Backend $backend: $(prop /org/damond1 org.damond1.Manager BackendReason)"
