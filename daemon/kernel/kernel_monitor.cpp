@@ -2,6 +2,7 @@
 
 #include "log.hpp"
 
+#include <cctype>
 #include <cstdlib>
 
 #include <poll.h>
@@ -20,13 +21,6 @@ namespace damond {
 
 namespace {
 
-// Watermark parking (damon-kernel.md §6.1): with high=0 any free memory is
-// "above high", so every scheme deactivates and the kdamond stops sampling;
-// its commit is still served on 6.16-rc6+. P bounds the resume latency.
-constexpr uint64_t kParkIntervalUs = 100000;
-
-Watermarks parked_watermarks() { return Watermarks{WatermarkMetric::FreeMemRate, kParkIntervalUs, 0, 0, 1000}; }
-
 // damond's read-back scheme: stat on every region, acting on none.
 Scheme readback_scheme() {
     Scheme s;
@@ -37,18 +31,32 @@ Scheme readback_scheme() {
 uint64_t read_u64(const SysfsTree& t, const std::string& path) {
     try {
         return std::stoull(t.read(path));
+    } catch (const SysfsError& e) {
+        if (e.code().value() == ETIMEDOUT) throw;
+        return 0;
     } catch (const std::exception&) {
         return 0;
+    }
+}
+
+// Like read_or, but a read that missed its deadline is not a fallback value.
+std::string read_or_timeout(const SysfsTree& t, const std::string& path, const std::string& fallback) {
+    try {
+        return t.read(path);
+    } catch (const SysfsError& e) {
+        if (e.code().value() == ETIMEDOUT) throw;
+        return fallback;
     }
 }
 
 }  // namespace
 
 KernelMonitor::KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t kdamond, KernelProbe probe,
-                             std::chrono::milliseconds state_deadline, std::function<void(bool)> on_release,
-                             int adopt_pid, std::function<void(int)> on_running)
-    : tree_(tree), kdamond_(kdamond), probe_(std::move(probe)), deadline_(state_deadline),
-      on_release_(std::move(on_release)), adopt_pid_(adopt_pid), on_running_(std::move(on_running)), spec_(spec) {
+                             std::chrono::milliseconds deadline, std::function<void(bool)> on_release,
+                             int adopt_pid, std::function<void(int)> on_running, DeepPause deep)
+    : timed_(std::make_unique<TimedTree>(tree, deadline)), tree_(*timed_), kdamond_(kdamond), probe_(std::move(probe)),
+      strategy_(make_pause_strategy(probe_.pause_mode, deep)), deep_pause_(deep), on_release_(std::move(on_release)),
+      adopt_pid_(adopt_pid), on_running_(std::move(on_running)), spec_(spec) {
     try {
         check_for_kernel(spec, probe_);
     } catch (...) {
@@ -70,7 +78,8 @@ KernelMonitor::~KernelMonitor() {
 std::string KernelMonitor::access_source() const { return std::string("kernel ") + to_string(spec_.ops); }
 
 std::string KernelMonitor::access_source_reason() const {
-    return "kdamond " + std::to_string(kdamond_) + " of the kernel's DAMON, pause mode " + to_string(probe_.pause_mode);
+    return "kdamond " + std::to_string(kdamond_) + " of the kernel's DAMON, pause mode " +
+           to_string(strategy_->mode());
 }
 
 void KernelMonitor::set_event_handler(std::function<void()> handler) {
@@ -78,43 +87,19 @@ void KernelMonitor::set_event_handler(std::function<void()> handler) {
     handler_ = std::move(handler);
 }
 
-ContextSpec KernelMonitor::staged(const ContextSpec& spec, bool paused) const {
-    ContextSpec s = spec;
-    s.pause = paused && probe_.pause_mode == PauseMode::Native;
-    if (paused && probe_.pause_mode == PauseMode::Watermarks)
-        for (Scheme& sc : s.schemes) sc.watermarks = parked_watermarks();
-    return s;
-}
-
 void KernelMonitor::stage(const ContextSpec& spec, bool paused) {
+    ContextSpec shaped = spec;
     Scheme rb = readback_scheme();
-    if (paused && probe_.pause_mode == PauseMode::Watermarks) rb.watermarks = parked_watermarks();
-    stage_spec(tree_, kdamond_, staged(spec, paused), {rb});
+    strategy_->shape(shaped, rb, paused);
+    stage_spec(tree_, kdamond_, shaped, {rb});
 }
 
 void KernelMonitor::command(const std::string& cmd) {
     const std::string path = kd() + "/state";
     // Retry EBUSY (another sysfs user holds the kernel's lock) a few times.
     for (int attempt = 0;; ++attempt) {
-        // The write runs on its own thread: some kernels never return from
-        // it, and then only the deadline gets us out.
-        auto done = std::make_shared<std::promise<void>>();
-        auto result = done->get_future();
-        std::thread([this, done, path, cmd] {
-            try {
-                tree_.write(path, cmd);
-                done->set_value();
-            } catch (...) {
-                done->set_exception(std::current_exception());
-            }
-        }).detach();
-        if (result.wait_for(deadline_) != std::future_status::ready) {
-            fail("writing '" + cmd + "' to " + path + " did not return within " + std::to_string(deadline_.count()) +
-                 " ms");
-            throw DamondError(ErrorKind::Failed, error_);
-        }
         try {
-            result.get();
+            tree_.write(path, cmd);
             check_after(cmd);
             return;
         } catch (const SysfsError& e) {
@@ -130,8 +115,8 @@ void KernelMonitor::command(const std::string& cmd) {
 void KernelMonitor::check_after(const std::string& cmd) {
     // Re-read state and pid after every command: a kdamond can stop on its
     // own (a failed commit, its targets gone), and nobody else may restart it.
-    const std::string state = read_or(tree_, kd() + "/state", "?");
-    const std::string pid = read_or(tree_, kd() + "/pid", "?");
+    const std::string state = read_or_timeout(tree_, kd() + "/state", "?");
+    const std::string pid = read_or_timeout(tree_, kd() + "/pid", "?");
     if (cmd == "off") {
         pid_.clear();
         return;
@@ -149,61 +134,122 @@ void KernelMonitor::check_after(const std::string& cmd) {
 void KernelMonitor::fail(const std::string& why) {
     failed_ = true;
     error_ = why;
+    publish();
     std::lock_guard<std::mutex> lock(handler_mu_);
     if (handler_) handler_();
 }
 
+template <class Fn>
+void KernelMonitor::operation(Fn fn) {
+    try {
+        fn();
+    } catch (const SysfsError& e) {
+        publish();
+        // A file that did not answer in time: the kdamond is in a state
+        // nobody knows, so the context fails, naming the file.
+        if (e.code().value() == ETIMEDOUT) {
+            fail(std::string("kdamond ") + std::to_string(kdamond_) + ": " + e.what());
+            throw DamondError(ErrorKind::Failed, error_);
+        }
+        throw DamondError(ErrorKind::Failed, std::string("kdamond ") + std::to_string(kdamond_) + ": " + e.what());
+    } catch (...) {
+        publish();
+        throw;
+    }
+    publish();
+}
+
+void KernelMonitor::publish() {
+    MonitorState state = MonitorState::Running;
+    std::string error = error_;
+    if (failed_) state = MonitorState::Failed;
+    else if (!started_) state = MonitorState::Stopped;
+    else if (checkpointed()) state = MonitorState::Paused;
+    else {
+        std::string on = "off";
+        try {
+            on = read_or_timeout(tree_, kd() + "/state", "off");
+        } catch (const SysfsError& e) {
+            failed_ = true;
+            error_ = error = std::string("kdamond ") + std::to_string(kdamond_) + ": " + e.what();
+            state = MonitorState::Failed;
+        }
+        if (!failed_ && on != "on") {
+            state = MonitorState::Stopped;
+            error = "kdamond " + std::to_string(kdamond_) + " stopped";
+        } else if (!failed_) {
+            state = paused_ ? MonitorState::Paused : MonitorState::Running;
+        }
+    }
+    std::lock_guard<std::mutex> lock(status_mu_);
+    shown_state_ = state;
+    shown_error_ = error;
+}
+
+bool KernelMonitor::adopt() {
+    // Still running what it ran before damond restarted: keep it, and bring
+    // its files in line with the spec by an online commit, which keeps
+    // regions, counts and ages (and the pid).
+    started_ = true;
+    adopted_ = true;
+    pid_ = std::to_string(adopt_pid_);
+    paused_ = spec_.pause;
+    try {
+        // Left deeply paused (a crash): the live intervals are not the
+        // spec's, and a commit straight back would rescale every age.
+        // Through zero, where the kernel converts nothing.
+        const std::string iv = ctx() + "/monitoring_attrs/intervals/";
+        if (!spec_.intervals.intervals_goal.aggrs &&
+            (read_or_timeout(tree_, iv + "sample_us", "") != std::to_string(spec_.intervals.sample_us) ||
+             read_or_timeout(tree_, iv + "aggr_us", "") != std::to_string(spec_.intervals.aggr_us))) {
+            tree_.write(iv + "sample_us", "0");
+            tree_.write(iv + "aggr_us", "0");
+            command("commit");
+        }
+        stage(spec_, spec_.pause);
+        command("commit");
+    } catch (const SysfsError& e) {
+        if (e.code().value() == ETIMEDOUT) throw;
+        throw DamondError(ErrorKind::Failed, "kdamond " + std::to_string(kdamond_) + ": adopting it: " + e.what());
+    }
+    if (read_or_timeout(tree_, kd() + "/state", "off") == "on") {
+        if (on_running_) on_running_(adopt_pid_);
+        log_info("kdamond " + std::to_string(kdamond_) + " (pid " + pid_ + ") adopted as it runs",
+                 {message_id::kKdamondAdopted, "", "", static_cast<int>(kdamond_)});
+        watch_targets();
+        return true;
+    }
+    // 6.14 and older end a kdamond on a commit they cannot apply, and say
+    // nothing: nothing is left to adopt, so it is started anew.
+    log_warning("kdamond " + std::to_string(kdamond_) + " ended on the commit that was to adopt it; starting it anew",
+                LogFields(nullptr, "", "", static_cast<int>(kdamond_)));
+    started_ = false;
+    adopted_ = false;
+    pid_.clear();
+    return false;
+}
+
 void KernelMonitor::start() {
     if (started_) return;
-    if (adopt_pid_ > 0 && read_or(tree_, kd() + "/state", "off") == "on" &&
-        read_or(tree_, kd() + "/pid", "") == std::to_string(adopt_pid_)) {
-        // Still running what it ran before damond restarted: keep it, and
-        // bring its files in line with the spec by an online commit, which
-        // keeps regions, counts and ages (and the pid).
-        started_ = true;
-        adopted_ = true;
-        pid_ = std::to_string(adopt_pid_);
-        paused_ = spec_.pause;
-        try {
-            stage(spec_, spec_.pause);
-            command("commit");
-        } catch (const SysfsError& e) {
-            throw DamondError(ErrorKind::Failed, "kdamond " + std::to_string(kdamond_) + ": adopting it: " + e.what());
-        }
-        if (read_or(tree_, kd() + "/state", "off") == "on") {
-            if (on_running_) on_running_(adopt_pid_);
-            log_info("kdamond " + std::to_string(kdamond_) + " (pid " + pid_ + ") adopted as it runs",
-                     {message_id::kKdamondAdopted, "", "", static_cast<int>(kdamond_)});
+    operation([&] {
+        if (adopt_pid_ > 0 && read_or_timeout(tree_, kd() + "/state", "off") == "on" &&
+            read_or_timeout(tree_, kd() + "/pid", "") == std::to_string(adopt_pid_) && adopt())
+            return;
+        stage(spec_, spec_.pause);
+        if (spec_.pause && strategy_->turns_off()) {
+            // Paused from the start where pausing means "off": the files are
+            // staged, and resume turns it on. (Turning it on here would run it
+            // unpaused, and the resume's "on" would then fail with EBUSY.)
+            started_ = true;
+            paused_ = true;
             watch_targets();
             return;
         }
-        // 6.14 and older end a kdamond on a commit they cannot apply, and say
-        // nothing: nothing is left to adopt, so start it anew below.
-        log_warning("kdamond " + std::to_string(kdamond_) + " ended on the commit that was to adopt it; starting it anew",
-                    LogFields(nullptr, "", "", static_cast<int>(kdamond_)));
-        started_ = false;
-        adopted_ = false;
-        pid_.clear();
-    }
-    stage(spec_, spec_.pause);
-    if (spec_.pause && probe_.pause_mode == PauseMode::Checkpoint) {
-        // Paused from the start where pausing means "off": the files are
-        // staged, and resume turns it on. (Turning it on here would run it
-        // unpaused, and the resume's "on" would then fail with EBUSY.)
-        started_ = true;
-        paused_ = true;
-        checkpoint_.clear();
-        watch_targets();
-        return;
-    }
-    try {
         command("on");
-    } catch (const SysfsError& e) {
-        throw DamondError(ErrorKind::Failed, std::string("kdamond ") + std::to_string(kdamond_) + ": " + e.what());
-    }
-    started_ = true;
-    paused_ = spec_.pause;
-    watch_targets();
+        started_ = true;
+        paused_ = spec_.pause;
+        watch_targets();
+    });
 }
 
 void KernelMonitor::watch_targets() {
@@ -261,108 +307,102 @@ void KernelMonitor::stop_watching() {
 
 void KernelMonitor::pause() {
     if (!started_ || failed_ || paused_) return;
-    if (probe_.pause_mode == PauseMode::Unsupported)
+    if (strategy_->mode() == PauseMode::Unsupported)
         throw DamondError(ErrorKind::NotSupported, "pause: " + probe_.pause_mode_reason);
-    if (probe_.pause_mode == PauseMode::Checkpoint && spec_.targets.size() != 1)
+    if (strategy_->turns_off() && spec_.targets.size() != 1)
         throw DamondError(ErrorKind::NotSupported,
                           "pause: on this kernel pause is a checkpoint of one target's regions, and this context has " +
                               std::to_string(spec_.targets.size()) + " targets");
-    last_snapshot_ = read_back();  // served while paused: walks are cancelled then
-    if (probe_.pause_mode == PauseMode::Checkpoint) {
-        // Parking would never resume here: keep the region boundaries and
-        // turn the kdamond off. Ages and access counts are lost.
-        checkpoint_.clear();
-        if (!last_snapshot_.targets.empty())
-            for (const SnapshotRegion& r : last_snapshot_.targets[0]) checkpoint_.push_back({r.start, r.end});
-        command("off");
+    operation([&] {
+        last_snapshot_ = read_back();  // served while paused: walks are cancelled then
+        strategy_->pause(*this, spec_, last_snapshot_);
         paused_ = true;
         spec_.pause = true;
-        return;
-    }
-    // With interval tuning on, copy the tuned intervals into the files first,
-    // or the commit would reset them.
-    if (spec_.intervals.intervals_goal.aggrs) command("update_tuned_intervals");
-    write_pause(true);
-    command("commit");
-    paused_ = true;
-    spec_.pause = true;
-}
-
-void KernelMonitor::write_pause(bool paused) {
-    // Only what pausing changes: the pause file, or every scheme's watermarks
-    // (damond's read-back scheme included, so that no scheme stays active).
-    if (probe_.pause_mode == PauseMode::Native) {
-        tree_.write(ctx() + "/pause", paused ? "Y" : "N");
-        return;
-    }
-    for (size_t i = 0; i <= spec_.schemes.size(); ++i) {
-        const Watermarks w = paused ? parked_watermarks()
-                             : i < spec_.schemes.size() ? spec_.schemes[i].watermarks
-                                                        : readback_scheme().watermarks;
-        const std::string d = ctx() + "/schemes/" + std::to_string(i) + "/watermarks/";
-        tree_.write(d + "metric", to_string(w.metric));
-        tree_.write(d + "interval_us", std::to_string(w.interval_us));
-        tree_.write(d + "high", std::to_string(w.high));
-        tree_.write(d + "mid", std::to_string(w.mid));
-        tree_.write(d + "low", std::to_string(w.low));
-    }
+    });
 }
 
 void KernelMonitor::resume() {
     if (!started_ || failed_ || !paused_) return;
-    if (probe_.pause_mode == PauseMode::Checkpoint) {
-        // Start again from the checkpoint's boundaries as initial regions.
-        ContextSpec from = spec_;
-        from.pause = false;
-        if (!checkpoint_.empty()) from.targets[0].regions = checkpoint_;
-        stage(from, false);
-        command("on");
-        readback_sz_tried_ = 0;  // a new kdamond's stats start from zero
+    operation([&] {
+        if (deep_) {
+            leave_deep_pause(true);
+        } else {
+            strategy_->resume(*this, spec_);
+            if (strategy_->turns_off()) readback_sz_tried_ = 0;  // a new kdamond's stats start from zero
+        }
         paused_ = false;
         spec_.pause = false;
-        return;
-    }
-    if (spec_.intervals.intervals_goal.aggrs) command("update_tuned_intervals");
-    write_pause(false);
-    command("commit");
-    paused_ = false;
-    spec_.pause = false;
+    });
+}
+
+uint64_t KernelMonitor::settle_after_ms() const {
+    if (!started_ || failed_ || !paused_ || deep_ || !strategy_->deepens()) return 0;
+    return static_cast<uint64_t>(deep_pause_.after.count());
+}
+
+void KernelMonitor::settle() {
+    if (settle_after_ms() == 0) return;
+    operation([&] {
+        strategy_->deepen(*this, spec_);
+        deep_ = true;
+        log_info("kdamond " + std::to_string(kdamond_) + ": deep pause (wakes every " +
+                     std::to_string(deep_pause_.interval_us / 1000) + " ms)",
+                 LogFields(nullptr, "", "", static_cast<int>(kdamond_)));
+    });
+}
+
+void KernelMonitor::leave_deep_pause(bool resume) {
+    strategy_->undeepen(*this, spec_, resume);
+    deep_ = false;
 }
 
 void KernelMonitor::commit(const ContextSpec& spec) {
     check_for_kernel(spec, probe_);
     if (!started_ || failed_) throw DamondError(ErrorKind::Busy, "the kdamond is not running");
-    if (checkpointed()) {
-        // The kdamond is off: the spec takes effect when it starts again.
-        stage(spec, false);
-        spec_ = spec;
-        spec_.pause = true;
-        if (!spec.pause) resume();
-        return;
-    }
-    const bool paused = spec.pause;
-    try {
-        stage(spec, paused);
-        command("commit");
-    } catch (const SysfsError& e) {
-        // Put the last good spec back in the files, so a later commit (ours
-        // or anyone's) does not apply half of this one.
-        const std::string why = std::string("commit failed: ") + e.what();
-        try {
-            stage(spec_, paused_);
-        } catch (const std::exception&) {
+    operation([&] {
+        // A commit stages the whole spec: out of a deep pause first, so the
+        // intervals it stages are the ones the kdamond runs with.
+        if (deep_) leave_deep_pause(false);
+        if (checkpointed()) {
+            // The kdamond is off: the spec takes effect when it starts again.
+            stage(spec, false);
+            spec_ = spec;
+            spec_.pause = true;
+            if (!spec.pause) {
+                strategy_->resume(*this, spec_);
+                readback_sz_tried_ = 0;
+                paused_ = false;
+                spec_.pause = false;
+            }
+            return;
         }
-        if (read_or(tree_, kd() + "/state", "off") != "on") restart_after_refused_commit(why + "; the kernel stopped the kdamond");
-        throw DamondError(e.code().value() == EINVAL ? ErrorKind::InvalidSpec : ErrorKind::Failed, why);
-    }
-    // Up to 6.14 the kdamond takes a commit inside one of its callbacks, and
-    // a commit it cannot apply (say, a target gone by then) ends it, while
-    // the writer is told nothing went wrong (measured on 6.12).
-    if (read_or(tree_, kd() + "/state", "off") != "on")
-        restart_after_refused_commit("the kernel refused the commit and ended kdamond " + std::to_string(kdamond_) +
-                                     " (6.14 and older do)");
-    spec_ = spec;
-    paused_ = paused;
+        const bool paused = spec.pause;
+        try {
+            stage(spec, paused);
+            command("commit");
+        } catch (const SysfsError& e) {
+            if (e.code().value() == ETIMEDOUT) throw;
+            // Put the last good spec back in the files, so a later commit (ours
+            // or anyone's) does not apply half of this one.
+            const std::string why = std::string("commit failed: ") + e.what();
+            try {
+                stage(spec_, paused_);
+            } catch (const SysfsError& again) {
+                if (again.code().value() == ETIMEDOUT) throw;
+            }
+            if (read_or_timeout(tree_, kd() + "/state", "off") != "on")
+                restart_after_refused_commit(why + "; the kernel stopped the kdamond");
+            throw DamondError(e.code().value() == EINVAL ? ErrorKind::InvalidSpec : ErrorKind::Failed, why);
+        }
+        // Up to 6.14 the kdamond takes a commit inside one of its callbacks, and
+        // a commit it cannot apply (say, a target gone by then) ends it, while
+        // the writer is told nothing went wrong (measured on 6.12).
+        if (read_or_timeout(tree_, kd() + "/state", "off") != "on")
+            restart_after_refused_commit("the kernel refused the commit and ended kdamond " + std::to_string(kdamond_) +
+                                         " (6.14 and older do)");
+        spec_ = spec;
+        paused_ = paused;
+    });
 }
 
 void KernelMonitor::restart_after_refused_commit(const std::string& why) {
@@ -387,21 +427,30 @@ void KernelMonitor::restart_after_refused_commit(const std::string& why) {
 
 void KernelMonitor::stop_for_restart() {
     if (!started_ || failed_) return stop();
-    // Checkpoint-paused kdamonds are off already; a running or parked one
-    // stays as it is for the next damond.
-    if (read_or(tree_, kd() + "/state", "off") == "on") {
-        stop_watching();
-        started_ = false;
-        detached_ = true;
-        return;
-    }
-    stop();
+    bool left = false;
+    operation([&] {
+        // A deep pause is left for a plain one: the next damond adopts it
+        // with the spec's intervals.
+        if (deep_) leave_deep_pause(false);
+        // Checkpoint-paused kdamonds are off already; a running or parked
+        // one stays as it is for the next damond.
+        if (read_or_timeout(tree_, kd() + "/state", "off") == "on") {
+            stop_watching();
+            started_ = false;
+            detached_ = true;
+            left = true;
+        }
+    });
+    if (!left) stop();
 }
 
 void KernelMonitor::stop() {
-    if (!started_) return;
-    if (read_or(tree_, kd() + "/state", "off") == "on") command("off");
-    started_ = false;
+    if (!started_ || failed_) return;
+    operation([&] {
+        if (read_or_timeout(tree_, kd() + "/state", "off") == "on") command("off");
+        started_ = false;
+        deep_ = false;
+    });
 }
 
 MonitorSnapshot KernelMonitor::read_back() const {
@@ -417,9 +466,11 @@ MonitorSnapshot KernelMonitor::read_back() const {
     const size_t readback = spec_.schemes.size();
     std::vector<SnapshotRegion> regions;
     const std::string td = schemes + std::to_string(readback) + "/tried_regions";
-    for (size_t r = 0;; ++r) {
+    size_t nr_regions = 0;  // directories 0..N-1 beside total_bytes
+    for (const std::string& e : tree_.list(td))
+        if (!e.empty() && std::isdigit(static_cast<unsigned char>(e[0]))) ++nr_regions;
+    for (size_t r = 0; r < nr_regions; ++r) {
         const std::string rd = td + "/" + std::to_string(r);
-        if (!tree_.exists(rd)) break;
         SnapshotRegion region;
         region.start = read_u64(tree_, rd + "/start");
         region.end = read_u64(tree_, rd + "/end");
@@ -472,7 +523,7 @@ void KernelMonitor::count_aggregations(const std::vector<SnapshotRegion>& region
 
 MonitorSnapshot KernelMonitor::snapshot() const {
     if (!started_ || failed_ || paused_) return last_snapshot_;
-    last_snapshot_ = read_back();
+    const_cast<KernelMonitor*>(this)->operation([&] { last_snapshot_ = read_back(); });
     return last_snapshot_;
 }
 
@@ -483,18 +534,15 @@ MonitorStats KernelMonitor::stats() const {
 }
 
 MonitorState KernelMonitor::state() const {
-    if (failed_) return MonitorState::Failed;
-    if (!started_ || targets_gone_) return MonitorState::Stopped;
-    if (checkpointed()) return MonitorState::Paused;
-    if (read_or(tree_, kd() + "/state", "off") != "on") return MonitorState::Stopped;
-    return paused_ ? MonitorState::Paused : MonitorState::Running;
+    if (targets_gone_) return MonitorState::Stopped;
+    std::lock_guard<std::mutex> lock(status_mu_);
+    return shown_state_;
 }
 
 std::string KernelMonitor::error() const {
     if (targets_gone_) return gone_reason_;
-    if (!failed_ && started_ && !checkpointed() && read_or(tree_, kd() + "/state", "off") != "on")
-        return "kdamond " + std::to_string(kdamond_) + " stopped";
-    return error_;
+    std::lock_guard<std::mutex> lock(status_mu_);
+    return shown_error_;
 }
 
 }  // namespace damond

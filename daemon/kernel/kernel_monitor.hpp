@@ -1,8 +1,9 @@
 // The kernel backend for one context: a kdamond damond owns, driven through
-// its sysfs files. Pause uses the best the kernel allows (the probe's
-// PauseMode): the 7.2 pause file, watermark parking, or, where a parked
-// kdamond would never resume, a checkpoint: the region boundaries are kept,
-// the kdamond turned off, and started again from them. Regions are read
+// its sysfs files. Pause is the probe's PauseMode, carried out by its
+// PauseStrategy (pause_strategy.hpp), and deepened once the context has been
+// paused for a while. Every operation runs on the context's worker thread,
+// one at a time, and every file access has a deadline; state() and error()
+// answer any thread from what the last operation found. Regions are read
 // back through a stat scheme damond appends after the user's schemes
 // (appending keeps the index-matched state of theirs), whose tried regions
 // are every region.
@@ -18,15 +19,18 @@
 #include <vector>
 
 #include "kernel/kernel_probe.hpp"
+#include "kernel/pause_strategy.hpp"
+#include "kernel/timed_tree.hpp"
 #include "kernel/sysfs_tree.hpp"
 #include "monitor/monitor.hpp"
 
 namespace damond {
 
-class KernelMonitor : public Monitor {
+class KernelMonitor : public Monitor, private KdamondFiles {
 public:
-    // `tree` should be a GuardedTree owning `kdamond`. Throws DamondError
-    // for a spec the kernel cannot run.
+    // `tree` should be a GuardedTree owning `kdamond`; every read and write
+    // through it runs with `deadline` (a TimedTree of the monitor's own).
+    // Throws DamondError for a spec the kernel cannot run.
     // `on_release(detached)` runs when the monitor is gone; detached means
     // the kdamond was left running for the next damond to adopt.
     // `adopt_pid`: the kdamond ran this context before damond restarted with
@@ -34,9 +38,9 @@ public:
     // (nothing is turned off, its trained state stays). `on_running(pid)`
     // runs after each "on" or adoption, to record the pid.
     KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t kdamond, KernelProbe probe,
-                  std::chrono::milliseconds state_deadline = std::chrono::seconds(10),
+                  std::chrono::milliseconds deadline = std::chrono::seconds(10),
                   std::function<void(bool)> on_release = {}, int adopt_pid = -1,
-                  std::function<void(int)> on_running = {});
+                  std::function<void(int)> on_running = {}, DeepPause deep = {});
     ~KernelMonitor() override;
 
     std::string backend() const override { return "kernel"; }
@@ -49,42 +53,59 @@ public:
     void commit(const ContextSpec& spec) override;
     void stop() override;
     void stop_for_restart() override;
+    // A context paused for `deep.after` deepens its pause.
+    uint64_t settle_after_ms() const override;
+    void settle() override;
     bool adopted() const { return adopted_; }
+    bool deeply_paused() const { return deep_; }
 
     MonitorSnapshot snapshot() const override;
     MonitorStats stats() const override;
+    // From what the last operation found: no sysfs access, so any thread
+    // may ask while an operation runs.
     MonitorState state() const override;
     std::string error() const override;
     void set_event_handler(std::function<void()> handler) override;
 
-    PauseMode pause_mode() const { return probe_.pause_mode; }
+    PauseMode pause_mode() const { return strategy_->mode(); }
     // Paused by checkpoint: the kdamond is off, its region boundaries kept.
-    bool checkpointed() const { return paused_ && probe_.pause_mode == PauseMode::Checkpoint; }
+    bool checkpointed() const { return paused_ && strategy_->turns_off(); }
 
 private:
     std::string kd() const { return "kdamonds/" + std::to_string(kdamond_); }
     std::string ctx() const { return kd() + "/contexts/0"; }
-    // The spec as staged: the user's, with pause or parking applied.
-    ContextSpec staged(const ContextSpec& spec, bool paused) const;
-    void stage(const ContextSpec& spec, bool paused);
-    void write_pause(bool paused);
-    // A state command, retried on EBUSY, bounded by the deadline.
-    void command(const std::string& cmd);
+    // KdamondFiles, for the pause strategy.
+    std::string context_dir() const override { return ctx(); }
+    std::string read(const std::string& path) override { return tree_.read(path); }
+    void write(const std::string& path, const std::string& value) override { tree_.write(path, value); }
+    // A state command, retried on EBUSY.
+    void command(const std::string& cmd) override;
+    void stage(const ContextSpec& spec, bool paused) override;
+
+    // Runs one public operation: a call that misses the deadline fails the
+    // context naming the file; the state is published after it either way.
+    template <class Fn>
+    void operation(Fn fn);
+    void publish();
     void check_after(const std::string& cmd);
     MonitorSnapshot read_back() const;
     void count_aggregations(const std::vector<SnapshotRegion>& regions, uint64_t sz_tried, size_t index) const;
     void fail(const std::string& why);
     // After a commit ended the kdamond: start it again with spec_, then throw.
     [[noreturn]] void restart_after_refused_commit(const std::string& why);
+    bool adopt();
+    void leave_deep_pause(bool resume);
     // vaddr targets: one thread sleeps on their pidfds and reports when the
     // last one has exited.
     void watch_targets();
     void stop_watching();
 
-    SysfsTree& tree_;
+    std::unique_ptr<TimedTree> timed_;
+    SysfsTree& tree_;  // *timed_
     uint32_t kdamond_;
     KernelProbe probe_;
-    std::chrono::milliseconds deadline_;
+    std::unique_ptr<PauseStrategy> strategy_;
+    DeepPause deep_pause_;
     std::function<void(bool)> on_release_;
     int adopt_pid_ = -1;
     std::function<void(int)> on_running_;
@@ -92,11 +113,11 @@ private:
     bool detached_ = false;
     ContextSpec spec_;  // the last good spec
     bool paused_ = false;
+    bool deep_ = false;
     bool started_ = false;
     bool failed_ = false;
     std::string error_;
     mutable MonitorSnapshot last_snapshot_;
-    std::vector<AddrRange> checkpoint_;  // region boundaries kept by a checkpoint pause
     mutable uint64_t nr_reads_ = 0;
     // Aggregations counted from the read-back scheme's sz_tried: it matches
     // every region and is applied once per aggregation, so each apply adds
@@ -104,13 +125,16 @@ private:
     mutable uint64_t nr_aggregations_ = 0;
     mutable uint64_t readback_sz_tried_ = 0;
     mutable size_t readback_index_ = SIZE_MAX;  // where those stats were read
+    mutable std::mutex status_mu_;
+    MonitorState shown_state_ = MonitorState::Stopped;
+    std::string shown_error_;
     std::mutex handler_mu_;
     std::function<void()> handler_;
     std::vector<int> pidfds_;
     int wake_fd_ = -1;
     std::thread watcher_;
     std::atomic<bool> targets_gone_{false};
-    std::string gone_reason_;
+    std::string gone_reason_;  // set before targets_gone_
     std::string pid_;  // the kdamond's pid since our last "on"
 };
 

@@ -58,6 +58,10 @@ public:
     virtual ~Monitor() = default;
 
     virtual std::string backend() const = 0;
+    // Why this context runs on that backend, when it is not the daemon's
+    // own choice (a full kdamond pool sends apps in process); "" otherwise.
+    const std::string& backend_reason() const { return backend_reason_; }
+    void set_backend_reason(std::string reason) { backend_reason_ = std::move(reason); }
     // True if start/pause/resume/commit/stop may block for long (sysfs
     // writes): the manager then calls them from another thread and answers
     // from what it last knew meanwhile.
@@ -78,6 +82,12 @@ public:
     // monitoring runs outside damond may leave it running, to be adopted by
     // the next start. The default stops.
     virtual void stop_for_restart() { stop(); }
+    // Work the monitor wants done once it has been left alone this long in
+    // its present state (a kernel context's deep pause), 0 for none. The
+    // manager then calls settle() as it calls the other operations, unless
+    // another operation came first.
+    virtual uint64_t settle_after_ms() const { return 0; }
+    virtual void settle() {}
 
     virtual MonitorSnapshot snapshot() const = 0;
     // What a later run needs to warm-start from where this one is (JSON), ""
@@ -95,6 +105,9 @@ public:
     // its own (its target exited, its source failed). The handler must only
     // hand the news over to the thread that owns the context.
     virtual void set_event_handler(std::function<void()> handler) = 0;
+
+private:
+    std::string backend_reason_;
 };
 
 }  // namespace damond
