@@ -20,6 +20,7 @@
 #include "kernel/damon_modules.hpp"
 #include "kernel/guarded_tree.hpp"
 #include "kernel/kdamond_pool.hpp"
+#include "kernel/kernel_facts.hpp"
 #include "kernel/kernel_monitor.hpp"
 #include "kernel/kernel_probe.hpp"
 #include "manager/app_registry.hpp"
@@ -118,6 +119,11 @@ int run(const Options& opts) {
         kernel = probe_kernel(admin_tree, module_tree, release, recorded_set);
     }
     std::string obstacle = obstacle_to_own_kdamonds(kernel, opts.sysfs_root);
+    // Sized once: nr_kdamonds cannot change while any kdamond runs.
+    const uint32_t pool_size = opts.kdamonds.value_or(kernel_pool_size(config));
+    const std::string pool_rule = opts.kdamonds ? std::string("--kdamonds")
+                                                : "the config's contexts + 2 x apps.max_apps (" +
+                                                      std::to_string(config.apps.max_apps) + ")";
     auto force_configured_pause_mode = [&config](KernelProbe& p) {
         if (const std::string why = force_pause_mode(p, config.kernel_pause_mode); !why.empty())
             throw std::runtime_error("kernel.pause_mode: '" + config.kernel_pause_mode + "': " + why);
@@ -138,7 +144,7 @@ int run(const Options& opts) {
                  {message_id::kKdamondAdopted});
     } else if (wanted != "inprocess" && obstacle.empty()) {
         try {
-            pool = std::make_unique<KdamondPool>(guarded, opts.kdamonds, state_dir);
+            pool = std::make_unique<KdamondPool>(guarded, pool_size, state_dir);
             // Stage a skeleton in damond's first kdamond, so the probe can see
             // the feature files down to the scheme level.
             const std::string kd = "kdamonds/" + std::to_string(*pool->all().begin());
@@ -154,16 +160,24 @@ int run(const Options& opts) {
     if (pool) force_configured_pause_mode(kernel);
     BackendChoice choice = choose_backend(wanted, obstacle);
     if (choice.name == "kernel" && pool)
-        choice.reason = "kdamonds " + std::to_string(*pool->all().begin()) + ".." + std::to_string(*pool->all().rbegin()) +
-                        " are damond's; pause mode " + to_string(kernel.pause_mode);
+        choice.reason = std::to_string(pool->all().size()) + " kdamonds (" + std::to_string(*pool->all().begin()) + ".." +
+                        std::to_string(*pool->all().rbegin()) + ", " + pool_rule + ") are damond's; pause mode " +
+                        to_string(kernel.pause_mode);
     const std::string backend = choice.name, backend_reason = choice.reason;
     log_info("backend " + backend + ": " + backend_reason);
-    // Looks afresh on every Get: stat and read only.
-    auto prober = [&] {
-        KernelProbe p = probe_kernel(admin_tree, module_tree, release, pool ? pool->all() : std::set<uint32_t>{});
-        if (pool) force_pause_mode(p, config.kernel_pause_mode);  // checked at start-up
-        return p;
-    };
+    // Looks afresh on every Get (stat and read only), off the main loop.
+    const std::set<uint32_t> own = pool ? pool->all() : std::set<uint32_t>{};
+    const std::string forced_mode = config.kernel_pause_mode;
+    KernelFacts facts(
+        [&admin_tree, &module_tree, release, own, forced_mode, has_pool = pool != nullptr] {
+            KernelProbe p = probe_kernel(admin_tree, module_tree, release, own);
+            if (has_pool) force_pause_mode(p, forced_mode);  // checked at start-up
+            return p;
+        },
+        std::chrono::milliseconds(20));
+    DeepPause deep;
+    deep.after = std::chrono::milliseconds(config.deep_pause_after_ms);
+    deep.interval_us = config.deep_pause_interval_ms * 1000;
 
     MonotonicClock clock;
     SchedulerThread monitors(clock);
@@ -175,49 +189,68 @@ int run(const Options& opts) {
             if (backend != "kernel") return std::make_unique<InProcessMonitor>(spec, monitors, metrics);
             if (!pool) throw DamondError(ErrorKind::Busy, backend_reason);
             const auto k = pool->acquire(name);
-            if (!k)
-                throw DamondError(ErrorKind::Busy, "all " + std::to_string(pool->all().size()) +
-                                                       " of damond's kdamonds are in use (--kdamonds)");
+            if (!k) {
+                const std::string full = "all " + std::to_string(pool->all().size()) + " of damond's kdamonds are in use (" +
+                                         pool_rule + ", sized at start-up)";
+                // auto: the context runs in process rather than not at all.
+                if (wanted == "auto" && spec.ops != Ops::Paddr) {
+                    auto m = std::make_unique<InProcessMonitor>(spec, monitors, metrics);
+                    m->set_backend_reason(full + "; running in process");
+                    return m;
+                }
+                throw DamondError(ErrorKind::Busy, full);
+            }
             return std::make_unique<KernelMonitor>(
                 spec, guarded, *k, kernel, std::chrono::milliseconds(opts.state_deadline_ms),
                 [&pool, k](bool detached) { pool->release(*k, detached); }, pool->recorded_pid(name, *k),
                 // May run on the context's worker thread: the record is kept on this one.
                 [&pool, &main_tasks, name, k](int pid) {
                     main_tasks.post([&pool, name, k, pid] { pool->running(name, *k, pid); });
-                });
+                },
+                deep);
         },
         [&](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
     manager.set_backend_reason(backend_reason);
-    if (backend == "kernel" && pool) manager.set_backend_detail(to_string(kernel.pause_mode));
-    manager.set_kernel_prober(prober);
+    if (backend == "kernel" && pool)
+        manager.set_backend_detail([&pool, mode = std::string(to_string(kernel.pause_mode))] {
+            return mode + ", " + std::to_string(pool->in_use()) + " of " + std::to_string(pool->all().size()) +
+                   " kdamonds in use";
+        });
+    manager.set_facts_source([&facts] { return facts.get(); });
 
     AppRegistry apps(manager, config.apps, [&clock] { return clock.now_us(); },
                      [&main_tasks](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
     LoopTimers timers;
     apps.set_schedule([&timers](uint64_t at_us, std::function<void()> fn) { timers.schedule(at_us, std::move(fn)); });
+    manager.set_schedule([&timers, &clock](uint64_t delay_ms, std::function<void()> fn) {
+        timers.schedule(clock.now_us() + delay_ms * 1000, std::move(fn));
+    });
     // Reload, from SIGHUP or the bus: all of the new config or none of it.
     BusService* bus_ptr = nullptr;  // set once the bus exists
     std::vector<std::unique_ptr<EventSource>> sources;
     const AppEventSink sink = registry_sink(apps);
     std::string config_rejected;  // shown in STATUS= until a reload succeeds
-    auto reload = [&]() -> std::string {
-        if (!opts.config_path) return "damond runs without a config file (--config)";
+    // Calls `done` with "" or why the new config was rejected, once applied.
+    auto reload = [&](std::function<void(std::string)> done) {
+        if (!opts.config_path) return done("damond runs without a config file (--config)");
         Config next;
         try {
             next = load_config(*opts.config_path);
         } catch (const std::exception& e) {
             config_rejected = *opts.config_path + ": " + e.what();
             log_error("reload rejected, the running configuration stays: " + config_rejected);
-            return config_rejected;
+            return done(config_rejected);
         }
         config_rejected.clear();
-        for (const std::string& err : manager.apply_config(next)) log_error("reload: " + err);
         apps.set_config(next.apps);
         if (bus_ptr) bus_ptr->set_authorization(next.authorization);
         sources.clear();  // watch what the new config names
         sources = make_event_sources(next.apps, sink);
-        log_info("reloaded " + *opts.config_path, {message_id::kConfigReloaded});
-        return "";
+        manager.apply_config(next, [done, path = *opts.config_path](std::vector<std::string> errors) {
+            for (const std::string& err : errors) log_error("reload: " + err);
+            log_info("reloaded " + path, {message_id::kConfigReloaded});
+            done("");
+        });
     };
     ServiceNotifier notifier(clock.now_us());
     auto status_text = [&] {
@@ -226,11 +259,12 @@ int run(const Options& opts) {
     };
 
     BusService bus(manager, apps, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION,
-                   config.authorization, [&] {
+                   config.authorization, [&](std::function<void(std::string)> done) {
         notifier.reloading(clock.now_us());
-        const std::string error = reload();
-        notifier.ready(status_text());
-        return error;
+        reload([&, done](std::string error) {
+            notifier.ready(status_text());
+            done(error);
+        });
     });
     bus_ptr = &bus;
     // What ran before a restart comes back before READY=1. Only with a state
@@ -304,16 +338,32 @@ int run(const Options& opts) {
             while (read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
                 if (si.ssi_signo == SIGHUP) {
                     notifier.reloading(clock.now_us());
-                    reload();
-                    status = status_text();
-                    notifier.ready(status);
+                    reload([&](const std::string&) {
+                        status = status_text();
+                        notifier.ready(status);
+                    });
                 } else {
                     log_info(std::string("stopping on ") + strsignal(static_cast<int>(si.ssi_signo)));
                     notifier.stopping();
                     if (persistence) persistence->save_checkpoints();  // the trained state, for the next start
                     // With state kept, kernel contexts stay running for the next start to adopt.
-                    manager.stop_all(persistence != nullptr);
+                    // Every context stops at once, each on its own thread; a kdamond that does not
+                    // answer is left behind after the deadline rather than holding the exit.
+                    bool stopped = false;
+                    manager.stop_all(persistence != nullptr, [&stopped] { stopped = true; });
+                    const uint64_t give_up = clock.now_us() + uint64_t(opts.state_deadline_ms) * 1000 + 1000000;
+                    while (!stopped && clock.now_us() < give_up) {
+                        pollfd tasks{main_tasks.fd(), POLLIN, 0};
+                        poll(&tasks, 1, sleep_ms(give_up, clock.now_us()));
+                        main_tasks.drain();
+                    }
                     close(sigfd);
+                    if (!stopped) {
+                        log_error("stopping: " + std::to_string(manager.operations_under_way()) +
+                                  " kernel operation(s) did not finish; leaving them behind");
+                        std::fflush(nullptr);
+                        _exit(0);
+                    }
                     return 0;
                 }
             }

@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "manager/config.hpp"
+
 #include <stdexcept>
 
 namespace damond {
@@ -47,8 +49,14 @@ Options parse_options(int argc, char** argv) {
             } catch (const std::exception&) {
                 throw std::invalid_argument(arg + " must be a number, not '" + v + "'");
             }
-            if (n == 0 || n > 1000000) throw std::invalid_argument(arg + " must be between 1 and 1000000");
-            (arg == "--kdamonds" ? o.kdamonds : o.state_deadline_ms) = static_cast<uint32_t>(n);
+            if (arg == "--kdamonds") {
+                if (n == 0 || n > kMaxKdamonds)
+                    throw std::invalid_argument(arg + " must be between 1 and " + std::to_string(kMaxKdamonds));
+                o.kdamonds = static_cast<uint32_t>(n);
+            } else {
+                if (n == 0 || n > 1000000) throw std::invalid_argument(arg + " must be between 1 and 1000000");
+                o.state_deadline_ms = static_cast<uint32_t>(n);
+            }
         }
         else if (arg == "--backend") {
             o.backend = take();

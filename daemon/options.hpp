@@ -13,9 +13,9 @@ struct Options {
     std::string sysfs_root = "/sys/kernel/mm/damon/admin";
     std::string modules_root = "/sys/module";
     std::optional<std::string> kernel_release;  // for emulated trees; uname's otherwise
-    uint32_t kdamonds = 4;                      // the kernel backend's pool
+    std::optional<uint32_t> kdamonds;           // the kernel backend's pool; else sized from the config
     std::optional<std::string> state_dir;       // $STATE_DIRECTORY, else /var/lib/damond
-    uint32_t state_deadline_ms = 10000;         // a sysfs state write that takes longer fails the context
+    uint32_t state_deadline_ms = 10000;         // a sysfs read or write that takes longer fails the context
     bool help = false;
     bool version = false;
 };

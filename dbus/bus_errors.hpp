@@ -66,4 +66,19 @@ void reply_when_done(sdbus::Result<>&& result, Start start) {
     }
 }
 
+// The same for a method with one result: `start` gets a callback taking the
+// error or the value.
+template <typename T, typename Start>
+void reply_when_ready(sdbus::Result<T>&& result, Start start) {
+    auto shared = std::make_shared<sdbus::Result<T>>(std::move(result));
+    try {
+        start([shared](std::exception_ptr error, T value) {
+            if (!error) shared->returnResults(value);
+            else shared->returnError(to_bus_error(error));
+        });
+    } catch (...) {
+        shared->returnError(to_bus_error(std::current_exception()));
+    }
+}
+
 }  // namespace damond

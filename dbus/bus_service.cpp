@@ -13,7 +13,7 @@ namespace damond {
 
 struct BusService::Impl : ManagerListener, AppListener {
     Impl(Manager& m, AppRegistry& a, BusKind kind, std::string version, AuthorizationConfig auth_config,
-         std::function<std::string()> reload)
+         std::function<void(std::function<void(std::string)>)> reload)
         : manager(m),
           apps(a),
           connection(kind == BusKind::System ? sdbus::createSystemBusConnection() : sdbus::createSessionBusConnection()),
@@ -94,7 +94,7 @@ struct BusService::Impl : ManagerListener, AppListener {
 };
 
 BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version,
-                       AuthorizationConfig auth, std::function<std::string()> reload)
+                       AuthorizationConfig auth, std::function<void(std::function<void(std::string)>)> reload)
     : impl_(std::make_unique<Impl>(manager, apps, kind, std::move(version), std::move(auth), std::move(reload))) {}
 
 void BusService::set_authorization(AuthorizationConfig auth) { impl_->auth.set_config(std::move(auth)); }

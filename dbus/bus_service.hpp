@@ -20,10 +20,10 @@ public:
     // Connects (the system bus honours DBUS_SYSTEM_BUS_ADDRESS) and exports
     // the Manager object; the name is requested separately, once every
     // object a client may ask for is exported.
-    // `reload` re-reads the config for the Reload method; it returns "" or
-    // why the new config was rejected.
+    // `reload` re-reads the config for the Reload method, and calls its
+    // argument with "" or why the new config was rejected once applied.
     BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version, AuthorizationConfig auth = {},
-               std::function<std::string()> reload = {});
+               std::function<void(std::function<void(std::string)>)> reload = {});
     // Who may change things, after a reload.
     void set_authorization(AuthorizationConfig auth);
     ~BusService();

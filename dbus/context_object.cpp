@@ -28,35 +28,35 @@ void ContextObject::emit_changed(const std::vector<ContextField>& fields) {
 void ContextObject::Pause(sdbus::Result<>&& result) {
     reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
-        manager_.pause_context_async(name_, std::move(done));
+        manager_.pause_context(name_, std::move(done));
     });
 }
 
 void ContextObject::Resume(sdbus::Result<>&& result) {
     reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
-        manager_.resume_context_async(name_, std::move(done));
+        manager_.resume_context(name_, std::move(done));
     });
 }
 
 void ContextObject::Commit(sdbus::Result<>&& result, std::string spec_json) {
     reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Configure);
-        manager_.commit_context_async(name_, spec_json, std::move(done));
+        manager_.commit_context(name_, spec_json, std::move(done));
     });
 }
 
-uint32_t ContextObject::HoldPause(const std::string& who, const std::string& why) {
-    return translate_errors([&] {
+void ContextObject::HoldPause(sdbus::Result<uint32_t>&& result, std::string who, std::string why) {
+    reply_when_ready(std::move(result), [&](auto reply) {
         auth_.check(getObject(), BusAction::Pause);
-        return manager_.hold_pause(name_, who, why, current_sender(getObject()));
+        manager_.hold_pause(name_, who, why, current_sender(getObject()), reply);
     });
 }
 
-void ContextObject::ReleasePause(const uint32_t& cookie) {
-    translate_errors([&] {
+void ContextObject::ReleasePause(sdbus::Result<>&& result, uint32_t cookie) {
+    reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
-        manager_.release_pause(cookie, &name_);
+        manager_.release_pause(cookie, &name_, std::move(done));
     });
 }
 
@@ -64,8 +64,8 @@ std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> Cont
     return translate_errors([&] { return holds_to_bus(manager_.holds_on(name_)); });
 }
 
-std::string ContextObject::Snapshot() {
-    return translate_errors([&] { return manager_.snapshot_json(name_); });
+void ContextObject::Snapshot(sdbus::Result<std::string>&& result) {
+    reply_when_ready(std::move(result), [&](auto reply) { manager_.snapshot_json(name_, reply); });
 }
 
 std::string ContextObject::Name() { return name_; }
@@ -78,7 +78,13 @@ std::string ContextObject::Spec() {
     return translate_errors([&] { return manager_.spec_json(name_); });
 }
 
-std::string ContextObject::Backend() { return manager_.backend(); }
+std::string ContextObject::Backend() {
+    return translate_errors([&] { return manager_.context_backend(name_); });
+}
+
+std::string ContextObject::BackendReason() {
+    return translate_errors([&] { return manager_.context_backend_reason(name_); });
+}
 
 std::string ContextObject::AccessSource() {
     return translate_errors([&] { return manager_.access_source(name_); });

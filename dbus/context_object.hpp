@@ -23,14 +23,15 @@ private:
     void Pause(sdbus::Result<>&& result) override;
     void Resume(sdbus::Result<>&& result) override;
     void Commit(sdbus::Result<>&& result, std::string spec_json) override;
-    uint32_t HoldPause(const std::string& who, const std::string& why) override;
-    void ReleasePause(const uint32_t& cookie) override;
+    void HoldPause(sdbus::Result<uint32_t>&& result, std::string who, std::string why) override;
+    void ReleasePause(sdbus::Result<>&& result, uint32_t cookie) override;
     std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> PauseHolds() override;
-    std::string Snapshot() override;
+    void Snapshot(sdbus::Result<std::string>&& result) override;
     std::string Name() override;
     std::string State() override;
     std::string Spec() override;
     std::string Backend() override;
+    std::string BackendReason() override;
     std::string AccessSource() override;
     std::string AccessSourceReason() override;
     std::string LastError() override;

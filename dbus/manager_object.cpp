@@ -8,7 +8,7 @@
 namespace damond {
 
 ManagerObject::ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps,
-                             CallerAuthorizer& auth, std::string version, std::function<std::string()> reload)
+                             CallerAuthorizer& auth, std::string version, ReloadFn reload)
     : AdaptorInterfaces(connection, kManagerPath),
       manager_(manager),
       apps_(apps),
@@ -37,47 +37,50 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerO
     });
 }
 
-sdbus::ObjectPath ManagerObject::CreateContext(const std::string& name, const std::string& spec_json) {
-    return translate_errors([&] {
+void ManagerObject::CreateContext(sdbus::Result<sdbus::ObjectPath>&& result, std::string name, std::string spec_json) {
+    reply_when_ready(std::move(result), [&](auto reply) {
         auth_.check(getObject(), BusAction::Configure);
-        manager_.create_context(name, spec_json);
-        return sdbus::ObjectPath(context_object_path(name));
+        manager_.create_context(name, spec_json, [reply, name](std::exception_ptr e) {
+            reply(e, sdbus::ObjectPath(context_object_path(name)));
+        });
     });
 }
 
-void ManagerObject::RemoveContext(const std::string& name) {
-    translate_errors([&] {
+void ManagerObject::RemoveContext(sdbus::Result<>&& result, std::string name) {
+    reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Configure);
-        manager_.remove_context(name);
+        manager_.remove_context(name, std::move(done));
     });
 }
 
-void ManagerObject::Reload() {
-    translate_errors([&] {
+void ManagerObject::Reload(sdbus::Result<>&& result) {
+    reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Configure);
         if (!reload_) throw DamondError(ErrorKind::NotSupported, "this damond cannot reload");
-        if (const std::string error = reload_(); !error.empty()) throw DamondError(ErrorKind::InvalidConfig, error);
+        reload_([done](const std::string& error) {
+            done(error.empty() ? nullptr : std::make_exception_ptr(DamondError(ErrorKind::InvalidConfig, error)));
+        });
     });
 }
 
 void ManagerObject::PauseContext(sdbus::Result<>&& result, std::string name) {
     reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
-        manager_.pause_context_async(name, std::move(done));
+        manager_.pause_context(name, std::move(done));
     });
 }
 
 void ManagerObject::ResumeContext(sdbus::Result<>&& result, std::string name) {
     reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
-        manager_.resume_context_async(name, std::move(done));
+        manager_.resume_context(name, std::move(done));
     });
 }
 
 void ManagerObject::CommitContext(sdbus::Result<>&& result, std::string name, std::string spec_json) {
     reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Configure);
-        manager_.commit_context_async(name, spec_json, std::move(done));
+        manager_.commit_context(name, spec_json, std::move(done));
     });
 }
 
@@ -119,31 +122,32 @@ void ManagerObject::announce_app_state(const std::string& app_id, const std::str
     getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"ForegroundApp"});
 }
 
-sdbus::ObjectPath ManagerObject::RegisterApp(const std::string& app_id, const uint32_t& pid,
-                                             const std::map<std::string, sdbus::Variant>& options) {
-    return translate_errors([&] {
+void ManagerObject::RegisterApp(sdbus::Result<sdbus::ObjectPath>&& result, std::string app_id, uint32_t pid,
+                                std::map<std::string, sdbus::Variant> options) {
+    reply_when_ready(std::move(result), [&](auto reply) {
         auth_.check(getObject(), BusAction::SetAppState);
         const Options o{options, {"foreground_profile", "background_profile"}};
         o.check();
-        apps_.register_app(app_id, pid, o.str("foreground_profile"), o.str("background_profile"));
-        return sdbus::ObjectPath(app_object_path(app_id));
+        apps_.register_app(app_id, pid, o.str("foreground_profile"), o.str("background_profile"),
+                           [reply, app_id](std::exception_ptr e) { reply(e, sdbus::ObjectPath(app_object_path(app_id))); });
     });
 }
 
-void ManagerObject::UnregisterApp(const std::string& app_id) {
-    translate_errors([&] {
+void ManagerObject::UnregisterApp(sdbus::Result<>&& result, std::string app_id) {
+    reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::SetAppState);
-        apps_.unregister_app(app_id, "unregistered");
+        apps_.unregister_app(app_id, "unregistered", std::move(done));
     });
 }
 
-void ManagerObject::SetAppState(const std::string& app_id, const std::string& state,
-                                const std::map<std::string, sdbus::Variant>& options) {
-    translate_errors([&] {
+void ManagerObject::SetAppState(sdbus::Result<>&& result, std::string app_id, std::string state,
+                                std::map<std::string, sdbus::Variant> options) {
+    reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::SetAppState);
         const Options o{options, {"pid"}};
         o.check();
-        apps_.set_app_state(app_id, app_state_from_string(state), o.u32("pid"));
+        apps_.set_app_state(app_id, app_state_from_string(state), o.u32("pid"),
+                            [done](std::exception_ptr e, bool) { done(e); });
     });
 }
 
@@ -156,17 +160,17 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerO
     });
 }
 
-uint32_t ManagerObject::HoldPause(const std::string& who, const std::string& why) {
-    return translate_errors([&] {
+void ManagerObject::HoldPause(sdbus::Result<uint32_t>&& result, std::string who, std::string why) {
+    reply_when_ready(std::move(result), [&](auto reply) {
         auth_.check(getObject(), BusAction::Pause);
-        return manager_.hold_pause("", who, why, current_sender(getObject()));
+        manager_.hold_pause("", who, why, current_sender(getObject()), reply);
     });
 }
 
-void ManagerObject::ReleasePause(const uint32_t& cookie) {
-    translate_errors([&] {
+void ManagerObject::ReleasePause(sdbus::Result<>&& result, uint32_t cookie) {
+    reply_when_done(std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
-        manager_.release_pause(cookie);
+        manager_.release_pause(cookie, nullptr, std::move(done));
     });
 }
 
@@ -186,24 +190,23 @@ std::string ManagerObject::BackendReason() { return manager_.backend_reason(); }
 
 std::vector<std::string> ManagerObject::KernelFeatures() {
     return translate_errors([&] {
-        const KernelProbe p = manager_.kernel_probe();
-        return std::vector<std::string>(p.features.begin(), p.features.end());
+        return manager_.backend_facts().features;
     });
 }
 
 std::string ManagerObject::PauseMode() {
-    return translate_errors([&] { return std::string(to_string(manager_.kernel_probe().pause_mode)); });
+    return translate_errors([&] { return manager_.backend_facts().pause_mode; });
 }
 
 std::string ManagerObject::PauseModeReason() {
-    return translate_errors([&] { return manager_.kernel_probe().pause_mode_reason; });
+    return translate_errors([&] { return manager_.backend_facts().pause_mode_reason; });
 }
 
 std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>> ManagerObject::Kdamonds() {
     return translate_errors([&] {
         std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>> out;
         // A pid of -1 (not running) reads as 0 in the unsigned field.
-        for (const KdamondInfo& k : manager_.kernel_probe().kdamonds)
+        for (const KdamondFact& k : manager_.backend_facts().kdamonds)
             out.emplace_back(k.index, k.ours, k.state, static_cast<uint32_t>(k.pid < 0 ? 0 : k.pid), k.ops);
         return out;
     });

@@ -15,8 +15,10 @@ namespace damond {
 
 class ManagerObject final : public sdbus::AdaptorInterfaces<org::damond1::Manager_adaptor> {
 public:
+    // Re-reads the config; `done` gets "" or why the new one was rejected.
+    using ReloadFn = std::function<void(std::function<void(std::string)> done)>;
     ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps, CallerAuthorizer& auth,
-                  std::string version, std::function<std::string()> reload);
+                  std::string version, ReloadFn reload);
     ~ManagerObject();
 
     void announce_added(const std::string& name);
@@ -26,20 +28,20 @@ public:
 
 private:
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListContexts() override;
-    sdbus::ObjectPath CreateContext(const std::string& name, const std::string& spec_json) override;
-    void RemoveContext(const std::string& name) override;
-    void Reload() override;
+    void CreateContext(sdbus::Result<sdbus::ObjectPath>&& result, std::string name, std::string spec_json) override;
+    void RemoveContext(sdbus::Result<>&& result, std::string name) override;
+    void Reload(sdbus::Result<>&& result) override;
     void PauseContext(sdbus::Result<>&& result, std::string name) override;
     void ResumeContext(sdbus::Result<>&& result, std::string name) override;
     void CommitContext(sdbus::Result<>&& result, std::string name, std::string spec_json) override;
-    sdbus::ObjectPath RegisterApp(const std::string& app_id, const uint32_t& pid,
-                                  const std::map<std::string, sdbus::Variant>& options) override;
-    void UnregisterApp(const std::string& app_id) override;
-    void SetAppState(const std::string& app_id, const std::string& state,
-                     const std::map<std::string, sdbus::Variant>& options) override;
+    void RegisterApp(sdbus::Result<sdbus::ObjectPath>&& result, std::string app_id, uint32_t pid,
+                     std::map<std::string, sdbus::Variant> options) override;
+    void UnregisterApp(sdbus::Result<>&& result, std::string app_id) override;
+    void SetAppState(sdbus::Result<>&& result, std::string app_id, std::string state,
+                     std::map<std::string, sdbus::Variant> options) override;
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListApps() override;
-    uint32_t HoldPause(const std::string& who, const std::string& why) override;
-    void ReleasePause(const uint32_t& cookie) override;
+    void HoldPause(sdbus::Result<uint32_t>&& result, std::string who, std::string why) override;
+    void ReleasePause(sdbus::Result<>&& result, uint32_t cookie) override;
     std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> PauseHolds() override;
     std::string ForegroundApp() override;
     std::string Version() override;
@@ -54,7 +56,7 @@ private:
     AppRegistry& apps_;
     CallerAuthorizer& auth_;
     std::string version_;
-    std::function<std::string()> reload_;
+    ReloadFn reload_;
 };
 
 }  // namespace damond

@@ -8,17 +8,21 @@ namespace damond {
 
 AppEventSink registry_sink(AppRegistry& apps) {
     return [&apps](const AppEvent& ev) {
-        try {
-            if (ev.kind == AppEvent::Kind::Gone) {
-                if (apps.has_app(ev.app_id)) apps.unregister_app(ev.app_id, "gone: " + ev.why);
-                return;
-            }
-            const AppState state = ev.kind == AppEvent::Kind::Foreground ? AppState::Foreground : AppState::Background;
-            log_info("app '" + ev.app_id + "': " + ev.why);
-            apps.source_event(ev.app_id, state, ev.pids);
-        } catch (const std::exception& e) {
-            log_error("app '" + ev.app_id + "' (" + ev.why + "): " + e.what());
+        const std::string app_id = ev.app_id, why = ev.why;
+        auto logged = [app_id, why](std::exception_ptr error) {
+            if (error) try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    log_error("app '" + app_id + "' (" + why + "): " + e.what());
+                }
+        };
+        if (ev.kind == AppEvent::Kind::Gone) {
+            if (apps.has_app(ev.app_id)) apps.unregister_app(ev.app_id, "gone: " + ev.why, logged);
+            return;
         }
+        const AppState state = ev.kind == AppEvent::Kind::Foreground ? AppState::Foreground : AppState::Background;
+        log_info("app '" + ev.app_id + "': " + ev.why);
+        apps.source_event(ev.app_id, state, ev.pids, [logged](std::exception_ptr e, bool) { logged(e); });
     };
 }
 

@@ -54,6 +54,7 @@ public:
     std::vector<std::string> turn_off_unclaimed(GuardedTree& tree);
 
     const std::set<uint32_t>& all() const { return all_; }
+    size_t in_use() const { return all_.size() - free_.size(); }
 
 private:
     KdamondPool() = default;

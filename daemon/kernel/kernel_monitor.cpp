@@ -306,7 +306,8 @@ void KernelMonitor::stop_watching() {
 }
 
 void KernelMonitor::pause() {
-    if (!started_ || failed_ || paused_) return;
+    if (failed_) throw DamondError(ErrorKind::Failed, "context failed: " + error_);
+    if (!started_ || paused_) return;
     if (strategy_->mode() == PauseMode::Unsupported)
         throw DamondError(ErrorKind::NotSupported, "pause: " + probe_.pause_mode_reason);
     if (strategy_->turns_off() && spec_.targets.size() != 1)
@@ -322,7 +323,8 @@ void KernelMonitor::pause() {
 }
 
 void KernelMonitor::resume() {
-    if (!started_ || failed_ || !paused_) return;
+    if (failed_) throw DamondError(ErrorKind::Failed, "context failed: " + error_);
+    if (!started_ || !paused_) return;
     operation([&] {
         if (deep_) {
             leave_deep_pause(true);

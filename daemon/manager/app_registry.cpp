@@ -61,15 +61,33 @@ ContextSpec AppRegistry::instantiate(const std::string& profile, uint32_t pid) c
     return spec;
 }
 
-void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
-                               const std::string& background_profile) {
-    std::vector<uint32_t> pids;
-    if (pid) pids.push_back(pid);
-    do_register(app_id, pids, pid != 0, foreground_profile, background_profile);
+void AppRegistry::wait_for(const std::function<void(Done)>& start) {
+    std::exception_ptr error;
+    bool finished = false;
+    manager_.run_here([&] {
+        start([&error, &finished](std::exception_ptr e) {
+            error = e;
+            finished = true;
+        });
+    });
+    if (!finished) throw DamondError(ErrorKind::Busy, "the operation could not finish here");
+    if (error) std::rethrow_exception(error);
 }
 
-void AppRegistry::register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids) {
-    do_register(app_id, pids, false, "", "");
+void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
+                               const std::string& background_profile, Done done) {
+    std::vector<uint32_t> pids;
+    if (pid) pids.push_back(pid);
+    do_register(app_id, pids, pid != 0, foreground_profile, background_profile, std::move(done));
+}
+
+void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
+                               const std::string& background_profile) {
+    wait_for([&](Done d) { register_app(app_id, pid, foreground_profile, background_profile, d); });
+}
+
+void AppRegistry::register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids, Done done) {
+    do_register(app_id, pids, false, "", "", std::move(done));
 }
 
 void AppRegistry::unwatch_all(const std::string& app_id, const std::vector<uint32_t>& pids) {
@@ -78,26 +96,29 @@ void AppRegistry::unwatch_all(const std::string& app_id, const std::vector<uint3
 }
 
 void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given,
-                              const std::string& foreground_profile, const std::string& background_profile) {
-    if (app_id.empty() || app_id.size() > 200 || app_id.find('@') != std::string::npos ||
-        app_id.find('\n') != std::string::npos)
-        throw DamondError(ErrorKind::InvalidArgument, "app_id must be 1 to 200 bytes without '@' or newlines");
-    if (has_app(app_id)) throw DamondError(ErrorKind::Busy, "app '" + app_id + "' is registered already");
-    const AppRule* rule = rule_for(app_id);
-    std::string fg = foreground_profile, bg = background_profile;
-    if (fg.empty()) fg = rule ? rule->foreground : config_.default_foreground;
-    if (bg.empty()) bg = rule ? rule->background : config_.default_background;
-    if (fg.empty() || bg.empty())
-        throw DamondError(ErrorKind::NotSupported, "app '" + app_id + "': no rule names it and the config has no "
-                                                   "default profile pair (apps.default)");
-    if (pids.empty() && rule) {
-        if (!rule->cgroup.empty()) pids = pids_in_cgroup(rule->cgroup);
-        if (pids.empty() && !rule->exe.empty()) pids = pids_running_exe(rule->exe);
-    }
-    // Watched by pidfd from here on. A pid the caller gave must be alive;
-    // one found in a cgroup or /proc may have gone since, and is skipped.
+                              const std::string& foreground_profile, const std::string& background_profile,
+                              Done done) {
     std::vector<uint32_t> watched;
+    ContextSpec fg_spec, bg_spec;
+    std::string fg = foreground_profile, bg = background_profile;
     try {
+        if (app_id.empty() || app_id.size() > 200 || app_id.find('@') != std::string::npos ||
+            app_id.find('\n') != std::string::npos)
+            throw DamondError(ErrorKind::InvalidArgument, "app_id must be 1 to 200 bytes without '@' or newlines");
+        if (has_app(app_id) || registering_.count(app_id))
+            throw DamondError(ErrorKind::Busy, "app '" + app_id + "' is registered already");
+        const AppRule* rule = rule_for(app_id);
+        if (fg.empty()) fg = rule ? rule->foreground : config_.default_foreground;
+        if (bg.empty()) bg = rule ? rule->background : config_.default_background;
+        if (fg.empty() || bg.empty())
+            throw DamondError(ErrorKind::NotSupported, "app '" + app_id + "': no rule names it and the config has no "
+                                                       "default profile pair (apps.default)");
+        if (pids.empty() && rule) {
+            if (!rule->cgroup.empty()) pids = pids_in_cgroup(rule->cgroup);
+            if (pids.empty() && !rule->exe.empty()) pids = pids_running_exe(rule->exe);
+        }
+        // Watched by pidfd from here on. A pid the caller gave must be alive;
+        // one found in a cgroup or /proc may have gone since, and is skipped.
         for (uint32_t p : pids) {
             if (!watcher_) {
                 watched.push_back(p);
@@ -110,51 +131,55 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
                 if (pids_given) throw;
             }
         }
-    } catch (...) {
-        unwatch_all(app_id, watched);
-        throw;
-    }
-    ContextSpec fg_spec, bg_spec;
-    try {
         const uint32_t first = watched.empty() ? 0 : watched.front();
         fg_spec = instantiate(fg, first);
         bg_spec = instantiate(bg, first);
     } catch (...) {
         unwatch_all(app_id, watched);
-        throw;
+        done(std::current_exception());
+        return;
     }
     fg_spec.pause = true;  // registered in the background
     bg_spec.pause = false;
     const std::string fg_name = context_name(app_id, AppState::Foreground);
     const std::string bg_name = context_name(app_id, AppState::Background);
-    try {
-        manager_.create_context(fg_name, spec_to_json(fg_spec).dump());
-        try {
-            manager_.create_context(bg_name, spec_to_json(bg_spec).dump());
-        } catch (...) {
-            manager_.remove_context(fg_name);
-            throw;
-        }
-    } catch (...) {
+    registering_.insert(app_id);
+    auto failed = [this, app_id, watched, done](std::exception_ptr error) {
+        registering_.erase(app_id);
         unwatch_all(app_id, watched);
-        throw;
-    }
-    AppInfo info;
-    info.app_id = app_id;
-    info.pids = watched;
-    info.foreground_context = fg_name;
-    info.background_context = bg_name;
-    info.last_switch_us = now_us_();
-    info.foreground_profile = fg;
-    info.background_profile = bg;
-    for (uint32_t p : watched)
-        if (auto t = process_start_time(p)) info.start_times[p] = *t;
-    apps_.emplace(app_id, info);
-    log_info("app '" + app_id + "' registered (profiles " + fg + ", " + bg + ", " + std::to_string(watched.size()) +
-                 " process(es))",
-             {message_id::kAppRegistered, "", app_id});
-    if (listener_) listener_->app_added(app_id);
-    changed();
+        done(error);
+    };
+    auto registered = [this, app_id, watched, fg_name, bg_name, fg, bg, done] {
+        registering_.erase(app_id);
+        AppInfo info;
+        info.app_id = app_id;
+        info.pids = watched;
+        info.foreground_context = fg_name;
+        info.background_context = bg_name;
+        info.last_switch_us = now_us_();
+        info.foreground_profile = fg;
+        info.background_profile = bg;
+        for (uint32_t p : watched)
+            if (auto t = process_start_time(p)) info.start_times[p] = *t;
+        apps_.emplace(app_id, info);
+        log_info("app '" + app_id + "' registered (profiles " + fg + ", " + bg + ", " + std::to_string(watched.size()) +
+                     " process(es))",
+                 {message_id::kAppRegistered, "", app_id});
+        if (listener_) listener_->app_added(app_id);
+        changed();
+        done(nullptr);
+    };
+    const std::string bg_json = spec_to_json(bg_spec).dump();
+    manager_.create_context(
+        fg_name, spec_to_json(fg_spec).dump(),
+        [this, fg_name, bg_name, bg_json, failed, registered](std::exception_ptr error) {
+            if (error) return failed(error);
+            manager_.create_context(bg_name, bg_json, [this, fg_name, failed, registered](std::exception_ptr error) {
+                if (!error) return registered();
+                // Nothing left behind: the first context goes again.
+                manager_.remove_context(fg_name, [failed, error](std::exception_ptr) { failed(error); });
+            });
+        });
 }
 
 std::string AppRegistry::restore_app(const std::string& app_id, AppState state,
@@ -165,8 +190,9 @@ std::string AppRegistry::restore_app(const std::string& app_id, AppState state,
         if (process_start_time(pid) == start) alive.push_back(pid);
     if (!processes.empty() && alive.empty()) return "its processes are gone";
     try {
-        do_register(app_id, alive, false, fg_profile, bg_profile);
-        if (state == AppState::Foreground) switch_now(app_id, state);
+        wait_for([&](Done d) { do_register(app_id, alive, false, fg_profile, bg_profile, d); });
+        if (state == AppState::Foreground)
+            wait_for([&](Done d) { switch_now(app_id, state, [d](std::exception_ptr e, bool) { d(e); }); });
     } catch (const std::exception& e) {
         return e.what();
     }
@@ -181,18 +207,29 @@ void AppRegistry::pid_exited(const std::string& app_id, uint32_t pid) {
     it->second.start_times.erase(pid);
     if (watcher_) watcher_->unwatch(watch_key(app_id, pid));
     if (pids.empty()) {
-        unregister_app(app_id, "gone: its last process exited");  // says changed()
+        unregister_app(app_id, "gone: its last process exited", [app_id](std::exception_ptr error) {
+            if (error) try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    log_error("app '" + app_id + "': " + e.what());
+                }
+        });
         return;
     }
     if (listener_) listener_->app_pids_changed(app_id);
     changed();
 }
 
-void AppRegistry::unregister_app(const std::string& app_id, const std::string& reason) {
-    const AppInfo info = app(app_id);
+void AppRegistry::unregister_app(const std::string& app_id, const std::string& reason, Done done) {
+    const AppInfo* found = apps_.count(app_id) ? &apps_.at(app_id) : nullptr;
+    if (!found) {
+        done(std::make_exception_ptr(DamondError(ErrorKind::NoSuchApp, "no app '" + app_id + "' is registered")));
+        return;
+    }
+    const AppInfo info = *found;
     unwatch_all(app_id, info.pids);
-    for (const std::string& ctx : {info.foreground_context, info.background_context})
-        if (manager_.has_context(ctx)) manager_.remove_context(ctx);
+    // The app goes at once (a second unregister finds nothing); its contexts
+    // follow as their monitors stop.
     apps_.erase(app_id);
     pending_.erase(app_id);
     debounce_until_.erase(app_id);
@@ -200,6 +237,15 @@ void AppRegistry::unregister_app(const std::string& app_id, const std::string& r
     notify(app_id, to_string(info.state), "gone");
     if (listener_) listener_->app_removed(app_id);
     changed();
+    std::vector<std::string> contexts;
+    for (const std::string& ctx : {info.foreground_context, info.background_context})
+        if (manager_.name_taken(ctx)) contexts.push_back(ctx);
+    Done part = join_parts(contexts.size(), done);
+    for (const std::string& ctx : contexts) manager_.remove_context(ctx, part);
+}
+
+void AppRegistry::unregister_app(const std::string& app_id, const std::string& reason) {
+    wait_for([&](Done d) { unregister_app(app_id, reason, d); });
 }
 
 const AppInfo& AppRegistry::app(const std::string& app_id) const {
@@ -208,11 +254,18 @@ const AppInfo& AppRegistry::app(const std::string& app_id) const {
     return it->second;
 }
 
-bool AppRegistry::set_app_state(const std::string& app_id, AppState state, uint32_t pid) {
+void AppRegistry::set_app_state(const std::string& app_id, AppState state, uint32_t pid, Switched done) {
     if (!has_app(app_id)) {
-        if (!(config_.auto_register && rule_for(app_id)))
-            throw DamondError(ErrorKind::NoSuchApp, "no app '" + app_id + "' is registered");
-        register_app(app_id, pid);
+        if (!(config_.auto_register && rule_for(app_id))) {
+            done(std::make_exception_ptr(DamondError(ErrorKind::NoSuchApp, "no app '" + app_id + "' is registered")),
+                 false);
+            return;
+        }
+        register_app(app_id, pid, "", "", [this, app_id, state, done](std::exception_ptr error) {
+            if (error) return done(error, false);
+            set_app_state(app_id, state, 0, done);
+        });
+        return;
     }
     if (config_.debounce_ms && schedule_) {
         const uint64_t now = now_us_();
@@ -223,15 +276,31 @@ bool AppRegistry::set_app_state(const std::string& app_id, AppState state, uint3
             else pending_[app_id] = state;
             if (timer_armed_.insert(app_id).second)
                 schedule_(until->second, [this, app_id] { debounce_fired(app_id); });
-            return false;
+            done(nullptr, false);
+            return;
         }
     }
-    return switch_now(app_id, state);
+    request_switch(app_id, state, std::move(done));
 }
 
-bool AppRegistry::source_event(const std::string& app_id, AppState state, const std::vector<uint32_t>& pids) {
-    if (!has_app(app_id)) register_app_pids(app_id, pids);
-    return set_app_state(app_id, state);
+bool AppRegistry::set_app_state(const std::string& app_id, AppState state, uint32_t pid) {
+    bool switched = false;
+    wait_for([&](Done d) {
+        set_app_state(app_id, state, pid, [&switched, d](std::exception_ptr e, bool s) {
+            switched = s;
+            d(e);
+        });
+    });
+    return switched;
+}
+
+void AppRegistry::source_event(const std::string& app_id, AppState state, const std::vector<uint32_t>& pids,
+                               Switched done) {
+    if (has_app(app_id)) return set_app_state(app_id, state, 0, std::move(done));
+    register_app_pids(app_id, pids, [this, app_id, state, done](std::exception_ptr error) {
+        if (error) return done(error, false);
+        set_app_state(app_id, state, 0, done);
+    });
 }
 
 void AppRegistry::debounce_fired(const std::string& app_id) {
@@ -240,46 +309,81 @@ void AppRegistry::debounce_fired(const std::string& app_id) {
     if (it == pending_.end() || !has_app(app_id)) return;
     const AppState state = it->second;
     pending_.erase(it);
-    try {
-        switch_now(app_id, state);
-    } catch (const std::exception& e) {
-        log_error("app '" + app_id + "': debounced switch to " + to_string(state) + " failed: " + e.what());
-    }
+    request_switch(app_id, state, [app_id, state](std::exception_ptr error, bool) {
+        if (error) try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                log_error("app '" + app_id + "': debounced switch to " + to_string(state) + " failed: " + e.what());
+            }
+    });
 }
 
-bool AppRegistry::switch_now(const std::string& app_id, AppState state) {
+void AppRegistry::request_switch(const std::string& app_id, AppState state, Switched done) {
+    switch_queue_[app_id].push_back(SwitchRequest{state, std::move(done)});
+    if (!switching_.count(app_id)) next_switch(app_id);
+}
+
+void AppRegistry::next_switch(const std::string& app_id) {
+    auto q = switch_queue_.find(app_id);
+    if (q == switch_queue_.end() || q->second.empty()) {
+        switch_queue_.erase(app_id);
+        return;
+    }
+    SwitchRequest req = std::move(q->second.front());
+    q->second.pop_front();
+    if (!has_app(app_id)) {
+        req.done(std::make_exception_ptr(DamondError(ErrorKind::NoSuchApp, "app '" + app_id + "' is gone")), false);
+        return next_switch(app_id);
+    }
+    switching_.insert(app_id);
+    switch_now(app_id, req.state, [this, app_id, done = req.done](std::exception_ptr error, bool switched) {
+        switching_.erase(app_id);
+        done(error, switched);
+        next_switch(app_id);
+    });
+}
+
+void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched done) {
     AppInfo& info = apps_.at(app_id);
-    if (info.state == state) return false;  // repeated events change nothing
+    if (info.state == state) return done(nullptr, false);  // repeated events change nothing
     const std::string from = context_name(app_id, info.state), to = context_name(app_id, state);
     // One transaction: if the target cannot resume, the paused one runs again.
-    manager_.pause_context(from);
-    try {
-        manager_.resume_context(to);
-    } catch (...) {
-        try {
-            manager_.resume_context(from);
-        } catch (const std::exception& e) {
-            log_error("app '" + app_id + "': could not resume " + from + " after a failed switch: " + e.what());
-        }
-        throw;
-    }
-    const AppState old = info.state;
-    info.state = state;
-    info.last_switch_us = now_us_();
-    if (config_.debounce_ms) debounce_until_[app_id] = info.last_switch_us + uint64_t(config_.debounce_ms) * 1000;
-    log_info("app '" + app_id + "' " + to_string(old) + " -> " + to_string(state), {message_id::kAppSwitched, "", app_id});
-    notify(app_id, to_string(old), to_string(state));
-    changed();
-    if (state == AppState::Foreground && config_.one_foreground) {
+    auto switched = [this, app_id, state, done] {
+        auto it = apps_.find(app_id);
+        if (it == apps_.end()) return done(nullptr, false);  // gone meanwhile
+        AppInfo& info = it->second;
+        const AppState old = info.state;
+        info.state = state;
+        info.last_switch_us = now_us_();
+        if (config_.debounce_ms) debounce_until_[app_id] = info.last_switch_us + uint64_t(config_.debounce_ms) * 1000;
+        log_info("app '" + app_id + "' " + to_string(old) + " -> " + to_string(state),
+                 {message_id::kAppSwitched, "", app_id});
+        notify(app_id, to_string(old), to_string(state));
+        changed();
         std::vector<std::string> others;
-        for (const auto& [id, other] : apps_)
-            if (id != app_id && other.state == AppState::Foreground) others.push_back(id);
+        if (state == AppState::Foreground && config_.one_foreground)
+            for (const auto& [id, other] : apps_)
+                if (id != app_id && other.state == AppState::Foreground) others.push_back(id);
+        Done part = join_parts(others.size(), [done](std::exception_ptr error) { done(error, true); });
         for (const std::string& id : others) {
             pending_.erase(id);  // a consequence, not an event: no waiting
-            switch_now(id, AppState::Background);
+            request_switch(id, AppState::Background, [part](std::exception_ptr error, bool) { part(error); });
         }
-    }
-    return true;
+    };
+    manager_.pause_context(from, [this, app_id, from, to, switched, done](std::exception_ptr error) {
+        if (error) return done(error, false);
+        manager_.resume_context(to, [this, app_id, from, switched, done](std::exception_ptr error) {
+            if (!error) return switched();
+            manager_.resume_context(from, [app_id, from, done, error](std::exception_ptr again) {
+                if (again) try {
+                        std::rethrow_exception(again);
+                    } catch (const std::exception& e) {
+                        log_error("app '" + app_id + "': could not resume " + from + " after a failed switch: " + e.what());
+                    }
+                done(error, false);
+            });
+        });
+    });
 }
 
 std::vector<AppInfo> AppRegistry::list() const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -64,36 +65,49 @@ public:
     using Schedule = std::function<void(uint64_t, std::function<void()>)>;
     void set_schedule(Schedule schedule) { schedule_ = std::move(schedule); }
 
+    // Every call that changes apps comes asynchronously, `done` running on
+    // the registry's thread once the contexts have followed (kernel
+    // contexts take their time), and synchronously (start-up, tests).
+    using Done = Manager::Done;
+
     // Creates the app's two contexts, the background one running. Profiles
     // come from the arguments, else the app's rule, else the default pair.
     // Processes: `pid` if given, else those of the rule's cgroup or
     // executable; each is watched and the app goes when the last one exits.
     // A profile that watches a process watches the first of them.
-    // Throws DamondError: Busy (registered already), NotSupported (no
+    // Fails with DamondError: Busy (registered already), NotSupported (no
     // profile pair), InvalidArgument (a dead pid), or whatever creating a
     // context throws; on error nothing is left behind.
+    void register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
+                      const std::string& background_profile, Done done);
     void register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile = "",
                       const std::string& background_profile = "");
     // The same with the processes already known (event sources that found
     // the app in a cgroup).
-    void register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids);
+    void register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids, Done done);
+    void unregister_app(const std::string& app_id, const std::string& reason, Done done);
     void unregister_app(const std::string& app_id, const std::string& reason = "gone");
-    // Switches the app; returns false when it already was in that state.
+    // Switches the app; `switched` says false when it already was in that
+    // state. A switch is one transaction: the context that was running is
+    // paused, the other resumed, and if that fails the first runs again.
+    // Switches of one app run one after the other, in the order asked.
     // With one_foreground, a new foreground app sends the previous one to
-    // background. Throws DamondError(NoSuchApp) unless the app is known or a
-    // rule names it and auto_register is on (then `pid` is used).
+    // background. Fails with NoSuchApp unless the app is known or a rule
+    // names it and auto_register is on (then `pid` is used).
     // With apps.debounce_ms, an event within that time of the app's last
     // switch waits for the end of it, and only the last such event counts:
-    // flapping collapses into at most one switch per period. Returns false
-    // then too.
+    // flapping collapses into at most one switch per period (switched is
+    // false then too).
+    using Switched = std::function<void(std::exception_ptr, bool switched)>;
+    void set_app_state(const std::string& app_id, AppState state, uint32_t pid, Switched done);
     bool set_app_state(const std::string& app_id, AppState state, uint32_t pid = 0);
     // For event sources (freezer, desktop): registers an app they found with
     // its processes if needed, whatever auto_register says, then switches.
-    bool source_event(const std::string& app_id, AppState state, const std::vector<uint32_t>& pids);
+    void source_event(const std::string& app_id, AppState state, const std::vector<uint32_t>& pids, Switched done);
 
     // After a restart: registers the app again with those of its processes
     // that still run (same pid and start time) and puts it in its state.
-    // Returns "" or why it was not restored.
+    // Returns "" or why it was not restored. Synchronous.
     std::string restore_app(const std::string& app_id, AppState state,
                             const std::vector<std::pair<uint32_t, uint64_t>>& processes, const std::string& fg_profile,
                             const std::string& bg_profile);
@@ -110,12 +124,17 @@ private:
     ContextSpec instantiate(const std::string& profile, uint32_t pid) const;
     void notify(const std::string& app_id, const std::string& old_state, const std::string& new_state);
     void do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given, const std::string& fg_profile,
-                     const std::string& bg_profile);
-    bool switch_now(const std::string& app_id, AppState state);
+                     const std::string& bg_profile, Done done);
+    // Queues a switch behind the app's others.
+    void request_switch(const std::string& app_id, AppState state, Switched done);
+    void next_switch(const std::string& app_id);
+    void switch_now(const std::string& app_id, AppState state, Switched done);
     void debounce_fired(const std::string& app_id);
     void pid_exited(const std::string& app_id, uint32_t pid);
     void unwatch_all(const std::string& app_id, const std::vector<uint32_t>& pids);
     static std::string watch_key(const std::string& app_id, uint32_t pid);
+    // Runs an asynchronous call to its end here (Manager::wait_for's twin).
+    void wait_for(const std::function<void(Done)>& start);
 
     Manager& manager_;
     AppsConfig config_;
@@ -132,6 +151,14 @@ private:
     std::map<std::string, uint64_t> debounce_until_;  // app -> end of its quiet period
     std::map<std::string, AppState> pending_;         // the last event waiting for that end
     std::set<std::string> timer_armed_;
+    std::set<std::string> registering_;  // between the request and both contexts being there
+    // Switches asked for while one of the app's runs.
+    struct SwitchRequest {
+        AppState state;
+        Switched done;
+    };
+    std::map<std::string, std::deque<SwitchRequest>> switch_queue_;
+    std::set<std::string> switching_;
 };
 
 }  // namespace damond

@@ -43,6 +43,7 @@ void read_apps(const nlohmann::json& j, AppsConfig& apps) {
     apps.auto_register = r.boolean("auto_register", apps.auto_register);
     apps.one_foreground = r.boolean("one_foreground", apps.one_foreground);
     apps.debounce_ms = static_cast<uint32_t>(r.u64("debounce_ms", apps.debounce_ms, 60000));
+    apps.max_apps = static_cast<uint32_t>(r.u64("max_apps", apps.max_apps, kMaxKdamonds / 2));
     if (const nlohmann::json* freezer = r.array("freezer")) {
         for (size_t i = 0; i < freezer->size(); ++i) {
             JsonObjectReader fr((*freezer)[i], json_index_path(r.path_of("freezer"), i));
@@ -120,6 +121,11 @@ Config config_from_json_text(const std::string& text) {
         const std::string& m = config.kernel_pause_mode;
         if (m != "auto" && m != "native" && m != "watermarks" && m != "checkpoint")
             throw SpecError("kernel.pause_mode", "unknown pause mode '" + m + "' (expected auto, native, watermarks or checkpoint)");
+        config.deep_pause_after_ms = kr.u64("deep_pause_after_ms", config.deep_pause_after_ms, 86400000);
+        config.deep_pause_interval_ms = kr.u64("deep_pause_interval_ms", config.deep_pause_interval_ms, 60000);
+        // A deep pause sleeps longer than a plain one (100 ms parked): less would cost more.
+        if (config.deep_pause_interval_ms < 100)
+            throw SpecError("kernel.deep_pause_interval_ms", "must be at least 100 (ms)");
         kr.reject_unknown_keys();
     }
     if (const nlohmann::json* auth = r.member("authorization")) {
@@ -129,7 +135,16 @@ Config config_from_json_text(const std::string& text) {
         ar.reject_unknown_keys();
     }
     r.reject_unknown_keys();
+    if (kernel_pool_size(config) > kMaxKdamonds)
+        throw SpecError("apps.max_apps", std::to_string(config.apps.max_apps) + " apps need " +
+                                             std::to_string(kernel_pool_size(config)) + " kdamonds with the config's " +
+                                             std::to_string(config.contexts.size()) + " context(s); damond asks the "
+                                             "kernel for at most " + std::to_string(kMaxKdamonds));
     return config;
+}
+
+uint32_t kernel_pool_size(const Config& config) {
+    return static_cast<uint32_t>(config.contexts.size()) + 2 * config.apps.max_apps;
 }
 
 Config load_config(const std::string& path) {

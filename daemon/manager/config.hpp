@@ -5,10 +5,12 @@
 //    "apps": {"default": {"foreground": P, "background": P},
 //             "rules": [{"app_id", "foreground", "background", "exe", "cgroup"}],
 //             "auto_register": false, "one_foreground": true, "debounce_ms": 0,
+//             "max_apps": 32,
 //             "freezer": [{"cgroup": DIR, "app_id": ID}],
 //             "desktop": {"app_slices": [GLOB, ...]}},
 //    "authorization": {"group": "damond", "polkit": true},
-//    "kernel": {"pause_mode": "auto" | "native" | "watermarks" | "checkpoint"},
+//    "kernel": {"pause_mode": "auto" | "native" | "watermarks" | "checkpoint",
+//               "deep_pause_after_ms": 10000, "deep_pause_interval_ms": 1000},
 //    "contexts": {"<name>": <context spec>, ...}}
 // damon_modules "disable" lets damond turn off a DAMON module (damon_stat,
 // damon_reclaim, damon_lru_sort) that runs exclusively, for as long as it
@@ -49,6 +51,8 @@ struct AppsConfig {
     bool auto_register = false;  // SetAppState on an unknown app that a rule names registers it
     bool one_foreground = true;  // a new foreground app sends the previous one to background
     uint32_t debounce_ms = 0;    // an app switches at most once per this many ms; 0: no debounce
+    // How many apps the kernel backend keeps kdamonds for (two each).
+    uint32_t max_apps = 32;
     std::vector<FreezerWatch> freezer;
     // Directories (glob patterns, expanded when the config is applied) of
     // systemd user app.slices whose app-*.scope / app-*.service units are
@@ -66,10 +70,21 @@ struct Config {
     std::string backend = "auto";
     AuthorizationConfig authorization;
     std::string kernel_pause_mode = "auto";  // "kernel": {"pause_mode": ...}, see force_pause_mode
+    // A kernel context paused this long sleeps deeper (0: never), waking
+    // every deep_pause_interval_ms (kernel/pause_strategy.hpp).
+    uint64_t deep_pause_after_ms = 10000;
+    uint64_t deep_pause_interval_ms = 1000;
     AppsConfig apps;
     std::string damon_modules = "keep";
     std::map<std::string, ContextSpec> contexts;
 };
+
+// The most kdamonds damond asks the kernel for: each is a kernel thread
+// and a sysfs directory tree, and a phone keeps 20-50 apps.
+inline constexpr uint32_t kMaxKdamonds = 1024;
+// The kernel backend's pool, sized once at start-up (nr_kdamonds cannot
+// change while a kdamond runs): the config's contexts and two per app.
+uint32_t kernel_pool_size(const Config& config);
 
 // Throws SpecError naming the field (e.g. "contexts.demo.intervals.sample_us")
 // or std::runtime_error when the file cannot be read.

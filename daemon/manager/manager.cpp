@@ -15,19 +15,65 @@ void check_context_name(const std::string& name) {
             throw DamondError(ErrorKind::InvalidArgument, "context name must not contain control characters or '/'");
 }
 
+Manager::Done join_parts(size_t count, Manager::Done done) {
+    if (count == 0) {
+        done(nullptr);
+        return [](std::exception_ptr) {};
+    }
+    struct State {
+        size_t left;
+        std::exception_ptr first;
+        Manager::Done done;
+    };
+    auto state = std::make_shared<State>(State{count, nullptr, std::move(done)});
+    return [state](std::exception_ptr error) {
+        if (error && !state->first) state->first = error;
+        if (--state->left == 0) state->done(state->first);
+    };
+}
+
+namespace {
+
+// Runs fn; an exception it throws goes to `done` instead.
+template <class Fn>
+void or_fail(const Manager::Done& done, Fn fn) {
+    try {
+        fn();
+    } catch (...) {
+        done(std::current_exception());
+    }
+}
+
+}  // namespace
+
 Manager::Manager(std::string backend, MonitorFactory factory, Poster post)
     : backend_(std::move(backend)), factory_(std::move(factory)), post_(std::move(post)) {}
 
-Manager::~Manager() { stop_all(); }
+Manager::~Manager() {
+    // Synchronously, on this thread: nothing is left to hand results to.
+    for (auto& [name, ctx] : contexts_) {
+        if (ctx.op_in_progress) continue;  // its worker still has the monitor
+        try {
+            ctx.monitor->stop();
+        } catch (const std::exception&) {
+        }
+    }
+}
 
 Manager::ManagedContext& Manager::get(const std::string& name) {
     auto it = contexts_.find(name);
-    if (it == contexts_.end()) throw DamondError(ErrorKind::NoSuchContext, "no context named '" + name + "'");
+    if (it == contexts_.end() || it->second.starting)
+        throw DamondError(ErrorKind::NoSuchContext, "no context named '" + name + "'");
     return it->second;
 }
 
 const Manager::ManagedContext& Manager::get(const std::string& name) const {
     return const_cast<Manager*>(this)->get(name);
+}
+
+bool Manager::has_context(const std::string& name) const {
+    auto it = contexts_.find(name);
+    return it != contexts_.end() && !it->second.starting;
 }
 
 void Manager::notify(const std::string& name, const std::vector<ContextField>& fields) {
@@ -38,9 +84,158 @@ void Manager::notify(const std::string& name, const std::vector<ContextField>& f
     changed(kept);
 }
 
-void Manager::add(const std::string& name, const ContextSpec& spec, bool from_config) {
+// --- the one way a monitor is driven ---------------------------------------
+
+void Manager::enqueue(const std::string& name, std::function<void()> run, Done fail) {
+    auto it = contexts_.find(name);
+    if (it == contexts_.end()) throw DamondError(ErrorKind::NoSuchContext, "no context named '" + name + "'");
+    ManagedContext& ctx = it->second;
+    if (inline_ && (ctx.op_in_progress || !ctx.queue.empty()))
+        throw DamondError(ErrorKind::Busy, "an operation on context '" + name + "' is still in progress");
+    ctx.queue.push_back(Step{std::move(run), std::move(fail)});
+    if (!ctx.op_in_progress) dispatch(name);
+}
+
+void Manager::dispatch(const std::string& name) {
+    for (;;) {
+        auto it = contexts_.find(name);
+        if (it == contexts_.end() || it->second.op_in_progress || it->second.queue.empty()) return;
+        Step step = std::move(it->second.queue.front());
+        it->second.queue.pop_front();
+        try {
+            step.run();
+        } catch (...) {
+            step.fail(std::current_exception());
+        }
+    }
+}
+
+void Manager::launch(const std::string& name, std::function<void(Monitor&)> op, std::function<void()> finish,
+                     std::function<void(const DamondError&)> on_error, Done done) {
+    ManagedContext& ctx = contexts_.at(name);
+    ++ctx.generation;
+    const MonitorState before = ctx.monitor->state();
+    auto conclude = [this, name, finish, on_error, done, before](std::exception_ptr error) {
+        if (contexts_.count(name)) {
+            if (!error) {
+                finish();
+            } else {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const DamondError& e) {
+                    on_error(e);
+                } catch (const std::exception& e) {
+                    error = std::make_exception_ptr(DamondError(ErrorKind::Failed, e.what()));
+                    on_error(DamondError(ErrorKind::Failed, e.what()));
+                }
+                // A failure (a missed deadline) may have changed the state.
+                auto it = contexts_.find(name);
+                if (it != contexts_.end() && it->second.monitor->state() != before) monitor_event(name);
+            }
+        }
+        done(error);
+        if (contexts_.count(name)) operation_ended(name);
+    };
+    if (!ctx.monitor->blocking() || inline_) {
+        std::exception_ptr error;
+        try {
+            op(*ctx.monitor);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        conclude(error);
+        return;
+    }
+    ctx.op_in_progress = true;
+    if (!ctx.worker) ctx.worker = std::make_unique<OpWorker>();
+    Monitor* monitor = ctx.monitor.get();
+    ctx.worker->run([this, name, monitor, op, conclude] {
+        std::exception_ptr error;
+        try {
+            op(*monitor);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        post_([this, name, error, conclude] {
+            auto it = contexts_.find(name);
+            if (it != contexts_.end()) it->second.op_in_progress = false;
+            conclude(error);
+            dispatch(name);
+        });
+    });
+}
+
+void Manager::operation_ended(const std::string& name) {
+    ManagedContext& ctx = contexts_.at(name);
+    if (ctx.queue.empty() && !ctx.op_in_progress) schedule_settle(name);
+}
+
+void Manager::schedule_settle(const std::string& name) {
+    ManagedContext& ctx = contexts_.at(name);
+    if (!schedule_ || ctx.starting) return;
+    const uint64_t after = ctx.monitor->settle_after_ms();
+    if (!after) return;
+    const uint64_t generation = ctx.generation;
+    schedule_(after, [this, name, generation] {
+        auto it = contexts_.find(name);
+        // Anything that happened since makes this one stale; it scheduled its own.
+        if (it == contexts_.end() || it->second.generation != generation || it->second.op_in_progress ||
+            !it->second.queue.empty())
+            return;
+        Done logged = [name](std::exception_ptr error) {
+            if (!error) return;
+            try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                log_error("context '" + name + "': " + e.what());
+            }
+        };
+        or_fail(logged, [&] {
+            enqueue(
+                name,
+                [this, name, logged] {
+                    launch(
+                        name, [](Monitor& m) { m.settle(); }, [] {}, [](const DamondError&) {}, logged);
+                },
+                logged);
+        });
+    });
+}
+
+void Manager::run_here(const std::function<void()>& fn) {
+    ++inline_;
+    try {
+        fn();
+    } catch (...) {
+        --inline_;
+        throw;
+    }
+    --inline_;
+}
+
+void Manager::wait_for(const std::function<void(Done)>& start) {
+    std::exception_ptr error;
+    bool finished = false;
+    ++inline_;
+    try {
+        start([&error, &finished](std::exception_ptr e) {
+            error = e;
+            finished = true;
+        });
+    } catch (...) {
+        --inline_;
+        throw;
+    }
+    --inline_;
+    if (!finished) throw DamondError(ErrorKind::Busy, "the operation could not finish here");
+    if (error) std::rethrow_exception(error);
+}
+
+// --- contexts ----------------------------------------------------------------
+
+void Manager::add(const std::string& name, const ContextSpec& spec, bool from_config, Done done) {
     check_context_name(name);
-    if (has_context(name)) throw DamondError(ErrorKind::Busy, "a context named '" + name + "' already exists");
+    if (contexts_.count(name)) throw DamondError(ErrorKind::Busy, "a context named '" + name + "' already exists");
     ManagedContext ctx;
     ctx.spec = spec;
     ContextSpec effective = spec;  // a hold on every context holds new ones too
@@ -54,21 +249,48 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
         }
     }
     ctx.monitor->set_event_handler([this, name] { post_([this, name] { monitor_event(name); }); });
-    ctx.monitor->start();
     ctx.from_config = from_config;
     ctx.config_spec = spec;
     contexts_.emplace(name, std::move(ctx));
-    log_info("context '" + name + "' created, " + to_string(contexts_.at(name).monitor->state()),
-             {message_id::kContextCreated, name});
-    if (listener_) listener_->context_added(name);
-    changed(true);
+    // Not announced until it has started: a failed start leaves nothing behind.
+    auto started = [this, name] {
+        ManagedContext& c = contexts_.at(name);
+        c.starting = false;
+        log_info("context '" + name + "' created, " + to_string(c.monitor->state()), {message_id::kContextCreated, name});
+        if (listener_) listener_->context_added(name);
+        changed(true);
+    };
+    auto start_failed = [this, name](const DamondError&) { erase(name); };
+    Done fail = [this, name, done](std::exception_ptr error) {
+        if (contexts_.count(name) && contexts_.at(name).starting) erase(name);
+        done(error);
+    };
+    enqueue(
+        name, [this, name, started, start_failed, done] {
+            launch(name, [](Monitor& m) { m.start(); }, started, start_failed, done);
+        },
+        fail);
+}
+
+void Manager::erase(const std::string& name) {
+    auto it = contexts_.find(name);
+    if (it == contexts_.end()) return;
+    std::deque<Step> orphans = std::move(it->second.queue);
+    contexts_.erase(it);
+    // Whatever was queued behind learns that the context is gone.
+    for (Step& s : orphans) s.fail(std::make_exception_ptr(DamondError(ErrorKind::NoSuchContext, "context '" + name + "' was removed")));
 }
 
 void Manager::monitor_event(const std::string& name) {
     auto it = contexts_.find(name);
-    if (it == contexts_.end() || it->second.op_in_progress) return;  // the operation's end reports it
+    if (it == contexts_.end() || it->second.starting) return;
     ManagedContext& ctx = it->second;
     const std::string error = ctx.monitor->error();
+    const MonitorState now = ctx.monitor->state();
+    // The end of a failed operation and the monitor's own news may both report one change.
+    if (ctx.event_reported && ctx.event_state == now && (error.empty() || error == ctx.last_error)) return;
+    ctx.event_reported = true;
+    ctx.event_state = now;
     std::vector<ContextField> changed{ContextField::State};
     if (!error.empty() && error != ctx.last_error) {
         ctx.last_error = error;
@@ -79,36 +301,38 @@ void Manager::monitor_event(const std::string& name) {
     notify(name, changed);
 }
 
-void Manager::create_context(const std::string& name, const std::string& spec_json) {
-    check_context_name(name);
-    ContextSpec spec;
-    try {
-        spec = spec_from_json_text(spec_json);
-    } catch (const SpecError& e) {
-        throw DamondError(ErrorKind::InvalidSpec, e.what());
-    }
-    add(name, spec, false);
+void Manager::create_context(const std::string& name, const std::string& spec_json, Done done) {
+    or_fail(done, [&] {
+        check_context_name(name);
+        ContextSpec spec;
+        try {
+            spec = spec_from_json_text(spec_json);
+        } catch (const SpecError& e) {
+            throw DamondError(ErrorKind::InvalidSpec, e.what());
+        }
+        add(name, spec, false, done);
+    });
 }
 
-void Manager::remove_context(const std::string& name) {
-    check_idle(name);
-    get(name).monitor->stop();
-    contexts_.erase(name);
-    const bool had_holds = !holds_.remove_on(name).empty();
-    log_info("context '" + name + "' removed", {message_id::kContextRemoved, name});
-    if (listener_) listener_->context_removed(name);
-    if (had_holds && listener_) listener_->holds_changed();
-    changed(true);
-}
-
-MonitorState Manager::current_state(const ManagedContext& ctx) const {
-    // While a blocking operation runs, the monitor belongs to its worker.
-    return ctx.op_in_progress ? ctx.state_before_op : ctx.monitor->state();
-}
-
-void Manager::check_idle(const std::string& name) const {
-    if (get(name).op_in_progress)
-        throw DamondError(ErrorKind::Busy, "an operation on context '" + name + "' is still in progress");
+void Manager::remove_context(const std::string& name, Done done) {
+    or_fail(done, [&] {
+        get(name);
+        enqueue(
+            name,
+            [this, name, done] {
+                auto gone = [this, name] {
+                    erase(name);
+                    const bool had_holds = !holds_.remove_on(name).empty();
+                    log_info("context '" + name + "' removed", {message_id::kContextRemoved, name});
+                    if (listener_) listener_->context_removed(name);
+                    if (had_holds && listener_) listener_->holds_changed();
+                    changed(true);
+                };
+                // A monitor that cannot stop (its kdamond hangs) is removed all the same.
+                launch(name, [](Monitor& m) { m.stop(); }, gone, [gone](const DamondError&) { gone(); }, done);
+            },
+            done);
+    });
 }
 
 void Manager::finish_pause(const std::string& name, bool pause, MonitorState before) {
@@ -124,108 +348,25 @@ void Manager::finish_pause(const std::string& name, bool pause, MonitorState bef
     notify(name, changed);
 }
 
-void Manager::set_pause(const std::string& name, bool pause) {
-    check_idle(name);
-    ManagedContext& ctx = get(name);
-    const MonitorState before = ctx.monitor->state();
-    // A held context stays paused; the wish to run is kept for later.
-    if (pause || holds_.covers(name)) ctx.monitor->pause();
-    else ctx.monitor->resume();
-    finish_pause(name, pause, before);
-}
-
-void Manager::run_async(const std::string& name, std::function<void(Monitor&)> op, std::function<void()> finish,
-                        std::function<void(const DamondError&)> on_error, Done done) {
-    ManagedContext& ctx = get(name);
-    if (!ctx.monitor->blocking()) {
-        try {
-            op(*ctx.monitor);
-        } catch (const DamondError& e) {
-            on_error(e);
-            done(std::current_exception());
-            return;
-        }
-        finish();
-        done(nullptr);
-        return;
-    }
-    check_idle(name);
-    ctx.op_in_progress = true;
-    ctx.state_before_op = ctx.monitor->state();
-    if (!ctx.worker) ctx.worker = std::make_unique<OpWorker>();
-    Monitor* monitor = ctx.monitor.get();
-    ctx.worker->run([this, name, monitor, op, finish, on_error, done] {
-        std::exception_ptr error;
-        try {
-            op(*monitor);
-        } catch (...) {
-            error = std::current_exception();
-        }
-        post_([this, name, error, finish, on_error, done] {
-            auto it = contexts_.find(name);
-            if (it != contexts_.end()) {
-                it->second.op_in_progress = false;
-                if (!error) finish();
-                else try {
-                    std::rethrow_exception(error);
-                } catch (const DamondError& e) {
-                    on_error(e);
-                } catch (...) {
-                }
-                // A failure (a missed deadline) may have changed the state.
-                if (error) monitor_event(name);
-                // A hold taken or released while the operation ran.
-                try {
-                    reconcile(name);
-                } catch (const std::exception& e) {
-                    log_error("context '" + name + "': " + e.what());
-                }
-            }
-            done(error);
-        });
+void Manager::set_pause(const std::string& name, bool pause, Done done) {
+    or_fail(done, [&] {
+        get(name);
+        enqueue(
+            name,
+            [this, name, pause, done] {
+                const MonitorState before = get(name).monitor->state();
+                // A held context stays paused; the wish to run is kept for later.
+                const bool paused = pause || holds_.covers(name);
+                launch(
+                    name, [paused](Monitor& m) { paused ? m.pause() : m.resume(); },
+                    [this, name, pause, before] { finish_pause(name, pause, before); }, [](const DamondError&) {}, done);
+            },
+            done);
     });
 }
 
-void Manager::pause_context_async(const std::string& name, Done done) {
-    const MonitorState before = current_state(get(name));
-    run_async(
-        name, [](Monitor& m) { m.pause(); }, [this, name, before] { finish_pause(name, true, before); },
-        [](const DamondError&) {}, std::move(done));
-}
-
-void Manager::resume_context_async(const std::string& name, Done done) {
-    const MonitorState before = current_state(get(name));
-    if (holds_.covers(name)) {  // nothing to do until the last hold goes
-        check_idle(name);
-        finish_pause(name, false, before);
-        done(nullptr);
-        return;
-    }
-    run_async(
-        name, [](Monitor& m) { m.resume(); }, [this, name, before] { finish_pause(name, false, before); },
-        [](const DamondError&) {}, std::move(done));
-}
-
-void Manager::commit_context_async(const std::string& name, const std::string& patch_json, Done done) {
-    ManagedContext& ctx = get(name);
-    ContextSpec next;
-    try {
-        next = spec_apply_patch(ctx.spec, patch_json);
-    } catch (const SpecError& e) {
-        ctx.last_error = std::string("commit rejected: ") + e.what();
-        notify(name, {ContextField::LastError});
-        throw DamondError(ErrorKind::InvalidSpec, e.what());
-    }
-    const MonitorState before = current_state(ctx);
-    ContextSpec to_monitor = next;
-    to_monitor.pause = next.pause || holds_.covers(name);
-    run_async(
-        name, [to_monitor](Monitor& m) { m.commit(to_monitor); }, [this, name, next, before] { finish_commit(name, next, before); },
-        [this, name](const DamondError& e) { commit_failed(name, e); }, std::move(done));
-}
-
-void Manager::pause_context(const std::string& name) { set_pause(name, true); }
-void Manager::resume_context(const std::string& name) { set_pause(name, false); }
+void Manager::pause_context(const std::string& name, Done done) { set_pause(name, true, std::move(done)); }
+void Manager::resume_context(const std::string& name, Done done) { set_pause(name, false, std::move(done)); }
 
 void Manager::commit_failed(const std::string& name, const DamondError& e) {
     ManagedContext& ctx = get(name);
@@ -245,153 +386,155 @@ void Manager::finish_commit(const std::string& name, const ContextSpec& spec, Mo
     notify(name, changed);
 }
 
-void Manager::commit_spec(const std::string& name, const ContextSpec& spec) {
-    check_idle(name);
-    ManagedContext& ctx = get(name);
-    const MonitorState before = ctx.monitor->state();
+void Manager::commit_spec(const std::string& name, const ContextSpec& spec, Done done) {
+    const MonitorState before = get(name).monitor->state();
     ContextSpec to_monitor = spec;
     to_monitor.pause = spec.pause || holds_.covers(name);
-    try {
-        ctx.monitor->commit(to_monitor);
-    } catch (const DamondError& e) {
-        commit_failed(name, e);
-        throw;
-    }
-    finish_commit(name, spec, before);
+    launch(
+        name, [to_monitor](Monitor& m) { m.commit(to_monitor); },
+        [this, name, spec, before] { finish_commit(name, spec, before); },
+        [this, name](const DamondError& e) { commit_failed(name, e); }, std::move(done));
 }
 
-void Manager::commit_context(const std::string& name, const std::string& patch_json) {
-    ManagedContext& ctx = get(name);
-    ContextSpec next;
-    try {
-        next = spec_apply_patch(ctx.spec, patch_json);
-    } catch (const SpecError& e) {
-        ctx.last_error = std::string("commit rejected: ") + e.what();
-        notify(name, {ContextField::LastError});
-        throw DamondError(ErrorKind::InvalidSpec, e.what());
-    }
-    commit_spec(name, next);
+void Manager::commit_context(const std::string& name, const std::string& patch_json, Done done) {
+    or_fail(done, [&] {
+        get(name);
+        enqueue(
+            name,
+            [this, name, patch_json, done] {
+                ManagedContext& ctx = get(name);
+                // Against the spec as the operations ahead of it left it.
+                ContextSpec next;
+                try {
+                    next = spec_apply_patch(ctx.spec, patch_json);
+                } catch (const SpecError& e) {
+                    ctx.last_error = std::string("commit rejected: ") + e.what();
+                    notify(name, {ContextField::LastError});
+                    throw DamondError(ErrorKind::InvalidSpec, e.what());
+                }
+                commit_spec(name, next, done);
+            },
+            done);
+    });
 }
 
-std::vector<ContextInfo> Manager::list_contexts() const {
-    std::vector<ContextInfo> out;
-    for (const auto& [name, ctx] : contexts_) out.push_back(ContextInfo{name, current_state(ctx)});
-    return out;
+void Manager::snapshot_json(const std::string& name, std::function<void(std::exception_ptr, std::string)> done) {
+    Done fail = [done](std::exception_ptr e) { done(e, ""); };
+    or_fail(fail, [&] {
+        ManagedContext& ctx = get(name);
+        // Busy with something else (a hung write, say): what it last saw.
+        if (ctx.op_in_progress || !ctx.queue.empty()) {
+            done(nullptr, snapshot_to_json(ctx.last_snapshot).dump());
+            return;
+        }
+        auto snap = std::make_shared<MonitorSnapshot>();
+        enqueue(
+            name,
+            [this, name, snap, done] {
+                launch(
+                    name, [snap](Monitor& m) { *snap = m.snapshot(); },
+                    [this, name, snap] { get(name).last_snapshot = *snap; }, [](const DamondError&) {},
+                    [snap, done](std::exception_ptr e) { done(e, e ? "" : snapshot_to_json(*snap).dump()); });
+            },
+            fail);
+    });
 }
 
-MonitorState Manager::state(const std::string& name) const { return current_state(get(name)); }
+// --- holds -------------------------------------------------------------------
 
-std::string Manager::spec_json(const std::string& name) const { return spec_to_json(get(name).spec).dump(); }
-
-std::string Manager::last_error(const std::string& name) const { return get(name).last_error; }
-
-
-std::string Manager::access_source(const std::string& name) const { return get(name).monitor->access_source(); }
-
-std::string Manager::access_source_reason(const std::string& name) const {
-    return get(name).monitor->access_source_reason();
-}
-
-MonitorSnapshot Manager::snapshot(const std::string& name) const {
-    const ManagedContext& ctx = get(name);
-    if (ctx.op_in_progress) return ctx.last_snapshot;
-    ctx.last_snapshot = ctx.monitor->snapshot();
-    return ctx.last_snapshot;
-}
-
-std::string Manager::snapshot_json(const std::string& name) const { return snapshot_to_json(snapshot(name)).dump(); }
-
-std::vector<std::string> Manager::apply_config(const Config& config) {
-    std::vector<std::string> errors;
-    std::vector<std::string> dropped;
-    for (const auto& [name, ctx] : contexts_)
-        if (ctx.from_config && !config.contexts.count(name)) dropped.push_back(name);
-    for (const std::string& name : dropped) remove_context(name);
-
-    for (const auto& [name, spec] : config.contexts) {
-        try {
-            auto it = contexts_.find(name);
-            if (it == contexts_.end()) {
-                add(name, spec, true);
-            } else if (!it->second.from_config) {
-                errors.push_back("contexts." + name + ": a context of that name was created over the bus; left alone");
-            } else if (!(it->second.config_spec == spec)) {
-                ContextSpec next = spec;
-                if (spec.pause == it->second.config_spec.pause) next.pause = it->second.spec.pause;
-                commit_spec(name, next);
-                it->second.config_spec = spec;
+void Manager::reconcile(const std::string& name, Done done) {
+    enqueue(
+        name,
+        [this, name, done] {
+            ManagedContext& ctx = get(name);
+            const MonitorState before = ctx.monitor->state();
+            const bool pause = ctx.spec.pause || holds_.covers(name);
+            if (!(pause && before == MonitorState::Running) && !(!pause && before == MonitorState::Paused)) {
+                done(nullptr);
+                return;
             }
-        } catch (const std::exception& e) {
-            errors.push_back("contexts." + name + ": " + e.what());
-        }
-    }
-    return errors;
+            launch(
+                name, [pause](Monitor& m) { pause ? m.pause() : m.resume(); },
+                [this, name, before] {
+                    if (get(name).monitor->state() == before) return;
+                    log_info("context '" + name + "' " + to_string(get(name).monitor->state()),
+                             {message_id::kContextState, name});
+                    notify(name, {ContextField::State});
+                },
+                [](const DamondError&) {}, done);
+        },
+        done);
 }
 
-void Manager::reconcile(const std::string& name) {
-    ManagedContext& ctx = get(name);
-    if (ctx.op_in_progress) return;  // the operation's end reconciles
-    const MonitorState before = ctx.monitor->state();
-    const bool pause = ctx.spec.pause || holds_.covers(name);
-    if (pause && before == MonitorState::Running) ctx.monitor->pause();
-    else if (!pause && before == MonitorState::Paused) ctx.monitor->resume();
-    else return;
-    log_info("context '" + name + "' " + to_string(ctx.monitor->state()), {message_id::kContextState, name});
-    notify(name, {ContextField::State});
-}
-
-void Manager::holds_changed_for(const PauseHold& hold) {
+void Manager::holds_changed_for(const PauseHold& hold, Done done) {
     std::vector<std::string> names;
-    if (hold.context.empty())
-        for (const auto& [name, ctx] : contexts_) names.push_back(name);
-    else if (has_context(hold.context))
+    if (hold.context.empty()) {
+        for (const auto& [name, ctx] : contexts_)
+            if (!ctx.starting) names.push_back(name);
+    } else if (has_context(hold.context)) {
         names.push_back(hold.context);
+    }
+    Done part = join_parts(names.size(), std::move(done));
     for (const std::string& name : names) {
-        try {
-            reconcile(name);
-        } catch (const std::exception& e) {
-            log_error("context '" + name + "': " + e.what());
-        }
         notify(name, {ContextField::Holds});
+        Done logged = [name, part](std::exception_ptr error) {
+            if (error) try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    log_error("context '" + name + "': " + e.what());
+                }
+            part(nullptr);  // a context that could not follow is logged, not the hold's failure
+        };
+        or_fail(logged, [&] { reconcile(name, logged); });
     }
     if (listener_) listener_->holds_changed();
     changed(true);
 }
 
-uint32_t Manager::hold_pause(const std::string& context, const std::string& who, const std::string& why,
-                             const std::string& owner) {
-    check_hold_text(who, why);
-    if (!context.empty()) {
-        get(context);  // NoSuchContext
-        // Nothing half-applied: a context that cannot pause gets no hold.
-        const uint32_t cookie = holds_.add(context, who, why, owner);
-        try {
-            reconcile(context);
-        } catch (...) {
-            holds_.remove(cookie);
-            throw;
+void Manager::hold_pause(const std::string& context, const std::string& who, const std::string& why,
+                         const std::string& owner, std::function<void(std::exception_ptr, uint32_t)> done) {
+    Done fail = [done](std::exception_ptr e) { done(e, 0); };
+    or_fail(fail, [&] {
+        check_hold_text(who, why);
+        if (!context.empty()) {
+            get(context);  // NoSuchContext
+            // Nothing half-applied: a context that cannot pause gets no hold.
+            const uint32_t cookie = holds_.add(context, who, why, owner);
+            reconcile(context, [this, cookie, context, who, why, done](std::exception_ptr error) {
+                if (error) {
+                    holds_.remove(cookie);
+                    done(error, 0);
+                    return;
+                }
+                log_info("pause hold " + std::to_string(cookie) + " on '" + context + "' by " + who + ": " + why,
+                         {message_id::kHoldTaken, context});
+                const std::optional<PauseHold> hold = holds_.find(cookie);
+                if (!hold) {  // released while its pause ran
+                    done(nullptr, cookie);
+                    return;
+                }
+                holds_changed_for(*hold, [done, cookie](std::exception_ptr e) { done(e, cookie); });
+            });
+            return;
         }
-        log_info("pause hold " + std::to_string(cookie) + " on '" + context + "' by " + who + ": " + why,
-                 {message_id::kHoldTaken, context});
-        holds_changed_for(*holds_.find(cookie));
-        return cookie;
-    }
-    const uint32_t cookie = holds_.add("", who, why, owner);
-    log_info("pause hold " + std::to_string(cookie) + " on every context by " + who + ": " + why,
-             {message_id::kHoldTaken});
-    holds_changed_for(*holds_.find(cookie));
-    return cookie;
+        const uint32_t cookie = holds_.add("", who, why, owner);
+        log_info("pause hold " + std::to_string(cookie) + " on every context by " + who + ": " + why,
+                 {message_id::kHoldTaken});
+        holds_changed_for(*holds_.find(cookie), [done, cookie](std::exception_ptr e) { done(e, cookie); });
+    });
 }
 
-void Manager::release_pause(uint32_t cookie, const std::string* only_context) {
-    const std::optional<PauseHold> hold = holds_.find(cookie);
-    if (!hold || (only_context && hold->context != *only_context))
-        throw DamondError(ErrorKind::NoSuchHold, "no pause hold " + std::to_string(cookie) +
-                                                     (only_context ? " on context '" + *only_context + "'" : ""));
-    holds_.remove(cookie);
-    log_info("pause hold " + std::to_string(cookie) + " by " + hold->who + " released",
-             {message_id::kHoldReleased, hold->context});
-    holds_changed_for(*hold);
+void Manager::release_pause(uint32_t cookie, const std::string* only_context, Done done) {
+    or_fail(done, [&] {
+        const std::optional<PauseHold> hold = holds_.find(cookie);
+        if (!hold || (only_context && hold->context != *only_context))
+            throw DamondError(ErrorKind::NoSuchHold, "no pause hold " + std::to_string(cookie) +
+                                                         (only_context ? " on context '" + *only_context + "'" : ""));
+        holds_.remove(cookie);
+        log_info("pause hold " + std::to_string(cookie) + " by " + hold->who + " released",
+                 {message_id::kHoldReleased, hold->context});
+        holds_changed_for(*hold, done);
+    });
 }
 
 size_t Manager::release_holds_of(const std::string& owner) {
@@ -399,7 +542,7 @@ size_t Manager::release_holds_of(const std::string& owner) {
     for (const PauseHold& h : gone) {
         log_info("pause hold " + std::to_string(h.cookie) + " by " + h.who + " released: " + owner + " left the bus",
                  {message_id::kHoldReleased, h.context});
-        holds_changed_for(h);
+        holds_changed_for(h, [](std::exception_ptr) {});
     }
     return gone.size();
 }
@@ -411,52 +554,211 @@ void Manager::restore_holds(const std::vector<PauseHold>& holds, uint32_t next_c
         if (h.cookie >= next) next = h.cookie + 1;
     }
     holds_.set_next_cookie(next);
-    for (const PauseHold& h : holds) holds_changed_for(h);
+    ++inline_;
+    for (const PauseHold& h : holds) holds_changed_for(h, [](std::exception_ptr) {});
+    --inline_;
+}
+
+// --- config and shutdown -----------------------------------------------------
+
+void Manager::apply_config(const Config& config, std::function<void(std::vector<std::string>)> done) {
+    auto errors = std::make_shared<std::vector<std::string>>();
+    std::vector<std::function<void(Done)>> parts;
+    std::vector<std::string> dropped;
+    for (const auto& [name, ctx] : contexts_)
+        if (ctx.from_config && !ctx.starting && !config.contexts.count(name)) dropped.push_back(name);
+    for (const std::string& name : dropped)
+        parts.push_back([this, name](Done d) { remove_context(name, d); });
+    for (const auto& [name, spec] : config.contexts) {
+        auto it = contexts_.find(name);
+        if (it == contexts_.end()) {
+            parts.push_back([this, name, spec](Done d) { or_fail(d, [&] { add(name, spec, true, d); }); });
+        } else if (!it->second.from_config) {
+            errors->push_back("contexts." + name + ": a context of that name was created over the bus; left alone");
+        } else if (!(it->second.config_spec == spec)) {
+            ContextSpec next = spec;
+            if (spec.pause == it->second.config_spec.pause) next.pause = it->second.spec.pause;
+            it->second.config_spec = spec;
+            parts.push_back([this, name, next](Done d) {
+                or_fail(d, [&] { enqueue(name, [this, name, next, d] { commit_spec(name, next, d); }, d); });
+            });
+        }
+    }
+    // Every part reports, with its own error: the reload's errors name them.
+    auto left = std::make_shared<size_t>(parts.size());
+    if (parts.empty()) {
+        done(*errors);
+        return;
+    }
+    for (auto& part : parts)
+        part([errors, left, done](std::exception_ptr error) {
+            if (error) try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    errors->push_back(e.what());
+                }
+            if (--*left == 0) done(*errors);
+        });
+}
+
+void Manager::stop_all(bool for_restart, std::function<void()> done) {
+    std::vector<std::string> names;
+    for (const auto& [name, ctx] : contexts_) names.push_back(name);
+    Done part = join_parts(names.size(), [done](std::exception_ptr) { done(); });
+    for (const std::string& name : names) {
+        Done each = [name, part](std::exception_ptr error) {
+            if (error) try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    log_error("context '" + name + "': stopping: " + e.what());
+                }
+            part(nullptr);
+        };
+        or_fail(each, [&] {
+            enqueue(
+                name,
+                [this, name, for_restart, each] {
+                    launch(
+                        name, [for_restart](Monitor& m) { for_restart ? m.stop_for_restart() : m.stop(); }, [] {},
+                        [](const DamondError&) {}, each);
+                },
+                each);
+        });
+    }
+}
+
+size_t Manager::operations_under_way() const {
+    size_t n = 0;
+    for (const auto& [name, ctx] : contexts_) n += ctx.queue.size() + (ctx.op_in_progress ? 1 : 0);
+    return n;
+}
+
+// --- synchronous forms -------------------------------------------------------
+
+void Manager::create_context(const std::string& name, const std::string& spec_json) {
+    wait_for([&](Done d) { create_context(name, spec_json, d); });
+}
+void Manager::remove_context(const std::string& name) {
+    wait_for([&](Done d) { remove_context(name, d); });
+}
+void Manager::pause_context(const std::string& name) {
+    wait_for([&](Done d) { pause_context(name, d); });
+}
+void Manager::resume_context(const std::string& name) {
+    wait_for([&](Done d) { resume_context(name, d); });
+}
+void Manager::commit_context(const std::string& name, const std::string& patch_json) {
+    wait_for([&](Done d) { commit_context(name, patch_json, d); });
+}
+std::string Manager::snapshot_json(const std::string& name) {
+    std::string out;
+    wait_for([&](Done d) {
+        snapshot_json(name, [&out, d](std::exception_ptr e, std::string json) {
+            out = std::move(json);
+            d(e);
+        });
+    });
+    return out;
+}
+MonitorSnapshot Manager::snapshot(const std::string& name) {
+    snapshot_json(name);
+    return get(name).last_snapshot;
+}
+uint32_t Manager::hold_pause(const std::string& context, const std::string& who, const std::string& why,
+                             const std::string& owner) {
+    uint32_t cookie = 0;
+    wait_for([&](Done d) {
+        hold_pause(context, who, why, owner, [&cookie, d](std::exception_ptr e, uint32_t c) {
+            cookie = c;
+            d(e);
+        });
+    });
+    return cookie;
+}
+void Manager::release_pause(uint32_t cookie, const std::string* only_context) {
+    wait_for([&](Done d) { release_pause(cookie, only_context, d); });
+}
+std::vector<std::string> Manager::apply_config(const Config& config) {
+    std::vector<std::string> out;
+    ++inline_;
+    apply_config(config, [&out](std::vector<std::string> errors) { out = std::move(errors); });
+    --inline_;
+    return out;
+}
+void Manager::stop_all(bool for_restart) {
+    ++inline_;
+    stop_all(for_restart, [] {});
+    --inline_;
+}
+
+// --- what is known now -------------------------------------------------------
+
+std::vector<ContextInfo> Manager::list_contexts() const {
+    std::vector<ContextInfo> out;
+    for (const auto& [name, ctx] : contexts_)
+        if (!ctx.starting) out.push_back(ContextInfo{name, ctx.monitor->state()});
+    return out;
+}
+
+MonitorState Manager::state(const std::string& name) const { return get(name).monitor->state(); }
+
+std::string Manager::spec_json(const std::string& name) const { return spec_to_json(get(name).spec).dump(); }
+
+std::string Manager::last_error(const std::string& name) const { return get(name).last_error; }
+
+std::string Manager::access_source(const std::string& name) const { return get(name).monitor->access_source(); }
+
+std::string Manager::access_source_reason(const std::string& name) const {
+    return get(name).monitor->access_source_reason();
+}
+
+std::string Manager::context_backend(const std::string& name) const { return get(name).monitor->backend(); }
+
+std::string Manager::context_backend_reason(const std::string& name) const {
+    const std::string& own = get(name).monitor->backend_reason();
+    return own.empty() ? backend_reason_ : own;
 }
 
 std::string Manager::checkpoint(const std::string& name) const {
     const ManagedContext& ctx = get(name);
-    if (ctx.op_in_progress) return "";
+    if (ctx.op_in_progress || !ctx.queue.empty()) return "";
     return ctx.monitor->checkpoint();
 }
 
 std::map<std::string, ContextSpec> Manager::runtime_contexts() const {
     std::map<std::string, ContextSpec> out;
     for (const auto& [name, ctx] : contexts_)
-        if (!ctx.from_config) out.emplace(name, ctx.spec);
+        if (!ctx.from_config && !ctx.starting) out.emplace(name, ctx.spec);
     return out;
 }
 
 std::map<std::string, bool> Manager::config_pause_wishes() const {
     std::map<std::string, bool> out;
     for (const auto& [name, ctx] : contexts_)
-        if (ctx.from_config && ctx.spec.pause != ctx.config_spec.pause) out.emplace(name, ctx.spec.pause);
+        if (ctx.from_config && !ctx.starting && ctx.spec.pause != ctx.config_spec.pause) out.emplace(name, ctx.spec.pause);
     return out;
 }
 
-KernelProbe Manager::kernel_probe() const {
-    if (kernel_prober_) return kernel_prober_();
-    KernelProbe none;
+BackendFacts Manager::backend_facts() const {
+    if (facts_source_) return facts_source_();
+    BackendFacts none;
     none.pause_mode_reason = "no kernel tree was given to damond";
     return none;
 }
 
 std::string Manager::status_text() const {
-    size_t paused = 0;
-    for (const auto& [name, ctx] : contexts_)
-        if (current_state(ctx) == MonitorState::Paused) ++paused;
-    std::string text = std::to_string(contexts_.size()) + (contexts_.size() == 1 ? " context, " : " contexts, ") +
-                       std::to_string(paused) + " paused, backend " + backend_;
-    if (!backend_detail_.empty()) text += " (" + backend_detail_ + ")";
+    size_t paused = 0, n = 0;
+    for (const auto& [name, ctx] : contexts_) {
+        if (ctx.starting) continue;
+        ++n;
+        if (ctx.monitor->state() == MonitorState::Paused) ++paused;
+    }
+    std::string text = std::to_string(n) + (n == 1 ? " context, " : " contexts, ") + std::to_string(paused) +
+                       " paused, backend " + backend_;
+    if (backend_detail_)
+        if (const std::string d = backend_detail_(); !d.empty()) text += " (" + d + ")";
     if (!holds_.empty()) text += ", " + std::to_string(holds_.all().size()) + " pause hold(s)";
     return text;
-}
-
-void Manager::stop_all(bool for_restart) {
-    for (auto& [name, ctx] : contexts_) {
-        if (for_restart) ctx.monitor->stop_for_restart();
-        else ctx.monitor->stop();
-    }
 }
 
 }  // namespace damond

@@ -3,6 +3,7 @@
 // listens to it, and knows nothing the manager does not tell it.
 #pragma once
 
+#include <deque>
 #include <exception>
 #include <functional>
 #include <map>
@@ -14,7 +15,7 @@
 #include "manager/op_worker.hpp"
 #include "manager/pause_holds.hpp"
 #include "errors.hpp"
-#include "kernel/kernel_probe.hpp"
+#include "monitor/backend_facts.hpp"
 #include "monitor/monitor.hpp"
 
 namespace damond {
@@ -44,8 +45,8 @@ using Poster = std::function<void(std::function<void()>)>;
 
 class Manager {
 public:
-    // `post` carries monitor events (a target exited, ...) back to the
-    // manager's thread.
+    // `post` carries monitor events (a target exited, ...) and the ends of
+    // operations back to the manager's thread.
     Manager(std::string backend, MonitorFactory factory, Poster post);
     ~Manager();
 
@@ -53,10 +54,10 @@ public:
     const std::string& backend_reason() const { return backend_reason_; }
     void set_backend_reason(std::string reason) { backend_reason_ = std::move(reason); }
     // Shown after the backend in status_text(), e.g. the kernel's pause mode.
-    void set_backend_detail(std::string detail) { backend_detail_ = std::move(detail); }
-    // Looks at the kernel's DAMON tree afresh (stat and read only).
-    void set_kernel_prober(std::function<KernelProbe()> prober) { kernel_prober_ = std::move(prober); }
-    KernelProbe kernel_probe() const;
+    void set_backend_detail(std::function<std::string()> detail) { backend_detail_ = std::move(detail); }
+    // What the backend knows of the machine; must not block (see BackendFacts).
+    void set_facts_source(std::function<BackendFacts()> source) { facts_source_ = std::move(source); }
+    BackendFacts backend_facts() const;
     void set_listener(ManagerListener* listener) { listener_ = listener; }
     // Called whenever a context is added, removed or changes: the moments
     // status_text() may change, so nobody has to poll it. `kept` is true
@@ -64,36 +65,74 @@ public:
     // just a state or an error.
     using ChangeHook = std::function<void(bool kept)>;
     void set_change_hook(ChangeHook hook) { change_hook_ = std::move(hook); }
+    // How work the monitors ask for later (Monitor::settle_after_ms) waits:
+    // `schedule(delay_ms, fn)` runs fn on the manager's thread after that
+    // long. Without it, nothing settles.
+    using Schedule = std::function<void(uint64_t delay_ms, std::function<void()>)>;
+    void set_schedule(Schedule schedule) { schedule_ = std::move(schedule); }
 
-    // For callers that must not wait (the bus): a monitor that may block is
-    // driven from the context's own worker thread and the call returns at
-    // once; `done` runs on the manager's thread when the operation has
-    // finished, with its error if any. One such operation per context at a
-    // time (Busy otherwise). Other monitors finish before the call returns.
+    // Every operation that drives a monitor comes in two forms.
+    //
+    // Asynchronous, for callers that must not wait (the bus, apps, events):
+    // the operation is queued behind the context's earlier ones; a monitor
+    // that may block (the kernel's) runs it on the context's worker thread
+    // while this thread goes on, and `done` runs on this thread once it has
+    // finished, with its error if any. Other monitors finish before the call
+    // returns. Errors found before anything runs (no such context, a bad
+    // spec) go to `done` as well.
     using Done = std::function<void(std::exception_ptr)>;
-    void pause_context_async(const std::string& name, Done done);
-    void resume_context_async(const std::string& name, Done done);
-    void commit_context_async(const std::string& name, const std::string& patch_json, Done done);
+    void create_context(const std::string& name, const std::string& spec_json, Done done);
+    void remove_context(const std::string& name, Done done);
+    void pause_context(const std::string& name, Done done);
+    void resume_context(const std::string& name, Done done);
+    void commit_context(const std::string& name, const std::string& patch_json, Done done);
+    // The snapshot as JSON; while an operation on the context runs, the last
+    // one taken.
+    void snapshot_json(const std::string& name, std::function<void(std::exception_ptr, std::string)> done);
+    // Pause holds. A context runs only when its spec says so and no hold
+    // covers it; Pause/Resume/Commit and app switches change what the spec
+    // says, holds change nothing but whether that can take effect. context
+    // "" holds every context, those created later too. Fails with
+    // NoSuchContext, or InvalidArgument naming who/why; a hold on one
+    // context whose monitor cannot pause is not kept. `done` runs once every
+    // context it covers is paused.
+    void hold_pause(const std::string& context, const std::string& who, const std::string& why,
+                    const std::string& owner, std::function<void(std::exception_ptr, uint32_t)> done);
+    // Fails with NoSuchHold; with a context, also for a cookie of another hold.
+    void release_pause(uint32_t cookie, const std::string* only_context, Done done);
+    // Brings the contexts the config names in line with it: new ones are
+    // created, changed ones committed (keeping a runtime pause), dropped ones
+    // removed. Contexts created over the bus are left alone. `done` gets the
+    // errors met, one line each.
+    void apply_config(const Config& config, std::function<void(std::vector<std::string>)> done);
+    // Stops every context, all at once; `done` runs when they have all
+    // stopped. `for_restart`: damond will come back and restore its state,
+    // so a backend may leave its monitoring running to be adopted.
+    void stop_all(bool for_restart, std::function<void()> done);
+    // Releases every hold taken by that bus name; returns how many.
+    size_t release_holds_of(const std::string& owner);
 
-    // All of these throw DamondError; on error nothing has changed.
+    // Synchronous, for start-up and tests: the operation runs on the calling
+    // thread, blocking monitors included (each sysfs access still has its
+    // deadline). Throws DamondError (Busy while an asynchronous operation on
+    // the context is under way); on error nothing has changed.
     void create_context(const std::string& name, const std::string& spec_json);
     void remove_context(const std::string& name);
     void pause_context(const std::string& name);
     void resume_context(const std::string& name);
     void commit_context(const std::string& name, const std::string& patch_json);
-
-    // Pause holds. A context runs only when its spec says so and no hold
-    // covers it; Pause/Resume/Commit and app switches change what the spec
-    // says, holds change nothing but whether that can take effect. context
-    // "" holds every context, those created later too. Throws
-    // NoSuchContext, or InvalidArgument naming who/why; a hold on one
-    // context whose monitor cannot pause is not kept.
+    std::string snapshot_json(const std::string& name);
+    MonitorSnapshot snapshot(const std::string& name);
     uint32_t hold_pause(const std::string& context, const std::string& who, const std::string& why,
                         const std::string& owner = "");
-    // Throws NoSuchHold; with a context, also for a cookie of another hold.
     void release_pause(uint32_t cookie, const std::string* only_context = nullptr);
-    // Releases every hold taken by that bus name; returns how many.
-    size_t release_holds_of(const std::string& owner);
+    std::vector<std::string> apply_config(const Config& config);
+    void stop_all(bool for_restart = false);
+
+    // Runs fn with every operation it starts running on this thread, to its
+    // end: how the synchronous forms (here and in AppRegistry) are made.
+    void run_here(const std::function<void()>& fn);
+
     std::vector<PauseHold> holds() const { return holds_.all(); }
     uint32_t next_hold_cookie() const { return holds_.next_cookie(); }
     // After a restart, before contexts are created: they start held.
@@ -114,78 +153,98 @@ public:
     }
     std::vector<PauseHold> holds_on(const std::string& name) const { return holds_.covering(name); }
 
-    bool has_context(const std::string& name) const { return contexts_.count(name) != 0; }
+    // A context being created is not there yet, but its name is taken.
+    bool has_context(const std::string& name) const;
+    bool name_taken(const std::string& name) const { return contexts_.count(name) != 0; }
     std::vector<ContextInfo> list_contexts() const;
     MonitorState state(const std::string& name) const;
     std::string spec_json(const std::string& name) const;
     std::string last_error(const std::string& name) const;
     std::string access_source(const std::string& name) const;
     std::string access_source_reason(const std::string& name) const;
-    std::string snapshot_json(const std::string& name) const;
-    MonitorSnapshot snapshot(const std::string& name) const;
-
-    // Brings the contexts the config names in line with it: new ones are
-    // created, changed ones committed (keeping a runtime pause), dropped ones
-    // removed. Contexts created over the bus are left alone. Returns the
-    // errors met, one line each.
-    std::vector<std::string> apply_config(const Config& config);
+    // The backend this context runs on, and why when it is not the daemon's.
+    std::string context_backend(const std::string& name) const;
+    std::string context_backend_reason(const std::string& name) const;
+    // Operations queued or running, over every context: for shutdown.
+    size_t operations_under_way() const;
 
     // "3 contexts, 1 paused, backend kernel (watermarks)": for sd_notify STATUS=.
     std::string status_text() const;
 
-    // `for_restart`: damond will come back and restore its state, so a
-    // backend may leave its monitoring running to be adopted.
-    void stop_all(bool for_restart = false);
-
 private:
+    struct Step {
+        std::function<void()> run;  // on this thread, when the context's turn comes
+        Done fail;                  // when it cannot run (it threw, the context went)
+    };
     struct ManagedContext {
         ContextSpec spec;
         std::unique_ptr<Monitor> monitor;
         std::string last_error;
         bool from_config = false;
-        ContextSpec config_spec;  // as the config last said, to detect changes
+        bool starting = true;      // until its monitor has started
+        ContextSpec config_spec;   // as the config last said, to detect changes
         std::unique_ptr<OpWorker> worker;  // for blocking monitors
         bool op_in_progress = false;
-        MonitorState state_before_op = MonitorState::Stopped;
-        mutable MonitorSnapshot last_snapshot;  // answered while an operation runs
+        std::deque<Step> queue;
+        uint64_t generation = 0;   // counts operations, so a late settle knows it is stale
+        MonitorSnapshot last_snapshot;  // answered while an operation runs
+        bool event_reported = false;    // monitor_event's last report, to say each change once
+        MonitorState event_state = MonitorState::Stopped;
     };
 
-    MonitorState current_state(const ManagedContext& ctx) const;
-    void check_idle(const std::string& name) const;
-    void run_async(const std::string& name, std::function<void(Monitor&)> op, std::function<void()> finish,
-                   std::function<void(const DamondError&)> on_error, Done done);
+    // Queues a step on the context; it runs now if nothing is ahead of it.
+    void enqueue(const std::string& name, std::function<void()> run, Done fail);
+    void dispatch(const std::string& name);
+    // Runs `op` on the monitor: here, or on the worker for blocking
+    // monitors outside a synchronous call. Then `finish` (success) or
+    // `on_error`, then `done`, all on this thread.
+    void launch(const std::string& name, std::function<void(Monitor&)> op, std::function<void()> finish,
+                std::function<void(const DamondError&)> on_error, Done done);
+    void operation_ended(const std::string& name);
+    void schedule_settle(const std::string& name);
+    // Runs an asynchronous form synchronously: the operation on this thread.
+    void wait_for(const std::function<void(Done)>& start);
+
+    void add(const std::string& name, const ContextSpec& spec, bool from_config, Done done);
+    void erase(const std::string& name);
     void finish_pause(const std::string& name, bool pause, MonitorState before);
     void finish_commit(const std::string& name, const ContextSpec& spec, MonitorState before);
     void commit_failed(const std::string& name, const DamondError& e);
+    // Queues a commit of a whole spec (a reload's).
+    void commit_spec(const std::string& name, const ContextSpec& spec, Done done);
+    void set_pause(const std::string& name, bool pause, Done done);
 
     ManagedContext& get(const std::string& name);
     const ManagedContext& get(const std::string& name) const;
-    void add(const std::string& name, const ContextSpec& spec, bool from_config);
-    void set_pause(const std::string& name, bool pause);
-    void commit_spec(const std::string& name, const ContextSpec& spec);
     void notify(const std::string& name, const std::vector<ContextField>& fields);
-    // Brings the monitor in line with spec.pause and the holds.
-    void reconcile(const std::string& name);
-    void holds_changed_for(const PauseHold& hold);
+    // Queues bringing the monitor in line with spec.pause and the holds.
+    void reconcile(const std::string& name, Done done);
+    void holds_changed_for(const PauseHold& hold, Done done);
     void monitor_event(const std::string& name);
 
     std::string backend_;
     std::string backend_reason_;
-    std::string backend_detail_;
-    std::function<KernelProbe()> kernel_prober_;
+    std::function<std::string()> backend_detail_;
+    std::function<BackendFacts()> facts_source_;
     MonitorFactory factory_;
     Poster post_;
     ManagerListener* listener_ = nullptr;
     ChangeHook change_hook_;
+    Schedule schedule_;
     void changed(bool kept) {
         if (change_hook_) change_hook_(kept);
     }
     std::map<std::string, ManagedContext> contexts_;
     PauseHolds holds_;
     std::function<std::string(const std::string&)> checkpoint_source_;
+    int inline_ = 0;  // > 0 inside a synchronous call: operations run here
 };
 
 // Context names: 1..255 bytes, no control characters, no '/'.
 void check_context_name(const std::string& name);
+
+// Runs `done` once `count` parts have reported (at once when count is 0),
+// with the first error any of them had.
+Manager::Done join_parts(size_t count, Manager::Done done);
 
 }  // namespace damond

@@ -199,7 +199,7 @@ TEST_F(ManagerTest, StatusSaysWhatRunsAndHowTheBackendPauses) {
     manager.create_context("b", kDemoSpec);
     manager.pause_context("b");
     EXPECT_EQ(manager.status_text(), "2 contexts, 1 paused, backend inprocess");
-    manager.set_backend_detail("watermarks");
+    manager.set_backend_detail([] { return std::string("watermarks"); });
     manager.hold_pause("a", "t", "x");
     EXPECT_EQ(manager.status_text(), "2 contexts, 2 paused, backend inprocess (watermarks), 1 pause hold(s)");
 }

@@ -1,0 +1,65 @@
+#include "kernel/kernel_facts.hpp"
+
+namespace damond {
+
+BackendFacts to_backend_facts(const KernelProbe& probe) {
+    BackendFacts f;
+    f.features.assign(probe.features.begin(), probe.features.end());
+    f.pause_mode = to_string(probe.pause_mode);
+    f.pause_mode_reason = probe.pause_mode_reason;
+    for (const KdamondInfo& k : probe.kdamonds) f.kdamonds.push_back(KdamondFact{k.index, k.ours, k.state, k.pid, k.ops});
+    return f;
+}
+
+struct KernelFacts::Shared {
+    std::function<KernelProbe()> look;
+    std::mutex mu;
+    std::condition_variable cv;
+    uint64_t asked = 0, answered = 0;
+    bool quit = false;
+    BackendFacts last;
+
+    static void loop(std::shared_ptr<Shared> s) {
+        std::unique_lock<std::mutex> lock(s->mu);
+        for (;;) {
+            s->cv.wait(lock, [&] { return s->quit || s->asked > s->answered; });
+            if (s->quit) return;
+            const uint64_t serving = s->asked;
+            lock.unlock();
+            BackendFacts fresh;
+            bool ok = true;
+            try {
+                fresh = to_backend_facts(s->look());
+            } catch (const std::exception&) {
+                ok = false;
+            }
+            lock.lock();
+            if (ok) s->last = std::move(fresh);
+            s->answered = serving;
+            s->cv.notify_all();
+        }
+    }
+};
+
+KernelFacts::KernelFacts(std::function<KernelProbe()> look, std::chrono::milliseconds wait)
+    : wait_(wait), shared_(std::make_shared<Shared>()) {
+    shared_->look = std::move(look);
+    shared_->last = to_backend_facts(shared_->look());  // the first look at start-up, like everything else there
+    std::thread(Shared::loop, shared_).detach();  // a look stuck in the kernel keeps its thread
+}
+
+KernelFacts::~KernelFacts() {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->quit = true;
+    shared_->cv.notify_all();
+}
+
+BackendFacts KernelFacts::get() {
+    std::unique_lock<std::mutex> lock(shared_->mu);
+    const uint64_t mine = ++shared_->asked;
+    shared_->cv.notify_all();
+    shared_->cv.wait_for(lock, wait_, [&] { return shared_->answered >= mine; });
+    return shared_->last;
+}
+
+}  // namespace damond

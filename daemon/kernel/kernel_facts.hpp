@@ -1,0 +1,39 @@
+// The Manager's view of the kernel's tree (KernelFeatures, PauseMode,
+// Kdamonds), looked at off the main loop: a look can block behind the
+// kernel's DAMON lock, and the bus must keep answering. Each get() asks
+// for a fresh look on this object's thread and waits a short while for
+// it; when the tree does not answer in time, it returns the last look.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "kernel/kernel_probe.hpp"
+#include "monitor/backend_facts.hpp"
+
+namespace damond {
+
+BackendFacts to_backend_facts(const KernelProbe& probe);
+
+class KernelFacts {
+public:
+    KernelFacts(std::function<KernelProbe()> look, std::chrono::milliseconds wait);
+    ~KernelFacts();
+    KernelFacts(const KernelFacts&) = delete;
+    KernelFacts& operator=(const KernelFacts&) = delete;
+
+    BackendFacts get();
+
+    struct Shared;  // with the thread, which may outlive this object in the kernel
+
+private:
+    std::chrono::milliseconds wait_;
+    std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace damond
