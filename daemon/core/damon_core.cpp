@@ -186,8 +186,12 @@ void set_attrs(DamonContext& ctx, const MonitoringAttrs& attrs) {
     // the partial window is dropped and the last complete one converted; at
     // a window's end (auto-tuning), the finished window itself is converted.
     const bool aggregating = ctx.passed_sample_intervals < ctx.next_aggregation_sis;
+    // damon_update_monitoring_results: when an old or a new interval is 0,
+    // the kernel converts nothing (what a deep pause relies on).
+    const bool convert = old.sample_us && old.aggr_us && attrs.sample_us && attrs.aggr_us;
     for (MonitorTarget& t : ctx.targets)
         for (Region& r : t.regions) {
+            if (!convert) break;
             if (aggregating) {
                 r.last_nr_accesses = nr_accesses_for_new_attrs(r.last_nr_accesses, old, attrs);
                 r.nr_accesses_bp = r.last_nr_accesses * 10000;

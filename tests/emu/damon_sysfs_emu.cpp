@@ -67,6 +67,12 @@ int emu_open(const char* path, fuse_file_info* fi) {
 }
 
 int emu_read(const char* path, char* buf, size_t size, off_t offset, fuse_file_info*) {
+    if (g_model->take_read_hang(rel(path))) {
+        // A read stuck behind the kernel's lock, until unmounted.
+        fuse_session* session = fuse_get_session(fuse_get_context()->fuse);
+        while (!fuse_session_exited(session)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return -ENOTCONN;
+    }
     std::string value;
     if (const int err = g_model->read(rel(path), value); err) return err;
     value += "\n";

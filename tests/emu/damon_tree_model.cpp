@@ -124,6 +124,7 @@ DamonTreeModel::DamonTreeModel(Profile profile, const Clock& clock) : profile_(s
     add_file(join(kEmu, "log"), "", false);
     add_file(join(kEmu, "fail"), "", true);
     add_file(join(kEmu, "hang"), "", true);
+    add_file(join(kEmu, "hang_read"), "", true);
     add_file(join(kEmu, "refuse_commit"), "0", true);
     add_file(join(kEmu, "free_mem_rate"), "500", true);
     for (const char* m : {"damon_stat", "damon_reclaim", "damon_lru_sort"})
@@ -196,10 +197,32 @@ std::vector<std::string> DamonTreeModel::list(const std::string& dir) const {
 
 int DamonTreeModel::read(const std::string& path, std::string& out) {
     std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (path.rfind(join(kEmu, "live/"), 0) == 0) return read_live(path.substr(join(kEmu, "live/").size()), out);
     auto it = nodes_.find(path);
     if (it == nodes_.end()) return -ENOENT;
     if (it->second.dir) return -EISDIR;
     out = it->second.value;
+    return 0;
+}
+
+int DamonTreeModel::read_live(const std::string& kdamond, std::string& out) {
+    uint32_t k = 0;
+    try {
+        k = static_cast<uint32_t>(std::stoul(kdamond));
+    } catch (const std::exception&) {
+        return -ENOENT;
+    }
+    auto it = runtimes_.find(k);
+    if (it == runtimes_.end() || !it->second) return -ENOENT;
+    advance(k);
+    const DamonContext& ctx = it->second->core->context();
+    std::ostringstream o;
+    o << "sample_us " << ctx.attrs.sample_us << " aggr_us " << ctx.attrs.aggr_us << "\n";
+    for (const MonitorTarget& t : ctx.targets)
+        for (const Region& r : t.regions)
+            o << r.start << " " << r.end << " " << r.nr_accesses << " " << r.nr_accesses_bp << " " << r.last_nr_accesses
+              << " " << r.age << "\n";
+    out = o.str();
     return 0;
 }
 
@@ -232,8 +255,13 @@ bool DamonTreeModel::take_fault(const std::string& path, int& err) {
     return hit;
 }
 
-bool DamonTreeModel::take_hang(const std::string& path) {
-    Node& h = nodes_[join(kEmu, "hang")];
+bool DamonTreeModel::take_read_hang(const std::string& path) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    return take_hang(path, "hang_read");
+}
+
+bool DamonTreeModel::take_hang(const std::string& path, const char* control) {
+    Node& h = nodes_[join(kEmu, control)];
     const std::string suffix = h.value;
     if (suffix.empty() || path.size() < suffix.size() ||
         path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0)
@@ -679,6 +707,7 @@ void DamonTreeModel::advance(uint32_t k) {
 
 std::string ModelTree::read(const std::string& path) const {
     std::string out;
+    if (model_.take_read_hang(path)) throw SysfsError(EDEADLK, path, "read would block forever:");
     if (const int err = model_.read(path, out); err) throw SysfsError(-err, path, "cannot read");
     return out;
 }

@@ -12,6 +12,10 @@
 //   _emu/log              every write: "<path> <value> -> <result>"
 //   _emu/fail             "<path suffix> <errno name> [count]" fails writes
 //   _emu/hang             "<path suffix>": the next such write never returns
+//   _emu/hang_read        "<path suffix>": the next such read never returns
+//   _emu/live/<K>         (read only, not listed) what kdamond K keeps inside:
+//                         its intervals, then every region as "start end
+//                         nr_accesses nr_accesses_bp last_nr_accesses age"
 //   _emu/refuse_commit    "<count>": the kernel refuses that many commits, as
 //                         if a value had become invalid (a target gone) by
 //                         the time it takes them: 6.15+ say EINVAL and keep
@@ -66,6 +70,8 @@ public:
     WriteOutcome write(const std::string& path, const std::string& value, int& err);
     // For a write that blocked: true once it may return, with its result.
     bool write_released(const std::string& path, int& err);
+    // True once for a read that _emu/hang_read names: it must never return.
+    bool take_read_hang(const std::string& path);
 
 private:
     struct Node {
@@ -85,7 +91,8 @@ private:
     void advance(uint32_t kdamond);
     void log(const std::string& path, const std::string& value, int result);
     bool take_fault(const std::string& path, int& err);
-    bool take_hang(const std::string& path);
+    bool take_hang(const std::string& path, const char* control = "hang");
+    int read_live(const std::string& kdamond, std::string& out);
 
     Profile profile_;
     const Clock& clock_;

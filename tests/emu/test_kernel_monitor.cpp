@@ -368,3 +368,149 @@ TEST(KernelMonitor, AKdamondRestartedBehindItsBackFailsTheContext) {
     EXPECT_EQ(m.state(), MonitorState::Failed);
     EXPECT_NE(m.error().find("something else restarted it"), std::string::npos) << m.error();
 }
+
+namespace {
+
+// What kdamond 0 keeps inside (the emulator's _emu/live/0): its intervals
+// on the first line, then every region with its counts and age.
+std::string live(Kernel& k) { return k.raw.read("_emu/live/0"); }
+std::string live_regions(Kernel& k) {
+    const std::string all = live(k);
+    return all.substr(all.find('\n') + 1);
+}
+
+DeepPause deep_after(int ms) {
+    DeepPause d;
+    d.after = std::chrono::milliseconds(ms);
+    d.interval_us = 1000000;
+    return d;
+}
+
+// A tree that stops writing once cut: a damond that crashed writes nothing more.
+class CuttableTree : public SysfsTree {
+public:
+    explicit CuttableTree(SysfsTree& inner) : inner_(inner) {}
+    bool cut = false;
+    bool exists(const std::string& p) const override { return inner_.exists(p); }
+    bool is_dir(const std::string& p) const override { return inner_.is_dir(p); }
+    bool writable(const std::string& p) const override { return inner_.writable(p); }
+    std::string read(const std::string& p) const override { return inner_.read(p); }
+    std::vector<std::string> list(const std::string& d) const override { return inner_.list(d); }
+    void write(const std::string& p, const std::string& v) override {
+        if (cut) throw SysfsError(EIO, p, "damond is gone:");
+        inner_.write(p, v);
+    }
+
+private:
+    SysfsTree& inner_;
+};
+
+}  // namespace
+
+// A deep pause sleeps one second per loop, and everything the kdamond had
+// learned is there when it resumes: the regions, their access counts and
+// ages exactly, and the files as they were.
+TEST(KernelMonitor, DeepPauseSleepsLongerAndKeepsEverythingExactly) {
+    for (const char* profile : {"7.2", "6.18"}) {
+        SCOPED_TRACE(profile);
+        Kernel k(profile);
+        KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, k.probe(), std::chrono::seconds(10), {}, -1, {},
+                        deep_after(10000));
+        m.start();
+        k.clock.advance(300000);
+        const auto files = k.files();
+        EXPECT_EQ(m.settle_after_ms(), 0u);  // running: nothing to settle
+        m.pause();
+        const std::string at_pause = live(k);
+        EXPECT_EQ(m.settle_after_ms(), 10000u);
+        m.settle();
+        EXPECT_TRUE(m.deeply_paused());
+        EXPECT_EQ(m.settle_after_ms(), 0u);
+        EXPECT_EQ(m.state(), MonitorState::Paused);
+        const std::string iv = "kdamonds/0/contexts/0/monitoring_attrs/intervals/";
+        if (std::string(profile) == "7.2") {
+            EXPECT_EQ(k.raw.read(iv + "sample_us"), "1000000");
+            EXPECT_EQ(k.raw.read(iv + "aggr_us"), "1000000");
+            EXPECT_EQ(k.raw.read("kdamonds/0/contexts/0/pause"), "Y");
+            EXPECT_EQ(live(k).substr(0, live(k).find('\n')), "sample_us 1000000 aggr_us 1000000");
+        } else {
+            for (const char* s : {"0", "1"})
+                EXPECT_EQ(k.raw.read(std::string("kdamonds/0/contexts/0/schemes/") + s + "/watermarks/interval_us"),
+                          "1000000");
+        }
+        EXPECT_EQ(live_regions(k), at_pause.substr(at_pause.find('\n') + 1));
+        k.clock.advance(5000000);
+        m.resume();
+        EXPECT_FALSE(m.deeply_paused());
+        EXPECT_EQ(m.state(), MonitorState::Running);
+        EXPECT_EQ(live(k), at_pause);  // intervals, regions, counts and ages
+        EXPECT_EQ(k.files(), files);
+    }
+}
+
+// What the deep pause avoids: going to long intervals in one commit makes
+// the kernel rescale every age (here by 20 ms / 1 s), and back does not undo it.
+TEST(KernelMonitor, LongIntervalsInOneCommitWouldLoseTheAges) {
+    Kernel k("7.2");
+    KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, k.probe());
+    m.start();
+    k.clock.advance(300000);
+    m.pause();
+    const std::string at_pause = live_regions(k);
+    ContextSpec slow = spec_from_json_text(kSpec);
+    slow.pause = true;
+    slow.intervals.sample_us = slow.intervals.aggr_us = 1000000;
+    m.commit(slow);
+    ContextSpec back = spec_from_json_text(kSpec);
+    back.pause = true;
+    m.commit(back);
+    EXPECT_NE(live_regions(k), at_pause);
+}
+
+// A commit while deeply paused leaves the deep pause first: the spec it
+// stages is the one the kdamond runs with, and the pause deepens again later.
+TEST(KernelMonitor, ACommitWhileDeeplyPausedLeavesTheDeepPause) {
+    Kernel k("7.2");
+    KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, k.probe(), std::chrono::seconds(10), {}, -1, {},
+                    deep_after(10000));
+    m.start();
+    k.clock.advance(300000);
+    m.pause();
+    m.settle();
+    ContextSpec next = spec_from_json_text(kSpec);
+    next.pause = true;
+    next.intervals.aggr_us = 40000;
+    m.commit(next);
+    EXPECT_FALSE(m.deeply_paused());
+    EXPECT_EQ(k.raw.read("kdamonds/0/contexts/0/monitoring_attrs/intervals/aggr_us"), "40000");
+    EXPECT_EQ(live(k).substr(0, live(k).find('\n')), "sample_us 1000 aggr_us 40000");
+    EXPECT_EQ(m.settle_after_ms(), 10000u);
+}
+
+// damond killed while a context sleeps deeply: the next one adopts the
+// kdamond through zero intervals, so the ages survive the crash too.
+TEST(KernelMonitor, AdoptingADeeplyPausedKdamondKeepsItsAges) {
+    Kernel k("7.2");
+    const KernelProbe probe = k.probe();
+    ContextSpec spec = spec_from_json_text(kSpec);
+    std::string at_pause;
+    {
+        CuttableTree crashing(k.tree);
+        KernelMonitor before(spec, crashing, 0, probe, std::chrono::seconds(10), {}, -1, {}, deep_after(10000));
+        before.start();
+        k.clock.advance(300000);
+        before.pause();
+        at_pause = live_regions(k);
+        before.settle();
+        crashing.cut = true;  // nothing more from this damond
+    }
+    ASSERT_EQ(k.raw.read("kdamonds/0/state"), "on");
+    spec.pause = true;
+    KernelMonitor after(spec, k.tree, 0, probe, std::chrono::seconds(10), {}, std::stoi(k.raw.read("kdamonds/0/pid")),
+                        {}, deep_after(10000));
+    after.start();
+    EXPECT_TRUE(after.adopted());
+    EXPECT_EQ(after.state(), MonitorState::Paused);
+    EXPECT_EQ(live(k).substr(0, live(k).find('\n')), "sample_us 1000 aggr_us 20000");
+    EXPECT_EQ(live_regions(k), at_pause);
+}

@@ -202,6 +202,25 @@ TEST(CoreAttrs, AtAWindowsEndTheFinishedWindowIsConverted) {
     EXPECT_EQ(ctx.targets[0].regions[0].age, 20u);
 }
 
+TEST(CoreAttrs, ThroughZeroIntervalsNothingIsConverted) {
+    // The deep pause's path: 5 ms/100 ms -> 0/0 -> 1 s/1 s -> 0/0 -> 5 ms/100 ms.
+    DamonContext ctx;
+    ctx.attrs = MonitoringAttrs{5000, 100000, 1000000, 10, 1000, {}};
+    ctx.targets = {MonitorTarget{{region(0, P, 3, 10, 40)}}};
+    ctx.passed_sample_intervals = 7;
+    ctx.next_aggregation_sis = 20;
+    const Region before = ctx.targets[0].regions[0];
+    for (const MonitoringAttrs& a : {MonitoringAttrs{0, 0, 1000000, 10, 1000, {}},
+                                     MonitoringAttrs{1000000, 1000000, 1000000, 10, 1000, {}},
+                                     MonitoringAttrs{0, 0, 1000000, 10, 1000, {}},
+                                     MonitoringAttrs{5000, 100000, 1000000, 10, 1000, {}}})
+        set_attrs(ctx, a);
+    EXPECT_EQ(ctx.targets[0].regions[0], before);
+    // A direct change to 1 s windows would have divided the age by ten.
+    set_attrs(ctx, MonitoringAttrs{1000000, 1000000, 1000000, 10, 1000, {}});
+    EXPECT_EQ(ctx.targets[0].regions[0].age, 4u);
+}
+
 TEST(CoreAttrs, EqualAttrsChangeNothing) {
     DamonContext ctx;
     ctx.targets = {MonitorTarget{{region(0, P, 3, 10, 40)}}};
