@@ -17,6 +17,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "../bus/private_bus.hpp"
+#include "emu_daemon.hpp"
 
 using namespace damond::testing;
 using nlohmann::json;
@@ -24,86 +25,6 @@ using nlohmann::json;
 extern char** environ;
 
 namespace {
-
-class Emulator {
-public:
-    explicit Emulator(const std::string& profile) : profile_(profile) {
-        char tmpl[] = "/tmp/damond-emu-XXXXXX";
-        dir_ = mkdtemp(tmpl);
-        std::vector<std::string> args{env_or("DAMON_SYSFS_EMU", "damon-sysfs-emu"), "--profile", profile, dir_};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ);
-        wait_until([&] { return std::filesystem::exists(dir_ + "/kdamonds/nr_kdamonds"); }, 5000);
-    }
-    ~Emulator() {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            waitpid(pid_, nullptr, 0);
-        }
-        umount2(dir_.c_str(), MNT_DETACH);
-        rmdir(dir_.c_str());
-    }
-    const std::string& dir() const { return dir_; }
-    std::string release() const { return profile_ + ".0"; }
-    std::string log() const { return read_file(dir_ + "/_emu/log"); }
-    void put(const std::string& path, const std::string& value) const {
-        const auto r = run_command({"/bin/sh", "-c", "printf '%s' '" + value + "' > " + dir_ + "/" + path});
-        EXPECT_EQ(r.exit_code, 0) << path << ": " << r.out;
-    }
-
-private:
-    std::string profile_, dir_;
-    pid_t pid_ = -1;
-};
-
-const char* kConfig = R"({"backend": "kernel", "contexts": {"kdemo": {
-  "ops": "paddr", "intervals": {"sample_us": 2000, "aggr_us": 40000},
-  "targets": [{"regions": [{"start": 16777216, "end": 1073741824}]}],
-  "schemes": [{"action": "stat", "access_pattern": {"age": {"min": 10}},
-               "watermarks": {"metric": "free_mem_rate", "interval_us": 7000, "high": 950, "mid": 900, "low": 5}}]}}})";
-
-struct Damond {
-    std::shared_ptr<PrivateBus> own_bus;
-    PrivateBus& bus;
-    TempDir dir;
-    std::unique_ptr<Child> child;
-
-    // `state_dir`: "" for one of its own; two Damonds given the same one are
-    // a damond and its restart.
-    // `on_bus`: another Damond's bus, for a restart its clients stay on.
-    Damond(const Emulator& emu, const std::string& backend, bool expect_up = true, const std::string& config = kConfig,
-           const std::string& state_dir = "", PrivateBus* on_bus = nullptr)
-        : own_bus(on_bus ? nullptr : std::make_shared<PrivateBus>()), bus(on_bus ? *on_bus : *own_bus) {
-        child = std::make_unique<Child>(
-            std::vector<std::string>{env_or("DAMOND", "damond"), "--config", dir.write("c.json", config), "--backend",
-                                     backend, "--sysfs-root", emu.dir(), "--modules-root", emu.dir() + "/_emu/module",
-                                     "--kernel-release", emu.release(), "--state-dir",
-                                     state_dir.empty() ? dir.path() + "/state" : state_dir, "--state-deadline-ms", "1500"},
-            std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
-        if (expect_up) up = wait_until([&] { return busctl({"status", "org.damond1"}).exit_code == 0; }, 10000);
-        else exit_code = child->wait_exit(10000);
-    }
-    ~Damond() {
-        if (child->pid() <= 0) return;  // reaped already (killed by the test)
-        child->signal(SIGTERM);
-        child->wait_exit(10000);
-    }
-    int exit_code = -1;
-    CommandResult busctl(std::vector<std::string> args) {
-        args.insert(args.begin(), {env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus.address()});
-        return run_command(args);
-    }
-    std::string get(const std::string& path, const std::string& iface, const std::string& prop) {
-        return busctl({"get-property", "org.damond1", path, iface, prop}).out;
-    }
-    CommandResult manager(const std::string& method, const std::string& arg) {
-        return busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", method, "s", arg});
-    }
-    std::string log() { return read_file(dir.path() + "/log"); }
-    bool up = false;
-};
 
 // The staged files of kdamond 0, as the filesystem shows them.
 std::map<std::string, std::string> staged(const Emulator& emu) {

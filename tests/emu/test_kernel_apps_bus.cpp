@@ -1,0 +1,237 @@
+// Apps on the kernel backend at phone scale, over D-Bus on damon-sysfs-emu:
+// a pool sized from the config, what happens when it is full, a bus that
+// keeps answering while a kernel write hangs, and deep pauses.
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "emu_daemon.hpp"
+
+using namespace damond::testing;
+
+namespace {
+
+bool have_fuse() { return access("/dev/fuse", R_OK | W_OK) == 0; }
+
+std::string apps_config(const std::string& backend, const std::string& profile_ops, int max_apps,
+                        const std::string& kernel = "{}", const std::string& contexts = "{}") {
+    const std::string target = profile_ops == "paddr" ? R"(, "targets": [{"regions": [{"start": 16777216, "end": 268435456}]}])" : "";
+    return R"({"backend": ")" + backend + R"(", "kernel": )" + kernel + R"(,
+  "profiles": {
+    "fine":   {"ops": ")" + profile_ops + R"(", "intervals": {"sample_us": 2000, "aggr_us": 40000})" + target + R"(},
+    "coarse": {"ops": ")" + profile_ops + R"(", "intervals": {"sample_us": 4000, "aggr_us": 80000})" + target + R"(}},
+  "apps": {"default": {"foreground": "fine", "background": "coarse"}, "max_apps": )" + std::to_string(max_apps) + R"(},
+  "contexts": )" + contexts + "}";
+}
+
+const char* kOneContext = R"({"kdemo": {"ops": "paddr", "intervals": {"sample_us": 2000, "aggr_us": 40000},
+  "targets": [{"regions": [{"start": 16777216, "end": 268435456}]}]}})";
+
+CommandResult register_app(Damond& d, const std::string& app, uint32_t pid = 0) {
+    return d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "RegisterApp", "sua{sv}", app,
+                     std::to_string(pid), "0"});
+}
+
+CommandResult set_app_state(Damond& d, const std::string& app, const std::string& state) {
+    return d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "SetAppState", "ssa{sv}", app, state, "0"});
+}
+
+std::string context_path(const std::string& name) {
+    std::string out = "/org/damond1/context/";
+    for (unsigned char c : name) {
+        if (std::isalnum(c)) out += static_cast<char>(c);
+        else {
+            char buf[4];
+            snprintf(buf, sizeof buf, "_%02x", c);
+            out += buf;
+        }
+    }
+    return out;
+}
+
+// The slowest of `n` ListContexts calls made from this process, on a
+// connection of its own: what any other client waits for.
+std::chrono::milliseconds slowest_list_contexts(const std::string& address, int n) {
+    auto connection = sdbus::createSessionBusConnectionWithAddress(address);
+    auto proxy = sdbus::createProxy(*connection, "org.damond1", "/org/damond1");
+    std::chrono::steady_clock::duration worst{};
+    for (int i = 0; i < n; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> out;
+        proxy->callMethod("ListContexts").onInterface("org.damond1.Manager").storeResultsTo(out);
+        worst = std::max(worst, std::chrono::steady_clock::now() - t0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(worst);
+}
+
+// A process that sleeps until killed: a vaddr target.
+struct Sleeper {
+    pid_t pid = -1;
+    Sleeper() {
+        pid = fork();
+        if (pid == 0) {
+            execl("/bin/sleep", "sleep", "600", nullptr);
+            _exit(127);
+        }
+    }
+    ~Sleeper() {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+    }
+};
+
+}  // namespace
+
+// nr_kdamonds can only be written while no kdamond runs: the pool is sized
+// once, from the config, and says so.
+TEST(KernelApps, ThePoolIsSizedFromTheConfigAndAFullOneNamesTheLimit) {
+    if (!have_fuse()) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    Damond d(emu, "kernel", true, apps_config("kernel", "paddr", 2, "{}", kOneContext));
+    ASSERT_TRUE(d.up) << d.log();
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/nr_kdamonds"), "5\n");  // 1 context + 2 x 2 apps
+    const std::string reason = d.get("/org/damond1", "org.damond1.Manager", "BackendReason");
+    EXPECT_NE(reason.find("5 kdamonds"), std::string::npos) << reason;
+    EXPECT_NE(reason.find("apps.max_apps"), std::string::npos) << reason;
+    EXPECT_EQ(register_app(d, "org.example.A").exit_code, 0) << d.log();
+    EXPECT_EQ(register_app(d, "org.example.B").exit_code, 0) << d.log();
+    const CommandResult third = register_app(d, "org.example.C");
+    EXPECT_NE(third.exit_code, 0);
+    EXPECT_NE(third.out.find("all 5 of damond's kdamonds are in use"), std::string::npos) << third.out;
+    EXPECT_NE(third.out.find("apps.max_apps"), std::string::npos) << third.out;
+    // Nothing left behind by the refused app.
+    EXPECT_EQ(d.busctl({"get-property", "org.damond1", context_path("org.example.C@foreground"), "org.damond1.Context",
+                        "State"}).exit_code != 0,
+              true);
+}
+
+TEST(KernelApps, WithBackendAutoAFullPoolRunsTheAppInProcess) {
+    if (!have_fuse()) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    Sleeper a, b;
+    Damond d(emu, "auto", true, apps_config("auto", "vaddr", 1));
+    ASSERT_TRUE(d.up) << d.log();
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/nr_kdamonds"), "2\n");
+    ASSERT_EQ(register_app(d, "org.example.A", a.pid).exit_code, 0) << d.log();
+    ASSERT_EQ(register_app(d, "org.example.B", b.pid).exit_code, 0) << d.log();
+    for (const char* w : {"@foreground", "@background"}) {
+        EXPECT_EQ(d.get(context_path(std::string("org.example.A") + w), "org.damond1.Context", "Backend"), "s \"kernel\"\n");
+        const std::string ctx = context_path(std::string("org.example.B") + w);
+        EXPECT_EQ(d.get(ctx, "org.damond1.Context", "Backend"), "s \"inprocess\"\n");
+        const std::string why = d.get(ctx, "org.damond1.Context", "BackendReason");
+        EXPECT_NE(why.find("kdamonds are in use"), std::string::npos) << why;
+        EXPECT_NE(why.find("running in process"), std::string::npos) << why;
+    }
+    EXPECT_EQ(set_app_state(d, "org.example.B", "foreground").exit_code, 0) << d.log();
+    EXPECT_EQ(d.get(context_path("org.example.B@foreground"), "org.damond1.Context", "State"), "s \"running\"\n");
+}
+
+TEST(KernelApps, AConfigAskingForMoreKdamondsThanDamondTakesIsRefused) {
+    if (!have_fuse()) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    Damond d(emu, "kernel", false, apps_config("kernel", "paddr", 512, "{}", kOneContext));
+    EXPECT_NE(d.exit_code, 0);
+    EXPECT_NE(d.log().find("apps.max_apps: 512 apps need 1025 kdamonds"), std::string::npos) << d.log();
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/nr_kdamonds"), "0\n");  // nothing written
+}
+
+// One hung kernel write or read: the call that hit it fails after the
+// deadline naming the file, every other call is answered meanwhile, the
+// app keeps one context running or names the failure, and SIGTERM still
+// stops damond.
+struct Hang {
+    const char* name;
+    const char* control;  // _emu/hang or _emu/hang_read
+    const char* suffix;
+    const char* call;     // switch | commit | snapshot
+};
+
+class KernelHangs : public ::testing::TestWithParam<Hang> {};
+
+TEST_P(KernelHangs, FailTheCallNotTheBus) {
+    if (!have_fuse()) GTEST_SKIP() << "no /dev/fuse";
+    const Hang h = GetParam();
+    Emulator emu("7.2");
+    Damond d(emu, "kernel", true, apps_config("kernel", "paddr", 2, R"({"deep_pause_after_ms": 0})", kOneContext));
+    ASSERT_TRUE(d.up) << d.log();
+    ASSERT_EQ(register_app(d, "org.example.A").exit_code, 0) << d.log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    emu.put(std::string("_emu/") + h.control, h.suffix);
+
+    CommandResult hit;
+    std::thread caller([&] {
+        const std::string call = h.call;
+        if (call == "switch") hit = set_app_state(d, "org.example.A", "foreground");
+        else if (call == "commit")
+            hit = d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "CommitContext", "ss", "kdemo",
+                            R"({"intervals": {"aggr_us": 60000}})"});
+        else hit = d.busctl({"call", "org.damond1", context_path("kdemo"), "org.damond1.Context", "Snapshot"});
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // While it hangs (1.5 s deadline), other clients wait no longer than this.
+    const auto worst = slowest_list_contexts(d.bus.address(), 20);
+    EXPECT_LT(worst, std::chrono::milliseconds(50));
+    caller.join();
+    EXPECT_NE(hit.exit_code, 0) << hit.out;
+    EXPECT_NE(hit.out.find("did not return within 1500 ms"), std::string::npos) << hit.out;
+    EXPECT_NE(hit.out.find(h.suffix), std::string::npos) << hit.out;
+
+    if (std::string(h.call) == "switch") {
+        // One context running, or the one that hung failed, naming the file.
+        int running = 0, failed = 0;
+        for (const char* w : {"@foreground", "@background"}) {
+            const std::string ctx = context_path(std::string("org.example.A") + w);
+            const std::string state = d.get(ctx, "org.damond1.Context", "State");
+            running += state == "s \"running\"\n";
+            if (state == "s \"failed\"\n") {
+                ++failed;
+                EXPECT_NE(d.get(ctx, "org.damond1.Context", "LastError").find(h.suffix), std::string::npos);
+            }
+        }
+        EXPECT_TRUE(running == 1 || failed >= 1) << running << " running, " << failed << " failed";
+        EXPECT_LE(running, 1);
+        EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "ForegroundApp"), "s \"\"\n");  // the switch did not happen
+    }
+    // SIGTERM: damond stops and leaves the bus at once. A thread of its stuck
+    // in the kernel keeps the process from being reaped until the kernel lets
+    // go (here: the emulator ends), as a real hung sysfs write would.
+    const auto t0 = std::chrono::steady_clock::now();
+    d.child->signal(SIGTERM);
+    EXPECT_TRUE(wait_until([&] { return d.busctl({"status", "org.damond1"}).exit_code != 0; }, 5000)) << d.log();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+    EXPECT_NE(d.log().find("stopping on"), std::string::npos) << d.log();
+    emu.stop();
+    EXPECT_GE(d.child->wait_exit(5000), 0) << "damond did not exit once the kernel let go";
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, KernelHangs,
+                         ::testing::Values(Hang{"pause_file", "hang", "contexts/0/pause", "switch"},
+                                           Hang{"commit", "hang", "0/state", "commit"},
+                                           Hang{"state_in_switch", "hang", "/state", "switch"},
+                                           Hang{"region_readback", "hang_read", "tried_regions/0/start", "snapshot"}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// Paused past kernel.deep_pause_after_ms, a context sleeps a second per
+// loop; resumed, it runs with its own intervals again.
+TEST(KernelApps, APausedContextDeepensAndComesBack) {
+    if (!have_fuse()) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    Damond d(emu, "kernel", true, apps_config("kernel", "paddr", 1, R"({"deep_pause_after_ms": 300})", kOneContext));
+    ASSERT_TRUE(d.up) << d.log();
+    const std::string iv = emu.dir() + "/kdamonds/0/contexts/0/monitoring_attrs/intervals/";
+    ASSERT_EQ(d.manager("PauseContext", "kdemo").exit_code, 0);
+    EXPECT_EQ(read_file(iv + "sample_us"), "2000\n");  // a plain pause first
+    EXPECT_TRUE(wait_until([&] { return read_file(iv + "sample_us") == "1000000\n"; }, 3000)) << d.log();
+    EXPECT_EQ(read_file(iv + "aggr_us"), "1000000\n");
+    EXPECT_EQ(d.get(context_path("kdemo"), "org.damond1.Context", "State"), "s \"paused\"\n");
+    EXPECT_NE(d.log().find("deep pause"), std::string::npos);
+    ASSERT_EQ(d.manager("ResumeContext", "kdemo").exit_code, 0);
+    EXPECT_EQ(read_file(iv + "sample_us"), "2000\n");
+    EXPECT_EQ(read_file(iv + "aggr_us"), "40000\n");
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/contexts/0/pause"), "N\n");
+    EXPECT_EQ(d.get(context_path("kdemo"), "org.damond1.Context", "State"), "s \"running\"\n");
+}
