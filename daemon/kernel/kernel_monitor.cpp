@@ -458,33 +458,52 @@ void KernelMonitor::stop() {
 MonitorSnapshot KernelMonitor::read_back() const {
     MonitorSnapshot snap;
     const bool has_regions = !probe_.features_known || probe_.features.count("tried_regions");
-    try {
-        if (has_regions) const_cast<KernelMonitor*>(this)->command("update_schemes_tried_regions");
-    } catch (const SysfsError& e) {
-        if (e.code().value() == ECANCELED) return last_snapshot_;
-        throw;
-    }
+    auto self = const_cast<KernelMonitor*>(this);
     const std::string schemes = ctx() + "/schemes/";
     const size_t readback = spec_.schemes.size();
-    std::vector<SnapshotRegion> regions;
+    const std::string sz_tried = schemes + std::to_string(readback) + "/stats/sz_tried";
     const std::string td = schemes + std::to_string(readback) + "/tried_regions";
-    size_t nr_regions = 0;  // directories 0..N-1 beside total_bytes
-    for (const std::string& e : tree_.list(td))
-        if (!e.empty() && std::isdigit(static_cast<unsigned char>(e[0]))) ++nr_regions;
-    for (size_t r = 0; r < nr_regions; ++r) {
-        const std::string rd = td + "/" + std::to_string(r);
-        SnapshotRegion region;
-        region.start = read_u64(tree_, rd + "/start");
-        region.end = read_u64(tree_, rd + "/end");
-        region.nr_accesses = static_cast<uint32_t>(read_u64(tree_, rd + "/nr_accesses"));
-        region.last_nr_accesses = region.nr_accesses;
-        region.age = static_cast<uint32_t>(read_u64(tree_, rd + "/age"));
-        regions.push_back(region);
+    std::vector<SnapshotRegion> regions;
+    uint64_t after = 0;
+    // Which aggregation the regions come from: the walk ends at the first
+    // apply after it was asked for, and the read-back scheme's sz_tried grows
+    // by the monitored size at each apply. Read before and after the walk
+    // (each served within a sampling interval), it grew by exactly one
+    // apply unless another slipped in between (a busy CPU);
+    // then the walk is taken again, so the count is exact.
+    for (int attempt = 0;; ++attempt) {
+        self->command("update_schemes_stats");
+        const uint64_t before = read_u64(tree_, sz_tried);
+        try {
+            if (has_regions) self->command("update_schemes_tried_regions");
+        } catch (const SysfsError& e) {
+            if (e.code().value() == ECANCELED) return last_snapshot_;
+            throw;
+        }
+        self->command("update_schemes_stats");
+        after = read_u64(tree_, sz_tried);
+        regions.clear();
+        size_t nr_regions = 0;  // directories 0..N-1 beside total_bytes
+        for (const std::string& e : tree_.list(td))
+            if (!e.empty() && std::isdigit(static_cast<unsigned char>(e[0]))) ++nr_regions;
+        uint64_t size = 0;
+        for (size_t r = 0; r < nr_regions; ++r) {
+            const std::string rd = td + "/" + std::to_string(r);
+            SnapshotRegion region;
+            region.start = read_u64(tree_, rd + "/start");
+            region.end = read_u64(tree_, rd + "/end");
+            region.nr_accesses = static_cast<uint32_t>(read_u64(tree_, rd + "/nr_accesses"));
+            region.last_nr_accesses = region.nr_accesses;
+            region.age = static_cast<uint32_t>(read_u64(tree_, rd + "/age"));
+            size += region.end - region.start;
+            regions.push_back(region);
+        }
+        // (None at all where the walk reports the last apply instead of
+        // waiting for the next, as the emulator does: exact as well.)
+        const bool one_apply = size && after >= before && (after - before + size / 2) / size <= 1;
+        if (!has_regions || one_apply || attempt == 3) break;
     }
-    // Stats after the walk, so they include the apply the regions come from
-    // (the next aggregation is at least one sample interval away).
-    const_cast<KernelMonitor*>(this)->command("update_schemes_stats");
-    count_aggregations(regions, read_u64(tree_, schemes + std::to_string(readback) + "/stats/sz_tried"), readback);
+    count_aggregations(regions, after, readback);
     snap.nr_aggregations = nr_aggregations_;
     snap.targets.push_back(std::move(regions));
     for (size_t i = 0; i < readback; ++i) {

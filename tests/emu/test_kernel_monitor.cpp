@@ -81,7 +81,8 @@ TEST(KernelMonitor, NativePauseWritesOnlyThePauseFile) {
     EXPECT_EQ(m.state(), MonitorState::Paused);
     // Besides reading back the regions to answer Snapshot() while paused,
     // the pause file and a commit are all that is written.
-    EXPECT_EQ(k.log_since(mark), "kdamonds/0/state update_schemes_tried_regions -> ok\n"
+    EXPECT_EQ(k.log_since(mark), "kdamonds/0/state update_schemes_stats -> ok\n"
+                                 "kdamonds/0/state update_schemes_tried_regions -> ok\n"
                                  "kdamonds/0/state update_schemes_stats -> ok\n"
                                  "kdamonds/0/contexts/0/pause Y -> ok\n"
                                  "kdamonds/0/state commit -> ok\n")

@@ -118,12 +118,15 @@ kwrite() {  # kwrite VALUE FILE
 # Ages kept across a pause, from two snapshots: one damond read back at the
 # pause, one read back after the resume. Each read-back waits for the
 # kernel's next scheme apply, so the kernel aggregates a few times between
-# the two (k, which damond counts from its read-back scheme's stats); aging
-# goes on in those, so a kept age has moved by exactly k, while a lost one
-# has started over and one that went on aging through the pause has moved
-# by about all the aggregations of the time in between. TOLERANCE is 1, or
-# 2 for app switches (four busy kdamonds on one vCPU, k of 6-10), where 0.83
-# of the area moved by k +-1 in the worst of 33 rounds.
+# the two (k). damond counts k exactly: its read-back scheme's sz_tried grows
+# by the monitored size at each aggregation, read right before and right
+# after each walk (a walk with another aggregation slipped in is taken
+# again). Aging goes on in those k aggregations, so a kept age has moved by
+# exactly k, a lost one has started over, and one that went on aging through
+# the pause has moved by about all the aggregations of the time in between.
+# Asserted: the median age over the interior moved by exactly k, and 80% of
+# it within TOLERANCE of k (1; 2 for app switches, where four kdamonds share
+# one vCPU: merges of a region with a neighbour average their ages).
 now_cs() { tr -d . < /proc/uptime | cut -d' ' -f1; }  # centiseconds since boot
 # Only the cold area's interior counts: a region reaching over its edge also
 # covers the hot area or the mappings above it (code that runs), and resets
@@ -133,16 +136,19 @@ now_cs() { tr -d . < /proc/uptime | cut -d' ' -f1; }  # centiseconds since boot
 kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS T1_CS TOLERANCE
     shift_=$(rk-probe age-shift "$2" "$3" $(($4 + 10485760)) $(($5 - 10485760))) || fail "$1: rk-probe age-shift"
     k=$(field "$shift_" aggregations)
+    median=$(field "$shift_" median_shift)
     case "$9" in 1) share=$(field "$shift_" within_one) ;; *) share=$(field "$shift_" within_two) ;; esac
     if_running=$(( ($8 - $7) * 10000 / $6 ))
-    report "figure: $1: the kernel aggregated $k times between the two read-backs ($if_running in that time had it not paused); ages over $share of the interior moved by $k +-$9 (median $(field "$shift_" median_shift); $(field "$shift_" within_one) at +-1)"
+    report "figure: $1: the kernel aggregated $k times between the two read-backs ($if_running in that time had it not paused); ages over $share of the interior moved by $k +-$9 (median $median; $(field "$shift_" exactly) exactly, $(field "$shift_" within_one) at +-1)"
     ok_k() { [ $((k * 4)) -le "$if_running" ]; }
+    ok_median() { [ "$median" = "$k" ]; }
     ok_share() { awk -v s="$share" 'BEGIN { exit !(s >= 0.8) }'; }
-    if ! ok_k || ! ok_share; then
+    if ! ok_k || ! ok_median || ! ok_share; then
         rk-probe regions "$4" "$5" < "$2" | sed 's/^/  region at pause: /' >&3
         rk-probe regions "$4" "$5" < "$3" | sed 's/^/  region after resume: /' >&3
     fi
     check "$1: the kernel did not aggregate while paused (at most a quarter of $if_running)" ok_k
+    check "$1: the median age at the resume is the pause's plus the $k aggregations between" ok_median
     check "$1: ages at the resume are those at the pause, +-$9 aggregation, over at least 0.8 of the interior" ok_share
 }
 

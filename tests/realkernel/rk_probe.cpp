@@ -14,8 +14,8 @@
 //       how the ages over the range moved from one snapshot to the other,
 //       against the aggregations the kernel did in between: the ages at 256
 //       evenly spread addresses, "aggregations=N median_shift=X within_one=F
-//       within_two=G monitored_mib=A/B" (F, G: the share of addresses whose
-//       age moved by N, plus or minus one or two)
+//       within_two=G exactly=E monitored_mib=A/B" (E, F, G: the share of
+//       addresses whose age moved by N exactly, plus or minus one or two)
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -124,8 +124,9 @@ int main(int argc, char** argv) {
                     for (const json& r : t.at("regions")) sum += r.at("end").get<uint64_t>() - r.at("start").get<uint64_t>();
                 return sum >> 20;
             };
-            std::printf("aggregations=%ld median_shift=%ld within_one=%.2f within_two=%.2f monitored_mib=%llu/%llu\n",
-                        aggregations, shifts[shifts.size() / 2], within(1), within(2), (unsigned long long)mib(a),
+            std::printf("aggregations=%ld median_shift=%ld exactly=%.2f within_one=%.2f within_two=%.2f "
+                        "monitored_mib=%llu/%llu\n",
+                        aggregations, shifts[shifts.size() / 2], within(0), within(1), within(2), (unsigned long long)mib(a),
                         (unsigned long long)mib(b));
             return 0;
         }
