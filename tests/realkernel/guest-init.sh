@@ -133,8 +133,9 @@ now_cs() { tr -d . < /proc/uptime | cut -d' ' -f1; }  # centiseconds since boot
 # there spill into it through merges. DAMON caps a region at the monitored
 # size over min_nr_regions (100 here: under 10 MiB), so 10 MiB in from each
 # edge nothing but aging moves an age.
-kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS T1_CS TOLERANCE
-    shift_=$(rk-probe age-shift "$2" "$3" $(($4 + 10485760)) $(($5 - 10485760))) || fail "$1: rk-probe age-shift"
+kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS T1_CS TOLERANCE [MARGIN]
+    margin=${10:-10485760}
+    shift_=$(rk-probe age-shift "$2" "$3" $(($4 + margin)) $(($5 - margin))) || fail "$1: rk-probe age-shift"
     k=$(field "$shift_" aggregations)
     median=$(field "$shift_" median_shift)
     case "$9" in 1) share=$(field "$shift_" within_one) ;; *) share=$(field "$shift_" within_two) ;; esac
@@ -456,6 +457,105 @@ CONF
     b=$(field "$(rk-probe ages "$COLD_S" "$COLD_E" < /run/after.json)" mean_age)
     report "figure: cold-range age $a at pause, $b right after resume (watermarks)"
     kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 1
+    finish PASS
+    ;;
+apps-32)
+    # Phone scale: 32 apps on damond's own kdamonds (64 of them, sized from
+    # apps.max_apps), 10 rounds of foreground switches, then every app in
+    # the background past the deep-pause delay.
+    n=32
+    for i in $(seq $n); do
+        damond-workload --hot-mib 1 --cold-mib 15 --period-ms 50 --ignore-stdin --flush-tlb </dev/null >/run/app$i.json &
+    done
+    for i in $(seq $n); do
+        for t in $(seq 50); do [ -s /run/app$i.json ] && break; sleep 0.1; done
+        eval "APP_PID_$i=$(sed 's/.*"pid": \([0-9]*\).*/\1/' /run/app$i.json)"
+        eval "APP_COLD_S_$i=$(sed 's/.*"cold": \[\([0-9]*\), \([0-9]*\)\].*/\1/' /run/app$i.json)"
+        eval "APP_COLD_E_$i=$(sed 's/.*"cold": \[\([0-9]*\), \([0-9]*\)\].*/\2/' /run/app$i.json)"
+    done
+    cat > /run/damond.json <<CONF
+{"backend": "kernel", "kernel": {"deep_pause_after_ms": 6000},
+ "profiles": {
+   "fine":   {"ops": "vaddr", "intervals": {"sample_us": 5000, "aggr_us": 100000}, "nr_regions": {"min": 20, "max": 200}},
+   "coarse": {"ops": "vaddr", "intervals": {"sample_us": 10000, "aggr_us": 200000}, "nr_regions": {"min": 20, "max": 200}}},
+ "apps": {"default": {"foreground": "fine", "background": "coarse"}, "max_apps": $n}}
+CONF
+    start_damond /run/damond.json
+    mode=$(prop /org/damond1 org.damond1.Manager PauseMode)
+    report "PauseMode $mode; BackendReason: $(prop /org/damond1 org.damond1.Manager BackendReason)"
+    check "64 kdamonds sized from apps.max_apps" [ "$(cat $A/kdamonds/nr_kdamonds)" = 64 ]
+    t0=$(now_cs)
+    for i in $(seq $n); do
+        eval "pid=\$APP_PID_$i"
+        manager RegisterApp 'sua{sv}' "app$i" "$pid" 0 >/dev/null || fail "RegisterApp app$i"
+    done
+    report "figure: 32 apps registered in $(( ($(now_cs) - t0) * 10 )) ms"
+    apps_ok() {  # every app one context running, on a kdamond in the matching state
+        bus --json=short call org.damond1 /org/damond1 org.damond1.Manager ListContexts > /run/list.json
+        rk-probe apps-check /run/list.json /run/damond-state/kdamonds.json $A > /run/apps-check.txt
+    }
+    check "after registration: one context per app runs, each on its kdamond" apps_ok
+    sleep 6
+    prev=0
+    : > /run/switch_ms.txt
+    for round in $(seq 10); do
+        # A different app each round, so the last one goes back to the background.
+        while :; do
+            i=$(awk -v s="$(now_cs)$round" -v n=$n 'BEGIN { srand(s); print int(rand() * n) + 1 }')
+            [ "$i" != "$prev" ] && break
+        done
+        ms=$(rk-probe elapsed-ms busctl call org.damond1 /org/damond1 org.damond1.Manager SetAppState 'ssa{sv}' "app$i" foreground 0) \
+            || fail "round $round: SetAppState app$i"
+        echo "$ms" >> /run/switch_ms.txt
+        t_now=$(now_cs)
+        apps_ok || { cat /run/apps-check.txt >&3; fail "round $round: one context per app"; }
+        # The new foreground app's background context paused: its ages at the pause.
+        snapshot "app$i@background" > /run/bg_paused_$i.json
+        eval "T_PAUSED_$i=$t_now"
+        if [ "$prev" != 0 ] && [ "$mode" = native ]; then
+            # The previous one's background context runs again: its ages came back.
+            snapshot "app$prev@background" > /run/bg_resumed.json
+            eval "cs=\$APP_COLD_S_$prev; ce=\$APP_COLD_E_$prev; tp=\$T_PAUSED_$prev"
+            kept "round $round: app$prev@background" /run/bg_paused_$prev.json /run/bg_resumed.json \
+                "$cs" "$ce" 200000 "$tp" "$(now_cs)" 2 2097152
+        fi
+        report "round $round: app$i in front after $ms ms; $(cat /run/apps-check.txt)"
+        prev=$i
+        sleep 2
+    done
+    p50=$(sort -n /run/switch_ms.txt | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    p99=$(sort -n /run/switch_ms.txt | awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); print v[i] }')
+    # Every app in the background: 32 foreground contexts paused.
+    manager SetAppState 'ssa{sv}' "app$prev" background 0 >/dev/null || fail "SetAppState app$prev background"
+    check "all in the background: one context per app runs" apps_ok
+    wakeups() {  # wakeups SECONDS: context switches per second of the 32 paused contexts' kdamonds
+        a=$(field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" switches)
+        c0=$(now_cs); sleep "$1"; c1=$(now_cs)
+        b=$(field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" switches)
+        awk -v a="$a" -v b="$b" -v t=$((c1 - c0)) 'BEGIN { printf "%.1f", (b - a) * 100 / t }'
+    }
+    native=$(wakeups 3)
+    report "figure: 32 paused foreground contexts, plain pause: $native wake-ups/s ($(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A))"
+    deep=""
+    if [ "$mode" = native ] || [ "$mode" = watermarks ]; then
+        sleep 5  # past deep_pause_after_ms (6 s) since the last pause
+        deep_now() { field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" deep; }
+        for t in $(seq 20); do [ "$(deep_now)" = 32 ] && break; sleep 0.5; done
+        check "all 32 paused foreground contexts sleep deeply (their kdamonds' files say 1 s)" [ "$(deep_now)" = 32 ]
+        deep=$(wakeups 5)
+        report "figure: 32 paused foreground contexts, deep pause: $deep wake-ups/s"
+        check "32 deeply paused contexts cost at most 1 wake-up/s each" awk -v d="$deep" 'BEGIN { exit !(d <= 32) }'
+        # Out of a deep pause: the first app back in front.
+        ms=$(rk-probe elapsed-ms busctl call org.damond1 /org/damond1 org.damond1.Manager ResumeContext s "app1@foreground") \
+            || fail "ResumeContext out of a deep pause"
+        deep_resume=$ms
+        check "app1@foreground runs again" [ "$(ctx_state app1@foreground)" = running ]
+        report "figure: resumed out of a deep pause in $ms ms"
+    else
+        deep=$native
+        deep_resume=0
+    fi
+    report "RESULT kernelapps switch_p50_ms=$p50 switch_p99_ms=$p99 wakeups_per_s_32_paused=$deep wakeups_per_s_32_paused_native=$native deep_resume_ms=$deep_resume"
     finish PASS
     ;;
 *)

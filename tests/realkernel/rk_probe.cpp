@@ -10,13 +10,31 @@
 //       NAME escaped as an object path label, as damond's object paths are
 //   rk-probe regions START END
 //       the regions overlapping the range, one per line
+//   rk-probe apps-check LIST.json KDAMONDS.json ADMIN
+//       LIST.json: busctl --json=short of ListContexts; KDAMONDS.json:
+//       damond's record (kdamonds.json). Every app (contexts "<app>@...")
+//       has exactly one context running, and the kdamond of each context is
+//       as its state says (running: on, pause N; paused: pause Y, or off
+//       where the kernel has no pause file). "apps=N contexts=M" or what is wrong.
+//   rk-probe ctxt-switches KDAMONDS.json SUFFIX ADMIN
+//       the context switches (voluntary and not, /proc/PID/status) of the
+//       running kdamonds of the contexts whose names end in SUFFIX, summed,
+//       and how many of them sleep deeply (a 1 s sampling interval, or park
+//       interval, in their files): "switches=N kdamonds=M deep=D"
+//   rk-probe elapsed-ms COMMAND ARG...
+//       runs it; prints its wall time in ms on stdout, exits as it did
 //   rk-probe age-shift BEFORE.json AFTER.json START END
 //       how the ages over the range moved from one snapshot to the other,
 //       against the aggregations the kernel did in between: the ages at 256
 //       evenly spread addresses, "aggregations=N median_shift=X within_one=F
 //       within_two=G exactly=E monitored_mib=A/B" (E, F, G: the share of
 //       addresses whose age moved by N exactly, plus or minus one or two)
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -76,6 +94,102 @@ Weighted over(const json& snap, uint64_t lo, uint64_t hi, const char* field) {
             ++w.regions;
         }
     return w;
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return "";
+    std::string v((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+    return v;
+}
+
+json json_file(const char* path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error(std::string("cannot read ") + path);
+    return json::parse(in);
+}
+
+// context name -> kdamond index, from damond's record.
+std::map<std::string, unsigned> kdamond_of(const json& record) {
+    std::map<std::string, unsigned> out;
+    for (const auto& [name, a] : record.at("assigned").items()) out[name] = a.at("kdamond").get<unsigned>();
+    return out;
+}
+
+int apps_check(const char* list_path, const char* record_path, const std::string& admin) {
+    const json reply = json_file(list_path);  // {"type": "a(sos)", "data": [[[name, path, state], ...]]}
+    const auto kd = kdamond_of(json_file(record_path));
+    std::map<std::string, int> running;
+    int contexts = 0, problems = 0;
+    for (const json& c : reply.at("data").at(0)) {
+        const std::string name = c.at(0).get<std::string>(), state = c.at(2).get<std::string>();
+        const size_t at = name.rfind('@');
+        if (at == std::string::npos) continue;
+        ++contexts;
+        const std::string app = name.substr(0, at);
+        running[app] += state == "running";
+        auto k = kd.find(name);
+        if (k == kd.end()) {
+            std::printf("%s: no kdamond recorded\n", name.c_str());
+            ++problems;
+            continue;
+        }
+        const std::string dir = admin + "/kdamonds/" + std::to_string(k->second);
+        const std::string on = read_text(dir + "/state"), pause = read_text(dir + "/contexts/0/pause");
+        const bool ok = state == "running" ? on == "on" && (pause.empty() || pause == "N")
+                        : state == "paused"  ? (pause.empty() ? on == "off" : on == "on" && pause == "Y")
+                                             : false;
+        if (!ok) {
+            std::printf("%s is %s but kdamond %u is %s, pause %s\n", name.c_str(), state.c_str(), k->second, on.c_str(),
+                        pause.c_str());
+            ++problems;
+        }
+    }
+    for (const auto& [app, n] : running)
+        if (n != 1) {
+            std::printf("%s has %d contexts running\n", app.c_str(), n);
+            ++problems;
+        }
+    if (problems) return 1;
+    std::printf("apps=%zu contexts=%d\n", running.size(), contexts);
+    return 0;
+}
+
+int ctxt_switches(const char* record_path, const std::string& suffix, const std::string& admin) {
+    unsigned long long total = 0;
+    int kdamonds = 0, deep = 0;
+    for (const auto& [name, k] : kdamond_of(json_file(record_path))) {
+        if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+        const std::string dir = admin + "/kdamonds/" + std::to_string(k);
+        if (read_text(dir + "/state") != "on") continue;
+        std::ifstream status("/proc/" + read_text(dir + "/pid") + "/status");
+        std::string line;
+        while (std::getline(status, line))
+            if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
+                total += std::strtoull(line.substr(line.find(':') + 1).c_str(), nullptr, 10);
+        ++kdamonds;
+        if (read_text(dir + "/contexts/0/monitoring_attrs/intervals/sample_us") == "1000000" ||
+            read_text(dir + "/contexts/0/schemes/0/watermarks/interval_us") == "1000000")
+            ++deep;
+    }
+    std::printf("switches=%llu kdamonds=%d deep=%d\n", total, kdamonds, deep);
+    return 0;
+}
+
+int elapsed_ms(char** argv) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const pid_t child = fork();
+    if (child == 0) {
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("%.1f\n", ms);
+    std::fflush(stdout);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 }  // namespace
@@ -140,6 +254,9 @@ int main(int argc, char** argv) {
                                     r.at("last_nr_accesses").get<unsigned>());
             return 0;
         }
+        if (cmd == "apps-check" && argc == 5) return apps_check(argv[2], argv[3], argv[4]);
+        if (cmd == "ctxt-switches" && argc == 5) return ctxt_switches(argv[2], argv[3], argv[4]);
+        if (cmd == "elapsed-ms" && argc >= 3) return elapsed_ms(argv + 2);
         std::fprintf(stderr, "usage: rk-probe hot-cold HS HE CS CE | ages START END | regions START END < busctl-json\n"
                              "       rk-probe age-shift BEFORE.json AFTER.json START END | label NAME\n");
         return 2;
