@@ -95,21 +95,9 @@ void KernelMonitor::stage(const ContextSpec& spec, bool paused) {
 }
 
 void KernelMonitor::command(const std::string& cmd) {
-    const std::string path = kd() + "/state";
-    // Retry EBUSY (another sysfs user holds the kernel's lock) a few times.
-    for (int attempt = 0;; ++attempt) {
-        try {
-            tree_.write(path, cmd);
-            check_after(cmd);
-            return;
-        } catch (const SysfsError& e) {
-            if (e.code().value() == EBUSY && attempt < 5) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
-                continue;
-            }
-            throw;
-        }
-    }
+    // EBUSY (another sysfs user holds the kernel's lock) is retried by the tree.
+    tree_.write(kd() + "/state", cmd);
+    check_after(cmd);
 }
 
 void KernelMonitor::check_after(const std::string& cmd) {

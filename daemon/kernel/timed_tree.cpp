@@ -6,6 +6,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <algorithm>
 
 namespace damond {
 
@@ -56,6 +57,23 @@ TimedTree::~TimedTree() {
 }
 
 void TimedTree::call(const std::string& path, const char* what, std::function<void(SysfsTree&, Io&)> fn) const {
+    // EBUSY is the DAMON sysfs lock held by another writer (a state command
+    // waits for its kdamond with it held, up to a sampling interval, or a
+    // deep pause's second): tried again until the deadline.
+    const auto until = std::chrono::steady_clock::now() + deadline_;
+    for (auto backoff = std::chrono::milliseconds(1);; backoff = std::min(backoff * 2, std::chrono::milliseconds(20))) {
+        try {
+            call_once(path, what, fn, until);
+            return;
+        } catch (const SysfsError& e) {
+            if (e.code().value() != EBUSY || std::chrono::steady_clock::now() + backoff >= until) throw;
+        }
+        std::this_thread::sleep_for(backoff);
+    }
+}
+
+void TimedTree::call_once(const std::string& path, const char* what, const std::function<void(SysfsTree&, Io&)>& fn,
+                          std::chrono::steady_clock::time_point until) const {
     if (!io_) {
         io_ = std::make_shared<Io>();
         std::thread(Io::loop, io_).detach();  // ends on quit; never joined, as it may be stuck
@@ -69,7 +87,7 @@ void TimedTree::call(const std::string& path, const char* what, std::function<vo
     io->done = false;
     io->error = nullptr;
     io->cv.notify_all();
-    if (!io->cv.wait_for(lock, deadline_, [&] { return io->done; })) {
+    if (!io->cv.wait_until(lock, until, [&] { return io->done; })) {
         // The thread stays in the kernel; it quits when (if) it comes back.
         io->quit = true;
         io_.reset();

@@ -4,7 +4,9 @@
 // I/O thread of this tree's own while the caller waits at most `deadline`.
 // A call that misses it throws SysfsError(ETIMEDOUT) naming the file; the
 // I/O thread stuck in the kernel is left behind, and the next call gets a
-// fresh one. Calls from one caller at a time (a kernel context's worker).
+// fresh one. EBUSY (the kernel's DAMON sysfs lock, held by another
+// writer) is tried again until the deadline. Calls from one caller at a
+// time (a kernel context's worker).
 #pragma once
 
 #include <chrono>
@@ -40,6 +42,8 @@ private:
     // Runs fn on the I/O thread; throws SysfsError(ETIMEDOUT) for `path`
     // when it does not return in time, or what fn threw.
     void call(const std::string& path, const char* what, std::function<void(SysfsTree&, Io&)> fn) const;
+    void call_once(const std::string& path, const char* what, const std::function<void(SysfsTree&, Io&)>& fn,
+                   std::chrono::steady_clock::time_point until) const;
 
     SysfsTree& inner_;
     std::chrono::milliseconds deadline_;
