@@ -102,7 +102,15 @@ public:
     }
 
     bool deepens() const override { return deep_.after.count() > 0; }
-    void deepen(KdamondFiles& k, const ContextSpec& spec) override { park_every(k, spec, deep_.interval_us); }
+    // A parked kdamond keeps sleeping the shortest park interval it has seen
+    // since it started waiting (kdamond_wait_activation's min_wait_time
+    // only ever shrinks), so a longer one takes effect only after it has
+    // left the wait: unparked for one sample, then parked again. That sample
+    // may end an aggregation: ages are kept to the aggregation.
+    void deepen(KdamondFiles& k, const ContextSpec& spec) override {
+        resume(k, spec);
+        park_every(k, spec, deep_.interval_us);
+    }
     void undeepen(KdamondFiles& k, const ContextSpec& spec, bool resume) override {
         if (resume) this->resume(k, spec);
         else park_every(k, spec, kParkIntervalUs);
@@ -122,9 +130,7 @@ private:
         }
     }
     void park_every(KdamondFiles& k, const ContextSpec& spec, uint64_t interval_us) {
-        for (size_t i = 0; i <= spec.schemes.size(); ++i)
-            k.write(k.context_dir() + "/schemes/" + std::to_string(i) + "/watermarks/interval_us",
-                    std::to_string(interval_us));
+        write_all(k, spec, [interval_us](size_t) { return parked_watermarks(interval_us); });
         k.command("commit");
     }
 

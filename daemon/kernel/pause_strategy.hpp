@@ -12,8 +12,8 @@
 // to wake. Native pauses deepen by moving the intervals through zero, where
 // the kernel does not rescale ages and access counts
 // (damon_update_monitoring_results skips conversion when an old or new
-// interval is 0); parked ones by a longer park interval. Checkpoints cost no
-// wake-ups already.
+// interval is 0); parked ones by a longer park interval, which the kernel
+// only takes after one sample unparked. Checkpoints cost no wake-ups already.
 #pragma once
 
 #include <chrono>

@@ -126,15 +126,19 @@ kwrite() {  # kwrite VALUE FILE
 # the pause has moved by about all the aggregations of the time in between.
 # Asserted: the median age over the interior moved by exactly k, and 80% of
 # it within TOLERANCE of k (1; 2 for app switches, where four kdamonds share
-# one vCPU: merges of a region with a neighbour average their ages).
+# one vCPU: merges of a region with a neighbour average their ages). Through
+# a deep pause (EXTRA 1) the median may move by k + 1: the commits through
+# zero intervals restart the read-back scheme's apply timer, and the kernel
+# can end one aggregation without applying it (measured on 7.3: k + 1).
 now_cs() { tr -d . < /proc/uptime | cut -d' ' -f1; }  # centiseconds since boot
 # Only the cold area's interior counts: a region reaching over its edge also
 # covers the hot area or the mappings above it (code that runs), and resets
 # there spill into it through merges. DAMON caps a region at the monitored
 # size over min_nr_regions (100 here: under 10 MiB), so 10 MiB in from each
 # edge nothing but aging moves an age.
-kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS T1_CS TOLERANCE [MARGIN]
+kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS T1_CS TOLERANCE [MARGIN [EXTRA]]
     margin=${10:-10485760}
+    extra=${11:-0}
     shift_=$(rk-probe age-shift "$2" "$3" $(($4 + margin)) $(($5 - margin))) || fail "$1: rk-probe age-shift"
     k=$(field "$shift_" aggregations)
     median=$(field "$shift_" median_shift)
@@ -142,14 +146,14 @@ kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS
     if_running=$(( ($8 - $7) * 10000 / $6 ))
     report "figure: $1: the kernel aggregated $k times between the two read-backs ($if_running in that time had it not paused); ages over $share of the interior moved by $k +-$9 (median $median; $(field "$shift_" exactly) exactly, $(field "$shift_" within_one) at +-1)"
     ok_k() { [ $((k * 4)) -le "$if_running" ]; }
-    ok_median() { [ "$median" = "$k" ]; }
+    ok_median() { [ "$median" -ge "$k" ] && [ "$median" -le $((k + extra)) ]; }
     ok_share() { awk -v s="$share" 'BEGIN { exit !(s >= 0.8) }'; }
     if ! ok_k || ! ok_median || ! ok_share; then
         rk-probe regions "$4" "$5" < "$2" | sed 's/^/  region at pause: /' >&3
         rk-probe regions "$4" "$5" < "$3" | sed 's/^/  region after resume: /' >&3
     fi
     check "$1: the kernel did not aggregate while paused (at most a quarter of $if_running)" ok_k
-    check "$1: the median age at the resume is the pause's plus the $k aggregations between" ok_median
+    check "$1: the median age at the resume is the pause's plus the $k aggregations between (+$extra)" ok_median
     check "$1: ages at the resume are those at the pause, +-$9 aggregation, over at least 0.8 of the interior" ok_share
 }
 
@@ -459,13 +463,79 @@ CONF
     kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 1
     finish PASS
     ;;
+deep-pause)
+    # One context, paused: plain, then deep; the same parked by watermarks,
+    # plain and deep. Per kind: the kdamond's wake-ups/s while paused and how
+    # long the resume takes; and the ages kept through each.
+    start_workload
+    kdamond_switches() { awk '/^voluntary_ctxt_switches/ { n += $2 } END { print n }' "/proc/$(cat $A/kdamonds/0/pid)/status"; }
+    rate() {  # rate SECONDS: the kdamond's context switches per second
+        a=$(kdamond_switches); c0=$(now_cs); sleep "$1"; c1=$(now_cs); b=$(kdamond_switches)
+        awk -v a="$a" -v b="$b" -v t=$((c1 - c0)) 'BEGIN { printf "%.1f", (b - a) * 100 / t }'
+    }
+    running_rate=""
+    one_kind() {  # one_kind KIND: pause, measure plain then deep, resume, check the ages
+        kind=$1
+        sleep 6
+        [ -z "$running_rate" ] && running_rate=$(rate 2)
+        t0=$(now_cs)
+        manager PauseContext s wl >/dev/null || fail "$kind: PauseContext"
+        snapshot wl > /run/at_pause.json
+        plain=$(rate 1)
+        plain_ms=""
+        iv=$A/kdamonds/0/contexts/0/monitoring_attrs/intervals
+        deep_files() { [ "$(cat $iv/sample_us)" = 1000000 ] || [ "$(cat $A/kdamonds/0/contexts/0/schemes/0/watermarks/interval_us)" = 1000000 ]; }
+        for i in $(seq 40); do deep_files && break; sleep 0.25; done
+        check "$kind: the pause deepened (1 s in the kdamond's files)" deep_files
+        deep=$(rate 4)
+        ms=$(rk-probe elapsed-ms busctl call org.damond1 /org/damond1 org.damond1.Manager ResumeContext s wl) || fail "$kind: ResumeContext"
+        snapshot wl > /run/after.json
+        t1=$(now_cs)
+        check "$kind: running again with its own intervals" [ "$(cat $iv/sample_us)" = 5000 ]
+        report "figure: $kind: running $running_rate wake-ups/s; paused $plain; deeply paused $deep; resume out of the deep pause $ms ms"
+        report "RESULT pausecost kind=$kind wakeups_per_s_running=$running_rate wakeups_per_s_paused=$plain wakeups_per_s_deep=$deep deep_resume_ms=$ms"
+        kept "$kind: cold range through a deep pause" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 1 10485760 1
+        # A plain pause's resume, for the trade: paused and resumed within the delay.
+        manager PauseContext s wl >/dev/null || fail "$kind: PauseContext"
+        sleep 1
+        ms=$(rk-probe elapsed-ms busctl call org.damond1 /org/damond1 org.damond1.Manager ResumeContext s wl) || fail "$kind: ResumeContext"
+        report "RESULT pausecost kind=$kind plain_resume_ms=$ms"
+    }
+    case "$(uname -r)" in
+    6.12*)
+        finish "SKIP 6.12 pauses by checkpoint: a paused kdamond is off, and there is nothing to deepen"
+        ;;
+    esac
+    cat > /run/damond.json <<CONF
+{"backend": "kernel", "kernel": {"deep_pause_after_ms": 2000},
+ "contexts": {"wl": {"ops": "vaddr", "intervals": {"sample_us": 5000, "aggr_us": 100000, "update_us": 1000000},
+   "nr_regions": {"min": 100, "max": 1000}, "targets": [{"pid_target": $WL_PID}]}}}
+CONF
+    start_damond /run/damond.json
+    one_kind native
+    # The same kdamond, adopted by a damond told to park instead.
+    kill "$DAMOND_PID"; wait "$DAMOND_PID"
+    sed -i 's/"deep_pause_after_ms": 2000/"deep_pause_after_ms": 2000, "pause_mode": "watermarks"/' /run/damond.json
+    start_damond /run/damond.json
+    check "PauseMode is watermarks" [ "$(prop /org/damond1 org.damond1.Manager PauseMode)" = watermarks ]
+    running_rate=""
+    one_kind watermarks
+    finish PASS
+    ;;
 apps-32)
     # Phone scale: 32 apps on damond's own kdamonds (64 of them, sized from
     # apps.max_apps), 10 rounds of foreground switches, then every app in
-    # the background past the deep-pause delay.
+    # the background past the deep-pause delay. One emulated CPU carries it
+    # all, so the background profile is a phone's: a sample every 50 ms, and
+    # each app stays in front ~10 s, long enough that a context that went on
+    # aggregating through its pause would show it.
+    # Each workload's address
+    # space is ~340 MB to vaddr (its mappings and the gaps DAMON keeps), so
+    # 100 regions are at most ~3.4 MB: the cold area's interior, 4 MiB in
+    # from its edges, sees nothing but aging.
     n=32
     for i in $(seq $n); do
-        damond-workload --hot-mib 1 --cold-mib 15 --period-ms 50 --ignore-stdin --flush-tlb </dev/null >/run/app$i.json &
+        damond-workload --hot-mib 1 --cold-mib 31 --period-ms 200 --ignore-stdin --flush-tlb </dev/null >/run/app$i.json &
     done
     for i in $(seq $n); do
         for t in $(seq 50); do [ -s /run/app$i.json ] && break; sleep 0.1; done
@@ -476,8 +546,8 @@ apps-32)
     cat > /run/damond.json <<CONF
 {"backend": "kernel", "kernel": {"deep_pause_after_ms": 6000},
  "profiles": {
-   "fine":   {"ops": "vaddr", "intervals": {"sample_us": 5000, "aggr_us": 100000}, "nr_regions": {"min": 20, "max": 200}},
-   "coarse": {"ops": "vaddr", "intervals": {"sample_us": 10000, "aggr_us": 200000}, "nr_regions": {"min": 20, "max": 200}}},
+   "fine":   {"ops": "vaddr", "intervals": {"sample_us": 10000, "aggr_us": 200000}, "nr_regions": {"min": 100, "max": 400}},
+   "coarse": {"ops": "vaddr", "intervals": {"sample_us": 50000, "aggr_us": 1000000}, "nr_regions": {"min": 100, "max": 400}}},
  "apps": {"default": {"foreground": "fine", "background": "coarse"}, "max_apps": $n}}
 CONF
     start_damond /run/damond.json
@@ -504,7 +574,7 @@ CONF
             i=$(awk -v s="$(now_cs)$round" -v n=$n 'BEGIN { srand(s); print int(rand() * n) + 1 }')
             [ "$i" != "$prev" ] && break
         done
-        ms=$(rk-probe elapsed-ms busctl call org.damond1 /org/damond1 org.damond1.Manager SetAppState 'ssa{sv}' "app$i" foreground 0) \
+        ms=$(rk-probe elapsed-ms busctl --timeout=120 call org.damond1 /org/damond1 org.damond1.Manager SetAppState 'ssa{sv}' "app$i" foreground 0) \
             || fail "round $round: SetAppState app$i"
         echo "$ms" >> /run/switch_ms.txt
         t_now=$(now_cs)
@@ -517,43 +587,52 @@ CONF
             snapshot "app$prev@background" > /run/bg_resumed.json
             eval "cs=\$APP_COLD_S_$prev; ce=\$APP_COLD_E_$prev; tp=\$T_PAUSED_$prev"
             kept "round $round: app$prev@background" /run/bg_paused_$prev.json /run/bg_resumed.json \
-                "$cs" "$ce" 200000 "$tp" "$(now_cs)" 2 2097152
+                "$cs" "$ce" 1000000 "$tp" "$(now_cs)" 2 4194304 1
         fi
         report "round $round: app$i in front after $ms ms; $(cat /run/apps-check.txt)"
         prev=$i
-        sleep 2
+        sleep 8
     done
     p50=$(sort -n /run/switch_ms.txt | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
     p99=$(sort -n /run/switch_ms.txt | awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); print v[i] }')
     # Every app in the background: 32 foreground contexts paused.
     manager SetAppState 'ssa{sv}' "app$prev" background 0 >/dev/null || fail "SetAppState app$prev background"
     check "all in the background: one context per app runs" apps_ok
-    wakeups() {  # wakeups SECONDS: context switches per second of the 32 paused contexts' kdamonds
-        a=$(field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" switches)
-        c0=$(now_cs); sleep "$1"; c1=$(now_cs)
-        b=$(field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" switches)
-        awk -v a="$a" -v b="$b" -v t=$((c1 - c0)) 'BEGIN { printf "%.1f", (b - a) * 100 / t }'
+    wakeups() {  # wakeups SECONDS: wake-ups per second of the 32 paused contexts' kdamonds (voluntary context switches)
+        # Each count is taken while rk-probe walks the 32 kdamonds: time it from the middle of each walk.
+        s0=$(now_cs); a=$(field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" sleeps); e0=$(now_cs)
+        sleep "$1"
+        s1=$(now_cs); b=$(field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" sleeps); e1=$(now_cs)
+        awk -v a="$a" -v b="$b" -v t=$(( (s1 + e1) / 2 - (s0 + e0) / 2 )) 'BEGIN { printf "%.1f", (b - a) * 100 / t }'
     }
-    native=$(wakeups 3)
-    report "figure: 32 paused foreground contexts, plain pause: $native wake-ups/s ($(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A))"
-    deep=""
+    deep_now() { field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" deep; }
+    deep_resume=0
     if [ "$mode" = native ] || [ "$mode" = watermarks ]; then
-        sleep 5  # past deep_pause_after_ms (6 s) since the last pause
-        deep_now() { field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" deep; }
-        for t in $(seq 20); do [ "$(deep_now)" = 32 ] && break; sleep 0.5; done
+        for t in $(seq 40); do [ "$(deep_now)" = 32 ] && break; sleep 0.5; done
         check "all 32 paused foreground contexts sleep deeply (their kdamonds' files say 1 s)" [ "$(deep_now)" = 32 ]
-        deep=$(wakeups 5)
+        deep=$(wakeups 10)
         report "figure: 32 paused foreground contexts, deep pause: $deep wake-ups/s"
-        check "32 deeply paused contexts cost at most 1 wake-up/s each" awk -v d="$deep" 'BEGIN { exit !(d <= 32) }'
-        # Out of a deep pause: the first app back in front.
-        ms=$(rk-probe elapsed-ms busctl call org.damond1 /org/damond1 org.damond1.Manager ResumeContext s "app1@foreground") \
+        check "32 deeply paused contexts wake at most once a second each" awk -v d="$deep" 'BEGIN { exit !(d <= 32) }'
+        # Out of a deep pause (and back in, keeping one context per app running).
+        deep_resume=$(rk-probe elapsed-ms busctl --timeout=120 call org.damond1 /org/damond1 org.damond1.Manager ResumeContext s "app1@foreground") \
             || fail "ResumeContext out of a deep pause"
-        deep_resume=$ms
         check "app1@foreground runs again" [ "$(ctx_state app1@foreground)" = running ]
-        report "figure: resumed out of a deep pause in $ms ms"
+        report "figure: resumed out of a deep pause in $deep_resume ms"
+        manager PauseContext s "app1@foreground" >/dev/null || fail "PauseContext app1@foreground"
+        # The same pauses without deepening: damond restarted with deep pause
+        # off adopts the kdamonds (a stopping damond leaves deep pauses first).
+        kill "$DAMOND_PID"; wait "$DAMOND_PID"
+        sed -i 's/"deep_pause_after_ms": 6000/"deep_pause_after_ms": 0/' /run/damond.json
+        start_damond /run/damond.json
+        for t in $(seq 40); do [ "$(ctx_state app32@background 2>/dev/null)" = running ] && break; sleep 0.5; done
+        check "after a restart with deep pause off: the apps are back, one context per app runs" apps_ok
+        check "and no paused context sleeps deeply" [ "$(deep_now)" = 0 ]
+        native=$(wakeups 3)
+        report "figure: 32 paused foreground contexts, plain pause: $native wake-ups/s"
     else
+        native=$(wakeups 3)
         deep=$native
-        deep_resume=0
+        report "figure: 32 paused foreground contexts ($mode): $native wake-ups/s"
     fi
     report "RESULT kernelapps switch_p50_ms=$p50 switch_p99_ms=$p99 wakeups_per_s_32_paused=$deep wakeups_per_s_32_paused_native=$native deep_resume_ms=$deep_resume"
     finish PASS

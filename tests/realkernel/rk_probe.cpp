@@ -17,10 +17,13 @@
 //       as its state says (running: on, pause N; paused: pause Y, or off
 //       where the kernel has no pause file). "apps=N contexts=M" or what is wrong.
 //   rk-probe ctxt-switches KDAMONDS.json SUFFIX ADMIN
-//       the context switches (voluntary and not, /proc/PID/status) of the
-//       running kdamonds of the contexts whose names end in SUFFIX, summed,
-//       and how many of them sleep deeply (a 1 s sampling interval, or park
-//       interval, in their files): "switches=N kdamonds=M deep=D"
+//       the context switches of the running kdamonds of the contexts whose
+//       names end in SUFFIX (/proc/PID/status), summed: all of them, and the
+//       voluntary ones alone (each a sleep, so a wake-up); and how many of
+//       them sleep deeply (a 1 s sampling or park interval in their files):
+//       "switches=N sleeps=V kdamonds=M deep=D"
+//   rk-probe kdamond-of KDAMONDS.json CONTEXT
+//       the kdamond damond's record gives the context
 //   rk-probe elapsed-ms COMMAND ARG...
 //       runs it; prints its wall time in ms on stdout, exits as it did
 //   rk-probe age-shift BEFORE.json AFTER.json START END
@@ -157,7 +160,7 @@ int apps_check(const char* list_path, const char* record_path, const std::string
 }
 
 int ctxt_switches(const char* record_path, const std::string& suffix, const std::string& admin) {
-    unsigned long long total = 0;
+    unsigned long long total = 0, sleeps = 0;
     int kdamonds = 0, deep = 0;
     for (const auto& [name, k] : kdamond_of(json_file(record_path))) {
         if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
@@ -166,14 +169,17 @@ int ctxt_switches(const char* record_path, const std::string& suffix, const std:
         std::ifstream status("/proc/" + read_text(dir + "/pid") + "/status");
         std::string line;
         while (std::getline(status, line))
-            if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
-                total += std::strtoull(line.substr(line.find(':') + 1).c_str(), nullptr, 10);
+            if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0) {
+                const unsigned long long n = std::strtoull(line.substr(line.find(':') + 1).c_str(), nullptr, 10);
+                total += n;
+                if (line[0] == 'v') sleeps += n;
+            }
         ++kdamonds;
         if (read_text(dir + "/contexts/0/monitoring_attrs/intervals/sample_us") == "1000000" ||
             read_text(dir + "/contexts/0/schemes/0/watermarks/interval_us") == "1000000")
             ++deep;
     }
-    std::printf("switches=%llu kdamonds=%d deep=%d\n", total, kdamonds, deep);
+    std::printf("switches=%llu sleeps=%llu kdamonds=%d deep=%d\n", total, sleeps, kdamonds, deep);
     return 0;
 }
 
@@ -257,6 +263,13 @@ int main(int argc, char** argv) {
         if (cmd == "apps-check" && argc == 5) return apps_check(argv[2], argv[3], argv[4]);
         if (cmd == "ctxt-switches" && argc == 5) return ctxt_switches(argv[2], argv[3], argv[4]);
         if (cmd == "elapsed-ms" && argc >= 3) return elapsed_ms(argv + 2);
+        if (cmd == "kdamond-of" && argc == 4) {  // the kdamond damond's record gives a context
+            const auto kd = kdamond_of(json_file(argv[2]));
+            auto it = kd.find(argv[3]);
+            if (it == kd.end()) return 1;
+            std::printf("%u\n", it->second);
+            return 0;
+        }
         std::fprintf(stderr, "usage: rk-probe hot-cold HS HE CS CE | ages START END | regions START END < busctl-json\n"
                              "       rk-probe age-shift BEFORE.json AFTER.json START END | label NAME\n");
         return 2;
