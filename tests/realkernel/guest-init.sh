@@ -562,7 +562,9 @@ CONF
     report "figure: 32 apps registered in $(( ($(now_cs) - t0) * 10 )) ms"
     apps_ok() {  # every app one context running, on a kdamond in the matching state
         bus --json=short call org.damond1 /org/damond1 org.damond1.Manager ListContexts > /run/list.json
-        rk-probe apps-check /run/list.json /run/damond-state/kdamonds.json $A > /run/apps-check.txt
+        rk-probe apps-check /run/list.json /run/damond-state/kdamonds.json $A > /run/apps-check.txt && return 0
+        sed 's/^/  apps-check: /' /run/apps-check.txt >&3
+        return 1
     }
     check "after registration: one context per app runs, each on its kdamond" apps_ok
     sleep 6

@@ -134,6 +134,8 @@ int apps_check(const char* list_path, const char* record_path, const std::string
         running[app] += state == "running";
         auto k = kd.find(name);
         if (k == kd.end()) {
+            // Created paused where a pause turns the kdamond off: staged, never started, so not recorded yet.
+            if (state == "paused") continue;
             std::printf("%s: no kdamond recorded\n", name.c_str());
             ++problems;
             continue;
