@@ -235,3 +235,44 @@ TEST(KernelApps, APausedContextDeepensAndComesBack) {
     EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/contexts/0/pause"), "N\n");
     EXPECT_EQ(d.get(context_path("kdemo"), "org.damond1.Context", "State"), "s \"running\"\n");
 }
+
+// An EBUSY storm (another writer holding the kernel's DAMON lock for ever):
+// tried again until the deadline, then the switch fails naming the file and
+// the app is left as it was, its background context running.
+TEST(KernelApps, AnEbusyStormFailsTheSwitchAndLeavesTheAppAsItWas) {
+    if (!have_fuse()) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    Damond d(emu, "kernel", true, apps_config("kernel", "paddr", 1, R"({"deep_pause_after_ms": 0})"));
+    ASSERT_TRUE(d.up) << d.log();
+    ASSERT_EQ(register_app(d, "org.example.A").exit_code, 0) << d.log();
+    // The foreground context's resume writes its pause file: busy, always.
+    emu.put("_emu/fail", "0/contexts/0/pause EBUSY 1000000");
+    const auto t0 = std::chrono::steady_clock::now();
+    const CommandResult r = set_app_state(d, "org.example.A", "foreground");
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1400));
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.out.find("contexts/0/pause"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Device or resource busy"), std::string::npos) << r.out;
+    emu.put("_emu/fail", "");
+    EXPECT_EQ(d.get(context_path("org.example.A@background"), "org.damond1.Context", "State"), "s \"running\"\n");
+    EXPECT_EQ(d.get(context_path("org.example.A@foreground"), "org.damond1.Context", "State"), "s \"paused\"\n");
+    EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "ForegroundApp"), "s \"\"\n");
+}
+
+// SIGTERM while a write hangs: damond leaves the bus within the deadline.
+TEST(KernelApps, SigtermWhileAWriteHangs) {
+    if (!have_fuse()) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    Damond d(emu, "kernel", true, apps_config("kernel", "paddr", 1, R"({"deep_pause_after_ms": 0})", kOneContext));
+    ASSERT_TRUE(d.up) << d.log();
+    emu.put("_emu/hang", "0/state");
+    std::thread caller([&] { d.manager("PauseContext", "kdemo"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto t0 = std::chrono::steady_clock::now();
+    d.child->signal(SIGTERM);
+    EXPECT_TRUE(wait_until([&] { return d.busctl({"status", "org.damond1"}).exit_code != 0; }, 5000)) << d.log();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1500 + 1000 + 500));
+    caller.join();
+    emu.stop();
+    EXPECT_GE(d.child->wait_exit(5000), 0);
+}

@@ -203,3 +203,61 @@ TEST_F(ManagerTest, StatusSaysWhatRunsAndHowTheBackendPauses) {
     manager.hold_pause("a", "t", "x");
     EXPECT_EQ(manager.status_text(), "2 contexts, 2 paused, backend inprocess (watermarks), 1 pause hold(s)");
 }
+
+namespace {
+
+// Asks to settle a second after each pause (as a kernel context deepens it).
+class SettlingMonitor : public InProcessMonitor {
+public:
+    SettlingMonitor(const ContextSpec& s, Executor& e, SystemMetrics& m, int& settled)
+        : InProcessMonitor(s, e, m), settled_(settled) {}
+    uint64_t settle_after_ms() const override { return state() == MonitorState::Paused && !settled_once_ ? 1000 : 0; }
+    void settle() override {
+        ++settled_;
+        settled_once_ = true;
+    }
+    void resume() override {
+        settled_once_ = false;
+        InProcessMonitor::resume();
+    }
+
+private:
+    int& settled_;
+    bool settled_once_ = false;
+};
+
+}  // namespace
+
+// The manager runs a monitor's settle() when it has been left alone for the
+// time it asked, and not when another operation came in between.
+TEST(ManagerSettle, SettlesWhenLeftAloneAndNotAfterAnotherOperation) {
+    VirtualTime vt;
+    int settled = 0;
+    Manager manager{"inprocess",
+                    [&](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
+                        return std::make_unique<SettlingMonitor>(s, vt.executor, vt.metrics, settled);
+                    },
+                    [](std::function<void()> fn) { fn(); }};
+    std::vector<std::pair<uint64_t, std::function<void()>>> timers;
+    manager.set_schedule([&](uint64_t delay_ms, std::function<void()> fn) { timers.emplace_back(delay_ms, fn); });
+    manager.create_context("demo", kDemoSpec);
+    EXPECT_TRUE(timers.empty());  // running: nothing to settle
+    manager.pause_context("demo");
+    ASSERT_EQ(timers.size(), 1u);
+    EXPECT_EQ(timers[0].first, 1000u);
+    timers[0].second();
+    EXPECT_EQ(settled, 1);
+    EXPECT_EQ(timers.size(), 1u);  // settled: asks for nothing more
+
+    // Resumed and paused again before the timer fires: only the last pause's timer settles.
+    manager.resume_context("demo");
+    manager.pause_context("demo");
+    ASSERT_EQ(timers.size(), 2u);
+    manager.resume_context("demo");
+    timers[1].second();  // stale: the context runs
+    EXPECT_EQ(settled, 1);
+    manager.pause_context("demo");
+    ASSERT_EQ(timers.size(), 3u);
+    timers[2].second();
+    EXPECT_EQ(settled, 2);
+}
