@@ -436,10 +436,18 @@ void KernelMonitor::stop_for_restart() {
 
 void KernelMonitor::stop() {
     if (!started_ || failed_) return;
+    // Stopped whether or not "off" goes through: nobody tries again later
+    // (the destructor runs on the manager's thread, which must not wait).
+    struct Stopped {
+        KernelMonitor& m;
+        ~Stopped() {
+            m.started_ = false;
+            m.deep_ = false;
+            m.publish();  // no sysfs: stopped is stopped
+        }
+    } stopped{*this};
     operation([&] {
         if (read_or_timeout(tree_, kd() + "/state", "off") == "on") command("off");
-        started_ = false;
-        deep_ = false;
     });
 }
 
