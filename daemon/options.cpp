@@ -15,7 +15,9 @@ const char* usage_text() {
            "The system bus address is taken from DBUS_SYSTEM_BUS_ADDRESS when set.\n"
            "SIGHUP reloads the config file; SIGTERM stops.\n"
            "--sysfs-root (default /sys/kernel/mm/damon/admin), --modules-root (default /sys/module)\n"
-           "and --kernel-release point damond at another DAMON tree, such as an emulator's.\n";
+           "and --kernel-release point damond at another DAMON tree, such as an emulator's.\n"
+           "--kdamonds N sizes the kernel backend's pool (default: the config's contexts + 2 x\n"
+           "apps.max_apps); --state-deadline-ms (default 10000) bounds every sysfs read and write.\n";
 }
 
 Options parse_options(int argc, char** argv) {
