@@ -7,7 +7,7 @@ BackendFacts to_backend_facts(const KernelProbe& probe) {
     f.features.assign(probe.features.begin(), probe.features.end());
     f.pause_mode = to_string(probe.pause_mode);
     f.pause_mode_reason = probe.pause_mode_reason;
-    for (const KdamondInfo& k : probe.kdamonds) f.kdamonds.push_back(KdamondFact{k.index, k.ours, k.state, k.pid, k.ops});
+    f.kdamonds = probe.kdamonds;
     return f;
 }
 

@@ -11,19 +11,15 @@
 
 #include "kernel/kernel_version.hpp"
 #include "kernel/sysfs_tree.hpp"
+#include "monitor/backend_facts.hpp"
 
 namespace damond {
 
 enum class PauseMode { Native, Watermarks, Checkpoint, Unsupported };
 const char* to_string(PauseMode mode);
 
-struct KdamondInfo {
-    uint32_t index = 0;
-    bool ours = false;
-    std::string state;  // on | off | "" if unreadable
-    int32_t pid = -1;
-    std::string ops;    // the first context's operations, "" if none
-};
+// A kdamond as found in the tree: the same facts the Manager publishes.
+using KdamondInfo = KdamondFact;
 
 struct KernelProbe {
     bool present = false;   // the admin tree exists
