@@ -45,7 +45,7 @@ public:
 
 struct DeepPause {
     std::chrono::milliseconds after{10000};  // 0: never deepen
-    uint64_t interval_us = 1000000;          // how long a deeply paused kdamond sleeps per loop
+    uint64_t interval_us = 1500000;          // how long a deeply paused kdamond sleeps per loop
 };
 
 class PauseStrategy {

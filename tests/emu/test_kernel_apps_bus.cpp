@@ -225,8 +225,8 @@ TEST(KernelApps, APausedContextDeepensAndComesBack) {
     const std::string iv = emu.dir() + "/kdamonds/0/contexts/0/monitoring_attrs/intervals/";
     ASSERT_EQ(d.manager("PauseContext", "kdemo").exit_code, 0);
     EXPECT_EQ(read_file(iv + "sample_us"), "2000\n");  // a plain pause first
-    EXPECT_TRUE(wait_until([&] { return read_file(iv + "sample_us") == "1000000\n"; }, 3000)) << d.log();
-    EXPECT_EQ(read_file(iv + "aggr_us"), "1000000\n");
+    EXPECT_TRUE(wait_until([&] { return read_file(iv + "sample_us") == "1500000\n"; }, 3000)) << d.log();
+    EXPECT_EQ(read_file(iv + "aggr_us"), "1500000\n");
     EXPECT_EQ(d.get(context_path("kdemo"), "org.damond1.Context", "State"), "s \"paused\"\n");
     EXPECT_NE(d.log().find("deep pause"), std::string::npos);
     ASSERT_EQ(d.manager("ResumeContext", "kdemo").exit_code, 0);

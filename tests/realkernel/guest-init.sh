@@ -484,9 +484,9 @@ deep-pause)
         plain=$(rate 1)
         plain_ms=""
         iv=$A/kdamonds/0/contexts/0/monitoring_attrs/intervals
-        deep_files() { [ "$(cat $iv/sample_us)" = 1000000 ] || [ "$(cat $A/kdamonds/0/contexts/0/schemes/0/watermarks/interval_us)" = 1000000 ]; }
+        deep_files() { [ "$(cat $iv/sample_us)" -ge 1000000 ] || [ "$(cat $A/kdamonds/0/contexts/0/schemes/0/watermarks/interval_us)" -ge 1000000 ]; }
         for i in $(seq 40); do deep_files && break; sleep 0.25; done
-        check "$kind: the pause deepened (1 s in the kdamond's files)" deep_files
+        check "$kind: the pause deepened (a deep interval in the kdamond's files)" deep_files
         deep=$(rate 4)
         ms=$(rk-probe elapsed-ms busctl call org.damond1 /org/damond1 org.damond1.Manager ResumeContext s wl) || fail "$kind: ResumeContext"
         snapshot wl > /run/after.json
@@ -611,7 +611,7 @@ CONF
     deep_resume=0
     if [ "$mode" = native ] || [ "$mode" = watermarks ]; then
         for t in $(seq 40); do [ "$(deep_now)" = 32 ] && break; sleep 0.5; done
-        check "all 32 paused foreground contexts sleep deeply (their kdamonds' files say 1 s)" [ "$(deep_now)" = 32 ]
+        check "all 32 paused foreground contexts sleep deeply (a deep interval in their kdamonds' files)" [ "$(deep_now)" = 32 ]
         deep=$(wakeups 10)
         report "figure: 32 paused foreground contexts, deep pause: $deep wake-ups/s"
         check "32 deeply paused contexts wake at most once a second each" awk -v d="$deep" 'BEGIN { exit !(d <= 32) }'

@@ -20,7 +20,7 @@
 //       the context switches of the running kdamonds of the contexts whose
 //       names end in SUFFIX (/proc/PID/status), summed: all of them, and the
 //       voluntary ones alone (each a sleep, so a wake-up); and how many of
-//       them sleep deeply (a 1 s sampling or park interval in their files):
+//       them sleep deeply (a sampling or park interval of 1 s or more in their files):
 //       "switches=N sleeps=V kdamonds=M deep=D"
 //   rk-probe kdamond-of KDAMONDS.json CONTEXT
 //       the kdamond damond's record gives the context
@@ -177,8 +177,9 @@ int ctxt_switches(const char* record_path, const std::string& suffix, const std:
                 if (line[0] == 'v') sleeps += n;
             }
         ++kdamonds;
-        if (read_text(dir + "/contexts/0/monitoring_attrs/intervals/sample_us") == "1000000" ||
-            read_text(dir + "/contexts/0/schemes/0/watermarks/interval_us") == "1000000")
+        auto at_least_1s = [](const std::string& v) { return std::strtoull(v.c_str(), nullptr, 10) >= 1000000; };
+        if (at_least_1s(read_text(dir + "/contexts/0/monitoring_attrs/intervals/sample_us")) ||
+            at_least_1s(read_text(dir + "/contexts/0/schemes/0/watermarks/interval_us")))
             ++deep;
     }
     std::printf("switches=%llu sleeps=%llu kdamonds=%d deep=%d\n", total, sleeps, kdamonds, deep);
