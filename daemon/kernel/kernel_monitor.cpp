@@ -466,10 +466,16 @@ MonitorSnapshot KernelMonitor::read_back() const {
     // by the monitored size at each apply. Read before and after the walk
     // (each served within a sampling interval), it grew by exactly one
     // apply unless another slipped in between (a busy CPU);
-    // then the walk is taken again, so the count is exact.
+    // then the walk is taken again, so the count is exact. Before 6.15 the
+    // kernel serves state commands only at the end of an aggregation, so
+    // the stats read after the walk are always one apply later: read once.
+    const bool per_sample = !probe_.version || probe_.version->at_least(6, 15);
     for (int attempt = 0;; ++attempt) {
-        self->command("update_schemes_stats");
-        const uint64_t before = read_u64(tree_, sz_tried);
+        uint64_t before = 0;
+        if (per_sample) {
+            self->command("update_schemes_stats");
+            before = read_u64(tree_, sz_tried);
+        }
         try {
             if (has_regions) self->command("update_schemes_tried_regions");
         } catch (const SysfsError& e) {
@@ -497,7 +503,7 @@ MonitorSnapshot KernelMonitor::read_back() const {
         // (None at all where the walk reports the last apply instead of
         // waiting for the next, as the emulator does: exact as well.)
         const bool one_apply = size && after >= before && (after - before + size / 2) / size <= 1;
-        if (!has_regions || one_apply || attempt == 3) break;
+        if (!per_sample || !has_regions || one_apply || attempt == 3) break;
     }
     count_aggregations(regions, after, readback);
     snap.nr_aggregations = nr_aggregations_;
