@@ -32,10 +32,12 @@
 //       evenly spread addresses, "aggregations=N median_shift=X within_one=F
 //       within_two=G exactly=E monitored_mib=A/B" (E, F, G: the share of
 //       addresses whose age moved by N exactly, plus or minus one or two)
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <map>
 #include <cstdio>
@@ -99,12 +101,26 @@ Weighted over(const json& snap, uint64_t lo, uint64_t hi, const char* field) {
     return w;
 }
 
+// A sysfs file's value, "" if it cannot be read. EBUSY (DAMON's sysfs lock,
+// held while damond's state command waits for a kdamond: up to a deep
+// pause's interval) is tried again for a while.
 std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return "";
-    std::string v((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
-    return v;
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return "";
+        char buf[4096];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        const int err = errno;
+        ::close(fd);
+        if (n >= 0) {
+            std::string v(buf, static_cast<size_t>(n));
+            while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+            return v;
+        }
+        if (err != EBUSY) return "";
+        ::usleep(25000);
+    }
+    return "";
 }
 
 json json_file(const char* path) {
