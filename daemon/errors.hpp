@@ -3,6 +3,7 @@
 // for specs, names the field.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -29,5 +30,18 @@ public:
 private:
     ErrorKind kind_;
 };
+
+// What a failure handed on as an exception_ptr says ("" for none): for the
+// asynchronous calls whose ends log or collect their errors.
+inline std::string error_text(std::exception_ptr error) {
+    if (!error) return "";
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "unknown error";
+    }
+}
 
 }  // namespace damond

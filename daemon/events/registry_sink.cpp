@@ -10,11 +10,7 @@ AppEventSink registry_sink(AppRegistry& apps) {
     return [&apps](const AppEvent& ev) {
         const std::string app_id = ev.app_id, why = ev.why;
         auto logged = [app_id, why](std::exception_ptr error) {
-            if (error) try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    log_error("app '" + app_id + "' (" + why + "): " + e.what());
-                }
+            if (error) log_error("app '" + app_id + "' (" + why + "): " + error_text(error));
         };
         if (ev.kind == AppEvent::Kind::Gone) {
             if (apps.has_app(ev.app_id)) apps.unregister_app(ev.app_id, "gone: " + ev.why, logged);

@@ -61,19 +61,6 @@ ContextSpec AppRegistry::instantiate(const std::string& profile, uint32_t pid) c
     return spec;
 }
 
-void AppRegistry::wait_for(const std::function<void(Done)>& start) {
-    std::exception_ptr error;
-    bool finished = false;
-    manager_.run_here([&] {
-        start([&error, &finished](std::exception_ptr e) {
-            error = e;
-            finished = true;
-        });
-    });
-    if (!finished) throw DamondError(ErrorKind::Busy, "the operation could not finish here");
-    if (error) std::rethrow_exception(error);
-}
-
 void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
                                const std::string& background_profile, Done done) {
     std::vector<uint32_t> pids;
@@ -83,7 +70,7 @@ void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const st
 
 void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
                                const std::string& background_profile) {
-    wait_for([&](Done d) { register_app(app_id, pid, foreground_profile, background_profile, d); });
+    manager_.wait_for([&](Done d) { register_app(app_id, pid, foreground_profile, background_profile, d); });
 }
 
 void AppRegistry::register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids, Done done) {
@@ -190,9 +177,9 @@ std::string AppRegistry::restore_app(const std::string& app_id, AppState state,
         if (process_start_time(pid) == start) alive.push_back(pid);
     if (!processes.empty() && alive.empty()) return "its processes are gone";
     try {
-        wait_for([&](Done d) { do_register(app_id, alive, false, fg_profile, bg_profile, d); });
+        manager_.wait_for([&](Done d) { do_register(app_id, alive, false, fg_profile, bg_profile, d); });
         if (state == AppState::Foreground)
-            wait_for([&](Done d) { switch_now(app_id, state, [d](std::exception_ptr e, bool) { d(e); }); });
+            manager_.wait_for([&](Done d) { switch_now(app_id, state, [d](std::exception_ptr e, bool) { d(e); }); });
     } catch (const std::exception& e) {
         return e.what();
     }
@@ -208,11 +195,7 @@ void AppRegistry::pid_exited(const std::string& app_id, uint32_t pid) {
     if (watcher_) watcher_->unwatch(watch_key(app_id, pid));
     if (pids.empty()) {
         unregister_app(app_id, "gone: its last process exited", [app_id](std::exception_ptr error) {
-            if (error) try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    log_error("app '" + app_id + "': " + e.what());
-                }
+            if (error) log_error("app '" + app_id + "': " + error_text(error));
         });
         return;
     }
@@ -245,7 +228,7 @@ void AppRegistry::unregister_app(const std::string& app_id, const std::string& r
 }
 
 void AppRegistry::unregister_app(const std::string& app_id, const std::string& reason) {
-    wait_for([&](Done d) { unregister_app(app_id, reason, d); });
+    manager_.wait_for([&](Done d) { unregister_app(app_id, reason, d); });
 }
 
 const AppInfo& AppRegistry::app(const std::string& app_id) const {
@@ -285,7 +268,7 @@ void AppRegistry::set_app_state(const std::string& app_id, AppState state, uint3
 
 bool AppRegistry::set_app_state(const std::string& app_id, AppState state, uint32_t pid) {
     bool switched = false;
-    wait_for([&](Done d) {
+    manager_.wait_for([&](Done d) {
         set_app_state(app_id, state, pid, [&switched, d](std::exception_ptr e, bool s) {
             switched = s;
             d(e);
@@ -310,11 +293,8 @@ void AppRegistry::debounce_fired(const std::string& app_id) {
     const AppState state = it->second;
     pending_.erase(it);
     request_switch(app_id, state, [app_id, state](std::exception_ptr error, bool) {
-        if (error) try {
-                std::rethrow_exception(error);
-            } catch (const std::exception& e) {
-                log_error("app '" + app_id + "': debounced switch to " + to_string(state) + " failed: " + e.what());
-            }
+        if (error)
+            log_error("app '" + app_id + "': debounced switch to " + to_string(state) + " failed: " + error_text(error));
     });
 }
 
@@ -375,11 +355,9 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
         manager_.resume_context(to, [this, app_id, from, switched, done](std::exception_ptr error) {
             if (!error) return switched();
             manager_.resume_context(from, [app_id, from, done, error](std::exception_ptr again) {
-                if (again) try {
-                        std::rethrow_exception(again);
-                    } catch (const std::exception& e) {
-                        log_error("app '" + app_id + "': could not resume " + from + " after a failed switch: " + e.what());
-                    }
+                if (again)
+                    log_error("app '" + app_id + "': could not resume " + from + " after a failed switch: " +
+                              error_text(again));
                 done(error, false);
             });
         });

@@ -133,8 +133,6 @@ private:
     void pid_exited(const std::string& app_id, uint32_t pid);
     void unwatch_all(const std::string& app_id, const std::vector<uint32_t>& pids);
     static std::string watch_key(const std::string& app_id, uint32_t pid);
-    // Runs an asynchronous call to its end here (Manager::wait_for's twin).
-    void wait_for(const std::function<void(Done)>& start);
 
     Manager& manager_;
     AppsConfig config_;

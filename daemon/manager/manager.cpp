@@ -115,7 +115,8 @@ void Manager::launch(const std::string& name, std::function<void(Monitor&)> op, 
     ManagedContext& ctx = contexts_.at(name);
     ++ctx.generation;
     const MonitorState before = ctx.monitor->state();
-    auto conclude = [this, name, finish, on_error, done, before](std::exception_ptr error) {
+    auto conclude = [this, name, finish = std::move(finish), on_error = std::move(on_error), done = std::move(done),
+                     before](std::exception_ptr error) {
         if (contexts_.count(name)) {
             if (!error) {
                 finish();
@@ -149,14 +150,14 @@ void Manager::launch(const std::string& name, std::function<void(Monitor&)> op, 
     ctx.op_in_progress = true;
     if (!ctx.worker) ctx.worker = std::make_unique<OpWorker>();
     Monitor* monitor = ctx.monitor.get();
-    ctx.worker->run([this, name, monitor, op, conclude] {
+    ctx.worker->run([this, name, monitor, op = std::move(op), conclude = std::move(conclude)]() mutable {
         std::exception_ptr error;
         try {
             op(*monitor);
         } catch (...) {
             error = std::current_exception();
         }
-        post_([this, name, error, conclude] {
+        post_([this, name, error, conclude = std::move(conclude)] {
             auto it = contexts_.find(name);
             if (it != contexts_.end()) it->second.op_in_progress = false;
             conclude(error);
@@ -183,12 +184,7 @@ void Manager::schedule_settle(const std::string& name) {
             !it->second.queue.empty())
             return;
         Done logged = [name](std::exception_ptr error) {
-            if (!error) return;
-            try {
-                std::rethrow_exception(error);
-            } catch (const std::exception& e) {
-                log_error("context '" + name + "': " + e.what());
-            }
+            if (error) log_error("context '" + name + "': " + error_text(error));
         };
         or_fail(logged, [&] {
             enqueue(
@@ -202,31 +198,16 @@ void Manager::schedule_settle(const std::string& name) {
     });
 }
 
-void Manager::run_here(const std::function<void()>& fn) {
-    ++inline_;
-    try {
-        fn();
-    } catch (...) {
-        --inline_;
-        throw;
-    }
-    --inline_;
-}
-
 void Manager::wait_for(const std::function<void(Done)>& start) {
     std::exception_ptr error;
     bool finished = false;
-    ++inline_;
-    try {
+    {
+        Inline here(*this);
         start([&error, &finished](std::exception_ptr e) {
             error = e;
             finished = true;
         });
-    } catch (...) {
-        --inline_;
-        throw;
     }
-    --inline_;
     if (!finished) throw DamondError(ErrorKind::Busy, "the operation could not finish here");
     if (error) std::rethrow_exception(error);
 }
@@ -478,11 +459,7 @@ void Manager::holds_changed_for(const PauseHold& hold, Done done) {
     for (const std::string& name : names) {
         notify(name, {ContextField::Holds});
         Done logged = [name, part](std::exception_ptr error) {
-            if (error) try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    log_error("context '" + name + "': " + e.what());
-                }
+            if (error) log_error("context '" + name + "': " + error_text(error));
             part(nullptr);  // a context that could not follow is logged, not the hold's failure
         };
         or_fail(logged, [&] { reconcile(name, logged); });
@@ -554,9 +531,8 @@ void Manager::restore_holds(const std::vector<PauseHold>& holds, uint32_t next_c
         if (h.cookie >= next) next = h.cookie + 1;
     }
     holds_.set_next_cookie(next);
-    ++inline_;
+    Inline here(*this);
     for (const PauseHold& h : holds) holds_changed_for(h, [](std::exception_ptr) {});
-    --inline_;
 }
 
 // --- config and shutdown -----------------------------------------------------
@@ -585,19 +561,11 @@ void Manager::apply_config(const Config& config, std::function<void(std::vector<
         }
     }
     // Every part reports, with its own error: the reload's errors name them.
-    auto left = std::make_shared<size_t>(parts.size());
-    if (parts.empty()) {
-        done(*errors);
-        return;
-    }
+    Done all = join_parts(parts.size(), [errors, done](std::exception_ptr) { done(*errors); });
     for (auto& part : parts)
-        part([errors, left, done](std::exception_ptr error) {
-            if (error) try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    errors->push_back(e.what());
-                }
-            if (--*left == 0) done(*errors);
+        part([errors, all](std::exception_ptr error) {
+            if (error) errors->push_back(error_text(error));
+            all(nullptr);
         });
 }
 
@@ -607,11 +575,7 @@ void Manager::stop_all(bool for_restart, std::function<void()> done) {
     Done part = join_parts(names.size(), [done](std::exception_ptr) { done(); });
     for (const std::string& name : names) {
         Done each = [name, part](std::exception_ptr error) {
-            if (error) try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    log_error("context '" + name + "': stopping: " + e.what());
-                }
+            if (error) log_error("context '" + name + "': stopping: " + error_text(error));
             part(nullptr);
         };
         or_fail(each, [&] {
@@ -680,15 +644,13 @@ void Manager::release_pause(uint32_t cookie, const std::string* only_context) {
 }
 std::vector<std::string> Manager::apply_config(const Config& config) {
     std::vector<std::string> out;
-    ++inline_;
+    Inline here(*this);
     apply_config(config, [&out](std::vector<std::string> errors) { out = std::move(errors); });
-    --inline_;
     return out;
 }
 void Manager::stop_all(bool for_restart) {
-    ++inline_;
+    Inline here(*this);
     stop_all(for_restart, [] {});
-    --inline_;
 }
 
 // --- what is known now -------------------------------------------------------

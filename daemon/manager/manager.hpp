@@ -129,9 +129,11 @@ public:
     std::vector<std::string> apply_config(const Config& config);
     void stop_all(bool for_restart = false);
 
-    // Runs fn with every operation it starts running on this thread, to its
-    // end: how the synchronous forms (here and in AppRegistry) are made.
-    void run_here(const std::function<void()>& fn);
+    // Runs an asynchronous form to its end on this thread, every operation
+    // it starts included, and throws its error: how the synchronous forms
+    // (here and in AppRegistry) are made. Busy when an asynchronous
+    // operation on the same context is under way.
+    void wait_for(const std::function<void(Done)>& start);
 
     std::vector<PauseHold> holds() const { return holds_.all(); }
     uint32_t next_hold_cookie() const { return holds_.next_cookie(); }
@@ -202,8 +204,12 @@ private:
                 std::function<void(const DamondError&)> on_error, Done done);
     void operation_ended(const std::string& name);
     void schedule_settle(const std::string& name);
-    // Runs an asynchronous form synchronously: the operation on this thread.
-    void wait_for(const std::function<void(Done)>& start);
+    // While one lives, operations run on the calling thread.
+    struct Inline {
+        explicit Inline(Manager& m) : m_(m) { ++m_.inline_; }
+        ~Inline() { --m_.inline_; }
+        Manager& m_;
+    };
 
     void add(const std::string& name, const ContextSpec& spec, bool from_config, Done done);
     void erase(const std::string& name);
