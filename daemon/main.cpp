@@ -174,7 +174,7 @@ int run(const Options& opts) {
             if (has_pool) force_pause_mode(p, forced_mode);  // checked at start-up
             return p;
         },
-        std::chrono::milliseconds(20));
+        std::chrono::milliseconds(20), kernel);
     DeepPause deep;
     deep.after = std::chrono::milliseconds(config.deep_pause_after_ms);
     deep.interval_us = config.deep_pause_interval_ms * 1000;

@@ -41,10 +41,10 @@ struct KernelFacts::Shared {
     }
 };
 
-KernelFacts::KernelFacts(std::function<KernelProbe()> look, std::chrono::milliseconds wait)
+KernelFacts::KernelFacts(std::function<KernelProbe()> look, std::chrono::milliseconds wait, const KernelProbe& first)
     : wait_(wait), shared_(std::make_shared<Shared>()) {
     shared_->look = std::move(look);
-    shared_->last = to_backend_facts(shared_->look());  // the first look at start-up, like everything else there
+    shared_->last = to_backend_facts(first);
     std::thread(Shared::loop, shared_).detach();  // a look stuck in the kernel keeps its thread
 }
 

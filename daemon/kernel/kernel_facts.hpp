@@ -22,7 +22,8 @@ BackendFacts to_backend_facts(const KernelProbe& probe);
 
 class KernelFacts {
 public:
-    KernelFacts(std::function<KernelProbe()> look, std::chrono::milliseconds wait);
+    // `first`: the look start-up already took, answered until a fresh one.
+    KernelFacts(std::function<KernelProbe()> look, std::chrono::milliseconds wait, const KernelProbe& first);
     ~KernelFacts();
     KernelFacts(const KernelFacts&) = delete;
     KernelFacts& operator=(const KernelFacts&) = delete;

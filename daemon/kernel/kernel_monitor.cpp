@@ -30,22 +30,11 @@ Scheme readback_scheme() {
 
 uint64_t read_u64(const SysfsTree& t, const std::string& path) {
     try {
-        return std::stoull(t.read(path));
-    } catch (const SysfsError& e) {
-        if (e.code().value() == ETIMEDOUT) throw;
+        return std::stoull(read_or(t, path, "0"));
+    } catch (const std::invalid_argument&) {
         return 0;
-    } catch (const std::exception&) {
+    } catch (const std::out_of_range&) {
         return 0;
-    }
-}
-
-// Like read_or, but a read that missed its deadline is not a fallback value.
-std::string read_or_timeout(const SysfsTree& t, const std::string& path, const std::string& fallback) {
-    try {
-        return t.read(path);
-    } catch (const SysfsError& e) {
-        if (e.code().value() == ETIMEDOUT) throw;
-        return fallback;
     }
 }
 
@@ -103,8 +92,8 @@ void KernelMonitor::command(const std::string& cmd) {
 void KernelMonitor::check_after(const std::string& cmd) {
     // Re-read state and pid after every command: a kdamond can stop on its
     // own (a failed commit, its targets gone), and nobody else may restart it.
-    const std::string state = read_or_timeout(tree_, kd() + "/state", "?");
-    const std::string pid = read_or_timeout(tree_, kd() + "/pid", "?");
+    const std::string state = read_or(tree_, kd() + "/state", "?");
+    const std::string pid = read_or(tree_, kd() + "/pid", "?");
     if (cmd == "off") {
         pid_.clear();
         return;
@@ -156,7 +145,7 @@ void KernelMonitor::publish() {
     else {
         std::string on = "off";
         try {
-            on = read_or_timeout(tree_, kd() + "/state", "off");
+            on = read_or(tree_, kd() + "/state", "off");
         } catch (const SysfsError& e) {
             failed_ = true;
             error_ = error = std::string("kdamond ") + std::to_string(kdamond_) + ": " + e.what();
@@ -188,19 +177,16 @@ bool KernelMonitor::adopt() {
         // Through zero, where the kernel converts nothing.
         const std::string iv = ctx() + "/monitoring_attrs/intervals/";
         if (!spec_.intervals.intervals_goal.aggrs &&
-            (read_or_timeout(tree_, iv + "sample_us", "") != std::to_string(spec_.intervals.sample_us) ||
-             read_or_timeout(tree_, iv + "aggr_us", "") != std::to_string(spec_.intervals.aggr_us))) {
-            tree_.write(iv + "sample_us", "0");
-            tree_.write(iv + "aggr_us", "0");
-            command("commit");
-        }
+            (read_or(tree_, iv + "sample_us", "") != std::to_string(spec_.intervals.sample_us) ||
+             read_or(tree_, iv + "aggr_us", "") != std::to_string(spec_.intervals.aggr_us)))
+            commit_zero_intervals(*this, spec_);
         stage(spec_, spec_.pause);
         command("commit");
     } catch (const SysfsError& e) {
         if (e.code().value() == ETIMEDOUT) throw;
         throw DamondError(ErrorKind::Failed, "kdamond " + std::to_string(kdamond_) + ": adopting it: " + e.what());
     }
-    if (read_or_timeout(tree_, kd() + "/state", "off") == "on") {
+    if (read_or(tree_, kd() + "/state", "off") == "on") {
         if (on_running_) on_running_(adopt_pid_);
         log_info("kdamond " + std::to_string(kdamond_) + " (pid " + pid_ + ") adopted as it runs",
                  {message_id::kKdamondAdopted, "", "", static_cast<int>(kdamond_)});
@@ -220,8 +206,8 @@ bool KernelMonitor::adopt() {
 void KernelMonitor::start() {
     if (started_) return;
     operation([&] {
-        if (adopt_pid_ > 0 && read_or_timeout(tree_, kd() + "/state", "off") == "on" &&
-            read_or_timeout(tree_, kd() + "/pid", "") == std::to_string(adopt_pid_) && adopt())
+        if (adopt_pid_ > 0 && read_or(tree_, kd() + "/state", "off") == "on" &&
+            read_or(tree_, kd() + "/pid", "") == std::to_string(adopt_pid_) && adopt())
             return;
         stage(spec_, spec_.pause);
         if (spec_.pause && strategy_->turns_off()) {
@@ -313,16 +299,18 @@ void KernelMonitor::pause() {
 void KernelMonitor::resume() {
     if (failed_) throw DamondError(ErrorKind::Failed, "context failed: " + error_);
     if (!started_ || !paused_) return;
-    operation([&] {
-        if (deep_) {
-            leave_deep_pause(true);
-        } else {
-            strategy_->resume(*this, spec_);
-            if (strategy_->turns_off()) readback_sz_tried_ = 0;  // a new kdamond's stats start from zero
-        }
-        paused_ = false;
-        spec_.pause = false;
-    });
+    operation([&] { resume_kdamond(); });
+}
+
+void KernelMonitor::resume_kdamond() {
+    if (deep_) {
+        leave_deep_pause(true);
+    } else {
+        strategy_->resume(*this, spec_);
+        if (strategy_->turns_off()) readback_sz_tried_ = 0;  // a new kdamond's stats start from zero
+    }
+    paused_ = false;
+    spec_.pause = false;
 }
 
 uint64_t KernelMonitor::settle_after_ms() const {
@@ -358,12 +346,7 @@ void KernelMonitor::commit(const ContextSpec& spec) {
             stage(spec, false);
             spec_ = spec;
             spec_.pause = true;
-            if (!spec.pause) {
-                strategy_->resume(*this, spec_);
-                readback_sz_tried_ = 0;
-                paused_ = false;
-                spec_.pause = false;
-            }
+            if (!spec.pause) resume_kdamond();
             return;
         }
         const bool paused = spec.pause;
@@ -380,14 +363,14 @@ void KernelMonitor::commit(const ContextSpec& spec) {
             } catch (const SysfsError& again) {
                 if (again.code().value() == ETIMEDOUT) throw;
             }
-            if (read_or_timeout(tree_, kd() + "/state", "off") != "on")
+            if (read_or(tree_, kd() + "/state", "off") != "on")
                 restart_after_refused_commit(why + "; the kernel stopped the kdamond");
             throw DamondError(e.code().value() == EINVAL ? ErrorKind::InvalidSpec : ErrorKind::Failed, why);
         }
         // Up to 6.14 the kdamond takes a commit inside one of its callbacks, and
         // a commit it cannot apply (say, a target gone by then) ends it, while
         // the writer is told nothing went wrong (measured on 6.12).
-        if (read_or_timeout(tree_, kd() + "/state", "off") != "on")
+        if (read_or(tree_, kd() + "/state", "off") != "on")
             restart_after_refused_commit("the kernel refused the commit and ended kdamond " + std::to_string(kdamond_) +
                                          " (6.14 and older do)");
         spec_ = spec;
@@ -424,7 +407,7 @@ void KernelMonitor::stop_for_restart() {
         if (deep_) leave_deep_pause(false);
         // Checkpoint-paused kdamonds are off already; a running or parked
         // one stays as it is for the next damond.
-        if (read_or_timeout(tree_, kd() + "/state", "off") == "on") {
+        if (read_or(tree_, kd() + "/state", "off") == "on") {
             stop_watching();
             started_ = false;
             detached_ = true;
@@ -447,7 +430,7 @@ void KernelMonitor::stop() {
         }
     } stopped{*this};
     operation([&] {
-        if (read_or_timeout(tree_, kd() + "/state", "off") == "on") command("off");
+        if (read_or(tree_, kd() + "/state", "off") == "on") command("off");
     });
 }
 

@@ -95,6 +95,8 @@ private:
     [[noreturn]] void restart_after_refused_commit(const std::string& why);
     bool adopt();
     void leave_deep_pause(bool resume);
+    // From paused to running: the strategy's resume, or out of a deep pause.
+    void resume_kdamond();
     // vaddr targets: one thread sleeps on their pidfds and reports when the
     // last one has exited.
     void watch_targets();

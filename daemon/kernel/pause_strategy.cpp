@@ -43,7 +43,7 @@ public:
         keep_tuned_intervals(k, spec);
         sample_us_ = k.read(iv + "sample_us");
         aggr_us_ = k.read(iv + "aggr_us");
-        through_zero(k, spec);
+        commit_zero_intervals(k, spec);
         // A paused kdamond sleeps one sampling interval per loop.
         const std::string d = std::to_string(deep_.interval_us);
         k.write(iv + "sample_us", d);
@@ -53,7 +53,7 @@ public:
 
     void undeepen(KdamondFiles& k, const ContextSpec& spec, bool resume) override {
         const std::string iv = intervals_dir(k);
-        through_zero(k, spec);
+        commit_zero_intervals(k, spec);
         k.write(iv + "sample_us", sample_us_);
         k.write(iv + "aggr_us", aggr_us_);
         if (tuned(spec)) k.write(iv + "intervals_goal/aggrs", std::to_string(spec.intervals.intervals_goal.aggrs));
@@ -62,17 +62,6 @@ public:
     }
 
 private:
-    // Intervals of 0 (tuning off, which would refuse them): the commit to
-    // them and the one away from them leave ages and access counts as they
-    // are. The kdamond spins meanwhile, for as long as one commit takes.
-    void through_zero(KdamondFiles& k, const ContextSpec& spec) {
-        const std::string iv = intervals_dir(k);
-        if (tuned(spec)) k.write(iv + "intervals_goal/aggrs", "0");
-        k.write(iv + "sample_us", "0");
-        k.write(iv + "aggr_us", "0");
-        k.command("commit");
-    }
-
     DeepPause deep_;
     std::string sample_us_, aggr_us_;  // the live intervals before deepening
 };
@@ -173,6 +162,14 @@ public:
 };
 
 }  // namespace
+
+void commit_zero_intervals(KdamondFiles& k, const ContextSpec& spec) {
+    const std::string iv = intervals_dir(k);
+    if (tuned(spec)) k.write(iv + "intervals_goal/aggrs", "0");
+    k.write(iv + "sample_us", "0");
+    k.write(iv + "aggr_us", "0");
+    k.command("commit");
+}
 
 Watermarks parked_watermarks(uint64_t interval_us) {
     return Watermarks{WatermarkMetric::FreeMemRate, interval_us, 0, 0, 1000};

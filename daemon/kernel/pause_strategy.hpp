@@ -68,6 +68,11 @@ public:
 
 std::unique_ptr<PauseStrategy> make_pause_strategy(PauseMode mode, const DeepPause& deep);
 
+// Commits intervals of 0 (tuning off, which would refuse them): the commit
+// to them and the one away from them leave ages and access counts as they
+// are. The kdamond spins meanwhile, for as long as one commit takes.
+void commit_zero_intervals(KdamondFiles& k, const ContextSpec& spec);
+
 // Watermarks that park a scheme: with high 0 any free memory is "above
 // high", so it deactivates and the kdamond sleeps `interval_us` per loop.
 Watermarks parked_watermarks(uint64_t interval_us);

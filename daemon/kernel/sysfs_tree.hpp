@@ -4,6 +4,7 @@
 // backend another tree.
 #pragma once
 
+#include <cerrno>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -36,11 +37,14 @@ public:
 };
 
 // The file's value, or `fallback` if it cannot be read (EBUSY while another
-// sysfs user holds the kernel's lock, a kdamond gone meanwhile, ...).
+// sysfs user holds the kernel's lock, a kdamond gone meanwhile, ...). A read
+// that did not return in time (ETIMEDOUT, from a TimedTree) is no answer
+// at all, and is thrown: the kdamond is in a state nobody knows.
 inline std::string read_or(const SysfsTree& t, const std::string& path, const std::string& fallback) {
     try {
         return t.read(path);
-    } catch (const SysfsError&) {
+    } catch (const SysfsError& e) {
+        if (e.code().value() == ETIMEDOUT) throw;
         return fallback;
     }
 }
