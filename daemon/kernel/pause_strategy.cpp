@@ -81,8 +81,7 @@ public:
     // Every scheme, damond's read-back scheme included, so that none stays active.
     void pause(KdamondFiles& k, const ContextSpec& spec, const MonitorSnapshot&) override {
         keep_tuned_intervals(k, spec);
-        write_all(k, spec, [](size_t) { return parked_watermarks(kParkIntervalUs); });
-        k.command("commit");
+        park_every(k, spec, kParkIntervalUs);
     }
     void resume(KdamondFiles& k, const ContextSpec& spec) override {
         keep_tuned_intervals(k, spec);
