@@ -1,5 +1,6 @@
 #include "kernel/spec_writer.hpp"
 
+#include <errno.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -114,7 +115,9 @@ void check_for_kernel(const ContextSpec& spec, const KernelProbe& p) {
     if (spec.intervals.intervals_goal.aggrs) need(p, "intervals_goal", "intervals.intervals_goal", "6.15");
     for (size_t i = 0; i < spec.targets.size(); ++i) {
         const Target& t = spec.targets[i];
-        if (t.pid_target && ::kill(static_cast<pid_t>(*t.pid_target), 0) != 0)
+        // ESRCH only: EPERM means the process exists but damond lacks
+        // CAP_KILL over it (the unit leaves CAP_KILL out on purpose).
+        if (t.pid_target && ::kill(static_cast<pid_t>(*t.pid_target), 0) != 0 && errno == ESRCH)
             throw DamondError(ErrorKind::InvalidSpec, "targets[" + std::to_string(i) + "].pid_target: no process with pid " +
                                                           std::to_string(*t.pid_target));
     }

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -209,8 +210,41 @@ std::string env_or(const char* name, const char* fallback) {
     return v ? v : fallback;
 }
 
+std::vector<std::string> unit_capabilities() {
+    const std::string unit = env_or("DAMOND_UNIT", "");
+    if (unit.empty()) throw std::runtime_error("DAMOND_UNIT is not set: the tests run damond with the unit's capabilities");
+    std::istringstream in(read_file(unit));
+    std::vector<std::string> caps;
+    bool found = false;
+    for (std::string line; std::getline(in, line);) {
+        const std::string key = "CapabilityBoundingSet=";
+        if (line.rfind(key, 0) != 0) continue;
+        found = true;
+        std::istringstream words(line.substr(key.size()));
+        for (std::string cap; words >> cap;) {
+            std::transform(cap.begin(), cap.end(), cap.begin(), [](unsigned char c) { return std::tolower(c); });
+            if (cap.rfind("cap_", 0) == 0) cap = cap.substr(4);
+            caps.push_back(cap);
+        }
+    }
+    if (!found) throw std::runtime_error(unit + " has no CapabilityBoundingSet=");
+    return caps;
+}
+
+std::vector<std::string> damond_command(std::vector<std::string> args) {
+    std::string bounding = "-all";
+    for (const auto& cap : unit_capabilities()) bounding += ",+" + cap;
+    args.at(0) = env_or("DAMOND", "damond");
+    // Inheritable and ambient sets cleared too: otherwise root's execve
+    // would hand damond back what the bounding set just took away.
+    std::vector<std::string> cmd{"/usr/bin/setpriv", "--bounding-set=" + bounding, "--inh-caps=-all",
+                                 "--ambient-caps=-all", "--"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    return cmd;
+}
+
 std::unique_ptr<Child> start_damond(const PrivateBus& bus, const std::string& config_path, const std::string& log_path) {
-    auto damond = std::make_unique<Child>(std::vector<std::string>{env_or("DAMOND", "damond"), "--config", config_path},
+    auto damond = std::make_unique<Child>(damond_command({"damond", "--config", config_path}),
                                           std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}},
                                           log_path);
     const bool up = wait_until(

@@ -82,6 +82,13 @@ bool wait_until(Pred pred, int timeout_ms = 5000) {
 // The damond binary ($DAMOND) with `--config config_path` on `bus`, its
 // output in `log_path`; returns once it owns org.damond1, or nullptr
 // if it did not within 15 s.
+// damond's command line as the shipped unit runs it: `args` (args[0] is
+// replaced by $DAMOND) behind `setpriv`, limited to the unit's
+// CapabilityBoundingSet ($DAMOND_UNIT), so a test sees what the unit forbids.
+std::vector<std::string> damond_command(std::vector<std::string> args);
+// The unit's CapabilityBoundingSet as setpriv names them ("sys_nice", ...).
+std::vector<std::string> unit_capabilities();
+
 std::unique_ptr<Child> start_damond(const PrivateBus& bus, const std::string& config_path, const std::string& log_path);
 
 }  // namespace damond::testing

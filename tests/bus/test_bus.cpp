@@ -89,7 +89,7 @@ protected:
         std::map<std::string, std::string> env = extra_env;
         env["DBUS_SYSTEM_BUS_ADDRESS"] = bus_->address();
         damond_ = std::make_unique<Child>(
-            std::vector<std::string>{env_or("DAMOND", "damond"), "--config", config_path_}, env, log_path_);
+            damond_command({"damond", "--config", config_path_}), env, log_path_);
         const bool up = wait_until([&] { return busctl({"status", "org.damond1"}).exit_code == 0; }, 15000);
         ASSERT_TRUE(up) << "damond did not take org.damond1\n" << read_file(log_path_);
     }
@@ -382,7 +382,7 @@ TEST(DamondProcess, NotifiesReadyStatusWatchdogReloadingAndStopping) {
     };
 
     const std::string config = dir.write("c.json", kConfig);
-    Child damond({env_or("DAMOND", "damond"), "--config", config},
+    Child damond(damond_command({"damond", "--config", config}),
                  {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}, {"NOTIFY_SOCKET", sock_path}, {"WATCHDOG_USEC", "200000"}},
                  dir.path() + "/log");
     EXPECT_EQ(next(), "READY=1\nSTATUS=1 context, 0 paused, backend inprocess") << read_file(dir.path() + "/log");
@@ -460,7 +460,7 @@ TEST(BusPolicy, OnlyRootOwnsAndChangesEveryoneReads) {
     EXPECT_EQ(stolen.exit_code, 1);
     EXPECT_NE(stolen.out.find("AccessDenied"), std::string::npos) << stolen.out;
 
-    Child damond({env_or("DAMOND", "damond"), "--config", config}, {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}},
+    Child damond(damond_command({"damond", "--config", config}), {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}},
                  dir.path() + "/log");
     ASSERT_TRUE(wait_until([&] { return run_command({busctl, address, "status", "org.damond1"}).exit_code == 0; }))
         << read_file(dir.path() + "/log");
@@ -550,8 +550,8 @@ TEST(DamondKernelTree, ReportsAForeignKdamondFallsBackAndWritesNothing) {
     FakeTreeDir tree("7.3.4");
     tree.add_kdamond("on", 4242, "paddr", 1);
     const auto before = tree_contents(tree.root());
-    Child damond({env_or("DAMOND", "damond"), "--config", dir.write("c.json", kConfig), "--backend", "auto",
-                  "--sysfs-root", tree.root(), "--modules-root", tree.modules(), "--kernel-release", "7.3.4"},
+    Child damond(damond_command({"damond", "--config", dir.write("c.json", kConfig), "--backend", "auto",
+                  "--sysfs-root", tree.root(), "--modules-root", tree.modules(), "--kernel-release", "7.3.4"}),
                  {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
     setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
     const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");

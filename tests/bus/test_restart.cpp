@@ -53,7 +53,7 @@ protected:
     std::string log() const { return dir_.path() + "/log"; }
     void start() {
         damond_ = std::make_unique<Child>(
-            std::vector<std::string>{env_or("DAMOND", "damond"), "--config", config_, "--state-dir", state_dir()},
+            damond_command({"damond", "--config", config_, "--state-dir", state_dir()}),
             std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus_.address()}}, log());
         ASSERT_TRUE(wait_until([&] {
             return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus_.address(), "status",

@@ -1,7 +1,12 @@
 // Apps on the kernel backend at phone scale, over D-Bus on damon-sysfs-emu:
 // a pool sized from the config, what happens when it is full, a bus that
 // keeps answering while a kernel write hangs, and deep pauses.
+#include <grp.h>
+
 #include <chrono>
+#include <filesystem>
+#include <map>
+#include <sstream>
 #include <cstdlib>
 #include <thread>
 
@@ -68,12 +73,14 @@ std::chrono::milliseconds slowest_list_contexts(const std::string& address, int 
     return std::chrono::duration_cast<std::chrono::milliseconds>(worst);
 }
 
-// A process that sleeps until killed: a vaddr target.
+// A process that sleeps until killed: a vaddr target, root's or (`uid`)
+// an ordinary user's.
 struct Sleeper {
     pid_t pid = -1;
-    Sleeper() {
+    explicit Sleeper(uid_t uid = 0) {
         pid = fork();
         if (pid == 0) {
+            if (uid != 0 && (setgroups(0, nullptr) != 0 || setgid(uid) != 0 || setuid(uid) != 0)) _exit(126);
             execl("/bin/sleep", "sleep", "600", nullptr);
             _exit(127);
         }
@@ -84,7 +91,70 @@ struct Sleeper {
     }
 };
 
+// The bits of /proc/<pid>/status's CapBnd for capability names as setpriv
+// spells them; an unknown name fails the test that asks.
+uint64_t capability_mask(const std::vector<std::string>& names) {
+    static const std::map<std::string, int> bit{{"chown", 0}, {"dac_override", 1}, {"dac_read_search", 2},
+                                                {"fowner", 3}, {"kill", 5}, {"sys_ptrace", 19},
+                                                {"sys_admin", 21}, {"sys_nice", 23}, {"sys_resource", 24}};
+    uint64_t mask = 0;
+    for (const auto& n : names) {
+        const auto it = bit.find(n);
+        if (it == bit.end()) ADD_FAILURE() << "capability '" << n << "' is not in the test's table";
+        else mask |= uint64_t{1} << it->second;
+    }
+    return mask;
+}
+
+uint64_t bounding_set_of(pid_t pid) {
+    std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("CapBnd:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
+    return ~uint64_t{0};
+}
+
+// The kdamonds of the emulator whose first target is `pid`.
+int kdamonds_on(const Emulator& emu, pid_t pid) {
+    const int n = std::stoi(read_file(emu.dir() + "/kdamonds/nr_kdamonds"));
+    int found = 0;
+    for (int k = 0; k < n; ++k) {
+        const std::string t = emu.dir() + "/kdamonds/" + std::to_string(k) + "/contexts/0/targets/0/pid_target";
+        if (std::filesystem::exists(t) && std::atoi(read_file(t).c_str()) == pid) ++found;
+    }
+    return found;
+}
+
 }  // namespace
+
+// The shipped unit leaves CAP_KILL out, so kill(pid, 0) on another user's
+// process fails with EPERM: such a process is alive all the same. Desktop
+// apps run as their user; their contexts must start, and come back after a
+// restart.
+TEST(KernelApps, AnOrdinaryUsersAppRunsOnTheKernelUnderTheUnitsCapabilities) {
+    if (!have_fuse()) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    Sleeper user_app(65534);
+    TempDir state;
+    const std::string config = apps_config("kernel", "vaddr", 2);
+    {
+        Damond d(emu, "kernel", true, config, state.path());
+        ASSERT_TRUE(d.up) << d.log();
+        EXPECT_EQ(bounding_set_of(d.child->pid()), capability_mask(unit_capabilities()))
+            << "damond does not run with the unit's CapabilityBoundingSet";
+        const CommandResult r = register_app(d, "org.example.Editor", static_cast<uint32_t>(user_app.pid));
+        ASSERT_EQ(r.exit_code, 0) << r.out << d.log();
+        EXPECT_EQ(d.get(context_path("org.example.Editor@foreground"), "org.damond1.Context", "Backend"), "s \"kernel\"\n");
+        EXPECT_EQ(kdamonds_on(emu, user_app.pid), 2);
+    }
+    // Stopped with a state directory: the kdamonds stay, the next damond
+    // takes the app's contexts back rather than dropping them.
+    Damond again(emu, "kernel", true, config, state.path());
+    ASSERT_TRUE(again.up) << again.log();
+    EXPECT_EQ(again.get(context_path("org.example.Editor@background"), "org.damond1.Context", "Backend"),
+              "s \"kernel\"\n") << again.log();
+    EXPECT_EQ(again.log().find("no process with pid"), std::string::npos) << again.log();
+    EXPECT_EQ(kdamonds_on(emu, user_app.pid), 2);
+}
 
 // nr_kdamonds can only be written while no kdamond runs: the pool is sized
 // once, from the config, and says so.
