@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -90,4 +91,32 @@ TEST(SystemdFiles, TheFirstCallToOrgDamond1ActivatesDamond) {
     EXPECT_NE(read_file("/proc/" + std::to_string(damond) + "/cmdline").find("damond"), std::string::npos);
     ::kill(damond, SIGTERM);
     EXPECT_TRUE(wait_until([&] { return ::kill(damond, 0) != 0; }));
+}
+
+// `meson install` with the build's own prefix (/usr/local unless set): the
+// files the system's daemons read land where they look, whatever the
+// prefix, and the sysusers file creates the group the docs name.
+TEST(SystemdFiles, AnInstallPutsBusPolkitAndSysusersFilesWhereTheirReadersLook) {
+    const std::string build = env_or("DAMOND_BUILD_ROOT", "");
+    ASSERT_FALSE(build.empty()) << "DAMOND_BUILD_ROOT is not set";
+    TempDir dest;
+    const CommandResult install =
+        run_command({"meson", "install", "-C", build, "--destdir", dest.path(), "--no-rebuild", "--quiet"});
+    ASSERT_EQ(install.exit_code, 0) << install.out;
+    for (const std::string path : {"/usr/share/dbus-1/system.d/org.damond1.conf",
+                                   "/usr/share/dbus-1/system-services/org.damond1.service",
+                                   "/usr/share/polkit-1/actions/org.damond1.policy",
+                                   "/usr/lib/sysusers.d/damond.conf", "/lib/systemd/system/damond.service"}) {
+        struct stat st {};
+        EXPECT_EQ(::stat((dest.path() + path).c_str(), &st), 0) << path << " is not installed";
+    }
+    // An /etc with root alone, as a fresh system has.
+    std::filesystem::create_directories(dest.path() + "/etc");
+    dest.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+    dest.write("etc/group", "root:x:0:\n");
+    const CommandResult sysusers = run_command({"systemd-sysusers", "--root=" + dest.path(),
+                                                dest.path() + "/usr/lib/sysusers.d/damond.conf"});
+    EXPECT_EQ(sysusers.exit_code, 0) << sysusers.out;
+    EXPECT_NE(read_file(dest.path() + "/etc/group").find("\ndamond:x:"), std::string::npos)
+        << read_file(dest.path() + "/etc/group");
 }
