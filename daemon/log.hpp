@@ -14,6 +14,7 @@ namespace damond {
 // One id per kind of transition (128-bit, as journald wants them).
 namespace message_id {
 inline constexpr const char* kContextCreated = "b3810ccb148441edb78c4b0820b6a6f6";
+inline constexpr const char* kContextRestored = "1b0f5f2d6c9e4d7a8e3b52c0a9d4e671";
 inline constexpr const char* kContextRemoved = "9b9e52cf628f42d9b96edc84898a308e";
 inline constexpr const char* kContextState = "47b819c4fb534fa38314b0f31fc4d45c";
 inline constexpr const char* kContextCommitted = "7bbd2e8ecc414a0c8277888af41fb32b";
@@ -26,6 +27,9 @@ inline constexpr const char* kKdamondAdopted = "7adbeed9813c47dea5ca1ef615cabefa
 inline constexpr const char* kStateRestored = "858dc4ae39a945418de267da3b9833b4";
 inline constexpr const char* kConfigReloaded = "dfb3844391cc48998dbb700faf9a1d1e";
 inline constexpr const char* kAccessDenied = "8c936ac4cfb84a1e8601703a2a6056c0";
+inline constexpr const char* kReady = "5e0c1d2b7a8f4c39b6d4e2f1a0c9b873";
+inline constexpr const char* kStopping = "c4a7e9b1d2f34e5a9b8c7d6e5f4a3b21";
+inline constexpr const char* kReloadRejected = "9f2e4d6c8b0a4e1f93c5d7b9a1e3f506";
 }  // namespace message_id
 
 struct LogFields {
@@ -46,6 +50,7 @@ void log_at(int priority, const std::string& message, const LogFields& fields = 
 
 inline void log_error(const std::string& msg, const LogFields& f = {}) { log_at(3, msg, f); }
 inline void log_warning(const std::string& msg, const LogFields& f = {}) { log_at(4, msg, f); }
+inline void log_notice(const std::string& msg, const LogFields& f = {}) { log_at(5, msg, f); }
 inline void log_info(const std::string& msg, const LogFields& f = {}) { log_at(6, msg, f); }
 
 }  // namespace damond

@@ -216,7 +216,17 @@ int run(const Options& opts) {
             return mode + ", " + std::to_string(pool->in_use()) + " of " + std::to_string(pool->all().size()) +
                    " kdamonds in use";
         });
-    manager.set_facts_source([&facts] { return facts.get(); });
+    // PauseMode says how damond's contexts pause: on the in-process backend
+    // that is its own core, whatever the kernel could do.
+    manager.set_facts_source([&facts, backend] {
+        BackendFacts f = facts.get();
+        if (backend != "kernel") {
+            f.pause_mode_reason = "contexts run in damond's own DAMON core, which pauses without losing its regions "
+                                  "(the kernel's DAMON would pause by '" + f.pause_mode + "')";
+            f.pause_mode = "inprocess";
+        }
+        return f;
+    });
 
     AppRegistry apps(manager, config.apps, [&clock] { return clock.now_us(); },
                      [&main_tasks](std::function<void()> fn) { main_tasks.post(std::move(fn)); });
@@ -238,7 +248,7 @@ int run(const Options& opts) {
             next = load_config(*opts.config_path);
         } catch (const std::exception& e) {
             config_rejected = *opts.config_path + ": " + e.what();
-            log_error("reload rejected, the running configuration stays: " + config_rejected);
+            log_error("reload rejected, the running configuration stays: " + config_rejected, {message_id::kReloadRejected});
             return done(config_rejected);
         }
         config_rejected.clear();
@@ -307,7 +317,7 @@ int run(const Options& opts) {
     // announced like any other.
     sources = make_event_sources(config.apps, sink);
     bus.request_name();
-    log_info("ready on the " + opts.bus + " bus: " + manager.status_text());
+    log_info("ready on the " + opts.bus + " bus: " + manager.status_text(), {message_id::kReady});
     std::string status = status_text();
     notifier.ready(status);
 
@@ -343,7 +353,7 @@ int run(const Options& opts) {
                         notifier.ready(status);
                     });
                 } else {
-                    log_info(std::string("stopping on ") + strsignal(static_cast<int>(si.ssi_signo)));
+                    log_info(std::string("stopping on ") + strsignal(static_cast<int>(si.ssi_signo)), {message_id::kStopping});
                     notifier.stopping();
                     if (persistence) persistence->save_checkpoints();  // the trained state, for the next start
                     // With state kept, kernel contexts stay running for the next start to adopt.

@@ -106,7 +106,7 @@ void CallerAuthorizer::check(const sdbus::IObject& object, BusAction action) {
     const std::string need = std::string(polkit_action_id(action)) + " needs root" +
                              (config_.group.empty() ? "" : " or membership of group '" + config_.group + "'") +
                              " (uid " + std::to_string(uid) + ": " + why + ")";
-    log_info("denied " + msg->getMemberName() + " to " + sender + ": " + need, {message_id::kAccessDenied});
+    log_notice("denied " + msg->getMemberName() + " to " + sender + ": " + need, {message_id::kAccessDenied});
     throw DamondError(ErrorKind::AccessDenied, need);
 }
 

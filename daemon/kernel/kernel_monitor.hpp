@@ -72,6 +72,7 @@ public:
     bool checkpointed() const { return paused_ && strategy_->turns_off(); }
 
 private:
+    int kdamond() const override { return static_cast<int>(kdamond_); }
     std::string kd() const { return "kdamonds/" + std::to_string(kdamond_); }
     std::string ctx() const { return kd() + "/contexts/0"; }
     // KdamondFiles, for the pause strategy.

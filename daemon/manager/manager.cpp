@@ -234,10 +234,12 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     ctx.config_spec = spec;
     contexts_.emplace(name, std::move(ctx));
     // Not announced until it has started: a failed start leaves nothing behind.
-    auto started = [this, name] {
+    const bool restored = restoring_;
+    auto started = [this, name, restored] {
         ManagedContext& c = contexts_.at(name);
         c.starting = false;
-        log_info("context '" + name + "' created, " + to_string(c.monitor->state()), {message_id::kContextCreated, name});
+        log_info("context '" + name + "' " + (restored ? "restored, " : "created, ") + to_string(c.monitor->state()),
+                 context_log(restored ? message_id::kContextRestored : message_id::kContextCreated, name));
         if (listener_) listener_->context_added(name);
         changed(true);
     };
@@ -251,6 +253,11 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
             launch(name, [](Monitor& m) { m.start(); }, started, start_failed, done);
         },
         fail);
+}
+
+LogFields Manager::context_log(const char* id, const std::string& name) const {
+    auto it = contexts_.find(name);
+    return LogFields(id, name, "", it == contexts_.end() ? -1 : it->second.monitor->kdamond());
 }
 
 void Manager::erase(const std::string& name) {
@@ -278,7 +285,7 @@ void Manager::monitor_event(const std::string& name) {
         changed.push_back(ContextField::LastError);
     }
     log_info("context '" + name + "' " + to_string(ctx.monitor->state()) + (error.empty() ? "" : ": " + error),
-             {message_id::kContextState, name});
+             context_log(message_id::kContextState, name));
     notify(name, changed);
 }
 
@@ -302,9 +309,10 @@ void Manager::remove_context(const std::string& name, Done done) {
             name,
             [this, name, done] {
                 auto gone = [this, name] {
+                    const LogFields fields = context_log(message_id::kContextRemoved, name);
                     erase(name);
                     const bool had_holds = !holds_.remove_on(name).empty();
-                    log_info("context '" + name + "' removed", {message_id::kContextRemoved, name});
+                    log_info("context '" + name + "' removed", fields);
                     if (listener_) listener_->context_removed(name);
                     if (had_holds && listener_) listener_->holds_changed();
                     changed(true);
@@ -325,7 +333,7 @@ void Manager::finish_pause(const std::string& name, bool pause, MonitorState bef
         changed.push_back(ContextField::Spec);
     }
     if (!changed.empty())
-        log_info("context '" + name + "' " + to_string(ctx.monitor->state()), {message_id::kContextState, name});
+        log_info("context '" + name + "' " + to_string(ctx.monitor->state()), context_log(message_id::kContextState, name));
     notify(name, changed);
 }
 
@@ -363,7 +371,7 @@ void Manager::finish_commit(const std::string& name, const ContextSpec& spec, Mo
     if (!ctx.last_error.empty()) changed.push_back(ContextField::LastError);
     ctx.spec = spec;
     ctx.last_error.clear();
-    log_info("context '" + name + "' committed", {message_id::kContextCommitted, name});
+    log_info("context '" + name + "' committed", context_log(message_id::kContextCommitted, name));
     notify(name, changed);
 }
 
@@ -439,7 +447,7 @@ void Manager::reconcile(const std::string& name, Done done) {
                 [this, name, before] {
                     if (get(name).monitor->state() == before) return;
                     log_info("context '" + name + "' " + to_string(get(name).monitor->state()),
-                             {message_id::kContextState, name});
+                             context_log(message_id::kContextState, name));
                     notify(name, {ContextField::State});
                 },
                 [](const DamondError&) {}, done);

@@ -15,6 +15,7 @@
 #include "manager/op_worker.hpp"
 #include "manager/pause_holds.hpp"
 #include "errors.hpp"
+#include "log.hpp"
 #include "monitor/backend_facts.hpp"
 #include "monitor/monitor.hpp"
 
@@ -153,6 +154,9 @@ public:
     void set_checkpoint_source(std::function<std::string(const std::string&)> source) {
         checkpoint_source_ = std::move(source);
     }
+    // While set, contexts being created are a restart's: logged as restored,
+    // so counting creations in the journal does not count restarts.
+    void set_restoring(bool restoring) { restoring_ = restoring; }
     std::vector<PauseHold> holds_on(const std::string& name) const { return holds_.covering(name); }
 
     // A context being created is not there yet, but its name is taken.
@@ -227,6 +231,8 @@ private:
     void reconcile(const std::string& name, Done done);
     void holds_changed_for(const PauseHold& hold, Done done);
     void monitor_event(const std::string& name);
+    // A context's journal fields: CONTEXT=, and KDAMOND= on the kernel.
+    LogFields context_log(const char* message_id, const std::string& name) const;
 
     std::string backend_;
     std::string backend_reason_;
@@ -244,6 +250,7 @@ private:
     PauseHolds holds_;
     std::function<std::string(const std::string&)> checkpoint_source_;
     int inline_ = 0;  // > 0 inside a synchronous call: operations run here
+    bool restoring_ = false;
 };
 
 // Context names: 1..255 bytes, no control characters, no '/'.

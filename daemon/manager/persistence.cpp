@@ -105,6 +105,7 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
         return problems;
     }
     restoring_ = true;
+    manager_.set_restoring(true);
     // Holds first, so that what they cover is created paused.
     std::vector<PauseHold> holds;
     for (const PauseHold& h : saved->holds) {
@@ -146,6 +147,7 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
             problems.push_back("pause hold " + std::to_string(h.cookie) + ": context '" + h.context + "' is gone");
         }
     restoring_ = false;
+    manager_.set_restoring(false);
     manager_.set_checkpoint_source({});  // later contexts start afresh
     log_info("restored from " + file_.path() + ": " + std::to_string(saved->contexts.size()) + " context(s), " +
              std::to_string(saved->apps.size()) + " app(s), " + std::to_string(holds.size()) + " hold(s)" +

@@ -58,6 +58,8 @@ public:
     virtual ~Monitor() = default;
 
     virtual std::string backend() const = 0;
+    // The kernel's kdamond this monitor drives (fixed for its life), or -1.
+    virtual int kdamond() const { return -1; }
     // Why this context runs on that backend, when it is not the daemon's
     // own choice (a full kdamond pool sends apps in process); "" otherwise.
     const std::string& backend_reason() const { return backend_reason_; }

@@ -107,6 +107,16 @@ TEST_F(Restart, AfterKill9EverythingAcknowledgedIsBack) {
                                                               {"org.example.B@background", "paused"}}));
     EXPECT_EQ(app_state_of(m, "org.example.A"), "foreground");
     EXPECT_EQ(app_state_of(m, "org.example.B"), "background");
+    // A restart logs its contexts as restored: counting creations in the
+    // journal counts each context once.
+    const std::string text = read_file(log());
+    const auto count = [&text](const std::string& what) {
+        size_t n = 0;
+        for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+        return n;
+    };
+    EXPECT_EQ(count("context 'extra' created"), 1u) << text;
+    EXPECT_EQ(count("context 'extra' restored"), 1u) << text;
     EXPECT_EQ(AppProxy(damond::app_object_path("org.example.A")).Pids(), std::vector<uint32_t>{uint32_t(a.pid())});
     ASSERT_EQ(m.PauseHolds().size(), 1u);
     EXPECT_EQ(m.PauseHolds()[0].get<0>(), cookie);
