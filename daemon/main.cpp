@@ -112,8 +112,9 @@ int run(const Options& opts) {
     const std::set<uint32_t> recorded_set = recorded ? recorded->all() : std::set<uint32_t>{};
     KernelProbe kernel = probe_kernel(admin_tree, module_tree, release, recorded_set);
     // Only when the config says so: turn off the exclusive DAMON modules for
-    // as long as damond runs, and back on when it exits.
-    DamonModulesTurnedOff modules_off(module_tree);
+    // as long as damond uses DAMON, and back on when it hands DAMON back.
+    DamonModulesTurnedOff modules_off(module_tree,
+                                      keeps_state && wanted != "inprocess" ? state_dir + "/damon-modules-off" : "");
     if (wanted != "inprocess" && config.damon_modules == "disable" && !kernel.exclusive_modules_running.empty()) {
         for (const std::string& m : kernel.exclusive_modules_running) modules_off.turn_off(m);
         kernel = probe_kernel(admin_tree, module_tree, release, recorded_set);
@@ -268,14 +269,18 @@ int run(const Options& opts) {
         return config_rejected.empty() ? s : s + "; config rejected: " + config_rejected;
     };
 
-    BusService bus(manager, apps, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION,
-                   config.authorization, [&](std::function<void(std::string)> done) {
-        notifier.reloading(clock.now_us());
-        reload([&, done](std::string error) {
-            notifier.ready(status_text());
-            done(error);
-        });
-    });
+    bool release_requested = false;  // by Release(): stop handing DAMON back
+    BusService bus(
+        manager, apps, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION,
+        config.authorization,
+        [&](std::function<void(std::string)> done) {
+            notifier.reloading(clock.now_us());
+            reload([&, done](std::string error) {
+                notifier.ready(status_text());
+                done(error);
+            });
+        },
+        [&release_requested] { release_requested = true; });
     bus_ptr = &bus;
     // What ran before a restart comes back before READY=1. Only with a state
     // directory given (or set by systemd): two damonds sharing a default one
@@ -321,6 +326,35 @@ int run(const Options& opts) {
     std::string status = status_text();
     notifier.ready(status);
 
+    // Stopping. `release`: every kdamond off and the DAMON modules back on
+    // (no state kept, or Release()); otherwise kernel contexts stay running,
+    // trained, for the next start to adopt, and the modules stay off.
+    auto stop = [&](const std::string& why, bool release) {
+        log_info("stopping " + why + (release ? "" : "; damond's kdamonds keep running for the next start"),
+                 {message_id::kStopping});
+        notifier.stopping();
+        if (persistence) persistence->save_checkpoints();  // the trained state, for the next start
+        // Every context stops at once, each on its own thread; a kdamond that does not
+        // answer is left behind after the deadline rather than holding the exit.
+        bool stopped = false;
+        manager.stop_all(!release, [&stopped] { stopped = true; });
+        const uint64_t give_up = clock.now_us() + uint64_t(opts.state_deadline_ms) * 1000 + 1000000;
+        while (!stopped && clock.now_us() < give_up) {
+            pollfd tasks{main_tasks.fd(), POLLIN, 0};
+            poll(&tasks, 1, sleep_ms(give_up, clock.now_us()));
+            main_tasks.drain();
+        }
+        close(sigfd);
+        if (!stopped) {
+            log_error("stopping: " + std::to_string(manager.operations_under_way()) +
+                      " kernel operation(s) did not finish; leaving them behind");
+            std::fflush(nullptr);
+            _exit(0);
+        }
+        if (!release) modules_off.keep_off();
+        return 0;
+    };
+
     for (;;) {
         bus.process();
         if (status_dirty) {
@@ -353,31 +387,11 @@ int run(const Options& opts) {
                         notifier.ready(status);
                     });
                 } else {
-                    log_info(std::string("stopping on ") + strsignal(static_cast<int>(si.ssi_signo)), {message_id::kStopping});
-                    notifier.stopping();
-                    if (persistence) persistence->save_checkpoints();  // the trained state, for the next start
-                    // With state kept, kernel contexts stay running for the next start to adopt.
-                    // Every context stops at once, each on its own thread; a kdamond that does not
-                    // answer is left behind after the deadline rather than holding the exit.
-                    bool stopped = false;
-                    manager.stop_all(persistence != nullptr, [&stopped] { stopped = true; });
-                    const uint64_t give_up = clock.now_us() + uint64_t(opts.state_deadline_ms) * 1000 + 1000000;
-                    while (!stopped && clock.now_us() < give_up) {
-                        pollfd tasks{main_tasks.fd(), POLLIN, 0};
-                        poll(&tasks, 1, sleep_ms(give_up, clock.now_us()));
-                        main_tasks.drain();
-                    }
-                    close(sigfd);
-                    if (!stopped) {
-                        log_error("stopping: " + std::to_string(manager.operations_under_way()) +
-                                  " kernel operation(s) did not finish; leaving them behind");
-                        std::fflush(nullptr);
-                        _exit(0);
-                    }
-                    return 0;
+                    return stop(std::string("on ") + strsignal(static_cast<int>(si.ssi_signo)), persistence == nullptr);
                 }
             }
         }
+        if (release_requested) return stop("on Release(), handing DAMON back", true);
     }
 }
 

@@ -13,13 +13,14 @@ namespace damond {
 
 struct BusService::Impl : ManagerListener, AppListener {
     Impl(Manager& m, AppRegistry& a, BusKind kind, std::string version, AuthorizationConfig auth_config,
-         std::function<void(std::function<void(std::string)>)> reload)
+         std::function<void(std::function<void(std::string)>)> reload, std::function<void()> release)
         : manager(m),
           apps(a),
           connection(kind == BusKind::System ? sdbus::createSystemBusConnection() : sdbus::createSessionBusConnection()),
           auth(*connection, std::move(auth_config)),
           manager_object(
-              std::make_unique<ManagerObject>(*connection, m, a, auth, std::move(version), std::move(reload))) {
+              std::make_unique<ManagerObject>(*connection, m, a, auth, std::move(version), std::move(reload),
+                                              std::move(release))) {
         for (const ContextInfo& c : manager.list_contexts()) export_context(c.name);
         for (const AppInfo& app : apps.list()) app_added(app.app_id);
         manager.set_listener(this);
@@ -94,8 +95,9 @@ struct BusService::Impl : ManagerListener, AppListener {
 };
 
 BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version,
-                       AuthorizationConfig auth, std::function<void(std::function<void(std::string)>)> reload)
-    : impl_(std::make_unique<Impl>(manager, apps, kind, std::move(version), std::move(auth), std::move(reload))) {}
+                       AuthorizationConfig auth, std::function<void(std::function<void(std::string)>)> reload, std::function<void()> release)
+    : impl_(std::make_unique<Impl>(manager, apps, kind, std::move(version), std::move(auth), std::move(reload),
+                                   std::move(release))) {}
 
 void BusService::set_authorization(AuthorizationConfig auth) { impl_->auth.set_config(std::move(auth)); }
 

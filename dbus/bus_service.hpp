@@ -22,8 +22,9 @@ public:
     // object a client may ask for is exported.
     // `reload` re-reads the config for the Reload method, and calls its
     // argument with "" or why the new config was rejected once applied.
+    // `release` asks the owner to hand DAMON back and exit (Release).
     BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version, AuthorizationConfig auth = {},
-               std::function<void(std::function<void(std::string)>)> reload = {});
+               std::function<void(std::function<void(std::string)>)> reload = {}, std::function<void()> release = {});
     // Who may change things, after a reload.
     void set_authorization(AuthorizationConfig auth);
     ~BusService();

@@ -8,13 +8,15 @@
 namespace damond {
 
 ManagerObject::ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps,
-                             CallerAuthorizer& auth, std::string version, ReloadFn reload)
+                             CallerAuthorizer& auth, std::string version, ReloadFn reload,
+                             std::function<void()> release)
     : AdaptorInterfaces(connection, kManagerPath),
       manager_(manager),
       apps_(apps),
       auth_(auth),
       version_(std::move(version)),
-      reload_(std::move(reload)) {
+      reload_(std::move(reload)),
+      release_(std::move(release)) {
     registerAdaptor();
 }
 
@@ -60,6 +62,16 @@ void ManagerObject::Reload(sdbus::Result<>&& result) {
         reload_([done](const std::string& error) {
             done(error.empty() ? nullptr : std::make_exception_ptr(DamondError(ErrorKind::InvalidConfig, error)));
         });
+    });
+}
+
+void ManagerObject::Release(sdbus::Result<>&& result) {
+    reply_when_done(std::move(result), [&](Manager::Done done) {
+        auth_.check(getObject(), BusAction::Configure);
+        if (!release_) throw DamondError(ErrorKind::NotSupported, "this damond cannot release DAMON");
+        // Answered first: the owner stops after this turn of its loop.
+        done(nullptr);
+        release_();
     });
 }
 

@@ -18,7 +18,7 @@ public:
     // Re-reads the config; `done` gets "" or why the new one was rejected.
     using ReloadFn = std::function<void(std::function<void(std::string)> done)>;
     ManagerObject(sdbus::IConnection& connection, Manager& manager, AppRegistry& apps, CallerAuthorizer& auth,
-                  std::string version, ReloadFn reload);
+                  std::string version, ReloadFn reload, std::function<void()> release = {});
     ~ManagerObject();
 
     void announce_added(const std::string& name);
@@ -31,6 +31,7 @@ private:
     void CreateContext(sdbus::Result<sdbus::ObjectPath>&& result, std::string name, std::string spec_json) override;
     void RemoveContext(sdbus::Result<>&& result, std::string name) override;
     void Reload(sdbus::Result<>&& result) override;
+    void Release(sdbus::Result<>&& result) override;
     void PauseContext(sdbus::Result<>&& result, std::string name) override;
     void ResumeContext(sdbus::Result<>&& result, std::string name) override;
     void CommitContext(sdbus::Result<>&& result, std::string name, std::string spec_json) override;
@@ -57,6 +58,7 @@ private:
     CallerAuthorizer& auth_;
     std::string version_;
     ReloadFn reload_;
+    std::function<void()> release_;
 };
 
 }  // namespace damond

@@ -166,13 +166,29 @@ TEST(KernelBackendModules, AnExclusiveModuleIsTurnedOffOnlyWhenTheConfigSaysSo) 
     EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "Y\n");
     std::string config = kConfig;
     config.insert(1, R"("damon_modules": "disable", )");
+    const std::string enabled = emu.dir() + "/_emu/module/damon_stat/parameters/enabled";
+    TempDir state;
     {
-        Damond d(emu, "auto", true, config);
+        Damond d(emu, "auto", true, config, state.path());
         ASSERT_TRUE(d.up) << d.log();
         EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "Backend"), "s \"kernel\"\n");
-        EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "N\n");
+        EXPECT_EQ(read_file(enabled), "N\n");
     }
-    EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "Y\n");  // back on at exit
+    // A plain stop keeps the kdamond running for the next start: the module
+    // could not run beside it and stays off.
+    EXPECT_EQ(read_file(enabled), "N\n");
+    EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/state"), "on\n");
+    {
+        Damond d(emu, "auto", true, config, state.path());
+        ASSERT_TRUE(d.up) << d.log();
+        EXPECT_NE(d.log().find("DAMON module damon_stat was left off by an earlier run"), std::string::npos) << d.log();
+        // Release(): DAMON handed back, the module on, damond gone.
+        const CommandResult r = d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "Release"});
+        EXPECT_EQ(r.exit_code, 0) << r.out;
+        EXPECT_EQ(d.child->wait_exit(10000), 0) << d.log();
+        EXPECT_EQ(read_file(enabled), "Y\n") << d.log();
+        EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/state"), "off\n");
+    }
 }
 
 TEST(KernelBackendHang, AHungStateWriteFailsTheContextWhileTheBusKeepsAnswering) {
