@@ -63,30 +63,88 @@ bool unit_focused(const std::string& dir) {
     return std::string(buf, static_cast<size_t>(n)) == "-1";
 }
 
+namespace {
+
+std::vector<std::string> directories_matching(const std::string& pattern) {
+    std::vector<std::string> out;
+    glob_t g{};
+    if (glob(pattern.c_str(), GLOB_ONLYDIR | GLOB_NOSORT, nullptr, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+    globfree(&g);
+    return out;
+}
+
+// The patterns of the directories on the way to `pattern`'s matches that are
+// worth watching: from the parent of its first wildcard component (or of
+// its last component) down to the parent of its last. For
+// /sys/fs/cgroup/user.slice/user-*.slice/user@*.service/app.slice:
+// /sys/fs/cgroup/user.slice, .../user-*.slice, .../user-*.slice/user@*.service.
+std::vector<std::string> ancestor_patterns(const std::string& pattern) {
+    std::vector<size_t> slashes;  // where each component but the first starts, less one
+    for (size_t i = 1; i < pattern.size(); ++i)
+        if (pattern[i] == '/') slashes.push_back(i);
+    if (slashes.empty()) return {};
+    // The slash before the first wildcard component, else before the last one.
+    const size_t wild = pattern.find_first_of("*?[");
+    size_t from = slashes.size() - 1;
+    for (size_t k = 0; k < slashes.size(); ++k)
+        if (wild != std::string::npos && (k + 1 == slashes.size() || wild < slashes[k + 1]) && wild > slashes[k]) {
+            from = k;
+            break;
+        }
+    std::vector<std::string> out;
+    for (size_t k = from; k < slashes.size(); ++k) out.push_back(pattern.substr(0, slashes[k]));
+    return out;
+}
+
+}  // namespace
+
 DesktopFocusWatcher::DesktopFocusWatcher(const std::vector<std::string>& app_slices, AppEventSink sink)
-    : sink_(std::move(sink)) {
-    for (const std::string& pattern : app_slices) {
-        glob_t g{};
-        if (glob(pattern.c_str(), GLOB_ONLYDIR | GLOB_NOSORT, nullptr, &g) != 0) {
-            log_info("apps.desktop.app_slices: nothing matches " + pattern + " yet");
-            globfree(&g);
-            continue;
-        }
-        for (size_t i = 0; i < g.gl_pathc; ++i) {
-            const std::string slice = g.gl_pathv[i];
-            try {
-                slices_[inotify_.add(slice, IN_CREATE | IN_DELETE | IN_ONLYDIR)] = slice;
-            } catch (const std::exception& e) {
-                log_error(std::string("apps.desktop.app_slices: cannot watch ") + e.what());
-                continue;
+    : sink_(std::move(sink)), patterns_(app_slices) {
+    expand();
+    for (const std::string& pattern : patterns_)
+        if (directories_matching(pattern).empty())
+            log_info("apps.desktop.app_slices: nothing matches " + pattern + " yet; watching for it");
+}
+
+// Watches are keyed by descriptor, not path: a directory removed and made
+// again (a user logging out and in) is a new inode, and a new watch.
+void DesktopFocusWatcher::expand() {
+    auto forget_path = [](std::map<int, std::string>& m, const std::string& dir, int keep) {
+        for (auto it = m.begin(); it != m.end();)
+            it = it->second == dir && it->first != keep ? m.erase(it) : std::next(it);
+    };
+    for (const std::string& pattern : patterns_) {
+        for (const std::string& ancestor : ancestor_patterns(pattern))
+            for (const std::string& dir : directories_matching(ancestor)) {
+                try {
+                    const int wd = inotify_.add(dir, IN_CREATE | IN_ONLYDIR);
+                    forget_path(ancestors_, dir, wd);
+                    ancestors_[wd] = dir;
+                } catch (const std::exception&) {
+                    // Gone again, or not a place to watch: the slices still count.
+                }
             }
-            if (DIR* d = opendir(slice.c_str())) {
-                while (dirent* e = readdir(d))
-                    if (e->d_type == DT_DIR) add_unit(slice, e->d_name);
-                closedir(d);
-            }
-        }
-        globfree(&g);
+        for (const std::string& slice : directories_matching(pattern)) watch_slice(slice);
+    }
+}
+
+void DesktopFocusWatcher::watch_slice(const std::string& slice) {
+    int wd = -1;
+    try {
+        wd = inotify_.add(slice, IN_CREATE | IN_DELETE | IN_ONLYDIR);
+    } catch (const std::exception& e) {
+        log_error(std::string("apps.desktop.app_slices: cannot watch ") + e.what());
+        return;
+    }
+    if (slices_.count(wd)) return;  // watched already
+    for (auto it = slices_.begin(); it != slices_.end();)
+        it = it->second == slice ? slices_.erase(it) : std::next(it);
+    slices_[wd] = slice;
+    if (DIR* d = opendir(slice.c_str())) {
+        while (dirent* e = readdir(d))
+            if (e->d_type == DT_DIR) add_unit(slice, e->d_name);
+        closedir(d);
     }
 }
 
@@ -138,8 +196,18 @@ void DesktopFocusWatcher::report(const std::string& app_id, const std::string& w
 }
 
 void DesktopFocusWatcher::handle() {
-    inotify_.read_events([this](int wd, uint32_t mask, const std::string& name) {
+    bool grew = false;
+    inotify_.read_events([this, &grew](int wd, uint32_t mask, const std::string& name) {
+        if (auto a = ancestors_.find(wd); a != ancestors_.end()) {
+            if (mask & IN_IGNORED) ancestors_.erase(a);
+            else if ((mask & IN_CREATE) && (mask & IN_ISDIR)) grew = true;
+            return;
+        }
         if (auto s = slices_.find(wd); s != slices_.end()) {
+            if (mask & IN_IGNORED) {  // the slice went (its user logged out); its units say so themselves
+                slices_.erase(s);
+                return;
+            }
             if (!(mask & IN_ISDIR)) return;
             if (mask & IN_CREATE) add_unit(s->second, name);
             if (mask & IN_DELETE) remove_unit(s->second + "/" + name);
@@ -157,6 +225,8 @@ void DesktopFocusWatcher::handle() {
         unit.focused = focused;
         report(unit.app_id, unit.dir.substr(unit.dir.rfind('/') + 1));
     });
+    // Out of the callback: expand() adds watches.
+    if (grew) expand();
 }
 
 }  // namespace damond

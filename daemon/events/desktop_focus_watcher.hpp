@@ -6,6 +6,8 @@
 // app id comes from the unit name. A unit that appears registers its app, one
 // that goes removes it; several units of one app (two windows of an editor
 // started twice) are one app, foreground while any of them is focused.
+// Slices that appear later (a user who logs in after damond started) are
+// found too: the directories leading to them are watched for new ones.
 #pragma once
 
 #include <map>
@@ -20,8 +22,9 @@ namespace damond {
 
 class DesktopFocusWatcher : public EventSource {
 public:
-    // `app_slices`: directories, glob patterns expanded now. A slice that
-    // cannot be watched is logged and skipped.
+    // `app_slices`: directories, glob patterns: expanded now, and again when
+    // a directory appears along their way. A slice that cannot be watched is
+    // logged and skipped.
     DesktopFocusWatcher(const std::vector<std::string>& app_slices, AppEventSink sink);
     int fd() const override { return inotify_.fd(); }
     void handle() override;
@@ -34,13 +37,19 @@ private:
         int wd = -1;
         bool focused = false;
     };
+    // Watches what the patterns match now: slices, and the directories on
+    // the way to slices that may appear.
+    void expand();
+    void watch_slice(const std::string& slice);
     void add_unit(const std::string& slice, const std::string& name);
     void remove_unit(std::string dir);
     void report(const std::string& app_id, const std::string& why);
 
     InotifyFd inotify_;
     AppEventSink sink_;
-    std::map<int, std::string> slices_;  // wd -> slice dir
+    std::vector<std::string> patterns_;
+    std::map<int, std::string> slices_;     // wd -> slice dir
+    std::map<int, std::string> ancestors_;  // wd -> a directory on the way to slices
     std::map<std::string, Unit> units_;  // unit dir -> unit
     std::map<int, std::string> unit_by_wd_;
     std::map<std::string, int> reported_;  // app id -> 1 foreground, 0 background

@@ -184,3 +184,29 @@ TEST_F(AppEvents, DesktopFocusFollowsTheInactiveSinceXattrOfAppUnits) {
     EXPECT_TRUE(m.events.wait_for("app org.example.Viewer foreground->gone"));
     EXPECT_EQ(app_state_of(m, "org.example.Viewer"), "");
 }
+
+// A user who logs in after damond started: their user-N.slice, user@N.service
+// and app.slice appear later, each one level at a time, as systemd makes
+// them. damond watches the way to them and finds the app all the same; after
+// a log-out and a new log-in, again.
+TEST_F(AppEvents, DesktopSlicesThatAppearAfterTheStartAreWatched) {
+    TestCgroups cg;
+    if (!cg.unusable().empty()) GTEST_SKIP() << cg.unusable();
+    cg.make("user.slice");
+    start_damond(R"({"default": {"foreground": "fine", "background": "coarse"},
+                     "desktop": {"app_slices": [")" + cg.root() + R"(/user.slice/user-*.slice/user@*.service/app.slice"]}})");
+    ManagerProxy m;
+    for (int login = 0; login < 2; ++login) {
+        cg.make("user.slice/user-1000.slice");
+        cg.make("user.slice/user-1000.slice/user@1000.service");
+        cg.make("user.slice/user-1000.slice/user@1000.service/app.slice");
+        const std::string editor = cg.make("user.slice/user-1000.slice/user@1000.service/app.slice/app-org.example.Editor-7.scope");
+        ASSERT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "foreground"; })) << "login " << login;
+        const std::string since = "1764100000000000";
+        ASSERT_EQ(setxattr(editor.c_str(), "user.xdg.inactive-since", since.data(), since.size(), 0), 0) << strerror(errno);
+        EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "background"; })) << "login " << login;
+        // Log-out: the whole user slice goes.
+        TestCgroups::remove_tree(cg.root() + "/user.slice/user-1000.slice");
+        EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor").empty(); })) << "login " << login;
+    }
+}

@@ -1,0 +1,245 @@
+#!/bin/bash
+# Runs inside a Debian 12 guest booted with systemd as PID 1 (scripts/
+# realkernel-systemd), as a oneshot unit after multi-user.target: installs
+# damond's .deb with apt and checks it as an administrator and a desktop
+# user would meet it. Findings go to the second serial port, one per line:
+# "figure: ...", "FAIL: ...", and finally "RESULT: PASS" or "RESULT: FAIL".
+set -u
+out=/dev/ttyS1
+say() { echo "$*" > "$out"; }
+failed=0
+fail() { say "FAIL: $*"; failed=1; }
+check() {  # check DESCRIPTION COMMAND...: fails with DESCRIPTION unless COMMAND succeeds
+    local what="$1"; shift
+    "$@" || fail "$what"
+}
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+# wait_for SECONDS COMMAND...: polls every 0.1 s.
+wait_for() {
+    local until=$(( $(ms_now) + $1 * 1000 )); shift
+    while ! "$@" 2>/dev/null; do
+        [ "$(ms_now)" -lt "$until" ] || return 1
+        sleep 0.1
+    done
+}
+finish() {
+    if [ "$failed" -ne 0 ]; then
+        journalctl -u damond --no-pager -o short-monotonic 2>/dev/null | tail -n 40 | sed 's/^/# journal: /' > "$out"
+        say "RESULT: FAIL"
+    else
+        say "RESULT: PASS"
+    fi
+    sync
+    systemctl poweroff --no-block
+    exit 0
+}
+
+DAMON=/sys/kernel/mm/damon/admin
+MANAGER=(org.damond1 /org/damond1 org.damond1.Manager)
+as_user() {  # as_user NAME COMMAND...: with the user's ids, groups and session bus
+    local name="$1"; shift
+    local uid
+    uid=$(id -u "$name")
+    setpriv --reuid="$name" --regid="$name" --init-groups \
+        env HOME=/tmp XDG_RUNTIME_DIR=/run/user/$uid DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$uid/bus "$@"
+}
+# The state of an app as ListApps gives it ("" when not registered).
+app_state() {
+    busctl --json=short call "${MANAGER[@]}" ListApps |
+        python3 -c 'import json,sys; d=json.load(sys.stdin)["data"][0]; print(next((s for a,p,s in d if a==sys.argv[1]), ""))' "$1"
+}
+context_state() {
+    busctl --json=short call "${MANAGER[@]}" ListContexts |
+        python3 -c 'import json,sys; d=json.load(sys.stdin)["data"][0]; print(next((s for n,p,s in d if n==sys.argv[1]), ""))' "$1"
+}
+# The kdamond whose context's first target is PID, or "".
+kdamond_of() {
+    local k
+    for k in $(seq 0 $(( $(cat $DAMON/kdamonds/nr_kdamonds) - 1 ))); do
+        [ "$(cat $DAMON/kdamonds/$k/contexts/0/targets/0/pid_target 2>/dev/null)" = "$1" ] &&
+            [ "$(cat $DAMON/kdamonds/$k/state)" = on ] && { echo "$k"; return; }
+    done
+}
+main_pid() { systemctl show -P MainPID damond.service; }
+active() { [ "$(systemctl is-active damond.service)" = active ]; }
+is() { [ "$("${@:2}")" = "$1" ]; }  # is VALUE COMMAND...
+
+say "figure: boot to multi-user $(awk '{printf "%d", $1 * 1000}' /proc/uptime) ms"
+
+# --- install ------------------------------------------------------------------
+t0=$(ms_now)
+if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q /root/damond.deb > /tmp/apt.log 2>&1; then
+    sed 's/^/# apt: /' /tmp/apt.log | tail -n 20 > "$out"
+    fail "apt-get install of the package failed"
+    finish
+fi
+check "damond.service is not active after the install" wait_for 60 active
+say "figure: apt install to active $(( $(ms_now) - t0 )) ms"
+check "the package did not create the damond group" getent group damond
+check "the package did not enable damond.service" systemctl is-enabled --quiet damond.service
+
+# Users: alice (desktop user, then in the damond group), bob (nobody
+# special), carol (allowed to pause by a polkit rule in the image).
+for u in alice bob carol; do useradd -m "$u"; done
+
+# A logged-in session for alice: logind, user@1000.service, her session bus.
+systemd-run --quiet -p PAMName=login -p User=alice --unit=alice-session sleep infinity
+check "alice's user manager did not start" wait_for 60 test -S /run/user/"$(id -u alice)"/bus
+check "logind has no session for alice" wait_for 10 sh -c 'loginctl list-sessions --no-legend | grep -q alice'
+
+# The scenario's config: the kernel backend, vaddr profiles, desktop focus.
+cat > /etc/damond/damond.json <<'EOF'
+{"backend": "kernel",
+ "profiles": {"fine":   {"ops": "vaddr", "intervals": {"sample_us": 5000,  "aggr_us": 100000}},
+              "coarse": {"ops": "vaddr", "intervals": {"sample_us": 20000, "aggr_us": 400000}}},
+ "apps": {"default": {"foreground": "fine", "background": "coarse"}, "max_apps": 4,
+          "desktop": {"app_slices": ["/sys/fs/cgroup/user.slice/user-*.slice/user@*.service/app.slice"]}}}
+EOF
+t0=$(ms_now)
+systemctl restart damond.service
+check "damond did not come back after a restart with the scenario's config" active
+say "figure: systemctl restart to READY $(( $(ms_now) - t0 )) ms"
+status=$(systemctl show -P StatusText damond.service)
+say "# STATUS=$status"
+check "STATUS= does not name the kernel backend: '$status'" grep -q "native" <<< "$status"
+
+# --- a kernel-backed vaddr context on an ordinary user's process -------------
+as_user alice sleep 600 &
+wl=$!
+sleep 0.5
+spec="{\"ops\": \"vaddr\", \"intervals\": {\"sample_us\": 5000, \"aggr_us\": 100000}, \"targets\": [{\"pid_target\": $wl}]}"
+r=$(busctl call "${MANAGER[@]}" CreateContext ss wl "$spec" 2>&1) || fail "CreateContext on alice's process: $r"
+kd=$(kdamond_of "$wl")
+[ -n "$kd" ] || fail "no running kdamond watches alice's pid $wl"
+kpid=$(cat $DAMON/kdamonds/${kd:-0}/pid 2>/dev/null)
+say "# context wl on kdamond $kd (pid $kpid)"
+busctl call "${MANAGER[@]}" PauseContext s wl >/dev/null || fail "PauseContext wl"
+check "pause did not reach kdamonds/$kd/contexts/0/pause" is Y cat $DAMON/kdamonds/$kd/contexts/0/pause
+busctl call "${MANAGER[@]}" ResumeContext s wl >/dev/null || fail "ResumeContext wl"
+check "resume did not reach kdamonds/$kd/contexts/0/pause" is N cat $DAMON/kdamonds/$kd/contexts/0/pause
+
+# --- stop, bus activation, SIGKILL, watchdog: the same kdamond throughout -----
+systemctl stop damond.service
+check "systemctl stop turned damond's kdamond $kd off" is on cat $DAMON/kdamonds/$kd/state
+t0=$(ms_now)
+busctl call "${MANAGER[@]}" ListContexts >/dev/null 2>&1 || fail "the first call did not activate damond"
+say "figure: bus activation to answer $(( $(ms_now) - t0 )) ms"
+check "bus activation did not start damond.service" active
+check "after activation context wl is not running" is running context_state wl
+check "after activation kdamond $kd has another pid" is "$kpid" cat $DAMON/kdamonds/$kd/pid
+
+before=$(main_pid)
+systemctl kill -s KILL damond.service
+check "damond was not restarted after SIGKILL" wait_for 20 sh -c "[ \"\$(systemctl show -P MainPID damond.service)\" != $before ] && systemctl is-active --quiet damond.service"
+check "after SIGKILL context wl is not running" wait_for 10 is running context_state wl
+check "after SIGKILL kdamond $kd has another pid" is "$kpid" cat $DAMON/kdamonds/$kd/pid
+
+before=$(main_pid)
+restarts=$(systemctl show -P NRestarts damond.service)
+kill -STOP "$before"
+t0=$(ms_now)
+check "the watchdog did not restart a stopped damond" wait_for 60 sh -c "[ \"\$(systemctl show -P MainPID damond.service)\" != $before ] && systemctl is-active --quiet damond.service"
+say "figure: SIGSTOP to restarted by the watchdog $(( $(ms_now) - t0 )) ms (WatchdogSec=$(systemctl show -P WatchdogUSec damond.service))"
+check "NRestarts did not grow after the watchdog" test "$(systemctl show -P NRestarts damond.service)" -gt "$restarts"
+check "after the watchdog kdamond $kd has another pid" is "$kpid" cat $DAMON/kdamonds/$kd/pid
+
+# --- who may pause -------------------------------------------------------------
+send_pause() {  # send_pause USER: dbus-send shows the error's text, busctl only its name
+    as_user "$1" dbus-send --system --print-reply --dest=org.damond1 /org/damond1 org.damond1.Manager.PauseContext string:wl 2>&1
+}
+r=$(send_pause bob)
+check "bob was not denied: $r" grep -q "org.damond1.pause needs root or membership of group 'damond'" <<< "$r"
+r=$(send_pause carol)
+check "carol (polkit rule) was denied: $r" grep -q "method return" <<< "$r"
+busctl call "${MANAGER[@]}" ResumeContext s wl >/dev/null
+usermod -aG damond alice
+r=$(send_pause alice)
+check "alice (group damond) was denied: $r" grep -q "method return" <<< "$r"
+busctl call "${MANAGER[@]}" ResumeContext s wl >/dev/null
+
+# --- the desktop: focus through user.xdg.inactive-since, freeze/thaw ----------
+slice=/sys/fs/cgroup/user.slice/user-$(id -u alice).slice/user@$(id -u alice).service
+as_user alice systemd-run --user --quiet --scope --unit=app-org.example.Editor-1.scope sleep 600 &
+check "the Editor's app was not registered in the foreground" wait_for 20 is foreground app_state org.example.Editor
+check "the Editor's foreground context is not on the kernel" test -n "$(kdamond_of "$(cat $slice/app.slice/app-org.example.Editor-1.scope/cgroup.procs | head -n 1)")"
+editor=$slice/app.slice/app-org.example.Editor-1.scope
+# focus_switch STATE COMMAND...: runs the command, waits for the Editor to be in
+# STATE, and prints the milliseconds it took.
+switch_ms() {
+    local app="$1" state="$2"; shift 2
+    local t
+    t=$(ms_now)
+    "$@"
+    wait_for 10 is "$state" app_state "$app" || { echo -1; return; }
+    echo $(( $(ms_now) - t ))
+}
+ms=$(switch_ms org.example.Editor background as_user alice setfattr -n user.xdg.inactive-since -v "$(date +%s%6N)" "$editor")
+[ "$ms" -ge 0 ] || fail "setting user.xdg.inactive-since did not send the Editor to the background"
+say "figure: xattr focus-out to background seen over the bus $ms ms"
+check "the Editor's background context is not running" is running context_state org.example.Editor@background
+check "the Editor's foreground context is not paused" is paused context_state org.example.Editor@foreground
+ms=$(switch_ms org.example.Editor foreground as_user alice setfattr -n user.xdg.inactive-since -v -1 "$editor")
+[ "$ms" -ge 0 ] || fail "user.xdg.inactive-since -1 did not bring the Editor back"
+say "figure: xattr focus-in to foreground seen over the bus $ms ms"
+
+# Another app, driven by the cgroup freezer (systemctl --user freeze/thaw).
+as_user alice systemd-run --user --quiet --unit=viewer --slice=session.slice sleep 600
+python3 - "$slice/session.slice/viewer.service" <<'EOF'
+import json, sys
+c = json.load(open("/etc/damond/damond.json"))
+c["apps"]["freezer"] = [{"cgroup": sys.argv[1], "app_id": "org.example.Viewer"}]
+json.dump(c, open("/etc/damond/damond.json", "w"))
+EOF
+systemctl reload damond.service
+check "the Viewer was not registered after the reload" wait_for 20 is foreground app_state org.example.Viewer
+ms=$(switch_ms org.example.Viewer background as_user alice systemctl --user freeze viewer.service)
+[ "$ms" -ge 0 ] || fail "systemctl --user freeze did not send the Viewer to the background"
+say "figure: freeze to background seen over the bus $ms ms"
+ms=$(switch_ms org.example.Viewer foreground as_user alice systemctl --user thaw viewer.service)
+[ "$ms" -ge 0 ] || fail "systemctl --user thaw did not bring the Viewer back"
+say "figure: thaw to foreground seen over the bus $ms ms"
+
+# Switch latency through the real system bus, against a no-op call, both
+# through busctl (its start-up included in both).
+time_calls() {  # time_calls N COMMAND...: median milliseconds
+    local i t times=()
+    for i in $(seq "$1"); do
+        t=$(date +%s%N); "${@:2}" >/dev/null; times+=($(( ($(date +%s%N) - t) / 1000 )))
+    done
+    printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( ($1 + 1) / 2 ))p"
+}
+noop=$(time_calls 9 busctl call "${MANAGER[@]}" ListApps)
+states=(background foreground)
+flip=0
+switch_once() { flip=$((1 - flip)); busctl call "${MANAGER[@]}" SetAppState ssa{sv} org.example.Editor "${states[$flip]}" 0; }
+sw=$(time_calls 9 switch_once)
+say "figure: SetAppState through the system bus p50 ${sw} us, no-op call p50 ${noop} us (ratio $(python3 -c "print(round($sw / $noop, 2))"))"
+
+# --- the journal ------------------------------------------------------------------
+journalctl -o json _SYSTEMD_UNIT=damond.service --no-pager > /tmp/journal.json
+python3 - "$kd" > /tmp/journal.check <<'EOF'
+import json, sys
+kd = sys.argv[1]
+entries = [json.loads(l) for l in open("/tmp/journal.json") if l.strip()]
+ids = {"ready": "5e0c1d2b7a8f4c39b6d4e2f1a0c9b873", "created": "b3810ccb148441edb78c4b0820b6a6f6",
+       "restored": "1b0f5f2d6c9e4d7a8e3b52c0a9d4e671", "denied": "8c936ac4cfb84a1e8601703a2a6056c0",
+       "switched": "32e6969271bf4f62ad2989ec22f2274a", "stopping": "c4a7e9b1d2f34e5a9b8c7d6e5f4a3b21"}
+def having(**kv): return [e for e in entries if all(e.get(k) == v for k, v in kv.items())]
+problems = []
+if not having(MESSAGE_ID=ids["ready"]): problems.append("no entry with the ready MESSAGE_ID")
+if not having(MESSAGE_ID=ids["stopping"]): problems.append("no entry with the stopping MESSAGE_ID")
+if len(having(MESSAGE_ID=ids["created"], CONTEXT="wl")) != 1: problems.append("context wl is not logged as created exactly once")
+if not having(MESSAGE_ID=ids["restored"], CONTEXT="wl", KDAMOND=kd): problems.append("no restored entry for wl with KDAMOND=" + kd)
+d = having(MESSAGE_ID=ids["denied"])
+if not d or d[0].get("PRIORITY") != "5": problems.append("no denial at notice priority")
+if not having(MESSAGE_ID=ids["switched"], APP="org.example.Editor"): problems.append("no switch entry with APP=org.example.Editor")
+for p in problems: print(p)
+EOF
+while IFS= read -r p; do fail "journal: $p"; done < /tmp/journal.check
+
+# --- removal hands DAMON back ---------------------------------------------------
+apt-get remove -y -q damond > /tmp/apt-remove.log 2>&1 || fail "apt-get remove damond failed"
+check "damond still runs after the package's removal" sh -c '! pidof damond'
+check "kdamond $kd still runs after the package's removal (Release)" is off cat $DAMON/kdamonds/$kd/state
+
+finish
