@@ -160,17 +160,39 @@ void DesktopFocusWatcher::add_unit(const std::string& slice, const std::string& 
         return;
     }
     u.focused = unit_focused(dir);
+    if (pids_in_cgroup(dir).empty()) {
+        try {
+            u.events_wd = inotify_.add(dir + "/cgroup.events", IN_MODIFY);
+            empty_unit_by_wd_[u.events_wd] = dir;
+        } catch (const std::exception& e) {
+            log_error(std::string("apps.desktop: cannot watch ") + e.what());
+        }
+    }
     units_[dir] = u;
     unit_by_wd_[u.wd] = dir;
-    report(app_id, "unit " + name + " appeared");
+    // Raced with the first process? Then it is there now.
+    if (u.events_wd >= 0 && !pids_in_cgroup(dir).empty()) populated(dir);
+    else if (u.events_wd < 0) report(app_id, "unit " + name + " appeared");
+}
+
+void DesktopFocusWatcher::populated(const std::string& dir) {
+    Unit& u = units_.at(dir);
+    if (u.events_wd < 0) return;
+    empty_unit_by_wd_.erase(u.events_wd);
+    inotify_.remove(u.events_wd);
+    u.events_wd = -1;
+    report(u.app_id, "unit " + dir.substr(dir.rfind('/') + 1) + " appeared");
 }
 
 void DesktopFocusWatcher::remove_unit(std::string dir) {
     auto it = units_.find(dir);
     if (it == units_.end()) return;
     const std::string app_id = it->second.app_id;
+    const bool announced = it->second.events_wd < 0;
+    if (!announced) empty_unit_by_wd_.erase(it->second.events_wd);
     unit_by_wd_.erase(it->second.wd);
     units_.erase(it);
+    if (!announced && !reported_.count(app_id)) return;  // never said it was there
     for (const auto& [d, u] : units_)
         if (u.app_id == app_id) {
             report(app_id, "a unit of it ended");
@@ -184,7 +206,7 @@ void DesktopFocusWatcher::report(const std::string& app_id, const std::string& w
     bool focused = false;
     std::vector<uint32_t> pids;
     for (const auto& [dir, u] : units_)
-        if (u.app_id == app_id) {
+        if (u.app_id == app_id && u.events_wd < 0) {
             focused = focused || u.focused;
             for (uint32_t p : pids_in_cgroup(dir)) pids.push_back(p);
         }
@@ -213,6 +235,12 @@ void DesktopFocusWatcher::handle() {
             if (mask & IN_DELETE) remove_unit(s->second + "/" + name);
             return;
         }
+        if (auto e = empty_unit_by_wd_.find(wd); e != empty_unit_by_wd_.end()) {
+            const std::string dir = e->second;
+            if (mask & IN_IGNORED) empty_unit_by_wd_.erase(e);  // the unit went; its dir's watch says so
+            else if (!pids_in_cgroup(dir).empty()) populated(dir);
+            return;
+        }
         auto u = unit_by_wd_.find(wd);
         if (u == unit_by_wd_.end()) return;
         if (mask & IN_IGNORED) {  // removed; the slice's IN_DELETE says so too
@@ -220,6 +248,10 @@ void DesktopFocusWatcher::handle() {
             return;
         }
         Unit& unit = units_.at(u->second);
+        if (unit.events_wd >= 0) {  // not announced yet: its focus counts when it is
+            unit.focused = unit_focused(unit.dir);
+            return;
+        }
         const bool focused = unit_focused(unit.dir);
         if (focused == unit.focused) return;
         unit.focused = focused;

@@ -8,6 +8,9 @@
 // started twice) are one app, foreground while any of them is focused.
 // Slices that appear later (a user who logs in after damond started) are
 // found too: the directories leading to them are watched for new ones.
+// A unit's cgroup is made before its first process moves in (systemd-run
+// --scope): an empty unit is announced once its cgroup.events says
+// "populated 1", so the app is registered with a process to watch.
 #pragma once
 
 #include <map>
@@ -36,6 +39,7 @@ private:
         std::string app_id;
         int wd = -1;
         bool focused = false;
+        int events_wd = -1;  // cgroup.events, while the unit waits for a process
     };
     // Watches what the patterns match now: slices, and the directories on
     // the way to slices that may appear.
@@ -43,6 +47,8 @@ private:
     void watch_slice(const std::string& slice);
     void add_unit(const std::string& slice, const std::string& name);
     void remove_unit(std::string dir);
+    // An empty unit got its first process: announced now.
+    void populated(const std::string& dir);
     void report(const std::string& app_id, const std::string& why);
 
     InotifyFd inotify_;
@@ -52,6 +58,7 @@ private:
     std::map<int, std::string> ancestors_;  // wd -> a directory on the way to slices
     std::map<std::string, Unit> units_;  // unit dir -> unit
     std::map<int, std::string> unit_by_wd_;
+    std::map<int, std::string> empty_unit_by_wd_;  // cgroup.events wd -> unit dir
     std::map<std::string, int> reported_;  // app id -> 1 foreground, 0 background
 };
 

@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -157,6 +159,8 @@ TEST_F(AppEvents, DesktopFocusFollowsTheInactiveSinceXattrOfAppUnits) {
     if (!cg.unusable().empty()) GTEST_SKIP() << cg.unusable();
     const std::string slice = cg.make("app.slice");
     const std::string editor = cg.make("app.slice/app-gnome-org.example.Editor-4242.scope");
+    Child editor_process({"/bin/sleep", "600"}, {}, dir_.path() + "/editor.log");
+    write_text(editor + "/cgroup.procs", std::to_string(editor_process.pid()));
     start_damond(R"({"default": {"foreground": "fine", "background": "coarse"},
                      "desktop": {"app_slices": [")" + cg.root() + R"(/app*.slice"]}})");
     ManagerProxy m;
@@ -176,11 +180,18 @@ TEST_F(AppEvents, DesktopFocusFollowsTheInactiveSinceXattrOfAppUnits) {
     ASSERT_EQ(setxattr(editor.c_str(), "user.xdg.inactive-since", "-1", 2, 0), 0);
     EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "foreground"; }));
 
-    // A unit that starts later is a new app; when it ends, the app goes.
+    // A unit that starts later is a new app, once its first process is in
+    // (systemd makes the cgroup first); when the unit ends, the app goes.
     const std::string viewer = cg.make("app.slice/app-org.example.Viewer@1.service");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(app_state_of(m, "org.example.Viewer"), "") << "registered without a process";
+    Child viewer_process({"/bin/sleep", "600"}, {}, dir_.path() + "/viewer.log");
+    write_text(viewer + "/cgroup.procs", std::to_string(viewer_process.pid()));
     EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Viewer") == "foreground"; }));
+    AppProxy viewer_app(damond::app_object_path("org.example.Viewer"));
+    EXPECT_EQ(viewer_app.Pids(), std::vector<uint32_t>{uint32_t(viewer_process.pid())});
     EXPECT_EQ(app_state_of(m, "org.example.Editor"), "background");  // one foreground app at a time
-    ASSERT_EQ(::rmdir(viewer.c_str()), 0);
+    TestCgroups::remove_tree(viewer);
     EXPECT_TRUE(m.events.wait_for("app org.example.Viewer foreground->gone"));
     EXPECT_EQ(app_state_of(m, "org.example.Viewer"), "");
 }
@@ -201,6 +212,8 @@ TEST_F(AppEvents, DesktopSlicesThatAppearAfterTheStartAreWatched) {
         cg.make("user.slice/user-1000.slice/user@1000.service");
         cg.make("user.slice/user-1000.slice/user@1000.service/app.slice");
         const std::string editor = cg.make("user.slice/user-1000.slice/user@1000.service/app.slice/app-org.example.Editor-7.scope");
+        Child process({"/bin/sleep", "600"}, {}, dir_.path() + "/editor.log");
+        write_text(editor + "/cgroup.procs", std::to_string(process.pid()));
         ASSERT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "foreground"; })) << "login " << login;
         const std::string since = "1764100000000000";
         ASSERT_EQ(setxattr(editor.c_str(), "user.xdg.inactive-since", since.data(), since.size(), 0), 0) << strerror(errno);

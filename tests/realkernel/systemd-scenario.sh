@@ -24,7 +24,9 @@ wait_for() {
 }
 finish() {
     if [ "$failed" -ne 0 ]; then
-        journalctl -u damond --no-pager -o short-monotonic 2>/dev/null | tail -n 40 | sed 's/^/# journal: /' > "$out"
+        # damond's own words, without the per-context state lines.
+        journalctl -u damond --no-pager -o short-monotonic 2>/dev/null | grep -v "damond\[[0-9]*\]: context '" |
+            tail -n 40 | sed 's/^/# journal: /' > "$out"
         say "RESULT: FAIL"
     else
         say "RESULT: PASS"
