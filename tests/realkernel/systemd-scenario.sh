@@ -2,7 +2,8 @@
 # Runs inside a Debian 12 guest booted with systemd as PID 1 (scripts/
 # realkernel-systemd), as a oneshot unit after multi-user.target: installs
 # damond's .deb with apt and checks it as an administrator and a desktop
-# user would meet it. Findings go to the second serial port, one per line:
+# user would meet it, reboots once (damond then starts at boot), and removes
+# the package. Findings go to the second serial port, one per line:
 # "figure: ...", "FAIL: ...", and finally "RESULT: PASS" or "RESULT: FAIL".
 set -u
 out=/dev/ttyS1
@@ -66,7 +67,30 @@ main_pid() { systemctl show -P MainPID damond.service; }
 active() { [ "$(systemctl is-active damond.service)" = active ]; }
 is() { [ "$("${@:2}")" = "$1" ]; }  # is VALUE COMMAND...
 
-say "figure: boot to multi-user $(awk '{printf "%d", $1 * 1000}' /proc/uptime) ms"
+ready_id=5e0c1d2b7a8f4c39b6d4e2f1a0c9b873
+phase=/var/lib/damond-scenario-rebooted
+say "figure: boot to multi-user $(awk '{printf "%d", $1 * 1000}' /proc/uptime) ms$([ -f $phase ] && echo ' (second boot)')"
+
+# The second boot: damond is enabled, so it starts with the system.
+if [ -f "$phase" ]; then
+    check "damond.service is not active after the reboot" wait_for 60 active
+    ready_us=$(journalctl -b -o json MESSAGE_ID=$ready_id _SYSTEMD_UNIT=damond.service --no-pager |
+               python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["__MONOTONIC_TIMESTAMP"])' 2>/dev/null)
+    [ -n "$ready_us" ] && say "figure: boot to READY $(( ready_us / 1000 )) ms" || fail "no READY entry in this boot's journal"
+    check "after the reboot STATUS= does not name the kernel backend" grep -q native <<< "$(systemctl show -P StatusText damond.service)"
+    # Removal hands DAMON back: a context on a kdamond, then apt-get remove.
+    as_user alice sleep 600 &
+    wl=$!
+    sleep 0.5
+    spec="{\"ops\": \"vaddr\", \"targets\": [{\"pid_target\": $wl}]}"
+    r=$(busctl call "${MANAGER[@]}" CreateContext ss wl2 "$spec" 2>&1) || fail "CreateContext after the reboot: $r"
+    kd=$(kdamond_of "$wl")
+    [ -n "$kd" ] || fail "no running kdamond watches alice's pid $wl after the reboot"
+    apt-get remove -y -q damond > /tmp/apt-remove.log 2>&1 || fail "apt-get remove damond failed"
+    check "damond still runs after the package's removal" sh -c '! pidof damond'
+    check "kdamond $kd still runs after the package's removal (Release)" is off cat $DAMON/kdamonds/${kd:-0}/state
+    finish
+fi
 
 # --- install ------------------------------------------------------------------
 t0=$(ms_now)
@@ -239,9 +263,18 @@ for p in problems: print(p)
 EOF
 while IFS= read -r p; do fail "journal: $p"; done < /tmp/journal.check
 
-# --- removal hands DAMON back ---------------------------------------------------
-apt-get remove -y -q damond > /tmp/apt-remove.log 2>&1 || fail "apt-get remove damond failed"
-check "damond still runs after the package's removal" sh -c '! pidof damond'
-check "kdamond $kd still runs after the package's removal (Release)" is off cat $DAMON/kdamonds/$kd/state
+# --- an upgrade (the same package again) restarts damond onto its kdamonds ------
+before=$(main_pid)
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall /root/damond.deb > /tmp/apt.log 2>&1 ||
+    fail "apt-get install --reinstall failed"
+check "the upgrade did not restart damond" test "$(main_pid)" != "$before"
+check "after the upgrade context wl is not running" wait_for 10 is running context_state wl
+check "after the upgrade kdamond $kd has another pid" is "$kpid" cat $DAMON/kdamonds/$kd/pid
+check "the upgrade replaced the edited conffile" grep -q '"max_apps": 4' /etc/damond/damond.json
 
-finish
+# --- reboot: the second boot goes on at the top --------------------------------
+[ "$failed" -eq 0 ] || finish
+touch "$phase"
+sync
+systemctl reboot --no-block
+exit 0
