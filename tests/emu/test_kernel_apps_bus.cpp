@@ -242,9 +242,12 @@ TEST_P(KernelHangs, FailTheCallNotTheBus) {
         else hit = d.busctl({"call", "org.damond1", context_path("kdemo"), "org.damond1.Context", "Snapshot"});
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    // While it hangs (1.5 s deadline), other clients wait no longer than this.
+    // While it hangs (1.5 s deadline), other clients are answered: a loop
+    // that waited for the hang would keep one of these calls for over a
+    // second. The bound is a third of the hang, not a speed goal (ASan on a
+    // busy machine took 120 ms once; 5 ms is usual), so load cannot fail it.
     const auto worst = slowest_list_contexts(d.bus.address(), 20);
-    EXPECT_LT(worst, std::chrono::milliseconds(50));
+    EXPECT_LT(worst, std::chrono::milliseconds(500));
     caller.join();
     EXPECT_NE(hit.exit_code, 0) << hit.out;
     EXPECT_NE(hit.out.find("did not return within 1500 ms"), std::string::npos) << hit.out;

@@ -126,7 +126,10 @@ kwrite() {  # kwrite VALUE FILE
 # the pause has moved by about all the aggregations of the time in between.
 # Asserted: the median age over the interior moved by exactly k, and 80% of
 # it within TOLERANCE of k (1; 2 for app switches, where four kdamonds share
-# one vCPU: merges of a region with a neighbour average their ages). Through
+# one vCPU: merges of a region with a neighbour average their ages). Points
+# the kernel saw accessed in the last aggregation (the cold area is touched
+# now and then: one CI run had 3 MiB of it) restarted their age rightly and
+# are left out of the median and the 80%, up to a quarter of the interior. Through
 # a deep pause (EXTRA 1) the median may move by k + 1: the commits through
 # zero intervals restart the read-back scheme's apply timer, and the kernel
 # can end one aggregation without applying it (measured on 7.3: k + 1).
@@ -144,10 +147,13 @@ kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS
     median=$(field "$shift_" median_shift)
     case "$9" in 1) share=$(field "$shift_" within_one) ;; *) share=$(field "$shift_" within_two) ;; esac
     if_running=$(( ($8 - $7) * 10000 / $6 ))
-    report "figure: $1: the kernel aggregated $k times between the two read-backs ($if_running in that time had it not paused); ages over $share of the interior moved by $k +-$9 (median $median; $(field "$shift_" exactly) exactly, $(field "$shift_" within_one) at +-1)"
+    accessed=$(field "$shift_" accessed)
+    report "figure: $1: the kernel aggregated $k times between the two read-backs ($if_running in that time had it not paused); ages over $share of the interior moved by $k +-$9 (median $median; $(field "$shift_" exactly) exactly, $(field "$shift_" within_one) at +-1; $accessed of it left out, seen accessed)"
     ok_k() { [ $((k * 4)) -le "$if_running" ]; }
     ok_median() { [ "$median" -ge "$k" ] && [ "$median" -le $((k + extra)) ]; }
-    ok_share() { awk -v s="$share" 'BEGIN { exit !(s >= 0.8) }'; }
+    # Accessed points restart their age for a reason: they are left out of
+    # the share, but at most a quarter of the interior may be.
+    ok_share() { awk -v s="$share" -v a="$accessed" 'BEGIN { exit !(s >= 0.8 && a <= 0.25) }'; }
     if ! ok_k || ! ok_median || ! ok_share; then
         rk-probe regions "$4" "$5" < "$2" | sed 's/^/  region at pause: /' >&3
         rk-probe regions "$4" "$5" < "$3" | sed 's/^/  region after resume: /' >&3

@@ -30,8 +30,10 @@
 //       how the ages over the range moved from one snapshot to the other,
 //       against the aggregations the kernel did in between: the ages at 256
 //       evenly spread addresses, "aggregations=N median_shift=X within_one=F
-//       within_two=G exactly=E monitored_mib=A/B" (E, F, G: the share of
-//       addresses whose age moved by N exactly, plus or minus one or two)
+//       within_two=G exactly=E accessed=H monitored_mib=A/B" (E, F, G: the
+//       share of addresses whose age moved by N exactly, plus or minus one or
+//       two; H: the share left out because the kernel saw them accessed in
+//       the last aggregation before AFTER — an access restarts an age)
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,13 +73,12 @@ json snapshot_from_file(const char* path) {
     return snapshot_from(in);
 }
 
-// The age of the region holding addr, or -1 when no region does.
-long age_at(const json& snap, uint64_t addr) {
+// The region holding addr, or nullptr when no region does.
+const json* region_at(const json& snap, uint64_t addr) {
     for (const json& t : snap.at("targets"))
         for (const json& r : t.at("regions"))
-            if (r.at("start").get<uint64_t>() <= addr && addr < r.at("end").get<uint64_t>())
-                return r.at("age").get<long>();
-    return -1;
+            if (r.at("start").get<uint64_t>() <= addr && addr < r.at("end").get<uint64_t>()) return &r;
+    return nullptr;
 }
 
 struct Weighted {
@@ -244,12 +245,19 @@ int main(int argc, char** argv) {
             const uint64_t lo = arg(4), hi = arg(5);
             const long aggregations = b.at("nr_aggregations").get<long>() - a.at("nr_aggregations").get<long>();
             std::vector<long> shifts;
+            int covered = 0, accessed = 0;
             for (int i = 0; i < 256; ++i) {
                 const uint64_t addr = lo + (hi - lo) * (2 * i + 1) / 512;
-                const long x = age_at(a, addr), y = age_at(b, addr);
-                if (x >= 0 && y >= 0) shifts.push_back(y - x);
+                const json *x = region_at(a, addr), *y = region_at(b, addr);
+                if (!x || !y) continue;
+                ++covered;
+                if (y->at("last_nr_accesses").get<long>() > 0) {
+                    ++accessed;
+                    continue;
+                }
+                shifts.push_back(y->at("age").get<long>() - x->at("age").get<long>());
             }
-            if (shifts.empty()) throw std::runtime_error("no region covers the range in both snapshots");
+            if (shifts.empty()) throw std::runtime_error("no point of the range is covered in both snapshots and unaccessed");
             std::sort(shifts.begin(), shifts.end());
             auto within = [&](long tolerance) {
                 const long n = std::count_if(shifts.begin(), shifts.end(), [&](long d) {
@@ -264,8 +272,9 @@ int main(int argc, char** argv) {
                 return sum >> 20;
             };
             std::printf("aggregations=%ld median_shift=%ld exactly=%.2f within_one=%.2f within_two=%.2f "
-                        "monitored_mib=%llu/%llu\n",
-                        aggregations, shifts[shifts.size() / 2], within(0), within(1), within(2), (unsigned long long)mib(a),
+                        "accessed=%.2f monitored_mib=%llu/%llu\n",
+                        aggregations, shifts[shifts.size() / 2], within(0), within(1), within(2),
+                        double(accessed) / double(covered), (unsigned long long)mib(a),
                         (unsigned long long)mib(b));
             return 0;
         }
