@@ -36,6 +36,7 @@
 #include "options.hpp"
 #include "service_notifier.hpp"
 #include "task_queue.hpp"
+#include "unique_fd.hpp"
 
 #ifndef DAMOND_VERSION
 #define DAMOND_VERSION "0"
@@ -87,8 +88,7 @@ int run(const Options& opts) {
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGHUP);
     sigprocmask(SIG_BLOCK, &mask, nullptr);
-    const int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sigfd < 0) throw std::runtime_error(std::string("signalfd: ") + strerror(errno));
+    UniqueFd sigfd = checked_fd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK), "signalfd");
 
     Config config;
     if (opts.config_path) config = load_config(*opts.config_path);
@@ -344,7 +344,7 @@ int run(const Options& opts) {
             poll(&tasks, 1, sleep_ms(give_up, clock.now_us()));
             main_tasks.drain();
         }
-        close(sigfd);
+        sigfd.reset();
         if (!stopped) {
             log_error("stopping: " + std::to_string(manager.operations_under_way()) +
                       " kernel operation(s) did not finish; leaving them behind");
@@ -367,7 +367,7 @@ int run(const Options& opts) {
         // Fed only from here: if the loop stops turning, systemd restarts damond.
         notifier.feed_watchdog(clock.now_us());
 
-        std::vector<pollfd> fds = {{bus.fd(), bus.events(), 0}, {sigfd, POLLIN, 0}, {main_tasks.fd(), POLLIN, 0}};
+        std::vector<pollfd> fds = {{bus.fd(), bus.events(), 0}, {sigfd.get(), POLLIN, 0}, {main_tasks.fd(), POLLIN, 0}};
         for (const auto& source : sources) fds.push_back({source->fd(), POLLIN, 0});
         const uint64_t wake_at = std::min({bus.timeout_us(), timers.next_due_us(), notifier.watchdog_due_us()});
         if (poll(fds.data(), fds.size(), sleep_ms(wake_at, clock.now_us())) < 0 && errno != EINTR)
@@ -379,7 +379,7 @@ int run(const Options& opts) {
 
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo si{};
-            while (read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+            while (read(sigfd.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
                 if (si.ssi_signo == SIGHUP) {
                     notifier.reloading(clock.now_us());
                     reload([&](const std::string&) {

@@ -1,8 +1,7 @@
-#include "manager/pid_watcher.hpp"
+#include "pid_watcher.hpp"
 
 #include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,7 +13,7 @@
 namespace damond {
 
 PidWatcher::PidWatcher(std::function<void(const std::string&)> on_exit)
-    : on_exit_(std::move(on_exit)), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    : on_exit_(std::move(on_exit)), wake_fd_(checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd")) {
     thread_ = std::thread([this] { loop(); });
 }
 
@@ -25,25 +24,21 @@ PidWatcher::~PidWatcher() {
     }
     wake();
     thread_.join();
-    for (auto& [key, fd] : pidfds_) ::close(fd);
-    ::close(wake_fd_);
 }
 
 void PidWatcher::wake() {
     const uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof one);
+    (void)!::write(wake_fd_.get(), &one, sizeof one);
 }
 
 void PidWatcher::watch(const std::string& key, pid_t pid) {
-    const int fd = pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1;
-    if (fd < 0)
+    UniqueFd fd = open_pidfd(pid);
+    if (!fd.valid())
         throw DamondError(ErrorKind::InvalidArgument,
                           "pid " + std::to_string(pid) + ": " + (pid > 0 ? strerror(errno) : "not a process id"));
     {
         std::lock_guard<std::mutex> lock(mu_);
-        auto it = pidfds_.find(key);
-        if (it != pidfds_.end()) ::close(it->second);
-        pidfds_[key] = fd;
+        pidfds_[key] = std::move(fd);
     }
     wake();
 }
@@ -53,7 +48,6 @@ void PidWatcher::unwatch(const std::string& key) {
         std::lock_guard<std::mutex> lock(mu_);
         auto it = pidfds_.find(key);
         if (it == pidfds_.end()) return;
-        ::close(it->second);
         pidfds_.erase(it);
     }
     wake();
@@ -61,20 +55,20 @@ void PidWatcher::unwatch(const std::string& key) {
 
 void PidWatcher::loop() {
     for (;;) {
-        std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
+        std::vector<pollfd> fds{{wake_fd_.get(), POLLIN, 0}};
         std::vector<std::string> keys;
         {
             std::lock_guard<std::mutex> lock(mu_);
             if (stopping_) return;
             for (const auto& [key, fd] : pidfds_) {
-                fds.push_back({fd, POLLIN, 0});
+                fds.push_back({fd.get(), POLLIN, 0});
                 keys.push_back(key);
             }
         }
         if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) return;
         if (fds[0].revents) {
             uint64_t n;
-            (void)!::read(wake_fd_, &n, sizeof n);
+            (void)!::read(wake_fd_.get(), &n, sizeof n);
             continue;  // the set changed, or we are stopping
         }
         for (size_t i = 1; i < fds.size(); ++i) {
@@ -82,8 +76,7 @@ void PidWatcher::loop() {
             {
                 std::lock_guard<std::mutex> lock(mu_);
                 auto it = pidfds_.find(keys[i - 1]);
-                if (it == pidfds_.end() || it->second != fds[i].fd) continue;  // unwatched meanwhile
-                ::close(it->second);
+                if (it == pidfds_.end() || it->second.get() != fds[i].fd) continue;  // unwatched meanwhile
                 pidfds_.erase(it);
             }
             on_exit_(keys[i - 1]);

@@ -1,6 +1,7 @@
 // Watches processes by pidfd, so a reused pid is never mistaken for the
 // process it was; one thread sleeps on all of them (no periodic wake-ups)
-// and reports each exit.
+// and reports each exit. The one way damond waits for processes: apps'
+// processes (manager) and kernel contexts' vaddr targets (kernel).
 #pragma once
 
 #include <sys/types.h>
@@ -10,6 +11,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include "unique_fd.hpp"
 
 namespace damond {
 
@@ -31,8 +34,8 @@ private:
 
     std::function<void(const std::string&)> on_exit_;
     std::mutex mu_;
-    std::map<std::string, int> pidfds_;
-    int wake_fd_ = -1;
+    std::map<std::string, UniqueFd> pidfds_;
+    UniqueFd wake_fd_;
     bool stopping_ = false;
     std::thread thread_;
 };

@@ -9,11 +9,9 @@
 
 namespace damond {
 
-TaskQueue::TaskQueue() : fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-    if (fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + strerror(errno));
-}
+TaskQueue::TaskQueue() : fd_(checked_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd")) {}
 
-TaskQueue::~TaskQueue() { close(fd_); }
+TaskQueue::~TaskQueue() = default;
 
 void TaskQueue::post(std::function<void()> fn) {
     {
@@ -21,12 +19,12 @@ void TaskQueue::post(std::function<void()> fn) {
         tasks_.push_back(std::move(fn));
     }
     const uint64_t one = 1;
-    (void)!write(fd_, &one, sizeof one);
+    (void)!write(fd_.get(), &one, sizeof one);
 }
 
 void TaskQueue::drain() {
     uint64_t count;
-    (void)!read(fd_, &count, sizeof count);
+    (void)!read(fd_.get(), &count, sizeof count);
     std::deque<std::function<void()>> tasks;
     {
         std::lock_guard<std::mutex> lock(mu_);

@@ -6,6 +6,8 @@
 #include <functional>
 #include <mutex>
 
+#include "unique_fd.hpp"
+
 namespace damond {
 
 class TaskQueue {
@@ -16,11 +18,11 @@ public:
     TaskQueue& operator=(const TaskQueue&) = delete;
 
     void post(std::function<void()> fn);
-    int fd() const { return fd_; }
+    int fd() const { return fd_.get(); }
     void drain();
 
 private:
-    int fd_ = -1;
+    UniqueFd fd_;
     std::mutex mu_;
     std::deque<std::function<void()>> tasks_;
 };

@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+#include "unique_fd.hpp"
+
 namespace damond {
 
 class InotifyFd {
@@ -15,7 +17,7 @@ public:
     InotifyFd(const InotifyFd&) = delete;
     InotifyFd& operator=(const InotifyFd&) = delete;
 
-    int fd() const { return fd_; }
+    int fd() const { return fd_.get(); }
     // Returns the watch descriptor; throws std::system_error naming the path.
     int add(const std::string& path, uint32_t mask);
     void remove(int wd);
@@ -23,7 +25,7 @@ public:
     void read_events(const std::function<void(int, uint32_t, const std::string&)>& fn);
 
 private:
-    int fd_ = -1;
+    UniqueFd fd_;
 };
 
 }  // namespace damond

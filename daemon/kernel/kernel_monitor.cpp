@@ -15,6 +15,7 @@
 
 #include "errors.hpp"
 #include "kernel/spec_writer.hpp"
+#include "pid_watcher.hpp"
 
 namespace damond {
 
@@ -230,53 +231,33 @@ void KernelMonitor::watch_targets() {
     for (const Target& t : spec_.targets)
         if (t.pid_target) pids.push_back(static_cast<pid_t>(*t.pid_target));
     if (pids.empty()) return;
-    for (pid_t pid : pids) {
-        const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-        if (fd >= 0) pidfds_.push_back(fd);
-    }
-    wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
     const std::string who = "target process" + std::string(pids.size() > 1 ? "es " : " ") + [&] {
         std::string list;
         for (pid_t p : pids) list += (list.empty() ? "" : ", ") + std::to_string(p);
         return list;
     }();
-    watcher_ = std::thread([this, who] {
-        // Blocks until every target has exited or the monitor goes away: no
-        // periodic wake-ups.
-        std::vector<bool> exited(pidfds_.size(), false);
-        size_t left = pidfds_.size();
-        while (left) {
-            std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
-            for (size_t i = 0; i < pidfds_.size(); ++i)
-                if (!exited[i]) fds.push_back({pidfds_[i], POLLIN, 0});
-            if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) return;
-            if (fds[0].revents) return;
-            for (size_t i = 1, j = 0; i < fds.size(); ++i, ++j) {
-                while (exited[j]) ++j;
-                if (fds[i].revents) {
-                    exited[j] = true;
-                    --left;
-                }
-            }
-        }
+    // The watcher's thread sleeps until a target exits: no periodic wake-ups.
+    // The context ends when the last one has; one gone before it could be
+    // watched counts the same.
+    targets_left_ = pids.size();
+    auto one_gone = [this, who] {
+        if (--targets_left_ != 0) return;
         gone_reason_ = who + " exited";
         targets_gone_ = true;
         std::lock_guard<std::mutex> lock(handler_mu_);
         if (handler_) handler_();
-    });
+    };
+    watcher_ = std::make_unique<PidWatcher>([one_gone](const std::string&) { one_gone(); });
+    for (pid_t pid : pids) {
+        try {
+            watcher_->watch(std::to_string(pid), pid);
+        } catch (const DamondError&) {
+            one_gone();
+        }
+    }
 }
 
-void KernelMonitor::stop_watching() {
-    if (wake_fd_ >= 0) {
-        const uint64_t one = 1;
-        (void)!::write(wake_fd_, &one, sizeof one);
-    }
-    if (watcher_.joinable()) watcher_.join();
-    for (int fd : pidfds_) ::close(fd);
-    pidfds_.clear();
-    if (wake_fd_ >= 0) ::close(wake_fd_);
-    wake_fd_ = -1;
-}
+void KernelMonitor::stop_watching() { watcher_.reset(); }
 
 void KernelMonitor::pause() {
     if (failed_) throw DamondError(ErrorKind::Failed, "context failed: " + error_);

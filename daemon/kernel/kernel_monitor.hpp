@@ -23,6 +23,7 @@
 #include "kernel/timed_tree.hpp"
 #include "kernel/sysfs_tree.hpp"
 #include "monitor/monitor.hpp"
+#include "pid_watcher.hpp"
 
 namespace damond {
 
@@ -98,8 +99,8 @@ private:
     void leave_deep_pause(bool resume);
     // From paused to running: the strategy's resume, or out of a deep pause.
     void resume_kdamond();
-    // vaddr targets: one thread sleeps on their pidfds and reports when the
-    // last one has exited.
+    // vaddr targets: a PidWatcher sleeps on their pidfds; the context is
+    // reported gone when the last one has exited.
     void watch_targets();
     void stop_watching();
 
@@ -133,9 +134,8 @@ private:
     std::string shown_error_;
     std::mutex handler_mu_;
     std::function<void()> handler_;
-    std::vector<int> pidfds_;
-    int wake_fd_ = -1;
-    std::thread watcher_;
+    std::unique_ptr<PidWatcher> watcher_;
+    std::atomic<size_t> targets_left_{0};
     std::atomic<bool> targets_gone_{false};
     std::string gone_reason_;  // set before targets_gone_
     std::string pid_;  // the kdamond's pid since our last "on"

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "unique_fd.hpp"
+
 namespace damond {
 
 bool FsSysfsTree::exists(const std::string& path) const {
@@ -28,31 +30,25 @@ bool FsSysfsTree::writable(const std::string& path) const {
 }
 
 std::string FsSysfsTree::read(const std::string& path) const {
-    const int fd = ::open(full(path).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw SysfsError(errno, path, "cannot open");
+    const UniqueFd fd(::open(full(path).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) throw SysfsError(errno, path, "cannot open");
     std::string out;
     char buf[4096];
     for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0) {
-            const int err = errno;
-            ::close(fd);
-            throw SysfsError(err, path, "cannot read");
-        }
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) throw SysfsError(errno, path, "cannot read");
         if (n == 0) break;
         out.append(buf, static_cast<size_t>(n));
     }
-    ::close(fd);
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     return out;
 }
 
 void FsSysfsTree::write(const std::string& path, const std::string& value) {
-    const int fd = ::open(full(path).c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) throw SysfsError(errno, path, "cannot open");
-    const ssize_t n = ::write(fd, value.data(), value.size());
+    const UniqueFd fd(::open(full(path).c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) throw SysfsError(errno, path, "cannot open");
+    const ssize_t n = ::write(fd.get(), value.data(), value.size());
     const int err = errno;
-    ::close(fd);
     if (n < 0) throw SysfsError(err, path, "cannot write '" + value + "' to");
     if (static_cast<size_t>(n) != value.size()) throw SysfsError(EIO, path, "short write of '" + value + "' to");
 }

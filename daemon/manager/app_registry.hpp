@@ -15,7 +15,7 @@
 
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
-#include "manager/pid_watcher.hpp"
+#include "pid_watcher.hpp"
 
 namespace damond {
 

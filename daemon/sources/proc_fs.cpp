@@ -9,21 +9,13 @@
 #include <sstream>
 #include <system_error>
 
+#include "unique_fd.hpp"
+
 namespace damond {
 
 namespace {
 
-class Fd {
-public:
-    Fd(const std::string& path, int flags) : fd_(::open(path.c_str(), flags | O_CLOEXEC)) {
-        if (fd_ < 0) throw std::system_error(errno, std::generic_category(), path);
-    }
-    ~Fd() { ::close(fd_); }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
+UniqueFd open_file(const std::string& path, int flags) { return checked_fd(::open(path.c_str(), flags | O_CLOEXEC), path); }
 
 }  // namespace
 
@@ -44,13 +36,13 @@ std::optional<std::string> ProcFs::read_text(const std::string& p) const {
 }
 
 void ProcFs::write_text(const std::string& p, const std::string& text) const {
-    Fd fd(path(p), O_WRONLY);
+    const UniqueFd fd = open_file(path(p), O_WRONLY);
     if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
         throw std::system_error(errno, std::generic_category(), path(p));
 }
 
 uint64_t ProcFs::pread_u64(const std::string& p, uint64_t offset) const {
-    Fd fd(path(p), O_RDONLY);
+    const UniqueFd fd = open_file(path(p), O_RDONLY);
     uint64_t v = 0;
     const ssize_t n = ::pread(fd.get(), &v, sizeof v, static_cast<off_t>(offset));
     if (n != static_cast<ssize_t>(sizeof v))
@@ -59,7 +51,7 @@ uint64_t ProcFs::pread_u64(const std::string& p, uint64_t offset) const {
 }
 
 void ProcFs::pwrite_u64(const std::string& p, uint64_t offset, uint64_t value) const {
-    Fd fd(path(p), O_WRONLY);
+    const UniqueFd fd = open_file(path(p), O_WRONLY);
     if (::pwrite(fd.get(), &value, sizeof value, static_cast<off_t>(offset)) != static_cast<ssize_t>(sizeof value))
         throw std::system_error(errno, std::generic_category(), path(p));
 }

@@ -39,17 +39,14 @@ int remote_advice(Action action) {
     }
 }
 
-ProcessHandle::ProcessHandle(pid_t pid) : pid_(pid) {
-    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd_ < 0) throw std::system_error(errno, std::generic_category(), "pidfd_open(" + std::to_string(pid) + ")");
+ProcessHandle::ProcessHandle(pid_t pid) : pid_(pid), pidfd_(open_pidfd(pid)) {
+    if (!pidfd_.valid()) throw std::system_error(errno, std::generic_category(), "pidfd_open(" + std::to_string(pid) + ")");
 }
 
-ProcessHandle::~ProcessHandle() {
-    if (pidfd_ >= 0) ::close(pidfd_);
-}
+ProcessHandle::~ProcessHandle() = default;
 
 bool ProcessHandle::alive() const {
-    pollfd p{pidfd_, POLLIN, 0};
+    pollfd p{pidfd_.get(), POLLIN, 0};
     return ::poll(&p, 1, 0) == 0;
 }
 
@@ -66,7 +63,7 @@ uint64_t ProcessHandle::madvise(const std::vector<AddrRange>& ranges, Action act
     int last_errno = 0;
     for (size_t i = 0; i < iov.size(); i += kMaxIov) {
         const size_t n = std::min(kMaxIov, iov.size() - i);
-        const long rc = ::syscall(SYS_process_madvise, pidfd_, iov.data() + i, n, advice, 0);
+        const long rc = ::syscall(SYS_process_madvise, pidfd_.get(), iov.data() + i, n, advice, 0);
         if (rc < 0) last_errno = errno;
         else done += static_cast<uint64_t>(rc);
     }

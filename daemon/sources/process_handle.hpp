@@ -10,6 +10,7 @@
 
 #include "core/addr_range.hpp"
 #include "core/damos_params.hpp"
+#include "unique_fd.hpp"
 
 namespace damond {
 
@@ -32,7 +33,7 @@ public:
 
 private:
     pid_t pid_;
-    int pidfd_ = -1;
+    UniqueFd pidfd_;
 };
 
 // The madvise advice for an action that works on another process, or -1.
