@@ -27,7 +27,7 @@
 #include "bench_goal.hpp"
 
 #include "manager_proxy.h"
-#include "../tests/bus/private_bus.hpp"
+#include "private_bus.hpp"
 
 using namespace damond::testing;
 using Clock_ = std::chrono::steady_clock;

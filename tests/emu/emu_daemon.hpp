@@ -17,49 +17,12 @@
 
 #include <gtest/gtest.h>
 
-#include "../bus/private_bus.hpp"
+#include "emulator.hpp"
+#include "private_bus.hpp"
 
 extern char** environ;
 
 namespace damond::testing {
-
-class Emulator {
-public:
-    explicit Emulator(const std::string& profile) : profile_(profile) {
-        char tmpl[] = "/tmp/damond-emu-XXXXXX";
-        dir_ = mkdtemp(tmpl);
-        std::vector<std::string> args{env_or("DAMON_SYSFS_EMU", "damon-sysfs-emu"), "--profile", profile, dir_};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ);
-        wait_until([&] { return std::filesystem::exists(dir_ + "/kdamonds/nr_kdamonds"); }, 5000);
-    }
-    ~Emulator() { stop(); }
-    // Ends the emulator: writes and reads stuck in it return ENOTCONN.
-    void stop() {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            waitpid(pid_, nullptr, 0);
-            pid_ = -1;
-        }
-        if (dir_.empty()) return;
-        umount2(dir_.c_str(), MNT_DETACH);
-        rmdir(dir_.c_str());
-        dir_.clear();
-    }
-    const std::string& dir() const { return dir_; }
-    std::string release() const { return profile_ + ".0"; }
-    std::string log() const { return read_file(dir_ + "/_emu/log"); }
-    void put(const std::string& path, const std::string& value) const {
-        const auto r = run_command({"/bin/sh", "-c", "printf '%s' '" + value + "' > " + dir_ + "/" + path});
-        EXPECT_EQ(r.exit_code, 0) << path << ": " << r.out;
-    }
-
-private:
-    std::string profile_, dir_;
-    pid_t pid_ = -1;
-};
 
 // A config with one paddr context, "kdemo".
 inline const char* kConfig = R"({"backend": "kernel", "contexts": {"kdemo": {

@@ -17,49 +17,12 @@
 
 #include "kernel/kernel_probe.hpp"
 #include "kernel/sysfs_tree.hpp"
+#include "emulator.hpp"
 
 using namespace damond;
-
-extern char** environ;
+using damond::testing::Emulator;
 
 namespace {
-
-class Mounted {
-public:
-    explicit Mounted(const std::string& profile) {
-        char tmpl[] = "/tmp/damond-emu-XXXXXX";
-        dir_ = mkdtemp(tmpl);
-        const char* exe = std::getenv("DAMON_SYSFS_EMU");
-        std::vector<std::string> args{exe ? exe : "damon-sysfs-emu", "--profile", profile, dir_};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        if (posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
-        for (int i = 0; i < 500 && !std::filesystem::exists(dir_ + "/kdamonds/nr_kdamonds"); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ~Mounted() {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            waitpid(pid_, nullptr, 0);
-        }
-        umount2(dir_.c_str(), MNT_DETACH);
-        rmdir(dir_.c_str());
-    }
-    bool up() const { return std::filesystem::exists(dir_ + "/kdamonds/nr_kdamonds"); }
-    const std::string& dir() const { return dir_; }
-    void stop() {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            waitpid(pid_, nullptr, 0);
-        }
-        pid_ = -1;
-    }
-
-private:
-    std::string dir_;
-    pid_t pid_ = -1;
-};
 
 void setup_paddr(SysfsTree& t) {
     t.write("kdamonds/nr_kdamonds", "1");
@@ -76,7 +39,7 @@ void setup_paddr(SysfsTree& t) {
 
 TEST(EmuMount, ServesTheTreeThroughTheFilesystem) {
     if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
-    Mounted m("7.2");
+    Emulator m("7.2");
     ASSERT_TRUE(m.up());
     FsSysfsTree t(m.dir());
     setup_paddr(t);
@@ -102,7 +65,7 @@ TEST(EmuMount, ServesTheTreeThroughTheFilesystem) {
 
 TEST(EmuMount, AHungWriteBlocksOnlyItsWriter) {
     if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
-    Mounted m("6.18");
+    Emulator m("6.18");
     ASSERT_TRUE(m.up());
     FsSysfsTree t(m.dir());
     setup_paddr(t);

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
 
-#include "../bus/private_bus.hpp"
+#include "private_bus.hpp"
 #include "emu_daemon.hpp"
 
 using namespace damond::testing;

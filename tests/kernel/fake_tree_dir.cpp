@@ -13,9 +13,7 @@ namespace fs = std::filesystem;
 namespace damond::testing {
 
 FakeTreeDir::FakeTreeDir(const std::string& release) {
-    char tmpl[] = "/tmp/damond-tree-XXXXXX";
-    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
-    base_ = tmpl;
+    base_ = dir_.path();
     root_ = base_ + "/admin";
     modules_ = base_ + "/module";
     const auto v = parse_kernel_release(release);
@@ -29,7 +27,7 @@ FakeTreeDir::FakeTreeDir(const std::string& release) {
     }
 }
 
-FakeTreeDir::~FakeTreeDir() { fs::remove_all(base_); }
+FakeTreeDir::~FakeTreeDir() = default;
 
 void FakeTreeDir::make_file(const std::string& dir, const char* path, const std::string& value, bool writable) const {
     const fs::path p = fs::path(dir) / path;

@@ -8,6 +8,8 @@
 #include "kernel/kernel_version.hpp"
 #include "kernel/sysfs_tree.hpp"
 
+#include "temp_dir.hpp"
+
 namespace damond::testing {
 
 class FakeTreeDir {
@@ -25,6 +27,7 @@ public:
 private:
     void make_file(const std::string& dir, const char* path, const std::string& value, bool writable) const;
 
+    TempDir dir_;
     std::string base_, root_, modules_;
     KernelVersion version_;
     int nr_kdamonds_ = 0;

@@ -13,6 +13,7 @@
 #include "sources/proc_maps.hpp"
 #include "sources/soft_dirty_source.hpp"
 #include "sources/source_factory.hpp"
+#include "temp_dir.hpp"
 
 using namespace damond;
 namespace fs = std::filesystem;
@@ -26,12 +27,11 @@ constexpr uint64_t kFrame0 = 5000;
 
 // A fixture root: /proc/<our pid>/{pagemap,clear_refs} and the page_idle bitmap.
 struct Fixture {
-    fs::path root;
+    damond::testing::TempDir dir;
+    fs::path root = dir.path();
     std::string pid = std::to_string(getpid());
 
     Fixture() {
-        char tmpl[] = "/tmp/damond-fixture-XXXXXX";
-        root = mkdtemp(tmpl);
         fs::create_directories(root / "proc" / pid);
         fs::create_directories(root / "sys/kernel/mm/page_idle");
         std::ofstream(root / "proc" / pid / "clear_refs") << "";
@@ -45,7 +45,6 @@ struct Fixture {
         const std::string zeros((kFrame0 + kPages) / 8 + 64, '\0');
         bitmap.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
     }
-    ~Fixture() { fs::remove_all(root); }
 
     ProcFs procfs() const { return ProcFs(root.string()); }
     std::string pagemap() const { return (root / "proc" / pid / "pagemap").string(); }

@@ -9,6 +9,7 @@
 #include "errors.hpp"
 #include "manager/app_registry.hpp"
 #include "monitor_fixture.hpp"
+#include "temp_dir.hpp"
 
 using namespace damond;
 using namespace damond::testing;
@@ -67,17 +68,7 @@ struct AppsTest : ::testing::Test {
     }
 };
 
-// A directory of the test's own, removed afterwards.
-struct TempDir {
-    std::string path_;
-    TempDir() {
-        char tmpl[] = "/tmp/damond-apps-XXXXXX";
-        path_ = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    const std::string& path() const { return path_; }
-    void write(const std::string& name, const std::string& text) const { std::ofstream(path_ + "/" + name) << text; }
-};
+using damond::testing::TempDir;
 
 ErrorKind kind_of(const std::function<void()>& fn) {
     try {

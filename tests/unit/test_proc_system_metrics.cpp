@@ -6,13 +6,14 @@
 #include <gtest/gtest.h>
 
 #include "monitor/proc_system_metrics.hpp"
+#include "temp_dir.hpp"
 
 using namespace damond;
 namespace fs = std::filesystem;
 
 TEST(ProcSystemMetrics, ReadsRecordedProcAndSysFiles) {
-    char tmpl[] = "/tmp/damond-metrics-XXXXXX";
-    const fs::path root = mkdtemp(tmpl);
+    const damond::testing::TempDir dir;
+    const fs::path root = dir.path();
     fs::create_directories(root / "proc/pressure");
     fs::create_directories(root / "sys/devices/system/node/node0");
     std::ofstream(root / "proc/meminfo") << "MemTotal:       24000000 kB\nMemFree:         6000000 kB\n"
@@ -34,6 +35,6 @@ TEST(ProcSystemMetrics, ReadsRecordedProcAndSysFiles) {
     g.nid = 3;
     g.target_metric = GoalMetric::NodeMemFreeBp;
     EXPECT_FALSE(m.goal_metric(g));  // no such node
-    fs::remove_all(root);
+    fs::remove_all(root);  // gone files: no figure
     EXPECT_FALSE(ProcSystemMetrics(root.string()).free_mem_rate());
 }
