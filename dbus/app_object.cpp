@@ -2,19 +2,24 @@
 
 #include "bus_errors.hpp"
 #include "bus_label.hpp"
+#include "managed_object.hpp"
 
 namespace damond {
 
 AppObject::AppObject(sdbus::IConnection& connection, AppRegistry& apps, std::string app_id)
     : AdaptorInterfaces(connection, app_object_path(app_id)), apps_(apps), app_id_(std::move(app_id)) {
     registerAdaptor();
+    announce_object(*this, "org.damond1.App", true);
 }
 
-AppObject::~AppObject() { unregisterAdaptor(); }
+AppObject::~AppObject() {
+    announce_object(*this, "org.damond1.App", false);
+    unregisterAdaptor();
+}
 
-void AppObject::emit_pids_changed() { getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"Pids"}); }
+void AppObject::emit_pids_changed() { getObject().emitPropertiesChangedSignal(org::damond1::App_adaptor::INTERFACE_NAME, {"Pids"}); }
 
-void AppObject::emit_switched() { getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"State", "LastSwitchUsec"}); }
+void AppObject::emit_switched() { getObject().emitPropertiesChangedSignal(org::damond1::App_adaptor::INTERFACE_NAME, {"State", "LastSwitchUsec"}); }
 
 std::string AppObject::AppId() { return app_id_; }
 

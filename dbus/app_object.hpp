@@ -10,7 +10,8 @@
 
 namespace damond {
 
-class AppObject final : public sdbus::AdaptorInterfaces<org::damond1::App_adaptor> {
+// A managed object: its InterfacesAdded/Removed are sent as it comes and goes.
+class AppObject final : public sdbus::AdaptorInterfaces<org::damond1::App_adaptor, sdbus::ManagedObject_adaptor> {
 public:
     AppObject(sdbus::IConnection& connection, AppRegistry& apps, std::string app_id);
     ~AppObject();

@@ -2,15 +2,20 @@
 
 #include "bus_errors.hpp"
 #include "bus_label.hpp"
+#include "managed_object.hpp"
 
 namespace damond {
 
 ContextObject::ContextObject(sdbus::IConnection& connection, Manager& manager, CallerAuthorizer& auth, std::string name)
     : AdaptorInterfaces(connection, context_object_path(name)), manager_(manager), auth_(auth), name_(std::move(name)) {
     registerAdaptor();
+    announce_object(*this, "org.damond1.Context", true);
 }
 
-ContextObject::~ContextObject() { unregisterAdaptor(); }
+ContextObject::~ContextObject() {
+    announce_object(*this, "org.damond1.Context", false);
+    unregisterAdaptor();
+}
 
 void ContextObject::emit_changed(const std::vector<ContextField>& fields) {
     std::vector<std::string> names;
@@ -22,7 +27,7 @@ void ContextObject::emit_changed(const std::vector<ContextField>& fields) {
         case ContextField::Holds: names.push_back("PauseHolds"); break;
         }
     }
-    getObject().emitPropertiesChangedSignal(INTERFACE_NAME, names);
+    getObject().emitPropertiesChangedSignal(org::damond1::Context_adaptor::INTERFACE_NAME, names);
 }
 
 void ContextObject::Pause(sdbus::Result<>&& result) {

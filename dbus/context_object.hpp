@@ -12,7 +12,9 @@
 
 namespace damond {
 
-class ContextObject final : public sdbus::AdaptorInterfaces<org::damond1::Context_adaptor> {
+// A managed object: its InterfacesAdded/Removed are sent as it comes and goes.
+class ContextObject final
+    : public sdbus::AdaptorInterfaces<org::damond1::Context_adaptor, sdbus::ManagedObject_adaptor> {
 public:
     ContextObject(sdbus::IConnection& connection, Manager& manager, CallerAuthorizer& auth, std::string name);
     ~ContextObject();

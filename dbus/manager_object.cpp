@@ -131,7 +131,7 @@ struct Options {
 void ManagerObject::announce_app_state(const std::string& app_id, const std::string& old_state,
                                        const std::string& new_state) {
     emitAppStateChanged(app_id, old_state, new_state);
-    getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"ForegroundApp"});
+    getObject().emitPropertiesChangedSignal(org::damond1::Manager_adaptor::INTERFACE_NAME, {"ForegroundApp"});
 }
 
 void ManagerObject::RegisterApp(sdbus::Result<sdbus::ObjectPath>&& result, std::string app_id, uint32_t pid,
@@ -190,7 +190,7 @@ std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> Mana
     return translate_errors([&] { return holds_to_bus(manager_.holds()); });
 }
 
-void ManagerObject::announce_holds() { getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"PauseHolds"}); }
+void ManagerObject::announce_holds() { getObject().emitPropertiesChangedSignal(org::damond1::Manager_adaptor::INTERFACE_NAME, {"PauseHolds"}); }
 
 std::string ManagerObject::ForegroundApp() { return apps_.foreground_app(); }
 

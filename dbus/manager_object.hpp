@@ -13,7 +13,13 @@
 
 namespace damond {
 
-class ManagerObject final : public sdbus::AdaptorInterfaces<org::damond1::Manager_adaptor> {
+// Also org.freedesktop.DBus.ObjectManager at /org/damond1: GetManagedObjects
+// returns every context and app with their properties in one call, and
+// InterfacesAdded/InterfacesRemoved follow them (what GDBus, udisks or
+// NetworkManager clients expect). ContextAdded/ContextRemoved stay for
+// existing callers.
+class ManagerObject final
+    : public sdbus::AdaptorInterfaces<org::damond1::Manager_adaptor, sdbus::ObjectManager_adaptor> {
 public:
     // Re-reads the config; `done` gets "" or why the new one was rejected.
     using ReloadFn = std::function<void(std::function<void(std::string)> done)>;

@@ -67,6 +67,24 @@ public:
     int app_changes = 0;
 };
 
+// org.freedesktop.DBus.ObjectManager at /org/damond1, recording
+// "added <path> <interface>" and "removed <path> <interface>".
+class ObjectManagerProxy final : public sdbus::ProxyInterfaces<sdbus::ObjectManager_proxy> {
+public:
+    ObjectManagerProxy() : ProxyInterfaces("org.damond1", "/org/damond1") { registerProxy(); }
+    ~ObjectManagerProxy() { unregisterProxy(); }
+    Events events;
+
+private:
+    void onInterfacesAdded(const sdbus::ObjectPath& path,
+                           const std::map<std::string, std::map<std::string, sdbus::Variant>>& interfaces) override {
+        for (const auto& [iface, props] : interfaces) events.add("added " + std::string(path) + " " + iface);
+    }
+    void onInterfacesRemoved(const sdbus::ObjectPath& path, const std::vector<std::string>& interfaces) override {
+        for (const auto& iface : interfaces) events.add("removed " + std::string(path) + " " + iface);
+    }
+};
+
 class ContextProxy final : public sdbus::ProxyInterfaces<org::damond1::Context_proxy, sdbus::Properties_proxy> {
 public:
     explicit ContextProxy(const std::string& path) : ProxyInterfaces("org.damond1", path) { registerProxy(); }

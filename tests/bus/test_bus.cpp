@@ -615,6 +615,55 @@ protected:
     std::unique_ptr<Child> damond;
 };
 
+// One GetManagedObjects call lists every context and app with its
+// properties; InterfacesAdded/Removed follow them.
+TEST_F(DamondApps, TheObjectManagerListsAndFollowsContextsAndApps) {
+    ObjectManagerProxy om;
+    ManagerProxy m;
+    EXPECT_TRUE(om.GetManagedObjects().empty());
+    m.CreateContext("extra", kOtherSpec);
+    EXPECT_TRUE(om.events.wait_for("added /org/damond1/context/extra org.damond1.Context"));
+    auto objects = om.GetManagedObjects();
+    const sdbus::ObjectPath extra("/org/damond1/context/extra");
+    ASSERT_TRUE(objects.count(extra)) << objects.size() << " objects";
+    ASSERT_TRUE(objects.at(extra).count("org.damond1.Context"));
+    EXPECT_EQ(objects.at(extra).at("org.damond1.Context").at("Name").get<std::string>(), "extra");
+    EXPECT_EQ(objects.at(extra).at("org.damond1.Context").at("State").get<std::string>(), "running");
+
+    WorkloadProcess proc({"--hot-mib", "1", "--cold-mib", "1"});
+    m.RegisterApp("org.example.A", static_cast<uint32_t>(proc.pid()), {});
+    const std::string app = damond::app_object_path("org.example.A");
+    EXPECT_TRUE(om.events.wait_for("added " + app + " org.damond1.App"));
+    objects = om.GetManagedObjects();
+    EXPECT_TRUE(objects.count(sdbus::ObjectPath("/org/damond1/context/extra")));
+    ASSERT_TRUE(objects.count(sdbus::ObjectPath(app)));
+    EXPECT_EQ(objects.at(sdbus::ObjectPath(app)).at("org.damond1.App").at("AppId").get<std::string>(), "org.example.A");
+    EXPECT_TRUE(objects.count(sdbus::ObjectPath(damond::context_object_path("org.example.A@foreground"))));
+
+    // GDBus sees them as its clients would: introspection down the tree,
+    // and the ObjectManager's answer.
+    const std::string address = "--address=" + env_or("DBUS_SYSTEM_BUS_ADDRESS", "");
+    const CommandResult tree = run_command({"gdbus", "introspect", address, "--dest", "org.damond1", "--object-path",
+                                            "/org/damond1", "--recurse", "--only-properties"});
+    EXPECT_EQ(tree.exit_code, 0) << tree.out;
+    const std::vector<std::string> nodes{"/org/damond1/context/extra", app,
+                                         damond::context_object_path("org.example.A@background")};
+    for (const std::string& node : nodes)
+        EXPECT_NE(tree.out.find("node " + node + " {"), std::string::npos) << node << "\n" << tree.out;
+    const CommandResult managed = run_command({"gdbus", "call", address, "--dest", "org.damond1", "--object-path",
+                                               "/org/damond1", "--method",
+                                               "org.freedesktop.DBus.ObjectManager.GetManagedObjects"});
+    EXPECT_EQ(managed.exit_code, 0) << managed.out;
+    EXPECT_NE(managed.out.find("'AppId': <'org.example.A'>"), std::string::npos) << managed.out;
+
+    m.UnregisterApp("org.example.A");
+    EXPECT_TRUE(om.events.wait_for("removed " + app + " org.damond1.App"));
+    m.RemoveContext("extra");
+    EXPECT_TRUE(om.events.wait_for("removed /org/damond1/context/extra org.damond1.Context"));
+    EXPECT_FALSE(om.GetManagedObjects().count(sdbus::ObjectPath("/org/damond1/context/extra")));
+    EXPECT_TRUE(m.events.contains("added extra /org/damond1/context/extra"));  // the old signal, for old callers
+}
+
 TEST_F(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
 
     ManagerProxy m;
