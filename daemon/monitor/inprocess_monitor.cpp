@@ -79,8 +79,8 @@ InProcessMonitor::InProcessMonitor(const ContextSpec& spec, Executor& executor, 
     source_reason_ = choice.reason;
     caps_ = source_->caps();
     check_supported(spec);
-    std::vector<TargetRanges> ranges = ranges_of(spec);
-    if (auto* process = dynamic_cast<ProcessSource*>(source_)) ranges = process->initial_ranges();
+    retarget_ = std::move(choice.retarget);
+    std::vector<TargetRanges> ranges = choice.initial_ranges ? std::move(*choice.initial_ranges) : ranges_of(spec);
     core_ = std::make_unique<DamonCore>(attrs_of(spec), ranges, spec.schemes, std::move(choice.source), spec.seed,
                                         executor.clock(), metrics);
     identity_ = identity_of(spec);
@@ -192,7 +192,7 @@ void InProcessMonitor::commit(const ContextSpec& spec) {
                                                            "'; create a new context");
         // Targets that change process are opened first: a missing one fails
         // the commit before anything has changed.
-        if (auto* process = dynamic_cast<ProcessSource*>(source_)) process->set_targets(process_targets(spec));
+        if (retarget_) retarget_(spec);
         MonitoringAttrs attrs = attrs_of(spec);
         if (spec.intervals == spec_intervals_) {
             // The intervals were not touched: keep what auto-tuning made of
@@ -202,7 +202,6 @@ void InProcessMonitor::commit(const ContextSpec& spec) {
         }
         core_->commit(attrs, ranges_of(spec), spec.schemes);
         spec_intervals_ = spec.intervals;
-        if (auto* synthetic = dynamic_cast<SyntheticSource*>(source_)) synthetic->set_targets(synthetic_targets(spec));
         // "pause" is part of the spec, as the kernel's pause file is.
         if (spec.pause && state_ == MonitorState::Running) {
             disarm();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -63,6 +64,7 @@ private:
 
     Executor& executor_;
     AccessSource* source_ = nullptr;  // owned by core_
+    std::function<void(const ContextSpec&)> retarget_;  // bound to source_ by its factory
     std::string source_name_;
     std::string source_reason_;
     AccessSourceCaps caps_;

@@ -67,8 +67,10 @@ SourceProbe probe_process_source(const ProcFs& fs) {
 
 SourceChoice make_access_source(const ContextSpec& spec, const ProcFs& fs) {
     if (spec.ops == Ops::Synthetic) {
-        return {std::make_unique<SyntheticSource>(synthetic_targets(spec)), "synthetic",
-                "ground truth from the spec's workload"};
+        auto synthetic = std::make_unique<SyntheticSource>(synthetic_targets(spec));
+        SyntheticSource* s = synthetic.get();
+        return {std::move(synthetic), "synthetic", "ground truth from the spec's workload", std::nullopt,
+                [s](const ContextSpec& next) { s->set_targets(synthetic_targets(next)); }};
     }
     if (!watches_process(spec.ops))
         throw DamondError(ErrorKind::NotSupported, std::string("ops: the in-process backend cannot monitor '") +
@@ -103,11 +105,14 @@ SourceChoice make_access_source(const ContextSpec& spec, const ProcFs& fs) {
     }
     }
     const auto targets = process_targets(spec);
-    std::unique_ptr<AccessSource> source;
+    std::unique_ptr<ProcessSource> source;
     if (name == "page_idle") source = std::make_unique<PageIdleSource>(fs, targets);
     else if (name == "soft_dirty") source = std::make_unique<SoftDirtySource>(fs, targets);
     else source = std::make_unique<RefsSource>(fs, targets);
-    return {std::move(source), name, reason};
+    ProcessSource* p = source.get();
+    std::optional<std::vector<TargetRanges>> initial = p->initial_ranges();
+    return {std::move(source), name, reason, std::move(initial),
+            [p](const ContextSpec& next) { p->set_targets(process_targets(next)); }};
 }
 
 }  // namespace damond

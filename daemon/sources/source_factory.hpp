@@ -3,7 +3,10 @@
 // (stat only, never a trial write).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "core/access_source.hpp"
@@ -14,10 +17,20 @@
 
 namespace damond {
 
+// A source and what the monitor needs of it beyond AccessSource, bound here
+// where its type is known (the way a damon_operations' init and target
+// callbacks belong to its ops): the monitor never asks which source it has.
 struct SourceChoice {
     std::unique_ptr<AccessSource> source;
     std::string name;
     std::string reason;  // why this one, for the context's AccessSourceReason
+    // ops->init: the regions each target starts with; none for the spec's
+    // own ranges (a process source starts from the process's mappings).
+    std::optional<std::vector<TargetRanges>> initial_ranges;
+    // Points the source at a spec's targets, before the core commits the
+    // spec: a target process that is missing fails the commit before
+    // anything has changed.
+    std::function<void(const ContextSpec&)> retarget;
 };
 
 struct SourceProbe {
