@@ -1,0 +1,211 @@
+#include "damond_service.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+#include "events/registry_sink.hpp"
+#include "log.hpp"
+#include "monitor/inprocess_monitor.hpp"
+
+#ifndef DAMOND_VERSION
+#define DAMOND_VERSION "0"
+#endif
+
+namespace damond {
+
+namespace {
+
+constexpr uint64_t kCheckpointPeriodUs = 60ULL * 1000000;
+
+int sleep_ms(uint64_t deadline_us, uint64_t now_us) {
+    if (deadline_us == UINT64_MAX) return -1;
+    if (deadline_us <= now_us) return 0;
+    // Round up so a deadline is never polled for just before it is due.
+    return static_cast<int>(std::min<uint64_t>((deadline_us - now_us + 999) / 1000, INT32_MAX));
+}
+
+}  // namespace
+
+StatePlace state_place(const Options& opts) {
+    const char* dir = std::getenv("STATE_DIRECTORY");  // set by systemd's StateDirectory=
+    const bool from_systemd = dir && *dir;
+    return {opts.state_dir.has_value() || from_systemd,
+            opts.state_dir.value_or(from_systemd ? std::string(dir) : std::string("/var/lib/damond"))};
+}
+
+DamondService::DamondService(const Options& opts, const Config& config, const StatePlace& state, KernelBackend& kernel)
+    : opts_(opts),
+      kernel_(kernel),
+      monitors_(clock_),
+      manager_(kernel.name(), [this](const std::string& name, const ContextSpec& spec) { return make_monitor(name, spec); },
+               [this](std::function<void()> fn) { tasks_.post(std::move(fn)); }),
+      apps_(manager_, config.apps, [this] { return clock_.now_us(); },
+            [this](std::function<void()> fn) { tasks_.post(std::move(fn)); }),
+      sink_(registry_sink(apps_)),
+      notifier_(clock_.now_us()),
+      bus_(manager_, apps_, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION,
+           config.authorization, [this](std::function<void(std::string)> done) { reload_notified(std::move(done)); },
+           [this] { release_requested_ = true; }) {
+    manager_.set_backend_reason(kernel.reason());
+    manager_.set_backend_detail([this] { return kernel_.status_detail(); });
+    manager_.set_facts_source([this] { return kernel_.facts(); });
+    apps_.set_schedule([this](uint64_t at_us, std::function<void()> fn) { timers_.schedule(at_us, std::move(fn)); });
+    manager_.set_schedule([this](uint64_t delay_ms, std::function<void()> fn) {
+        timers_.schedule(clock_.now_us() + delay_ms * 1000, std::move(fn));
+    });
+
+    // What ran before a restart comes back before READY=1.
+    if (state.keep) {
+        const char* runtime_env = std::getenv("RUNTIME_DIRECTORY");  // set by systemd's RuntimeDirectory=
+        persistence_ = std::make_unique<Persistence>(manager_, apps_, state.dir, runtime_env ? runtime_env : "");
+        persistence_->offer_checkpoints();  // the config's contexts warm-start too
+    }
+    for (const std::string& err : manager_.apply_config(config)) log_error(err);
+    if (persistence_) {
+        for (const std::string& problem :
+             persistence_->restore([this](const std::string& name) { return bus_.name_has_owner(name); }))
+            log_error("restore: " + problem);
+        kernel_.turn_off_unclaimed();
+    } else {
+        log_info("no --state-dir and no $STATE_DIRECTORY: contexts, apps and holds are not kept across restarts");
+    }
+    manager_.set_change_hook([this](bool kept) {
+        status_dirty_ = true;
+        if (kept && persistence_) persistence_->save();  // before the reply to whoever changed it
+    });
+    apps_.set_change_hook([this] {
+        if (persistence_) persistence_->save();
+    });
+    // Not now: the contexts just restored are their checkpoints.
+    if (persistence_) schedule_checkpoints();
+    // Started once the bus object exists, so apps they find at once are
+    // announced like any other.
+    sources_ = make_event_sources(config.apps, sink_);
+    bus_.request_name();
+    log_info("ready on the " + opts.bus + " bus: " + manager_.status_text(), {message_id::kReady});
+    status_ = status_text();
+    notifier_.ready(status_);
+}
+
+std::unique_ptr<Monitor> DamondService::make_monitor(const std::string& name, const ContextSpec& spec) {
+    if (kernel_.name() != "kernel") return std::make_unique<InProcessMonitor>(spec, monitors_, metrics_);
+    return kernel_.make_monitor(
+        name, spec, [this](std::function<void()> fn) { tasks_.post(std::move(fn)); },
+        [this, &spec](const std::string& why) -> std::unique_ptr<Monitor> {
+            auto m = std::make_unique<InProcessMonitor>(spec, monitors_, metrics_);
+            m->set_backend_reason(why);
+            return m;
+        });
+}
+
+// Checkpoints also while running, so a crash loses at most this much training.
+void DamondService::schedule_checkpoints() {
+    timers_.schedule(clock_.now_us() + kCheckpointPeriodUs, [this] {
+        persistence_->save_checkpoints();
+        schedule_checkpoints();
+    });
+}
+
+void DamondService::reload(std::function<void(std::string)> done) {
+    if (!opts_.config_path) return done("damond runs without a config file (--config)");
+    Config next;
+    try {
+        next = load_config(*opts_.config_path);
+    } catch (const std::exception& e) {
+        config_rejected_ = *opts_.config_path + ": " + e.what();
+        log_error("reload rejected, the running configuration stays: " + config_rejected_,
+                  {message_id::kReloadRejected});
+        return done(config_rejected_);
+    }
+    config_rejected_.clear();
+    apps_.set_config(next.apps);
+    bus_.set_authorization(next.authorization);
+    sources_.clear();  // watch what the new config names
+    sources_ = make_event_sources(next.apps, sink_);
+    manager_.apply_config(next, [done, path = *opts_.config_path](std::vector<std::string> errors) {
+        for (const std::string& err : errors) log_error("reload: " + err);
+        log_info("reloaded " + path, {message_id::kConfigReloaded});
+        done("");
+    });
+}
+
+void DamondService::reload_notified(std::function<void(std::string)> done) {
+    notifier_.reloading(clock_.now_us());
+    reload([this, done](std::string error) {
+        status_ = status_text();
+        notifier_.ready(status_);
+        done(error);
+    });
+}
+
+std::string DamondService::status_text() const {
+    const std::string s = manager_.status_text();
+    return config_rejected_.empty() ? s : s + "; config rejected: " + config_rejected_;
+}
+
+int DamondService::run(SignalFd& signals) {
+    for (;;) {
+        bus_.process();
+        if (status_dirty_) {
+            status_dirty_ = false;
+            if (const std::string now = status_text(); now != status_) {
+                status_ = now;
+                notifier_.status(status_);
+            }
+        }
+        // Fed only from here: if the loop stops turning, systemd restarts damond.
+        notifier_.feed_watchdog(clock_.now_us());
+
+        std::vector<pollfd> fds = {{bus_.fd(), bus_.events(), 0}, {signals.fd(), POLLIN, 0}, {tasks_.fd(), POLLIN, 0}};
+        for (const auto& source : sources_) fds.push_back({source->fd(), POLLIN, 0});
+        const uint64_t wake_at = std::min({bus_.timeout_us(), timers_.next_due_us(), notifier_.watchdog_due_us()});
+        if (poll(fds.data(), fds.size(), sleep_ms(wake_at, clock_.now_us())) < 0 && errno != EINTR)
+            throw std::runtime_error(std::string("poll: ") + strerror(errno));
+        if (fds[2].revents & POLLIN) tasks_.drain();
+        timers_.run_due(clock_.now_us());
+        for (size_t i = 0; i < sources_.size(); ++i)
+            if (fds[3 + i].revents & POLLIN) sources_[i]->handle();
+        if (fds[1].revents & POLLIN)
+            while (const std::optional<int> sig = signals.next()) {
+                if (*sig == SIGHUP) reload_notified([](const std::string&) {});
+                else return stop(std::string("on ") + strsignal(*sig), persistence_ == nullptr, signals);
+            }
+        if (release_requested_) return stop("on Release(), handing DAMON back", true, signals);
+    }
+}
+
+int DamondService::stop(const std::string& why, bool release, SignalFd& signals) {
+    log_info("stopping " + why + (release ? "" : "; damond's kdamonds keep running for the next start"),
+             {message_id::kStopping});
+    notifier_.stopping();
+    if (persistence_) persistence_->save_checkpoints();  // the trained state, for the next start
+    // Every context stops at once, each on its own thread; a kdamond that does
+    // not answer is left behind after the deadline rather than holding the exit.
+    bool stopped = false;
+    manager_.stop_all(!release, [&stopped] { stopped = true; });
+    const uint64_t give_up = clock_.now_us() + uint64_t(opts_.state_deadline_ms) * 1000 + 1000000;
+    while (!stopped && clock_.now_us() < give_up) {
+        pollfd tasks{tasks_.fd(), POLLIN, 0};
+        poll(&tasks, 1, sleep_ms(give_up, clock_.now_us()));
+        tasks_.drain();
+    }
+    signals.close();
+    if (!stopped) {
+        log_error("stopping: " + std::to_string(manager_.operations_under_way()) +
+                  " kernel operation(s) did not finish; leaving them behind");
+        std::fflush(nullptr);
+        _exit(0);
+    }
+    kernel_.stopping(release);
+    return 0;
+}
+
+}  // namespace damond

@@ -1,0 +1,81 @@
+// damond while it runs: the in-process monitors' thread, the manager and
+// apps, the event sources, the bus, what is kept across restarts, and the
+// one loop that owns them all — bus messages, signals, timers and news from
+// the monitors' threads are all handled on the thread that calls run().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bus_service.hpp"
+#include "core/clock.hpp"
+#include "events/event_source.hpp"
+#include "kernel/kernel_backend.hpp"
+#include "loop_timers.hpp"
+#include "manager/app_registry.hpp"
+#include "manager/config.hpp"
+#include "manager/manager.hpp"
+#include "manager/persistence.hpp"
+#include "monitor/proc_system_metrics.hpp"
+#include "monitor/scheduler_thread.hpp"
+#include "options.hpp"
+#include "service_notifier.hpp"
+#include "signal_fd.hpp"
+#include "task_queue.hpp"
+
+namespace damond {
+
+// Where contexts, apps and holds are kept: only with a state directory
+// given (or set by systemd's StateDirectory=) — two damonds sharing a
+// default one would restore each other's contexts.
+struct StatePlace {
+    bool keep = false;
+    std::string dir;
+};
+StatePlace state_place(const Options& opts);
+
+class DamondService {
+public:
+    // Builds everything, restores what a restart left, starts the event
+    // sources and takes the bus name; READY=1 follows.
+    DamondService(const Options& opts, const Config& config, const StatePlace& state, KernelBackend& kernel);
+    // Until SIGTERM/SIGINT or Release(); returns the exit status.
+    int run(SignalFd& signals);
+
+private:
+    std::unique_ptr<Monitor> make_monitor(const std::string& name, const ContextSpec& spec);
+    // Re-reads the config file: all of it or none. `done` gets "" or why not.
+    void reload(std::function<void(std::string)> done);
+    // reload() between RELOADING=1 and READY=1, from SIGHUP or the bus.
+    void reload_notified(std::function<void(std::string)> done);
+    std::string status_text() const;
+    void schedule_checkpoints();
+    // `release`: every kdamond off and the DAMON modules back on (no state
+    // kept, or Release()); otherwise kernel contexts stay running, trained,
+    // for the next start to adopt, and the modules stay off.
+    int stop(const std::string& why, bool release, SignalFd& signals);
+
+    const Options& opts_;
+    KernelBackend& kernel_;
+    MonotonicClock clock_;
+    SchedulerThread monitors_;
+    ProcSystemMetrics metrics_;
+    TaskQueue tasks_;
+    Manager manager_;
+    AppRegistry apps_;
+    LoopTimers timers_;
+    AppEventSink sink_;
+    std::vector<std::unique_ptr<EventSource>> sources_;
+    std::string config_rejected_;  // shown in STATUS= until a reload succeeds
+    ServiceNotifier notifier_;
+    bool release_requested_ = false;
+    BusService bus_;
+    std::unique_ptr<Persistence> persistence_;
+    bool status_dirty_ = false;  // STATUS= is recomputed only after a change
+    std::string status_;
+};
+
+}  // namespace damond

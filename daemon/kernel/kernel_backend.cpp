@@ -1,0 +1,153 @@
+#include "kernel/kernel_backend.hpp"
+
+#include <stdexcept>
+
+#include "errors.hpp"
+#include "kernel/kernel_monitor.hpp"
+#include "log.hpp"
+
+namespace damond {
+
+namespace {
+
+// "kernel" needs its own kdamonds: it takes a pool when nothing in the tree
+// stands in the way; otherwise it stays "kernel" and every context it is
+// asked for fails with Busy naming the obstacle. "auto" then falls back to
+// the in-process core and says why.
+std::pair<std::string, std::string> choose(const std::string& wanted, const std::string& obstacle) {
+    if (wanted == "inprocess") return {"inprocess", "asked for"};
+    if (obstacle.empty()) return {"kernel", ""};
+    if (wanted == "kernel") return {"kernel", "backend 'kernel': " + obstacle};
+    return {"inprocess", "auto: " + obstacle + "; using the in-process core"};
+}
+
+std::string range_of(const std::set<uint32_t>& kdamonds) {
+    return std::to_string(*kdamonds.begin()) + ".." + std::to_string(*kdamonds.rbegin());
+}
+
+}  // namespace
+
+KernelBackend::KernelBackend(KernelBackendOptions options)
+    : options_(std::move(options)),
+      admin_tree_(options_.sysfs_root),
+      module_tree_(options_.modules_root),
+      guarded_(admin_tree_),
+      modules_off_(module_tree_, options_.keeps_state && options_.wanted != "inprocess"
+                                     ? options_.state_dir + "/damon-modules-off"
+                                     : "") {
+    const bool wants_kernel = options_.wanted != "inprocess";
+    // kdamonds an earlier run left running are re-adopted, never turned off.
+    std::optional<KdamondPool> recorded;
+    if (wants_kernel && options_.keeps_state) {
+        std::string why;
+        recorded = KdamondPool::recorded(admin_tree_, options_.state_dir, why);
+        if (!recorded) log_info("no kdamonds to re-adopt: " + why);
+    }
+    const std::set<uint32_t> recorded_set = recorded ? recorded->all() : std::set<uint32_t>{};
+    auto look = [&](const std::set<uint32_t>& own) {
+        return probe_kernel(admin_tree_, module_tree_, options_.release, own);
+    };
+    probe_ = look(recorded_set);
+    if (wants_kernel && options_.disable_modules && !probe_.exclusive_modules_running.empty()) {
+        for (const std::string& m : probe_.exclusive_modules_running) modules_off_.turn_off(m);
+        probe_ = look(recorded_set);
+    }
+    std::string obstacle = obstacle_to_own_kdamonds(probe_, options_.sysfs_root);
+    auto force_configured_pause_mode = [this](KernelProbe& p) {
+        if (const std::string why = force_pause_mode(p, options_.forced_pause_mode); !why.empty())
+            throw std::runtime_error("kernel.pause_mode: '" + options_.forced_pause_mode + "': " + why);
+    };
+    // A pause mode the config forces is checked before anything is written,
+    // and again on the look that sees damond's own kdamonds.
+    if (wants_kernel && obstacle.empty()) {
+        KernelProbe check = probe_;
+        force_configured_pause_mode(check);
+    }
+    if (wants_kernel && obstacle.empty() && recorded) {
+        // Nothing written: nr_kdamonds must not change under running kdamonds.
+        pool_ = std::make_unique<KdamondPool>(std::move(*recorded));
+        pool_->own_in(guarded_);
+        probe_ = look(pool_->all());
+        log_info("re-adopting kdamonds " + range_of(pool_->all()) + " of an earlier run", {message_id::kKdamondAdopted});
+    } else if (wants_kernel && obstacle.empty()) {
+        try {
+            // Sized once: nr_kdamonds cannot change while any kdamond runs.
+            pool_ = std::make_unique<KdamondPool>(guarded_, options_.pool_size, options_.state_dir);
+            // Stage a skeleton in damond's first kdamond, so the look can see
+            // the feature files down to the scheme level.
+            const std::string kd = "kdamonds/" + std::to_string(*pool_->all().begin());
+            guarded_.write(kd + "/contexts/nr_contexts", "1");
+            guarded_.write(kd + "/contexts/0/targets/nr_targets", "1");
+            guarded_.write(kd + "/contexts/0/schemes/nr_schemes", "1");
+            probe_ = look(pool_->all());
+        } catch (const std::exception& e) {
+            obstacle = std::string("cannot take kdamonds: ") + e.what();
+            pool_.reset();
+        }
+    }
+    if (pool_) force_configured_pause_mode(probe_);
+    std::tie(name_, reason_) = choose(options_.wanted, obstacle);
+    if (name_ == "kernel" && pool_)
+        reason_ = std::to_string(pool_->all().size()) + " kdamonds (" + range_of(pool_->all()) + ", " +
+                  options_.pool_rule + ") are damond's; pause mode " + to_string(probe_.pause_mode);
+    log_info("backend " + name_ + ": " + reason_);
+    // Looks afresh on every Get (stat and read only), off the main loop.
+    const std::set<uint32_t> own = pool_ ? pool_->all() : std::set<uint32_t>{};
+    facts_ = std::make_unique<KernelFacts>(
+        [this, own, has_pool = pool_ != nullptr] {
+            KernelProbe p = probe_kernel(admin_tree_, module_tree_, options_.release, own);
+            if (has_pool) force_pause_mode(p, options_.forced_pause_mode);  // checked at start-up
+            return p;
+        },
+        std::chrono::milliseconds(20), probe_);
+}
+
+std::unique_ptr<Monitor> KernelBackend::make_monitor(
+    const std::string& context, const ContextSpec& spec, const std::function<void(std::function<void()>)>& post,
+    const std::function<std::unique_ptr<Monitor>(const std::string& why)>& fallback) {
+    if (!pool_) throw DamondError(ErrorKind::Busy, reason_);
+    const auto k = pool_->acquire(context);
+    if (!k) {
+        const std::string full = "all " + std::to_string(pool_->all().size()) + " of damond's kdamonds are in use (" +
+                                 options_.pool_rule + ", sized at start-up)";
+        // auto: the context runs in process rather than not at all.
+        if (options_.wanted == "auto" && spec.ops != Ops::Paddr) return fallback(full + "; running in process");
+        throw DamondError(ErrorKind::Busy, full);
+    }
+    KdamondPool* pool = pool_.get();
+    return std::make_unique<KernelMonitor>(
+        spec, guarded_, *k, probe_, options_.state_deadline, [pool, k](bool detached) { pool->release(*k, detached); },
+        pool->recorded_pid(context, *k),
+        // May run on the context's worker thread: the record is kept on the main one.
+        [pool, post, context, k](int pid) { post([pool, context, k, pid] { pool->running(context, *k, pid); }); },
+        options_.deep);
+}
+
+std::string KernelBackend::status_detail() const {
+    if (name_ != "kernel" || !pool_) return "";
+    return std::string(to_string(probe_.pause_mode)) + ", " + std::to_string(pool_->in_use()) + " of " +
+           std::to_string(pool_->all().size()) + " kdamonds in use";
+}
+
+BackendFacts KernelBackend::facts() {
+    BackendFacts f = facts_->get();
+    // PauseMode says how damond's contexts pause: on the in-process backend
+    // that is its own core, whatever the kernel could do.
+    if (name_ != "kernel") {
+        f.pause_mode_reason = "contexts run in damond's own DAMON core, which pauses without losing its regions "
+                              "(the kernel's DAMON would pause by '" + f.pause_mode + "')";
+        f.pause_mode = "inprocess";
+    }
+    return f;
+}
+
+void KernelBackend::turn_off_unclaimed() {
+    if (!pool_) return;
+    for (const std::string& line : pool_->turn_off_unclaimed(guarded_)) log_info(line);
+}
+
+void KernelBackend::stopping(bool release) {
+    if (!release) modules_off_.keep_off();
+}
+
+}  // namespace damond
