@@ -12,7 +12,7 @@
 
 namespace damond {
 
-PidWatcher::PidWatcher(std::function<void(const std::string&)> on_exit)
+PidWatcher::PidWatcher(OnExit on_exit)
     : on_exit_(std::move(on_exit)), wake_fd_(checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd")) {
     thread_ = std::thread([this] { loop(); });
 }
@@ -31,22 +31,22 @@ void PidWatcher::wake() {
     (void)!::write(wake_fd_.get(), &one, sizeof one);
 }
 
-void PidWatcher::watch(const std::string& key, pid_t pid) {
+void PidWatcher::watch(const std::string& owner, pid_t pid) {
     UniqueFd fd = open_pidfd(pid);
     if (!fd.valid())
         throw DamondError(ErrorKind::InvalidArgument,
                           "pid " + std::to_string(pid) + ": " + (pid > 0 ? strerror(errno) : "not a process id"));
     {
         std::lock_guard<std::mutex> lock(mu_);
-        pidfds_[key] = std::move(fd);
+        pidfds_[Key(owner, pid)] = std::move(fd);
     }
     wake();
 }
 
-void PidWatcher::unwatch(const std::string& key) {
+void PidWatcher::unwatch(const std::string& owner, pid_t pid) {
     {
         std::lock_guard<std::mutex> lock(mu_);
-        auto it = pidfds_.find(key);
+        auto it = pidfds_.find(Key(owner, pid));
         if (it == pidfds_.end()) return;
         pidfds_.erase(it);
     }
@@ -56,7 +56,7 @@ void PidWatcher::unwatch(const std::string& key) {
 void PidWatcher::loop() {
     for (;;) {
         std::vector<pollfd> fds{{wake_fd_.get(), POLLIN, 0}};
-        std::vector<std::string> keys;
+        std::vector<Key> keys;
         {
             std::lock_guard<std::mutex> lock(mu_);
             if (stopping_) return;
@@ -79,7 +79,7 @@ void PidWatcher::loop() {
                 if (it == pidfds_.end() || it->second.get() != fds[i].fd) continue;  // unwatched meanwhile
                 pidfds_.erase(it);
             }
-            on_exit_(keys[i - 1]);
+            on_exit_(keys[i - 1].first, keys[i - 1].second);
         }
     }
 }

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "unique_fd.hpp"
 
@@ -18,23 +19,27 @@ namespace damond {
 
 class PidWatcher {
 public:
-    // `on_exit` runs on the watcher's thread with the key of the exited process.
-    explicit PidWatcher(std::function<void(const std::string&)> on_exit);
+    // `on_exit` runs on the watcher's thread with the owner and pid of the
+    // exited process.
+    using OnExit = std::function<void(const std::string& owner, pid_t pid)>;
+    explicit PidWatcher(OnExit on_exit);
     ~PidWatcher();
     PidWatcher(const PidWatcher&) = delete;
     PidWatcher& operator=(const PidWatcher&) = delete;
 
     // Throws DamondError(InvalidArgument) when there is no such process.
-    void watch(const std::string& key, pid_t pid);
-    void unwatch(const std::string& key);
+    // `owner`: whose process it is (an app id), so one watcher serves many.
+    void watch(const std::string& owner, pid_t pid);
+    void unwatch(const std::string& owner, pid_t pid);
 
 private:
     void loop();
     void wake();
 
-    std::function<void(const std::string&)> on_exit_;
+    using Key = std::pair<std::string, pid_t>;
+    OnExit on_exit_;
     std::mutex mu_;
-    std::map<std::string, UniqueFd> pidfds_;
+    std::map<Key, UniqueFd> pidfds_;
     UniqueFd wake_fd_;
     bool stopping_ = false;
     std::thread thread_;

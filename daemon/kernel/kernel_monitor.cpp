@@ -247,10 +247,10 @@ void KernelMonitor::watch_targets() {
         std::lock_guard<std::mutex> lock(handler_mu_);
         if (handler_) handler_();
     };
-    watcher_ = std::make_unique<PidWatcher>([one_gone](const std::string&) { one_gone(); });
+    watcher_ = std::make_unique<PidWatcher>([one_gone](const std::string&, pid_t) { one_gone(); });
     for (pid_t pid : pids) {
         try {
-            watcher_->watch(std::to_string(pid), pid);
+            watcher_->watch("target", pid);
         } catch (const DamondError&) {
             one_gone();
         }

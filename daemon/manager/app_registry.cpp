@@ -22,16 +22,9 @@ AppRegistry::AppRegistry(Manager& manager, AppsConfig config, std::function<uint
                          std::function<void(std::function<void()>)> post)
     : manager_(manager), config_(std::move(config)), now_us_(std::move(now_us)), post_(std::move(post)) {
     if (post_)
-        watcher_ = std::make_unique<PidWatcher>([this](const std::string& key) {
-            const size_t nl = key.rfind('\n');
-            const std::string app_id = key.substr(0, nl);
-            const auto pid = static_cast<uint32_t>(std::stoul(key.substr(nl + 1)));
-            post_([this, app_id, pid] { pid_exited(app_id, pid); });
+        watcher_ = std::make_unique<PidWatcher>([this](const std::string& app_id, pid_t pid) {
+            post_([this, app_id, pid] { pid_exited(app_id, static_cast<uint32_t>(pid)); });
         });
-}
-
-std::string AppRegistry::watch_key(const std::string& app_id, uint32_t pid) {
-    return app_id + "\n" + std::to_string(pid);
 }
 
 std::string AppRegistry::context_name(const std::string& app_id, AppState state) {
@@ -79,7 +72,7 @@ void AppRegistry::register_app_pids(const std::string& app_id, const std::vector
 
 void AppRegistry::unwatch_all(const std::string& app_id, const std::vector<uint32_t>& pids) {
     if (!watcher_) return;
-    for (uint32_t p : pids) watcher_->unwatch(watch_key(app_id, p));
+    for (uint32_t p : pids) watcher_->unwatch(app_id, static_cast<pid_t>(p));
 }
 
 void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given,
@@ -112,7 +105,7 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
                 continue;
             }
             try {
-                watcher_->watch(watch_key(app_id, p), static_cast<pid_t>(p));
+                watcher_->watch(app_id, static_cast<pid_t>(p));
                 watched.push_back(p);
             } catch (const DamondError&) {
                 if (pids_given) throw;
@@ -156,12 +149,11 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
         changed();
         done(nullptr);
     };
-    const std::string bg_json = spec_to_json(bg_spec).dump();
     manager_.create_context(
-        fg_name, spec_to_json(fg_spec).dump(),
-        [this, fg_name, bg_name, bg_json, failed, registered](std::exception_ptr error) {
+        fg_name, fg_spec,
+        [this, fg_name, bg_name, bg_spec, failed, registered](std::exception_ptr error) {
             if (error) return failed(error);
-            manager_.create_context(bg_name, bg_json, [this, fg_name, failed, registered](std::exception_ptr error) {
+            manager_.create_context(bg_name, bg_spec, [this, fg_name, failed, registered](std::exception_ptr error) {
                 if (!error) return registered();
                 // Nothing left behind: the first context goes again.
                 manager_.remove_context(fg_name, [failed, error](std::exception_ptr) { failed(error); });
@@ -192,7 +184,7 @@ void AppRegistry::pid_exited(const std::string& app_id, uint32_t pid) {
     auto& pids = it->second.pids;
     pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
     it->second.start_times.erase(pid);
-    if (watcher_) watcher_->unwatch(watch_key(app_id, pid));
+    if (watcher_) watcher_->unwatch(app_id, static_cast<pid_t>(pid));
     if (pids.empty()) {
         unregister_app(app_id, "gone: its last process exited", [app_id](std::exception_ptr error) {
             if (error) log_error("app '" + app_id + "': " + error_text(error));

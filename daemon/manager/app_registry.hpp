@@ -132,7 +132,6 @@ private:
     void debounce_fired(const std::string& app_id);
     void pid_exited(const std::string& app_id, uint32_t pid);
     void unwatch_all(const std::string& app_id, const std::vector<uint32_t>& pids);
-    static std::string watch_key(const std::string& app_id, uint32_t pid);
 
     Manager& manager_;
     AppsConfig config_;

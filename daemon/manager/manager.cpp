@@ -302,6 +302,10 @@ void Manager::create_context(const std::string& name, const std::string& spec_js
     });
 }
 
+void Manager::create_context(const std::string& name, const ContextSpec& spec, Done done) {
+    or_fail(done, [&] { add(name, spec, false, done); });
+}
+
 void Manager::remove_context(const std::string& name, Done done) {
     or_fail(done, [&] {
         get(name);

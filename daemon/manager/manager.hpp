@@ -83,6 +83,8 @@ public:
     // spec) go to `done` as well.
     using Done = std::function<void(std::exception_ptr)>;
     void create_context(const std::string& name, const std::string& spec_json, Done done);
+    // A spec built in damond (an app's profile with its process): no JSON.
+    void create_context(const std::string& name, const ContextSpec& spec, Done done);
     void remove_context(const std::string& name, Done done);
     void pause_context(const std::string& name, Done done);
     void resume_context(const std::string& name, Done done);
