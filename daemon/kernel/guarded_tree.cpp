@@ -1,5 +1,7 @@
 #include "kernel/guarded_tree.hpp"
 
+#include "kernel/kdamond_state.hpp"
+
 #include <cerrno>
 
 namespace damond {
@@ -18,7 +20,7 @@ void GuardedTree::grow_pool(uint32_t first, uint32_t n) {
         } catch (const SysfsError&) {
             state = "?";  // EBUSY and the like: cannot prove it is off
         }
-        if (state != "off")
+        if (state != to_string(KdamondCommand::Off))
             throw SysfsError(EBUSY, "kdamonds/" + k + "/state",
                              "kdamond " + k + " is " + state + "; refusing to rewrite nr_kdamonds:");
     }

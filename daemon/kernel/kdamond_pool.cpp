@@ -1,5 +1,7 @@
 #include "kernel/kdamond_pool.hpp"
 
+#include "kernel/kdamond_state.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -56,7 +58,7 @@ std::optional<KdamondPool> KdamondPool::recorded(const SysfsTree& tree, const st
             why = "recorded kdamond " + std::to_string(k) + " no longer exists";
             return std::nullopt;
         }
-        if (read_or(tree, kd + "/state", "off") != "on") continue;
+        if (!kdamond_dir_running(tree, kd)) continue;
         // Running: damond's only if it is the very kdamond damond started.
         const std::string pid = read_or(tree, kd + "/pid", "");
         if (!pid_of.count(k) || pid != std::to_string(pid_of[k])) {
@@ -122,9 +124,9 @@ std::vector<std::string> KdamondPool::turn_off_unclaimed(GuardedTree& tree) {
             continue;
         }
         const std::string kd = "kdamonds/" + std::to_string(it->second.kdamond);
-        if (read_or(tree, kd + "/state", "off") == "on") {
+        if (kdamond_dir_running(tree, kd)) {
             try {
-                tree.write(kd + "/state", "off");
+                tree.write(kd + "/state", to_string(KdamondCommand::Off));
                 done.push_back("kdamond " + std::to_string(it->second.kdamond) + " ran context '" + it->first +
                                "', which did not come back: turned off");
             } catch (const std::exception& e) {

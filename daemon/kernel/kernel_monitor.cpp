@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "errors.hpp"
+#include "kernel/kdamond_state.hpp"
 #include "kernel/spec_writer.hpp"
 #include "pid_watcher.hpp"
 
@@ -83,27 +84,28 @@ void KernelMonitor::stage(const ContextSpec& spec, bool paused) {
     stage_spec(tree_, kdamond_, shaped, {rb});
 }
 
-void KernelMonitor::command(const std::string& cmd) {
+void KernelMonitor::command(KdamondCommand cmd) {
     // EBUSY (another sysfs user holds the kernel's lock) is retried by the tree.
-    tree_.write(kd() + "/state", cmd);
+    tree_.write(kdamond_state_path(kdamond_), to_string(cmd));
     check_after(cmd);
 }
 
-void KernelMonitor::check_after(const std::string& cmd) {
+void KernelMonitor::check_after(KdamondCommand cmd) {
     // Re-read state and pid after every command: a kdamond can stop on its
     // own (a failed commit, its targets gone), and nobody else may restart it.
     const std::string state = read_or(tree_, kd() + "/state", "?");
     const std::string pid = read_or(tree_, kd() + "/pid", "?");
-    if (cmd == "off") {
+    const bool running = state == to_string(KdamondCommand::On);
+    if (cmd == KdamondCommand::Off) {
         pid_.clear();
         return;
     }
-    if (cmd == "on") {
+    if (cmd == KdamondCommand::On) {
         pid_ = pid;
-        if (on_running_ && state == "on") on_running_(std::atoi(pid.c_str()));
+        if (on_running_ && running) on_running_(std::atoi(pid.c_str()));
         return;
     }
-    if (state == "on" && !pid_.empty() && pid != pid_)
+    if (running && !pid_.empty() && pid != pid_)
         fail("kdamond " + std::to_string(kdamond_) + " changed pid from " + pid_ + " to " + pid +
              ": something else restarted it");
 }
@@ -143,15 +145,15 @@ void KernelMonitor::publish() {
     else if (!started_) state = MonitorState::Stopped;
     else if (checkpointed()) state = MonitorState::Paused;
     else {
-        std::string on = "off";
+        bool on = false;
         try {
-            on = read_or(tree_, kd() + "/state", "off");
+            on = kdamond_running(tree_, kdamond_);
         } catch (const SysfsError& e) {
             failed_ = true;
             error_ = error = std::string("kdamond ") + std::to_string(kdamond_) + ": " + e.what();
             state = MonitorState::Failed;
         }
-        if (!failed_ && on != "on") {
+        if (!failed_ && !on) {
             state = MonitorState::Stopped;
             error = "kdamond " + std::to_string(kdamond_) + " stopped";
         } else if (!failed_) {
@@ -181,12 +183,12 @@ bool KernelMonitor::adopt() {
              read_or(tree_, iv + "aggr_us", "") != std::to_string(spec_.intervals.aggr_us)))
             commit_zero_intervals(*this, spec_);
         stage(spec_, spec_.pause);
-        command("commit");
+        command(KdamondCommand::Commit);
     } catch (const SysfsError& e) {
         if (e.code().value() == ETIMEDOUT) throw;
         throw DamondError(ErrorKind::Failed, "kdamond " + std::to_string(kdamond_) + ": adopting it: " + e.what());
     }
-    if (read_or(tree_, kd() + "/state", "off") == "on") {
+    if (kdamond_running(tree_, kdamond_)) {
         if (on_running_) on_running_(adopt_pid_);
         log_info("kdamond " + std::to_string(kdamond_) + " (pid " + pid_ + ") adopted as it runs",
                  {message_id::kKdamondAdopted, "", "", static_cast<int>(kdamond_)});
@@ -206,7 +208,7 @@ bool KernelMonitor::adopt() {
 void KernelMonitor::start() {
     if (started_) return;
     operation([&] {
-        if (adopt_pid_ > 0 && read_or(tree_, kd() + "/state", "off") == "on" &&
+        if (adopt_pid_ > 0 && kdamond_running(tree_, kdamond_) &&
             read_or(tree_, kd() + "/pid", "") == std::to_string(adopt_pid_) && adopt())
             return;
         stage(spec_, spec_.pause);
@@ -219,7 +221,7 @@ void KernelMonitor::start() {
             watch_targets();
             return;
         }
-        command("on");
+        command(KdamondCommand::On);
         started_ = true;
         paused_ = spec_.pause;
         watch_targets();
@@ -332,7 +334,7 @@ void KernelMonitor::commit(const ContextSpec& spec) {
         const bool paused = spec.pause;
         try {
             stage(spec, paused);
-            command("commit");
+            command(KdamondCommand::Commit);
         } catch (const SysfsError& e) {
             if (e.code().value() == ETIMEDOUT) throw;
             // Put the last good spec back in the files, so a later commit (ours
@@ -343,14 +345,14 @@ void KernelMonitor::commit(const ContextSpec& spec) {
             } catch (const SysfsError& again) {
                 if (again.code().value() == ETIMEDOUT) throw;
             }
-            if (read_or(tree_, kd() + "/state", "off") != "on")
+            if (!kdamond_running(tree_, kdamond_))
                 restart_after_refused_commit(why + "; the kernel stopped the kdamond");
             throw DamondError(e.code().value() == EINVAL ? ErrorKind::InvalidSpec : ErrorKind::Failed, why);
         }
         // Up to 6.14 the kdamond takes a commit inside one of its callbacks, and
         // a commit it cannot apply (say, a target gone by then) ends it, while
         // the writer is told nothing went wrong (measured on 6.12).
-        if (read_or(tree_, kd() + "/state", "off") != "on")
+        if (!kdamond_running(tree_, kdamond_))
             restart_after_refused_commit("the kernel refused the commit and ended kdamond " + std::to_string(kdamond_) +
                                          " (6.14 and older do)");
         spec_ = spec;
@@ -367,7 +369,7 @@ void KernelMonitor::restart_after_refused_commit(const std::string& why) {
     }
     try {
         stage(spec_, paused_);
-        command("on");
+        command(KdamondCommand::On);
         readback_sz_tried_ = 0;  // a new kdamond's stats start from zero
     } catch (const std::exception& e) {
         fail(why + "; starting it again with the last good spec failed: " + e.what());
@@ -387,7 +389,7 @@ void KernelMonitor::stop_for_restart() {
         if (deep_) leave_deep_pause(false);
         // Checkpoint-paused kdamonds are off already; a running or parked
         // one stays as it is for the next damond.
-        if (read_or(tree_, kd() + "/state", "off") == "on") {
+        if (kdamond_running(tree_, kdamond_)) {
             stop_watching();
             started_ = false;
             detached_ = true;
@@ -410,7 +412,7 @@ void KernelMonitor::stop() {
         }
     } stopped{*this};
     operation([&] {
-        if (read_or(tree_, kd() + "/state", "off") == "on") command("off");
+        if (kdamond_running(tree_, kdamond_)) command(KdamondCommand::Off);
     });
 }
 
@@ -436,16 +438,16 @@ MonitorSnapshot KernelMonitor::read_back() const {
     for (int attempt = 0;; ++attempt) {
         uint64_t before = 0;
         if (per_sample) {
-            self->command("update_schemes_stats");
+            self->command(KdamondCommand::UpdateSchemesStats);
             before = read_u64(tree_, sz_tried);
         }
         try {
-            if (has_regions) self->command("update_schemes_tried_regions");
+            if (has_regions) self->command(KdamondCommand::UpdateSchemesTriedRegions);
         } catch (const SysfsError& e) {
             if (e.code().value() == ECANCELED) return last_snapshot_;
             throw;
         }
-        self->command("update_schemes_stats");
+        self->command(KdamondCommand::UpdateSchemesStats);
         after = read_u64(tree_, sz_tried);
         regions.clear();
         size_t nr_regions = 0;  // directories 0..N-1 beside total_bytes

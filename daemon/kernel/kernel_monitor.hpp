@@ -81,7 +81,7 @@ private:
     std::string read(const std::string& path) override { return tree_.read(path); }
     void write(const std::string& path, const std::string& value) override { tree_.write(path, value); }
     // A state command, retried on EBUSY.
-    void command(const std::string& cmd) override;
+    void command(KdamondCommand cmd) override;
     void stage(const ContextSpec& spec, bool paused) override;
 
     // Runs one public operation: a call that misses the deadline fails the
@@ -89,7 +89,7 @@ private:
     template <class Fn>
     void operation(Fn fn);
     void publish();
-    void check_after(const std::string& cmd);
+    void check_after(KdamondCommand cmd);
     MonitorSnapshot read_back() const;
     void count_aggregations(const std::vector<SnapshotRegion>& regions, uint64_t sz_tried, size_t index) const;
     void fail(const std::string& why);

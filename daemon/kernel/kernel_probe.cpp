@@ -1,5 +1,7 @@
 #include "kernel/kernel_probe.hpp"
 
+#include "kernel/kdamond_state.hpp"
+
 #include <algorithm>
 #include <sstream>
 
@@ -139,14 +141,14 @@ std::string obstacle_to_own_kdamonds(const KernelProbe& p, const std::string& ro
                " runs exclusively, so every kdamond 'on' would fail with EBUSY (\"damon_modules\": \"disable\" "
                "lets damond turn it off while it runs)";
     for (const KdamondInfo& k : p.kdamonds)
-        if (k.state == "on" && !k.ours)
+        if (k.state == to_string(KdamondCommand::On) && !k.ours)
             return "kdamond " + std::to_string(k.index) + " (pid " + std::to_string(k.pid) +
                    ") is running and is not damond's: nr_kdamonds cannot change while it runs";
     return "";
 }
 
 bool KernelProbe::any_running() const {
-    return std::any_of(kdamonds.begin(), kdamonds.end(), [](const KdamondInfo& k) { return k.state == "on"; });
+    return std::any_of(kdamonds.begin(), kdamonds.end(), [](const KdamondInfo& k) { return k.state == to_string(KdamondCommand::On); });
 }
 
 KernelProbe probe_kernel(const SysfsTree& admin, const SysfsTree& modules, const std::string& kernel_release,

@@ -16,7 +16,7 @@ bool tuned(const ContextSpec& spec) { return spec.intervals.intervals_goal.aggrs
 // With interval tuning on, a commit resets the tuned intervals to the files'
 // values: copy the tuned ones into the files first.
 void keep_tuned_intervals(KdamondFiles& k, const ContextSpec& spec) {
-    if (tuned(spec)) k.command("update_tuned_intervals");
+    if (tuned(spec)) k.command(KdamondCommand::UpdateTunedIntervals);
 }
 
 class NativePause : public PauseStrategy {
@@ -28,12 +28,12 @@ public:
     void pause(KdamondFiles& k, const ContextSpec& spec, const MonitorSnapshot&) override {
         keep_tuned_intervals(k, spec);
         k.write(k.context_dir() + "/pause", "Y");
-        k.command("commit");
+        k.command(KdamondCommand::Commit);
     }
     void resume(KdamondFiles& k, const ContextSpec& spec) override {
         keep_tuned_intervals(k, spec);
         k.write(k.context_dir() + "/pause", "N");
-        k.command("commit");
+        k.command(KdamondCommand::Commit);
     }
 
     bool deepens() const override { return deep_.after.count() > 0; }
@@ -48,7 +48,7 @@ public:
         const std::string d = std::to_string(deep_.interval_us);
         k.write(iv + "sample_us", d);
         k.write(iv + "aggr_us", d);
-        k.command("commit");
+        k.command(KdamondCommand::Commit);
     }
 
     void undeepen(KdamondFiles& k, const ContextSpec& spec, bool resume) override {
@@ -58,7 +58,7 @@ public:
         k.write(iv + "aggr_us", aggr_us_);
         if (tuned(spec)) k.write(iv + "intervals_goal/aggrs", std::to_string(spec.intervals.intervals_goal.aggrs));
         if (resume) k.write(k.context_dir() + "/pause", "N");
-        k.command("commit");
+        k.command(KdamondCommand::Commit);
     }
 
 private:
@@ -86,7 +86,7 @@ public:
     void resume(KdamondFiles& k, const ContextSpec& spec) override {
         keep_tuned_intervals(k, spec);
         write_all(k, spec, [&](size_t i) { return i < spec.schemes.size() ? spec.schemes[i].watermarks : Watermarks{}; });
-        k.command("commit");
+        k.command(KdamondCommand::Commit);
     }
 
     bool deepens() const override { return deep_.after.count() > 0; }
@@ -119,7 +119,7 @@ private:
     }
     void park_every(KdamondFiles& k, const ContextSpec& spec, uint64_t interval_us) {
         write_all(k, spec, [interval_us](size_t) { return parked_watermarks(interval_us); });
-        k.command("commit");
+        k.command(KdamondCommand::Commit);
     }
 
     DeepPause deep_;
@@ -137,7 +137,7 @@ public:
         boundaries_.clear();
         if (!at_pause.targets.empty())
             for (const SnapshotRegion& r : at_pause.targets[0]) boundaries_.push_back({r.start, r.end});
-        k.command("off");
+        k.command(KdamondCommand::Off);
     }
     // Start again from the checkpoint's boundaries as initial regions.
     void resume(KdamondFiles& k, const ContextSpec& spec) override {
@@ -145,7 +145,7 @@ public:
         from.pause = false;
         if (!boundaries_.empty() && !from.targets.empty()) from.targets[0].regions = boundaries_;
         k.stage(from, false);
-        k.command("on");
+        k.command(KdamondCommand::On);
     }
 
 private:
@@ -167,7 +167,7 @@ void commit_zero_intervals(KdamondFiles& k, const ContextSpec& spec) {
     if (tuned(spec)) k.write(iv + "intervals_goal/aggrs", "0");
     k.write(iv + "sample_us", "0");
     k.write(iv + "aggr_us", "0");
-    k.command("commit");
+    k.command(KdamondCommand::Commit);
 }
 
 Watermarks parked_watermarks(uint64_t interval_us) {

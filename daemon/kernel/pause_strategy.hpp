@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "kernel/kernel_probe.hpp"
+#include "kernel/kdamond_state.hpp"
 #include "monitor/monitor.hpp"
 #include "spec/context_spec.hpp"
 
@@ -36,8 +37,8 @@ public:
     virtual std::string context_dir() const = 0;
     virtual std::string read(const std::string& path) = 0;
     virtual void write(const std::string& path, const std::string& value) = 0;
-    // A state command (on, off, commit, update_tuned_intervals, ...).
-    virtual void command(const std::string& cmd) = 0;
+    // A command to the kdamond's state file.
+    virtual void command(KdamondCommand cmd) = 0;
     // Stages the whole spec, damond's read-back scheme appended, as the
     // strategy shapes it paused or running.
     virtual void stage(const ContextSpec& spec, bool paused) = 0;
