@@ -58,11 +58,10 @@ struct BusService::Impl : ManagerListener, AppListener {
         if (it != app_objects.end()) it->second->emit_pids_changed();
     }
 
-    void app_state_changed(const std::string& app_id, const std::string& old_state,
-                           const std::string& new_state) override {
+    void app_state_changed(const std::string& app_id, AppState old_state, AppTransition now) override {
         auto it = app_objects.find(app_id);
-        if (it != app_objects.end() && new_state != "gone") it->second->emit_switched();
-        manager_object->announce_app_state(app_id, old_state, new_state);
+        if (it != app_objects.end() && now != AppTransition::Gone) it->second->emit_switched();
+        manager_object->announce_app_state(app_id, to_string(old_state), to_string(now));
     }
 
     void export_context(const std::string& name) {

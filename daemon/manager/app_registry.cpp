@@ -12,6 +12,19 @@ namespace damond {
 
 const char* to_string(AppState state) { return state == AppState::Foreground ? "foreground" : "background"; }
 
+const char* to_string(AppTransition transition) {
+    switch (transition) {
+    case AppTransition::Foreground: return "foreground";
+    case AppTransition::Background: return "background";
+    case AppTransition::Gone: return "gone";
+    }
+    return "?";
+}
+
+AppTransition transition_to(AppState state) {
+    return state == AppState::Foreground ? AppTransition::Foreground : AppTransition::Background;
+}
+
 AppState app_state_from_string(const std::string& word) {
     if (word == "foreground") return AppState::Foreground;
     if (word == "background") return AppState::Background;
@@ -209,7 +222,7 @@ void AppRegistry::unregister_app(const std::string& app_id, const std::string& r
     pending_.erase(app_id);
     debounce_until_.erase(app_id);
     log_info("app '" + app_id + "' " + reason, {message_id::kAppGone, "", app_id});
-    notify(app_id, to_string(info.state), "gone");
+    notify(app_id, info.state, AppTransition::Gone);
     if (listener_) listener_->app_removed(app_id);
     changed();
     std::vector<std::string> contexts;
@@ -330,7 +343,7 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
         if (config_.debounce_ms) debounce_until_[app_id] = info.last_switch_us + uint64_t(config_.debounce_ms) * 1000;
         log_info("app '" + app_id + "' " + to_string(old) + " -> " + to_string(state),
                  {message_id::kAppSwitched, "", app_id});
-        notify(app_id, to_string(old), to_string(state));
+        notify(app_id, old, transition_to(state));
         changed();
         std::vector<std::string> others;
         if (state == AppState::Foreground && config_.one_foreground)
@@ -368,8 +381,8 @@ std::string AppRegistry::foreground_app() const {
     return "";
 }
 
-void AppRegistry::notify(const std::string& app_id, const std::string& old_state, const std::string& new_state) {
-    if (listener_) listener_->app_state_changed(app_id, old_state, new_state);
+void AppRegistry::notify(const std::string& app_id, AppState old_state, AppTransition now) {
+    if (listener_) listener_->app_state_changed(app_id, old_state, now);
 }
 
 }  // namespace damond

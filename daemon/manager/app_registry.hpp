@@ -21,6 +21,10 @@ namespace damond {
 
 enum class AppState { Foreground, Background };
 const char* to_string(AppState state);
+// What AppStateChanged reports: a state, or that the app went away.
+enum class AppTransition { Foreground, Background, Gone };
+const char* to_string(AppTransition transition);
+AppTransition transition_to(AppState state);
 // Throws DamondError(InvalidArgument) naming the word for anything else.
 AppState app_state_from_string(const std::string& word);
 
@@ -42,9 +46,8 @@ public:
     virtual void app_removed(const std::string& app_id) = 0;
     // One of the app's processes exited and others remain.
     virtual void app_pids_changed(const std::string&) {}
-    // old/new: "foreground", "background", or "gone" when the app went away.
-    virtual void app_state_changed(const std::string& app_id, const std::string& old_state,
-                                   const std::string& new_state) = 0;
+    // `now` is Gone when the app went away.
+    virtual void app_state_changed(const std::string& app_id, AppState old_state, AppTransition now) = 0;
 };
 
 class AppRegistry {
@@ -122,7 +125,7 @@ public:
 private:
     const AppRule* rule_for(const std::string& app_id) const;
     ContextSpec instantiate(const std::string& profile, uint32_t pid) const;
-    void notify(const std::string& app_id, const std::string& old_state, const std::string& new_state);
+    void notify(const std::string& app_id, AppState old_state, AppTransition now);
     void do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given, const std::string& fg_profile,
                      const std::string& bg_profile, Done done);
     // Queues a switch behind the app's others.

@@ -48,8 +48,8 @@ struct Events : AppListener {
     std::vector<std::string> log;
     void app_added(const std::string& id) override { log.push_back("added " + id); }
     void app_removed(const std::string& id) override { log.push_back("removed " + id); }
-    void app_state_changed(const std::string& id, const std::string& o, const std::string& n) override {
-        log.push_back(id + " " + o + "->" + n);
+    void app_state_changed(const std::string& id, AppState o, AppTransition n) override {
+        log.push_back(id + " " + to_string(o) + "->" + to_string(n));
     }
 };
 
