@@ -1,8 +1,14 @@
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "errors.hpp"
 #include "manager/manager.hpp"
 #include "monitor/snapshot_json.hpp"
+#include "blocking_monitor.hpp"
 #include "monitor_fixture.hpp"
 
 using namespace damond;
@@ -260,4 +266,67 @@ TEST(ManagerSettle, SettlesWhenLeftAloneAndNotAfterAnotherOperation) {
     ASSERT_EQ(timers.size(), 3u);
     timers[2].second();
     EXPECT_EQ(settled, 2);
+}
+
+// The manager's asynchronous paths on a monitor that blocks (as kernel
+// contexts do): operations run on the context's worker, their ends come
+// back through the main loop's queue, one context's operations run in
+// order, other contexts' in parallel, and the manager answers meanwhile.
+TEST(ManagerAsync, BlockingOperationsRunOffTheLoopInOrderPerContext) {
+    Gate gate;
+    std::mutex mu;
+    std::vector<std::function<void()>> posted;  // the main loop's queue
+    Manager manager{"fake",
+                    [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
+                        return std::make_unique<BlockingMonitor>(name, gate);
+                    },
+                    [&](std::function<void()> fn) {
+                        std::lock_guard<std::mutex> lock(mu);
+                        posted.push_back(std::move(fn));
+                    }};
+    // The loop's turn: runs what the workers handed back.
+    auto turn = [&] {
+        std::vector<std::function<void()>> now;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            now.swap(posted);
+        }
+        for (auto& fn : now) fn();
+        return !now.empty();
+    };
+    auto until = [&](const std::function<bool()>& pred) {
+        for (int i = 0; i < 500 && !pred(); ++i) {
+            if (!turn()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        return pred();
+    };
+    manager.create_context("a", kDemoSpec);  // the synchronous form runs here
+    manager.create_context("b", kDemoSpec);
+    EXPECT_EQ(manager.state("a"), MonitorState::Running);
+
+    gate.hold();
+    std::vector<std::string> ends;
+    manager.pause_context("a", [&](std::exception_ptr e) { ends.push_back(e ? "pause failed" : "pause a"); });
+    manager.resume_context("a", [&](std::exception_ptr e) { ends.push_back(e ? "resume failed" : "resume a"); });
+    ASSERT_TRUE(until([&] { return gate.waiting() == 1; }));  // a's pause, on a's worker
+    EXPECT_TRUE(ends.empty());                                  // nothing answered yet
+    EXPECT_EQ(manager.list_contexts().size(), 2u);              // the manager still answers
+    EXPECT_EQ(manager.state("a"), MonitorState::Running);       // from what it last knew
+
+    // b's operation does not wait for a's.
+    manager.pause_context("b", [&](std::exception_ptr e) { ends.push_back(e ? "pause failed" : "pause b"); });
+    ASSERT_TRUE(until([&] { return gate.waiting() == 2; }));
+    gate.release();
+    ASSERT_TRUE(until([&] { return ends.size() == 3; }));
+    EXPECT_EQ(manager.state("a"), MonitorState::Running);
+    EXPECT_EQ(manager.state("b"), MonitorState::Paused);
+    // a's two ran in the order asked, each ended once.
+    std::vector<std::string> a_ops;
+    for (const std::string& op : gate.log())
+        if (op.rfind("a ", 0) == 0) a_ops.push_back(op);
+    EXPECT_EQ(a_ops, (std::vector<std::string>{"a start", "a pause", "a resume"}));
+    EXPECT_EQ(std::count(ends.begin(), ends.end(), "pause a"), 1);
+    EXPECT_EQ(std::count(ends.begin(), ends.end(), "resume a"), 1);
+    EXPECT_LT(std::find(ends.begin(), ends.end(), "pause a"), std::find(ends.begin(), ends.end(), "resume a"));
+    manager.stop_all(false);
 }

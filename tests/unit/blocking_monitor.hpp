@@ -1,0 +1,87 @@
+// A Monitor that blocks like a kernel context does on sysfs: blocking() is
+// true, so the manager runs its operations on the context's worker thread,
+// and each operation waits while the test holds the gate. Lets the manager's
+// asynchronous paths be tested without the emulator or a kernel.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "monitor/monitor.hpp"
+
+namespace damond::testing {
+
+// Shared by every BlockingMonitor of a test: hold() makes operations wait
+// until release(); log() lists "<op>" in the order they ran.
+class Gate {
+public:
+    void hold() {
+        std::lock_guard<std::mutex> lock(mu_);
+        held_ = true;
+    }
+    void release() {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            held_ = false;
+        }
+        cv_.notify_all();
+    }
+    void pass(const std::string& op) {
+        std::unique_lock<std::mutex> lock(mu_);
+        ++waiting_;
+        cv_.notify_all();
+        cv_.wait(lock, [&] { return !held_; });
+        --waiting_;
+        log_.push_back(op);
+    }
+    // Operations waiting at the gate now.
+    int waiting() {
+        std::lock_guard<std::mutex> lock(mu_);
+        return waiting_;
+    }
+    std::vector<std::string> log() {
+        std::lock_guard<std::mutex> lock(mu_);
+        return log_;
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool held_ = false;
+    int waiting_ = 0;
+    std::vector<std::string> log_;
+};
+
+class BlockingMonitor : public Monitor {
+public:
+    BlockingMonitor(std::string name, Gate& gate) : name_(std::move(name)), gate_(gate) {}
+    std::string backend() const override { return "fake"; }
+    bool blocking() const override { return true; }
+    std::string access_source() const override { return "fake"; }
+    std::string access_source_reason() const override { return "a test's"; }
+    void start() override { op("start", MonitorState::Running); }
+    void pause() override { op("pause", MonitorState::Paused); }
+    void resume() override { op("resume", MonitorState::Running); }
+    void commit(const ContextSpec&) override { op("commit", state_); }
+    void stop() override { op("stop", MonitorState::Stopped); }
+    MonitorSnapshot snapshot() const override { return {}; }
+    MonitorStats stats() const override { return {}; }
+    MonitorState state() const override { return state_; }
+    std::string error() const override { return ""; }
+    void set_event_handler(std::function<void()>) override {}
+
+private:
+    void op(const std::string& what, MonitorState after) {
+        gate_.pass(name_ + " " + what);
+        state_ = after;
+    }
+    std::string name_;
+    Gate& gate_;
+    std::atomic<MonitorState> state_{MonitorState::Stopped};
+};
+
+}  // namespace damond::testing
