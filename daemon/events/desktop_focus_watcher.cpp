@@ -97,23 +97,24 @@ std::vector<std::string> ancestor_patterns(const std::string& pattern) {
     return out;
 }
 
+// Watches are keyed by descriptor, not path: a directory removed and made
+// again (a user logging out and in) is a new inode, and a new watch. Drops
+// the entries of `dir` under any other descriptor.
+void forget_path(std::map<int, std::string>& watches, const std::string& dir, int keep) {
+    for (auto it = watches.begin(); it != watches.end();)
+        it = it->second == dir && it->first != keep ? watches.erase(it) : std::next(it);
+}
+
 }  // namespace
 
 DesktopFocusWatcher::DesktopFocusWatcher(const std::vector<std::string>& app_slices, AppEventSink sink)
     : sink_(std::move(sink)), patterns_(app_slices) {
-    expand();
-    for (const std::string& pattern : patterns_)
-        if (directories_matching(pattern).empty())
-            log_info("apps.desktop.app_slices: nothing matches " + pattern + " yet; watching for it");
+    for (const std::string& pattern : expand())
+        log_info("apps.desktop.app_slices: nothing matches " + pattern + " yet; watching for it");
 }
 
-// Watches are keyed by descriptor, not path: a directory removed and made
-// again (a user logging out and in) is a new inode, and a new watch.
-void DesktopFocusWatcher::expand() {
-    auto forget_path = [](std::map<int, std::string>& m, const std::string& dir, int keep) {
-        for (auto it = m.begin(); it != m.end();)
-            it = it->second == dir && it->first != keep ? m.erase(it) : std::next(it);
-    };
+std::vector<std::string> DesktopFocusWatcher::expand() {
+    std::vector<std::string> unmatched;
     for (const std::string& pattern : patterns_) {
         for (const std::string& ancestor : ancestor_patterns(pattern))
             for (const std::string& dir : directories_matching(ancestor)) {
@@ -125,8 +126,11 @@ void DesktopFocusWatcher::expand() {
                     // Gone again, or not a place to watch: the slices still count.
                 }
             }
-        for (const std::string& slice : directories_matching(pattern)) watch_slice(slice);
+        const std::vector<std::string> slices = directories_matching(pattern);
+        if (slices.empty()) unmatched.push_back(pattern);
+        for (const std::string& slice : slices) watch_slice(slice);
     }
+    return unmatched;
 }
 
 void DesktopFocusWatcher::watch_slice(const std::string& slice) {
@@ -138,8 +142,7 @@ void DesktopFocusWatcher::watch_slice(const std::string& slice) {
         return;
     }
     if (slices_.count(wd)) return;  // watched already
-    for (auto it = slices_.begin(); it != slices_.end();)
-        it = it->second == slice ? slices_.erase(it) : std::next(it);
+    forget_path(slices_, slice, wd);
     slices_[wd] = slice;
     if (DIR* d = opendir(slice.c_str())) {
         while (dirent* e = readdir(d))

@@ -42,8 +42,8 @@ private:
         int events_wd = -1;  // cgroup.events, while the unit waits for a process
     };
     // Watches what the patterns match now: slices, and the directories on
-    // the way to slices that may appear.
-    void expand();
+    // the way to slices that may appear. Returns the patterns matching none.
+    std::vector<std::string> expand();
     void watch_slice(const std::string& slice);
     void add_unit(const std::string& slice, const std::string& name);
     void remove_unit(std::string dir);
