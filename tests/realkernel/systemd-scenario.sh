@@ -63,6 +63,18 @@ kdamond_of() {
             [ "$(cat $DAMON/kdamonds/$k/state)" = on ] && { echo "$k"; return; }
     done
 }
+# context_on_alice NAME SPEC_START: a kernel context NAME watching a new
+# process of alice's; sets wl (its pid) and kd (the kdamond that watches it).
+context_on_alice() {
+    as_user alice sleep 600 &
+    wl=$!
+    sleep 0.5
+    local r
+    r=$(busctl call "${MANAGER[@]}" CreateContext ss "$1" "{$2\"targets\": [{\"pid_target\": $wl}]}" 2>&1) ||
+        fail "CreateContext $1 on alice's process: $r"
+    kd=$(kdamond_of "$wl")
+    [ -n "$kd" ] || fail "no running kdamond watches alice's pid $wl (context $1)"
+}
 main_pid() { systemctl show -P MainPID damond.service; }
 active() { [ "$(systemctl is-active damond.service)" = active ]; }
 is() { [ "$("${@:2}")" = "$1" ]; }  # is VALUE COMMAND...
@@ -79,13 +91,7 @@ if [ -f "$phase" ]; then
     [ -n "$ready_us" ] && say "figure: boot to READY $(( ready_us / 1000 )) ms" || fail "no READY entry in this boot's journal"
     check "after the reboot STATUS= does not name the kernel backend" grep -q native <<< "$(systemctl show -P StatusText damond.service)"
     # Removal hands DAMON back: a context on a kdamond, then apt-get remove.
-    as_user alice sleep 600 &
-    wl=$!
-    sleep 0.5
-    spec="{\"ops\": \"vaddr\", \"targets\": [{\"pid_target\": $wl}]}"
-    r=$(busctl call "${MANAGER[@]}" CreateContext ss wl2 "$spec" 2>&1) || fail "CreateContext after the reboot: $r"
-    kd=$(kdamond_of "$wl")
-    [ -n "$kd" ] || fail "no running kdamond watches alice's pid $wl after the reboot"
+    context_on_alice wl2 '"ops": "vaddr", '
     apt-get remove -y -q damond > /tmp/apt-remove.log 2>&1 || fail "apt-get remove damond failed"
     check "damond still runs after the package's removal" sh -c '! pidof damond'
     check "kdamond $kd still runs after the package's removal (Release)" is off cat $DAMON/kdamonds/${kd:-0}/state
@@ -130,13 +136,7 @@ say "# STATUS=$status"
 check "STATUS= does not name the kernel backend: '$status'" grep -q "native" <<< "$status"
 
 # --- a kernel-backed vaddr context on an ordinary user's process -------------
-as_user alice sleep 600 &
-wl=$!
-sleep 0.5
-spec="{\"ops\": \"vaddr\", \"intervals\": {\"sample_us\": 5000, \"aggr_us\": 100000}, \"targets\": [{\"pid_target\": $wl}]}"
-r=$(busctl call "${MANAGER[@]}" CreateContext ss wl "$spec" 2>&1) || fail "CreateContext on alice's process: $r"
-kd=$(kdamond_of "$wl")
-[ -n "$kd" ] || fail "no running kdamond watches alice's pid $wl"
+context_on_alice wl '"ops": "vaddr", "intervals": {"sample_us": 5000, "aggr_us": 100000}, '
 kpid=$(cat $DAMON/kdamonds/${kd:-0}/pid 2>/dev/null)
 say "# context wl on kdamond $kd (pid $kpid)"
 busctl call "${MANAGER[@]}" PauseContext s wl >/dev/null || fail "PauseContext wl"
