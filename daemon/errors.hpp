@@ -17,6 +17,7 @@ enum class ErrorKind {
     InvalidConfig,
     InvalidArgument,
     Busy,
+    LimitExceeded,  // a configured limit (the message names it and its key)
     AccessDenied,
     NotSupported,
     Failed,

@@ -11,6 +11,7 @@ std::string bus_error_name(ErrorKind kind) {
     case ErrorKind::InvalidConfig: return "org.damond1.Error.InvalidConfig";
     case ErrorKind::InvalidArgument: return "org.freedesktop.DBus.Error.InvalidArgs";
     case ErrorKind::Busy: return "org.damond1.Error.Busy";
+    case ErrorKind::LimitExceeded: return "org.damond1.Error.LimitExceeded";
     case ErrorKind::AccessDenied: return "org.freedesktop.DBus.Error.AccessDenied";
     case ErrorKind::NotSupported: return "org.damond1.Error.NotSupported";
     case ErrorKind::Failed: return "org.damond1.Error.Failed";

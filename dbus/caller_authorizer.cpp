@@ -90,6 +90,12 @@ CallerAuthorizer::PolkitAnswer CallerAuthorizer::ask_polkit(const std::string& s
     return PolkitAnswer::No;
 }
 
+std::string CallerAuthorizer::caller_of(const sdbus::IObject& object) {
+    const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
+    if (!msg || msg->getSender().empty()) return "";
+    return "uid " + std::to_string(uid_of(msg->getSender()));
+}
+
 void CallerAuthorizer::check(const sdbus::IObject& object, BusAction action) {
     const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
     if (!msg) return;  // not a bus call

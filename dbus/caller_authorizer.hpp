@@ -30,6 +30,9 @@ public:
     // Throws DamondError(AccessDenied) unless the sender of the message being
     // handled may do `action`.
     void check(const sdbus::IObject& object, BusAction action);
+    // "uid N" for the sender of the message being handled ("" outside a
+    // bus call): who a context or app counts for in the limits.
+    std::string caller_of(const sdbus::IObject& object);
     // The name left the bus: its uid is no longer needed.
     void forget(const std::string& unique_name) { uids_.erase(unique_name); }
 

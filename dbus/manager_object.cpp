@@ -42,9 +42,10 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerO
 void ManagerObject::CreateContext(sdbus::Result<sdbus::ObjectPath>&& result, std::string name, std::string spec_json) {
     reply_when_ready(std::move(result), [&](auto reply) {
         auth_.check(getObject(), BusAction::Configure);
-        manager_.create_context(name, spec_json, [reply, name](std::exception_ptr e) {
-            reply(e, sdbus::ObjectPath(context_object_path(name)));
-        });
+        manager_.create_context(
+            name, spec_json,
+            [reply, name](std::exception_ptr e) { reply(e, sdbus::ObjectPath(context_object_path(name))); },
+            auth_.caller_of(getObject()));
     });
 }
 
@@ -140,8 +141,10 @@ void ManagerObject::RegisterApp(sdbus::Result<sdbus::ObjectPath>&& result, std::
         auth_.check(getObject(), BusAction::SetAppState);
         const Options o{options, {"foreground_profile", "background_profile"}};
         o.check();
-        apps_.register_app(app_id, pid, o.str("foreground_profile"), o.str("background_profile"),
-                           [reply, app_id](std::exception_ptr e) { reply(e, sdbus::ObjectPath(app_object_path(app_id))); });
+        apps_.register_app(
+            app_id, pid, o.str("foreground_profile"), o.str("background_profile"),
+            [reply, app_id](std::exception_ptr e) { reply(e, sdbus::ObjectPath(app_object_path(app_id))); },
+            auth_.caller_of(getObject()));
     });
 }
 

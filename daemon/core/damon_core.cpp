@@ -32,9 +32,12 @@ uint32_t age_for_new_attrs(uint32_t age, const MonitoringAttrs& old_a, const Mon
     return static_cast<uint32_t>(uint64_t{age} * old_a.aggr_us / new_a.aggr_us);
 }
 
+// Products of a count and a size: a size may take all 64 bits.
+__extension__ using Wide = unsigned __int128;
+
 // damon_merge_two_regions: the survivor takes size-weighted averages.
 void merge_two_regions(Region& l, const Region& r) {
-    const uint64_t sz_l = l.size(), sz_r = r.size();
+    const Wide sz_l = l.size(), sz_r = r.size();
     l.nr_accesses = static_cast<uint32_t>((l.nr_accesses * sz_l + r.nr_accesses * sz_r) / (sz_l + sz_r));
     l.nr_accesses_bp = l.nr_accesses * 10000;
     l.age = static_cast<uint32_t>((l.age * sz_l + r.age * sz_r) / (sz_l + sz_r));
@@ -55,7 +58,7 @@ bool intersects(const Region& r, const AddrRange& range) { return r.start < rang
 uint64_t region_sz_limit(const DamonContext& ctx) {
     uint64_t sz = 0;
     for (const MonitorTarget& t : ctx.targets)
-        for (const Region& r : t.regions) sz += r.size();
+        for (const Region& r : t.regions) sz = r.size() > UINT64_MAX - sz ? UINT64_MAX : sz + r.size();
     if (ctx.attrs.min_nr_regions) sz /= ctx.attrs.min_nr_regions;
     return std::max(sz, kMinRegionSize);
 }
@@ -77,7 +80,7 @@ void merge_regions_of(MonitorTarget& t, uint32_t threshold, uint64_t sz_limit) {
         if (!merged.empty()) {
             Region& prev = merged.back();
             if (prev.end == r.start && diff_of(prev.nr_accesses, r.nr_accesses) <= threshold &&
-                prev.size() + r.size() <= sz_limit) {
+                Wide{prev.size()} + r.size() <= sz_limit) {
                 merge_two_regions(prev, r);
                 continue;
             }

@@ -1,5 +1,6 @@
 #include "kernel/kdamond_pool.hpp"
 
+#include "spec/json_object_reader.hpp"
 #include "kernel/kdamond_state.hpp"
 
 #include <filesystem>
@@ -38,10 +39,11 @@ std::optional<KdamondPool> KdamondPool::recorded(const SysfsTree& tree, const st
         std::stringstream buf;
         buf << in.rdbuf();
         const nlohmann::json j = nlohmann::json::parse(buf.str());
-        for (const auto& k : j.at("owned")) pool.all_.insert(k.get<uint32_t>());
+        for (const auto& k : j.at("owned")) pool.all_.insert(static_cast<uint32_t>(json_to_u64(k, "owned", UINT32_MAX)));
         if (j.contains("assigned"))
             for (const auto& [name, a] : j.at("assigned").items())
-                pool.assigned_[name] = Assignment{a.at("kdamond").get<uint32_t>(), a.at("pid").get<int>()};
+                pool.assigned_[name] = Assignment{static_cast<uint32_t>(json_to_u64(a.at("kdamond"), "kdamond", UINT32_MAX)),
+                                                  static_cast<int>(json_to_i64(a.at("pid"), "pid", INT32_MIN, INT32_MAX))};
     } catch (const std::exception& e) {
         why = pool.path_ + " does not parse: " + e.what();
         return std::nullopt;

@@ -15,6 +15,7 @@
 
 #include "errors.hpp"
 #include "kernel/kdamond_state.hpp"
+#include "kernel/readback_files.hpp"
 #include "kernel/spec_writer.hpp"
 #include "pid_watcher.hpp"
 
@@ -27,16 +28,6 @@ Scheme readback_scheme() {
     Scheme s;
     s.action = Action::Stat;
     return s;
-}
-
-uint64_t read_u64(const SysfsTree& t, const std::string& path) {
-    try {
-        return std::stoull(read_or(t, path, "0"));
-    } catch (const std::invalid_argument&) {
-        return 0;
-    } catch (const std::out_of_range&) {
-        return 0;
-    }
 }
 
 }  // namespace
@@ -439,7 +430,7 @@ MonitorSnapshot KernelMonitor::read_back() const {
         uint64_t before = 0;
         if (per_sample) {
             self->command(KdamondCommand::UpdateSchemesStats);
-            before = read_u64(tree_, sz_tried);
+            before = read_sysfs_u64(tree_, sz_tried);
         }
         try {
             if (has_regions) self->command(KdamondCommand::UpdateSchemesTriedRegions);
@@ -448,23 +439,10 @@ MonitorSnapshot KernelMonitor::read_back() const {
             throw;
         }
         self->command(KdamondCommand::UpdateSchemesStats);
-        after = read_u64(tree_, sz_tried);
-        regions.clear();
-        size_t nr_regions = 0;  // directories 0..N-1 beside total_bytes
-        for (const std::string& e : tree_.list(td))
-            if (!e.empty() && std::isdigit(static_cast<unsigned char>(e[0]))) ++nr_regions;
+        after = read_sysfs_u64(tree_, sz_tried);
+        regions = read_tried_regions(tree_, td);
         uint64_t size = 0;
-        for (size_t r = 0; r < nr_regions; ++r) {
-            const std::string rd = td + "/" + std::to_string(r);
-            SnapshotRegion region;
-            region.start = read_u64(tree_, rd + "/start");
-            region.end = read_u64(tree_, rd + "/end");
-            region.nr_accesses = static_cast<uint32_t>(read_u64(tree_, rd + "/nr_accesses"));
-            region.last_nr_accesses = region.nr_accesses;
-            region.age = static_cast<uint32_t>(read_u64(tree_, rd + "/age"));
-            size += region.end - region.start;
-            regions.push_back(region);
-        }
+        for (const SnapshotRegion& region : regions) size += region.end - region.start;
         // (None at all where the walk reports the last apply instead of
         // waiting for the next, as the emulator does: exact as well.)
         const bool one_apply = size && after >= before && (after - before + size / 2) / size <= 1;
@@ -475,16 +453,11 @@ MonitorSnapshot KernelMonitor::read_back() const {
     snap.targets.push_back(std::move(regions));
     for (size_t i = 0; i < readback; ++i) {
         const std::string sd = schemes + std::to_string(i);
-        SchemeSnapshot s;
-        s.nr_tried = read_u64(tree_, sd + "/stats/nr_tried");
-        s.sz_tried = read_u64(tree_, sd + "/stats/sz_tried");
-        s.nr_applied = read_u64(tree_, sd + "/stats/nr_applied");
-        s.sz_applied = read_u64(tree_, sd + "/stats/sz_applied");
-        s.qt_exceeds = read_u64(tree_, sd + "/stats/qt_exceeds");
+        SchemeSnapshot s = read_scheme_stats(tree_, sd);
         snap.schemes.push_back(s);
     }
-    snap.sample_us = read_u64(tree_, ctx() + "/monitoring_attrs/intervals/sample_us");
-    snap.aggr_us = read_u64(tree_, ctx() + "/monitoring_attrs/intervals/aggr_us");
+    snap.sample_us = read_sysfs_u64(tree_, ctx() + "/monitoring_attrs/intervals/sample_us");
+    snap.aggr_us = read_sysfs_u64(tree_, ctx() + "/monitoring_attrs/intervals/aggr_us");
     snap.nr_samples = ++nr_reads_;  // the kernel exposes no sample count: count read-backs instead
     return snap;
 }

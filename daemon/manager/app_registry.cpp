@@ -68,10 +68,26 @@ ContextSpec AppRegistry::instantiate(const std::string& profile, uint32_t pid) c
 }
 
 void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
-                               const std::string& background_profile, Done done) {
+                               const std::string& background_profile, Done done, const std::string& caller) {
     std::vector<uint32_t> pids;
     if (pid) pids.push_back(pid);
-    do_register(app_id, pids, pid != 0, foreground_profile, background_profile, std::move(done));
+    do_register(app_id, pids, pid != 0, foreground_profile, background_profile, std::move(done), caller);
+}
+
+void AppRegistry::check_app_limits(const std::string& caller) const {
+    if (manager_.restoring()) return;  // what was acknowledged before stays
+    const Limits& limits = manager_.limits();
+    const size_t total = apps_.size() + registering_.size();
+    if (total >= limits.apps)
+        throw DamondError(ErrorKind::LimitExceeded, "limits.apps: " + std::to_string(total) +
+                                                        " apps are registered, the most damond keeps");
+    if (caller.empty()) return;
+    size_t mine = 0;
+    for (const auto& entry : apps_) mine += entry.second.caller == caller;
+    for (const auto& entry : registering_callers_) mine += entry.second == caller;
+    if (mine >= limits.apps_per_caller)
+        throw DamondError(ErrorKind::LimitExceeded, "limits.apps_per_caller: " + caller + " has registered " +
+                                                        std::to_string(mine) + " apps, the most one caller may");
 }
 
 void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
@@ -90,7 +106,7 @@ void AppRegistry::unwatch_all(const std::string& app_id, const std::vector<uint3
 
 void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given,
                               const std::string& foreground_profile, const std::string& background_profile,
-                              Done done) {
+                              Done done, const std::string& caller) {
     std::vector<uint32_t> watched;
     ContextSpec fg_spec, bg_spec;
     std::string fg = foreground_profile, bg = background_profile;
@@ -100,6 +116,7 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
             throw DamondError(ErrorKind::InvalidArgument, "app_id must be 1 to 200 bytes without '@' or newlines");
         if (has_app(app_id) || registering_.count(app_id))
             throw DamondError(ErrorKind::Busy, "app '" + app_id + "' is registered already");
+        check_app_limits(caller);
         const AppRule* rule = rule_for(app_id);
         if (fg.empty()) fg = rule ? rule->foreground : config_.default_foreground;
         if (bg.empty()) bg = rule ? rule->background : config_.default_background;
@@ -137,14 +154,18 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
     const std::string fg_name = context_name(app_id, AppState::Foreground);
     const std::string bg_name = context_name(app_id, AppState::Background);
     registering_.insert(app_id);
+    registering_callers_[app_id] = caller;
     auto failed = [this, app_id, watched, done](std::exception_ptr error) {
         registering_.erase(app_id);
+        registering_callers_.erase(app_id);
         unwatch_all(app_id, watched);
         done(error);
     };
-    auto registered = [this, app_id, watched, fg_name, bg_name, fg, bg, done] {
+    auto registered = [this, app_id, watched, fg_name, bg_name, fg, bg, done, caller] {
         registering_.erase(app_id);
+        registering_callers_.erase(app_id);
         AppInfo info;
+        info.caller = caller;
         info.app_id = app_id;
         info.pids = watched;
         info.foreground_context = fg_name;
@@ -176,13 +197,14 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
 
 std::string AppRegistry::restore_app(const std::string& app_id, AppState state,
                                      const std::vector<std::pair<uint32_t, uint64_t>>& processes,
-                                     const std::string& fg_profile, const std::string& bg_profile) {
+                                     const std::string& fg_profile, const std::string& bg_profile,
+                                     const std::string& caller) {
     std::vector<uint32_t> alive;
     for (const auto& [pid, start] : processes)
         if (process_start_time(pid) == start) alive.push_back(pid);
     if (!processes.empty() && alive.empty()) return "its processes are gone";
     try {
-        manager_.wait_for([&](Done d) { do_register(app_id, alive, false, fg_profile, bg_profile, d); });
+        manager_.wait_for([&](Done d) { do_register(app_id, alive, false, fg_profile, bg_profile, d, caller); });
         if (state == AppState::Foreground)
             manager_.wait_for([&](Done d) { switch_now(app_id, state, [d](std::exception_ptr e, bool) { d(e); }); });
     } catch (const std::exception& e) {

@@ -36,6 +36,7 @@ struct AppInfo {
     std::string background_context;
     uint64_t last_switch_us = 0;
     std::string foreground_profile, background_profile;
+    std::string caller;  // who registered it ("uid N"), "" for damond and event sources
     std::map<uint32_t, uint64_t> start_times;  // pid -> start time, so a reused pid is told apart
 };
 
@@ -81,8 +82,10 @@ public:
     // Fails with DamondError: Busy (registered already), NotSupported (no
     // profile pair), InvalidArgument (a dead pid), or whatever creating a
     // context throws; on error nothing is left behind.
+    // `caller` ("uid N", "" for damond) counts toward limits.apps_per_caller;
+    // every app counts toward limits.apps (Manager::limits).
     void register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
-                      const std::string& background_profile, Done done);
+                      const std::string& background_profile, Done done, const std::string& caller = "");
     void register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile = "",
                       const std::string& background_profile = "");
     // The same with the processes already known (event sources that found
@@ -113,7 +116,7 @@ public:
     // Returns "" or why it was not restored. Synchronous.
     std::string restore_app(const std::string& app_id, AppState state,
                             const std::vector<std::pair<uint32_t, uint64_t>>& processes, const std::string& fg_profile,
-                            const std::string& bg_profile);
+                            const std::string& bg_profile, const std::string& caller = "");
 
     bool has_app(const std::string& app_id) const { return apps_.count(app_id) != 0; }
     const AppInfo& app(const std::string& app_id) const;
@@ -127,7 +130,9 @@ private:
     ContextSpec instantiate(const std::string& profile, uint32_t pid) const;
     void notify(const std::string& app_id, AppState old_state, AppTransition now);
     void do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given, const std::string& fg_profile,
-                     const std::string& bg_profile, Done done);
+                     const std::string& bg_profile, Done done, const std::string& caller = "");
+    // Throws LimitExceeded when no more apps may register (for `caller`).
+    void check_app_limits(const std::string& caller) const;
     // Queues a switch behind the app's others.
     void request_switch(const std::string& app_id, AppState state, Switched done);
     void next_switch(const std::string& app_id);
@@ -152,6 +157,7 @@ private:
     std::map<std::string, AppState> pending_;         // the last event waiting for that end
     std::set<std::string> timer_armed_;
     std::set<std::string> registering_;  // between the request and both contexts being there
+    std::map<std::string, std::string> registering_callers_;  // their callers, for the limits
     // Switches asked for while one of the app's runs.
     struct SwitchRequest {
         AppState state;

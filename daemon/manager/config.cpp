@@ -79,7 +79,7 @@ Config config_from_json_text(const std::string& text) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // out_of_range too: numbers past 64 bits
         throw SpecError("", std::string("not valid JSON: ") + e.what());
     }
     JsonObjectReader r(j, "");
@@ -128,6 +128,28 @@ Config config_from_json_text(const std::string& text) {
             throw SpecError("kernel.deep_pause_interval_ms", "must be at least 100 (ms)");
         kr.reject_unknown_keys();
     }
+    if (const nlohmann::json* limits = r.member("limits")) {
+        JsonObjectReader lr(*limits, "limits");
+        Limits& l = config.limits;
+        // Each at least 1 (0 would refuse everything) and at most what a
+        // 32-bit count and the core's memory allow.
+        auto count = [&](const char* key, uint32_t& v, uint64_t max) {
+            v = static_cast<uint32_t>(lr.u64(key, v, max));
+            if (v == 0) throw SpecError(lr.path_of(key), "must be at least 1");
+        };
+        count("contexts", l.contexts, 65536);
+        count("contexts_per_caller", l.contexts_per_caller, 65536);
+        count("apps", l.apps, 65536);
+        count("apps_per_caller", l.apps_per_caller, 65536);
+        count("holds", l.holds, 65536);
+        count("holds_per_caller", l.holds_per_caller, 65536);
+        l.spec.regions_per_context = lr.u64("regions_per_context", l.spec.regions_per_context, 1000000);
+        if (l.spec.regions_per_context < 3) throw SpecError(lr.path_of("regions_per_context"), "must be at least 3");
+        l.spec.spec_bytes = lr.u64("spec_bytes", l.spec.spec_bytes, 16 * 1024 * 1024);
+        if (l.spec.spec_bytes < 1024) throw SpecError(lr.path_of("spec_bytes"), "must be at least 1024");
+        count("text_bytes", l.text_bytes, 65536);
+        lr.reject_unknown_keys();
+    }
     if (const nlohmann::json* auth = r.member("authorization")) {
         JsonObjectReader ar(*auth, "authorization");
         config.authorization.group = ar.string("group", config.authorization.group);
@@ -135,6 +157,19 @@ Config config_from_json_text(const std::string& text) {
         ar.reject_unknown_keys();
     }
     r.reject_unknown_keys();
+    // The config's own specs keep to its limits too (regions_per_context).
+    auto within_limits = [&](const char* section, const std::map<std::string, ContextSpec>& specs) {
+        for (const auto& [name, spec] : specs) {
+            try {
+                check_spec_limits(spec, 0, config.limits.spec);
+            } catch (const LimitError& e) {
+                const std::string prefix = std::string(section) + "." + name;
+                throw SpecError(e.path().empty() ? prefix : prefix + "." + e.path(), e.rule());
+            }
+        }
+    };
+    within_limits("contexts", config.contexts);
+    within_limits("profiles", config.apps.profiles);
     if (kernel_pool_size(config) > kMaxKdamonds)
         throw SpecError("apps.max_apps", std::to_string(config.apps.max_apps) + " apps need " +
                                              std::to_string(kernel_pool_size(config)) + " kdamonds with the config's " +

@@ -11,6 +11,9 @@
 //    "authorization": {"group": "damond", "polkit": true},
 //    "kernel": {"pause_mode": "auto" | "native" | "watermarks" | "checkpoint",
 //               "deep_pause_after_ms": 10000, "deep_pause_interval_ms": 1500},
+//    "limits": {"contexts": 256, "contexts_per_caller": 32, "apps": 1024,
+//               "apps_per_caller": 256, "holds": 1024, "holds_per_caller": 64,
+//               "regions_per_context": 10000, "spec_bytes": 65536, "text_bytes": 1024},
 //    "contexts": {"<name>": <context spec>, ...}}
 // damon_modules "disable" lets damond turn off a DAMON module (damon_stat,
 // damon_reclaim, damon_lru_sort) that runs exclusively, for as long as it
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "spec/context_spec.hpp"
+#include "spec/spec_limits.hpp"
 #include "spec/spec_error.hpp"
 
 namespace damond {
@@ -66,6 +70,24 @@ struct AuthorizationConfig {
     bool polkit = true;            // others are checked with polkit when it runs
 };
 
+// How much one caller, and all of them, may make damond hold: beyond a
+// limit a call fails with LimitExceeded naming it and its key
+// ("limits.<name>"), and nothing changes. A caller is a uid for contexts
+// and apps (they outlive the connection) and a bus connection for holds
+// (they end with it). Contexts from the config and apps found by event
+// sources have no caller: they count toward the totals only (config
+// contexts not even those).
+struct Limits {
+    uint32_t contexts = 256;             // created over the bus
+    uint32_t contexts_per_caller = 32;
+    uint32_t apps = 1024;                // registered, by anyone
+    uint32_t apps_per_caller = 256;
+    uint32_t holds = 1024;
+    uint32_t holds_per_caller = 64;
+    SpecLimits spec;                     // regions_per_context, spec_bytes
+    uint32_t text_bytes = 1024;          // a name, app id, who or why
+};
+
 struct Config {
     std::string backend = "auto";
     AuthorizationConfig authorization;
@@ -78,6 +100,7 @@ struct Config {
     uint64_t deep_pause_interval_ms = 1500;
     AppsConfig apps;
     std::string damon_modules = "keep";
+    Limits limits;
     std::map<std::string, ContextSpec> contexts;
 };
 

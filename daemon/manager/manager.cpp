@@ -4,6 +4,7 @@
 #include "log.hpp"
 #include "monitor/snapshot_json.hpp"
 #include "spec/spec_json.hpp"
+#include "spec/spec_limits.hpp"
 
 namespace damond {
 
@@ -13,6 +14,22 @@ void check_context_name(const std::string& name) {
     for (unsigned char c : name)
         if (c < 0x20 || c == 0x7f || c == '/')
             throw DamondError(ErrorKind::InvalidArgument, "context name must not contain control characters or '/'");
+}
+
+// A spec from a caller's JSON: too big is LimitExceeded before parsing, a
+// broken rule InvalidSpec, a spec over a limit LimitExceeded.
+template <typename Parse>
+ContextSpec parse_within_limits(const std::string& text, const SpecLimits& limits, Parse parse) {
+    try {
+        check_spec_limits(ContextSpec{}, text.size(), limits);
+        ContextSpec spec = parse(text);
+        check_spec_limits(spec, 0, limits);
+        return spec;
+    } catch (const LimitError& e) {
+        throw DamondError(ErrorKind::LimitExceeded, e.what());
+    } catch (const SpecError& e) {
+        throw DamondError(ErrorKind::InvalidSpec, e.what());
+    }
 }
 
 Manager::Done join_parts(size_t count, Manager::Done done) {
@@ -214,11 +231,38 @@ void Manager::wait_for(const std::function<void(Done)>& start) {
 
 // --- contexts ----------------------------------------------------------------
 
-void Manager::add(const std::string& name, const ContextSpec& spec, bool from_config, Done done) {
+void Manager::check_context_limits(const std::string& caller) const {
+    if (restoring_) return;
+    size_t total = 0, mine = 0;
+    for (const auto& entry : contexts_) {
+        if (!entry.second.counted) continue;
+        ++total;
+        if (!caller.empty() && entry.second.caller == caller) ++mine;
+    }
+    if (total >= limits_.contexts)
+        throw DamondError(ErrorKind::LimitExceeded, "limits.contexts: " + std::to_string(total) +
+                                                        " contexts were created over the bus, the most damond keeps");
+    if (!caller.empty() && mine >= limits_.contexts_per_caller)
+        throw DamondError(ErrorKind::LimitExceeded, "limits.contexts_per_caller: " + caller + " has created " +
+                                                        std::to_string(mine) + " contexts, the most one caller may");
+}
+
+std::map<std::string, std::string> Manager::context_callers() const {
+    std::map<std::string, std::string> out;
+    for (const auto& entry : contexts_)
+        if (!entry.second.caller.empty()) out[entry.first] = entry.second.caller;
+    return out;
+}
+
+void Manager::add(const std::string& name, const ContextSpec& spec, bool from_config, Done done,
+                  const std::string& caller, bool counted) {
     check_context_name(name);
     if (contexts_.count(name)) throw DamondError(ErrorKind::Busy, "a context named '" + name + "' already exists");
+    if (counted) check_context_limits(caller);
     ManagedContext ctx;
     ctx.spec = spec;
+    ctx.caller = caller;
+    ctx.counted = counted;
     ContextSpec effective = spec;  // a hold on every context holds new ones too
     effective.pause = spec.pause || holds_.covers(name);
     ctx.monitor = factory_(name, effective);
@@ -289,16 +333,16 @@ void Manager::monitor_event(const std::string& name) {
     notify(name, changed);
 }
 
-void Manager::create_context(const std::string& name, const std::string& spec_json, Done done) {
+void Manager::create_context(const std::string& name, const std::string& spec_json, Done done,
+                             const std::string& caller) {
     or_fail(done, [&] {
         check_context_name(name);
-        ContextSpec spec;
-        try {
-            spec = spec_from_json_text(spec_json);
-        } catch (const SpecError& e) {
-            throw DamondError(ErrorKind::InvalidSpec, e.what());
-        }
-        add(name, spec, false, done);
+        // Counted and measured before the JSON is even parsed.
+        check_context_limits(caller);
+        const SpecLimits unlimited{UINT64_MAX, UINT64_MAX};
+        add(name, parse_within_limits(spec_json, restoring_ ? unlimited : limits_.spec, [&](const std::string& text) {
+                return spec_from_json_text(text);
+            }), false, done, caller, true);
     });
 }
 
@@ -399,11 +443,13 @@ void Manager::commit_context(const std::string& name, const std::string& patch_j
                 // Against the spec as the operations ahead of it left it.
                 ContextSpec next;
                 try {
-                    next = spec_apply_patch(ctx.spec, patch_json);
-                } catch (const SpecError& e) {
+                    next = parse_within_limits(patch_json, limits_.spec, [&](const std::string& text) {
+                        return spec_apply_patch(ctx.spec, text);
+                    });
+                } catch (const DamondError& e) {
                     ctx.last_error = std::string("commit rejected: ") + e.what();
                     notify(name, {ContextField::LastError});
-                    throw DamondError(ErrorKind::InvalidSpec, e.what());
+                    throw;
                 }
                 commit_spec(name, next, done);
             },
@@ -485,6 +531,7 @@ void Manager::hold_pause(const std::string& context, const std::string& who, con
     Done fail = [done](std::exception_ptr e) { done(e, 0); };
     or_fail(fail, [&] {
         check_hold_text(who, why);
+        check_hold_limits(who, why, owner);
         if (!context.empty()) {
             get(context);  // NoSuchContext
             // Nothing half-applied: a context that cannot pause gets no hold.
@@ -511,6 +558,24 @@ void Manager::hold_pause(const std::string& context, const std::string& who, con
                  {message_id::kHoldTaken});
         holds_changed_for(*holds_.find(cookie), [done, cookie](std::exception_ptr e) { done(e, cookie); });
     });
+}
+
+void Manager::check_hold_limits(const std::string& who, const std::string& why, const std::string& owner) const {
+    if (who.size() > limits_.text_bytes || why.size() > limits_.text_bytes)
+        throw DamondError(ErrorKind::LimitExceeded, std::string(who.size() > why.size() ? "who" : "why") + ": " +
+                                                        std::to_string(std::max(who.size(), why.size())) +
+                                                        " bytes, over limits.text_bytes (" +
+                                                        std::to_string(limits_.text_bytes) + ")");
+    const std::vector<PauseHold> all = holds_.all();
+    if (all.size() >= limits_.holds)
+        throw DamondError(ErrorKind::LimitExceeded, "limits.holds: " + std::to_string(all.size()) +
+                                                        " pause holds are taken, the most damond keeps");
+    if (owner.empty()) return;
+    size_t mine = 0;
+    for (const PauseHold& h : all) mine += h.owner == owner;
+    if (mine >= limits_.holds_per_caller)
+        throw DamondError(ErrorKind::LimitExceeded, "limits.holds_per_caller: " + owner + " holds " +
+                                                        std::to_string(mine) + " pauses, the most one caller may");
 }
 
 void Manager::release_pause(uint32_t cookie, const std::string* only_context, Done done) {
@@ -550,6 +615,7 @@ void Manager::restore_holds(const std::vector<PauseHold>& holds, uint32_t next_c
 // --- config and shutdown -----------------------------------------------------
 
 void Manager::apply_config(const Config& config, std::function<void(std::vector<std::string>)> done) {
+    limits_ = config.limits;  // for calls from here on; what exists stays
     auto errors = std::make_shared<std::vector<std::string>>();
     std::vector<std::function<void(Done)>> parts;
     std::vector<std::string> dropped;
@@ -557,7 +623,11 @@ void Manager::apply_config(const Config& config, std::function<void(std::vector<
         if (ctx.from_config && !ctx.starting && !config.contexts.count(name)) dropped.push_back(name);
     for (const std::string& name : dropped)
         parts.push_back([this, name](Done d) { remove_context(name, d); });
-    for (const auto& [name, spec] : config.contexts) {
+    for (const auto& entry : config.contexts) {
+        // Named copies: lambdas below capture them (clang 14, used by the
+        // fuzz build, cannot capture structured bindings).
+        const std::string& name = entry.first;
+        const ContextSpec& spec = entry.second;
         auto it = contexts_.find(name);
         if (it == contexts_.end()) {
             parts.push_back([this, name, spec](Done d) { or_fail(d, [&] { add(name, spec, true, d); }); });
@@ -611,8 +681,8 @@ size_t Manager::operations_under_way() const {
 
 // --- synchronous forms -------------------------------------------------------
 
-void Manager::create_context(const std::string& name, const std::string& spec_json) {
-    wait_for([&](Done d) { create_context(name, spec_json, d); });
+void Manager::create_context(const std::string& name, const std::string& spec_json, const std::string& caller) {
+    wait_for([&](Done d) { create_context(name, spec_json, d, caller); });
 }
 void Manager::remove_context(const std::string& name) {
     wait_for([&](Done d) { remove_context(name, d); });

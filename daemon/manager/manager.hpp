@@ -52,6 +52,12 @@ public:
     ~Manager();
 
     const std::string& backend() const { return backend_; }
+    // The config's limits (manager/config.hpp); calls past one fail with
+    // LimitExceeded, and nothing changes.
+    void set_limits(const Limits& limits) { limits_ = limits; }
+    const Limits& limits() const { return limits_; }
+    // Who created each context created over the bus, for persistence.
+    std::map<std::string, std::string> context_callers() const;
     const std::string& backend_reason() const { return backend_reason_; }
     void set_backend_reason(std::string reason) { backend_reason_ = std::move(reason); }
     // Shown after the backend in status_text(), e.g. the kernel's pause mode.
@@ -82,7 +88,10 @@ public:
     // returns. Errors found before anything runs (no such context, a bad
     // spec) go to `done` as well.
     using Done = std::function<void(std::exception_ptr)>;
-    void create_context(const std::string& name, const std::string& spec_json, Done done);
+    // `caller` ("uid 1000"; "" for damond itself) counts the context
+    // toward that caller's limits.contexts_per_caller.
+    void create_context(const std::string& name, const std::string& spec_json, Done done,
+                        const std::string& caller = "");
     // A spec built in damond (an app's profile with its process): no JSON.
     void create_context(const std::string& name, const ContextSpec& spec, Done done);
     void remove_context(const std::string& name, Done done);
@@ -119,7 +128,7 @@ public:
     // thread, blocking monitors included (each sysfs access still has its
     // deadline). Throws DamondError (Busy while an asynchronous operation on
     // the context is under way); on error nothing has changed.
-    void create_context(const std::string& name, const std::string& spec_json);
+    void create_context(const std::string& name, const std::string& spec_json, const std::string& caller = "");
     void remove_context(const std::string& name);
     void pause_context(const std::string& name);
     void resume_context(const std::string& name);
@@ -158,7 +167,9 @@ public:
     }
     // While set, contexts being created are a restart's: logged as restored,
     // so counting creations in the journal does not count restarts.
+    // Limits are not applied to them: what was acknowledged before stays.
     void set_restoring(bool restoring) { restoring_ = restoring; }
+    bool restoring() const { return restoring_; }
     std::vector<PauseHold> holds_on(const std::string& name) const { return holds_.covering(name); }
 
     // A context being created is not there yet, but its name is taken.
@@ -189,6 +200,8 @@ private:
         std::unique_ptr<Monitor> monitor;
         std::string last_error;
         bool from_config = false;
+        std::string caller;        // who created it over the bus ("uid N"), "" for damond
+        bool counted = false;      // toward limits.contexts
         bool starting = true;      // until its monitor has started
         ContextSpec config_spec;   // as the config last said, to detect changes
         std::unique_ptr<OpWorker> worker;  // for blocking monitors
@@ -217,7 +230,14 @@ private:
         Manager& m_;
     };
 
-    void add(const std::string& name, const ContextSpec& spec, bool from_config, Done done);
+    // `counted`: created from a caller's JSON, so it counts toward
+    // limits.contexts (apps' contexts count as apps, the config's not at all).
+    void add(const std::string& name, const ContextSpec& spec, bool from_config, Done done,
+             const std::string& caller = "", bool counted = false);
+    // Throw LimitExceeded when `caller` may create no more contexts, or
+    // take no more holds (or the text is too long).
+    void check_context_limits(const std::string& caller) const;
+    void check_hold_limits(const std::string& who, const std::string& why, const std::string& owner) const;
     void erase(const std::string& name);
     void finish_pause(const std::string& name, bool pause, MonitorState before);
     void finish_commit(const std::string& name, const ContextSpec& spec, MonitorState before);
@@ -237,6 +257,7 @@ private:
     LogFields context_log(const char* message_id, const std::string& name) const;
 
     std::string backend_;
+    Limits limits_;
     std::string backend_reason_;
     std::function<std::string()> backend_detail_;
     std::function<BackendFacts()> facts_source_;

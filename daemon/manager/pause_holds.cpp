@@ -82,10 +82,11 @@ bool has_control_char(const std::string& s) {
 }  // namespace
 
 void check_hold_text(const std::string& who, const std::string& why) {
-    if (who.empty() || who.size() > 200 || has_control_char(who))
-        throw DamondError(ErrorKind::InvalidArgument, "who: must be 1 to 200 bytes without control characters");
-    if (why.size() > 1000 || has_control_char(why))
-        throw DamondError(ErrorKind::InvalidArgument, "why: must be at most 1000 bytes without control characters");
+    // Their length is limits.text_bytes (Manager::check_hold_limits).
+    if (who.empty() || has_control_char(who))
+        throw DamondError(ErrorKind::InvalidArgument, "who: must not be empty or contain control characters");
+    if (has_control_char(why))
+        throw DamondError(ErrorKind::InvalidArgument, "why: must not contain control characters");
 }
 
 }  // namespace damond

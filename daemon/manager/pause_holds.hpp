@@ -48,8 +48,9 @@ private:
     std::map<uint32_t, PauseHold> holds_;
 };
 
-// who: 1 to 200 bytes; why: at most 1000 bytes, neither with control
-// characters. Throws DamondError(InvalidArgument) naming the argument.
+// who: not empty; neither who nor why with control characters (their
+// length is limits.text_bytes). Throws DamondError(InvalidArgument) naming
+// the argument.
 void check_hold_text(const std::string& who, const std::string& why);
 
 }  // namespace damond

@@ -73,12 +73,16 @@ SavedState Persistence::collect() const {
     for (const AppInfo& a : apps_.list()) {
         app_contexts.insert(a.foreground_context);
         app_contexts.insert(a.background_context);
-        SavedApp app{a.app_id, to_string(a.state), {}, a.foreground_profile, a.background_profile};
+        SavedApp app{a.app_id, to_string(a.state), {}, a.foreground_profile, a.background_profile, a.caller};
         for (const auto& [pid, start] : a.start_times) app.processes.push_back({pid, start});
         s.apps.push_back(app);
     }
+    const std::map<std::string, std::string> callers = manager_.context_callers();
     for (const auto& [name, spec] : manager_.runtime_contexts())
-        if (!app_contexts.count(name)) s.contexts.emplace(name, spec);
+        if (!app_contexts.count(name)) {
+            s.contexts.emplace(name, spec);
+            if (auto it = callers.find(name); it != callers.end()) s.context_callers[name] = it->second;
+        }
     s.config_paused = manager_.config_pause_wishes();
     s.holds = manager_.holds();
     s.next_cookie = manager_.next_hold_cookie();
@@ -119,7 +123,9 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
     manager_.restore_holds(holds, saved->next_cookie);
     for (const auto& [name, spec] : saved->contexts) {
         try {
-            manager_.create_context(name, spec_to_json(spec).dump());
+            auto caller = saved->context_callers.find(name);
+            manager_.create_context(name, spec_to_json(spec).dump(),
+                                    caller == saved->context_callers.end() ? "" : caller->second);
         } catch (const std::exception& e) {
             problems.push_back("context '" + name + "': " + e.what());
         }
@@ -137,7 +143,7 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
         std::vector<std::pair<uint32_t, uint64_t>> procs;
         for (const SavedProcess& p : a.processes) procs.emplace_back(p.pid, p.start_time);
         const std::string why = apps_.restore_app(a.app_id, app_state_from_string(a.state), procs,
-                                                  a.foreground_profile, a.background_profile);
+                                                  a.foreground_profile, a.background_profile, a.caller);
         if (!why.empty()) problems.push_back("app '" + a.app_id + "': " + why);
     }
     // Holds on contexts that did not come back have nothing left to hold.

@@ -1,5 +1,6 @@
 #include "manager/saved_state.hpp"
 
+#include "spec/json_object_reader.hpp"
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -21,6 +22,7 @@ std::string saved_state_to_json(const SavedState& state) {
     j["contexts"] = json::object();
     for (const auto& [name, spec] : state.contexts) j["contexts"][name] = spec_to_json(spec);
     j["config_paused"] = state.config_paused;
+    j["context_callers"] = state.context_callers;
     j["apps"] = json::array();
     for (const SavedApp& a : state.apps) {
         json procs = json::array();
@@ -29,7 +31,8 @@ std::string saved_state_to_json(const SavedState& state) {
                              {"state", a.state},
                              {"processes", procs},
                              {"foreground_profile", a.foreground_profile},
-                             {"background_profile", a.background_profile}});
+                             {"background_profile", a.background_profile},
+                             {"caller", a.caller}});
     }
     j["holds"] = json::array();
     for (const PauseHold& h : state.holds)
@@ -43,9 +46,13 @@ SavedState saved_state_from_json(const std::string& text) {
     SavedState s;
     try {
         const json j = json::parse(text);
-        if (j.at("version").get<int>() != 1) throw std::runtime_error("unknown version " + j.at("version").dump());
+        if (json_to_i64(j.at("version"), "version", 0, INT32_MAX) != 1)
+            throw std::runtime_error("unknown version " + j.at("version").dump());
         for (const auto& [name, spec] : j.at("contexts").items()) s.contexts.emplace(name, spec_from_json(spec));
         s.config_paused = j.at("config_paused").get<std::map<std::string, bool>>();
+        // Files written before the limits have no callers.
+        if (j.contains("context_callers"))
+            s.context_callers = j.at("context_callers").get<std::map<std::string, std::string>>();
         for (const json& a : j.at("apps")) {
             SavedApp app;
             app.app_id = a.at("app_id").get<std::string>();
@@ -53,16 +60,19 @@ SavedState saved_state_from_json(const std::string& text) {
             if (app.state != "foreground" && app.state != "background")
                 throw std::runtime_error("app " + app.app_id + ": unknown state " + app.state);
             for (const json& p : a.at("processes"))
-                app.processes.push_back({p.at("pid").get<uint32_t>(), p.at("start_time").get<uint64_t>()});
+                app.processes.push_back({static_cast<uint32_t>(json_to_u64(p.at("pid"), "pid", UINT32_MAX)),
+                                         json_to_u64(p.at("start_time"), "start_time", UINT64_MAX)});
             app.foreground_profile = a.at("foreground_profile").get<std::string>();
             app.background_profile = a.at("background_profile").get<std::string>();
+            if (a.contains("caller")) app.caller = a.at("caller").get<std::string>();
             s.apps.push_back(app);
         }
         for (const json& h : j.at("holds"))
-            s.holds.push_back({h.at("cookie").get<uint32_t>(), h.at("context").get<std::string>(),
+            s.holds.push_back({static_cast<uint32_t>(json_to_u64(h.at("cookie"), "cookie", UINT32_MAX)),
+                               h.at("context").get<std::string>(),
                                h.at("who").get<std::string>(), h.at("why").get<std::string>(),
                                h.at("owner").get<std::string>()});
-        s.next_cookie = j.at("next_cookie").get<uint32_t>();
+        s.next_cookie = static_cast<uint32_t>(json_to_u64(j.at("next_cookie"), "next_cookie", UINT32_MAX));
     } catch (const std::runtime_error&) {
         throw;
     } catch (const std::exception& e) {

@@ -28,11 +28,13 @@ struct SavedApp {
     std::string state;  // "foreground" | "background"
     std::vector<SavedProcess> processes;
     std::string foreground_profile, background_profile;
+    std::string caller;  // who registered it, for the limits ("" for damond)
     bool operator==(const SavedApp&) const = default;
 };
 
 struct SavedState {
     std::map<std::string, ContextSpec> contexts;  // created over the bus
+    std::map<std::string, std::string> context_callers;  // who created them, for the limits
     std::map<std::string, bool> config_paused;    // config contexts paused over the bus
     std::vector<SavedApp> apps;
     std::vector<PauseHold> holds;

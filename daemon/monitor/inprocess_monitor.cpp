@@ -1,5 +1,6 @@
 #include "monitor/inprocess_monitor.hpp"
 
+#include "spec/json_object_reader.hpp"
 #include <nlohmann/json.hpp>
 
 #include "errors.hpp"
@@ -122,12 +123,12 @@ std::string InProcessMonitor::warm_start_from(const std::string& checkpoint) {
             uint64_t last_end = 0;
             for (const nlohmann::json& r : t) {
                 Region region;
-                region.start = r.at(0).get<uint64_t>();
-                region.end = r.at(1).get<uint64_t>();
-                region.nr_accesses = r.at(2).get<uint32_t>();
-                region.nr_accesses_bp = r.at(3).get<uint32_t>();
-                region.last_nr_accesses = r.at(4).get<uint32_t>();
-                region.age = r.at(5).get<uint32_t>();
+                region.start = json_to_u64(r.at(0), "start", UINT64_MAX);
+                region.end = json_to_u64(r.at(1), "end", UINT64_MAX);
+                region.nr_accesses = static_cast<uint32_t>(json_to_u64(r.at(2), "nr_accesses", UINT32_MAX));
+                region.nr_accesses_bp = static_cast<uint32_t>(json_to_u64(r.at(3), "nr_accesses_bp", UINT32_MAX));
+                region.last_nr_accesses = static_cast<uint32_t>(json_to_u64(r.at(4), "last_nr_accesses", UINT32_MAX));
+                region.age = static_cast<uint32_t>(json_to_u64(r.at(5), "age", UINT32_MAX));
                 if (region.start >= region.end || region.start < last_end) return "the checkpoint's regions are not in order";
                 last_end = region.end;
                 target.regions.push_back(region);

@@ -20,6 +20,14 @@ namespace damond {
 // synthetic (ground truth), and refs, page_idle, soft_dirty on a process.
 enum class Ops { Vaddr, Fvaddr, Paddr, Synthetic, Refs, PageIdle, SoftDirty };
 
+// What the in-process core can run, whatever the kernel accepts: ranges end
+// at the last page boundary (regions are page-aligned), an interval is at
+// most 2^40 us (about 12 days), and an aggregation at most 429496 samples
+// (nr_accesses x 10000 fits in 32 bits, like the kernel's nr_accesses_bp).
+inline constexpr uint64_t kMaxAddressEnd = UINT64_MAX - 4095;
+inline constexpr uint64_t kMaxIntervalUs = uint64_t{1} << 40;
+inline constexpr uint64_t kMaxSamplesPerAggregation = UINT32_MAX / 10000;
+
 struct Intervals {
     uint64_t sample_us = 5000;
     uint64_t aggr_us = 100000;

@@ -53,6 +53,10 @@ AddrRange read_range_fields(JsonObjectReader& r, const char* start_key, const ch
     if (!r.has(start_key)) throw SpecError(r.path_of(start_key), "is required");
     if (!r.has(end_key)) throw SpecError(r.path_of(end_key), "is required");
     AddrRange range{r.u64(start_key, 0), r.u64(end_key, 0)};
+    if (range.end > kMaxAddressEnd)
+        throw SpecError(r.path_of(end_key), "must not exceed " + std::to_string(kMaxAddressEnd) +
+                                                " (the last page boundary of a 64-bit address space; regions are "
+                                                "page-aligned)");
     if (range.start >= range.end)
         throw SpecError(r.path_of(end_key), std::string("must be greater than ") + start_key + " (" +
                                                 std::to_string(range.start) + " >= " + std::to_string(range.end) + ")");
@@ -92,9 +96,25 @@ Intervals read_intervals(const json& j, const std::string& path) {
     r.reject_unknown_keys();
 
     if (iv.sample_us == 0) throw SpecError(r.path_of("sample_us"), "must be greater than 0");
+    const std::pair<const char*, uint64_t> intervals[] = {
+        {"sample_us", iv.sample_us}, {"aggr_us", iv.aggr_us}, {"update_us", iv.update_us}};
+    for (const auto& [key, v] : intervals) {
+        if (v > kMaxIntervalUs)
+            throw SpecError(r.path_of(key), "must not exceed " + std::to_string(kMaxIntervalUs) + " (about 12 days), got " +
+                                                std::to_string(v));
+    }
+    if (iv.intervals_goal.max_sample_us > kMaxIntervalUs)
+        throw SpecError(r.path_of("intervals_goal") + ".max_sample_us",
+                        "must not exceed " + std::to_string(kMaxIntervalUs) + " (about 12 days)");
     if (iv.aggr_us < iv.sample_us)
         throw SpecError(r.path_of("aggr_us"), "must be at least intervals.sample_us (" + std::to_string(iv.aggr_us) +
                                                   " < " + std::to_string(iv.sample_us) + ")");
+    // A region's access rate is counted in 1/10000 of a sample in 32 bits,
+    // as the kernel's nr_accesses_bp is.
+    if (iv.aggr_us / iv.sample_us > kMaxSamplesPerAggregation)
+        throw SpecError(r.path_of("aggr_us"), "must be at most " + std::to_string(kMaxSamplesPerAggregation) +
+                                                  " sampling intervals (aggr_us / sample_us = " +
+                                                  std::to_string(iv.aggr_us / iv.sample_us) + ")");
     const IntervalsGoal& g = iv.intervals_goal;
     const std::string gpath = r.path_of("intervals_goal");
     if (g.aggrs != 0) {
@@ -318,6 +338,20 @@ Scheme read_scheme(const json& j, const std::string& path, size_t nr_targets) {
     return s;
 }
 
+// The core sums region sizes over all targets (the size limit of a merge).
+void check_total_span(const std::vector<Target>& targets) {
+    uint64_t total = 0;
+    for (size_t i = 0; i < targets.size(); ++i)
+        for (const AddrRange& range : targets[i].regions) {
+            const uint64_t size = range.end - range.start;
+            if (size > kMaxAddressEnd - total)
+                throw SpecError(json_index_path("targets", i) + ".regions",
+                                "the ranges of all targets together must not span more than " +
+                                    std::to_string(kMaxAddressEnd) + " bytes");
+            total += size;
+        }
+}
+
 json range_json(const AddrRange& r) { return {{"start", r.start}, {"end", r.end}}; }
 json min_max_json(const MinMax& m) { return {{"min", m.min}, {"max", m.max}}; }
 
@@ -338,6 +372,7 @@ ContextSpec spec_from_json(const json& j) {
         for (size_t i = 0; i < schemes->size(); ++i)
             spec.schemes.push_back(read_scheme((*schemes)[i], json_index_path("schemes", i), spec.targets.size()));
     r.reject_unknown_keys();
+    check_total_span(spec.targets);
     if (spec.ops == Ops::Paddr && spec.targets.size() > 1)
         throw SpecError("targets", "ops paddr takes at most one target, got " + std::to_string(spec.targets.size()));
     return spec;
@@ -347,7 +382,7 @@ ContextSpec spec_from_json_text(const std::string& text) {
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers past 64 bits
         throw SpecError("", std::string("not valid JSON: ") + e.what());
     }
     return spec_from_json(j);
@@ -425,7 +460,7 @@ ContextSpec spec_apply_patch(const ContextSpec& current, const std::string& patc
     json patch;
     try {
         patch = json::parse(patch_text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers past 64 bits
         throw SpecError("", std::string("not valid JSON: ") + e.what());
     }
     if (!patch.is_object()) throw SpecError("", "a commit must be a JSON object (a merge patch over the current spec)");
