@@ -161,7 +161,7 @@ Config config_from_json_text(const std::string& text) {
     auto within_limits = [&](const char* section, const std::map<std::string, ContextSpec>& specs) {
         for (const auto& [name, spec] : specs) {
             try {
-                check_spec_limits(spec, 0, config.limits.spec);
+                check_spec_limits(spec, config.limits.spec);
             } catch (const LimitError& e) {
                 const std::string prefix = std::string(section) + "." + name;
                 throw SpecError(e.path().empty() ? prefix : prefix + "." + e.path(), e.rule());

@@ -21,9 +21,9 @@ void check_context_name(const std::string& name) {
 template <typename Parse>
 ContextSpec parse_within_limits(const std::string& text, const SpecLimits& limits, Parse parse) {
     try {
-        check_spec_limits(ContextSpec{}, text.size(), limits);
+        check_spec_bytes(text.size(), limits);
         ContextSpec spec = parse(text);
-        check_spec_limits(spec, 0, limits);
+        check_spec_limits(spec, limits);
         return spec;
     } catch (const LimitError& e) {
         throw DamondError(ErrorKind::LimitExceeded, e.what());

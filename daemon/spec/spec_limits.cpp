@@ -2,11 +2,14 @@
 
 namespace damond {
 
-void check_spec_limits(const ContextSpec& spec, size_t text_bytes, const SpecLimits& limits) {
+void check_spec_bytes(size_t text_bytes, const SpecLimits& limits) {
     if (text_bytes > limits.spec_bytes)
         throw LimitError("", std::to_string(text_bytes) + " bytes of JSON, over the limit of " +
                                  std::to_string(limits.spec_bytes) + " (limits.spec_bytes)",
                          "limits.spec_bytes");
+}
+
+void check_spec_limits(const ContextSpec& spec, const SpecLimits& limits) {
     if (spec.nr_regions.max > limits.regions_per_context)
         throw LimitError("nr_regions.max",
                          std::to_string(spec.nr_regions.max) + " is over the limit of " +

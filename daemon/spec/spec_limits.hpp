@@ -29,8 +29,9 @@ private:
     std::string key_;
 };
 
-// Throws LimitError. `text_bytes`: the size of the JSON it came from (0 to
-// leave it out).
-void check_spec_limits(const ContextSpec& spec, size_t text_bytes, const SpecLimits& limits);
+// Throw LimitError: the JSON of a spec or commit before it is parsed, and
+// the spec it gave.
+void check_spec_bytes(size_t text_bytes, const SpecLimits& limits);
+void check_spec_limits(const ContextSpec& spec, const SpecLimits& limits);
 
 }  // namespace damond

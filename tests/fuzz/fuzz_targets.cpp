@@ -240,7 +240,8 @@ int core(const uint8_t* data, size_t size) {
     }
     if (s.ops != Ops::Synthetic) return 0;  // the others watch real processes
     try {
-        check_spec_limits(s, parts[0].size(), SpecLimits{});
+        check_spec_bytes(parts[0].size(), SpecLimits{});
+        check_spec_limits(s, SpecLimits{});
     } catch (const LimitError&) {
         return 0;  // damond refuses it before it runs
     }
