@@ -15,6 +15,19 @@
 
 namespace damond {
 
+namespace {
+
+// This boot's id: a record of another boot says nothing of the kdamonds
+// running now (other tools may have taken the same indices since).
+std::string current_boot_id() {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string id;
+    std::getline(in, id);
+    return id;
+}
+
+}  // namespace
+
 KdamondPool::KdamondPool(GuardedTree& tree, uint32_t size, const std::string& state_dir)
     : path_(state_dir + "/kdamonds.json") {
     const uint32_t first = static_cast<uint32_t>(std::stoul(tree.read("kdamonds/nr_kdamonds")));
@@ -30,6 +43,7 @@ KdamondPool::KdamondPool(GuardedTree& tree, uint32_t size, const std::string& st
 std::optional<KdamondPool> KdamondPool::recorded(const SysfsTree& tree, const std::string& state_dir, std::string& why) {
     KdamondPool pool;
     pool.path_ = state_dir + "/kdamonds.json";
+    bool same_boot = false;
     std::ifstream in(pool.path_);
     if (!in) {
         why = "no record of kdamonds from an earlier run";
@@ -39,6 +53,8 @@ std::optional<KdamondPool> KdamondPool::recorded(const SysfsTree& tree, const st
         std::stringstream buf;
         buf << in.rdbuf();
         const nlohmann::json j = nlohmann::json::parse(buf.str());
+        if (j.contains("boot_id") && j.at("boot_id").is_string())
+            same_boot = !current_boot_id().empty() && j.at("boot_id").get<std::string>() == current_boot_id();
         for (const auto& k : j.at("owned")) pool.all_.insert(static_cast<uint32_t>(json_to_u64(k, "owned", UINT32_MAX)));
         if (j.contains("assigned"))
             for (const auto& [name, a] : j.at("assigned").items())
@@ -64,6 +80,15 @@ std::optional<KdamondPool> KdamondPool::recorded(const SysfsTree& tree, const st
         // Running: damond's only if it is the very kdamond damond started.
         const std::string pid = read_or(tree, kd + "/pid", "");
         if (!pid_of.count(k) || pid != std::to_string(pid_of[k])) {
+            // In this boot, a kdamond damond had claimed for a context (pid
+            // 0: being turned on) or restarted (a resume by checkpoint) is
+            // damond's, caught before its new pid was recorded: nobody else
+            // turns on a kdamond of damond's pool. Across a boot it is not.
+            if (same_boot && pid_of.count(k)) {
+                for (auto& [name, a] : pool.assigned_)
+                    if (a.kdamond == k) a.pid = std::atoi(pid.c_str());
+                continue;
+            }
             why = "recorded kdamond " + std::to_string(k) + " runs with pid " + pid + ", which damond did not record";
             return std::nullopt;
         }
@@ -94,6 +119,11 @@ std::optional<uint32_t> KdamondPool::acquire(const std::string& name) {
 int KdamondPool::recorded_pid(const std::string& name, uint32_t kdamond) const {
     auto it = assigned_.find(name);
     return it != assigned_.end() && it->second.kdamond == kdamond ? it->second.pid : -1;
+}
+
+void KdamondPool::claim(const std::string& name, uint32_t kdamond) {
+    assigned_[name] = Assignment{kdamond, 0};
+    save();
 }
 
 void KdamondPool::running(const std::string& name, uint32_t kdamond, int pid) {
@@ -144,6 +174,7 @@ std::vector<std::string> KdamondPool::turn_off_unclaimed(GuardedTree& tree) {
 
 void KdamondPool::save() const {
     nlohmann::json j;
+    j["boot_id"] = current_boot_id();
     j["owned"] = all_;
     j["assigned"] = nlohmann::json::object();
     for (const auto& [name, a] : assigned_) j["assigned"][name] = {{"kdamond", a.kdamond}, {"pid", a.pid}};

@@ -22,7 +22,7 @@ class KdamondPool {
 public:
     struct Assignment {
         uint32_t kdamond = 0;
-        int pid = -1;  // as last seen running
+        int pid = -1;  // as last seen running; 0 while being turned on
     };
 
     // Grows nr_kdamonds by `size` (GuardedTree::grow_pool's rules) and records
@@ -40,6 +40,9 @@ public:
     std::optional<uint32_t> acquire(const std::string& name);
     // The pid recorded for `name` on `kdamond`, -1 if none.
     int recorded_pid(const std::string& name, uint32_t kdamond) const;
+    // Records that `name` is about to turn `kdamond` on (pid 0), before it
+    // does: a crash in between leaves a kdamond the next run knows is its own.
+    void claim(const std::string& name, uint32_t kdamond);
     // Records that `name` runs on `kdamond` with `pid`.
     void running(const std::string& name, uint32_t kdamond, int pid);
     // The kdamond is free again; unless `detached` (left running for the

@@ -115,9 +115,11 @@ std::unique_ptr<Monitor> KernelBackend::make_monitor(
         throw DamondError(ErrorKind::Busy, full);
     }
     KdamondPool* pool = pool_.get();
+    const int adopt_pid = pool->recorded_pid(context, *k);
+    if (adopt_pid <= 0) pool->claim(context, *k);  // recorded before the kdamond is turned on
     return std::make_unique<KernelMonitor>(
         spec, guarded_, *k, probe_, options_.state_deadline, [pool, k](bool detached) { pool->release(*k, detached); },
-        pool->recorded_pid(context, *k),
+        adopt_pid,
         // May run on the context's worker thread: the record is kept on the main one.
         [pool, post, context, k](int pid) { post([pool, context, k, pid] { pool->running(context, *k, pid); }); },
         options_.deep);

@@ -772,7 +772,9 @@ std::string Manager::checkpoint(const std::string& name) const {
 std::map<std::string, ContextSpec> Manager::runtime_contexts() const {
     std::map<std::string, ContextSpec> out;
     for (const auto& [name, ctx] : contexts_)
-        if (!ctx.from_config && !ctx.starting) out.emplace(name, ctx.spec);
+        // Not the apps' contexts (the app registry keeps those): one whose
+        // app was still registering when damond died must not come back alone.
+        if (ctx.counted && !ctx.starting) out.emplace(name, ctx.spec);
     return out;
 }
 

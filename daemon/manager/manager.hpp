@@ -152,7 +152,7 @@ public:
     // After a restart, before contexts are created: they start held.
     void restore_holds(const std::vector<PauseHold>& holds, uint32_t next_cookie);
 
-    // For persistence: contexts created over the bus with their current spec
+    // For persistence: contexts created over the bus (not apps') with their current spec
     // (pause wish included), and config contexts whose pause wish differs
     // from the config's.
     std::map<std::string, ContextSpec> runtime_contexts() const;
@@ -201,7 +201,7 @@ private:
         std::string last_error;
         bool from_config = false;
         std::string caller;        // who created it over the bus ("uid N"), "" for damond
-        bool counted = false;      // toward limits.contexts
+        bool counted = false;      // from a caller's JSON: toward limits.contexts, kept by persistence
         bool starting = true;      // until its monitor has started
         ContextSpec config_spec;   // as the config last said, to detect changes
         std::unique_ptr<OpWorker> worker;  // for blocking monitors
