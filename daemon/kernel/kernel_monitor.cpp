@@ -84,8 +84,10 @@ void KernelMonitor::command(KdamondCommand cmd) {
 void KernelMonitor::check_after(KdamondCommand cmd) {
     // Re-read state and pid after every command: a kdamond can stop on its
     // own (a failed commit, its targets gone), and nobody else may restart it.
+    // A file that cannot be read says nothing (""): a transient EIO is not
+    // a kdamond restarted behind damond's back.
     const std::string state = read_or(tree_, kd() + "/state", "?");
-    const std::string pid = read_or(tree_, kd() + "/pid", "?");
+    const std::string pid = read_or(tree_, kd() + "/pid", "");
     const bool running = state == to_string(KdamondCommand::On);
     if (cmd == KdamondCommand::Off) {
         pid_.clear();
@@ -93,10 +95,12 @@ void KernelMonitor::check_after(KdamondCommand cmd) {
     }
     if (cmd == KdamondCommand::On) {
         pid_ = pid;
+        // 0 when unreadable: recorded as claimed (KdamondPool::claim).
         if (on_running_ && running) on_running_(std::atoi(pid.c_str()));
         return;
     }
-    if (running && !pid_.empty() && pid != pid_)
+    if (pid_.empty() && running) pid_ = pid;  // unknown until now
+    if (running && !pid_.empty() && !pid.empty() && pid != pid_)
         fail("kdamond " + std::to_string(kdamond_) + " changed pid from " + pid_ + " to " + pid +
              ": something else restarted it");
 }
@@ -202,6 +206,15 @@ void KernelMonitor::start() {
         if (adopt_pid_ > 0 && kdamond_running(tree_, kdamond_) &&
             read_or(tree_, kd() + "/pid", "") == std::to_string(adopt_pid_) && adopt())
             return;
+        // Still running and not adopted (its pid could not be read, or it
+        // ended the adopting commit's check): it is damond's all the same
+        // (the pool checked it at start-up), so it starts anew rather than
+        // run on with nobody managing it, or make "on" fail with EBUSY.
+        if (kdamond_running(tree_, kdamond_)) {
+            log_warning("kdamond " + std::to_string(kdamond_) + " runs but could not be adopted; starting it anew",
+                        LogFields(nullptr, "", "", static_cast<int>(kdamond_)));
+            command(KdamondCommand::Off);
+        }
         stage(spec_, spec_.pause);
         if (spec_.pause && strategy_->turns_off()) {
             // Paused from the start where pausing means "off": the files are

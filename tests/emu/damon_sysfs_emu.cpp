@@ -32,9 +32,24 @@ std::unique_ptr<DamonTreeModel> g_model;
 
 std::string rel(const char* path) { return path[0] == '/' ? std::string(path + 1) : std::string(path); }
 
+// _emu/live/<K>: not listed, but readable by name.
+// _emu/applied_pause/<K> too.
+bool is_live(const std::string& p) { return p.rfind("_emu/live/", 0) == 0 || p.rfind("_emu/applied_pause/", 0) == 0; }
+
 int emu_getattr(const char* path, struct stat* st, fuse_file_info*) {
     std::memset(st, 0, sizeof *st);
     const std::string p = rel(path);
+    if (p == "_emu/live" || p == "_emu/applied_pause") {  // the way to them
+        st->st_mode = S_IFDIR | 0555;
+        st->st_nlink = 2;
+        return 0;
+    }
+    if (is_live(p)) {
+        st->st_mode = S_IFREG | 0400;
+        st->st_nlink = 1;
+        st->st_size = 4096;
+        return 0;
+    }
     if (!g_model->exists(p)) return -ENOENT;
     if (g_model->is_dir(p)) {
         st->st_mode = S_IFDIR | 0755;
@@ -59,9 +74,20 @@ int emu_readdir(const char* path, void* buf, fuse_fill_dir_t fill, off_t, fuse_f
 
 int emu_open(const char* path, fuse_file_info* fi) {
     const std::string p = rel(path);
+    if (is_live(p)) {
+        if ((fi->flags & O_ACCMODE) != O_RDONLY) return -EACCES;
+        fi->direct_io = 1;
+        return 0;
+    }
     if (!g_model->exists(p)) return -ENOENT;
     if (g_model->is_dir(p)) return -EISDIR;
     if ((fi->flags & O_ACCMODE) != O_RDONLY && !g_model->writable(p)) return -EACCES;
+    // libfuse passes O_TRUNC here (atomic_o_trunc) rather than calling
+    // truncate: a control under _emu/ opened so is cleared.
+    if ((fi->flags & O_TRUNC) && p.rfind("_emu/", 0) == 0) {
+        int err = 0;
+        if (g_model->write(p, "", err) == WriteOutcome::Failed) return err;
+    }
     fi->direct_io = 1;  // every read comes here: values change underneath
     return 0;
 }
@@ -101,7 +127,16 @@ int emu_write(const char* path, const char* buf, size_t size, off_t, fuse_file_i
     return static_cast<int>(size);
 }
 
-int emu_truncate(const char*, off_t, fuse_file_info*) { return 0; }  // shells open with O_TRUNC
+// Shells open with O_TRUNC: sysfs files ignore it; a control under _emu/
+// truncated to nothing (printf '' > _emu/fail) is cleared.
+int emu_truncate(const char* path, off_t size, fuse_file_info*) {
+    const std::string p = rel(path);
+    if (size == 0 && p.rfind("_emu/", 0) == 0) {
+        int err = 0;
+        if (g_model->write(p, "", err) == WriteOutcome::Failed) return err;
+    }
+    return 0;
+}
 
 void* emu_init(fuse_conn_info*, fuse_config* cfg) {
     cfg->direct_io = 1;

@@ -121,8 +121,10 @@ DamonTreeModel::DamonTreeModel(Profile profile, const Clock& clock) : profile_(s
     add_dir("");
     add_dir("kdamonds");
     add_file("kdamonds/nr_kdamonds", "0", true);
-    add_file(join(kEmu, "log"), "", false);
+    add_file(join(kEmu, "log"), "", true);  // "" clears it
     add_file(join(kEmu, "fail"), "", true);
+    add_file(join(kEmu, "fail_read"), "", true);
+    add_file(join(kEmu, "read_log"), "", true);
     add_file(join(kEmu, "hang"), "", true);
     add_file(join(kEmu, "hang_read"), "", true);
     add_file(join(kEmu, "refuse_commit"), "0", true);
@@ -198,6 +200,23 @@ std::vector<std::string> DamonTreeModel::list(const std::string& dir) const {
 int DamonTreeModel::read(const std::string& path, std::string& out) {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     if (path.rfind(join(kEmu, "live/"), 0) == 0) return read_live(path.substr(join(kEmu, "live/").size()), out);
+    if (path.rfind(join(kEmu, "applied_pause/"), 0) == 0) {
+        // What the running kdamond took from its pause file at the last on
+        // or commit (the file itself only stages it).
+        try {
+            auto rt = runtimes_.find(static_cast<uint32_t>(std::stoul(path.substr(join(kEmu, "applied_pause/").size()))));
+            if (rt == runtimes_.end() || !rt->second) return -ENOENT;
+            out = rt->second->spec.pause ? "Y" : "N";
+            return 0;
+        } catch (const std::exception&) {
+            return -ENOENT;
+        }
+    }
+    if (path.rfind(kEmu, 0) != 0) {
+        nodes_[join(kEmu, "read_log")].value += path + "\n";
+        int err = 0;
+        if (take_fault(path, err, "fail_read")) return -err;
+    }
     auto it = nodes_.find(path);
     if (it == nodes_.end()) return -ENOENT;
     if (it->second.dir) return -EISDIR;
@@ -232,8 +251,8 @@ void DamonTreeModel::log(const std::string& path, const std::string& value, int 
                "\n";
 }
 
-bool DamonTreeModel::take_fault(const std::string& path, int& err) {
-    Node& f = nodes_[join(kEmu, "fail")];
+bool DamonTreeModel::take_fault(const std::string& path, int& err, const char* control) {
+    Node& f = nodes_[join(kEmu, control)];
     std::istringstream in(f.value);
     std::string out, line;
     bool hit = false;
@@ -295,7 +314,10 @@ int DamonTreeModel::write_locked(const std::string& path, const std::string& val
     if (it == nodes_.end()) return -ENOENT;
     if (it->second.dir) return -EISDIR;
     if (path.rfind(kEmu, 0) == 0) {
-        if (path == join(kEmu, "fail") && !value.empty()) it->second.value += value + "\n";
+        if ((path == join(kEmu, "fail") || path == join(kEmu, "fail_read")) && value == "clear")
+            it->second.value.clear();
+        else if ((path == join(kEmu, "fail") || path == join(kEmu, "fail_read")) && !value.empty())
+            it->second.value += value + "\n";
         else it->second.value = value;
         return 0;
     }

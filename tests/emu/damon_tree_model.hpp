@@ -11,11 +11,16 @@
 // Besides the tree, a directory _emu/ holds the controls tests use:
 //   _emu/log              every write: "<path> <value> -> <result>"
 //   _emu/fail             "<path suffix> <errno name> [count]" fails writes
+//                         (each line adds one; "clear" drops them all)
+//   _emu/fail_read        the same for reads (of the tree, not of _emu/)
+//   _emu/read_log         every read of the tree: "<path>" (write "" to clear)
 //   _emu/hang             "<path suffix>": the next such write never returns
 //   _emu/hang_read        "<path suffix>": the next such read never returns
 //   _emu/live/<K>         (read only, not listed) what kdamond K keeps inside:
 //                         its intervals, then every region as "start end
 //                         nr_accesses nr_accesses_bp last_nr_accesses age"
+//   _emu/applied_pause/<K> (read only, not listed) Y or N: the pause kdamond K
+//                         runs with, as its last on or commit applied it
 //   _emu/refuse_commit    "<count>": the kernel refuses that many commits, as
 //                         if a value had become invalid (a target gone) by
 //                         the time it takes them: 6.15+ say EINVAL and keep
@@ -90,7 +95,7 @@ private:
     int state_command(uint32_t kdamond, const std::string& command, bool& blocks);
     void advance(uint32_t kdamond);
     void log(const std::string& path, const std::string& value, int result);
-    bool take_fault(const std::string& path, int& err);
+    bool take_fault(const std::string& path, int& err, const char* control = "fail");
     bool take_hang(const std::string& path, const char* control = "hang");
     int read_live(const std::string& kdamond, std::string& out);
 
