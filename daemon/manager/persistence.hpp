@@ -43,7 +43,7 @@ private:
     AppRegistry& apps_;
     StateFile file_;
     std::string checkpoint_dir_;
-    std::map<std::string, std::string> checkpoints_written_;
+    std::map<std::string, size_t> checkpoints_written_;  // path -> hash of the text written
     bool restoring_ = false;
     std::string checkpoint_path(const std::string& context) const;
 };
