@@ -10,7 +10,6 @@
 #include <cstdlib>
 
 #include <filesystem>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -33,11 +32,15 @@ const char* kFaultConfig = R"({"backend": "kernel",
 const char* kExtraSpec = R"({"ops": "paddr", "intervals": {"sample_us": 2000, "aggr_us": 40000},
   "targets": [{"regions": [{"start": 16777216, "end": 1073741824}]}]})";
 
+// The "..." strings of busctl's output, in order.
 std::vector<std::string> quoted_strings(const std::string& text) {
     std::vector<std::string> out;
-    const std::regex q("\"([^\"]*)\"");
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), q); it != std::sregex_iterator(); ++it)
-        out.push_back((*it)[1]);
+    for (size_t open = text.find('"'); open != std::string::npos; open = text.find('"', open + 1)) {
+        const size_t close = text.find('"', open + 1);
+        if (close == std::string::npos) break;
+        out.push_back(text.substr(open + 1, close - open - 1));
+        open = close;
+    }
     return out;
 }
 
