@@ -154,6 +154,10 @@ std::string DamondService::status_text() const {
 int DamondService::run(SignalFd& signals) {
     for (;;) {
         bus_.process();
+        // Checked before sleeping: the Release() call may have been the last
+        // message for a while (its caller's NameOwnerChanged can be read in
+        // the same process() turn), so nothing else would wake the poll.
+        if (release_requested_) return stop("on Release(), handing DAMON back", true, signals);
         if (status_dirty_) {
             status_dirty_ = false;
             if (const std::string now = status_text(); now != status_) {
@@ -178,7 +182,6 @@ int DamondService::run(SignalFd& signals) {
                 if (*sig == SIGHUP) reload_notified([](const std::string&) {});
                 else return stop(std::string("on ") + strsignal(*sig), persistence_ == nullptr, signals);
             }
-        if (release_requested_) return stop("on Release(), handing DAMON back", true, signals);
     }
 }
 
