@@ -200,6 +200,7 @@ int DamondService::stop(const std::string& why, bool release, SignalFd& signals)
         poll(&tasks, 1, sleep_ms(give_up, clock_.now_us()));
         tasks_.drain();
     }
+    bus_.flush_signals();  // the contexts' last changes
     signals.close();
     if (!stopped) {
         log_error("stopping: " + std::to_string(manager_.operations_under_way()) +

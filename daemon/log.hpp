@@ -48,6 +48,17 @@ std::vector<std::string> journal_fields(int priority, const std::string& message
 
 void log_at(int priority, const std::string& message, const LogFields& fields = {});
 
+// While one is alive, the thread's log entries wait and are written, in
+// order, when the outermost one ends: the bus loop holds them over a call so
+// that its reply goes out before the journal writes (three on an app switch).
+class HeldLogs {
+public:
+    HeldLogs();
+    ~HeldLogs();
+    HeldLogs(const HeldLogs&) = delete;
+    HeldLogs& operator=(const HeldLogs&) = delete;
+};
+
 inline void log_error(const std::string& msg, const LogFields& f = {}) { log_at(3, msg, f); }
 inline void log_warning(const std::string& msg, const LogFields& f = {}) { log_at(4, msg, f); }
 inline void log_notice(const std::string& msg, const LogFields& f = {}) { log_at(5, msg, f); }

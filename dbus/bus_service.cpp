@@ -7,6 +7,8 @@
 #include "app_object.hpp"
 #include "bus_label.hpp"
 #include "context_object.hpp"
+#include "deferred_signals.hpp"
+#include "log.hpp"
 #include "manager_object.hpp"
 
 namespace damond {
@@ -40,28 +42,40 @@ struct BusService::Impl : ManagerListener, AppListener {
             });
     }
 
-    void holds_changed() override { manager_object->announce_holds(); }
+    void holds_changed() override {
+        signals.push([this] { manager_object->announce_holds(); });
+    }
 
     ~Impl() override {
         manager.set_listener(nullptr);
         apps.set_listener(nullptr);
     }
 
+    // Objects come and go at once (the reply may name them), after the
+    // signals still waiting, so that every signal keeps its place.
     void app_added(const std::string& app_id) override {
+        signals.flush();
         app_objects[app_id] = std::make_unique<AppObject>(*connection, apps, app_id);
     }
 
-    void app_removed(const std::string& app_id) override { app_objects.erase(app_id); }
+    void app_removed(const std::string& app_id) override {
+        signals.flush();
+        app_objects.erase(app_id);
+    }
 
     void app_pids_changed(const std::string& app_id) override {
-        auto it = app_objects.find(app_id);
-        if (it != app_objects.end()) it->second->emit_pids_changed();
+        signals.push([this, app_id] {
+            auto it = app_objects.find(app_id);
+            if (it != app_objects.end()) it->second->emit_pids_changed();
+        });
     }
 
     void app_state_changed(const std::string& app_id, AppState old_state, AppTransition now) override {
-        auto it = app_objects.find(app_id);
-        if (it != app_objects.end() && now != AppTransition::Gone) it->second->emit_switched();
-        manager_object->announce_app_state(app_id, to_string(old_state), to_string(now));
+        signals.push([this, app_id, old_state, now] {
+            auto it = app_objects.find(app_id);
+            if (it != app_objects.end() && now != AppTransition::Gone) it->second->emit_switched();
+            manager_object->announce_app_state(app_id, to_string(old_state), to_string(now));
+        });
     }
 
     void export_context(const std::string& name) {
@@ -69,18 +83,22 @@ struct BusService::Impl : ManagerListener, AppListener {
     }
 
     void context_added(const std::string& name) override {
+        signals.flush();
         export_context(name);
         manager_object->announce_added(name);
     }
 
     void context_removed(const std::string& name) override {
+        signals.flush();
         contexts.erase(name);
         manager_object->announce_removed(name);
     }
 
     void context_changed(const std::string& name, const std::vector<ContextField>& fields) override {
-        auto it = contexts.find(name);
-        if (it != contexts.end()) it->second->emit_changed(fields);
+        signals.push([this, name, fields] {
+            auto it = contexts.find(name);
+            if (it != contexts.end()) it->second->emit_changed(fields);
+        });
     }
 
     Manager& manager;
@@ -91,6 +109,7 @@ struct BusService::Impl : ManagerListener, AppListener {
     std::map<std::string, std::unique_ptr<ContextObject>> contexts;
     std::map<std::string, std::unique_ptr<AppObject>> app_objects;
     sdbus::Slot name_owner_match;
+    DeferredSignals signals;
 };
 
 BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version,
@@ -118,8 +137,14 @@ short BusService::events() const { return impl_->connection->getEventLoopPollDat
 uint64_t BusService::timeout_us() const { return impl_->connection->getEventLoopPollData().timeout_usec; }
 
 void BusService::process() {
-    while (impl_->connection->processPendingRequest()) {
+    impl_->signals.flush();  // what the loop's tasks, timers and sources changed
+    for (;;) {
+        HeldLogs logs;  // written after the reply and the signals
+        if (!impl_->connection->processPendingRequest()) break;
+        impl_->signals.flush();
     }
 }
+
+void BusService::flush_signals() { impl_->signals.flush(); }
 
 }  // namespace damond

@@ -39,7 +39,10 @@ public:
     // Absolute CLOCK_MONOTONIC microseconds, UINT64_MAX for none.
     uint64_t timeout_us() const;
     // Dispatches everything pending; handlers run on the calling thread.
+    // The signals a call causes are sent right after its reply.
     void process();
+    // Sends the signals still waiting (process() does it first thing).
+    void flush_signals();
 
 private:
     struct Impl;

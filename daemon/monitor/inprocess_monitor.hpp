@@ -81,6 +81,12 @@ private:
         state_ = s;
         published_state_.store(s, std::memory_order_release);
     }
+    // Pause and resume are handed over without waiting for the executor: the
+    // caller publishes the state it asked for (only from `from`, so a monitor
+    // that failed meanwhile stays failed) and the task applies it unpublished.
+    bool wish(MonitorState from, MonitorState to) {
+        return published_state_.compare_exchange_strong(from, to, std::memory_order_acq_rel);
+    }
     std::optional<Scheduler::TimerId> timer_;
     uint64_t nr_samples_ = 0;
     std::string error_;

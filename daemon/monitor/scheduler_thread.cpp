@@ -47,6 +47,18 @@ void SchedulerThread::run_sync(const std::function<void()>& fn) {
     result.get();
 }
 
+void SchedulerThread::post(std::function<void()> fn) {
+    if (std::this_thread::get_id() == owner_) {
+        fn();
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        tasks_.push_back(std::move(fn));
+    }
+    cv_.notify_one();
+}
+
 void SchedulerThread::loop() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {

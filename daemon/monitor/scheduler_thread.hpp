@@ -20,6 +20,7 @@ public:
     ~SchedulerThread() override;
 
     void run_sync(const std::function<void()>& fn) override;
+    void post(std::function<void()> fn) override;
     Scheduler& scheduler() override { return scheduler_; }
     const Clock& clock() const override { return clock_; }
 

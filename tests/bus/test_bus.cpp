@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -758,6 +759,71 @@ TEST_F(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) 
     EXPECT_EQ(m.ListContexts().size(), 2u);
     damond->signal(SIGTERM);
     EXPECT_EQ(damond->wait_exit(10000), 0);
+}
+
+// What a client sees of a switch, message by message as dbus-daemon routes
+// them (busctl monitor): the reply first, then every signal the switch
+// causes, in the order damond always sent them.
+TEST_F(DamondApps, ASwitchRepliesFirstThenSendsEverySignalInOrder) {
+    WorkloadProcess proc({"--hot-mib", "1", "--cold-mib", "1"});
+    ManagerProxy m;
+    m.RegisterApp("org.example.A", static_cast<uint32_t>(proc.pid()), {});
+    const std::string out = dir.path() + "/monitor";
+    Child monitor({env_or("BUSCTL", "/usr/bin/busctl"), "monitor", "--json=short", "org.damond1"},
+                  {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, out);
+    ASSERT_TRUE(wait_until([&] { return read_file(out).find("Monitoring") != std::string::npos; }));
+    (void)m.Version();
+    ASSERT_TRUE(wait_until([&] { return read_file(out).find("\"Version\"") != std::string::npos; }));
+    m.SetAppState("org.example.A", "foreground", {});
+    m.SetAppState("org.example.A", "background", {});
+    auto managers_changed = [&] {
+        const std::string text = read_file(out);
+        size_t n = 0;
+        for (size_t at = 0; (at = text.find("\"ForegroundApp\"", at)) != std::string::npos; ++at) ++n;
+        return n;
+    };
+    ASSERT_TRUE(wait_until([&] { return managers_changed() >= 2; })) << read_file(out);
+    monitor.signal(SIGTERM);
+    monitor.wait_exit(5000);
+
+    // Each switch: its call, then what damond sent until the next call.
+    std::vector<std::vector<std::string>> switches;
+    uint64_t call_cookie = 0;
+    std::istringstream lines(read_file(out));
+    for (std::string line; std::getline(lines, line);) {
+        if (line.empty() || line[0] != '{') continue;
+        const json msg = json::parse(line);
+        const std::string type = msg.value("type", "");
+        if (type == "method_call" && msg.value("member", "") == "SetAppState") {
+            call_cookie = msg.at("cookie").get<uint64_t>();
+            switches.emplace_back();
+        } else if (!switches.empty() && type == "method_return" && msg.value("reply_cookie", uint64_t{0}) == call_cookie) {
+            switches.back().push_back("reply");
+        } else if (!switches.empty() && type == "signal" && msg.value("path", "").rfind("/org/damond1", 0) == 0) {
+            std::string what = msg.value("member", "") + " " + msg.value("path", "");
+            if (msg.value("member", "") == "PropertiesChanged") {
+                std::vector<std::string> names;
+                for (const auto& [k, v] : msg.at("payload").at("data").at(1).items()) names.push_back(k);
+                std::sort(names.begin(), names.end());
+                for (const std::string& n : names) what += " " + n;
+            }
+            switches.back().push_back(what);
+        }
+    }
+    const std::string fg = "/org/damond1/context/org_2eexample_2eA_40foreground";
+    const std::string bg = "/org/damond1/context/org_2eexample_2eA_40background";
+    const std::string app = damond::app_object_path("org.example.A");
+    auto expected = [&](const std::string& paused, const std::string& resumed) {
+        return std::vector<std::string>{"reply",
+                                        "PropertiesChanged " + paused + " Spec State",
+                                        "PropertiesChanged " + resumed + " Spec State",
+                                        "PropertiesChanged " + app + " LastSwitchUsec State",
+                                        "AppStateChanged /org/damond1",
+                                        "PropertiesChanged /org/damond1 ForegroundApp"};
+    };
+    ASSERT_EQ(switches.size(), 2u) << read_file(out);
+    EXPECT_EQ(switches[0], expected(bg, fg)) << read_file(out);
+    EXPECT_EQ(switches[1], expected(fg, bg)) << read_file(out);
 }
 
 TEST_F(DamondApps, TheExampleHooksDriveAppsWithBusctl) {

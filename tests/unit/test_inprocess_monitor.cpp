@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
+#include <thread>
+
 #include "errors.hpp"
+#include "monitor/scheduler_thread.hpp"
 #include "monitor_fixture.hpp"
 
 using namespace damond;
@@ -141,4 +146,33 @@ TEST(InProcessMonitor, RefusesKernelOps) {
         EXPECT_EQ(e.kind(), ErrorKind::NotSupported);
         EXPECT_NE(std::string(e.what()).find("paddr"), std::string::npos);
     }
+}
+
+TEST(InProcessMonitor, PauseAndResumeDoNotWaitForTheSchedulerYetEveryReadSeesThem) {
+    MonotonicClock clock;
+    SchedulerThread thread(clock);
+    NoSystemMetrics metrics;
+    InProcessMonitor m(spec_from_json_text(kDemoSpec), thread, metrics);
+    m.start();
+    std::promise<void> go;
+    std::shared_future<void> gate = go.get_future().share();
+    thread.post([gate] { gate.wait(); });  // the scheduler is busy: a waiting pause would hang here
+    m.pause();
+    EXPECT_EQ(m.state(), MonitorState::Paused);  // what was asked, at once
+    m.resume();
+    m.pause();
+    EXPECT_EQ(m.state(), MonitorState::Paused);
+    go.set_value();
+    // A read goes through the same queue: it sees the last pause applied.
+    const MonitorSnapshot at_pause = m.snapshot();
+    size_t timers = 1;
+    thread.run_sync([&] { timers = thread.scheduler().pending(); });
+    EXPECT_EQ(timers, 0u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    EXPECT_EQ(m.snapshot().nr_samples, at_pause.nr_samples);
+    m.resume();
+    for (int i = 0; i < 200 && m.snapshot().nr_samples == at_pause.nr_samples; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_GT(m.snapshot().nr_samples, at_pause.nr_samples);
+    EXPECT_EQ(m.state(), MonitorState::Running);
 }

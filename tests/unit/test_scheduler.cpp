@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <vector>
 #include <stdexcept>
 #include <thread>
 
@@ -59,4 +61,21 @@ TEST(SchedulerThread, FiresDeadlinesAndSleepsWithoutThem) {
     const uint64_t before = t.wakeups();
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_EQ(t.wakeups(), before);
+}
+
+TEST(SchedulerThread, PostReturnsAtOnceAndRunsInOrderWithRunSync) {
+    MonotonicClock clock;
+    SchedulerThread t(clock);
+    std::promise<void> go;
+    std::shared_future<void> gate = go.get_future().share();
+    std::vector<int> ran;
+    t.post([gate] { gate.wait(); });  // the thread is busy until `go`
+    for (int i = 0; i < 5; ++i) t.post([&ran, i] { ran.push_back(i); });  // returns while it is busy
+    go.set_value();
+    std::vector<int> seen;
+    t.run_sync([&] { seen = ran; });  // after everything posted before it
+    EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 3, 4}));
+    std::thread::id where;
+    t.run_sync([&] { t.post([&] { where = std::this_thread::get_id(); }); });  // from its own thread: at once
+    EXPECT_NE(where, std::thread::id());
 }
