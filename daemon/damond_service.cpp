@@ -81,8 +81,16 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
         status_dirty_ = true;
         if (kept && persistence_) persistence_->save();  // before the reply to whoever changed it
     });
-    apps_.set_change_hook([this] {
-        if (persistence_) persistence_->save();
+    apps_.set_change_hook([this](AppRegistry::Durability d) {
+        if (!persistence_) return;
+        if (d == AppRegistry::Durability::Now) return persistence_->save();
+        // Coalesced: at most one write per kSwitchSaveDelayUs, and at stop.
+        if (switch_save_pending_) return;
+        switch_save_pending_ = true;
+        timers_.schedule(clock_.now_us() + kSwitchSaveDelayUs, [this] {
+            switch_save_pending_ = false;
+            persistence_->save();
+        });
     });
     // Not now: the contexts just restored are their checkpoints.
     if (persistence_) schedule_checkpoints();
@@ -189,7 +197,10 @@ int DamondService::stop(const std::string& why, bool release, SignalFd& signals)
     log_info("stopping " + why + (release ? "" : "; damond's kdamonds keep running for the next start"),
              {message_id::kStopping});
     notifier_.stopping();
-    if (persistence_) persistence_->save_checkpoints();  // the trained state, for the next start
+    if (persistence_) {
+        persistence_->save();              // the app states a coalesced write still owed
+        persistence_->save_checkpoints();  // the trained state, for the next start
+    }
     // Every context stops at once, each on its own thread; a kdamond that does
     // not answer is left behind after the deadline rather than holding the exit.
     bool stopped = false;

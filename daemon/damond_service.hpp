@@ -72,6 +72,10 @@ private:
     std::string config_rejected_;  // shown in STATUS= until a reload succeeds
     ServiceNotifier notifier_;
     bool release_requested_ = false;
+    // Which app is in the foreground is saved at most this often (and at
+    // stop), not on every switch: see docs/service.md, "What is saved when".
+    static constexpr uint64_t kSwitchSaveDelayUs = 1000000;
+    bool switch_save_pending_ = false;
     BusService bus_;
     std::unique_ptr<Persistence> persistence_;
     bool status_dirty_ = false;  // STATUS= is recomputed only after a change

@@ -366,7 +366,7 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
         log_info("app '" + app_id + "' " + to_string(old) + " -> " + to_string(state),
                  {message_id::kAppSwitched, "", app_id});
         notify(app_id, old, transition_to(state));
-        changed();
+        changed(Durability::Soon);
         std::vector<std::string> others;
         if (state == AppState::Foreground && config_.one_foreground)
             for (const auto& [id, other] : apps_)

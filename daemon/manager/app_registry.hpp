@@ -60,9 +60,13 @@ public:
 
     void set_config(AppsConfig config) { config_ = std::move(config); }
     void set_listener(AppListener* listener) { listener_ = listener; }
-    // Called after every change to the apps (registered, gone, switched,
-    // a process exited): for persistence.
-    void set_change_hook(std::function<void()> hook) { change_hook_ = std::move(hook); }
+    // Called after every change to the apps, for persistence, saying how
+    // durable it must be: registrations, removals and a process's exit
+    // (Durability::Now) must survive a crash; which app is in the
+    // foreground (Durability::Soon) need not, the next focus event brings
+    // it back, and a phone's flash should not see an fsync per focus change.
+    enum class Durability { Now, Soon };
+    void set_change_hook(std::function<void(Durability)> hook) { change_hook_ = std::move(hook); }
     // How debounced switches wait: `schedule(at_us, fn)` runs fn on the
     // registry's thread at or after at_us (on the now_us clock). Without it,
     // apps.debounce_ms is ignored.
@@ -149,9 +153,9 @@ private:
     std::function<void(std::function<void()>)> post_;
     std::unique_ptr<PidWatcher> watcher_;  // only with a post function
     Schedule schedule_;
-    std::function<void()> change_hook_;
-    void changed() {
-        if (change_hook_) change_hook_();
+    std::function<void(Durability)> change_hook_;
+    void changed(Durability d = Durability::Now) {
+        if (change_hook_) change_hook_(d);
     }
     std::map<std::string, uint64_t> debounce_until_;  // app -> end of its quiet period
     std::map<std::string, AppState> pending_;         // the last event waiting for that end

@@ -96,8 +96,12 @@ bool Manager::has_context(const std::string& name) const {
 void Manager::notify(const std::string& name, const std::vector<ContextField>& fields) {
     if (fields.empty()) return;
     if (listener_) listener_->context_changed(name, fields);
+    // An app's contexts are not kept (the app is, with its state), so their
+    // pause and resume on every switch write nothing.
+    auto it = contexts_.find(name);
+    const bool spec_kept = it != contexts_.end() && (it->second.counted || it->second.from_config);
     bool kept = false;
-    for (ContextField f : fields) kept = kept || f == ContextField::Spec || f == ContextField::Holds;
+    for (ContextField f : fields) kept = kept || (f == ContextField::Spec && spec_kept) || f == ContextField::Holds;
     changed(kept);
 }
 

@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 // damond killed with SIGKILL and started again with the same state
 // directory: contexts created at run time, pause wishes, apps with their
 // states and processes, and pause holds are all back; a corrupt state file
@@ -5,8 +6,10 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -145,6 +148,48 @@ TEST_F(Restart, AfterKill9EverythingAcknowledgedIsBack) {
     EXPECT_EQ(app_state_of(m2, "org.example.A"), "");
     EXPECT_NE(read_file(log()).find("restore: app 'org.example.A': its processes are gone"), std::string::npos);
     EXPECT_EQ(states(m2), (std::map<std::string, std::string>{{"demo", "paused"}, {"extra", "running"}}));
+}
+
+// Which app is in the foreground is written at most once a second and at
+// stop, not on every switch; everything else before its reply.
+TEST_F(Restart, AppSwitchesAreSavedCoalescedAndAtStop) {
+    WorkloadProcess a({"--hot-mib", "1", "--cold-mib", "1"}), b({"--hot-mib", "1", "--cold-mib", "1"});
+    start();
+    const std::string file = state_dir() + "/state.json";
+    auto inode = [&] {
+        struct stat st {};
+        return ::stat(file.c_str(), &st) == 0 ? st.st_ino : ino_t(0);
+    };
+    {
+        ManagerProxy m;
+        m.RegisterApp("org.example.A", uint32_t(a.pid()), {});
+        m.RegisterApp("org.example.B", uint32_t(b.pid()), {});
+        const ino_t registered = inode();
+        ASSERT_NE(registered, ino_t(0));  // a registration is written before its reply
+        EXPECT_NE(read_file(file).find("org.example.B"), std::string::npos);
+        for (int i = 0; i < 20; ++i) m.SetAppState(i % 2 ? "org.example.B" : "org.example.A", "foreground", {});
+        EXPECT_EQ(inode(), registered);  // twenty switches, no write yet (the file is replaced by rename)
+        EXPECT_TRUE(wait_until([&] { return inode() != registered; }, 3000));  // one, within the second
+        const ino_t coalesced = inode();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        EXPECT_EQ(inode(), coalesced);  // and nothing more while nothing changes
+    }
+    kill9();  // after the coalesced write: B, the last one switched, is in the foreground
+    start();
+    {
+        ManagerProxy m;
+        EXPECT_EQ(app_state_of(m, "org.example.B"), "foreground");
+        EXPECT_EQ(app_state_of(m, "org.example.A"), "background");
+        m.SetAppState("org.example.A", "foreground", {});
+    }
+    // A stop writes what a coalesced write still owed.
+    damond_->signal(SIGTERM);
+    EXPECT_EQ(damond_->wait_exit(10000), 0);
+    damond_.reset();
+    start();
+    ManagerProxy m;
+    EXPECT_EQ(app_state_of(m, "org.example.A"), "foreground");
+    EXPECT_EQ(app_state_of(m, "org.example.B"), "background");
 }
 
 TEST_F(Restart, ACorruptStateFileIsSetAsideAndDamondStarts) {
