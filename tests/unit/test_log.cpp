@@ -1,3 +1,4 @@
+#include <iostream>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -34,4 +35,25 @@ TEST(Log, MessageIdsAreDistinct128BitHex) {
         EXPECT_EQ(s.find_first_not_of("0123456789abcdef"), std::string::npos) << s;
         EXPECT_TRUE(seen.insert(s).second) << s;
     }
+}
+
+TEST(Log, HeldEntriesAreWrittenInOrderWhenTheOutermostHoldEnds) {
+    ::testing::internal::CaptureStderr();
+    std::string during;
+    {
+        HeldLogs outer;
+        log_info("first");
+        {
+            HeldLogs inner;
+            log_notice("second");
+        }
+        log_error("third");
+        std::cerr.flush();
+        during = ::testing::internal::GetCapturedStderr();  // ends the capture: nothing was written yet
+        ::testing::internal::CaptureStderr();
+    }
+    log_info("after");
+    const std::string out = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(during, "");
+    EXPECT_EQ(out, "<6>damond: first\n<5>damond: second\n<3>damond: third\n<6>damond: after\n");
 }
