@@ -9,6 +9,8 @@
 
 #include <systemd/sd-journal.h>
 
+#include "after_call.hpp"
+
 namespace damond {
 
 namespace {
@@ -25,26 +27,9 @@ bool stderr_is_journal() {
     return st.st_dev == dev && st.st_ino == ino;
 }
 
-struct Held {
-    int priority;
-    std::string message;
-    LogFields fields;
-};
-thread_local int held_depth = 0;
-thread_local std::vector<Held> held;
-
 void write_entry(int priority, const std::string& message, const LogFields& fields);
 
 }  // namespace
-
-HeldLogs::HeldLogs() { ++held_depth; }
-
-HeldLogs::~HeldLogs() {
-    if (--held_depth > 0) return;
-    std::vector<Held> entries;
-    entries.swap(held);
-    for (const Held& h : entries) write_entry(h.priority, h.message, h.fields);
-}
 
 std::vector<std::string> journal_fields(int priority, const std::string& message, const LogFields& fields) {
     std::vector<std::string> out{"PRIORITY=" + std::to_string(priority), "MESSAGE=" + message,
@@ -57,11 +42,7 @@ std::vector<std::string> journal_fields(int priority, const std::string& message
 }
 
 void log_at(int priority, const std::string& message, const LogFields& fields) {
-    if (held_depth > 0) {
-        held.push_back(Held{priority, message, fields});
-        return;
-    }
-    write_entry(priority, message, fields);
+    after_call([priority, message, fields] { write_entry(priority, message, fields); });
 }
 
 namespace {

@@ -46,18 +46,9 @@ struct LogFields {
 // PRIORITY= and MESSAGE= first, then the fields that are set.
 std::vector<std::string> journal_fields(int priority, const std::string& message, const LogFields& fields);
 
+// Inside a bus call (AfterCall, after_call.hpp) the entry is written once
+// the call is answered.
 void log_at(int priority, const std::string& message, const LogFields& fields = {});
-
-// While one is alive, the thread's log entries wait and are written, in
-// order, when the outermost one ends: the bus loop holds them over a call so
-// that its reply goes out before the journal writes (three on an app switch).
-class HeldLogs {
-public:
-    HeldLogs();
-    ~HeldLogs();
-    HeldLogs(const HeldLogs&) = delete;
-    HeldLogs& operator=(const HeldLogs&) = delete;
-};
 
 inline void log_error(const std::string& msg, const LogFields& f = {}) { log_at(3, msg, f); }
 inline void log_warning(const std::string& msg, const LogFields& f = {}) { log_at(4, msg, f); }

@@ -4,11 +4,11 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "after_call.hpp"
 #include "app_object.hpp"
 #include "bus_label.hpp"
 #include "context_object.hpp"
 #include "deferred_signals.hpp"
-#include "log.hpp"
 #include "manager_object.hpp"
 
 namespace damond {
@@ -139,7 +139,7 @@ uint64_t BusService::timeout_us() const { return impl_->connection->getEventLoop
 void BusService::process() {
     impl_->signals.flush();  // what the loop's tasks, timers and sources changed
     for (;;) {
-        HeldLogs logs;  // written after the reply and the signals
+        AfterCall after;  // its journal entries and wake-ups, after the reply and the signals
         if (!impl_->connection->processPendingRequest()) break;
         impl_->signals.flush();
     }

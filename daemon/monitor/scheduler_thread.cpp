@@ -4,6 +4,8 @@
 #include <exception>
 #include <future>
 
+#include "after_call.hpp"
+
 namespace damond {
 
 SchedulerThread::SchedulerThread(const Clock& clock) : clock_(clock) {
@@ -56,7 +58,9 @@ void SchedulerThread::post(std::function<void()> fn) {
         std::lock_guard<std::mutex> lock(mu_);
         tasks_.push_back(std::move(fn));
     }
-    cv_.notify_one();
+    // Woken once the bus call handing it over is answered (at once outside
+    // one); a run_sync meanwhile wakes it and it runs this first.
+    after_call([this] { cv_.notify_one(); });
 }
 
 void SchedulerThread::loop() {

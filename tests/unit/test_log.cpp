@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "after_call.hpp"
 #include "log.hpp"
 
 using namespace damond;
@@ -37,14 +38,14 @@ TEST(Log, MessageIdsAreDistinct128BitHex) {
     }
 }
 
-TEST(Log, HeldEntriesAreWrittenInOrderWhenTheOutermostHoldEnds) {
+TEST(Log, EntriesOfACallAreWrittenInOrderWhenTheOutermostAfterCallEnds) {
     ::testing::internal::CaptureStderr();
     std::string during;
     {
-        HeldLogs outer;
+        AfterCall outer;
         log_info("first");
         {
-            HeldLogs inner;
+            AfterCall inner;
             log_notice("second");
         }
         log_error("third");

@@ -7,9 +7,17 @@
 #include <stdexcept>
 #include <thread>
 
+#include "after_call.hpp"
 #include "monitor/scheduler_thread.hpp"
 
 using namespace damond;
+
+namespace {
+bool wait_until_true(const std::atomic<bool>& flag) {
+    for (int i = 0; i < 400 && !flag; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return flag;
+}
+}  // namespace
 
 TEST(Scheduler, RunsDueCallbacksInDeadlineOrderAndSkipsCancelled) {
     Scheduler s;
@@ -78,4 +86,26 @@ TEST(SchedulerThread, PostReturnsAtOnceAndRunsInOrderWithRunSync) {
     std::thread::id where;
     t.run_sync([&] { t.post([&] { where = std::this_thread::get_id(); }); });  // from its own thread: at once
     EXPECT_NE(where, std::thread::id());
+}
+
+TEST(SchedulerThread, AWakeUpInsideABusCallWaitsForItsEnd) {
+    MonotonicClock clock;
+    SchedulerThread t(clock);
+    std::atomic<bool> ran{false};
+    t.run_sync([] {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // asleep now, with nothing due
+    {
+        AfterCall call;
+        t.post([&] { ran = true; });
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        EXPECT_FALSE(ran);  // queued, the thread still asleep
+    }
+    EXPECT_TRUE(wait_until_true(ran));
+    {
+        AfterCall call;
+        bool seen = false;
+        t.post([&] { ran = false; });
+        t.run_sync([&] { seen = !ran; });  // a run_sync wakes it: what was posted runs first
+        EXPECT_TRUE(seen);
+    }
 }
