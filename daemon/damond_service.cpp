@@ -57,6 +57,7 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
     manager_.set_backend_reason(kernel.reason());
     manager_.set_backend_detail([this] { return kernel_.status_detail(); });
     manager_.set_facts_source([this] { return kernel_.facts(); });
+    manager_.set_clock([this] { return clock_.now_us(); });
     apps_.set_schedule([this](uint64_t at_us, std::function<void()> fn) { timers_.schedule(at_us, std::move(fn)); });
     manager_.set_schedule([this](uint64_t delay_ms, std::function<void()> fn) {
         timers_.schedule(clock_.now_us() + delay_ms * 1000, std::move(fn));

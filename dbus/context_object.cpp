@@ -21,7 +21,10 @@ void ContextObject::emit_changed(const std::vector<ContextField>& fields) {
     std::vector<std::string> names;
     for (ContextField f : fields) {
         switch (f) {
-        case ContextField::State: names.push_back("State"); break;
+        case ContextField::State:
+            names.push_back("State");
+            names.push_back("StateSinceUsec");
+            break;
         case ContextField::Spec: names.push_back("Spec"); break;
         case ContextField::LastError: names.push_back("LastError"); break;
         case ContextField::Holds: names.push_back("PauseHolds"); break;
@@ -97,6 +100,22 @@ std::string ContextObject::AccessSource() {
 
 std::string ContextObject::AccessSourceReason() {
     return translate_errors([&] { return manager_.access_source_reason(name_); });
+}
+
+uint64_t ContextObject::StateSinceUsec() {
+    return translate_errors([&] { return manager_.state_since_us(name_); });
+}
+
+uint64_t ContextObject::NrRegions() {
+    return translate_errors([&] { return manager_.context_stats(name_).nr_regions; });
+}
+
+uint64_t ContextObject::NrAggregations() {
+    return translate_errors([&] { return manager_.context_stats(name_).nr_aggregations; });
+}
+
+uint64_t ContextObject::NrSamples() {
+    return translate_errors([&] { return manager_.context_stats(name_).nr_samples; });
 }
 
 std::string ContextObject::LastError() {

@@ -36,6 +36,10 @@ private:
     std::string BackendReason() override;
     std::string AccessSource() override;
     std::string AccessSourceReason() override;
+    uint64_t StateSinceUsec() override;
+    uint64_t NrRegions() override;
+    uint64_t NrAggregations() override;
+    uint64_t NrSamples() override;
     std::string LastError() override;
 
     Manager& manager_;

@@ -503,6 +503,8 @@ MonitorSnapshot KernelMonitor::snapshot() const {
 
 MonitorStats KernelMonitor::stats() const {
     MonitorStats s;
+    s.nr_samples = last_snapshot_.nr_samples;
+    s.nr_aggregations = last_snapshot_.nr_aggregations;
     for (const auto& t : last_snapshot_.targets) s.nr_regions += t.size();
     return s;
 }

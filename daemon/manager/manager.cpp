@@ -95,10 +95,14 @@ bool Manager::has_context(const std::string& name) const {
 
 void Manager::notify(const std::string& name, const std::vector<ContextField>& fields) {
     if (fields.empty()) return;
+    auto it = contexts_.find(name);
+    if (it != contexts_.end() && now_us_)
+        for (ContextField f : fields)
+            if (f == ContextField::State) it->second.state_since_us = now_us_();
     if (listener_) listener_->context_changed(name, fields);
     // An app's contexts are not kept (the app is, with its state), so their
     // pause and resume on every switch write nothing.
-    auto it = contexts_.find(name);
+    it = contexts_.find(name);  // the listener may have changed the map
     const bool spec_kept = it != contexts_.end() && (it->second.counted || it->second.from_config);
     bool kept = false;
     for (ContextField f : fields) kept = kept || (f == ContextField::Spec && spec_kept) || f == ContextField::Holds;
@@ -280,6 +284,7 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     ctx.monitor->set_event_handler([this, name] { post_([this, name] { monitor_event(name); }); });
     ctx.from_config = from_config;
     ctx.config_spec = spec;
+    if (now_us_) ctx.state_since_us = now_us_();
     contexts_.emplace(name, std::move(ctx));
     // Not announced until it has started: a failed start leaves nothing behind.
     const bool restored = restoring_;
@@ -749,6 +754,17 @@ std::vector<ContextInfo> Manager::list_contexts() const {
 }
 
 MonitorState Manager::state(const std::string& name) const { return get(name).monitor->state(); }
+
+MonitorStats Manager::context_stats(const std::string& name) const {
+    const ManagedContext& ctx = get(name);
+    // A blocking monitor's own copy may be changing on its worker thread.
+    if (!ctx.op_in_progress || !ctx.monitor->blocking()) return ctx.monitor->stats();
+    MonitorStats s;
+    s.nr_samples = ctx.last_snapshot.nr_samples;
+    s.nr_aggregations = ctx.last_snapshot.nr_aggregations;
+    for (const auto& t : ctx.last_snapshot.targets) s.nr_regions += t.size();
+    return s;
+}
 
 std::string Manager::spec_json(const std::string& name) const { return spec_to_json(get(name).spec).dump(); }
 

@@ -77,6 +77,9 @@ public:
     // long. Without it, nothing settles.
     using Schedule = std::function<void(uint64_t delay_ms, std::function<void()>)>;
     void set_schedule(Schedule schedule) { schedule_ = std::move(schedule); }
+    // The clock of state_since_us (CLOCK_MONOTONIC µs in damond); without
+    // one, every time is 0.
+    void set_clock(std::function<uint64_t()> now_us) { now_us_ = std::move(now_us); }
 
     // Every operation that drives a monitor comes in two forms.
     //
@@ -184,6 +187,12 @@ public:
     // The backend this context runs on, and why when it is not the daemon's.
     std::string context_backend(const std::string& name) const;
     std::string context_backend_reason(const std::string& name) const;
+    // When the context's state last changed (its creation first), on the
+    // set_clock clock.
+    uint64_t state_since_us(const std::string& name) const { return get(name).state_since_us; }
+    // Samples, aggregations and regions as last known: never waits for the
+    // monitor (while an operation runs, from the last snapshot).
+    MonitorStats context_stats(const std::string& name) const;
     // Operations queued or running, over every context: for shutdown.
     size_t operations_under_way() const;
 
@@ -211,6 +220,7 @@ private:
         MonitorSnapshot last_snapshot;  // answered while an operation runs
         bool event_reported = false;    // monitor_event's last report, to say each change once
         MonitorState event_state = MonitorState::Stopped;
+        uint64_t state_since_us = 0;
     };
 
     // Queues a step on the context; it runs now if nothing is ahead of it.
@@ -258,6 +268,7 @@ private:
 
     std::string backend_;
     Limits limits_;
+    std::function<uint64_t()> now_us_;
     std::string backend_reason_;
     std::function<std::string()> backend_detail_;
     std::function<BackendFacts()> facts_source_;

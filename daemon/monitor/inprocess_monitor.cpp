@@ -156,6 +156,7 @@ void InProcessMonitor::start() {
         if (state_ != MonitorState::Stopped || !error_.empty()) return;
         core_->start(warm_ ? &*warm_ : nullptr);
         warm_.reset();
+        publish_stats();
         set_state(MonitorState::Paused);
         if (!start_paused_) {
             set_state(MonitorState::Running);
@@ -286,6 +287,7 @@ void InProcessMonitor::on_sample_end() {
         return;
     }
     nr_samples_++;
+    publish_stats();
     // kdamond_need_stop: with every target gone there is nothing to monitor.
     if (core_->all_targets_gone()) {
         fail(MonitorState::Stopped, source_->gone_reason());
@@ -315,13 +317,19 @@ MonitorSnapshot InProcessMonitor::take_snapshot() const {
     return snap;
 }
 
+void InProcessMonitor::publish_stats() {
+    uint64_t regions = 0;
+    for (const MonitorTarget& t : core_->context().targets) regions += t.regions.size();
+    published_samples_.store(nr_samples_, std::memory_order_relaxed);
+    published_aggregations_.store(core_->context().nr_aggregations, std::memory_order_relaxed);
+    published_regions_.store(regions, std::memory_order_relaxed);
+}
+
 MonitorStats InProcessMonitor::stats() const {
     MonitorStats s;
-    executor_.run_sync([&] {
-        s.nr_samples = nr_samples_;
-        s.nr_aggregations = core_->context().nr_aggregations;
-        for (const MonitorTarget& t : core_->context().targets) s.nr_regions += t.regions.size();
-    });
+    s.nr_samples = published_samples_.load(std::memory_order_relaxed);
+    s.nr_aggregations = published_aggregations_.load(std::memory_order_relaxed);
+    s.nr_regions = published_regions_.load(std::memory_order_relaxed);
     return s;
 }
 

@@ -89,6 +89,10 @@ private:
     }
     std::optional<Scheduler::TimerId> timer_;
     uint64_t nr_samples_ = 0;
+    // The counts as of the last sample, for stats() from other threads
+    // without a hand-off (a status of every context asks them all).
+    std::atomic<uint64_t> published_samples_{0}, published_aggregations_{0}, published_regions_{0};
+    void publish_stats();
     std::string error_;
     std::mutex handler_mu_;
     std::function<void()> event_handler_;

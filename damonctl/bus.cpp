@@ -1,0 +1,76 @@
+#include "bus.hpp"
+
+#include "bus_label.hpp"
+#include "cli.hpp"
+
+namespace damonctl {
+
+ManagerProxy::ManagerProxy(sdbus::IConnection& c) : ProxyInterfaces(c, damond::kBusName, damond::kManagerPath) {
+    registerProxy();
+}
+
+void ManagerProxy::onAppStateChanged(const std::string& app_id, const std::string& old, const std::string& now) {
+    if (on_app_state) on_app_state(app_id, old, now);
+}
+void ManagerProxy::onContextAdded(const std::string& name, const sdbus::ObjectPath&) {
+    if (on_context) on_context(name, true);
+}
+void ManagerProxy::onContextRemoved(const std::string& name, const sdbus::ObjectPath&) {
+    if (on_context) on_context(name, false);
+}
+void ManagerProxy::onPropertiesChanged(const std::string& iface, const Properties& changed,
+                                       const std::vector<std::string>&) {
+    if (on_properties) on_properties(iface, changed);
+}
+void ManagerProxy::onInterfacesAdded(const sdbus::ObjectPath& path, const std::map<std::string, Properties>& ifaces) {
+    if (on_interfaces_added) on_interfaces_added(path, ifaces);
+}
+
+ContextProxy::ContextProxy(sdbus::IConnection& c, const std::string& name)
+    : ProxyInterfaces(c, damond::kBusName, damond::context_object_path(name)) {
+    registerProxy();
+}
+
+AppProxy::AppProxy(sdbus::IConnection& c, const std::string& app_id)
+    : ProxyInterfaces(c, damond::kBusName, damond::app_object_path(app_id)) {
+    registerProxy();
+}
+
+Damond::Damond() {
+    try {
+        connection_ = sdbus::createSystemBusConnection();
+    } catch (const sdbus::Error& e) {
+        throw Failure(kUnreachable, "cannot reach the system bus: " + e.getMessage());
+    }
+    manager_ = std::make_unique<ManagerProxy>(*connection_);
+}
+
+int exit_code_of(const std::string& name) {
+    static const std::map<std::string, int> codes = {
+        {"org.damond1.Error.NoSuchContext", kNotFound},
+        {"org.damond1.Error.NoSuchApp", kNotFound},
+        {"org.damond1.Error.NoSuchHold", kNotFound},
+        {"org.damond1.Error.InvalidSpec", kInvalid},
+        {"org.damond1.Error.InvalidConfig", kInvalid},
+        {"org.freedesktop.DBus.Error.InvalidArgs", kInvalid},
+        {"org.damond1.Error.Busy", kBusy},
+        {"org.damond1.Error.NotSupported", kNotSupported},
+        {"org.damond1.Error.LimitExceeded", kLimit},
+        {"org.freedesktop.DBus.Error.AccessDenied", kDenied},
+        {"org.freedesktop.DBus.Error.ServiceUnknown", kUnreachable},
+        {"org.freedesktop.DBus.Error.NameHasNoOwner", kUnreachable},
+        {"org.freedesktop.DBus.Error.NoReply", kUnreachable},
+        {"org.freedesktop.DBus.Error.Disconnected", kUnreachable},
+    };
+    auto it = codes.find(name);
+    return it == codes.end() ? kFailed : it->second;
+}
+
+void fail_from(const sdbus::Error& e) {
+    const int code = exit_code_of(e.getName());
+    std::string message = e.getMessage().empty() ? e.getName() : e.getMessage();
+    if (code == kUnreachable) message = "damond is not running on the system bus (" + e.getName() + ": " + message + ")";
+    throw Failure(code, message);
+}
+
+}  // namespace damonctl

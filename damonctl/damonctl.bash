@@ -1,0 +1,55 @@
+# bash completion for damonctl: commands, their options, and the names of
+# damond's contexts and apps (asked of damond itself).
+_damonctl() {
+    local cur prev cmd i
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+    cmd=
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case ${COMP_WORDS[i]} in
+            --json) ;;
+            -*) ;;
+            *) cmd=${COMP_WORDS[i]}; break ;;
+        esac
+    done
+    local commands="status show pause resume remove create commit reload snapshot heatmap watch app hold import-damo export-damo"
+    if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "$commands --json --help --version" -- "$cur"))
+        return
+    fi
+    case $prev in
+        --svg|--spec) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --context) COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null)" -- "$cur")); return ;;
+        --for|--every|--rows|--columns|--name|--why|--pid|--count|--foreground-profile|--background-profile) return ;;
+    esac
+    case $cmd in
+        show|pause|resume|remove|snapshot)
+            COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null) --json" -- "$cur")) ;;
+        heatmap)
+            COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null) --for --every --rows --columns --svg --no-color --json" -- "$cur")) ;;
+        commit)
+            if [[ $((COMP_CWORD - i)) -eq 1 ]]; then
+                COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null)" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi ;;
+        export-damo)
+            COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null) --raw --spec" -- "$cur")) ;;
+        import-damo)
+            COMPREPLY=($(compgen -f -W "--name --dry-run --raw --human --json" -- "$cur")) ;;
+        create)
+            COMPREPLY=($(compgen -f -- "$cur")) ;;
+        watch)
+            COMPREPLY=($(compgen -W "--count --json" -- "$cur")) ;;
+        hold)
+            COMPREPLY=($(compgen -W "--context --why --" -- "$cur")) ;;
+        app)
+            local verb=${COMP_WORDS[i+1]}
+            if [[ $((COMP_CWORD - i)) -eq 1 ]]; then
+                COMPREPLY=($(compgen -W "list register foreground background unregister" -- "$cur"))
+            elif [[ $verb == foreground || $verb == background || $verb == unregister ]]; then
+                COMPREPLY=($(compgen -W "$(damonctl complete apps 2>/dev/null) --pid" -- "$cur"))
+            fi ;;
+    esac
+}
+complete -F _damonctl damonctl

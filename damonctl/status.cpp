@@ -1,0 +1,205 @@
+// `status` and `show`: what damond runs, from two calls (the manager's
+// properties and every object's, through the ObjectManager).
+#include <time.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "bus.hpp"
+#include "commands.hpp"
+#include "format.hpp"
+
+namespace damonctl {
+
+using nlohmann::json;
+using HoldsList = std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>>;
+
+namespace {
+
+uint64_t monotonic_us() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000000 + uint64_t(ts.tv_nsec) / 1000;
+}
+
+json holds_json(const HoldsList& holds) {
+    json out = json::array();
+    for (const auto& h : holds)
+        out.push_back({{"cookie", h.get<0>()}, {"context", h.get<1>()}, {"who", h.get<2>()}, {"why", h.get<3>()}});
+    return out;
+}
+
+json context_json(const Properties& p, uint64_t now) {
+    const uint64_t since = prop<uint64_t>(p, "StateSinceUsec");
+    return {{"name", prop<std::string>(p, "Name")},
+            {"state", prop<std::string>(p, "State")},
+            {"state_for_us", since && now > since ? now - since : 0},
+            {"backend", prop<std::string>(p, "Backend")},
+            {"backend_reason", prop<std::string>(p, "BackendReason")},
+            {"access_source", prop<std::string>(p, "AccessSource")},
+            {"access_source_reason", prop<std::string>(p, "AccessSourceReason")},
+            {"nr_regions", prop<uint64_t>(p, "NrRegions")},
+            {"nr_aggregations", prop<uint64_t>(p, "NrAggregations")},
+            {"nr_samples", prop<uint64_t>(p, "NrSamples")},
+            {"holds", holds_json(prop<HoldsList>(p, "PauseHolds"))},
+            {"last_error", prop<std::string>(p, "LastError")}};
+}
+
+// Everything `status` shows, as its --json prints it.
+json gather_status(Damond& d) {
+    const Properties m = call([&] { return d.manager().GetAll("org.damond1.Manager"); });
+    const auto objects = call([&] { return d.manager().GetManagedObjects(); });
+    const uint64_t now = monotonic_us();
+    json kdamonds = json::array();
+    for (const auto& k : prop<std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>>>(m, "Kdamonds"))
+        kdamonds.push_back({{"index", k.get<0>()}, {"ours", k.get<1>()}, {"state", k.get<2>()}, {"pid", k.get<3>()},
+                            {"operations", k.get<4>()}});
+    json contexts = json::array(), apps = json::array();
+    for (const auto& [path, ifaces] : objects) {
+        if (auto c = ifaces.find("org.damond1.Context"); c != ifaces.end()) contexts.push_back(context_json(c->second, now));
+        if (auto a = ifaces.find("org.damond1.App"); a != ifaces.end())
+            apps.push_back({{"app_id", prop<std::string>(a->second, "AppId")},
+                            {"state", prop<std::string>(a->second, "State")},
+                            {"pids", prop<std::vector<uint32_t>>(a->second, "Pids")}});
+    }
+    auto by_name = [](const char* key) {
+        return [key](const json& x, const json& y) { return x[key].get<std::string>() < y[key].get<std::string>(); };
+    };
+    std::sort(contexts.begin(), contexts.end(), by_name("name"));
+    std::sort(apps.begin(), apps.end(), by_name("app_id"));
+    return {{"version", prop<std::string>(m, "Version")},
+            {"backend", prop<std::string>(m, "Backend")},
+            {"backend_reason", prop<std::string>(m, "BackendReason")},
+            {"pause_mode", prop<std::string>(m, "PauseMode")},
+            {"pause_mode_reason", prop<std::string>(m, "PauseModeReason")},
+            {"kernel_features", prop<std::vector<std::string>>(m, "KernelFeatures")},
+            {"kdamonds", kdamonds},
+            {"foreground_app", prop<std::string>(m, "ForegroundApp")},
+            {"contexts", contexts},
+            {"apps", apps},
+            {"holds", holds_json(prop<HoldsList>(m, "PauseHolds"))}};
+}
+
+void print_holds(const json& holds, const std::string& indent) {
+    Table t({"COOKIE", "ON", "WHO", "WHY"});
+    for (const auto& h : holds)
+        t.add({std::to_string(h["cookie"].get<uint32_t>()),
+               h["context"].get<std::string>().empty() ? "(all)" : h["context"].get<std::string>(),
+               h["who"].get<std::string>(), h["why"].get<std::string>()});
+    t.print(std::cout, indent);
+}
+
+}  // namespace
+
+int cmd_status(Args& a) {
+    a.expect(0, "damonctl status [--json]");
+    Damond d;
+    const json s = gather_status(d);
+    if (a.json) {
+        std::cout << s.dump(2) << '\n';
+        return kOk;
+    }
+    std::cout << "damond " << s["version"].get<std::string>() << ", backend " << s["backend"].get<std::string>();
+    if (!s["backend_reason"].get<std::string>().empty()) std::cout << " (" << s["backend_reason"].get<std::string>() << ")";
+    std::cout << "\npause mode " << s["pause_mode"].get<std::string>();
+    if (!s["pause_mode_reason"].get<std::string>().empty())
+        std::cout << " (" << s["pause_mode_reason"].get<std::string>() << ")";
+    std::cout << '\n';
+    if (!s["kdamonds"].empty()) {
+        std::cout << "\nkdamonds:\n";
+        Table t({"INDEX", "OWNER", "STATE", "PID", "OPS"});
+        for (const auto& k : s["kdamonds"])
+            t.add({std::to_string(k["index"].get<uint32_t>()), k["ours"].get<bool>() ? "damond" : "foreign",
+                   k["state"].get<std::string>(), std::to_string(k["pid"].get<uint32_t>()),
+                   k["operations"].get<std::string>()});
+        t.print(std::cout, "  ");
+    }
+    std::cout << "\ncontexts: " << s["contexts"].size() << '\n';
+    if (!s["contexts"].empty()) {
+        Table t({"NAME", "STATE", "FOR", "BACKEND", "SOURCE", "REGIONS", "AGGREGATIONS"});
+        for (const auto& c : s["contexts"]) {
+            std::string state = c["state"].get<std::string>();
+            if (!c["holds"].empty()) state += " (held)";
+            t.add({c["name"].get<std::string>(), state, human_duration_us(c["state_for_us"].get<uint64_t>()),
+                   c["backend"].get<std::string>(), c["access_source"].get<std::string>(),
+                   std::to_string(c["nr_regions"].get<uint64_t>()),
+                   std::to_string(c["nr_aggregations"].get<uint64_t>())});
+        }
+        t.print(std::cout, "  ");
+        for (const auto& c : s["contexts"])
+            if (!c["last_error"].get<std::string>().empty())
+                std::cout << "  " << c["name"].get<std::string>() << ": " << c["last_error"].get<std::string>() << '\n';
+    }
+    if (!s["apps"].empty()) {
+        std::cout << "\napps: " << s["apps"].size() << ", in the foreground: "
+                  << (s["foreground_app"].get<std::string>().empty() ? "none" : s["foreground_app"].get<std::string>())
+                  << '\n';
+        Table t({"APP", "STATE", "PIDS"});
+        for (const auto& app : s["apps"]) {
+            std::string pids;
+            for (const auto& p : app["pids"]) pids += (pids.empty() ? "" : ",") + std::to_string(p.get<uint32_t>());
+            t.add({app["app_id"].get<std::string>(), app["state"].get<std::string>(), pids.empty() ? "-" : pids});
+        }
+        t.print(std::cout, "  ");
+    }
+    if (!s["holds"].empty()) {
+        std::cout << "\npause holds: " << s["holds"].size() << '\n';
+        print_holds(s["holds"], "  ");
+    }
+    return kOk;
+}
+
+int cmd_show(Args& a) {
+    a.expect(1, "damonctl show CONTEXT [--json]");
+    Damond d;
+    auto ctx = d.context(a.words[0]);
+    const Properties p = call([&] { return ctx->GetAll("org.damond1.Context"); });
+    json c = context_json(p, monotonic_us());
+    c["spec"] = json::parse(prop<std::string>(p, "Spec", "{}"));
+    const json snap = json::parse(call([&] { return ctx->Snapshot(); }));
+    c["intervals"] = snap.value("intervals", json::object());
+    json schemes = json::array();
+    for (const auto& s : snap.value("schemes", json::array())) {
+        json x = s;
+        x.erase("tried_regions");
+        schemes.push_back(x);
+    }
+    c["schemes"] = schemes;
+    if (a.json) {
+        std::cout << c.dump(2) << '\n';
+        return kOk;
+    }
+    auto line = [](const std::string& k, const std::string& v) { std::cout << k << ": " << v << '\n'; };
+    line("context", c["name"].get<std::string>());
+    line("state", c["state"].get<std::string>() + " for " + human_duration_us(c["state_for_us"].get<uint64_t>()));
+    std::string backend = c["backend"].get<std::string>();
+    if (!c["backend_reason"].get<std::string>().empty()) backend += " (" + c["backend_reason"].get<std::string>() + ")";
+    line("backend", backend);
+    line("access source", c["access_source"].get<std::string>() + " (" + c["access_source_reason"].get<std::string>() + ")");
+    line("regions", std::to_string(c["nr_regions"].get<uint64_t>()));
+    line("aggregations", std::to_string(c["nr_aggregations"].get<uint64_t>()));
+    if (c["intervals"].contains("sample_us"))
+        line("live intervals", "sample " + human_duration_us(c["intervals"]["sample_us"].get<uint64_t>()) + ", aggregation " +
+                                   human_duration_us(c["intervals"]["aggr_us"].get<uint64_t>()));
+    if (!c["last_error"].get<std::string>().empty()) line("last error", c["last_error"].get<std::string>());
+    if (!c["holds"].empty()) {
+        std::cout << "pause holds:\n";
+        print_holds(c["holds"], "  ");
+    }
+    if (!schemes.empty()) {
+        std::cout << "schemes:\n";
+        Table t({"#", "ACTION", "TRIED", "TRIED SIZE", "APPLIED", "APPLIED SIZE", "QUOTA EXCEEDED", "ACTIVE"});
+        for (size_t i = 0; i < schemes.size(); ++i) {
+            const json& st = schemes[i]["stats"];
+            t.add({std::to_string(i), c["spec"]["schemes"][i].value("action", "?"),
+                   std::to_string(st.value("nr_tried", uint64_t(0))), human_size(st.value("sz_tried", uint64_t(0))),
+                   std::to_string(st.value("nr_applied", uint64_t(0))), human_size(st.value("sz_applied", uint64_t(0))),
+                   std::to_string(st.value("qt_exceeds", uint64_t(0))), schemes[i].value("active", true) ? "yes" : "no"});
+        }
+        t.print(std::cout, "  ");
+    }
+    std::cout << "spec:\n" << c["spec"].dump(2) << '\n';
+    return kOk;
+}
+
+}  // namespace damonctl
