@@ -57,6 +57,7 @@ int exit_code_of(const std::string& name) {
         {"org.damond1.Error.NotSupported", kNotSupported},
         {"org.damond1.Error.LimitExceeded", kLimit},
         {"org.freedesktop.DBus.Error.AccessDenied", kDenied},
+        {"org.freedesktop.DBus.Error.UnknownObject", kNotFound},
         {"org.freedesktop.DBus.Error.ServiceUnknown", kUnreachable},
         {"org.freedesktop.DBus.Error.NameHasNoOwner", kUnreachable},
         {"org.freedesktop.DBus.Error.NoReply", kUnreachable},
@@ -66,9 +67,24 @@ int exit_code_of(const std::string& name) {
     return it == codes.end() ? kFailed : it->second;
 }
 
+// A call on a context's or app's object that is not there: said as damond
+// says it for the manager's methods.
+std::string missing_object(const std::string& message) {
+    for (const auto& [prefix, what] : {std::pair<std::string, std::string>{damond::kContextPathPrefix, "context"},
+                                       {damond::kAppPathPrefix, "app"}}) {
+        const size_t at = message.find(prefix);
+        if (at == std::string::npos) continue;
+        std::string label = message.substr(at + prefix.size());
+        label = label.substr(0, label.find_first_of("'\" "));
+        if (const auto name = damond::bus_label_unescape(label)) return "no " + what + " named '" + *name + "'";
+    }
+    return message;
+}
+
 void fail_from(const sdbus::Error& e) {
     const int code = exit_code_of(e.getName());
     std::string message = e.getMessage().empty() ? e.getName() : e.getMessage();
+    if (e.getName() == "org.freedesktop.DBus.Error.UnknownObject") message = missing_object(message);
     if (code == kUnreachable) message = "damond is not running on the system bus (" + e.getName() + ": " + message + ")";
     throw Failure(code, message);
 }

@@ -131,7 +131,7 @@ int cmd_watch(Args& a) {
     sigaddset(&mask, SIGPIPE);
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     const int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
-    if (!a.json) std::cerr << "watching damond; Ctrl-C ends\n";
+    std::cerr << "watching damond; Ctrl-C ends" << std::endl;  // on stderr: --json output stays JSON
     while (!out.done()) {
         while (!out.done() && d.connection().processPendingRequest()) {
         }

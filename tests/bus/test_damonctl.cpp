@@ -1,0 +1,551 @@
+// damonctl as people run it: the real binary against the real damond on a
+// private bus. Every command, its --json parsed, exit codes and errors; hold
+// releasing however its command ends; damo round trips over the fixtures
+// written by damo 3.3.0; the heatmap drawn in a real terminal (tmux) and its
+// SVG drawn by a real renderer (rsvg-convert), both compared with what the
+// snapshots held.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "heatmap.hpp"
+#include "private_bus.hpp"
+
+using namespace damond::testing;
+using nlohmann::json;
+
+namespace {
+
+const char* kConfig = R"({
+  "backend": "inprocess",
+  "profiles": {
+    "fine": {"ops": "synthetic", "intervals": {"sample_us": 1000, "aggr_us": 20000},
+             "targets": [{"regions": [{"start": 0, "end": 16777216}]}]}
+  },
+  "apps": {"default": {"foreground": "fine", "background": "fine"}},
+  "contexts": {
+    "demo": {
+      "ops": "synthetic", "seed": 1,
+      "intervals": {"sample_us": 1000, "aggr_us": 20000},
+      "nr_regions": {"min": 10, "max": 100},
+      "targets": [{"regions": [{"start": 0, "end": 67108864}, {"start": 134217728, "end": 167772160}],
+                   "workload": {"seed": 3, "sets": [{"start": 0, "end": 4194304, "access_bp": 9000},
+                                                    {"start": 150994944, "end": 159383552, "access_bp": 4000}]}}],
+      "schemes": [{"action": "stat", "access_pattern": {"age": {"min": 2, "max": 1000}}}]
+    }
+  }
+})";
+
+struct Ran {
+    int code = -1;
+    std::string out, err;
+};
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+std::string fixtures() { return env_or("DAMO_FIXTURES", "tests/fixtures/damo"); }
+std::string damonctl_path() { return env_or("DAMONCTL", "damonctl"); }
+
+class Damonctl : public ::testing::Test {
+protected:
+    void SetUp() override {
+        bus_ = std::make_unique<PrivateBus>();
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_->address().c_str(), 1);
+        damond_ = start_damond(*bus_, dir_.write("damond.json", kConfig), dir_.path() + "/damond.log");
+        ASSERT_TRUE(damond_) << read_file(dir_.path() + "/damond.log");
+    }
+    void TearDown() override {
+        if (damond_) {
+            damond_->signal(SIGTERM);
+            EXPECT_EQ(damond_->wait_exit(10000), 0);
+        }
+        if (HasFailure()) std::cerr << "--- damond log ---\n" << read_file(dir_.path() + "/damond.log");
+    }
+
+    // damonctl with `args`: its exit code, stdout and stderr apart.
+    Ran run(const std::vector<std::string>& args, const std::string& stdin_file = "") {
+        std::string cmd = quote(damonctl_path());
+        for (const std::string& a : args) cmd += " " + quote(a);
+        const std::string err = dir_.path() + "/stderr";
+        cmd += " 2>" + quote(err) + (stdin_file.empty() ? " </dev/null" : " <" + quote(stdin_file));
+        Ran r;
+        FILE* f = popen(cmd.c_str(), "r");
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0) r.out.append(buf, n);
+        const int status = pclose(f);
+        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        r.err = read_file(err);
+        return r;
+    }
+    json run_json(const std::vector<std::string>& args) {
+        std::vector<std::string> a = {"--json"};
+        a.insert(a.end(), args.begin(), args.end());
+        const Ran r = run(a);
+        EXPECT_EQ(r.code, 0) << r.err;
+        return json::parse(r.out);
+    }
+    json status() { return run_json({"status"}); }
+    json context_of(const json& s, const std::string& name) {
+        for (const json& c : s["contexts"])
+            if (c["name"] == name) return c;
+        return nullptr;
+    }
+    // Runs demo until it has aggregated a few times, then pauses it, so
+    // its snapshots stay what they are.
+    json paused_demo_snapshot() {
+        EXPECT_TRUE(wait_until([&] { return context_of(status(), "demo")["nr_aggregations"].get<uint64_t>() >= 10; }));
+        EXPECT_EQ(run({"pause", "demo"}).code, 0);
+        return run_json({"snapshot", "demo"});
+    }
+    std::string fixture_with_pids(const std::string& name, const std::map<std::string, pid_t>& pids) {
+        std::string text = read_file(fixtures() + "/" + name);
+        for (const auto& [from, to] : pids)
+            text = std::regex_replace(text, std::regex("\"pid\": " + from), "\"pid\": " + std::to_string(to));
+        return dir_.write(name, text);
+    }
+
+    TempDir dir_;
+    std::unique_ptr<PrivateBus> bus_;
+    std::unique_ptr<Child> damond_;
+};
+
+// What the test expects of a heatmap row, computed here from one snapshot
+// on its own terms: the regions' union with holes folded, cut into `rows`
+// equal spans of bytes, each the size-weighted access rate in tenths.
+std::vector<int> expected_levels(const json& snap, size_t rows) {
+    const double samples = double(snap["intervals"]["aggr_us"].get<uint64_t>() / snap["intervals"]["sample_us"].get<uint64_t>());
+    std::vector<std::pair<uint64_t, double>> bytes;  // folded: (size, rate) in address order
+    for (const json& r : snap["targets"][0]["regions"])
+        bytes.emplace_back(r["end"].get<uint64_t>() - r["start"].get<uint64_t>(),
+                           std::min(1.0, r["last_nr_accesses"].get<double>() / samples));
+    uint64_t span = 0;
+    for (const auto& b : bytes) span += b.first;
+    std::vector<int> levels;
+    for (size_t i = 0; i < rows; ++i) {
+        const uint64_t lo = span * i / rows, hi = span * (i + 1) / rows;
+        double sum = 0;
+        uint64_t at = 0;
+        for (const auto& [size, rate] : bytes) {
+            const uint64_t a = std::max(lo, at), b = std::min(hi, at + size);
+            if (b > a) sum += rate * double(b - a);
+            at += size;
+        }
+        levels.push_back(std::min(9, int(sum / double(hi - lo) * 10.0 + 1e-9)));
+    }
+    return levels;
+}
+
+}  // namespace
+
+TEST_F(Damonctl, StatusShowsTheDaemonAndEveryContextInTextAndJson) {
+    ASSERT_TRUE(wait_until([&] { return context_of(status(), "demo")["nr_aggregations"].get<uint64_t>() > 3; }));
+    const json s = status();
+    EXPECT_EQ(s["version"], "0.1.0");
+    EXPECT_EQ(s["backend"], "inprocess");
+    EXPECT_EQ(s["pause_mode"], "inprocess");
+    const json demo = context_of(s, "demo");
+    EXPECT_EQ(demo["state"], "running");
+    EXPECT_EQ(demo["access_source"], "synthetic");
+    EXPECT_GE(demo["nr_regions"].get<uint64_t>(), 10u);
+    EXPECT_GT(demo["state_for_us"].get<uint64_t>(), 0u);
+    const Ran text = run({"status"});
+    ASSERT_EQ(text.code, 0) << text.err;
+    EXPECT_NE(text.out.find("damond 0.1.0, backend inprocess"), std::string::npos) << text.out;
+    EXPECT_TRUE(std::regex_search(text.out, std::regex(R"(\n  demo +running +[0-9.]+ (ms|s) +inprocess +synthetic +[0-9]+ +[0-9]+\n)")))
+        << text.out;
+
+    const json show = run_json({"show", "demo"});
+    EXPECT_EQ(show["spec"]["ops"], "synthetic");
+    ASSERT_EQ(show["schemes"].size(), 1u);
+    EXPECT_TRUE(show["schemes"][0]["stats"].contains("nr_tried"));
+    const Ran show_text = run({"show", "demo"});
+    EXPECT_NE(show_text.out.find("access source: synthetic"), std::string::npos) << show_text.out;
+    EXPECT_NE(show_text.out.find("  0  stat"), std::string::npos) << show_text.out;
+}
+
+TEST_F(Damonctl, PausedForHowLongCountsFromThePause) {
+    ASSERT_EQ(run({"pause", "demo"}).code, 0);
+    const uint64_t first = context_of(status(), "demo")["state_for_us"];
+    usleep(300000);
+    const json demo = context_of(status(), "demo");
+    EXPECT_EQ(demo["state"], "paused");
+    EXPECT_GE(demo["state_for_us"].get<uint64_t>(), first + 300000);
+    EXPECT_LT(demo["state_for_us"].get<uint64_t>(), first + 5000000);
+}
+
+TEST_F(Damonctl, ContextCommandsAndTheirExitCodes) {
+    EXPECT_EQ(run({"pause", "demo"}).code, 0);
+    EXPECT_EQ(context_of(status(), "demo")["state"], "paused");
+    EXPECT_EQ(run({"resume", "demo"}).code, 0);
+    EXPECT_EQ(context_of(status(), "demo")["state"], "running");
+
+    const Ran missing = run({"pause", "nope"});
+    EXPECT_EQ(missing.code, 3);
+    EXPECT_NE(missing.err.find("no context named 'nope'"), std::string::npos) << missing.err;
+    EXPECT_EQ(run({"pause"}).code, 2);
+    EXPECT_EQ(run({"frobnicate"}).code, 2);
+    EXPECT_EQ(run({"status", "--colour"}).code, 2);
+
+    const std::string spec = dir_.write("x.json", R"({"ops": "synthetic", "intervals": {"sample_us": 2000, "aggr_us": 40000},
+        "targets": [{"regions": [{"start": 0, "end": 1048576}]}]})");
+    EXPECT_EQ(run({"create", "x", spec}).code, 0);
+    const Ran taken = run({"create", "x", spec});
+    EXPECT_EQ(taken.code, 5) << taken.err;
+    const Ran from_stdin = run({"create", "y", "-"}, spec);
+    EXPECT_EQ(from_stdin.code, 0) << from_stdin.err;
+    const Ran bad = run({"create", "z", "-"}, dir_.write("bad.json", R"({"ops": "synthetic", "colour": 1})"));
+    EXPECT_EQ(bad.code, 4);
+    EXPECT_NE(bad.err.find("colour: unknown key"), std::string::npos) << bad.err;
+    EXPECT_EQ(run({"remove", "y"}).code, 0);
+    EXPECT_TRUE(context_of(status(), "y").is_null());
+    EXPECT_EQ(run({"reload"}).code, 0);
+    EXPECT_EQ(context_of(status(), "demo")["state"], "running");
+
+    // No damond on the bus: 9, said so.
+    PrivateBus empty;
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", empty.address().c_str(), 1);
+    const Ran away = run({"status"});
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_->address().c_str(), 1);
+    EXPECT_EQ(away.code, 9);
+    EXPECT_NE(away.err.find("damond is not running"), std::string::npos) << away.err;
+}
+
+TEST_F(Damonctl, CommitTakesFilesAndAssignmentsAllOrNothing) {
+    EXPECT_EQ(run({"commit", "demo", "intervals.aggr_us=40000", "schemes.0.quotas.bytes=1048576"}).code, 0);
+    json spec = run_json({"show", "demo"})["spec"];
+    EXPECT_EQ(spec["intervals"]["aggr_us"], 40000);
+    EXPECT_EQ(spec["schemes"][0]["quotas"]["bytes"], 1048576);
+    EXPECT_EQ(spec["schemes"][0]["action"], "stat");  // the rest of the list kept
+
+    // One bad assignment: nothing changes, and the error names the field.
+    const Ran bad = run({"commit", "demo", "intervals.aggr_us=80000", "intervals.sample_us=0"});
+    EXPECT_EQ(bad.code, 4);
+    EXPECT_NE(bad.err.find("intervals.sample_us"), std::string::npos) << bad.err;
+    EXPECT_EQ(run_json({"show", "demo"})["spec"]["intervals"]["aggr_us"], 40000);
+    const Ran past = run({"commit", "demo", "schemes.5.action=stat"});
+    EXPECT_EQ(past.code, 4);
+    EXPECT_NE(past.err.find("schemes.5"), std::string::npos) << past.err;
+    EXPECT_EQ(run({"commit", "demo", "intervals.aggr_us=null"}).code, 0);
+    EXPECT_EQ(run_json({"show", "demo"})["spec"]["intervals"]["aggr_us"], 100000);  // the default
+
+    const std::string patch = dir_.write("patch.json", R"({"nr_regions": {"max": 200}})");
+    EXPECT_EQ(run({"commit", "demo", patch}).code, 0);
+    EXPECT_EQ(run_json({"show", "demo"})["spec"]["nr_regions"]["max"], 200);
+    EXPECT_EQ(run({"commit", "demo", "-"}, dir_.write("p2.json", R"({"nr_regions": {"max": 300}})")).code, 0);
+    EXPECT_EQ(run_json({"show", "demo"})["spec"]["nr_regions"]["max"], 300);
+}
+
+TEST_F(Damonctl, SnapshotTableAndSummaryMatchTheJson) {
+    const json snap = paused_demo_snapshot();
+    uint64_t total = 0, accessed = 0;
+    size_t regions = 0;
+    for (const json& r : snap["targets"][0]["regions"]) {
+        const uint64_t size = r["end"].get<uint64_t>() - r["start"].get<uint64_t>();
+        total += size;
+        if (r["last_nr_accesses"].get<uint32_t>()) accessed += size;
+        ++regions;
+    }
+    const Ran text = run({"snapshot", "demo"});
+    ASSERT_EQ(text.code, 0) << text.err;
+    size_t rows = 0;
+    std::istringstream lines(text.out);
+    for (std::string line; std::getline(lines, line);)
+        if (line.find_first_not_of(' ') != std::string::npos && line.compare(line.find_first_not_of(' '), 2, "0x") == 0)
+            ++rows;
+    EXPECT_EQ(rows, regions);
+    EXPECT_NE(text.out.find("total 96.00 MiB"), std::string::npos) << text.out;
+    EXPECT_EQ(total, 96u << 20);
+    EXPECT_NE(text.out.find("(" + std::to_string(accessed * 100 / total) + " %)"), std::string::npos) << text.out;
+    EXPECT_GT(accessed, 0u);
+    EXPECT_EQ(run_json({"snapshot", "demo"}), snap);  // paused: the same
+}
+
+TEST_F(Damonctl, HeatmapInARealTerminalShowsWhatTheSnapshotsHeld) {
+    const json snap = paused_demo_snapshot();
+    const std::vector<int> expected = expected_levels(snap, 12);
+    ASSERT_NE(*std::max_element(expected.begin(), expected.end()), 0) << "the workload's hot set must show";
+    const std::string sock = "damonctl-test-" + std::to_string(getpid());
+    const std::string cmd = "env DBUS_SYSTEM_BUS_ADDRESS=" + bus_->address() + " " + damonctl_path() +
+                            " heatmap demo --for 600ms --every 100ms --rows 12; sleep 60";
+    ASSERT_EQ(run_command({"tmux", "-L", sock, "new-session", "-d", "-x", "160", "-y", "40", cmd}).exit_code, 0);
+    std::string screen;
+    const bool drawn = wait_until(
+        [&] {
+            screen = run_command({"tmux", "-L", sock, "capture-pane", "-p"}).out;
+            return screen.find("time →") != std::string::npos;
+        },
+        15000);
+    const std::string coloured = run_command({"tmux", "-L", sock, "capture-pane", "-p", "-e"}).out;
+    run_command({"tmux", "-L", sock, "kill-server"});
+    ASSERT_TRUE(drawn) << screen;
+    std::vector<std::string> rows;
+    std::istringstream lines(screen);
+    for (std::string line; std::getline(lines, line);)
+        if (line.rfind("0x", 0) == 0) rows.push_back(line.substr(line.find(' ') + 1));
+    ASSERT_EQ(rows.size(), expected.size()) << screen;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        EXPECT_EQ(rows[i].size(), 7u) << "one column per snapshot: " << rows[i];
+        EXPECT_EQ(rows[i], std::string(rows[i].size(), char('0' + expected[i]))) << "row " << i << "\n" << screen;
+    }
+    EXPECT_NE(screen.find("(holes folded)"), std::string::npos) << screen;
+    EXPECT_NE(coloured.find("\x1b["), std::string::npos) << "a terminal gets colour";
+}
+
+TEST_F(Damonctl, HeatmapSvgDrawnByARealRendererHasTheSnapshotsColours) {
+    const json snap = paused_demo_snapshot();
+    const std::vector<int> expected = expected_levels(snap, 10);
+    const std::string svg = dir_.path() + "/map.svg", png = dir_.path() + "/map.png";
+    const json map = run_json({"heatmap", "demo", "--for", "300ms", "--every", "100ms", "--rows", "10", "--svg", svg});
+    const auto render = run_command({"rsvg-convert", "-f", "png", "-o", png, svg});
+    ASSERT_EQ(render.exit_code, 0) << render.out;
+    const json layout = map["svg_layout"];
+    const int cell = layout["cell"], left = layout["left"], top = layout["top"];
+    const size_t columns = map["column_us"].size();
+    ASSERT_EQ(columns, 4u);
+    std::vector<std::string> cmd = {env_or("PNG_PIXELS", "tests/support/png_pixels.py"), png};
+    for (size_t r = 0; r < expected.size(); ++r)
+        for (size_t c = 0; c < columns; ++c)
+            cmd.push_back(std::to_string(left + int(c) * cell + cell / 2) + "," + std::to_string(top + int(r) * cell + cell / 2));
+    const auto pixels = run_command(cmd);
+    ASSERT_EQ(pixels.exit_code, 0) << pixels.out;
+    std::istringstream in(pixels.out);
+    for (size_t r = 0; r < expected.size(); ++r)
+        for (size_t c = 0; c < columns; ++c) {
+            std::string px;
+            in >> px;
+            char want[8];
+            std::snprintf(want, sizeof want, "%06x", damonctl::level_colour(expected[r]));
+            EXPECT_EQ(px, want) << "row " << r << " column " << c << " (level " << expected[r] << ")";
+        }
+}
+
+TEST_F(Damonctl, WatchPrintsEachChangeAsItHappens) {
+    Child watch({damonctl_path(), "--json", "watch", "--count", "3"}, {}, dir_.path() + "/watch.log");
+    ASSERT_TRUE(wait_until([&] { return read_file(dir_.path() + "/watch.log").find("watching") != std::string::npos; }));
+    ASSERT_EQ(run({"pause", "demo"}).code, 0);
+    ASSERT_EQ(run({"resume", "demo"}).code, 0);
+    ASSERT_EQ(run({"create", "w", "-"}, dir_.write("w.json", R"({"ops": "synthetic",
+        "targets": [{"regions": [{"start": 0, "end": 1048576}]}]})")).code, 0);
+    EXPECT_EQ(watch.wait_exit(10000), 0);
+    std::vector<json> events;
+    std::istringstream lines(read_file(dir_.path() + "/watch.log"));
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty() && line[0] == '{') events.push_back(json::parse(line));
+    ASSERT_EQ(events.size(), 3u) << read_file(dir_.path() + "/watch.log");
+    EXPECT_EQ(events[0]["name"], "demo");
+    EXPECT_EQ(events[0]["event"], "paused");
+    EXPECT_EQ(events[1]["event"], "running");
+    EXPECT_EQ(events[2]["name"], "w");
+    EXPECT_EQ(events[2]["event"], "added");
+}
+
+TEST_F(Damonctl, AppsRegisterSwitchListAndGo) {
+    EXPECT_EQ(run({"app", "register", "com.example.a"}).code, 0);
+    EXPECT_EQ(run({"app", "register", "com.example.b"}).code, 0);
+    EXPECT_EQ(run({"app", "foreground", "com.example.a"}).code, 0);
+    json list = run_json({"app", "list"});
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[0]["app_id"], "com.example.a");
+    EXPECT_EQ(list[0]["state"], "foreground");
+    EXPECT_EQ(list[1]["state"], "background");
+    const json s = status();
+    EXPECT_EQ(s["foreground_app"], "com.example.a");
+    EXPECT_EQ(context_of(s, "com.example.a@foreground")["state"], "running");
+    EXPECT_EQ(context_of(s, "com.example.a@background")["state"], "paused");
+    EXPECT_EQ(run({"app", "foreground", "com.example.b"}).code, 0);
+    EXPECT_EQ(run_json({"app", "list"})[0]["state"], "background");
+    EXPECT_NE(run({"app", "list"}).out.find("in the foreground: com.example.b"), std::string::npos);
+    EXPECT_EQ(run({"app", "unregister", "com.example.a"}).code, 0);
+    EXPECT_EQ(run_json({"app", "list"}).size(), 1u);
+    EXPECT_EQ(run({"app", "foreground", "com.example.gone"}).code, 3);
+    EXPECT_EQ(run({"app", "wobble", "x"}).code, 2);
+    EXPECT_EQ(run({"app", "register", "x", "--pid", "abc"}).code, 2);
+}
+
+TEST_F(Damonctl, HoldPausesWhileTheCommandRunsAndReleasesHoweverItEnds) {
+    // The command sees every context paused and held.
+    const std::string seen = dir_.path() + "/seen.json";
+    const Ran ok = run({"hold", "--why", "a consistent dump", "--", "sh", "-c",
+                        quote(damonctl_path()) + " --json status > " + quote(seen)});
+    EXPECT_EQ(ok.code, 0) << ok.err;
+    const json during = json::parse(read_file(seen));
+    EXPECT_EQ(context_of(during, "demo")["state"], "paused");
+    ASSERT_EQ(during["holds"].size(), 1u);
+    EXPECT_EQ(during["holds"][0]["why"], "a consistent dump");
+    EXPECT_NE(during["holds"][0]["who"].get<std::string>().find("damonctl hold"), std::string::npos);
+    json after = status();
+    EXPECT_TRUE(after["holds"].empty());
+    EXPECT_EQ(context_of(after, "demo")["state"], "running");
+
+    // Fails: its status, released.
+    EXPECT_EQ(run({"hold", "--", "sh", "-c", "exit 3"}).code, 3);
+    EXPECT_TRUE(status()["holds"].empty());
+    // Killed by SIGKILL: 128 + 9, released.
+    EXPECT_EQ(run({"hold", "--context", "demo", "--", "sh", "-c", "kill -KILL $$"}).code, 137);
+    EXPECT_TRUE(status()["holds"].empty());
+    EXPECT_EQ(run({"hold", "--", "/nonexistent/command"}).code, 127);
+    EXPECT_TRUE(status()["holds"].empty());
+    const Ran nope = run({"hold", "--context", "nope", "--", "true"});
+    EXPECT_EQ(nope.code, 3);
+    EXPECT_NE(nope.err.find("no context named 'nope'"), std::string::npos) << nope.err;
+    EXPECT_EQ(run({"hold", "true"}).code, 2);
+
+    // damonctl itself killed with SIGKILL: its connection goes, damond
+    // drops the hold and the context runs again.
+    Child holder({damonctl_path(), "hold", "--", "sleep", "20"}, {}, dir_.path() + "/holder.log");
+    ASSERT_TRUE(wait_until([&] { return status()["holds"].size() == 1; }));
+    EXPECT_EQ(context_of(status(), "demo")["state"], "paused");
+    holder.signal(SIGKILL);
+    EXPECT_EQ(holder.wait_exit(5000), 128 + SIGKILL);
+    EXPECT_TRUE(wait_until([&] { return status()["holds"].empty(); }));
+    EXPECT_EQ(context_of(status(), "demo")["state"], "running");
+}
+
+TEST_F(Damonctl, EveryDamoFixtureImportsAndTheRawAndHumanFormsAgree) {
+    size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(fixtures())) {
+        if (e.path().extension() != ".json") continue;
+        ++files;
+        const Ran r = run({"--json", "import-damo", e.path(), "--dry-run"});
+        EXPECT_EQ(r.code, 0) << e.path() << ": " << r.err;
+    }
+    EXPECT_EQ(files, 5u);
+    const json human = run_json({"import-damo", fixtures() + "/vaddr-pageout.json", "--dry-run"});
+    const json raw = run_json({"import-damo", fixtures() + "/vaddr-pageout.raw.json", "--dry-run"});
+    EXPECT_EQ(human, raw);
+    // damo's "--damos_age 30s max" with 100 ms aggregations: 300 intervals;
+    // "0 %" accesses: none; "max" age: the kernel's u32.
+    EXPECT_EQ(human["damo"]["schemes"][0]["access_pattern"]["age"]["min"], 300);
+    EXPECT_EQ(human["damo"]["schemes"][0]["access_pattern"]["age"]["max"], 4294967295u);
+    EXPECT_EQ(human["damo"]["schemes"][0]["access_pattern"]["nr_accesses"]["max"], 0);
+    EXPECT_EQ(human["damo"]["targets"][0]["pid_target"], 1234);
+    const json paddr = run_json({"import-damo", fixtures() + "/paddr-quota-goal-filters.raw.json", "--dry-run"});
+    const json& q = paddr["damo"]["schemes"][0]["quotas"];
+    EXPECT_EQ(q["bytes"], 100u << 20);
+    EXPECT_EQ(q["reset_interval_ms"], 1000);  // written by damo --raw in nanoseconds
+    EXPECT_EQ(q["goals"][0]["target_metric"], "some_mem_psi_us");
+    EXPECT_EQ(paddr["damo"]["schemes"][0]["access_pattern"]["age"]["min"], 1200);
+    EXPECT_EQ(paddr["damo"]["schemes"][0]["filters"][0]["memcg_path"], "/workloads/a");
+    const json goal = run_json({"import-damo", fixtures() + "/vaddr-2targets-intervals-goal.json", "--dry-run"});
+    EXPECT_EQ(goal["damo"]["intervals"]["intervals_goal"]["access_bp"], 400);
+    EXPECT_EQ(goal["damo"]["intervals"]["intervals_goal"]["max_sample_us"], 10000000);
+    EXPECT_EQ(goal["damo"]["targets"].size(), 2u);
+    EXPECT_EQ(run_json({"import-damo", fixtures() + "/vaddr-paused.raw.json", "--dry-run"})["damo"]["pause"], true);
+}
+
+TEST_F(Damonctl, ExportThenImportGivesTheSameSpec) {
+    // vaddr fixtures imported for real, on live processes, then exported
+    // and imported again: the same spec damond runs.
+    Child a({"/bin/sleep", "60"}, {}, dir_.path() + "/a.log");
+    Child b({"/bin/sleep", "60"}, {}, dir_.path() + "/b.log");
+    const std::map<std::string, pid_t> pids = {{"1234", a.pid()}, {"5678", b.pid()}};
+    int n = 0;
+    for (const char* name : {"vaddr-pageout.json", "vaddr-pageout.raw.json", "vaddr-2targets-intervals-goal.json",
+                             "vaddr-paused.raw.json"}) {
+        const std::string ctx = "imp" + std::to_string(n++);
+        const Ran imported = run({"import-damo", fixture_with_pids(name, pids), "--name", ctx});
+        ASSERT_EQ(imported.code, 0) << name << ": " << imported.err;
+        const json spec = run_json({"show", ctx})["spec"];
+        for (const std::string form : {"--human", "--raw"}) {
+            std::vector<std::string> args = {"export-damo", ctx};
+            if (form == "--raw") args.push_back("--raw");
+            const Ran exported = run(args);
+            ASSERT_EQ(exported.code, 0) << exported.err;
+            const std::string file = dir_.write(ctx + form + ".json", exported.out);
+            const json again = run_json({"import-damo", file, "--dry-run", form});
+            EXPECT_EQ(again["damo"], spec) << name << " " << form << "\n" << exported.out;
+            // Without the hint, the form is recognised.
+            EXPECT_EQ(run_json({"import-damo", file, "--dry-run"})["damo"], spec) << name << " " << form;
+        }
+    }
+    // paddr runs on the kernel only: round trip through spec files.
+    const json paddr = run_json({"import-damo", fixtures() + "/paddr-quota-goal-filters.raw.json", "--dry-run"})["damo"];
+    for (const char* form : {"--human", "--raw"}) {
+        std::vector<std::string> args = {"export-damo", "--spec", dir_.write("paddr.json", paddr.dump())};
+        if (std::string(form) == "--raw") args.push_back("--raw");
+        const Ran exported = run(args);
+        ASSERT_EQ(exported.code, 0) << exported.err;
+        EXPECT_EQ(run_json({"import-damo", dir_.write("paddr-out.json", exported.out), "--dry-run"})["damo"], paddr)
+            << form << "\n" << exported.out;
+    }
+    // A synthetic context has no damo form: refused by name.
+    const Ran synthetic = run({"export-damo", "demo"});
+    EXPECT_EQ(synthetic.code, 6);
+    EXPECT_NE(synthetic.err.find("ops: synthetic"), std::string::npos) << synthetic.err;
+}
+
+TEST_F(Damonctl, WhatDamondCannotHonourIsRefusedByNameAndNothingIsHalfImported) {
+    json doc = json::parse(read_file(fixtures() + "/vaddr-pageout.json"));
+    auto refused = [&](const json& d, const std::string& path) {
+        const Ran r = run({"import-damo", dir_.write("r.json", d.dump()), "--dry-run"});
+        EXPECT_EQ(r.code, 4) << path;
+        EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
+    };
+    json d = doc;
+    d["kdamonds"][0]["refresh_ms"] = 1000;
+    refused(d, "kdamonds[0].refresh_ms: must be 0");
+    d = doc;
+    d["kdamonds"][0]["contexts"][0]["colour"] = "blue";
+    refused(d, "kdamonds[0].contexts[0].colour");
+    d = doc;
+    d["kdamonds"][0]["contexts"].push_back(doc["kdamonds"][0]["contexts"][0]);
+    refused(d, "kdamonds[0].contexts: must hold exactly one context");
+    d = doc;
+    d["kdamonds"][0]["contexts"][0]["addr_unit"] = "4 KiB";
+    refused(d, "kdamonds[0].contexts[0].addr_unit");
+    d = doc;
+    d["kdamonds"][0]["contexts"][0]["schemes"][0]["quotas"]["goal_tuner"] = "temporal";
+    refused(d, "kdamonds[0].contexts[0].schemes[0].quotas.goal_tuner");
+    d = doc;
+    d["kdamonds"][0]["contexts"][0]["probes"] = json::array({json::object()});
+    refused(d, "kdamonds[0].contexts[0].probes");
+    d = doc;
+    d["kdamonds"][0]["contexts"][0]["intervals"]["sample_us"] = "5 parsecs";
+    refused(d, "kdamonds[0].contexts[0].intervals.sample_us");
+    d = doc;
+    d["kdamonds"][0]["contexts"][0]["nr_regions"]["min"] = "1";
+    refused(d, "nr_regions.min");  // damond's own rule, through its spec check
+
+    // The second kdamond's process does not exist: the first context is
+    // removed again.
+    Child a({"/bin/sleep", "60"}, {}, dir_.path() + "/a.log");
+    d = doc;
+    d["kdamonds"][0]["contexts"][0]["targets"][0]["pid"] = a.pid();
+    d["kdamonds"].push_back(doc["kdamonds"][0]);
+    d["kdamonds"][1]["contexts"][0]["targets"][0]["pid"] = 4194300;
+    const Ran half = run({"import-damo", dir_.write("two.json", d.dump()), "--name", "two"});
+    EXPECT_NE(half.code, 0);
+    EXPECT_NE(half.err.find("context 'two-1'"), std::string::npos) << half.err;
+    EXPECT_TRUE(context_of(status(), "two-0").is_null());
+}
+
+TEST_F(Damonctl, BashCompletionOffersCommandsAndContextNames) {
+    const std::string script = env_or("DAMONCTL_COMPLETION", "damonctl/damonctl.bash");
+    auto complete = [&](const std::string& words, int cword) {
+        const std::string dir = std::filesystem::path(damonctl_path()).parent_path();
+        return run_command({"bash", "-c", "PATH=" + dir + ":$PATH; source " + quote(script) + "; COMP_WORDS=(" + words +
+                                              "); COMP_CWORD=" + std::to_string(cword) +
+                                              "; _damonctl; printf '%s\\n' \"${COMPREPLY[@]}\""})
+            .out;
+    };
+    EXPECT_NE(complete("damonctl st", 1).find("status"), std::string::npos);
+    EXPECT_NE(complete("damonctl pause ''", 2).find("demo"), std::string::npos);
+    EXPECT_NE(complete("damonctl app ''", 2).find("foreground"), std::string::npos);
+    EXPECT_EQ(run({"app", "register", "com.example.c"}).code, 0);
+    EXPECT_NE(complete("damonctl app foreground ''", 3).find("com.example.c"), std::string::npos);
+}
