@@ -5,8 +5,9 @@
 
 namespace damonctl {
 
-ManagerProxy::ManagerProxy(sdbus::IConnection& c) : ProxyInterfaces(c, damond::kBusName, damond::kManagerPath) {
-    registerProxy();
+ManagerProxy::ManagerProxy(sdbus::IConnection& c, bool signals)
+    : ProxyInterfaces(c, damond::kBusName, damond::kManagerPath) {
+    if (signals) registerProxy();
 }
 
 void ManagerProxy::onAppStateChanged(const std::string& app_id, const std::string& old, const std::string& now) {
@@ -36,13 +37,91 @@ AppProxy::AppProxy(sdbus::IConnection& c, const std::string& app_id)
     registerProxy();
 }
 
-Damond::Damond() {
+Damond::Damond(bool signals) {
     try {
         connection_ = sdbus::createSystemBusConnection();
     } catch (const sdbus::Error& e) {
         throw Failure(kUnreachable, "cannot reach the system bus: " + e.getMessage());
     }
-    manager_ = std::make_unique<ManagerProxy>(*connection_);
+    manager_ = std::make_unique<ManagerProxy>(*connection_, signals);
+}
+
+namespace {
+
+// One a{sv} from where the message stands.
+PropMap read_props(sdbus::Message& m) {
+    PropMap out;
+    m.enterContainer("{sv}");
+    while (m.enterDictEntry("sv")) {
+        std::string name, type, contents;
+        m >> name;
+        m.peekType(type, contents);
+        PropValue& v = out[name];
+        auto take = [&](auto value) {
+            m.enterVariant(contents);
+            m >> value;
+            m.exitVariant();
+            v = std::move(value);
+        };
+        if (contents == "s") take(std::string());
+        else if (contents == "o") {
+            sdbus::ObjectPath p;
+            m.enterVariant(contents);
+            m >> p;
+            m.exitVariant();
+            v = std::string(p);
+        } else if (contents == "t") take(uint64_t{});
+        else if (contents == "u") take(uint32_t{});
+        else if (contents == "b") take(bool{});
+        else if (contents == "as") take(std::vector<std::string>());
+        else if (contents == "au") take(std::vector<uint32_t>());
+        else if (contents == "a(usss)") take(HoldsList());
+        else if (contents == "a(ubsus)") take(KdamondsList());
+        else {
+            sdbus::Variant skipped;  // a type damonctl does not show
+            m >> skipped;
+        }
+        m.exitDictEntry();
+    }
+    m.clearFlags();
+    m.exitContainer();
+    return out;
+}
+
+}  // namespace
+
+PropMap get_all(sdbus::IConnection& c, const std::string& path, const std::string& interface) {
+    auto proxy = sdbus::createProxy(c, damond::kBusName, path);
+    auto msg = proxy->createMethodCall("org.freedesktop.DBus.Properties", "GetAll");
+    msg << interface;
+    auto reply = call([&] { return proxy->callMethod(msg); });
+    return read_props(reply);
+}
+
+std::map<std::string, std::map<std::string, PropMap>> get_managed_objects(sdbus::IConnection& c) {
+    auto proxy = sdbus::createProxy(c, damond::kBusName, damond::kManagerPath);
+    auto msg = proxy->createMethodCall("org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+    auto reply = call([&] { return proxy->callMethod(msg); });
+    std::map<std::string, std::map<std::string, PropMap>> out;
+    reply.enterContainer("{oa{sa{sv}}}");
+    while (reply.enterDictEntry("oa{sa{sv}}")) {
+        sdbus::ObjectPath path;
+        reply >> path;
+        auto& ifaces = out[path];
+        reply.enterContainer("{sa{sv}}");
+        while (reply.enterDictEntry("sa{sv}")) {
+            std::string iface;
+            reply >> iface;
+            ifaces[iface] = read_props(reply);
+            reply.exitDictEntry();
+        }
+        reply.clearFlags();
+        reply.exitContainer();
+        reply.exitDictEntry();
+    }
+    reply.clearFlags();
+    reply.exitContainer();
+    return out;
 }
 
 int exit_code_of(const std::string& name) {

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <variant>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,11 +19,24 @@
 namespace damonctl {
 
 using Properties = std::map<std::string, sdbus::Variant>;
+using HoldsList = std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>>;
+using KdamondsList = std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>>;
+
+// Properties read straight from a reply, without an sdbus::Variant (and
+// its message copy) for each: a status of 100 contexts reads 1600 of them.
+using PropValue = std::variant<std::monostate, std::string, uint64_t, uint32_t, bool, std::vector<std::string>,
+                               std::vector<uint32_t>, HoldsList, KdamondsList>;
+using PropMap = std::map<std::string, PropValue>;
+// GetAll(interface) on `path`, and GetManagedObjects at the root (object
+// path -> interface -> properties).
+PropMap get_all(sdbus::IConnection& c, const std::string& path, const std::string& interface);
+std::map<std::string, std::map<std::string, PropMap>> get_managed_objects(sdbus::IConnection& c);
 
 class ManagerProxy final : public sdbus::ProxyInterfaces<org::damond1::Manager_proxy, sdbus::Properties_proxy,
                                                          sdbus::ObjectManager_proxy> {
 public:
-    explicit ManagerProxy(sdbus::IConnection& c);
+    // Signals are subscribed to (one AddMatch each) only when asked for.
+    ManagerProxy(sdbus::IConnection& c, bool signals);
     ~ManagerProxy() { unregisterProxy(); }
     // Signal handlers for `watch`; unset ones ignore the signal.
     std::function<void(const std::string&, const std::string&, const std::string&)> on_app_state;
@@ -60,8 +74,9 @@ private:
 
 class Damond {
 public:
-    // Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS if set).
-    Damond();
+    // Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS if set);
+    // `signals` for the manager's.
+    explicit Damond(bool signals = false);
     sdbus::IConnection& connection() { return *connection_; }
     ManagerProxy& manager() { return *manager_; }
     std::unique_ptr<ContextProxy> context(const std::string& name) {
@@ -98,6 +113,13 @@ T prop(const Properties& p, const std::string& name, T fallback = T{}) {
     auto it = p.find(name);
     if (it == p.end() || !it->second.containsValueOfType<T>()) return fallback;
     return it->second.get<T>();
+}
+template <typename T>
+T prop(const PropMap& p, const std::string& name, T fallback = T{}) {
+    auto it = p.find(name);
+    if (it == p.end()) return fallback;
+    const T* v = std::get_if<T>(&it->second);
+    return v ? *v : fallback;
 }
 
 }  // namespace damonctl

@@ -6,13 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include "bus.hpp"
+#include "bus_label.hpp"
 #include "commands.hpp"
 #include "format.hpp"
 
 namespace damonctl {
 
 using nlohmann::json;
-using HoldsList = std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>>;
 
 namespace {
 
@@ -29,7 +29,7 @@ json holds_json(const HoldsList& holds) {
     return out;
 }
 
-json context_json(const Properties& p, uint64_t now) {
+json context_json(const PropMap& p, uint64_t now) {
     const uint64_t since = prop<uint64_t>(p, "StateSinceUsec");
     return {{"name", prop<std::string>(p, "Name")},
             {"state", prop<std::string>(p, "State")},
@@ -47,11 +47,11 @@ json context_json(const Properties& p, uint64_t now) {
 
 // Everything `status` shows, as its --json prints it.
 json gather_status(Damond& d) {
-    const Properties m = call([&] { return d.manager().GetAll("org.damond1.Manager"); });
-    const auto objects = call([&] { return d.manager().GetManagedObjects(); });
+    const PropMap m = get_all(d.connection(), damond::kManagerPath, "org.damond1.Manager");
+    const auto objects = get_managed_objects(d.connection());
     const uint64_t now = monotonic_us();
     json kdamonds = json::array();
-    for (const auto& k : prop<std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>>>(m, "Kdamonds"))
+    for (const auto& k : prop<KdamondsList>(m, "Kdamonds"))
         kdamonds.push_back({{"index", k.get<0>()}, {"ours", k.get<1>()}, {"state", k.get<2>()}, {"pid", k.get<3>()},
                             {"operations", k.get<4>()}});
     json contexts = json::array(), apps = json::array();
@@ -153,7 +153,7 @@ int cmd_show(Args& a) {
     a.expect(1, "damonctl show CONTEXT [--json]");
     Damond d;
     auto ctx = d.context(a.words[0]);
-    const Properties p = call([&] { return ctx->GetAll("org.damond1.Context"); });
+    const PropMap p = get_all(d.connection(), damond::context_object_path(a.words[0]), "org.damond1.Context");
     json c = context_json(p, monotonic_us());
     c["spec"] = json::parse(prop<std::string>(p, "Spec", "{}"));
     const json snap = json::parse(call([&] { return ctx->Snapshot(); }));

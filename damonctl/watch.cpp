@@ -60,7 +60,6 @@ private:
 };
 
 std::string holds_text(const Properties& changed) {
-    using HoldsList = std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>>;
     const auto holds = prop<HoldsList>(changed, "PauseHolds");
     std::string s = "holds " + std::to_string(holds.size());
     for (const auto& h : holds) s += (s.back() == ':' ? " " : ": ") + h.get<2>();
@@ -79,7 +78,7 @@ int cmd_watch(Args& a) {
         throw Failure(kUsage, "--count: '" + count + "' is not a number");
     }
     Printer out(a.json, n);
-    Damond d;
+    Damond d(true);
     ManagerProxy& m = d.manager();
     m.on_context = [&](const std::string& name, bool added) { out.event("context", name, added ? "added" : "removed"); };
     m.on_app_state = [&](const std::string& app, const std::string& old, const std::string& now) {

@@ -766,7 +766,14 @@ MonitorStats Manager::context_stats(const std::string& name) const {
     return s;
 }
 
-std::string Manager::spec_json(const std::string& name) const { return spec_to_json(get(name).spec).dump(); }
+std::string Manager::spec_json(const std::string& name) const {
+    const ManagedContext& ctx = get(name);
+    if (ctx.json.empty() || !(ctx.json_of == ctx.spec)) {
+        ctx.json = spec_to_json(ctx.spec).dump();
+        ctx.json_of = ctx.spec;
+    }
+    return ctx.json;
+}
 
 std::string Manager::last_error(const std::string& name) const { return get(name).last_error; }
 

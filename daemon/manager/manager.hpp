@@ -221,6 +221,10 @@ private:
         bool event_reported = false;    // monitor_event's last report, to say each change once
         MonitorState event_state = MonitorState::Stopped;
         uint64_t state_since_us = 0;
+        // spec_json() as last serialised, and of which spec: a status of
+        // every context reads every Spec, and serialising is most of that.
+        mutable ContextSpec json_of;
+        mutable std::string json;
     };
 
     // Queues a step on the context; it runs now if nothing is ahead of it.

@@ -824,8 +824,8 @@ TEST_F(DamondApps, ASwitchRepliesFirstThenSendsEverySignalInOrder) {
     const std::string app = damond::app_object_path("org.example.A");
     auto expected = [&](const std::string& paused, const std::string& resumed) {
         return std::vector<std::string>{"reply",
-                                        "PropertiesChanged " + paused + " Spec State",
-                                        "PropertiesChanged " + resumed + " Spec State",
+                                        "PropertiesChanged " + paused + " Spec State StateSinceUsec",
+                                        "PropertiesChanged " + resumed + " Spec State StateSinceUsec",
                                         "PropertiesChanged " + app + " LastSwitchUsec State",
                                         "AppStateChanged /org/damond1",
                                         "PropertiesChanged /org/damond1 ForegroundApp"};
