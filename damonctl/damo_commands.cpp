@@ -50,6 +50,8 @@ int cmd_import_damo(Args& a) {
         imported = damo::import_kdamonds(read_json(a.words[0]), units);
     } catch (const damo::ValueError& e) {
         throw Failure(kInvalid, a.words[0] + ": " + e.what());
+    } catch (const json::exception& e) {  // a shape no rule above expected
+        throw Failure(kInvalid, a.words[0] + ": not damo's kdamonds JSON: " + e.what());
     }
     if (imported.empty()) throw Failure(kInvalid, a.words[0] + ": no kdamonds in it");
     // Named PREFIX, or PREFIX-K for kdamond K when there are several;
@@ -126,6 +128,8 @@ int cmd_export_damo(Args& a) {
             kdamonds.push_back(damo::export_kdamond(specs[i], raw, notes));
         } catch (const damo::ValueError& e) {
             throw Failure(kNotSupported, "context '" + names[i] + "': " + e.what());
+        } catch (const json::exception& e) {
+            throw Failure(kInvalid, names[i] + ": not a context spec: " + e.what());
         }
         for (const std::string& n : notes) std::cerr << "damonctl: context '" << names[i] << "': " << n << '\n';
     }

@@ -48,6 +48,11 @@ private:
     std::set<std::string> seen_;
 };
 
+std::string text(const json& v, const std::string& path) {
+    if (!v.is_string()) throw ValueError(path + ": must be a string, not " + std::string(v.type_name()));
+    return v.get<std::string>();
+}
+
 std::string idx(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
 const json& array_at(Reader& r, const std::string& key, const json& empty) {
@@ -109,12 +114,12 @@ json min_max(Reader r, const std::function<json(const json&, const std::string&)
 }
 
 json import_filter(Reader r) {
-    json f = {{"type", r.need("filter_type").get<std::string>()},
+    json f = {{"type", text(r.need("filter_type"), r.at("filter_type"))},
               {"matching", parse_bool(r.need("matching"), r.at("matching"))}};
     if (const json* v = r.get("allow")) f["allow"] = parse_bool(*v, r.at("allow"));
     else if (const json* legacy = r.get("filter_pass")) f["allow"] = parse_bool(*legacy, r.at("filter_pass"));
     else f["allow"] = false;
-    if (const json* v = r.get("memcg_path")) f["memcg_path"] = v->get<std::string>();
+    if (const json* v = r.get("memcg_path")) f["memcg_path"] = text(*v, r.at("memcg_path"));
     if (const json* v = r.get("address_range")) {
         const json range = range_of(Reader(*v, r.at("address_range")));
         f["addr_start"] = range["start"];
@@ -132,14 +137,14 @@ json import_filter(Reader r) {
 
 json import_goal(Reader r) {
     json g = json::object();
-    if (const json* v = r.get("metric")) g["target_metric"] = v->get<std::string>();
+    if (const json* v = r.get("metric")) g["target_metric"] = text(*v, r.at("metric"));
     else g["target_metric"] = "user_input";
     if (const json* v = r.get("target_value")) g["target_value"] = parse_count(*v, r.at("target_value"));
     else if (const json* bp = r.get("target_value_bp")) g["target_value"] = parse_count(*bp, r.at("target_value_bp"));
     if (const json* v = r.get("current_value")) g["current_value"] = parse_count(*v, r.at("current_value"));
     else if (const json* bp = r.get("current_value_bp")) g["current_value"] = parse_count(*bp, r.at("current_value_bp"));
     if (const json* v = r.get("nid")) g["nid"] = parse_count(*v, r.at("nid"));
-    if (const json* v = r.get("memcg_path")) g["path"] = v->get<std::string>();
+    if (const json* v = r.get("memcg_path")) g["path"] = text(*v, r.at("memcg_path"));
     r.finish();
     return g;
 }
@@ -147,7 +152,7 @@ json import_goal(Reader r) {
 json import_scheme(Reader r, uint64_t sample_us, uint64_t aggr_us, bool raw) {
     const uint64_t exact_bare_ns_us = raw ? 1 : 1000;        // µs fields damo --raw writes in ns
     const uint64_t exact_bare_ns_ms = raw ? 1 : 1000000;     // ms fields likewise
-    json s = {{"action", r.need("action").get<std::string>()}};
+    json s = {{"action", text(r.need("action"), r.at("action"))}};
     must_be_empty(r, "dests", "damond does not set migration destinations");
     if (const json* v = r.get("target_nid")) s["target_nid"] = parse_count(*v, r.at("target_nid"));
     if (const json* ap = r.get("access_pattern")) {
@@ -174,7 +179,7 @@ json import_scheme(Reader r, uint64_t sample_us, uint64_t aggr_us, bool raw) {
             quotas["reset_interval_ms"] = parse_time(*v, q.at("reset_interval_ms"), 1000000, exact_bare_ns_ms);
         must_be_zero(q, "fail_charge_num", "damond does not set a failed-action charge ratio");
         must_be_zero(q, "fail_charge_denom", "damond does not set a failed-action charge ratio");
-        if (const json* v = q.get("goal_tuner"); v && v->get<std::string>() != "consist")
+        if (const json* v = q.get("goal_tuner"); v && text(*v, q.at("goal_tuner")) != "consist")
             throw ValueError(q.at("goal_tuner") + ": must be consist: damond does not set another goal tuner");
         q.ignore({"effective_sz_bytes"});  // what the kernel computed, not a setting
         json goals = json::array();
@@ -196,7 +201,7 @@ json import_scheme(Reader r, uint64_t sample_us, uint64_t aggr_us, bool raw) {
     if (const json* wv = r.get("watermarks")) {
         Reader w(*wv, r.at("watermarks"));
         json wm = json::object();
-        if (const json* v = w.get("metric")) wm["metric"] = v->get<std::string>();
+        if (const json* v = w.get("metric")) wm["metric"] = text(*v, w.at("metric"));
         if (const json* v = w.get("interval_us")) wm["interval_us"] = parse_time(*v, w.at("interval_us"), 1000, exact_bare_ns_us);
         for (const char* k : {"high", "mid", "low"})
             if (const json* v = w.get(std::string(k) + "_permil")) wm[k] = parse_ratio(*v, w.at(std::string(k) + "_permil"), 1000);
@@ -223,7 +228,7 @@ bool bare_number(const json* v) {
 
 json import_context(Reader c, Units units) {
     json spec = json::object();
-    spec["ops"] = c.need("ops").get<std::string>();
+    spec["ops"] = text(c.need("ops"), c.at("ops"));
     if (const json* v = c.get("addr_unit"); v && parse_bytes(*v, c.at("addr_unit")) != 1)
         throw ValueError(c.at("addr_unit") + ": must be 1: damond monitors byte addresses only");
     const json* iv = c.get("intervals");
@@ -335,9 +340,7 @@ json export_kdamond(const json& spec, bool raw, std::vector<std::string>& notes)
     auto count = [&](uint64_t v) { return raw ? json(std::to_string(v)) : json(format_count(v)); };
     auto time_us = [&](uint64_t v) { return raw ? json(std::to_string(v)) : json(format_time_us(v)); };
     // damo --raw writes these in nanoseconds; damo's human form is exact.
-    auto exact_us = [&](uint64_t v) {
-        return raw ? json(v == kU64Max ? decimal_times_pow10(v, 3) : decimal_times_pow10(v, 3)) : json(format_time_us(v));
-    };
+    auto exact_us = [&](uint64_t v) { return raw ? json(decimal_times_pow10(v, 3)) : json(format_time_us(v)); };
     auto exact_ms = [&](uint64_t v) {
         if (raw) return json(decimal_times_pow10(v, 6));
         return v == kU64Max ? json("max") : v > kU64Max / 1000 ? json(format_count(v) + " ms") : json(format_time_us(v * 1000));

@@ -520,6 +520,12 @@ TEST_F(Damonctl, WhatDamondCannotHonourIsRefusedByNameAndNothingIsHalfImported) 
     d = doc;
     d["kdamonds"][0]["contexts"][0]["nr_regions"]["min"] = "1";
     refused(d, "nr_regions.min");  // damond's own rule, through its spec check
+    d = doc;
+    d["kdamonds"][0]["contexts"][0]["ops"] = 5;
+    refused(d, "kdamonds[0].contexts[0].ops: must be a string");
+    d = doc;
+    d["kdamonds"][0]["contexts"][0]["targets"][0]["regions"] = "all";
+    refused(d, "kdamonds[0].contexts[0].targets[0].regions: must be a list");
 
     // The second kdamond's process does not exist: the first context is
     // removed again.
