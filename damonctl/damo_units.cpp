@@ -1,10 +1,8 @@
 #include "damo_units.hpp"
 
 #include <cctype>
-#include <cmath>
 #include <cstdio>
 #include <limits>
-#include <sstream>
 #include <vector>
 
 namespace damonctl::damo {
@@ -22,32 +20,35 @@ std::string trim(const std::string& s) {
     return s.substr(b, e - b);
 }
 
-// A number with optional thousands separators and fraction; nullopt-like
-// false when it is not one.
-bool parse_number(std::string text, long double& out) {
-    text = trim(text);
-    std::string digits;
-    for (char c : text)
-        if (c != ',') digits += c;
-    if (digits.empty()) return false;
-    size_t i = 0;
+using u128 = __uint128_t;
+constexpr u128 kScale = 1000000000;  // numbers are held ×1e9: nine fraction digits, exact
+constexpr u128 kU128Max = ~u128(0);
+
+u128 mul_sat(u128 a, u128 b) { return b && a > kU128Max / b ? kU128Max : a * b; }
+u128 add_sat(u128 a, u128 b) { return a > kU128Max - b ? kU128Max : a + b; }
+uint64_t to_u64(u128 v) { return v > kMax ? kMax : uint64_t(v); }
+
+// A number with optional thousands separators and fraction, ×1e9 (digits
+// past the ninth fraction digit are dropped, as damo's int() would); false
+// when it is not one.
+bool parse_number(const std::string& raw, u128& out) {
+    const std::string text = trim(raw);
+    u128 whole = 0, frac = 0, frac_scale = kScale;
     bool dot = false, any = false;
-    for (; i < digits.size(); ++i) {
-        if (std::isdigit(static_cast<unsigned char>(digits[i]))) any = true;
-        else if (digits[i] == '.' && !dot) dot = true;
-        else return false;
+    for (char c : text) {
+        if (c == ',' && !dot) continue;
+        if (c == '.' && !dot) {
+            dot = true;
+            continue;
+        }
+        if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+        any = true;
+        if (!dot) whole = add_sat(mul_sat(whole, 10), u128(c - '0'));
+        else if (frac_scale > 1) frac += u128(c - '0') * (frac_scale /= 10);
     }
     if (!any) return false;
-    std::istringstream in(digits);
-    in.imbue(std::locale::classic());
-    in >> out;
-    return !in.fail();
-}
-
-uint64_t floor_u64(long double v) {
-    if (!(v >= 0)) return 0;
-    if (v >= 18446744073709551615.0L) return kMax;
-    return static_cast<uint64_t>(std::floor(v));
+    out = add_sat(mul_sat(whole, kScale), frac);
+    return true;
 }
 
 std::string text_of(const json& v, const std::string& path) {
@@ -58,23 +59,22 @@ std::string text_of(const json& v, const std::string& path) {
         return std::to_string(v.get<int64_t>());
     }
     if (v.is_number_float()) {
-        std::ostringstream o;
-        o.imbue(std::locale::classic());
-        o.precision(17);
-        o << v.get<double>();
-        return o.str();
+        if (v.get<double>() < 0) throw ValueError(path + ": must not be negative (" + v.dump() + ")");
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.9f", v.get<double>());
+        return buf;
     }
     throw ValueError(path + ": must be a number or a string with a unit, not " + std::string(v.type_name()));
 }
 
-// "min", "max" or a bare number.
-bool common(const std::string& t, long double& out) {
+// "min", "max" (the largest u64) or a bare number, ×1e9.
+bool common(const std::string& t, u128& out) {
     if (t == "min") {
         out = 0;
         return true;
     }
     if (t == "max") {
-        out = 18446744073709551615.0L;
+        out = mul_sat(kMax, kScale);
         return true;
     }
     return parse_number(t, out);
@@ -83,15 +83,15 @@ bool common(const std::string& t, long double& out) {
 }  // namespace
 
 uint64_t parse_count(const json& v, const std::string& path) {
-    long double n = 0;
+    u128 n = 0;
     if (!common(text_of(v, path), n)) throw ValueError(path + ": '" + text_of(v, path) + "' is not a number");
-    return floor_u64(n);
+    return to_u64(n / kScale);
 }
 
 uint64_t parse_bytes(const json& v, const std::string& path) {
     const std::string t = text_of(v, path);
-    long double n = 0;
-    if (common(t, n)) return floor_u64(n);
+    u128 n = 0;
+    if (common(t, n)) return to_u64(n / kScale);
     static const std::pair<const char*, unsigned> units[] = {
         {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}, {"PiB", 50}, {"EiB", 60},
         {"KB", 10},  {"MB", 20},  {"GB", 30},  {"TB", 40},  {"PB", 50},  {"EB", 60},
@@ -100,16 +100,16 @@ uint64_t parse_bytes(const json& v, const std::string& path) {
         const std::string u = unit;
         if (t.size() > u.size() && t.compare(t.size() - u.size(), u.size(), u) == 0 &&
             parse_number(t.substr(0, t.size() - u.size()), n))
-            return floor_u64(n * std::ldexp(1.0L, int(shift)));
+            return to_u64(mul_sat(n, u128(1) << shift) / kScale);
     }
     throw ValueError(path + ": '" + t + "' is not a size (a number with B, K, KiB, M, MiB, ... or max)");
 }
 
 uint64_t parse_time(const json& v, const std::string& path, uint64_t unit_ns, uint64_t bare_ns) {
     const std::string t = text_of(v, path);
-    long double n = 0;
+    u128 n = 0;
     if (t == "max") return kMax;
-    if (common(t, n)) return floor_u64(n * (long double)bare_ns / (long double)unit_ns);
+    if (common(t, n)) return to_u64(mul_sat(n, bare_ns) / (kScale * unit_ns));
     static const std::pair<const char*, uint64_t> units[] = {
         {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000ULL}, {"m", 60000000000ULL},
         {"h", 3600000000000ULL}, {"d", 86400000000000ULL}};
@@ -127,26 +127,26 @@ uint64_t parse_time(const json& v, const std::string& path, uint64_t unit_ns, ui
         }
     }
     if (!cur.empty()) tokens.push_back(cur);
-    long double total_ns = 0;
     if (tokens.empty() || tokens.size() % 2) throw ValueError(path + ": '" + t + "' is not a time (e.g. 5 ms, 1 m 30 s)");
+    u128 total = 0;  // ns ×1e9
     for (size_t i = 0; i < tokens.size(); i += 2) {
-        long double x = 0;
+        u128 x = 0;
         uint64_t per = 0;
         for (const auto& [unit, ns] : units)
             if (tokens[i + 1] == unit) per = ns;
         if (!parse_number(tokens[i], x) || !per)
             throw ValueError(path + ": '" + t + "' is not a time (units: ns, us, ms, s, m, h, d)");
-        total_ns += x * (long double)per;
+        total = add_sat(total, mul_sat(x, per));
     }
-    return floor_u64(total_ns / (long double)unit_ns);
+    return to_u64(total / (kScale * unit_ns));
 }
 
 uint64_t parse_ratio(const json& v, const std::string& path, uint64_t per_one) {
     const std::string t = text_of(v, path);
-    long double n = 0;
-    if (common(t, n)) return floor_u64(n);
+    u128 n = 0;
+    if (common(t, n)) return to_u64(n / kScale);
     if (!t.empty() && t.back() == '%' && parse_number(t.substr(0, t.size() - 1), n))
-        return floor_u64(n * (long double)per_one / 100.0L + 1e-9L);
+        return to_u64(mul_sat(n, per_one) / (kScale * 100));
     throw ValueError(path + ": '" + t + "' is not a ratio (N % or a number)");
 }
 
@@ -154,13 +154,13 @@ bool parse_with_unit(const json& v, double& n, std::string& unit) {
     if (!v.is_string()) return false;
     const std::string t = trim(v.get<std::string>());
     const size_t sp = t.find_last_of(' ');
-    long double x = 0;
+    u128 x = 0;
     if (!t.empty() && t.back() == '%' && parse_number(t.substr(0, t.size() - 1), x)) {
-        n = double(x), unit = "%";
+        n = double(x) / double(kScale), unit = "%";
         return true;
     }
     if (sp == std::string::npos || !parse_number(t.substr(0, sp), x)) return false;
-    n = double(x), unit = t.substr(sp + 1);
+    n = double(x) / double(kScale), unit = t.substr(sp + 1);
     return true;
 }
 
