@@ -555,3 +555,33 @@ TEST_F(Damonctl, BashCompletionOffersCommandsAndContextNames) {
     EXPECT_EQ(run({"app", "register", "com.example.c"}).code, 0);
     EXPECT_NE(complete("damonctl app foreground ''", 3).find("com.example.c"), std::string::npos);
 }
+
+// The shipped bus policy, on a bus that denies like Debian's: everyone sees
+// the status; changes need root or the group, and damonctl says so.
+TEST(DamonctlPolicy, EveryoneReadsTheStatusOnlyTheAllowedChange) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to run damonctl as another user";
+    PrivateBus bus(env_or("DAMOND_POLICY", "systemd/org.damond1.conf"));
+    TempDir dir;
+    chmod(dir.path().c_str(), 0755);
+    auto damond = start_damond(bus, dir.write("damond.json", kConfig), dir.path() + "/damond.log");
+    ASSERT_TRUE(damond) << read_file(dir.path() + "/damond.log");
+    auto as = [&](const std::string& uid, std::vector<std::string> args) {
+        std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=" + uid, "--regid=65534", "--clear-groups",
+                                         "/usr/bin/env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus.address(), damonctl_path()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv);
+    };
+    const auto status = as("65534", {"--json", "status"});
+    ASSERT_EQ(status.exit_code, 0) << status.out;
+    EXPECT_NE(status.out.find("\"demo\""), std::string::npos) << status.out;
+    EXPECT_EQ(as("65534", {"show", "demo"}).exit_code, 0);
+    EXPECT_EQ(as("65534", {"snapshot", "demo"}).exit_code, 0);
+    const auto pause = as("65534", {"pause", "demo"});
+    EXPECT_EQ(pause.exit_code, 8) << pause.out;
+    EXPECT_NE(pause.out.find("needs root or membership of group 'damond'"), std::string::npos) << pause.out;
+    const auto hold = as("65534", {"hold", "--", "true"});
+    EXPECT_EQ(hold.exit_code, 8) << hold.out;
+    EXPECT_EQ(as("0", {"pause", "demo"}).exit_code, 0);
+    damond->signal(SIGTERM);
+    EXPECT_EQ(damond->wait_exit(10000), 0);
+}
