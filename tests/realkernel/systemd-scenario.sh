@@ -183,6 +183,17 @@ r=$(send_pause alice)
 check "alice (group damond) was denied: $r" grep -q "method return" <<< "$r"
 busctl call "${MANAGER[@]}" ResumeContext s wl >/dev/null
 
+# --- damonctl from the package, as the README has users run it ----------------
+check "the package has no damonctl man page or completion" \
+    test -f /usr/share/man/man1/damonctl.1.gz -a -f /usr/share/bash-completion/completions/damonctl
+r=$(as_user bob damonctl status 2>&1)
+check "bob's damonctl status does not show context wl: $r" grep -Eq '^  wl +running +.* kernel ' <<< "$r"
+r=$(as_user bob damonctl pause wl 2>&1; echo "exit $?")
+check "bob's damonctl pause was not refused with exit 8: $r" grep -q "needs root or membership of group 'damond'.*exit 8" <<< "$(tr '\n' ' ' <<< "$r")"
+r=$(as_user alice damonctl hold --context wl -- cat $DAMON/kdamonds/$kd/contexts/0/pause 2>&1)
+check "alice's damonctl hold did not pause wl's kdamond while its command ran: $r" is Y echo "$r"
+check "wl does not run again after alice's hold" wait_for 10 is running context_state wl
+
 # --- the desktop: focus through user.xdg.inactive-since, freeze/thaw ----------
 slice=/sys/fs/cgroup/user.slice/user-$(id -u alice).slice/user@$(id -u alice).service
 as_user alice systemd-run --user --quiet --scope --unit=app-org.example.Editor-1.scope sleep 600 &
@@ -240,6 +251,7 @@ flip=0
 switch_once() { flip=$((1 - flip)); busctl call "${MANAGER[@]}" SetAppState ssa{sv} org.example.Editor "${states[$flip]}" 0; }
 sw=$(time_calls 9 switch_once)
 say "figure: SetAppState through the system bus p50 ${sw} us, no-op call p50 ${noop} us (ratio $(python3 -c "print(round($sw / $noop, 2))"))"
+say "figure: damonctl status $(time_calls 9 damonctl status) us, busctl ListContexts $(time_calls 9 busctl call "${MANAGER[@]}" ListContexts) us (p50 of 9, start-up included)"
 
 # --- the journal ------------------------------------------------------------------
 journalctl -o json _SYSTEMD_UNIT=damond.service --no-pager > /tmp/journal.json
