@@ -229,6 +229,9 @@ bool bare_number(const json* v) {
 json import_context(Reader c, Units units) {
     json spec = json::object();
     spec["ops"] = text(c.need("ops"), c.at("ops"));
+    if (spec["ops"] != "vaddr" && spec["ops"] != "fvaddr" && spec["ops"] != "paddr")
+        throw ValueError(c.at("ops") + ": must be vaddr, fvaddr or paddr (damo's operations sets), not " +
+                         spec["ops"].get<std::string>());
     if (const json* v = c.get("addr_unit"); v && parse_bytes(*v, c.at("addr_unit")) != 1)
         throw ValueError(c.at("addr_unit") + ": must be 1: damond monitors byte addresses only");
     const json* iv = c.get("intervals");

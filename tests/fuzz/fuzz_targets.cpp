@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "damo_json.hpp"
 #include "core/system_metrics.hpp"
 #include "errors.hpp"
 #include "kernel/readback_files.hpp"
@@ -17,6 +18,7 @@
 #include "manager/saved_state.hpp"
 #include "monitor/executor.hpp"
 #include "monitor/inprocess_monitor.hpp"
+#include "spec/spec_error.hpp"
 #include "spec/spec_json.hpp"
 #include "spec/spec_limits.hpp"
 
@@ -285,6 +287,50 @@ int core(const uint8_t* data, size_t size) {
         }
     check(m->state() != MonitorState::Failed || !m->error().empty(), "failed without saying why");
     m->stop();
+    return 0;
+}
+
+int damo(const uint8_t* data, size_t size) {
+    // damo's kdamonds JSON as damonctl imports it: refused with a path, or
+    // imported; whatever damond's rules accept exports to damo's human and
+    // raw forms and imports back to the very same spec.
+    const nlohmann::json doc = nlohmann::json::parse(text_of(data, size), nullptr, false);
+    if (doc.is_discarded()) return 0;
+    std::vector<damonctl::damo::ImportedContext> imported;
+    try {
+        imported = damonctl::damo::import_kdamonds(doc, damonctl::damo::Units::Detect);
+    } catch (const damonctl::damo::ValueError& e) {
+        check(std::string(e.what()).find(':') != std::string::npos, std::string("a refusal without a path: ") + e.what());
+        return 0;
+    }
+    for (const auto& c : imported) {
+        nlohmann::json canonical;
+        try {
+            canonical = spec_to_json(spec_from_json(c.spec));
+        } catch (const SpecError&) {
+            continue;  // damonctl refuses it before anything is created
+        }
+        for (const bool raw : {false, true}) {
+            std::vector<std::string> notes;
+            nlohmann::json kdamond;
+            try {
+                kdamond = damonctl::damo::export_kdamond(canonical, raw, notes);
+            } catch (const damonctl::damo::ValueError& e) {
+                throw FuzzFailure(std::string("an imported spec does not export: ") + e.what());
+            }
+            std::vector<damonctl::damo::ImportedContext> again;
+            try {
+                again = damonctl::damo::import_kdamonds({{"kdamonds", {kdamond}}},
+                                                        raw ? damonctl::damo::Units::Raw : damonctl::damo::Units::Human);
+            } catch (const damonctl::damo::ValueError& e) {
+                throw FuzzFailure(std::string("an export does not import: ") + e.what() + "\n" + kdamond.dump());
+            }
+            check(again.size() == 1, "an export of one context imports as several");
+            check(spec_to_json(spec_from_json(again[0].spec)) == canonical,
+                  std::string(raw ? "raw" : "human") + " export and import changed the spec: " + canonical.dump() +
+                      " -> " + kdamond.dump());
+        }
+    }
     return 0;
 }
 
