@@ -2,6 +2,7 @@
 // the one way a command fails.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +31,12 @@ public:
 private:
     int code_;
 };
+
+// A file's text, or standard input's for "-"; Failure(kInvalid) naming
+// the file when it cannot be read.
+std::string read_input(const std::string& file);
+// CLOCK_MONOTONIC in microseconds, damond's clock for StateSinceUsec.
+uint64_t monotonic_us();
 
 // The words after the command name, with the options every command knows
 // taken out.

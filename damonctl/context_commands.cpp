@@ -16,18 +16,6 @@ namespace damonctl {
 
 using nlohmann::json;
 
-namespace {
-
-// A file's text, or standard input's for "-".
-std::string read_input(const std::string& file) {
-    if (file == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
-    std::ifstream in(file);
-    if (!in) throw Failure(kInvalid, file + ": cannot read it");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-}  // namespace
-
 int cmd_pause(Args& a) {
     a.expect(1, "damonctl pause CONTEXT");
     Damond d;

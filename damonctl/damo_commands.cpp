@@ -19,15 +19,7 @@ using nlohmann::json;
 namespace {
 
 json read_json(const std::string& file) {
-    std::string text;
-    if (file == "-") {
-        text.assign(std::istreambuf_iterator<char>(std::cin), {});
-    } else {
-        std::ifstream in(file);
-        if (!in) throw Failure(kInvalid, file + ": cannot read it");
-        text.assign(std::istreambuf_iterator<char>(in), {});
-    }
-    json j = json::parse(text, nullptr, false);
+    json j = json::parse(read_input(file), nullptr, false);
     if (j.is_discarded()) throw Failure(kInvalid, file + ": not valid JSON");
     return j;
 }

@@ -20,12 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-uint64_t now_us() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint64_t(ts.tv_sec) * 1000000 + uint64_t(ts.tv_nsec) / 1000;
-}
-
 uint64_t duration_us(const std::string& option, const std::string& text) {
     try {
         return damo::parse_time(json(text), "--" + option, 1000, 1000000000);  // a bare number is seconds
@@ -59,7 +53,7 @@ int cmd_heatmap(Args& a) {
     auto ctx = d.context(name);
     std::vector<std::vector<std::vector<HeatRegion>>> snapshots;
     std::vector<uint64_t> times;
-    const uint64_t start = now_us();
+    const uint64_t start = monotonic_us();
     json first = json::parse(call([&] { return ctx->Snapshot(); }));
     const uint64_t aggr_us = first.value("intervals", json::object()).value("aggr_us", uint64_t(100000));
     // One column per aggregation at most (the counts change no faster),
@@ -69,10 +63,10 @@ int cmd_heatmap(Args& a) {
     snapshots.push_back(heat_regions(first));
     times.push_back(0);
     for (uint64_t next = start + every_us; next <= start + for_us && snapshots.size() < max_columns; next += every_us) {
-        const uint64_t now = now_us();
+        const uint64_t now = monotonic_us();
         if (next > now) std::this_thread::sleep_for(std::chrono::microseconds(next - now));
         snapshots.push_back(heat_regions(json::parse(call([&] { return ctx->Snapshot(); }))));
-        times.push_back(now_us() - start);
+        times.push_back(monotonic_us() - start);
         if (progress) std::cerr << "\rsnapshots " << snapshots.size() << std::flush;
     }
     if (progress) std::cerr << "\r\x1b[K";

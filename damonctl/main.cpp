@@ -1,5 +1,9 @@
 // damonctl: the command line for damond. See damonctl(1).
+#include <time.h>
+
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 
 #include "bus.hpp"
@@ -35,6 +39,19 @@ JSON. Exit status: 0 done, 1 failed, 2 usage, 3 no such context/app/hold,
 )";
 
 }  // namespace
+
+std::string read_input(const std::string& file) {
+    if (file == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+    std::ifstream in(file);
+    if (!in) throw Failure(kInvalid, file + ": cannot read it");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+uint64_t monotonic_us() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000000 + uint64_t(ts.tv_nsec) / 1000;
+}
 
 std::string Args::option(const std::string& name, const std::string& fallback) {
     const std::string flag = "--" + name;

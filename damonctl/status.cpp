@@ -16,12 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-uint64_t monotonic_us() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint64_t(ts.tv_sec) * 1000000 + uint64_t(ts.tv_nsec) / 1000;
-}
-
 json holds_json(const HoldsList& holds) {
     json out = json::array();
     for (const auto& h : holds)
