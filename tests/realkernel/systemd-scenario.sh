@@ -190,8 +190,12 @@ r=$(as_user bob damonctl status 2>&1)
 check "bob's damonctl status does not show context wl: $r" grep -Eq '^  wl +running +.* kernel ' <<< "$r"
 r=$(as_user bob damonctl pause wl 2>&1; echo "exit $?")
 check "bob's damonctl pause was not refused with exit 8: $r" grep -q "needs root or membership of group 'damond'.*exit 8" <<< "$(tr '\n' ' ' <<< "$r")"
-r=$(as_user alice damonctl hold --context wl -- cat $DAMON/kdamonds/$kd/contexts/0/pause 2>&1)
-check "alice's damonctl hold did not pause wl's kdamond while its command ran: $r" is Y echo "$r"
+r=$(as_user alice damonctl hold --context wl -- damonctl show wl 2>&1)
+check "alice's damonctl hold did not show wl paused while its command ran: $r" grep -q '^state: paused' <<< "$r"
+check "wl does not run again after alice's hold" wait_for 10 is running context_state wl
+# The kernel's own pause file is root's to read.
+r=$(damonctl hold --context wl -- cat $DAMON/kdamonds/$kd/contexts/0/pause 2>&1)
+check "damonctl hold did not pause wl's kdamond while its command ran: $r" is Y echo "$r"
 check "wl does not run again after alice's hold" wait_for 10 is running context_state wl
 
 # --- the desktop: focus through user.xdg.inactive-since, freeze/thaw ----------
