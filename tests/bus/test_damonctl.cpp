@@ -383,6 +383,9 @@ TEST_F(Damonctl, AppsRegisterSwitchListAndGo) {
     EXPECT_EQ(run({"app", "foreground", "com.example.b"}).code, 0);
     EXPECT_EQ(run_json({"app", "list"})[0]["state"], "background");
     EXPECT_NE(run({"app", "list"}).out.find("in the foreground: com.example.b"), std::string::npos);
+    EXPECT_EQ(run({"app", "background", "com.example.b"}).code, 0);
+    EXPECT_EQ(run_json({"app", "list"})[1]["state"], "background");
+    EXPECT_EQ(status()["foreground_app"], "");
     EXPECT_EQ(run({"app", "unregister", "com.example.a"}).code, 0);
     EXPECT_EQ(run_json({"app", "list"}).size(), 1u);
     EXPECT_EQ(run({"app", "foreground", "com.example.gone"}).code, 3);
