@@ -62,8 +62,12 @@ void TimedTree::call(const std::string& path, const char* what, std::function<vo
     // deep pause's second): tried again until the deadline.
     const auto until = std::chrono::steady_clock::now() + deadline_;
     for (auto backoff = std::chrono::milliseconds(1);; backoff = std::min(backoff * 2, std::chrono::milliseconds(20))) {
+        // A retry begun just before the deadline still gets a quarter of it
+        // to answer: on a loaded machine an EBUSY that answers slowly is
+        // EBUSY, not a hang (the whole call is bounded by 1.25 deadlines).
+        const auto attempt_until = std::max(until, std::chrono::steady_clock::now() + deadline_ / 4);
         try {
-            call_once(path, what, fn, until);
+            call_once(path, what, fn, attempt_until);
             return;
         } catch (const SysfsError& e) {
             if (e.code().value() != EBUSY || std::chrono::steady_clock::now() + backoff >= until) throw;
