@@ -478,7 +478,11 @@ CONF
     a=$(field "$(rk-probe ages "$COLD_S" "$COLD_E" < /run/at_pause.json)" mean_age)
     b=$(field "$(rk-probe ages "$COLD_S" "$COLD_E" < /run/after.json)" mean_age)
     report "figure: cold-range age $a at pause, $b right after resume (watermarks)"
-    kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 1
+    # Parked by watermarks, the kdamond still splits and merges in the
+    # aggregations around the pause (see deep-pause): a merge with a young
+    # neighbour pulls an age down (one run, 7.3 under TCG: k=4, median 3,
+    # region edges moved). The window of four, as for the app switches.
+    kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 4
     finish PASS
     ;;
 deep-pause)
