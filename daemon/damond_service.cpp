@@ -1,5 +1,7 @@
 #include "damond_service.hpp"
 
+#include "metrics/damond_metrics.hpp"
+
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -80,6 +82,7 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
     }
     manager_.set_change_hook([this](bool kept) {
         status_dirty_ = true;
+        arm_stats_tick();
         if (kept && persistence_) persistence_->save();  // before the reply to whoever changed it
     });
     apps_.set_change_hook([this](AppRegistry::Durability d) {
@@ -98,6 +101,8 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
     // Started once the bus object exists, so apps they find at once are
     // announced like any other.
     sources_ = make_event_sources(config.apps, sink_);
+    apply_metrics_config(config.metrics, config.apps.max_apps);
+    arm_stats_tick();
     bus_.request_name();
     log_info("ready on the " + opts.bus + " bus: " + manager_.status_text(), {message_id::kReady});
     status_ = status_text();
@@ -123,6 +128,51 @@ void DamondService::schedule_checkpoints() {
     });
 }
 
+void DamondService::arm_stats_tick() {
+    if (stats_tick_armed_) return;
+    stats_tick_armed_ = true;
+    timers_.schedule(clock_.now_us() + kStatsTickUs, [this] {
+        stats_tick_armed_ = false;
+        if (manager_.announce_stats()) arm_stats_tick();
+    });
+}
+
+void DamondService::apply_metrics_config(const MetricsConfig& config, uint32_t apps_max_apps) {
+    metrics_config_ = config;
+    metrics_max_apps_ = config.max_apps ? config.max_apps : apps_max_apps;
+    bus_.set_metrics_max_apps(metrics_max_apps_);
+    if (textfile_ && textfile_->path() != config.textfile) textfile_->remove();
+    textfile_.reset();
+    metrics_generation_++;
+    if (config.textfile.empty()) return;
+    textfile_ = std::make_unique<MetricsTextfile>(config.textfile);
+    log_info("metrics: writing " + config.textfile + " every " + std::to_string(config.interval_ms) + " ms");
+    write_metrics();
+    schedule_metrics();
+}
+
+void DamondService::schedule_metrics() {
+    timers_.schedule(clock_.now_us() + metrics_config_.interval_ms * 1000, [this, generation = metrics_generation_] {
+        if (generation != metrics_generation_ || !textfile_) return;
+        // Kernel contexts are read back now for the next write: figures at
+        // most one interval old, and no write waits for a kdamond.
+        manager_.refresh_figures();
+        write_metrics();
+        schedule_metrics();
+    });
+}
+
+void DamondService::write_metrics() {
+    try {
+        textfile_->write(render(gather_metrics(manager_, apps_, {DAMOND_VERSION, metrics_max_apps_}), Exposition::Prometheus));
+        if (textfile_failing_) log_info("metrics: " + textfile_->path() + " written again");
+        textfile_failing_ = false;
+    } catch (const std::exception& e) {
+        if (!textfile_failing_) log_error(std::string("metrics: ") + e.what() + "; trying again every interval");
+        textfile_failing_ = true;
+    }
+}
+
 void DamondService::reload(std::function<void(std::string)> done) {
     if (!opts_.config_path) return done("damond runs without a config file (--config)");
     Config next;
@@ -136,6 +186,9 @@ void DamondService::reload(std::function<void(std::string)> done) {
     }
     config_rejected_.clear();
     apps_.set_config(next.apps);
+    if (!(next.metrics.textfile == metrics_config_.textfile && next.metrics.interval_ms == metrics_config_.interval_ms &&
+          next.metrics.max_apps == metrics_config_.max_apps))
+        apply_metrics_config(next.metrics, next.apps.max_apps);
     bus_.set_authorization(next.authorization);
     sources_.clear();  // watch what the new config names
     sources_ = make_event_sources(next.apps, sink_);
@@ -220,6 +273,7 @@ int DamondService::stop(const std::string& why, bool release, SignalFd& signals)
         std::fflush(nullptr);
         _exit(0);
     }
+    if (textfile_) textfile_->remove();
     kernel_.stopping(release);
     return 0;
 }

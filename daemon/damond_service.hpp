@@ -19,6 +19,7 @@
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
 #include "manager/persistence.hpp"
+#include "metrics/metrics_textfile.hpp"
 #include "monitor/proc_system_metrics.hpp"
 #include "monitor/scheduler_thread.hpp"
 #include "options.hpp"
@@ -53,6 +54,19 @@ private:
     void reload_notified(std::function<void(std::string)> done);
     std::string status_text() const;
     void schedule_checkpoints();
+    // Stats change signals: once a second while a context runs (see
+    // Manager::announce_stats); resting otherwise, so an idle damond sleeps.
+    void arm_stats_tick();
+    bool stats_tick_armed_ = false;
+    // metrics.textfile, rewritten every metrics.interval_ms.
+    void apply_metrics_config(const MetricsConfig& config, uint32_t apps_max_apps);
+    void schedule_metrics();
+    void write_metrics();
+    MetricsConfig metrics_config_;
+    uint32_t metrics_max_apps_ = 32;
+    std::unique_ptr<MetricsTextfile> textfile_;
+    uint64_t metrics_generation_ = 0;  // a reload's new interval drops the old timer
+    bool textfile_failing_ = false;    // said once, and again when it works
     // `release`: every kdamond off and the DAMON modules back on (no state
     // kept, or Release()); otherwise kernel contexts stay running, trained,
     // for the next start to adopt, and the modules stay off.
@@ -75,6 +89,7 @@ private:
     // Which app is in the foreground is saved at most this often (and at
     // stop), not on every switch: see docs/service.md, "What is saved when".
     static constexpr uint64_t kSwitchSaveDelayUs = 1000000;
+    static constexpr uint64_t kStatsTickUs = 1000000;
     bool switch_save_pending_ = false;
     BusService bus_;
     std::unique_ptr<Persistence> persistence_;

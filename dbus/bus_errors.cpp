@@ -23,6 +23,25 @@ std::string bus_error_name(ErrorKind kind) {
 
 namespace damond {
 
+std::function<void(const char*)> count_call(const sdbus::IObject& object, BusCallCounts& counts) {
+    const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
+    std::string method = msg ? msg->getMemberName() : std::string("unknown");
+    // Answered once; a second answer (never expected) is not counted twice.
+    auto once = std::make_shared<bool>(false);
+    return [&counts, method = std::move(method), once](const char* result) {
+        if (*once) return;
+        *once = true;
+        counts.count(method, result);
+    };
+}
+
+std::string bus_result_word(const sdbus::Error* error) {
+    if (!error) return "ok";
+    const std::string& name = error->getName();
+    const size_t dot = name.rfind('.');
+    return dot == std::string::npos ? name : name.substr(dot + 1);
+}
+
 std::string current_sender(const sdbus::IObject& object) {
     const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
     return msg ? msg->getSender() : std::string();

@@ -18,6 +18,7 @@
 
 #include "errors.hpp"
 #include "manager/pause_holds.hpp"
+#include "bus_call_counts.hpp"
 
 namespace damond {
 
@@ -50,34 +51,71 @@ std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> hold
 // An sdbus::Error for whatever `error` holds.
 sdbus::Error to_bus_error(std::exception_ptr error);
 
+// Counts one answered call of the method being handled on `object`: call
+// it before the handler may return (the method name is the message's).
+// Returns the function that counts the answer ("ok" or the error's last name
+// part, as bus_result_word says).
+std::function<void(const char* result)> count_call(const sdbus::IObject& object, BusCallCounts& counts);
+// "ok" for no error, else the D-Bus error name's last part.
+std::string bus_result_word(const sdbus::Error* error);
+
 // Completes an asynchronous method call: the returned callback replies with
-// success or with the error, once. Starting the work may itself throw; that
-// is turned into the reply as well.
+// success or with the error, once, and counts the answer. Starting the work
+// may itself throw; that is turned into the reply as well.
 template <typename Start>
-void reply_when_done(sdbus::Result<>&& result, Start start) {
+void reply_when_done(const sdbus::IObject& object, BusCallCounts& counts, sdbus::Result<>&& result, Start start) {
     auto shared = std::make_shared<sdbus::Result<>>(std::move(result));
+    auto counted = count_call(object, counts);
+    auto reply = [shared, counted](std::exception_ptr error) {
+        if (!error) {
+            counted("ok");
+            return shared->returnResults();
+        }
+        const sdbus::Error e = to_bus_error(error);
+        counted(bus_result_word(&e).c_str());
+        shared->returnError(e);
+    };
     try {
-        start([shared](std::exception_ptr error) {
-            if (!error) shared->returnResults();
-            else shared->returnError(to_bus_error(error));
-        });
+        start(reply);
     } catch (...) {
-        shared->returnError(to_bus_error(std::current_exception()));
+        reply(std::current_exception());
     }
 }
 
 // The same for a method with one result: `start` gets a callback taking the
 // error or the value.
 template <typename T, typename Start>
-void reply_when_ready(sdbus::Result<T>&& result, Start start) {
+void reply_when_ready(const sdbus::IObject& object, BusCallCounts& counts, sdbus::Result<T>&& result, Start start) {
     auto shared = std::make_shared<sdbus::Result<T>>(std::move(result));
+    auto counted = count_call(object, counts);
+    auto fail = [shared, counted](std::exception_ptr error) {
+        const sdbus::Error e = to_bus_error(error);
+        counted(bus_result_word(&e).c_str());
+        shared->returnError(e);
+    };
     try {
-        start([shared](std::exception_ptr error, T value) {
-            if (!error) shared->returnResults(value);
-            else shared->returnError(to_bus_error(error));
+        start([shared, counted, fail](std::exception_ptr error, T value) {
+            if (error) return fail(error);
+            counted("ok");
+            shared->returnResults(value);
         });
     } catch (...) {
-        shared->returnError(to_bus_error(std::current_exception()));
+        fail(std::current_exception());
+    }
+}
+
+// A synchronous method: runs `fn` through translate_errors and counts the
+// answer.
+template <typename F>
+auto counted_call(const sdbus::IObject& object, BusCallCounts& counts, F&& fn) -> decltype(fn()) {
+    auto counted = count_call(object, counts);
+    try {
+        auto value = translate_errors(std::forward<F>(fn));
+        counted("ok");
+        return value;
+    } catch (const sdbus::Error& e) {
+        counted(bus_result_word(&e).c_str());
+        throw;
     }
 }
 

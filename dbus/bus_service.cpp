@@ -119,6 +119,8 @@ BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::s
 
 void BusService::set_authorization(AuthorizationConfig auth) { impl_->auth.set_config(std::move(auth)); }
 
+void BusService::set_metrics_max_apps(uint32_t max_apps) { impl_->manager_object->set_metrics_max_apps(max_apps); }
+
 BusService::~BusService() = default;
 
 void BusService::request_name() { impl_->connection->requestName(kBusName); }

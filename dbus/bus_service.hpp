@@ -27,6 +27,8 @@ public:
                std::function<void(std::function<void(std::string)>)> reload = {}, std::function<void()> release = {});
     // Who may change things, after a reload.
     void set_authorization(AuthorizationConfig auth);
+    // Apps with series of their own in Metrics (metrics.max_apps).
+    void set_metrics_max_apps(uint32_t max_apps);
     ~BusService();
 
     void request_name();

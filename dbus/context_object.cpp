@@ -28,41 +28,42 @@ void ContextObject::emit_changed(const std::vector<ContextField>& fields) {
         case ContextField::Spec: names.push_back("Spec"); break;
         case ContextField::LastError: names.push_back("LastError"); break;
         case ContextField::Holds: names.push_back("PauseHolds"); break;
+        case ContextField::Stats: names.push_back("Stats"); break;
         }
     }
     getObject().emitPropertiesChangedSignal(org::damond1::Context_adaptor::INTERFACE_NAME, names);
 }
 
 void ContextObject::Pause(sdbus::Result<>&& result) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
         manager_.pause_context(name_, std::move(done));
     });
 }
 
 void ContextObject::Resume(sdbus::Result<>&& result) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
         manager_.resume_context(name_, std::move(done));
     });
 }
 
 void ContextObject::Commit(sdbus::Result<>&& result, std::string spec_json) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Configure);
         manager_.commit_context(name_, spec_json, std::move(done));
     });
 }
 
 void ContextObject::HoldPause(sdbus::Result<uint32_t>&& result, std::string who, std::string why) {
-    reply_when_ready(std::move(result), [&](auto reply) {
+    reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
         auth_.check(getObject(), BusAction::Pause);
         manager_.hold_pause(name_, who, why, current_sender(getObject()), reply);
     });
 }
 
 void ContextObject::ReleasePause(sdbus::Result<>&& result, uint32_t cookie) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
         manager_.release_pause(cookie, &name_, std::move(done));
     });
@@ -73,7 +74,7 @@ std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> Cont
 }
 
 void ContextObject::Snapshot(sdbus::Result<std::string>&& result) {
-    reply_when_ready(std::move(result), [&](auto reply) { manager_.snapshot_json(name_, reply); });
+    reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) { manager_.snapshot_json(name_, reply); });
 }
 
 std::string ContextObject::Name() { return name_; }
@@ -116,6 +117,45 @@ uint64_t ContextObject::NrAggregations() {
 
 uint64_t ContextObject::NrSamples() {
     return translate_errors([&] { return manager_.context_stats(name_).nr_samples; });
+}
+
+std::map<std::string, sdbus::Variant> ContextObject::Stats() {
+    return translate_errors([&] {
+        const ContextFigures f = manager_.context_figures(name_);
+        const ContextCounters c = manager_.context_counters(name_);
+        std::vector<std::map<std::string, sdbus::Variant>> schemes;
+        for (const SchemeFigures& s : f.schemes) {
+            std::vector<sdbus::Struct<uint64_t, uint64_t>> goals;
+            for (const auto& g : s.goals) goals.emplace_back(g.current, g.target);
+            schemes.push_back({{"nr_tried", s.nr_tried},
+                               {"sz_tried", s.sz_tried},
+                               {"nr_applied", s.nr_applied},
+                               {"sz_applied", s.sz_applied},
+                               {"qt_exceeds", s.qt_exceeds},
+                               {"effective_quota_bytes", s.effective_quota_bytes},
+                               {"active", s.active},
+                               {"goals", goals}});
+        }
+        return std::map<std::string, sdbus::Variant>{
+            {"monitored_bytes", f.monitored_bytes},
+            {"working_set_bytes", f.working_set_bytes},
+            {"idle_p50_us", f.idle_p50_us},
+            {"idle_p90_us", f.idle_p90_us},
+            {"idle_p99_us", f.idle_p99_us},
+            {"nr_regions", f.nr_regions},
+            {"nr_aggregations", f.nr_aggregations},
+            {"nr_samples", f.nr_samples},
+            {"sample_us", f.sample_us},
+            {"aggr_us", f.aggr_us},
+            {"schemes", schemes},
+            {"pauses", c.pauses},
+            {"resumes", c.resumes},
+            {"paused_us", c.paused_us},
+            {"commits_ok", c.commits_ok},
+            {"commits_invalid", c.commits_invalid},
+            {"commits_failed", c.commits_failed},
+        };
+    });
 }
 
 std::string ContextObject::LastError() {

@@ -1,6 +1,7 @@
 // org.damond1.Context: thin glue from the generated adaptor to the Manager.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ private:
     uint64_t NrRegions() override;
     uint64_t NrAggregations() override;
     uint64_t NrSamples() override;
+    std::map<std::string, sdbus::Variant> Stats() override;
     std::string LastError() override;
 
     Manager& manager_;

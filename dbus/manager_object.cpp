@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bus_errors.hpp"
+#include "metrics/damond_metrics.hpp"
 #include "bus_label.hpp"
 
 namespace damond {
@@ -31,7 +32,7 @@ void ManagerObject::announce_removed(const std::string& name) {
 }
 
 std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerObject::ListContexts() {
-    return translate_errors([&] {
+    return counted_call(getObject(), manager_.bus_calls(), [&] {
         std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> out;
         for (const ContextInfo& c : manager_.list_contexts())
             out.emplace_back(c.name, sdbus::ObjectPath(context_object_path(c.name)), std::string(to_string(c.state)));
@@ -40,7 +41,7 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerO
 }
 
 void ManagerObject::CreateContext(sdbus::Result<sdbus::ObjectPath>&& result, std::string name, std::string spec_json) {
-    reply_when_ready(std::move(result), [&](auto reply) {
+    reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
         auth_.check(getObject(), BusAction::Configure);
         manager_.create_context(
             name, spec_json,
@@ -50,14 +51,14 @@ void ManagerObject::CreateContext(sdbus::Result<sdbus::ObjectPath>&& result, std
 }
 
 void ManagerObject::RemoveContext(sdbus::Result<>&& result, std::string name) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Configure);
         manager_.remove_context(name, std::move(done));
     });
 }
 
 void ManagerObject::Reload(sdbus::Result<>&& result) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Configure);
         if (!reload_) throw DamondError(ErrorKind::NotSupported, "this damond cannot reload");
         reload_([done](const std::string& error) {
@@ -67,7 +68,7 @@ void ManagerObject::Reload(sdbus::Result<>&& result) {
 }
 
 void ManagerObject::Release(sdbus::Result<>&& result) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Configure);
         if (!release_) throw DamondError(ErrorKind::NotSupported, "this damond cannot release DAMON");
         // Answered first: the owner stops after this turn of its loop.
@@ -77,21 +78,21 @@ void ManagerObject::Release(sdbus::Result<>&& result) {
 }
 
 void ManagerObject::PauseContext(sdbus::Result<>&& result, std::string name) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
         manager_.pause_context(name, std::move(done));
     });
 }
 
 void ManagerObject::ResumeContext(sdbus::Result<>&& result, std::string name) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
         manager_.resume_context(name, std::move(done));
     });
 }
 
 void ManagerObject::CommitContext(sdbus::Result<>&& result, std::string name, std::string spec_json) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Configure);
         manager_.commit_context(name, spec_json, std::move(done));
     });
@@ -137,7 +138,7 @@ void ManagerObject::announce_app_state(const std::string& app_id, const std::str
 
 void ManagerObject::RegisterApp(sdbus::Result<sdbus::ObjectPath>&& result, std::string app_id, uint32_t pid,
                                 std::map<std::string, sdbus::Variant> options) {
-    reply_when_ready(std::move(result), [&](auto reply) {
+    reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
         auth_.check(getObject(), BusAction::SetAppState);
         const Options o{options, {"foreground_profile", "background_profile"}};
         o.check();
@@ -149,7 +150,7 @@ void ManagerObject::RegisterApp(sdbus::Result<sdbus::ObjectPath>&& result, std::
 }
 
 void ManagerObject::UnregisterApp(sdbus::Result<>&& result, std::string app_id) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::SetAppState);
         apps_.unregister_app(app_id, "unregistered", std::move(done));
     });
@@ -157,7 +158,7 @@ void ManagerObject::UnregisterApp(sdbus::Result<>&& result, std::string app_id) 
 
 void ManagerObject::SetAppState(sdbus::Result<>&& result, std::string app_id, std::string state,
                                 std::map<std::string, sdbus::Variant> options) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::SetAppState);
         const Options o{options, {"pid"}};
         o.check();
@@ -167,7 +168,7 @@ void ManagerObject::SetAppState(sdbus::Result<>&& result, std::string app_id, st
 }
 
 std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerObject::ListApps() {
-    return translate_errors([&] {
+    return counted_call(getObject(), manager_.bus_calls(), [&] {
         std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> out;
         for (const AppInfo& a : apps_.list())
             out.emplace_back(a.app_id, sdbus::ObjectPath(app_object_path(a.app_id)), std::string(to_string(a.state)));
@@ -176,14 +177,14 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerO
 }
 
 void ManagerObject::HoldPause(sdbus::Result<uint32_t>&& result, std::string who, std::string why) {
-    reply_when_ready(std::move(result), [&](auto reply) {
+    reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
         auth_.check(getObject(), BusAction::Pause);
         manager_.hold_pause("", who, why, current_sender(getObject()), reply);
     });
 }
 
 void ManagerObject::ReleasePause(sdbus::Result<>&& result, uint32_t cookie) {
-    reply_when_done(std::move(result), [&](Manager::Done done) {
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Pause);
         manager_.release_pause(cookie, nullptr, std::move(done));
     });
@@ -196,6 +197,16 @@ std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> Mana
 void ManagerObject::announce_holds() { getObject().emitPropertiesChangedSignal(org::damond1::Manager_adaptor::INTERFACE_NAME, {"PauseHolds"}); }
 
 std::string ManagerObject::ForegroundApp() { return apps_.foreground_app(); }
+
+std::string ManagerObject::Metrics(const std::string& format) {
+    return counted_call(getObject(), manager_.bus_calls(), [&] {
+        Exposition exposition;
+        if (format.empty() || format == "openmetrics") exposition = Exposition::OpenMetrics;
+        else if (format == "prometheus") exposition = Exposition::Prometheus;
+        else throw DamondError(ErrorKind::InvalidArgument, "format: unknown format '" + format + "' (expected openmetrics or prometheus)");
+        return render(gather_metrics(manager_, apps_, {version_, metrics_max_apps_}), exposition);
+    });
+}
 
 std::string ManagerObject::Version() { return version_; }
 

@@ -31,6 +31,8 @@ public:
     void announce_removed(const std::string& name);
     void announce_app_state(const std::string& app_id, const std::string& old_state, const std::string& new_state);
     void announce_holds();
+    // Apps with series of their own in Metrics (metrics.max_apps).
+    void set_metrics_max_apps(uint32_t max_apps) { metrics_max_apps_ = max_apps; }
 
 private:
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListContexts() override;
@@ -47,6 +49,7 @@ private:
     void SetAppState(sdbus::Result<>&& result, std::string app_id, std::string state,
                      std::map<std::string, sdbus::Variant> options) override;
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListApps() override;
+    std::string Metrics(const std::string& format) override;
     void HoldPause(sdbus::Result<uint32_t>&& result, std::string who, std::string why) override;
     void ReleasePause(sdbus::Result<>&& result, uint32_t cookie) override;
     std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> PauseHolds() override;
@@ -65,6 +68,7 @@ private:
     std::string version_;
     ReloadFn reload_;
     std::function<void()> release_;
+    uint32_t metrics_max_apps_ = 32;
 };
 
 }  // namespace damond

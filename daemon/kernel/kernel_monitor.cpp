@@ -1,5 +1,7 @@
 #include "kernel/kernel_monitor.hpp"
 
+#include "monitor/context_figures.hpp"
+
 #include "log.hpp"
 
 #include <cctype>
@@ -500,6 +502,8 @@ MonitorSnapshot KernelMonitor::snapshot() const {
     const_cast<KernelMonitor*>(this)->operation([&] { last_snapshot_ = read_back(); });
     return last_snapshot_;
 }
+
+ContextFigures KernelMonitor::figures() const { return figures_of(last_snapshot_); }
 
 MonitorStats KernelMonitor::stats() const {
     MonitorStats s;

@@ -62,6 +62,7 @@ public:
 
     MonitorSnapshot snapshot() const override;
     MonitorStats stats() const override;
+    ContextFigures figures() const override;
     // From what the last operation found: no sysfs access, so any thread
     // may ask while an operation runs.
     MonitorState state() const override;

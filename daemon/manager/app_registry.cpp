@@ -354,14 +354,19 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
     AppInfo& info = apps_.at(app_id);
     if (info.state == state) return done(nullptr, false);  // repeated events change nothing
     const std::string from = context_name(app_id, info.state), to = context_name(app_id, state);
+    const uint64_t started_us = now_us_();
     // One transaction: if the target cannot resume, the paused one runs again.
-    auto switched = [this, app_id, state, done] {
+    auto switched = [this, app_id, state, done, started_us] {
         auto it = apps_.find(app_id);
         if (it == apps_.end()) return done(nullptr, false);  // gone meanwhile
         AppInfo& info = it->second;
         const AppState old = info.state;
+        const uint64_t now = now_us_();
+        switch_seconds_.observe(double(now - std::min(now, started_us)) / 1e6);
+        info.switches++;
+        if (old == AppState::Foreground) info.foreground_us_before_last_switch += now - std::min(now, info.last_switch_us);
         info.state = state;
-        info.last_switch_us = now_us_();
+        info.last_switch_us = now;
         if (config_.debounce_ms) debounce_until_[app_id] = info.last_switch_us + uint64_t(config_.debounce_ms) * 1000;
         log_info("app '" + app_id + "' " + to_string(old) + " -> " + to_string(state),
                  {message_id::kAppSwitched, "", app_id});
@@ -378,9 +383,13 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
         }
     };
     manager_.pause_context(from, [this, app_id, from, to, switched, done](std::exception_ptr error) {
-        if (error) return done(error, false);
+        if (error) {
+            failed_switches_++;
+            return done(error, false);
+        }
         manager_.resume_context(to, [this, app_id, from, switched, done](std::exception_ptr error) {
             if (!error) return switched();
+            failed_switches_++;
             manager_.resume_context(from, [app_id, from, done, error](std::exception_ptr again) {
                 if (again)
                     log_error("app '" + app_id + "': could not resume " + from + " after a failed switch: " +
@@ -395,6 +404,15 @@ std::vector<AppInfo> AppRegistry::list() const {
     std::vector<AppInfo> out;
     for (const auto& [id, info] : apps_) out.push_back(info);
     return out;
+}
+
+uint64_t AppRegistry::foreground_us(const AppInfo& info) const {
+    uint64_t us = info.foreground_us_before_last_switch;
+    if (info.state == AppState::Foreground) {
+        const uint64_t now = now_us_();
+        us += now - std::min(now, info.last_switch_us);
+    }
+    return us;
 }
 
 std::string AppRegistry::foreground_app() const {

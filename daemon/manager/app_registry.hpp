@@ -15,6 +15,7 @@
 
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
+#include "histogram.hpp"
 #include "pid_watcher.hpp"
 
 namespace damond {
@@ -38,6 +39,10 @@ struct AppInfo {
     std::string foreground_profile, background_profile;
     std::string caller;  // who registered it ("uid N"), "" for damond and event sources
     std::map<uint32_t, uint64_t> start_times;  // pid -> start time, so a reused pid is told apart
+    // Since it was registered (this run of damond): switches done, and time
+    // in the foreground up to its last switch (see AppRegistry::foreground_us).
+    uint64_t switches = 0;
+    uint64_t foreground_us_before_last_switch = 0;
 };
 
 class AppListener {
@@ -126,6 +131,13 @@ public:
     const AppInfo& app(const std::string& app_id) const;
     std::vector<AppInfo> list() const;
     std::string foreground_app() const;
+    // Time the app has spent in the foreground since it was registered, the
+    // present stay included.
+    uint64_t foreground_us(const AppInfo& info) const;
+    // How long switches took, from the pause of one context to the resume of
+    // the other, in seconds; and how many failed.
+    const Histogram& switch_seconds() const { return switch_seconds_; }
+    uint64_t failed_switches() const { return failed_switches_; }
 
     static std::string context_name(const std::string& app_id, AppState state);
 
@@ -169,6 +181,8 @@ private:
     };
     std::map<std::string, std::deque<SwitchRequest>> switch_queue_;
     std::set<std::string> switching_;
+    Histogram switch_seconds_{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
+    uint64_t failed_switches_ = 0;
 };
 
 }  // namespace damond

@@ -150,6 +150,22 @@ Config config_from_json_text(const std::string& text) {
         count("text_bytes", l.text_bytes, 65536);
         lr.reject_unknown_keys();
     }
+    if (const nlohmann::json* metrics = r.member("metrics")) {
+        JsonObjectReader mr(*metrics, "metrics");
+        MetricsConfig& m = config.metrics;
+        m.textfile = mr.string("textfile", m.textfile);
+        if (!m.textfile.empty()) {
+            if (m.textfile[0] != '/') throw SpecError("metrics.textfile", "must be an absolute path");
+            const std::string suffix = ".prom";
+            if (m.textfile.size() <= suffix.size() || m.textfile.compare(m.textfile.size() - suffix.size(), suffix.size(), suffix) != 0 ||
+                m.textfile.back() == '/' || m.textfile[m.textfile.size() - suffix.size() - 1] == '/')
+                throw SpecError("metrics.textfile", "must name a file ending in .prom (the node exporter's textfile collector reads no other)");
+        }
+        m.interval_ms = mr.u64("interval_ms", m.interval_ms, 3600000);
+        if (m.interval_ms < 1000) throw SpecError("metrics.interval_ms", "must be at least 1000 (ms)");
+        m.max_apps = static_cast<uint32_t>(mr.u64("max_apps", m.max_apps, 65536));
+        mr.reject_unknown_keys();
+    }
     if (const nlohmann::json* auth = r.member("authorization")) {
         JsonObjectReader ar(*auth, "authorization");
         config.authorization.group = ar.string("group", config.authorization.group);

@@ -14,6 +14,8 @@
 //    "limits": {"contexts": 256, "contexts_per_caller": 32, "apps": 1024,
 //               "apps_per_caller": 256, "holds": 1024, "holds_per_caller": 64,
 //               "regions_per_context": 10000, "spec_bytes": 65536, "text_bytes": 1024},
+//    "metrics": {"textfile": "/var/lib/prometheus/node-exporter/damond.prom",
+//                "interval_ms": 15000, "max_apps": <apps.max_apps>},
 //    "contexts": {"<name>": <context spec>, ...}}
 // damon_modules "disable" lets damond turn off a DAMON module (damon_stat,
 // damon_reclaim, damon_lru_sort) that runs exclusively, for as long as it
@@ -88,6 +90,15 @@ struct Limits {
     uint32_t text_bytes = 1024;          // a name, app id, who or why
 };
 
+// OpenMetrics for Prometheus (docs/metrics.md): written to `textfile` every
+// interval_ms when set (off by default), and always there for Metrics().
+struct MetricsConfig {
+    std::string textfile;          // "" = no file; else absolute, ending in .prom
+    uint64_t interval_ms = 15000;  // the node exporter's own scrapes: 15 s by default
+    // Apps with series of their own (cardinality); 0 = apps.max_apps.
+    uint32_t max_apps = 0;
+};
+
 struct Config {
     std::string backend = "auto";
     AuthorizationConfig authorization;
@@ -101,6 +112,7 @@ struct Config {
     AppsConfig apps;
     std::string damon_modules = "keep";
     Limits limits;
+    MetricsConfig metrics;
     std::map<std::string, ContextSpec> contexts;
 };
 

@@ -93,12 +93,22 @@ bool Manager::has_context(const std::string& name) const {
     return it != contexts_.end() && !it->second.starting;
 }
 
+void Manager::count_state_change(ManagedContext& ctx) {
+    const uint64_t now = now_us_ ? now_us_() : 0;
+    const MonitorState state = ctx.monitor ? ctx.monitor->state() : MonitorState::Stopped;
+    if (ctx.counted_state == MonitorState::Paused) ctx.counters.paused_us += now - std::min(now, ctx.state_since_us);
+    if (ctx.counted_state == MonitorState::Running && state == MonitorState::Paused) ctx.counters.pauses++;
+    if (ctx.counted_state == MonitorState::Paused && state == MonitorState::Running) ctx.counters.resumes++;
+    ctx.counted_state = state;
+    ctx.state_since_us = now;
+}
+
 void Manager::notify(const std::string& name, const std::vector<ContextField>& fields) {
     if (fields.empty()) return;
     auto it = contexts_.find(name);
-    if (it != contexts_.end() && now_us_)
+    if (it != contexts_.end())
         for (ContextField f : fields)
-            if (f == ContextField::State) it->second.state_since_us = now_us_();
+            if (f == ContextField::State) count_state_change(it->second);
     if (listener_) listener_->context_changed(name, fields);
     // An app's contexts are not kept (the app is, with its state), so their
     // pause and resume on every switch write nothing.
@@ -291,6 +301,8 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     auto started = [this, name, restored] {
         ManagedContext& c = contexts_.at(name);
         c.starting = false;
+        c.counted_state = c.monitor->state();
+        if (now_us_) c.state_since_us = now_us_();
         log_info("context '" + name + "' " + (restored ? "restored, " : "created, ") + to_string(c.monitor->state()),
                  context_log(restored ? message_id::kContextRestored : message_id::kContextCreated, name));
         if (listener_) listener_->context_added(name);
@@ -417,6 +429,7 @@ void Manager::resume_context(const std::string& name, Done done) { set_pause(nam
 void Manager::commit_failed(const std::string& name, const DamondError& e) {
     ManagedContext& ctx = get(name);
     ctx.last_error = std::string("commit rejected: ") + e.what();
+    ctx.counters.commits_failed++;
     notify(name, {ContextField::LastError});
 }
 
@@ -428,6 +441,7 @@ void Manager::finish_commit(const std::string& name, const ContextSpec& spec, Mo
     if (!ctx.last_error.empty()) changed.push_back(ContextField::LastError);
     ctx.spec = spec;
     ctx.last_error.clear();
+    ctx.counters.commits_ok++;
     log_info("context '" + name + "' committed", context_log(message_id::kContextCommitted, name));
     notify(name, changed);
 }
@@ -457,6 +471,7 @@ void Manager::commit_context(const std::string& name, const std::string& patch_j
                     });
                 } catch (const DamondError& e) {
                     ctx.last_error = std::string("commit rejected: ") + e.what();
+                    ctx.counters.commits_invalid++;
                     notify(name, {ContextField::LastError});
                     throw;
                 }
@@ -764,6 +779,48 @@ MonitorStats Manager::context_stats(const std::string& name) const {
     s.nr_aggregations = ctx.last_snapshot.nr_aggregations;
     for (const auto& t : ctx.last_snapshot.targets) s.nr_regions += t.size();
     return s;
+}
+
+ContextFigures Manager::context_figures(const std::string& name) const {
+    const ManagedContext& ctx = get(name);
+    if (!ctx.monitor) return {};
+    if (!ctx.op_in_progress || !ctx.monitor->blocking()) return ctx.monitor->figures();
+    return figures_of(ctx.last_snapshot);
+}
+
+ContextCounters Manager::context_counters(const std::string& name) const {
+    const ManagedContext& ctx = get(name);
+    ContextCounters c = ctx.counters;
+    if (ctx.counted_state == MonitorState::Paused && now_us_) {
+        const uint64_t now = now_us_();
+        c.paused_us += now - std::min(now, ctx.state_since_us);
+    }
+    return c;
+}
+
+bool Manager::announce_stats() {
+    bool running = false;
+    std::vector<std::string> moved;
+    for (auto& [name, ctx] : contexts_) {
+        if (ctx.starting || !ctx.monitor) continue;
+        running = running || ctx.monitor->state() == MonitorState::Running;
+        const uint64_t aggregations = context_figures(name).nr_aggregations;
+        if (aggregations == ctx.announced_aggregations) continue;
+        ctx.announced_aggregations = aggregations;
+        moved.push_back(name);
+    }
+    for (const std::string& name : moved)
+        if (listener_ && contexts_.count(name)) listener_->context_changed(name, {ContextField::Stats});
+    return running;
+}
+
+void Manager::refresh_figures() {
+    for (auto& [name, ctx] : contexts_) {
+        if (ctx.starting || !ctx.monitor || !ctx.monitor->blocking() || ctx.op_in_progress || !ctx.queue.empty())
+            continue;
+        if (ctx.monitor->state() != MonitorState::Running) continue;
+        snapshot_json(name, [](std::exception_ptr, std::string) {});
+    }
 }
 
 std::string Manager::spec_json(const std::string& name) const {

@@ -16,12 +16,25 @@
 #include "manager/pause_holds.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "bus_call_counts.hpp"
 #include "monitor/backend_facts.hpp"
+#include "monitor/context_figures.hpp"
 #include "monitor/monitor.hpp"
 
 namespace damond {
 
-enum class ContextField { State, Spec, LastError, Holds };
+enum class ContextField { State, Spec, LastError, Holds, Stats };
+
+// What happened to a context since damond created it (counters restart with
+// damond, as Prometheus expects of counters).
+struct ContextCounters {
+    uint64_t pauses = 0;   // Running -> Paused, however it came about
+    uint64_t resumes = 0;  // Paused -> Running
+    uint64_t commits_ok = 0;
+    uint64_t commits_invalid = 0;  // refused by damond's own rules
+    uint64_t commits_failed = 0;   // refused by the backend
+    uint64_t paused_us = 0;        // time spent paused, the current pause included
+};
 
 class ManagerListener {
 public:
@@ -193,8 +206,23 @@ public:
     // Samples, aggregations and regions as last known: never waits for the
     // monitor (while an operation runs, from the last snapshot).
     MonitorStats context_stats(const std::string& name) const;
+    // The figures of its last aggregation or read-back (never waits).
+    ContextFigures context_figures(const std::string& name) const;
+    ContextCounters context_counters(const std::string& name) const;
+    // Tells the listener (ContextField::Stats) about every context whose
+    // figures moved on since it was last told: called on a timer, it makes
+    // Stats change at most once per aggregation and per tick. Returns
+    // whether any context is running (the timer may rest otherwise).
+    bool announce_stats();
+    // Brings the figures of running kernel contexts up to date: a read-back
+    // each, queued like any operation (in-process figures are always fresh).
+    void refresh_figures();
     // Operations queued or running, over every context: for shutdown.
     size_t operations_under_way() const;
+
+    // Bus calls answered, for the metrics: the bus glue counts them here.
+    BusCallCounts& bus_calls() { return bus_calls_; }
+    const BusCallCounts& bus_calls() const { return bus_calls_; }
 
     // "3 contexts, 1 paused, backend kernel (watermarks)": for sd_notify STATUS=.
     std::string status_text() const;
@@ -221,6 +249,9 @@ private:
         bool event_reported = false;    // monitor_event's last report, to say each change once
         MonitorState event_state = MonitorState::Stopped;
         uint64_t state_since_us = 0;
+        MonitorState counted_state = MonitorState::Stopped;  // as the counters last saw it
+        ContextCounters counters;
+        uint64_t announced_aggregations = UINT64_MAX;  // Stats as last announced
         // spec_json() as last serialised, and of which spec: a status of
         // every context reads every Spec, and serialising is most of that.
         mutable ContextSpec json_of;
@@ -253,6 +284,9 @@ private:
     void check_context_limits(const std::string& caller) const;
     void check_hold_limits(const std::string& who, const std::string& why, const std::string& owner) const;
     void erase(const std::string& name);
+    // Counts a State change (pauses, resumes, time paused) and restarts
+    // state_since_us.
+    void count_state_change(ManagedContext& ctx);
     void finish_pause(const std::string& name, bool pause, MonitorState before);
     void finish_commit(const std::string& name, const ContextSpec& spec, MonitorState before);
     void commit_failed(const std::string& name, const DamondError& e);
@@ -288,6 +322,7 @@ private:
     PauseHolds holds_;
     std::function<std::string(const std::string&)> checkpoint_source_;
     int inline_ = 0;  // > 0 inside a synchronous call: operations run here
+    BusCallCounts bus_calls_;
     bool restoring_ = false;
 };
 

@@ -157,6 +157,7 @@ void InProcessMonitor::start() {
         core_->start(warm_ ? &*warm_ : nullptr);
         warm_.reset();
         publish_stats();
+        publish_figures();
         set_state(MonitorState::Paused);
         if (!start_paused_) {
             set_state(MonitorState::Running);
@@ -210,6 +211,7 @@ void InProcessMonitor::commit(const ContextSpec& spec) {
         }
         core_->commit(attrs, ranges_of(spec), spec.schemes);
         spec_intervals_ = spec.intervals;
+        publish_figures();  // schemes and intervals as committed, even while paused
         // "pause" is part of the spec, as the kernel's pause file is.
         if (spec.pause && state_ == MonitorState::Running) {
             disarm();
@@ -288,6 +290,7 @@ void InProcessMonitor::on_sample_end() {
     }
     nr_samples_++;
     publish_stats();
+    if (core_->context().nr_aggregations != figures_aggregation_) publish_figures();
     // kdamond_need_stop: with every target gone there is nothing to monitor.
     if (core_->all_targets_gone()) {
         fail(MonitorState::Stopped, source_->gone_reason());
@@ -323,6 +326,18 @@ void InProcessMonitor::publish_stats() {
     published_samples_.store(nr_samples_, std::memory_order_relaxed);
     published_aggregations_.store(core_->context().nr_aggregations, std::memory_order_relaxed);
     published_regions_.store(regions, std::memory_order_relaxed);
+}
+
+void InProcessMonitor::publish_figures() {
+    figures_aggregation_ = core_->context().nr_aggregations;
+    figures_of(core_->context(), nr_samples_, figures_builder_, figures_scratch_);
+    std::lock_guard<std::mutex> lock(figures_mu_);
+    std::swap(figures_, figures_scratch_);
+}
+
+ContextFigures InProcessMonitor::figures() const {
+    std::lock_guard<std::mutex> lock(figures_mu_);
+    return figures_;
 }
 
 MonitorStats InProcessMonitor::stats() const {

@@ -13,6 +13,7 @@
 
 #include "core/damon_core.hpp"
 #include "core/system_metrics.hpp"
+#include "monitor/context_figures.hpp"
 #include "monitor/executor.hpp"
 #include "monitor/monitor.hpp"
 #include "sources/proc_fs.hpp"
@@ -39,6 +40,7 @@ public:
     std::string checkpoint() const override;
     std::string warm_start_from(const std::string& checkpoint) override;
     MonitorStats stats() const override;
+    ContextFigures figures() const override;
     MonitorState state() const override;
     std::string error() const override;
     void set_event_handler(std::function<void()> handler) override;
@@ -93,6 +95,14 @@ private:
     // without a hand-off (a status of every context asks them all).
     std::atomic<uint64_t> published_samples_{0}, published_aggregations_{0}, published_regions_{0};
     void publish_stats();
+    // The figures, recomputed at each aggregation on the executor's thread
+    // and read from any thread.
+    void publish_figures();
+    uint64_t figures_aggregation_ = UINT64_MAX;
+    FiguresBuilder figures_builder_;
+    ContextFigures figures_scratch_;
+    mutable std::mutex figures_mu_;
+    ContextFigures figures_;
     std::string error_;
     std::mutex handler_mu_;
     std::function<void()> event_handler_;

@@ -11,6 +11,10 @@
 #include "spec/context_spec.hpp"
 
 namespace damond {
+struct ContextFigures;
+}
+
+namespace damond {
 
 enum class MonitorState { Running, Paused, Stopped, Failed };
 
@@ -100,6 +104,9 @@ public:
     // time). Returns "" when it will, else why not.
     virtual std::string warm_start_from(const std::string&) { return "this backend does not take checkpoints"; }
     virtual MonitorStats stats() const = 0;
+    // The figures of the last aggregation (in-process) or read-back
+    // (kernel): never waits for the monitor.
+    virtual ContextFigures figures() const = 0;
     virtual MonitorState state() const = 0;
     // Why the monitor is stopped or failed, "" otherwise.
     virtual std::string error() const = 0;

@@ -1,0 +1,27 @@
+// Everything damond knows, as metric families with stable names: what each
+// context's monitor sees (manager figures), what happened to it (pauses,
+// commits, time paused), apps and their switches, bus calls, kdamonds.
+// docs/metrics.md lists them. Runs on the thread that owns the manager.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "manager/app_registry.hpp"
+#include "manager/manager.hpp"
+#include "metrics/exposition.hpp"
+
+namespace damond {
+
+struct MetricsOptions {
+    std::string version;
+    // Apps with series of their own (their app label, their contexts'): the
+    // most recently switched this many; the others are counted in
+    // damond_apps and damond_metrics_apps_left_out only.
+    uint32_t max_apps = 32;
+};
+
+std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegistry& apps, const MetricsOptions& options);
+
+}  // namespace damond
