@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "monitor/context_figures.hpp"
 #include "monitor/monitor.hpp"
 
 namespace damond::testing {
@@ -70,6 +71,7 @@ public:
     void stop() override { op("stop", MonitorState::Stopped); }
     MonitorSnapshot snapshot() const override { return {}; }
     MonitorStats stats() const override { return {}; }
+    ContextFigures figures() const override { return {}; }
     MonitorState state() const override { return state_; }
     std::string error() const override { return ""; }
     void set_event_handler(std::function<void()>) override {}
