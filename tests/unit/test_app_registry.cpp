@@ -144,6 +144,27 @@ TEST_F(AppsTest, AFailedSwitchRunsThePausedContextAgain) {
     EXPECT_EQ(state("com.example.broken", AppState::Foreground), MonitorState::Paused);
 }
 
+TEST_F(AppsTest, SwitchesAndForegroundTimeAreCounted) {
+    apps.register_app("com.example.a", 0);
+    apps.register_app("com.example.broken", 0);
+    vt.clock.advance(1000000);
+    apps.set_app_state("com.example.a", AppState::Foreground);
+    vt.clock.advance(2000000);
+    EXPECT_EQ(apps.foreground_us(apps.app("com.example.a")), 2000000u);  // the stay under way counts
+    apps.set_app_state("com.example.a", AppState::Background);
+    vt.clock.advance(5000000);
+    apps.set_app_state("com.example.a", AppState::Foreground);
+    vt.clock.advance(500000);
+    EXPECT_EQ(apps.app("com.example.a").switches, 3u);
+    EXPECT_EQ(apps.foreground_us(apps.app("com.example.a")), 2500000u);
+    EXPECT_EQ(apps.switch_seconds().count(), 3u);
+    EXPECT_EQ(apps.failed_switches(), 0u);
+    EXPECT_EQ(kind_of([&] { apps.set_app_state("com.example.broken", AppState::Foreground); }), ErrorKind::Failed);
+    EXPECT_EQ(apps.failed_switches(), 1u);
+    EXPECT_EQ(apps.app("com.example.broken").switches, 0u);
+    EXPECT_EQ(apps.switch_seconds().count(), 3u);
+}
+
 TEST_F(AppsTest, UnregisteringRemovesBothContextsAndSaysGone) {
     apps.register_app("a", 0);
     apps.unregister_app("a");

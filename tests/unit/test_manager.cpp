@@ -26,6 +26,7 @@ struct Recorder : ManagerListener {
             e += f == ContextField::State      ? " State"
                  : f == ContextField::Spec     ? " Spec"
                  : f == ContextField::Holds    ? " Holds"
+                 : f == ContextField::Stats    ? " Stats"
                                                : " LastError";
         events.push_back(e);
     }
@@ -67,6 +68,52 @@ TEST_F(ManagerTest, CreatePauseResumeRemove) {
     EXPECT_EQ(rec.events, (std::vector<std::string>{"added demo", "changed demo State Spec",
                                                     "changed demo State Spec", "removed demo"}));
     EXPECT_EQ(kind_of([&] { manager.pause_context("demo"); }), ErrorKind::NoSuchContext);
+}
+
+TEST_F(ManagerTest, CountersSayWhatHappenedToTheContext) {
+    manager.set_clock([this] { return vt.clock.now_us(); });
+    manager.create_context("demo", kDemoSpec);
+    vt.advance(100000);
+    manager.pause_context("demo");
+    vt.advance(300000);
+    EXPECT_EQ(manager.context_counters("demo").paused_us, 300000u);  // the pause under way counts
+    manager.pause_context("demo");  // already paused: no second pause
+    manager.resume_context("demo");
+    vt.advance(200000);
+    // A hold pauses too: a pause however it comes about.
+    const uint32_t cookie = manager.hold_pause("demo", "test", "counting");
+    vt.advance(50000);
+    manager.release_pause(cookie);
+    manager.commit_context("demo", R"({"nr_regions": {"min": 10, "max": 100}})");
+    EXPECT_THROW(manager.commit_context("demo", R"({"intervals": {"sample_us": 0}})"), DamondError);
+    const ContextCounters c = manager.context_counters("demo");
+    EXPECT_EQ(c.pauses, 2u);
+    EXPECT_EQ(c.resumes, 2u);
+    EXPECT_EQ(c.paused_us, 350000u);
+    EXPECT_EQ(c.commits_ok, 1u);
+    EXPECT_EQ(c.commits_invalid, 1u);
+    EXPECT_EQ(c.commits_failed, 0u);
+}
+
+TEST_F(ManagerTest, StatsAreAnnouncedOncePerAggregationAtMost) {
+    manager.create_context("demo", kDemoSpec);
+    rec.events.clear();
+    EXPECT_TRUE(manager.announce_stats());  // running: the caller keeps ticking
+    EXPECT_EQ(rec.events, (std::vector<std::string>{"changed demo Stats"}));
+    EXPECT_TRUE(manager.announce_stats());  // no aggregation since: nothing
+    EXPECT_EQ(rec.events.size(), 1u);
+    const uint64_t aggr_us = manager.context_figures("demo").aggr_us;
+    vt.advance(aggr_us * 3);
+    EXPECT_GE(manager.context_figures("demo").nr_aggregations, 3u);
+    EXPECT_TRUE(manager.announce_stats());  // three aggregations, one announcement
+    EXPECT_EQ(rec.events.size(), 2u);
+    manager.pause_context("demo");
+    rec.events.clear();
+    manager.announce_stats();
+    vt.advance(aggr_us * 3);
+    EXPECT_FALSE(manager.announce_stats());  // nothing runs: the tick may rest
+    EXPECT_TRUE(rec.events.empty() || rec.events == std::vector<std::string>{"changed demo Stats"});
+    EXPECT_GT(manager.context_figures("demo").monitored_bytes, 0u);
 }
 
 TEST_F(ManagerTest, BadCommitLeavesSpecAndStateAlone) {
