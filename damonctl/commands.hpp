@@ -21,6 +21,7 @@ int cmd_app(Args& a);
 int cmd_hold(Args& a);
 int cmd_import_damo(Args& a);
 int cmd_export_damo(Args& a);
+int cmd_metrics(Args& a);
 // For bash completion: `damonctl complete contexts|apps`.
 int cmd_complete(Args& a);
 

@@ -12,12 +12,13 @@ _damonctl() {
             *) cmd=${COMP_WORDS[i]}; break ;;
         esac
     done
-    local commands="status show pause resume remove create commit reload snapshot heatmap watch app hold import-damo export-damo"
+    local commands="status show pause resume remove create commit reload snapshot heatmap watch app hold import-damo export-damo metrics"
     if [[ -z $cmd ]]; then
         COMPREPLY=($(compgen -W "$commands --json --help --version" -- "$cur"))
         return
     fi
     case $prev in
+        --format) COMPREPLY=($(compgen -W "openmetrics prometheus" -- "$cur")); return ;;
         --svg|--spec) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --context) COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null)" -- "$cur")); return ;;
         --for|--every|--rows|--columns|--name|--why|--pid|--count|--foreground-profile|--background-profile) return ;;
@@ -41,6 +42,8 @@ _damonctl() {
             COMPREPLY=($(compgen -f -- "$cur")) ;;
         watch)
             COMPREPLY=($(compgen -W "--count --json" -- "$cur")) ;;
+        metrics)
+            COMPREPLY=($(compgen -W "--format" -- "$cur")) ;;
         hold)
             COMPREPLY=($(compgen -W "--context --why --" -- "$cur")) ;;
         app)
