@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "errors.hpp"
+#include "monitor/context_figures.hpp"
 #include "monitor/inprocess_monitor.hpp"
 #include "monitor/scheduler_thread.hpp"
 #include "spec/spec_json.hpp"
@@ -206,4 +207,43 @@ TEST_F(ProcessSources, ActionsTheKernelRefusesRemotelyAreRefused) {
         EXPECT_EQ(e.kind(), ErrorKind::NotSupported);
         EXPECT_NE(std::string(e.what()).find("schemes[0].action: 'hugepage'"), std::string::npos) << e.what();
     }
+}
+
+// The figures damond publishes, against a real process whose hot and cold
+// areas are known: the hot area is the working set, the cold one has been
+// idle since monitoring began.
+TEST_F(ProcessSources, FiguresOfARealProcessMatchItsHotAndColdAreas) {
+    WorkloadProcess w({"--hot-mib", "8", "--cold-mib", "24", "--period-ms", "2"});
+    std::vector<AddrRange> areas{w.area("hot"), w.area("cold")};
+    std::sort(areas.begin(), areas.end(), [](auto& a, auto& b) { return a.start < b.start; });
+    InProcessMonitor m(spec_from_json(refs_spec(w, areas)), thread, metrics);
+    m.start();
+    ASSERT_TRUE(wait_until([&] { return m.figures().nr_aggregations >= 10; }, 10000));
+    // Five aggregations' figures; the median working set (a window in which
+    // the workload did not get the CPU would see less).
+    std::vector<uint64_t> working;
+    ContextFigures last;
+    for (uint64_t seen = m.figures().nr_aggregations; working.size() < 5;) {
+        const ContextFigures f = m.figures();
+        if (f.nr_aggregations == seen) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            continue;
+        }
+        seen = f.nr_aggregations;
+        working.push_back(f.working_set_bytes);
+        last = f;
+    }
+    std::sort(working.begin(), working.end());
+    constexpr double MiB = 1 << 20;
+    EXPECT_EQ(last.monitored_bytes, uint64_t(32 * MiB));
+    EXPECT_NEAR(double(working[2]), 8 * MiB, 0.1 * 8 * MiB);
+    // 3/4 of the bytes idle since the start: p50, p90 and p99 all that long.
+    const double idle_us = double(last.nr_aggregations) * double(last.aggr_us);
+    EXPECT_NEAR(double(last.idle_p50_us), idle_us, 0.1 * idle_us);
+    EXPECT_NEAR(double(last.idle_p99_us), idle_us, 0.1 * idle_us);
+    // And the same figures as a snapshot of the same aggregation gives.
+    m.pause();
+    const ContextFigures paused = m.figures();
+    EXPECT_EQ(figures_of(m.snapshot()).working_set_bytes, paused.working_set_bytes);
+    EXPECT_EQ(figures_of(m.snapshot()).idle_p90_us, paused.idle_p90_us);
 }
