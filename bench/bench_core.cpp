@@ -1,6 +1,9 @@
 // Benchmarks of the in-process core. Each prints "RESULT <bench> <metric>=<value>"
 // lines; where a figure only means something against a baseline, the
 // baseline is measured in the same run and the ratio printed.
+#include <time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +15,12 @@
 #include "bench_goal.hpp"
 #include "core/damon_core.hpp"
 #include "core/synthetic_source.hpp"
+#include "manager/app_registry.hpp"
+#include "manager/config.hpp"
+#include "manager/manager.hpp"
+#include "metrics/damond_metrics.hpp"
+#include "metrics/metrics_textfile.hpp"
+#include "monitor/context_figures.hpp"
 #include "monitor/executor.hpp"
 #include "monitor/inprocess_monitor.hpp"
 #include "monitor/scheduler_thread.hpp"
@@ -47,8 +56,13 @@ std::unique_ptr<DamonCore> make_core(Bench& b, uint64_t size, uint64_t min_regio
 
 // Nanoseconds per region per sample over `samples` samples, after a warm-up
 // that lets the regions settle.
-double ns_per_region_sample(uint64_t size, uint64_t samples) {
+// With `figures`, the figures damond publishes are computed at each
+// aggregation, exactly as InProcessMonitor does on its thread.
+double ns_per_region_sample(uint64_t size, uint64_t samples, bool figures = false) {
     Bench b;
+    FiguresBuilder builder;
+    ContextFigures out;
+    uint64_t figured = UINT64_MAX;
     auto core = make_core(b, size, 500, 1000, 1);
     core->start();
     for (int i = 0; i < 2000; ++i) {
@@ -60,6 +74,10 @@ double ns_per_region_sample(uint64_t size, uint64_t samples) {
     for (uint64_t i = 0; i < samples; ++i) {
         core->prepare_sample();
         core->finish_sample();
+        if (figures && core->context().nr_aggregations != figured) {
+            figured = core->context().nr_aggregations;
+            figures_of(core->context(), i, builder, out);
+        }
         for (const auto& t : core->context().targets) region_samples += t.regions.size();
     }
     const double ns = std::chrono::duration<double, std::nano>(Clock_::now() - t0).count();
@@ -106,6 +124,23 @@ void bench_cost() {
     std::printf("RESULT core size_ratio_64g_1g=%.3f\n", ns_64g / ns_1g);
     goal("ns_per_region_sample", ns_1g, "<=", 100);
     goal("size_ratio_64g_1g", ns_64g / ns_1g, "<=", 1.1);
+}
+
+// The figures (working set, idle percentiles, DAMOS stats) at every
+// aggregation must not show in the core's cost: with and without,
+// interleaved over seven rounds, medians compared.
+void bench_figures_cost() {
+    std::vector<double> off, on;
+    for (int round = 0; round < 7; ++round) {
+        off.push_back(ns_per_region_sample(GiB, 10000, false));
+        on.push_back(ns_per_region_sample(GiB, 10000, true));
+    }
+    std::sort(off.begin(), off.end());
+    std::sort(on.begin(), on.end());
+    std::printf("RESULT core ns_per_region_sample_figures_off=%.1f\n", off[3]);
+    std::printf("RESULT core ns_per_region_sample_figures_on=%.1f\n", on[3]);
+    std::printf("RESULT core figures_on_over_off=%.3f\n", on[3] / off[3]);
+    goal("figures_on_over_off", on[3] / off[3], "<=", 1.05);
 }
 
 void bench_wakeups() {
@@ -237,11 +272,80 @@ void bench_warm_start() {
     goal("warmstart_f1_ratio", warm_ratio, ">=", 0.8);
 }
 
+double thread_cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
+// What metrics.textfile costs damond per interval with 1000 apps (2000
+// contexts): gathering, rendering and writing, in CPU time on damond's
+// thread, against writing the same bytes alone (the floor any textfile
+// pays). With the default metrics.max_apps (32) and with every app's series.
+void bench_metrics() {
+    MonotonicClock clock;
+    SchedulerThread executor(clock);
+    NoSystemMetrics metrics;
+    Manager manager("inprocess",
+                    [&](const std::string&, const ContextSpec& spec) -> std::unique_ptr<Monitor> {
+                        return std::make_unique<InProcessMonitor>(spec, executor, metrics);
+                    },
+                    [](std::function<void()> fn) { fn(); });
+    manager.set_clock([&] { return clock.now_us(); });
+    // Slow intervals: the bench measures the metrics, not the sampling.
+    const Config config = config_from_json_text(R"({
+      "profiles": {"p": {"ops": "synthetic", "intervals": {"sample_us": 1000000, "aggr_us": 10000000},
+                         "nr_regions": {"min": 10, "max": 20},
+                         "targets": [{"regions": [{"start": 0, "end": 16777216}]}],
+                         "schemes": [{"action": "stat"}]}},
+      "apps": {"default": {"foreground": "p", "background": "p"}}})");
+    AppRegistry apps(manager, config.apps, [&] { return clock.now_us(); });
+    for (int i = 0; i < 1000; ++i) apps.register_app("org.example.app" + std::to_string(i), 0);
+    for (int i = 0; i < 1000; i += 7) apps.set_app_state("org.example.app" + std::to_string(i), AppState::Foreground);
+    char dir[] = "/tmp/damond-bench-metrics-XXXXXX";
+    if (!mkdtemp(dir)) return;
+    const MetricsTextfile file(std::string(dir) + "/damond.prom");
+    for (uint32_t max_apps : {32u, 1000u}) {
+        std::vector<double> full, floor, gathering, rendering;
+        size_t bytes = 0;
+        for (int round = 0; round < 21; ++round) {
+            double t0 = thread_cpu_ms();
+            const auto families = gather_metrics(manager, apps, {"bench", max_apps});
+            const double t1 = thread_cpu_ms();
+            const std::string text = render(families, Exposition::Prometheus);
+            const double t2 = thread_cpu_ms();
+            file.write(text);
+            full.push_back(thread_cpu_ms() - t0);
+            gathering.push_back(t1 - t0);
+            rendering.push_back(t2 - t1);
+            t0 = thread_cpu_ms();
+            file.write(text);
+            floor.push_back(thread_cpu_ms() - t0);
+            bytes = text.size();
+        }
+        for (auto* v : {&full, &floor, &gathering, &rendering}) std::sort(v->begin(), v->end());
+        const std::string tag = max_apps == 32 ? "" : "_all_series";
+        std::printf("RESULT metrics textfile_cpu_ms_1000_apps%s=%.2f\n", tag.c_str(), full[10]);
+        std::printf("RESULT metrics textfile_bytes_1000_apps%s=%zu\n", tag.c_str(), bytes);
+        std::printf("RESULT metrics gather_cpu_ms_1000_apps%s=%.2f\n", tag.c_str(), gathering[10]);
+        std::printf("RESULT metrics render_cpu_ms_1000_apps%s=%.2f\n", tag.c_str(), rendering[10]);
+        std::printf("RESULT metrics textfile_over_plain_write%s=%.2f\n", tag.c_str(), full[10] / floor[10]);
+        // The goal is the default's: every app's series is opt-in, and its
+        // cost grows with the series (documented in docs/metrics.md).
+        if (max_apps == 32) goal("textfile_cpu_ms_1000_apps", full[10], "<=", 5);
+    }
+    file.remove();
+    rmdir(dir);
+    manager.stop_all();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const std::string only = argc > 1 ? argv[1] : "";
     if (only.empty() || only == "cost") bench_cost();
+    if (only.empty() || only == "figures") bench_figures_cost();
+    if (only.empty() || only == "metrics") bench_metrics();
     if (only.empty() || only == "trained") bench_trained_state();
     if (only.empty() || only == "wakeups") bench_wakeups();
     if (only.empty() || only == "warmstart") bench_warm_start();

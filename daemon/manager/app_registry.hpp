@@ -130,6 +130,8 @@ public:
     bool has_app(const std::string& app_id) const { return apps_.count(app_id) != 0; }
     const AppInfo& app(const std::string& app_id) const;
     std::vector<AppInfo> list() const;
+    // Without copies, for readers that look at every app (the metrics).
+    const std::map<std::string, AppInfo>& apps() const { return apps_; }
     std::string foreground_app() const;
     // Time the app has spent in the foreground since it was registered, the
     // present stay included.

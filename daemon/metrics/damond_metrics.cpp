@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace damond {
 
@@ -13,8 +16,8 @@ MetricFamily family(const char* name, const char* type, const char* unit, const 
 
 // The app (and role) a context belongs to, for its labels.
 struct ContextOwner {
-    std::string app;
-    std::string role;  // foreground | background | "" for contexts of no app
+    std::string_view app;
+    const char* role = "";  // foreground | background | "" for contexts of no app
 };
 
 }  // namespace
@@ -23,19 +26,27 @@ std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegist
     std::vector<MetricFamily> out;
 
     // Apps: the most recently switched max_apps have series of their own.
-    std::vector<AppInfo> apps = registry.list();
-    std::sort(apps.begin(), apps.end(), [](const AppInfo& a, const AppInfo& b) {
-        return a.last_switch_us != b.last_switch_us ? a.last_switch_us > b.last_switch_us : a.app_id < b.app_id;
-    });
-    uint64_t in_foreground = 0;
-    for (const AppInfo& a : apps) in_foreground += a.state == AppState::Foreground;
+    // Pointers and views into the registry: a thousand apps are looked at
+    // every interval, and copying them was most of the cost.
+    std::vector<const AppInfo*> apps;
+    apps.reserve(registry.apps().size());
+    for (const auto& [id, info] : registry.apps()) apps.push_back(&info);
     const size_t shown = std::min<size_t>(apps.size(), options.max_apps);
-    std::map<std::string, ContextOwner> owners;  // context -> app, for every app
-    std::map<std::string, bool> shown_contexts;
+    auto recent_first = [](const AppInfo* a, const AppInfo* b) {
+        return a->last_switch_us != b->last_switch_us ? a->last_switch_us > b->last_switch_us : a->app_id < b->app_id;
+    };
+    std::partial_sort(apps.begin(), apps.begin() + std::ptrdiff_t(shown), apps.end(), recent_first);
+    uint64_t in_foreground = 0;
+    for (const AppInfo* a : apps) in_foreground += a->state == AppState::Foreground;
+    std::unordered_set<std::string_view> app_contexts;  // every app's, shown or not
+    app_contexts.reserve(apps.size() * 2);
+    std::unordered_map<std::string_view, ContextOwner> owners;  // the shown apps' contexts
     for (size_t i = 0; i < apps.size(); ++i) {
-        owners[apps[i].foreground_context] = {apps[i].app_id, "foreground"};
-        owners[apps[i].background_context] = {apps[i].app_id, "background"};
-        if (i < shown) shown_contexts[apps[i].foreground_context] = shown_contexts[apps[i].background_context] = true;
+        app_contexts.insert(apps[i]->foreground_context);
+        app_contexts.insert(apps[i]->background_context);
+        if (i >= shown) continue;
+        owners[apps[i]->foreground_context] = {apps[i]->app_id, "foreground"};
+        owners[apps[i]->background_context] = {apps[i]->app_id, "background"};
     }
 
     out.push_back(family("damond_info", "gauge", "", "damond's version, backend and pause mode; always 1."));
@@ -69,11 +80,12 @@ std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegist
     static const char* const kStates[] = {"running", "paused", "stopped", "failed"};
     for (const ContextInfo& c : manager.list_contexts()) {
         auto owner_it = owners.find(c.name);
-        if (owner_it != owners.end() && !shown_contexts.count(c.name)) continue;
+        if (owner_it == owners.end() && app_contexts.count(c.name)) continue;  // an app's past max_apps
         const ContextOwner owner = owner_it == owners.end() ? ContextOwner{} : owner_it->second;
         const std::string backend = manager.context_backend(c.name);
-        const Labels l{{"context", c.name}, {"app", owner.app}, {"backend", backend}};
-        ctx_info.add({{"context", c.name}, {"app", owner.app}, {"role", owner.role}, {"backend", backend},
+        const std::string app(owner.app);
+        const Labels l{{"context", c.name}, {"app", app}, {"backend", backend}};
+        ctx_info.add({{"context", c.name}, {"app", app}, {"role", owner.role}, {"backend", backend},
                       {"source", manager.access_source(c.name)}},
                      "1");
         for (const char* s : kStates) {
@@ -144,7 +156,7 @@ std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegist
     auto switches = family("damond_app_switches", "counter", "", "Switches of the app between foreground and background since it was registered.");
     auto fg_seconds = family("damond_app_foreground_seconds", "counter", "seconds", "Time the app has spent in the foreground since it was registered.");
     for (size_t i = 0; i < shown; ++i) {
-        const AppInfo& a = apps[i];
+        const AppInfo& a = *apps[i];
         const Labels l{{"app", a.app_id}};
         fg.add(l, a.state == AppState::Foreground ? "1" : "0");
         switches.add(l, metric_value(a.switches));
