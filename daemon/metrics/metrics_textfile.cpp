@@ -1,6 +1,7 @@
 #include "metrics/metrics_textfile.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,6 +23,14 @@ void MetricsTextfile::write(const std::string& text) const {
     // 0644: the node exporter runs as its own user and must read it.
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) fail("cannot create", tmp);
+    // Whatever the umask (the unit's is 0077): the collector must read it.
+    if (::fchmod(fd, 0644) != 0) {
+        const int e = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        errno = e;
+        fail("cannot make readable", tmp);
+    }
     size_t done = 0;
     while (done < text.size()) {
         const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
