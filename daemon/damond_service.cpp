@@ -3,6 +3,7 @@
 #include "metrics/damond_metrics.hpp"
 
 #include <poll.h>
+#include <time.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -65,11 +66,13 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
         timers_.schedule(clock_.now_us() + delay_ms * 1000, std::move(fn));
     });
 
+    manager_.history().configure(config.metrics.history_points, config.metrics.history_interval_ms * 1000);
     // What ran before a restart comes back before READY=1.
     if (state.keep) {
         const char* runtime_env = std::getenv("RUNTIME_DIRECTORY");  // set by systemd's RuntimeDirectory=
         persistence_ = std::make_unique<Persistence>(manager_, apps_, state.dir, runtime_env ? runtime_env : "");
         persistence_->offer_checkpoints();  // the config's contexts warm-start too
+        persistence_->load_history();
     }
     for (const std::string& err : manager_.apply_config(config)) log_error(err);
     if (persistence_) {
@@ -103,6 +106,8 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
     sources_ = make_event_sources(config.apps, sink_);
     apply_metrics_config(config.metrics, config.apps.max_apps);
     arm_stats_tick();
+    history_saved_us_ = clock_.now_us();
+    schedule_history();
     bus_.request_name();
     log_info("ready on the " + opts.bus + " bus: " + manager_.status_text(), {message_id::kReady});
     status_ = status_text();
@@ -162,6 +167,21 @@ void DamondService::schedule_metrics() {
     });
 }
 
+void DamondService::schedule_history() {
+    if (manager_.history().capacity() == 0) return;
+    timers_.schedule(clock_.now_us() + manager_.history().step_us(), [this, generation = history_generation_] {
+        if (generation != history_generation_) return;
+        timespec now{};
+        clock_gettime(CLOCK_REALTIME, &now);
+        manager_.record_history(uint64_t(now.tv_sec) * 1000000 + uint64_t(now.tv_nsec) / 1000);
+        if (persistence_ && clock_.now_us() - history_saved_us_ >= kHistorySaveUs) {
+            persistence_->save_history();
+            history_saved_us_ = clock_.now_us();
+        }
+        schedule_history();
+    });
+}
+
 void DamondService::write_metrics() {
     try {
         textfile_->write(render(gather_metrics(manager_, apps_, {DAMOND_VERSION, metrics_max_apps_}), Exposition::Prometheus));
@@ -189,6 +209,12 @@ void DamondService::reload(std::function<void(std::string)> done) {
     if (!(next.metrics.textfile == metrics_config_.textfile && next.metrics.interval_ms == metrics_config_.interval_ms &&
           next.metrics.max_apps == metrics_config_.max_apps))
         apply_metrics_config(next.metrics, next.apps.max_apps);
+    if (next.metrics.history_points != manager_.history().capacity() ||
+        next.metrics.history_interval_ms * 1000 != manager_.history().step_us()) {
+        manager_.history().configure(next.metrics.history_points, next.metrics.history_interval_ms * 1000);
+        history_generation_++;
+        schedule_history();
+    }
     bus_.set_authorization(next.authorization);
     sources_.clear();  // watch what the new config names
     sources_ = make_event_sources(next.apps, sink_);
@@ -254,6 +280,7 @@ int DamondService::stop(const std::string& why, bool release, SignalFd& signals)
     if (persistence_) {
         persistence_->save();              // the app states a coalesced write still owed
         persistence_->save_checkpoints();  // the trained state, for the next start
+        persistence_->save_history();
     }
     // Every context stops at once, each on its own thread; a kdamond that does
     // not answer is left behind after the deadline rather than holding the exit.

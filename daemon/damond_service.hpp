@@ -61,6 +61,12 @@ private:
     // metrics.textfile, rewritten every metrics.interval_ms.
     void apply_metrics_config(const MetricsConfig& config, uint32_t apps_max_apps);
     void schedule_metrics();
+    // A history point for every context each metrics.history_interval_ms;
+    // the history saved with the state every kHistorySaveUs and at stop.
+    void schedule_history();
+    uint64_t history_generation_ = 0;
+    uint64_t history_saved_us_ = 0;
+    static constexpr uint64_t kHistorySaveUs = 3600ULL * 1000000;
     void write_metrics();
     MetricsConfig metrics_config_;
     uint32_t metrics_max_apps_ = 32;

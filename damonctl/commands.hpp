@@ -22,6 +22,7 @@ int cmd_hold(Args& a);
 int cmd_import_damo(Args& a);
 int cmd_export_damo(Args& a);
 int cmd_metrics(Args& a);
+int cmd_history(Args& a);
 // For bash completion: `damonctl complete contexts|apps`.
 int cmd_complete(Args& a);
 

@@ -12,7 +12,7 @@ _damonctl() {
             *) cmd=${COMP_WORDS[i]}; break ;;
         esac
     done
-    local commands="status show pause resume remove create commit reload snapshot heatmap watch app hold import-damo export-damo metrics"
+    local commands="status show pause resume remove create commit reload snapshot heatmap watch app hold import-damo export-damo metrics history"
     if [[ -z $cmd ]]; then
         COMPREPLY=($(compgen -W "$commands --json --help --version" -- "$cur"))
         return
@@ -24,7 +24,7 @@ _damonctl() {
         --for|--every|--rows|--columns|--name|--why|--pid|--count|--foreground-profile|--background-profile) return ;;
     esac
     case $cmd in
-        show|pause|resume|remove|snapshot)
+        show|pause|resume|remove|snapshot|history)
             COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null) --json" -- "$cur")) ;;
         heatmap)
             COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null) --for --every --rows --columns --svg --no-color --json" -- "$cur")) ;;

@@ -31,10 +31,11 @@ const char* kHelp = R"(usage: damonctl [--json] COMMAND [ARGS]
                                   pause while COMMAND runs, resume when it ends
   import-damo FILE|- [--name PREFIX] [--dry-run] [--raw|--human]
   export-damo [CONTEXT...] [--raw] [--spec FILE|-]
+  history CONTEXT [--columns N]   working set and idle p90 over the last day, pauses marked
   metrics [--format openmetrics|prometheus]
                                   everything damond counts, for Prometheus
 
---json prints what status, show, snapshot, app list, watch and import print as
+--json prints what status, show, snapshot, history, app list, watch and import print as
 JSON. Exit status: 0 done, 1 failed, 2 usage, 3 no such context/app/hold,
 4 invalid spec/argument, 5 busy, 6 not supported, 7 limit, 8 denied,
 9 damond not reachable; hold exits with COMMAND's status. See damonctl(1).
@@ -112,7 +113,7 @@ int main(int argc, char** argv) {
         {"commit", cmd_commit},     {"reload", cmd_reload},     {"snapshot", cmd_snapshot},
         {"heatmap", cmd_heatmap},   {"watch", cmd_watch},       {"app", cmd_app},
         {"hold", cmd_hold},         {"import-damo", cmd_import_damo},
-        {"export-damo", cmd_export_damo}, {"metrics", cmd_metrics}, {"complete", cmd_complete},
+        {"export-damo", cmd_export_damo}, {"metrics", cmd_metrics}, {"history", cmd_history}, {"complete", cmd_complete},
     };
     Args args;
     std::string command;

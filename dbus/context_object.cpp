@@ -119,6 +119,16 @@ uint64_t ContextObject::NrSamples() {
     return translate_errors([&] { return manager_.context_stats(name_).nr_samples; });
 }
 
+std::tuple<uint64_t, std::vector<sdbus::Struct<uint64_t, uint64_t, uint64_t, bool>>> ContextObject::History() {
+    return counted_call(getObject(), manager_.bus_calls(), [&] {
+        manager_.state(name_);  // NoSuchContext if it went meanwhile
+        std::vector<sdbus::Struct<uint64_t, uint64_t, uint64_t, bool>> out;
+        for (const HistoryPoint& p : manager_.history().points(name_))
+            out.emplace_back(p.unix_us, p.working_set_bytes, p.idle_p90_us, p.paused);
+        return std::make_tuple(manager_.history().step_us(), std::move(out));
+    });
+}
+
 std::map<std::string, sdbus::Variant> ContextObject::Stats() {
     return translate_errors([&] {
         const ContextFigures f = manager_.context_figures(name_);

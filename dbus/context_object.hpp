@@ -42,6 +42,7 @@ private:
     uint64_t NrAggregations() override;
     uint64_t NrSamples() override;
     std::map<std::string, sdbus::Variant> Stats() override;
+    std::tuple<uint64_t, std::vector<sdbus::Struct<uint64_t, uint64_t, uint64_t, bool>>> History() override;
     std::string LastError() override;
 
     Manager& manager_;

@@ -164,6 +164,9 @@ Config config_from_json_text(const std::string& text) {
         m.interval_ms = mr.u64("interval_ms", m.interval_ms, 3600000);
         if (m.interval_ms < 1000) throw SpecError("metrics.interval_ms", "must be at least 1000 (ms)");
         m.max_apps = static_cast<uint32_t>(mr.u64("max_apps", m.max_apps, 65536));
+        m.history_interval_ms = mr.u64("history_interval_ms", m.history_interval_ms, 86400000);
+        if (m.history_interval_ms < 1000) throw SpecError("metrics.history_interval_ms", "must be at least 1000 (ms)");
+        m.history_points = static_cast<uint32_t>(mr.u64("history_points", m.history_points, 100000));
         mr.reject_unknown_keys();
     }
     if (const nlohmann::json* auth = r.member("authorization")) {

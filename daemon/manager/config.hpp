@@ -15,7 +15,8 @@
 //               "apps_per_caller": 256, "holds": 1024, "holds_per_caller": 64,
 //               "regions_per_context": 10000, "spec_bytes": 65536, "text_bytes": 1024},
 //    "metrics": {"textfile": "/var/lib/prometheus/node-exporter/damond.prom",
-//                "interval_ms": 15000, "max_apps": <apps.max_apps>},
+//                "interval_ms": 15000, "max_apps": <apps.max_apps>,
+//                "history_interval_ms": 60000, "history_points": 1440},
 //    "contexts": {"<name>": <context spec>, ...}}
 // damon_modules "disable" lets damond turn off a DAMON module (damon_stat,
 // damon_reclaim, damon_lru_sort) that runs exclusively, for as long as it
@@ -97,6 +98,10 @@ struct MetricsConfig {
     uint64_t interval_ms = 15000;  // the node exporter's own scrapes: 15 s by default
     // Apps with series of their own (cardinality); 0 = apps.max_apps.
     uint32_t max_apps = 0;
+    // Each context's working set and idle p90 every history_interval_ms,
+    // the last history_points of them (0: none); 5.6 KiB a context a day.
+    uint64_t history_interval_ms = 60000;
+    uint32_t history_points = 1440;
 };
 
 struct Config {

@@ -330,6 +330,7 @@ void Manager::erase(const std::string& name) {
     if (it == contexts_.end()) return;
     std::deque<Step> orphans = std::move(it->second.queue);
     contexts_.erase(it);
+    history_.forget(name);
     // Whatever was queued behind learns that the context is gone.
     for (Step& s : orphans) s.fail(std::make_exception_ptr(DamondError(ErrorKind::NoSuchContext, "context '" + name + "' was removed")));
 }
@@ -812,6 +813,14 @@ bool Manager::announce_stats() {
     for (const std::string& name : moved)
         if (listener_ && contexts_.count(name)) listener_->context_changed(name, {ContextField::Stats});
     return running;
+}
+
+void Manager::record_history(uint64_t unix_us) {
+    for (const auto& [name, ctx] : contexts_) {
+        if (ctx.starting || !ctx.monitor) continue;
+        const ContextFigures f = context_figures(name);
+        history_.record(name, unix_us, f.working_set_bytes, f.idle_p90_us, ctx.monitor->state() != MonitorState::Running);
+    }
 }
 
 void Manager::refresh_figures() {

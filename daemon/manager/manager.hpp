@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "manager/config.hpp"
+#include "manager/figure_history.hpp"
 #include "manager/op_worker.hpp"
 #include "manager/pause_holds.hpp"
 #include "errors.hpp"
@@ -220,6 +221,13 @@ public:
     // Operations queued or running, over every context: for shutdown.
     size_t operations_under_way() const;
 
+    // Each context's working set and idle p90 over time (metrics.history_*).
+    FigureHistory& history() { return history_; }
+    const FigureHistory& history() const { return history_; }
+    // A point for every context now (`unix_us`, CLOCK_REALTIME): called
+    // every history step.
+    void record_history(uint64_t unix_us);
+
     // Bus calls answered, for the metrics: the bus glue counts them here.
     BusCallCounts& bus_calls() { return bus_calls_; }
     const BusCallCounts& bus_calls() const { return bus_calls_; }
@@ -323,6 +331,7 @@ private:
     std::function<std::string(const std::string&)> checkpoint_source_;
     int inline_ = 0;  // > 0 inside a synchronous call: operations run here
     BusCallCounts bus_calls_;
+    FigureHistory history_;
     bool restoring_ = false;
 };
 

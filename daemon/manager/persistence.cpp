@@ -16,7 +16,29 @@ Persistence::Persistence(Manager& manager, AppRegistry& apps, const std::string&
     : manager_(manager),
       apps_(apps),
       file_(dir),
-      checkpoint_dir_((runtime_dir.empty() ? dir : runtime_dir) + "/checkpoints") {}
+      checkpoint_dir_((runtime_dir.empty() ? dir : runtime_dir) + "/checkpoints"),
+      history_path_(dir + "/history") {}
+
+void Persistence::save_history() {
+    std::error_code ec;
+    if (manager_.history().capacity() == 0) {
+        std::filesystem::remove(history_path_, ec);
+        return;
+    }
+    try {
+        write_file_atomically(history_path_, manager_.history().serialize());
+    } catch (const std::exception& e) {
+        log_error(std::string("cannot save the figure history: ") + e.what());
+    }
+}
+
+void Persistence::load_history() {
+    std::ifstream in(history_path_, std::ios::binary);
+    if (!in) return;  // none kept yet
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string why_not = manager_.history().load(bytes);
+    if (!why_not.empty()) log_info(history_path_ + ": figure history not taken back: " + why_not);
+}
 
 std::string Persistence::checkpoint_path(const std::string& context) const {
     // Context names may hold anything but '/' and control characters.

@@ -35,6 +35,12 @@ public:
     // checkpoints; call before the config's contexts are created.
     void offer_checkpoints();
 
+    // The contexts' figure history, <dir>/history: saved at stop and now and
+    // then (not every point: a day of a hundred contexts is half a MiB), taken
+    // back at start if it was kept at the same step. Failures are logged.
+    void save_history();
+    void load_history();
+
     SavedState collect() const;
     const std::string& path() const { return file_.path(); }
 
@@ -43,6 +49,7 @@ private:
     AppRegistry& apps_;
     StateFile file_;
     std::string checkpoint_dir_;
+    std::string history_path_;
     std::map<std::string, size_t> checkpoints_written_;  // path -> hash of the text written
     bool restoring_ = false;
     std::string checkpoint_path(const std::string& context) const;

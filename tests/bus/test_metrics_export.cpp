@@ -23,7 +23,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string config(const std::string& textfile, int max_apps) {
+std::string config(const std::string& textfile, int max_apps, int history_ms) {
     return R"({
   "backend": "inprocess",
   "profiles": {
@@ -31,7 +31,8 @@ std::string config(const std::string& textfile, int max_apps) {
              "targets": [{"regions": [{"start": 0, "end": 16777216}]}]}
   },
   "apps": {"default": {"foreground": "fine", "background": "fine"}},
-  "metrics": {"textfile": ")" + textfile + R"(", "interval_ms": 1000, "max_apps": )" + std::to_string(max_apps) + R"(},
+  "metrics": {"textfile": ")" + textfile + R"(", "interval_ms": 1000, "max_apps": )" + std::to_string(max_apps) +
+           R"(, "history_interval_ms": )" + std::to_string(history_ms) + R"(},
   "contexts": {
     "demo": {
       "ops": "synthetic", "seed": 1,
@@ -110,11 +111,11 @@ std::string shell_quote(const std::string& s) {
 
 class MetricsExport : public ::testing::Test {
 protected:
-    void start(int max_apps = 32) {
+    void start(int max_apps = 32, int history_ms = 60000) {
         std::filesystem::create_directories(textdir());
         bus_ = std::make_unique<PrivateBus>();
         setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_->address().c_str(), 1);
-        damond_ = start_damond(*bus_, dir_.write("damond.json", config(textfile(), max_apps)), dir_.path() + "/damond.log");
+        damond_ = start_damond(*bus_, dir_.write("damond.json", config(textfile(), max_apps, history_ms)), dir_.path() + "/damond.log");
         ASSERT_TRUE(damond_) << read_file(dir_.path() + "/damond.log");
     }
     void TearDown() override {
@@ -280,4 +281,33 @@ TEST_F(MetricsExport, AppsPastMaxAppsAreLeftOutButCounted) {
     EXPECT_GE(value(s, "damond_switch_duration_seconds_count"), 3);
     EXPECT_EQ(value(s, "damond_switch_duration_seconds_bucket{le=\"+Inf\"}"), value(s, "damond_switch_duration_seconds_count"));
     EXPECT_EQ(s.count("damond_context_working_set_bytes{context=\"com.example.c@foreground\",app=\"com.example.c\",backend=\"inprocess\"}"), 1u) << text;
+}
+
+TEST_F(MetricsExport, HistoryShowsTheFiguresBeforeThePause) {
+    ASSERT_NO_FATAL_FAILURE(start(32, 1000));
+    auto history = [&] {
+        const CommandResult r = damonctl({"--json", "history", "demo"});
+        EXPECT_EQ(r.exit_code, 0) << r.out;
+        return json::parse(r.out);
+    };
+    ASSERT_TRUE(wait_until([&] { return history()["points"].size() >= 3; }, 10000));
+    ASSERT_EQ(damonctl({"pause", "demo"}).exit_code, 0);
+    const std::map<std::string, double> s = stats("demo");
+    ASSERT_TRUE(wait_until([&] { return history()["points"].back()["paused"] == true; }, 5000));
+    const json h = history();
+    EXPECT_EQ(h["step_us"], 1000000);
+    const json& points = h["points"];
+    EXPECT_EQ(points[0]["paused"], false);
+    // Paused, the figures hold: the last point is the Stats of now, within
+    // the history's precision.
+    EXPECT_NEAR(points.back()["working_set_bytes"].get<double>(), s.at("working_set_bytes"), s.at("working_set_bytes") * 0.0015);
+    EXPECT_NEAR(points.back()["idle_p90_us"].get<double>(), s.at("idle_p90_us"), s.at("idle_p90_us") * 0.0015 + 1);
+    for (size_t i = 1; i < points.size(); ++i)
+        EXPECT_EQ(points[i]["unix_us"].get<uint64_t>() - points[i - 1]["unix_us"].get<uint64_t>() >= 500000, true);
+    const CommandResult text = damonctl({"history", "demo"});
+    ASSERT_EQ(text.exit_code, 0) << text.out;
+    EXPECT_NE(text.out.find("  working set  "), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("‖"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("paused since about"), std::string::npos) << text.out;
+    EXPECT_EQ(damonctl({"history", "nosuch"}).exit_code, 3);
 }

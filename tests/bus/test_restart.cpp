@@ -243,3 +243,26 @@ TEST_F(Restart, TrainedRegionsAndAgesSurviveARestart) {
         EXPECT_NE(json::parse(ContextProxy(damond::context_object_path("trained")).Snapshot())["targets"].dump(), before);
     }
 }
+
+TEST_F(Restart, FigureHistoryIsKeptAcrossAStop) {
+    // A point a second, so that a few are there before the stop.
+    config_ = dir_.write("c.json", std::string(kConfig).replace(1, 0, R"("metrics": {"history_interval_ms": 1000},)"));
+    start();
+    auto history = [&] {
+        ContextProxy ctx(damond::context_object_path("demo"));
+        return std::get<1>(ctx.History());
+    };
+    ASSERT_TRUE(wait_until([&] { return history().size() >= 3; }, 10000));
+    damond_->signal(SIGTERM);  // the history is saved on the way out
+    ASSERT_EQ(damond_->wait_exit(10000), 0);
+    damond_.reset();
+    EXPECT_TRUE(std::filesystem::exists(state_dir() + "/history"));
+    const auto stopped_at = std::chrono::system_clock::now();
+    start();
+    const auto after = history();
+    ASSERT_GE(after.size(), 3u) << "the points from before the stop";
+    // The first point is from before the stop.
+    const uint64_t stop_us = uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          stopped_at.time_since_epoch()).count());
+    EXPECT_LT(after[0].get<0>(), stop_us);
+}

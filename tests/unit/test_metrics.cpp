@@ -6,6 +6,7 @@
 #include "core/synthetic_source.hpp"
 #include "histogram.hpp"
 #include "manager/config.hpp"
+#include "manager/figure_history.hpp"
 #include "metrics/exposition.hpp"
 #include "monitor/context_figures.hpp"
 #include "spec/spec_error.hpp"
@@ -169,4 +170,71 @@ TEST(MetricsConfig, FieldsAndTheirRules) {
     rejects(R"({"metrics": {"textfile": "/tmp/.prom"}})", "metrics.textfile", ".prom");
     rejects(R"({"metrics": {"interval_ms": 999}})", "metrics.interval_ms", "at least 1000");
     rejects(R"({"metrics": {"every": 1}})", "metrics.every", "");
+}
+
+TEST(FigureHistory, KeepsFiguresWithinTheirPrecision) {
+    for (uint64_t v : std::vector<uint64_t>{0, 1, 4095, 16777216, 3000000, 1ULL << 40, UINT64_MAX / 3}) {
+        const uint64_t back = FigureHistory::decode(FigureHistory::encode(v));
+        EXPECT_NEAR(double(back), double(v), double(v) * 0.0014 + 1) << v;
+    }
+    EXPECT_LT(FigureHistory::encode(UINT64_MAX), 0x8000) << "the top bit is the paused flag";
+}
+
+TEST(FigureHistory, StepsGapsAndCapacity) {
+    constexpr uint64_t step = 60000000;
+    FigureHistory h(5, step);
+    const uint64_t t0 = 1796000000000000;
+    h.record("a", t0, 1 << 20, 5000000, false);
+    h.record("a", t0 + 10000000, 2 << 20, 5000000, false);  // within the same step: ignored
+    h.record("a", t0 + step, 3 << 20, 6000000, true);
+    h.record("a", t0 + 4 * step + 1000, 4 << 20, 7000000, true);  // two steps missed
+    auto p = h.points("a");
+    ASSERT_EQ(p.size(), 3u);
+    EXPECT_EQ(p[0].unix_us, t0 + 4 * step + 1000 - 4 * step);
+    EXPECT_NEAR(double(p[1].working_set_bytes), 3 << 20, 3 << 20 >> 9);
+    EXPECT_TRUE(p[1].paused);
+    EXPECT_FALSE(p[0].paused);
+    EXPECT_EQ(p[2].unix_us, t0 + 4 * step + 1000);
+    // Five slots: the oldest goes first.
+    h.record("a", t0 + 5 * step, 5 << 20, 0, false);
+    p = h.points("a");
+    ASSERT_EQ(p.size(), 3u);
+    EXPECT_NEAR(double(p[0].working_set_bytes), 3 << 20, 3 << 20 >> 9);
+    h.forget("a");
+    EXPECT_TRUE(h.points("a").empty());
+}
+
+TEST(FigureHistory, SavedAndTakenBackOrRefusedWhole) {
+    constexpr uint64_t step = 1000000;
+    FigureHistory h(100, step);
+    for (int i = 0; i < 50; ++i) {
+        h.record("ctx one", 1000000000 + uint64_t(i) * step, uint64_t(i) << 20, uint64_t(i) * 1000, i > 30);
+        h.record("b", 1000000000 + uint64_t(i) * step, 7, 8, false);
+    }
+    const std::string bytes = h.serialize();
+    FigureHistory back(100, step);
+    ASSERT_EQ(back.load(bytes), "");
+    for (const char* name : {"ctx one", "b"}) {
+        const auto a = h.points(name), b = back.points(name);
+        ASSERT_EQ(a.size(), b.size());
+        for (size_t i = 0; i < a.size(); ++i) {
+            EXPECT_EQ(a[i].unix_us, b[i].unix_us);
+            EXPECT_EQ(a[i].working_set_bytes, b[i].working_set_bytes);
+            EXPECT_EQ(a[i].paused, b[i].paused);
+        }
+    }
+    // Another step: the points would be misplaced.
+    FigureHistory other_step(100, 2 * step);
+    EXPECT_NE(other_step.load(bytes), "");
+    // Every cut is refused, and leaves what was there.
+    FigureHistory cut(100, step);
+    cut.record("kept", 1, 1, 1, false);
+    for (size_t n = 0; n < bytes.size(); n += 7) EXPECT_NE(cut.load(bytes.substr(0, n)), "") << n;
+    EXPECT_NE(cut.load(bytes + "x"), "");
+    EXPECT_EQ(cut.points("kept").size(), 1u);
+    // A smaller capacity keeps the newest.
+    FigureHistory small(10, step);
+    ASSERT_EQ(small.load(bytes), "");
+    EXPECT_EQ(small.points("b").size(), 10u);
+    EXPECT_EQ(small.points("b").back().unix_us, h.points("b").back().unix_us);
 }
