@@ -193,6 +193,29 @@ check "bob's damonctl pause was not refused with exit 8: $r" grep -q "needs root
 r=$(as_user alice damonctl hold --context wl -- damonctl show wl 2>&1)
 check "alice's damonctl hold did not show wl paused while its command ran: $r" grep -q '^state: paused' <<< "$r"
 check "wl does not run again after alice's hold" wait_for 10 is running context_state wl
+
+# --- metrics for the node exporter's textfile collector, under the unit --------
+# The collector's directory is there before damond starts (the unit's
+# ReadWritePaths= takes it at start): as when prometheus-node-exporter was
+# installed first, or damond restarted after it.
+mkdir -p /var/lib/prometheus/node-exporter
+python3 - <<'EOF'
+import json
+c = json.load(open("/etc/damond/damond.json"))
+c["metrics"] = {"textfile": "/var/lib/prometheus/node-exporter/damond.prom", "interval_ms": 1000}
+json.dump(c, open("/etc/damond/damond.json", "w"))
+EOF
+systemctl restart damond.service
+check "damond did not come back with a metrics textfile" active
+prom=/var/lib/prometheus/node-exporter/damond.prom
+check "damond did not write $prom under its unit: $(journalctl -u damond -o cat | grep metrics | tail -n 2)" wait_for 10 test -s $prom
+check "$prom is not readable by the collector's user (mode $(stat -c %a $prom 2>&1))" is 644 stat -c %a $prom
+# wl's figures come from the kernel's read-back, refreshed every interval.
+wl_monitored() { sed -n 's/^damond_context_monitored_bytes{context="wl",app="",backend="kernel"} \([0-9]*\)$/\1/p' $prom; }
+wl_seen() { [ "$(wl_monitored)" -gt 0 ] 2>/dev/null; }
+check "wl has no monitored bytes in $prom: $(grep 'context="wl"' $prom | head -n 3)" wait_for 10 wl_seen
+say "figure: wl monitored $(wl_monitored) bytes as the textfile says"
+check "damonctl metrics is not OpenMetrics" sh -c 'damonctl metrics | tail -n 1 | grep -qx "# EOF"'
 # The kernel's own pause file is root's to read.
 r=$(damonctl hold --context wl -- cat $DAMON/kdamonds/$kd/contexts/0/pause 2>&1)
 check "damonctl hold did not pause wl's kdamond while its command ran: $r" is Y echo "$r"
