@@ -159,6 +159,12 @@ int cmd_show(Args& a) {
         schemes.push_back(x);
     }
     c["schemes"] = schemes;
+    // The figures damond publishes (Stats): the numbers, schemes left to the
+    // snapshot's stats above.
+    json figures = json::object();
+    for (const auto& [key, value] : call([&] { return ctx->Stats(); }))
+        if (value.containsValueOfType<uint64_t>()) figures[key] = value.get<uint64_t>();
+    c["stats"] = figures;
     if (a.json) {
         std::cout << c.dump(2) << '\n';
         return kOk;
@@ -175,6 +181,14 @@ int cmd_show(Args& a) {
     if (c["intervals"].contains("sample_us"))
         line("live intervals", "sample " + human_duration_us(c["intervals"]["sample_us"].get<uint64_t>()) + ", aggregation " +
                                    human_duration_us(c["intervals"]["aggr_us"].get<uint64_t>()));
+    auto figure = [&](const char* key) { return figures.value(key, uint64_t(0)); };
+    line("working set", human_size(figure("working_set_bytes")) + " of " + human_size(figure("monitored_bytes")) +
+                            " accessed in the last aggregation");
+    line("idle time by size", "p50 " + human_duration_us(figure("idle_p50_us")) + ", p90 " +
+                                  human_duration_us(figure("idle_p90_us")) + ", p99 " + human_duration_us(figure("idle_p99_us")));
+    line("since damond started", std::to_string(figure("pauses")) + " pause(s), paused for " +
+                                     human_duration_us(figure("paused_us")) + ", " + std::to_string(figure("commits_ok")) +
+                                     " commit(s)");
     if (!c["last_error"].get<std::string>().empty()) line("last error", c["last_error"].get<std::string>());
     if (!c["holds"].empty()) {
         std::cout << "pause holds:\n";

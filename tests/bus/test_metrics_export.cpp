@@ -187,6 +187,14 @@ TEST_F(MetricsExport, TheNodeExporterServesDamondsSeriesWithTheFiguresTheBusRepo
                std::string::npos;
     }, 5000)) << read_file(textfile());
 
+    // damonctl show tells the same figures.
+    const CommandResult show = damonctl({"--json", "show", "demo"});
+    ASSERT_EQ(show.exit_code, 0) << show.out;
+    EXPECT_EQ(json::parse(show.out)["stats"]["working_set_bytes"].get<double>(), s.at("working_set_bytes"));
+    const CommandResult show_text = damonctl({"show", "demo"});
+    EXPECT_NE(show_text.out.find("working set: "), std::string::npos) << show_text.out;
+    EXPECT_NE(show_text.out.find("1 pause(s)"), std::string::npos) << show_text.out;
+
     const int port = start_exporter();
     const std::string scraped = http_get(port, "/metrics");
     const auto series = series_of(scraped);
