@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -289,6 +290,25 @@ TEST_F(MetricsExport, AppsPastMaxAppsAreLeftOutButCounted) {
     EXPECT_GE(value(s, "damond_switch_duration_seconds_count"), 3);
     EXPECT_EQ(value(s, "damond_switch_duration_seconds_bucket{le=\"+Inf\"}"), value(s, "damond_switch_duration_seconds_count"));
     EXPECT_EQ(s.count("damond_context_working_set_bytes{context=\"com.example.c@foreground\",app=\"com.example.c\",backend=\"inprocess\"}"), 1u) << text;
+
+    // Every series config/grafana-dashboard.json plots is one damond writes.
+    std::set<std::string> names;
+    for (const auto& [series, v] : s) names.insert(series.substr(0, series.find('{')));
+    const std::string dashboard = read_file(env_or("DAMOND_DASHBOARD", "config/grafana-dashboard.json"));
+    ASSERT_FALSE(dashboard.empty());
+    size_t plotted = 0;
+    for (size_t at = 0; (at = dashboard.find("damond_", at)) != std::string::npos;) {
+        size_t end = at;
+        while (end < dashboard.size() && (std::islower(static_cast<unsigned char>(dashboard[end])) || dashboard[end] == '_' ||
+                                          std::isdigit(static_cast<unsigned char>(dashboard[end]))))
+            ++end;
+        const std::string name = dashboard.substr(at, end - at);
+        at = end;
+        if (name == "damond_") continue;
+        EXPECT_EQ(names.count(name), 1u) << "the dashboard plots " << name << ", which damond does not write";
+        ++plotted;
+    }
+    EXPECT_GE(plotted, 10u);
 }
 
 TEST_F(MetricsExport, HistoryShowsTheFiguresBeforeThePause) {
