@@ -315,3 +315,43 @@ TEST_P(KernelBackendRestart, Kill9ThenRestartReadoptsTheRunningKdamonds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Profiles, KernelBackendRestart, ::testing::Values("6.18", "7.2"));
+
+// A kernel context's figures come from its read-back: damond reads running
+// kernel contexts back every metrics interval, and Stats and the textfile
+// then say what the kdamond's regions say.
+TEST(KernelBackendMetrics, KernelFiguresFollowTheReadBack) {
+    if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    TempDir out;
+    std::string config = kConfig;
+    config.insert(1, R"("metrics": {"textfile": ")" + out.path() + R"(/damond.prom", "interval_ms": 1000},)");
+    Damond d(emu, "kernel", true, config);
+    ASSERT_TRUE(d.up) << d.log();
+    const std::string prom = out.path() + "/damond.prom";
+    const std::string series = "damond_context_monitored_bytes{context=\"kdemo\",app=\"\",backend=\"kernel\"} ";
+    auto monitored = [&]() -> uint64_t {
+        const std::string text = read_file(prom);
+        const size_t at = text.find(series);
+        return at == std::string::npos ? 0 : std::stoull(text.substr(at + series.size()));
+    };
+    ASSERT_TRUE(wait_until([&] { return monitored() > 0; }, 10000)) << read_file(prom) << d.log();
+    // Paused, the figures hold still: Stats, the textfile and a snapshot agree.
+    ASSERT_EQ(d.manager("PauseContext", "kdemo").exit_code, 0);
+    const json snap = json::parse(json::parse(d.busctl({"--json=short", "call", "org.damond1", "/org/damond1/context/kdemo",
+                                                        "org.damond1.Context", "Snapshot"})
+                                                  .out)["data"][0]
+                                      .get<std::string>());
+    uint64_t bytes = 0;
+    for (const json& r : snap["targets"][0]["regions"]) bytes += r["end"].get<uint64_t>() - r["start"].get<uint64_t>();
+    ASSERT_GT(bytes, 0u);
+    const json stats = json::parse(d.busctl({"--json=short", "get-property", "org.damond1", "/org/damond1/context/kdemo",
+                                             "org.damond1.Context", "Stats"})
+                                       .out)["data"];
+    EXPECT_EQ(stats["monitored_bytes"]["data"].get<uint64_t>(), bytes);
+    EXPECT_EQ(stats["nr_regions"]["data"].get<uint64_t>(), snap["targets"][0]["regions"].size());
+    EXPECT_TRUE(wait_until([&] { return monitored() == bytes; }, 5000)) << monitored() << " vs " << bytes;
+    // The pool: the config's context and two for each of apps.max_apps (32);
+    // only kdemo's runs (paused natively on 7.2: its kdamond stays on).
+    EXPECT_NE(read_file(prom).find("damond_kdamonds{owner=\"damond\",state=\"any\"} 65\n"), std::string::npos) << read_file(prom);
+    EXPECT_NE(read_file(prom).find("damond_kdamonds{owner=\"damond\",state=\"on\"} 1\n"), std::string::npos);
+}
