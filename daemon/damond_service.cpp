@@ -159,9 +159,14 @@ void DamondService::apply_metrics_config(const MetricsConfig& config, uint32_t a
 void DamondService::schedule_metrics() {
     timers_.schedule(clock_.now_us() + metrics_config_.interval_ms * 1000, [this, generation = metrics_generation_] {
         if (generation != metrics_generation_ || !textfile_) return;
-        // Kernel contexts are read back now for the next write: figures at
-        // most one interval old, and no write waits for a kdamond.
-        manager_.refresh_figures();
+        // Kernel contexts are read back now for the next write (no write
+        // waits for a kdamond), at most every metrics.kernel_readback_ms.
+        const uint64_t now = clock_.now_us();
+        if (metrics_config_.kernel_readback_ms &&
+            now - kernel_readback_us_ >= metrics_config_.kernel_readback_ms * 1000) {
+            kernel_readback_us_ = now;
+            manager_.refresh_figures();
+        }
         write_metrics();
         schedule_metrics();
     });

@@ -72,6 +72,7 @@ private:
     uint32_t metrics_max_apps_ = 32;
     std::unique_ptr<MetricsTextfile> textfile_;
     uint64_t metrics_generation_ = 0;  // a reload's new interval drops the old timer
+    uint64_t kernel_readback_us_ = 0;  // when kernel contexts were last read back for figures
     bool textfile_failing_ = false;    // said once, and again when it works
     // `release`: every kdamond off and the DAMON modules back on (no state
     // kept, or Release()); otherwise kernel contexts stay running, trained,

@@ -167,6 +167,9 @@ Config config_from_json_text(const std::string& text) {
         m.history_interval_ms = mr.u64("history_interval_ms", m.history_interval_ms, 86400000);
         if (m.history_interval_ms < 1000) throw SpecError("metrics.history_interval_ms", "must be at least 1000 (ms)");
         m.history_points = static_cast<uint32_t>(mr.u64("history_points", m.history_points, 100000));
+        m.kernel_readback_ms = mr.u64("kernel_readback_ms", m.kernel_readback_ms, 86400000);
+        if (m.kernel_readback_ms != 0 && m.kernel_readback_ms < 1000)
+            throw SpecError("metrics.kernel_readback_ms", "must be 0 (never) or at least 1000 (ms)");
         mr.reject_unknown_keys();
     }
     if (const nlohmann::json* auth = r.member("authorization")) {

@@ -16,7 +16,8 @@
 //               "regions_per_context": 10000, "spec_bytes": 65536, "text_bytes": 1024},
 //    "metrics": {"textfile": "/var/lib/prometheus/node-exporter/damond.prom",
 //                "interval_ms": 15000, "max_apps": <apps.max_apps>,
-//                "history_interval_ms": 60000, "history_points": 1440},
+//                "history_interval_ms": 60000, "history_points": 1440,
+//                "kernel_readback_ms": 60000},
 //    "contexts": {"<name>": <context spec>, ...}}
 // damon_modules "disable" lets damond turn off a DAMON module (damon_stat,
 // damon_reclaim, damon_lru_sort) that runs exclusively, for as long as it
@@ -102,6 +103,11 @@ struct MetricsConfig {
     // the last history_points of them (0: none); 5.6 KiB a context a day.
     uint64_t history_interval_ms = 60000;
     uint32_t history_points = 1440;
+    // How often running kernel contexts are read back for their figures (0:
+    // never; they then come from Snapshots and pauses). A read-back holds
+    // the kernel's DAMON sysfs lock while its regions walk runs, and other
+    // readers of the tree get EBUSY meanwhile: not more often than this.
+    uint64_t kernel_readback_ms = 60000;
 };
 
 struct Config {

@@ -324,7 +324,7 @@ TEST(KernelBackendMetrics, KernelFiguresFollowTheReadBack) {
     Emulator emu("7.2");
     TempDir out;
     std::string config = kConfig;
-    config.insert(1, R"("metrics": {"textfile": ")" + out.path() + R"(/damond.prom", "interval_ms": 1000},)");
+    config.insert(1, R"("metrics": {"textfile": ")" + out.path() + R"(/damond.prom", "interval_ms": 1000, "kernel_readback_ms": 1000},)");
     Damond d(emu, "kernel", true, config);
     ASSERT_TRUE(d.up) << d.log();
     const std::string prom = out.path() + "/damond.prom";

@@ -170,6 +170,9 @@ TEST(MetricsConfig, FieldsAndTheirRules) {
     rejects(R"({"metrics": {"textfile": "/tmp/.prom"}})", "metrics.textfile", ".prom");
     rejects(R"({"metrics": {"interval_ms": 999}})", "metrics.interval_ms", "at least 1000");
     rejects(R"({"metrics": {"every": 1}})", "metrics.every", "");
+    rejects(R"({"metrics": {"kernel_readback_ms": 500}})", "metrics.kernel_readback_ms", "0 (never) or at least 1000");
+    EXPECT_EQ(config_from_json_text(R"({"metrics": {"kernel_readback_ms": 0}})").metrics.kernel_readback_ms, 0u);
+    EXPECT_EQ(config_from_json_text("{}").metrics.kernel_readback_ms, 60000u);
 }
 
 TEST(FigureHistory, KeepsFiguresWithinTheirPrecision) {
