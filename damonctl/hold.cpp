@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -19,11 +20,35 @@ namespace damonctl {
 
 namespace {
 
-// The command line for `who`, cut to fit damond's text limits.
+// Length of the valid UTF-8 sequence at s[i], 0 if there is none.
+size_t utf8_length(const std::string& s, size_t i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return 0;
+    for (size_t k = 1; k < n; ++k)
+        if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
+    return n;
+}
+
+// The command line for `who`, as damond takes it: control characters (a
+// script's newlines) as spaces, bytes that are not UTF-8 as '?' (the bus
+// carries UTF-8 only), cut to fit damond's text limits on a character.
 std::string describe(const std::vector<std::string>& argv) {
-    std::string s = "damonctl hold (pid " + std::to_string(getpid()) + "):";
-    for (const std::string& w : argv) s += " " + w;
-    if (s.size() > 200) s = s.substr(0, 197) + "...";
+    std::string raw = "damonctl hold (pid " + std::to_string(getpid()) + "):";
+    for (const std::string& w : argv) raw += " " + w;
+    std::string s;
+    for (size_t i = 0; i < raw.size();) {
+        const size_t n = utf8_length(raw, i);
+        if (s.size() + std::max<size_t>(n, 1) > 197) {
+            s += "...";
+            break;
+        }
+        const auto c = static_cast<unsigned char>(raw[i]);
+        if (n == 0) s += '?';
+        else if (c < 0x20 || c == 0x7F) s += ' ';
+        else s.append(raw, i, n);
+        i += std::max<size_t>(n, 1);
+    }
     return s;
 }
 

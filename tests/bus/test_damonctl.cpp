@@ -408,6 +408,20 @@ TEST_F(Damonctl, HoldPausesWhileTheCommandRunsAndReleasesHoweverItEnds) {
     EXPECT_TRUE(after["holds"].empty());
     EXPECT_EQ(context_of(after, "demo")["state"], "running");
 
+    // A script over several lines, a long non-ASCII argument and bytes that
+    // are not UTF-8: the hold is taken all the same (who made fit for the
+    // bus), and the command runs with its arguments as given.
+    const std::string shown = dir_.path() + "/shown.json";
+    std::string long_arg;
+    for (int i = 0; i < 150; ++i) long_arg += "é";
+    const Ran multi = run({"hold", "--", "sh", "-c", "true\n" + quote(damonctl_path()) + " --json status > " + quote(shown) + "\ntrue",
+                           long_arg, std::string("\xff\xfe")});
+    EXPECT_EQ(multi.code, 0) << multi.err;
+    const std::string who = json::parse(read_file(shown))["holds"][0]["who"];
+    EXPECT_EQ(who.find('\n'), std::string::npos) << who;
+    EXPECT_LE(who.size(), 200u);
+    EXPECT_EQ(who.substr(who.size() - 3), "...");
+
     // Fails: its status, released.
     EXPECT_EQ(run({"hold", "--", "sh", "-c", "exit 3"}).code, 3);
     EXPECT_TRUE(status()["holds"].empty());
