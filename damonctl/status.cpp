@@ -186,9 +186,6 @@ int cmd_show(Args& a) {
                             " accessed in the last aggregation");
     line("idle time by size", "p50 " + human_duration_us(figure("idle_p50_us")) + ", p90 " +
                                   human_duration_us(figure("idle_p90_us")) + ", p99 " + human_duration_us(figure("idle_p99_us")));
-    line("since damond started", std::to_string(figure("pauses")) + " pause(s), paused for " +
-                                     human_duration_us(figure("paused_us")) + ", " + std::to_string(figure("commits_ok")) +
-                                     " commit(s)");
     if (!c["last_error"].get<std::string>().empty()) line("last error", c["last_error"].get<std::string>());
     if (!c["holds"].empty()) {
         std::cout << "pause holds:\n";

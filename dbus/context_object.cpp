@@ -132,39 +132,30 @@ std::tuple<uint64_t, std::vector<sdbus::Struct<uint64_t, uint64_t, uint64_t, boo
 std::map<std::string, sdbus::Variant> ContextObject::Stats() {
     return translate_errors([&] {
         const ContextFigures f = manager_.context_figures(name_);
-        const ContextCounters c = manager_.context_counters(name_);
-        std::vector<std::map<std::string, sdbus::Variant>> schemes;
+        if (!stats_.empty() && f == stats_figures_) return stats_;
+        stats_figures_ = f;
+        // Schemes as one typed array, not a dict each: every variant costs a
+        // message copy in each GetAll and GetManagedObjects.
+        std::vector<sdbus::Struct<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, bool,
+                                  std::vector<sdbus::Struct<uint64_t, uint64_t>>>>
+            schemes;
         for (const SchemeFigures& s : f.schemes) {
             std::vector<sdbus::Struct<uint64_t, uint64_t>> goals;
             for (const auto& g : s.goals) goals.emplace_back(g.current, g.target);
-            schemes.push_back({{"nr_tried", s.nr_tried},
-                               {"sz_tried", s.sz_tried},
-                               {"nr_applied", s.nr_applied},
-                               {"sz_applied", s.sz_applied},
-                               {"qt_exceeds", s.qt_exceeds},
-                               {"effective_quota_bytes", s.effective_quota_bytes},
-                               {"active", s.active},
-                               {"goals", goals}});
+            schemes.emplace_back(s.nr_tried, s.sz_tried, s.nr_applied, s.sz_applied, s.qt_exceeds, s.effective_quota_bytes,
+                                 s.active, goals);
         }
-        return std::map<std::string, sdbus::Variant>{
+        stats_ = std::map<std::string, sdbus::Variant>{
             {"monitored_bytes", f.monitored_bytes},
             {"working_set_bytes", f.working_set_bytes},
             {"idle_p50_us", f.idle_p50_us},
             {"idle_p90_us", f.idle_p90_us},
             {"idle_p99_us", f.idle_p99_us},
-            {"nr_regions", f.nr_regions},
-            {"nr_aggregations", f.nr_aggregations},
-            {"nr_samples", f.nr_samples},
             {"sample_us", f.sample_us},
             {"aggr_us", f.aggr_us},
             {"schemes", schemes},
-            {"pauses", c.pauses},
-            {"resumes", c.resumes},
-            {"paused_us", c.paused_us},
-            {"commits_ok", c.commits_ok},
-            {"commits_invalid", c.commits_invalid},
-            {"commits_failed", c.commits_failed},
         };
+        return stats_;
     });
 }
 

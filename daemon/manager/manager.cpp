@@ -789,14 +789,14 @@ ContextFigures Manager::context_figures(const std::string& name) const {
     return figures_of(ctx.last_snapshot);
 }
 
-ContextCounters Manager::context_counters(const std::string& name) const {
+uint64_t Manager::paused_us(const std::string& name) const {
     const ManagedContext& ctx = get(name);
-    ContextCounters c = ctx.counters;
+    uint64_t us = ctx.counters.paused_us;
     if (ctx.counted_state == MonitorState::Paused && now_us_) {
         const uint64_t now = now_us_();
-        c.paused_us += now - std::min(now, ctx.state_since_us);
+        us += now - std::min(now, ctx.state_since_us);
     }
-    return c;
+    return us;
 }
 
 bool Manager::announce_stats() {

@@ -34,7 +34,8 @@ struct ContextCounters {
     uint64_t commits_ok = 0;
     uint64_t commits_invalid = 0;  // refused by damond's own rules
     uint64_t commits_failed = 0;   // refused by the backend
-    uint64_t paused_us = 0;        // time spent paused, the current pause included
+    uint64_t paused_us = 0;        // time spent paused before the current pause
+    bool operator==(const ContextCounters&) const = default;
 };
 
 class ManagerListener {
@@ -209,7 +210,10 @@ public:
     MonitorStats context_stats(const std::string& name) const;
     // The figures of its last aggregation or read-back (never waits).
     ContextFigures context_figures(const std::string& name) const;
-    ContextCounters context_counters(const std::string& name) const;
+    // Counters change only with events, so a reader may cache them:
+    // paused_us leaves out the pause under way, which paused_us() includes.
+    ContextCounters context_counters(const std::string& name) const { return get(name).counters; }
+    uint64_t paused_us(const std::string& name) const;
     // Tells the listener (ContextField::Stats) about every context whose
     // figures moved on since it was last told: called on a timer, it makes
     // Stats change at most once per aggregation and per tick. Returns

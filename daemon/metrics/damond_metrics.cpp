@@ -115,7 +115,7 @@ std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegist
         const ContextCounters k = manager.context_counters(c.name);
         pauses.add(l, metric_value(k.pauses));
         resumes.add(l, metric_value(k.resumes));
-        paused.add(l, metric_seconds(k.paused_us));
+        paused.add(l, metric_seconds(manager.paused_us(c.name)));
         const std::pair<const char*, uint64_t> results[] = {{"ok", k.commits_ok}, {"invalid", k.commits_invalid}, {"failed", k.commits_failed}};
         for (const auto& [r, n] : results) {
             Labels lr = l;
