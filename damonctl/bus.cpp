@@ -77,7 +77,13 @@ PropMap read_props(sdbus::Message& m) {
         else if (contents == "au") take(std::vector<uint32_t>());
         else if (contents == "a(usss)") take(HoldsList());
         else if (contents == "a(ubsus)") take(KdamondsList());
-        else {
+        else if (contents == "a{sv}") {
+            // Stats: read through, its numbers without a Variant each (a
+            // status reads every context's).
+            m.enterVariant(contents);
+            read_props(m);
+            m.exitVariant();
+        } else {
             sdbus::Variant skipped;  // a type damonctl does not show
             m >> skipped;
         }
