@@ -60,7 +60,8 @@ std::string render(const std::vector<MetricFamily>& families, Exposition format)
         // The Prometheus text format names a counter's family as its series.
         const std::string head = counter && format == Exposition::Prometheus ? f.name + "_total" : f.name;
         out += "# HELP " + head + " ";
-        escape_into(out, f.help, false);
+        // OpenMetrics escapes quotes in HELP too; the 0.0.4 text format not.
+        escape_into(out, f.help, format == Exposition::OpenMetrics);
         out += "\n# TYPE " + head + " " + f.type + "\n";
         if (format == Exposition::OpenMetrics && !f.unit.empty()) out += "# UNIT " + f.name + " " + f.unit + "\n";
         for (const MetricSample& s : f.samples) {

@@ -123,7 +123,9 @@ TEST(Exposition, UnitsLabelsAndHelpAreEscaped) {
     MetricFamily g{"damond_x_bytes", "gauge", "bytes", "Back\\slash\nnew line \"quoted\".", {}};
     g.add({{"context", "a\"b\\c\nd"}}, "1");
     const std::string om = render({g}, Exposition::OpenMetrics);
-    EXPECT_NE(om.find("# HELP damond_x_bytes Back\\\\slash\\nnew line \"quoted\".\n"), std::string::npos) << om;
+    EXPECT_NE(om.find("# HELP damond_x_bytes Back\\\\slash\\nnew line \\\"quoted\\\".\n"), std::string::npos) << om;
+    EXPECT_NE(render({g}, Exposition::Prometheus).find("# HELP damond_x_bytes Back\\\\slash\\nnew line \"quoted\".\n"),
+              std::string::npos);
     EXPECT_NE(om.find("# UNIT damond_x_bytes bytes\n"), std::string::npos);
     EXPECT_NE(om.find("damond_x_bytes{context=\"a\\\"b\\\\c\\nd\"} 1\n"), std::string::npos) << om;
     EXPECT_EQ(render({g}, Exposition::Prometheus).find("# UNIT"), std::string::npos);
