@@ -516,13 +516,14 @@ deep-pause)
         check "$kind: running again with its own intervals" [ "$(cat $iv/sample_us)" = 5000 ]
         report "figure: $kind: running $running_rate wake-ups/s; paused $plain; deeply paused $deep; resume out of the deep pause $ms ms"
         report "RESULT pausecost kind=$kind wakeups_per_s_running=$running_rate wakeups_per_s_paused=$plain wakeups_per_s_deep=$deep deep_resume_ms=$ms"
-        # Parked by watermarks, the kdamond still splits and merges in the
-        # aggregations around the pause, and a merge with a young neighbour
-        # pulls an age down (one CI run, 7.3 under TCG: median k - 1, 0.62 of
-        # the interior within one): the app switches' window of four. Native
-        # pauses freeze the regions: within one.
-        tolerance=1
-        [ "$kind" = watermarks ] && tolerance=4
+        # The kdamond still splits and merges in the aggregations around the
+        # pause (the deepening and the resume commit through other
+        # intervals), and a merge with a young neighbour pulls an age down:
+        # one CI run, 7.3 under TCG, watermarks: median k - 1, 0.62 of the
+        # interior within one; another, native: k=3, median 2, region edges
+        # moved. The app switches' window of four, for both: a stop and start
+        # would still show ages near 0 where these are near 60.
+        tolerance=4
         kept "$kind: cold range through a deep pause" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" "$tolerance" 10485760 1
         # A plain pause's resume, for the trade: paused and resumed within the delay.
         manager PauseContext s wl >/dev/null || fail "$kind: PauseContext"
