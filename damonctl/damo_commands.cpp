@@ -68,9 +68,11 @@ int cmd_import_damo(Args& a) {
     }
     Damond d;
     std::vector<std::string> created;
-    for (const auto& [name, spec] : contexts) {
+    for (const auto& context : contexts) {
+        // Not a structured binding: clang 14 cannot capture those.
+        const std::string& name = context.first;
         try {
-            call([&] { d.manager().CreateContext(name, spec); });
+            call([&] { d.manager().CreateContext(name, context.second); });
             created.push_back(name);
         } catch (const Failure& f) {
             for (const std::string& undo : created) {

@@ -144,9 +144,10 @@ now_cs() { tr -d . < /proc/uptime | cut -d' ' -f1; }  # centiseconds since boot
 # there spill into it through merges. DAMON caps a region at the monitored
 # size over min_nr_regions (100 here: under 10 MiB), so 10 MiB in from each
 # edge nothing but aging moves an age.
-kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS T1_CS TOLERANCE [MARGIN [EXTRA]]
-    margin=${10:-10485760}
-    extra=${11:-0}
+kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS T1_CS TOLERANCE MARGIN EXTRA RESUMED_CS
+    margin=${10}
+    extra=${11}
+    resumed=${12}
     shift_=$(rk-probe age-shift "$2" "$3" $(($4 + margin)) $(($5 - margin))) || fail "$1: rk-probe age-shift"
     k=$(field "$shift_" aggregations)
     median=$(field "$shift_" median_shift)
@@ -159,9 +160,14 @@ kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS
     *) share=$(field "$shift_" within_four); low=$((k - 2)); window=4 ;;
     esac
     if_running=$(( ($8 - $7) * 10000 / $6 ))
+    # Aggregations the kernel may have run since the resume was asked for
+    # (one in flight at each end): under load (CI runs the guests beside the
+    # rest of the suite) the calls and checks after a resume take seconds,
+    # and those aggregations are the kernel's right, not a pause that leaked.
+    since_resume=$(( ($8 - resumed) * 10000 / $6 + 2 ))
     accessed=$(field "$shift_" accessed)
-    report "figure: $1: the kernel aggregated $k times between the two read-backs ($if_running in that time had it not paused); ages over $share of the interior moved by $k +-$window (median $median; $(field "$shift_" exactly) exactly, $(field "$shift_" within_one) at +-1; $accessed of it left out, seen accessed)"
-    ok_k() { [ $((k * 4)) -le "$if_running" ]; }
+    report "figure: $1: the kernel aggregated $k times between the two read-backs ($if_running in that time had it not paused, at most $since_resume since the resume); ages over $share of the interior moved by $k +-$window (median $median; $(field "$shift_" exactly) exactly, $(field "$shift_" within_one) at +-1; $accessed of it left out, seen accessed)"
+    ok_k() { [ "$k" -le "$since_resume" ] && [ "$since_resume" -lt "$if_running" ]; }
     ok_median() { [ "$median" -ge "$low" ] && [ "$median" -le $((k + extra)) ]; }
     # Accessed points restart their age for a reason: they are left out of
     # the share, but at most a quarter of the interior may be.
@@ -170,7 +176,7 @@ kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS
         rk-probe regions "$4" "$5" < "$2" | sed 's/^/  region at pause: /' >&3
         rk-probe regions "$4" "$5" < "$3" | sed 's/^/  region after resume: /' >&3
     fi
-    check "$1: the kernel did not aggregate while paused (at most a quarter of $if_running)" ok_k
+    check "$1: the kernel did not aggregate while paused ($k: at most the $since_resume since the resume, of $if_running)" ok_k
     check "$1: the median age at the resume is the pause's plus the $k aggregations between ($((low - k)) to +$extra)" ok_median
     check "$1: ages at the resume are those at the pause plus the $k aggregations (+-$window), over at least 0.8 of the interior" ok_share
 }
@@ -220,6 +226,7 @@ pause-resume)
         ;;
     esac
     sleep 3
+    tr=$(now_cs)
     manager ResumeContext s wl >/dev/null || fail "ResumeContext"
     snapshot wl > /run/after.json
     t1=$(now_cs)
@@ -234,7 +241,7 @@ pause-resume)
     report "figure: cold-range age $age_pause at pause, $age_after right after resume ($mode)"
     case "$mode" in
     native)
-        kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 1
+        kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 1 10485760 0 "$tr"
         ;;
     checkpoint)
         check "a checkpoint keeps no ages (cold-range age under 6 after resume)" [ "$age_after" -lt 6 ]
@@ -423,6 +430,7 @@ CONF
         snapshot org.example.A@background > /run/a_bg_paused.json
         [ "$round" = 1 ] && report "pause files: $(for k in 0 1 2 3; do printf '%s=%s ' $k "$(cat $A/kdamonds/$k/contexts/0/pause 2>/dev/null)"; done)"
         sleep 3
+        tr=$(now_cs)
         manager SetAppState 'ssa{sv}' org.example.B foreground 0 >/dev/null || fail "SetAppState B"
         check "round $round: B in front, one context each running" [ "$(running org.example.A)$(running org.example.B)" = 11 ]
         snapshot org.example.A@background > /run/a_bg_resumed.json
@@ -432,7 +440,7 @@ CONF
         report "figure: A@background cold age $before at its pause, $after after its resume ($mode)"
         if [ "$mode" = native ] || [ "$mode" = watermarks ]; then
             kept "round $round: A@background's cold range" /run/a_bg_paused.json /run/a_bg_resumed.json \
-                "$A_COLD_S" "$A_COLD_E" 200000 "$t0" "$t1" 2
+                "$A_COLD_S" "$A_COLD_E" 200000 "$t0" "$t1" 2 10485760 1 "$tr"
         fi
     done
     finish PASS
@@ -471,6 +479,7 @@ CONF
     check "the scheme is parked" [ "$(cat $w/high)" = 0 ]
     check "the kdamond stays on" [ "$(cat $A/kdamonds/0/state)" = on ]
     sleep 3
+    tr=$(now_cs)
     manager ResumeContext s wl >/dev/null || fail "ResumeContext"
     snapshot wl > /run/after.json
     t1=$(now_cs)
@@ -482,7 +491,7 @@ CONF
     # aggregations around the pause (see deep-pause): a merge with a young
     # neighbour pulls an age down (one run, 7.3 under TCG: k=4, median 3,
     # region edges moved). The window of four, as for the app switches.
-    kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 4
+    kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 4 10485760 0 "$tr"
     finish PASS
     ;;
 deep-pause)
@@ -510,6 +519,7 @@ deep-pause)
         for i in $(seq 40); do deep_files && break; sleep 0.25; done
         check "$kind: the pause deepened (a deep interval in the kdamond's files)" deep_files
         deep=$(rate 4)
+        tr=$(now_cs)
         ms=$(rk-probe elapsed-ms busctl call org.damond1 /org/damond1 org.damond1.Manager ResumeContext s wl) || fail "$kind: ResumeContext"
         snapshot wl > /run/after.json
         t1=$(now_cs)
@@ -524,7 +534,7 @@ deep-pause)
         # moved. The app switches' window of four, for both: a stop and start
         # would still show ages near 0 where these are near 60.
         tolerance=4
-        kept "$kind: cold range through a deep pause" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" "$tolerance" 10485760 1
+        kept "$kind: cold range through a deep pause" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" "$tolerance" 10485760 1 "$tr"
         # A plain pause's resume, for the trade: paused and resumed within the delay.
         manager PauseContext s wl >/dev/null || fail "$kind: PauseContext"
         sleep 1
@@ -606,6 +616,7 @@ CONF
             i=$(awk -v s="$(now_cs)$round" -v n=$n 'BEGIN { srand(s); print int(rand() * n) + 1 }')
             [ "$i" != "$prev" ] && break
         done
+        tr=$(now_cs)
         ms=$(rk-probe elapsed-ms busctl --timeout=120 call org.damond1 /org/damond1 org.damond1.Manager SetAppState 'ssa{sv}' "app$i" foreground 0) \
             || fail "round $round: SetAppState app$i"
         echo "$ms" >> /run/switch_ms.txt
@@ -619,7 +630,7 @@ CONF
             snapshot "app$prev@background" > /run/bg_resumed.json
             eval "cs=\$APP_COLD_S_$prev; ce=\$APP_COLD_E_$prev; tp=\$T_PAUSED_$prev"
             kept "round $round: app$prev@background" /run/bg_paused_$prev.json /run/bg_resumed.json \
-                "$cs" "$ce" 1000000 "$tp" "$(now_cs)" 2 4194304 1
+                "$cs" "$ce" 1000000 "$tp" "$(now_cs)" 2 4194304 1 "$tr"
         fi
         report "round $round: app$i in front after $ms ms; $(cat /run/apps-check.txt)"
         prev=$i
