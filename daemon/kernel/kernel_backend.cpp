@@ -91,7 +91,9 @@ KernelBackend::KernelBackend(KernelBackendOptions options)
         reason_ = std::to_string(pool_->all().size()) + " kdamonds (" + range_of(pool_->all()) + ", " +
                   options_.pool_rule + ") are damond's; pause mode " + to_string(probe_.pause_mode);
     log_info("backend " + name_ + ": " + reason_);
-    // Looks afresh on every Get (stat and read only), off the main loop.
+    // Looks afresh (stat and read only, off the main loop) for a Get unless
+    // a look began within the last 50 ms: the Manager's GetAll reads four
+    // properties from it, and a look walks the whole tree.
     const std::set<uint32_t> own = pool_ ? pool_->all() : std::set<uint32_t>{};
     facts_ = std::make_unique<KernelFacts>(
         [this, own, has_pool = pool_ != nullptr] {
@@ -99,7 +101,7 @@ KernelBackend::KernelBackend(KernelBackendOptions options)
             if (has_pool) force_pause_mode(p, options_.forced_pause_mode);  // checked at start-up
             return p;
         },
-        std::chrono::milliseconds(20), probe_);
+        std::chrono::milliseconds(20), std::chrono::milliseconds(50), probe_);
 }
 
 std::unique_ptr<Monitor> KernelBackend::make_monitor(
