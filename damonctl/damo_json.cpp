@@ -82,6 +82,14 @@ json range_of(Reader r) {
 
 uint64_t clamp_u32(uint64_t v) { return std::min(v, kU32Max); }
 
+// A converted bound, clamped before the cast: a number of samples can be
+// far past 2^64 in a file, and casting that to an integer is undefined.
+uint64_t clamp_u32(long double v) {
+    if (!(v >= 0)) return 0;
+    if (v >= (long double)kU32Max) return kU32Max;
+    return uint64_t(v);
+}
+
 // nr_accesses and age bounds in the kernel's units (samples per
 // aggregation, aggregation intervals), as damo converts them for sysfs.
 json pattern_bound(const json& v, const std::string& path, bool age, uint64_t sample_us, uint64_t aggr_us,
@@ -89,11 +97,11 @@ json pattern_bound(const json& v, const std::string& path, bool age, uint64_t sa
     double n = 0;
     std::string unit;
     if (parse_with_unit(v, n, unit)) {
-        if (!age && unit == "samples") return clamp_u32(uint64_t(n));
-        if (age && unit == "aggr_intervals") return clamp_u32(uint64_t(n));
+        if (!age && unit == "samples") return clamp_u32((long double)n);
+        if (age && unit == "aggr_intervals") return clamp_u32((long double)n);
         if (!age && unit == "%") {
             const long double max_samples = (long double)aggr_us / (long double)sample_us;
-            return clamp_u32(uint64_t((long double)n * max_samples / 100.0L));
+            return clamp_u32((long double)n * max_samples / 100.0L);
         }
     }
     if (!age) {
@@ -101,7 +109,7 @@ json pattern_bound(const json& v, const std::string& path, bool age, uint64_t sa
         const uint64_t pct = parse_ratio(v, path, 100);
         if (pct == kU64Max) return kU32Max;
         const long double max_samples = (long double)aggr_us / (long double)sample_us;
-        return clamp_u32(uint64_t((long double)pct * max_samples / 100.0L));
+        return clamp_u32((long double)pct * max_samples / 100.0L);
     }
     const uint64_t us = parse_time(v, path, 1000, age_bare_ns);
     return clamp_u32(us / aggr_us);
@@ -257,6 +265,8 @@ json import_context(Reader c, Units units) {
         i.finish();
         spec["intervals"] = out;
         if (sample_us == 0) throw ValueError(i.at("sample_us") + ": must be greater than 0");
+        // Ages in time become aggregation intervals: a division by it.
+        if (aggr_us == 0) throw ValueError(i.at("aggr_us") + ": must be greater than 0");
     }
     if (const json* nv = c.get("nr_regions")) {
         Reader n(*nv, c.at("nr_regions"));

@@ -548,6 +548,17 @@ TEST_F(Damonctl, WhatDamondCannotHonourIsRefusedByNameAndNothingIsHalfImported) 
     d["kdamonds"][0]["contexts"][0]["intervals"]["sample_us"] = "5 parsecs";
     refused(d, "kdamonds[0].contexts[0].intervals.sample_us");
     d = doc;
+    // Found by fuzzing: ages in time are divided by the aggregation interval.
+    d["kdamonds"][0]["contexts"][0]["intervals"]["aggr_us"] = "0 us";
+    refused(d, "kdamonds[0].contexts[0].intervals.aggr_us: must be greater than 0");
+    d = doc;
+    // And a bound far past 2^64 samples is clamped, not cast.
+    d["kdamonds"][0]["contexts"][0]["schemes"][0]["access_pattern"]["nr_accesses"]["max"] =
+        "100000000000000000000000000 samples";
+    EXPECT_EQ(run_json({"import-damo", dir_.write("big.json", d.dump()), "--dry-run"})["damo"]["schemes"][0]
+                  ["access_pattern"]["nr_accesses"]["max"],
+              4294967295u);
+    d = doc;
     d["kdamonds"][0]["contexts"][0]["nr_regions"]["min"] = "1";
     refused(d, "nr_regions.min");  // damond's own rule, through its spec check
     d = doc;
