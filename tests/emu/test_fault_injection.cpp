@@ -68,8 +68,12 @@ protected:
         ASSERT_EQ(call("RegisterApp", "sua{sv}", {"org.example.F", "0", "0"}).exit_code, 0) << d_->log();
     }
     void start() {
+        // The default deadline, not the emulator tests' 1.5 s: faults here
+        // are errors, not hangs, and a loaded ASan run once took longer than
+        // 1.5 s for a commit, which fails the context as a hang rightly does
+        // (the kdamond's state unknown) but is not what this test looks at.
         d_ = std::make_unique<Damond>(*emu_, "kernel", true, kFaultConfig, state_.path(), bus_.get(),
-                                      std::vector<std::string>{"--kdamonds", "6"});
+                                      std::vector<std::string>{"--kdamonds", "6", "--state-deadline-ms", "10000"});
         if (!bus_) bus_ = d_->own_bus;
         ASSERT_TRUE(d_->up) << d_->log();
     }

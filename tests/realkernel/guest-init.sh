@@ -144,10 +144,11 @@ now_cs() { tr -d . < /proc/uptime | cut -d' ' -f1; }  # centiseconds since boot
 # there spill into it through merges. DAMON caps a region at the monitored
 # size over min_nr_regions (100 here: under 10 MiB), so 10 MiB in from each
 # edge nothing but aging moves an age.
-kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS T1_CS TOLERANCE MARGIN EXTRA RESUMED_CS
+kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS T1_CS TOLERANCE MARGIN EXTRA PAUSED_CS RESUMED_CS
     margin=${10}
     extra=${11}
-    resumed=${12}
+    paused=${12}
+    resumed=${13}
     shift_=$(rk-probe age-shift "$2" "$3" $(($4 + margin)) $(($5 - margin))) || fail "$1: rk-probe age-shift"
     k=$(field "$shift_" aggregations)
     median=$(field "$shift_" median_shift)
@@ -160,13 +161,16 @@ kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS
     *) share=$(field "$shift_" within_four); low=$((k - 2)); window=4 ;;
     esac
     if_running=$(( ($8 - $7) * 10000 / $6 ))
-    # Aggregations the kernel may have run since the resume was asked for
-    # (one in flight at each end): under load (CI runs the guests beside the
-    # rest of the suite) the calls and checks after a resume take seconds,
-    # and those aggregations are the kernel's right, not a pause that leaked.
-    since_resume=$(( ($8 - resumed) * 10000 / $6 + 2 ))
+    # Aggregations the kernel may run while the pause and the resume are
+    # under way (T0 to PAUSED: the read-back at the pause, then the pause
+    # written and committed; RESUMED to T1: the resume, then the read-back
+    # after it), one in flight at each end. Under load (CI runs the guests
+    # beside the rest of the suite) those calls take seconds, and their
+    # aggregations are the kernel's right, not a pause that leaked. (One CI
+    # run failed when only the resume's side counted.)
+    since_resume=$(( (paused - $7 + $8 - resumed) * 10000 / $6 + 2 ))
     accessed=$(field "$shift_" accessed)
-    report "figure: $1: the kernel aggregated $k times between the two read-backs ($if_running in that time had it not paused, at most $since_resume since the resume); ages over $share of the interior moved by $k +-$window (median $median; $(field "$shift_" exactly) exactly, $(field "$shift_" within_one) at +-1; $accessed of it left out, seen accessed)"
+    report "figure: $1: the kernel aggregated $k times between the two read-backs ($if_running in that time had it not paused, at most $since_resume while pausing and resuming); ages over $share of the interior moved by $k +-$window (median $median; $(field "$shift_" exactly) exactly, $(field "$shift_" within_one) at +-1; $accessed of it left out, seen accessed)"
     ok_k() { [ "$k" -le "$since_resume" ] && [ "$since_resume" -lt "$if_running" ]; }
     ok_median() { [ "$median" -ge "$low" ] && [ "$median" -le $((k + extra)) ]; }
     # Accessed points restart their age for a reason: they are left out of
@@ -176,7 +180,7 @@ kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS
         rk-probe regions "$4" "$5" < "$2" | sed 's/^/  region at pause: /' >&3
         rk-probe regions "$4" "$5" < "$3" | sed 's/^/  region after resume: /' >&3
     fi
-    check "$1: the kernel did not aggregate while paused ($k: at most the $since_resume since the resume, of $if_running)" ok_k
+    check "$1: the kernel did not aggregate while paused ($k: at most the $since_resume while pausing and resuming, of $if_running)" ok_k
     check "$1: the median age at the resume is the pause's plus the $k aggregations between ($((low - k)) to +$extra)" ok_median
     check "$1: ages at the resume are those at the pause plus the $k aggregations (+-$window), over at least 0.8 of the interior" ok_share
 }
@@ -211,6 +215,7 @@ pause-resume)
     sleep 8
     t0=$(now_cs)
     manager PauseContext s wl >/dev/null || fail "PauseContext"
+    tp=$(now_cs)
     snapshot wl > /run/at_pause.json
     at_pause=$(rk-probe ages "$HOT_S" "$COLD_E" < /run/at_pause.json)
     report "at pause: $at_pause"
@@ -241,7 +246,7 @@ pause-resume)
     report "figure: cold-range age $age_pause at pause, $age_after right after resume ($mode)"
     case "$mode" in
     native)
-        kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 1 10485760 0 "$tr"
+        kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 1 10485760 0 "$tp" "$tr"
         ;;
     checkpoint)
         check "a checkpoint keeps no ages (cold-range age under 6 after resume)" [ "$age_after" -lt 6 ]
@@ -426,6 +431,7 @@ CONF
     for round in 1 2 3; do
         t0=$(now_cs)
         manager SetAppState 'ssa{sv}' org.example.A foreground 0 >/dev/null || fail "SetAppState A"
+        tp=$(now_cs)
         check "round $round: A in front, one context each running" [ "$(running org.example.A)$(running org.example.B)" = 11 ]
         snapshot org.example.A@background > /run/a_bg_paused.json
         [ "$round" = 1 ] && report "pause files: $(for k in 0 1 2 3; do printf '%s=%s ' $k "$(cat $A/kdamonds/$k/contexts/0/pause 2>/dev/null)"; done)"
@@ -440,7 +446,7 @@ CONF
         report "figure: A@background cold age $before at its pause, $after after its resume ($mode)"
         if [ "$mode" = native ] || [ "$mode" = watermarks ]; then
             kept "round $round: A@background's cold range" /run/a_bg_paused.json /run/a_bg_resumed.json \
-                "$A_COLD_S" "$A_COLD_E" 200000 "$t0" "$t1" 2 10485760 1 "$tr"
+                "$A_COLD_S" "$A_COLD_E" 200000 "$t0" "$t1" 2 10485760 1 "$tp" "$tr"
         fi
     done
     finish PASS
@@ -473,6 +479,7 @@ CONF
     sleep 6
     t0=$(now_cs)
     manager PauseContext s wl >/dev/null || fail "PauseContext"
+    tp=$(now_cs)
     snapshot wl > /run/at_pause.json
     report "watermarks parked: $(wm)"
     check "parked, not natively paused" [ "$(cat $A/kdamonds/0/contexts/0/pause)" = N ]
@@ -491,7 +498,7 @@ CONF
     # aggregations around the pause (see deep-pause): a merge with a young
     # neighbour pulls an age down (one run, 7.3 under TCG: k=4, median 3,
     # region edges moved). The window of four, as for the app switches.
-    kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 4 10485760 0 "$tr"
+    kept "cold range" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" 4 10485760 0 "$tp" "$tr"
     finish PASS
     ;;
 deep-pause)
@@ -511,6 +518,7 @@ deep-pause)
         [ -z "$running_rate" ] && running_rate=$(rate 2)
         t0=$(now_cs)
         manager PauseContext s wl >/dev/null || fail "$kind: PauseContext"
+        tp=$(now_cs)
         snapshot wl > /run/at_pause.json
         plain=$(rate 1)
         plain_ms=""
@@ -534,7 +542,7 @@ deep-pause)
         # moved. The app switches' window of four, for both: a stop and start
         # would still show ages near 0 where these are near 60.
         tolerance=4
-        kept "$kind: cold range through a deep pause" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" "$tolerance" 10485760 1 "$tr"
+        kept "$kind: cold range through a deep pause" /run/at_pause.json /run/after.json "$COLD_S" "$COLD_E" 100000 "$t0" "$t1" "$tolerance" 10485760 1 "$tp" "$tr"
         # A plain pause's resume, for the trade: paused and resumed within the delay.
         manager PauseContext s wl >/dev/null || fail "$kind: PauseContext"
         sleep 1
@@ -624,13 +632,13 @@ CONF
         apps_ok || { cat /run/apps-check.txt >&3; fail "round $round: one context per app"; }
         # The new foreground app's background context paused: its ages at the pause.
         snapshot "app$i@background" > /run/bg_paused_$i.json
-        eval "T_PAUSED_$i=$t_now"
+        eval "T_PAUSING_$i=$tr; T_PAUSED_$i=$t_now"
         if [ "$prev" != 0 ] && [ "$mode" = native ]; then
             # The previous one's background context runs again: its ages came back.
             snapshot "app$prev@background" > /run/bg_resumed.json
-            eval "cs=\$APP_COLD_S_$prev; ce=\$APP_COLD_E_$prev; tp=\$T_PAUSED_$prev"
+            eval "cs=\$APP_COLD_S_$prev; ce=\$APP_COLD_E_$prev; t0=\$T_PAUSING_$prev; tp=\$T_PAUSED_$prev"
             kept "round $round: app$prev@background" /run/bg_paused_$prev.json /run/bg_resumed.json \
-                "$cs" "$ce" 1000000 "$tp" "$(now_cs)" 2 4194304 1 "$tr"
+                "$cs" "$ce" 1000000 "$t0" "$(now_cs)" 2 4194304 1 "$tp" "$tr"
         fi
         report "round $round: app$i in front after $ms ms; $(cat /run/apps-check.txt)"
         prev=$i
