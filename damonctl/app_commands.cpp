@@ -38,17 +38,13 @@ int cmd_app(Args& a) {
     if (verb == "list") {
         a.expect(0, "damonctl app list [--json]");
         Damond d;
-        const auto apps = call([&] { return d.manager().ListApps(); });
+        // Every app with its pids in one call, not one GetAll per app.
+        const auto apps = call([&] { return d.manager().DescribeApps(); });
         const std::string fg = call([&] { return d.manager().ForegroundApp(); });
         json out = json::array();
         Table t({"APP", "STATE", "PIDS", "FOREGROUND CONTEXT", "BACKGROUND CONTEXT"});
-        // Every app's pids in one call, not one GetAll per app.
-        std::map<std::string, std::vector<uint32_t>> pids_of;
-        for (const auto& [path, ifaces] : get_managed_objects(d.connection()))
-            if (auto it = ifaces.find("org.damond1.App"); it != ifaces.end())
-                pids_of[prop<std::string>(it->second, "AppId")] = prop<std::vector<uint32_t>>(it->second, "Pids");
         for (const auto& app : apps) {
-            const std::vector<uint32_t>& pids = pids_of[app.get<0>()];
+            const std::vector<uint32_t>& pids = app.get<3>();
             out.push_back({{"app_id", app.get<0>()}, {"state", app.get<2>()}, {"pids", pids}});
             std::string pid_text;
             for (uint32_t pid : pids) pid_text += (pid_text.empty() ? "" : ",") + std::to_string(pid);

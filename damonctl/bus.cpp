@@ -78,8 +78,7 @@ PropMap read_props(sdbus::Message& m) {
         else if (contents == "a(usss)") take(HoldsList());
         else if (contents == "a(ubsus)") take(KdamondsList());
         else if (contents == "a{sv}") {
-            // Stats: read through, its numbers without a Variant each (a
-            // status reads every context's).
+            // Stats: read through, its numbers without a Variant each.
             m.enterVariant(contents);
             read_props(m);
             m.exitVariant();
@@ -102,32 +101,6 @@ PropMap get_all(sdbus::IConnection& c, const std::string& path, const std::strin
     msg << interface;
     auto reply = call([&] { return proxy->callMethod(msg); });
     return read_props(reply);
-}
-
-std::map<std::string, std::map<std::string, PropMap>> get_managed_objects(sdbus::IConnection& c) {
-    auto proxy = sdbus::createProxy(c, damond::kBusName, damond::kManagerPath);
-    auto msg = proxy->createMethodCall("org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
-    auto reply = call([&] { return proxy->callMethod(msg); });
-    std::map<std::string, std::map<std::string, PropMap>> out;
-    reply.enterContainer("{oa{sa{sv}}}");
-    while (reply.enterDictEntry("oa{sa{sv}}")) {
-        sdbus::ObjectPath path;
-        reply >> path;
-        auto& ifaces = out[path];
-        reply.enterContainer("{sa{sv}}");
-        while (reply.enterDictEntry("sa{sv}")) {
-            std::string iface;
-            reply >> iface;
-            ifaces[iface] = read_props(reply);
-            reply.exitDictEntry();
-        }
-        reply.clearFlags();
-        reply.exitContainer();
-        reply.exitDictEntry();
-    }
-    reply.clearFlags();
-    reply.exitContainer();
-    return out;
 }
 
 int exit_code_of(const std::string& name) {

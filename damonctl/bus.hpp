@@ -23,14 +23,12 @@ using HoldsList = std::vector<sdbus::Struct<uint32_t, std::string, std::string, 
 using KdamondsList = std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>>;
 
 // Properties read straight from a reply, without an sdbus::Variant (and
-// its message copy) for each: a status of 100 contexts reads 1600 of them.
+// its message copy) for each.
 using PropValue = std::variant<std::monostate, std::string, uint64_t, uint32_t, bool, std::vector<std::string>,
                                std::vector<uint32_t>, HoldsList, KdamondsList>;
 using PropMap = std::map<std::string, PropValue>;
-// GetAll(interface) on `path`, and GetManagedObjects at the root (object
-// path -> interface -> properties).
+// GetAll(interface) on `path`.
 PropMap get_all(sdbus::IConnection& c, const std::string& path, const std::string& interface);
-std::map<std::string, std::map<std::string, PropMap>> get_managed_objects(sdbus::IConnection& c);
 
 class ManagerProxy final : public sdbus::ProxyInterfaces<org::damond1::Manager_proxy, sdbus::Properties_proxy,
                                                          sdbus::ObjectManager_proxy> {

@@ -40,6 +40,25 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerO
     });
 }
 
+std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, uint64_t, std::string, std::string, std::string,
+                          std::string, uint64_t, uint64_t, uint64_t, std::string>>
+ManagerObject::DescribeContexts() {
+    return counted_call(getObject(), manager_.bus_calls(), [&] {
+        std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, uint64_t, std::string, std::string,
+                                  std::string, std::string, uint64_t, uint64_t, uint64_t, std::string>>
+            out;
+        for (const ContextInfo& c : manager_.list_contexts()) {
+            const auto figures = manager_.context_stats(c.name);
+            out.emplace_back(c.name, sdbus::ObjectPath(context_object_path(c.name)), std::string(to_string(c.state)),
+                             manager_.state_since_us(c.name), manager_.context_backend(c.name),
+                             manager_.context_backend_reason(c.name), manager_.access_source(c.name),
+                             manager_.access_source_reason(c.name), figures.nr_regions, figures.nr_aggregations,
+                             figures.nr_samples, manager_.last_error(c.name));
+        }
+        return out;
+    });
+}
+
 void ManagerObject::CreateContext(sdbus::Result<sdbus::ObjectPath>&& result, std::string name, std::string spec_json) {
     reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
         auth_.check(getObject(), BusAction::Configure);
@@ -172,6 +191,16 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerO
         std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> out;
         for (const AppInfo& a : apps_.list())
             out.emplace_back(a.app_id, sdbus::ObjectPath(app_object_path(a.app_id)), std::string(to_string(a.state)));
+        return out;
+    });
+}
+
+std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, std::vector<uint32_t>>> ManagerObject::DescribeApps() {
+    return counted_call(getObject(), manager_.bus_calls(), [&] {
+        std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, std::vector<uint32_t>>> out;
+        for (const AppInfo& a : apps_.list())
+            out.emplace_back(a.app_id, sdbus::ObjectPath(app_object_path(a.app_id)), std::string(to_string(a.state)),
+                             a.pids);
         return out;
     });
 }

@@ -36,6 +36,9 @@ public:
 
 private:
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListContexts() override;
+    std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, uint64_t, std::string, std::string,
+                              std::string, std::string, uint64_t, uint64_t, uint64_t, std::string>>
+    DescribeContexts() override;
     void CreateContext(sdbus::Result<sdbus::ObjectPath>&& result, std::string name, std::string spec_json) override;
     void RemoveContext(sdbus::Result<>&& result, std::string name) override;
     void Reload(sdbus::Result<>&& result) override;
@@ -49,6 +52,7 @@ private:
     void SetAppState(sdbus::Result<>&& result, std::string app_id, std::string state,
                      std::map<std::string, sdbus::Variant> options) override;
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListApps() override;
+    std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, std::vector<uint32_t>>> DescribeApps() override;
     std::string Metrics(const std::string& format) override;
     void HoldPause(sdbus::Result<uint32_t>&& result, std::string who, std::string why) override;
     void ReleasePause(sdbus::Result<>&& result, uint32_t cookie) override;

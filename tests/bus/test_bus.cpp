@@ -665,6 +665,49 @@ TEST_F(DamondApps, TheObjectManagerListsAndFollowsContextsAndApps) {
     EXPECT_TRUE(m.events.contains("added extra /org/damond1/context/extra"));  // the old signal, for old callers
 }
 
+// DescribeContexts and DescribeApps say, in one reply each, what every
+// context's and app's own properties say (held paused, so that no figure
+// moves between the two reads).
+TEST_F(DamondApps, DescribeContextsAndAppsSayWhatEachObjectSays) {
+    ManagerProxy m;
+    m.CreateContext("extra", kOtherSpec);
+    WorkloadProcess proc({"--hot-mib", "1", "--cold-mib", "2"});
+    m.RegisterApp("org.example.A", static_cast<uint32_t>(proc.pid()), {});
+    m.SetAppState("org.example.A", "foreground", {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // some aggregations to count
+    const uint32_t hold = m.HoldPause("test", "steady figures");
+    const auto contexts = m.DescribeContexts();
+    ASSERT_EQ(contexts.size(), m.ListContexts().size());
+    ASSERT_EQ(contexts.size(), 3u);  // extra and A's two
+    uint64_t aggregations = 0;
+    for (const auto& c : contexts) {
+        ContextProxy p(c.get<1>());
+        EXPECT_EQ(c.get<0>(), p.Name());
+        EXPECT_EQ(c.get<2>(), p.State()) << c.get<0>();
+        EXPECT_EQ(c.get<2>(), "paused") << c.get<0>();
+        EXPECT_EQ(c.get<3>(), p.StateSinceUsec()) << c.get<0>();
+        EXPECT_EQ(c.get<4>(), p.Backend()) << c.get<0>();
+        EXPECT_EQ(c.get<5>(), p.BackendReason()) << c.get<0>();
+        EXPECT_EQ(c.get<6>(), p.AccessSource()) << c.get<0>();
+        EXPECT_EQ(c.get<7>(), p.AccessSourceReason()) << c.get<0>();
+        EXPECT_EQ(c.get<8>(), p.NrRegions()) << c.get<0>();
+        EXPECT_EQ(c.get<9>(), p.NrAggregations()) << c.get<0>();
+        EXPECT_EQ(c.get<10>(), p.NrSamples()) << c.get<0>();
+        EXPECT_EQ(c.get<11>(), p.LastError()) << c.get<0>();
+        aggregations += c.get<9>();
+    }
+    EXPECT_GT(aggregations, 0u);  // the figures compared are not all zero
+    m.ReleasePause(hold);
+    const auto apps = m.DescribeApps();
+    ASSERT_EQ(apps.size(), 1u);
+    AppProxy a(apps[0].get<1>());
+    EXPECT_EQ(apps[0].get<0>(), a.AppId());
+    EXPECT_EQ(apps[0].get<2>(), "foreground");
+    EXPECT_EQ(apps[0].get<2>(), a.State());
+    EXPECT_EQ(apps[0].get<3>(), std::vector<uint32_t>{uint32_t(proc.pid())});
+    EXPECT_EQ(apps[0].get<3>(), a.Pids());
+}
+
 TEST_F(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
 
     ManagerProxy m;

@@ -404,6 +404,9 @@ TEST_F(Damonctl, HoldPausesWhileTheCommandRunsAndReleasesHoweverItEnds) {
     ASSERT_EQ(during["holds"].size(), 1u);
     EXPECT_EQ(during["holds"][0]["why"], "a consistent dump");
     EXPECT_NE(during["holds"][0]["who"].get<std::string>().find("damonctl hold"), std::string::npos);
+    // A hold on every context covers each: it is in demo's holds too.
+    ASSERT_EQ(context_of(during, "demo")["holds"].size(), 1u);
+    EXPECT_EQ(context_of(during, "demo")["holds"][0]["cookie"], during["holds"][0]["cookie"]);
     json after = status();
     EXPECT_TRUE(after["holds"].empty());
     EXPECT_EQ(context_of(after, "demo")["state"], "running");
