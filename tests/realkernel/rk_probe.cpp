@@ -36,6 +36,14 @@
 //       the last aggregation before AFTER — an access restarts an age;
 //       "within_four=W": the share within four of N, the window of app
 //       switches, where merges with a young neighbour pull an age down)
+//   rk-probe age-shift BEFORE.json AFTER.json START END PAUSED_AGGREGATIONS
+//       the same, and the band that tells a kept age from the two faults a
+//       pause can have: "age_at_pause=M band_low=L band_high=H in_band=F"
+//       (M: the median age at the pause; an age lost in the pause starts
+//       over, so it moves by at most N - M; one that went on aging uncounted
+//       through a pause that would have held P aggregations moves by about
+//       N + P. L = N - M/2 and H = N + P/2 lie halfway; F: the share of the
+//       points whose age moved by L..H)
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -242,11 +250,11 @@ int main(int argc, char** argv) {
             std::printf("%s\n", damond::bus_label_escape(argv[2]).c_str());
             return 0;
         }
-        if (cmd == "age-shift" && argc == 6) {
+        if (cmd == "age-shift" && (argc == 6 || argc == 7)) {
             const json a = snapshot_from_file(argv[2]), b = snapshot_from_file(argv[3]);
             const uint64_t lo = arg(4), hi = arg(5);
             const long aggregations = b.at("nr_aggregations").get<long>() - a.at("nr_aggregations").get<long>();
-            std::vector<long> shifts;
+            std::vector<long> shifts, ages_at_pause;
             int covered = 0, accessed = 0;
             for (int i = 0; i < 256; ++i) {
                 const uint64_t addr = lo + (hi - lo) * (2 * i + 1) / 512;
@@ -258,6 +266,7 @@ int main(int argc, char** argv) {
                     continue;
                 }
                 shifts.push_back(y->at("age").get<long>() - x->at("age").get<long>());
+                ages_at_pause.push_back(x->at("age").get<long>());
             }
             if (shifts.empty()) throw std::runtime_error("no point of the range is covered in both snapshots and unaccessed");
             std::sort(shifts.begin(), shifts.end());
@@ -274,10 +283,20 @@ int main(int argc, char** argv) {
                 return sum >> 20;
             };
             std::printf("aggregations=%ld median_shift=%ld exactly=%.2f within_one=%.2f within_two=%.2f "
-                        "within_four=%.2f accessed=%.2f monitored_mib=%llu/%llu\n",
+                        "within_four=%.2f accessed=%.2f monitored_mib=%llu/%llu",
                         aggregations, shifts[shifts.size() / 2], within(0), within(1), within(2), within(4),
                         double(accessed) / double(covered), (unsigned long long)mib(a),
                         (unsigned long long)mib(b));
+            if (argc == 7) {
+                std::sort(ages_at_pause.begin(), ages_at_pause.end());
+                const long age = ages_at_pause[ages_at_pause.size() / 2];
+                const long paused = long(arg(6));
+                const long low = aggregations - age / 2, high = aggregations + paused / 2;
+                const long n = std::count_if(shifts.begin(), shifts.end(), [&](long d) { return d >= low && d <= high; });
+                std::printf(" age_at_pause=%ld band_low=%ld band_high=%ld in_band=%.2f", age, low, high,
+                            double(n) / double(shifts.size()));
+            }
+            std::printf("\n");
             return 0;
         }
         if (cmd == "regions" && argc == 4) {  // one line per region overlapping the range
