@@ -20,6 +20,8 @@ const char* polkit_action_id(BusAction action) {
     return "org.damond1.configure";
 }
 
+std::string polkit_action_id(Grant grant) { return std::string("org.damond1.") + to_string(grant); }
+
 CallerAuthorizer::CallerAuthorizer(sdbus::IConnection& connection, AuthorizationConfig config)
     : config_(std::move(config)),
       bus_driver_(sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus")),
@@ -28,18 +30,26 @@ CallerAuthorizer::CallerAuthorizer(sdbus::IConnection& connection, Authorization
     polkit_->finishRegistration();
 }
 
-uid_t CallerAuthorizer::uid_of(const std::string& sender) {
-    auto it = uids_.find(sender);
-    if (it != uids_.end()) return it->second;
-    // The bus driver knows the uid the caller connected with (SO_PEERCRED);
+const CallerAuthorizer::Creds& CallerAuthorizer::creds_of(const std::string& sender) {
+    auto it = creds_.find(sender);
+    if (it != creds_.end()) return it->second;
+    // The bus driver knows the uid and groups the caller connected with
+    // (SO_PEERCRED, SO_PEERGROUPS; dbus-daemon lists the primary group too);
     // a pid could have been reused or exec'd something else since.
-    uint32_t uid = 0;
-    bus_driver_->callMethod("GetConnectionUnixUser")
+    std::map<std::string, sdbus::Variant> found;
+    bus_driver_->callMethod("GetConnectionCredentials")
         .onInterface("org.freedesktop.DBus")
         .withArguments(sender)
-        .storeResultsTo(uid);
-    uids_[sender] = static_cast<uid_t>(uid);
-    return static_cast<uid_t>(uid);
+        .storeResultsTo(found);
+    auto uid = found.find("UnixUserID");
+    if (uid == found.end() || !uid->second.containsValueOfType<uint32_t>())
+        throw DamondError(ErrorKind::AccessDenied, "the bus does not say which user " + sender + " is");
+    Creds c;
+    c.uid = static_cast<uid_t>(uid->second.get<uint32_t>());
+    if (auto groups = found.find("UnixGroupIDs");
+        groups != found.end() && groups->second.containsValueOfType<std::vector<uint32_t>>())
+        for (uint32_t g : groups->second.get<std::vector<uint32_t>>()) c.groups.push_back(static_cast<gid_t>(g));
+    return creds_[sender] = c;
 }
 
 bool CallerAuthorizer::in_group(uid_t uid) const {
@@ -64,7 +74,7 @@ bool CallerAuthorizer::in_group(uid_t uid) const {
     return false;
 }
 
-CallerAuthorizer::PolkitAnswer CallerAuthorizer::ask_polkit(const std::string& sender, BusAction action,
+CallerAuthorizer::PolkitAnswer CallerAuthorizer::ask_polkit(const std::string& sender, const std::string& action,
                                                             std::string& why) {
     if (!config_.polkit) return PolkitAnswer::Unreachable;
     const sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>> subject{
@@ -74,7 +84,7 @@ CallerAuthorizer::PolkitAnswer CallerAuthorizer::ask_polkit(const std::string& s
         polkit_->callMethod("CheckAuthorization")
             .onInterface("org.freedesktop.PolicyKit1.Authority")
             .withTimeout(std::chrono::seconds(5))
-            .withArguments(subject, std::string(polkit_action_id(action)), std::map<std::string, std::string>{},
+            .withArguments(subject, action, std::map<std::string, std::string>{},
                            uint32_t{0} /* no interaction: nobody is there to answer */, std::string())
             .storeResultsTo(result);
     } catch (const sdbus::Error& e) {
@@ -90,10 +100,27 @@ CallerAuthorizer::PolkitAnswer CallerAuthorizer::ask_polkit(const std::string& s
     return PolkitAnswer::No;
 }
 
-std::string CallerAuthorizer::caller_of(const sdbus::IObject& object) {
+Requester CallerAuthorizer::requester_of(const sdbus::IObject& object) {
     const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
-    if (!msg || msg->getSender().empty()) return "";
-    return "uid " + std::to_string(uid_of(msg->getSender()));
+    if (!msg || msg->getSender().empty()) return Requester::damond();
+    const std::string sender = msg->getSender();
+    const Creds& c = creds_of(sender);
+    Requester r;
+    r.limits_key = "uid " + std::to_string(c.uid);
+    r.uid = c.uid;
+    r.groups = c.groups;
+    r.ask = [this, sender](Grant grant, std::string& why) {
+        const std::string action = polkit_action_id(grant);
+        switch (ask_polkit(sender, action, why)) {
+        case PolkitAnswer::Yes: return true;
+        case PolkitAnswer::No: break;
+        case PolkitAnswer::Unreachable: why = config_.polkit ? "polkit is not running" : "polkit is off in the config"; break;
+        }
+        why = "polkit action " + action + ": " + why;
+        log_notice("denied " + action + " to " + sender + ": " + why, {message_id::kAccessDenied});
+        return false;
+    };
+    return r;
 }
 
 void CallerAuthorizer::check(const sdbus::IObject& object, BusAction action) {
@@ -101,10 +128,10 @@ void CallerAuthorizer::check(const sdbus::IObject& object, BusAction action) {
     if (!msg) return;  // not a bus call
     const std::string sender = msg->getSender();
     if (sender.empty()) return;  // a peer-to-peer connection: whoever opened it is trusted
-    const uid_t uid = uid_of(sender);
+    const uid_t uid = creds_of(sender).uid;
     if (uid == 0 || in_group(uid)) return;
     std::string why;
-    switch (ask_polkit(sender, action, why)) {
+    switch (ask_polkit(sender, polkit_action_id(action), why)) {
     case PolkitAnswer::Yes: return;
     case PolkitAnswer::No: break;
     case PolkitAnswer::Unreachable: why = config_.polkit ? "polkit is not running" : "polkit is off in the config"; break;

@@ -51,7 +51,7 @@ void ContextObject::Resume(sdbus::Result<>&& result) {
 void ContextObject::Commit(sdbus::Result<>&& result, std::string spec_json) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Configure);
-        manager_.commit_context(name_, spec_json, std::move(done));
+        manager_.commit_context(name_, spec_json, std::move(done), auth_.requester_of(getObject()));
     });
 }
 
@@ -74,7 +74,17 @@ std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> Cont
 }
 
 void ContextObject::Snapshot(sdbus::Result<std::string>&& result) {
-    reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) { manager_.snapshot_json(name_, reply); });
+    reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
+        manager_.check_read(name_, auth_.requester_of(getObject()));
+        manager_.snapshot_json(name_, reply);
+    });
+}
+
+std::string ContextObject::ReadSpec() {
+    return counted_call(getObject(), manager_.bus_calls(), [&] {
+        manager_.check_read(name_, auth_.requester_of(getObject()));
+        return manager_.full_spec_json(name_);
+    });
 }
 
 std::string ContextObject::Name() { return name_; }

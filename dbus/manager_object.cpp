@@ -65,7 +65,7 @@ void ManagerObject::CreateContext(sdbus::Result<sdbus::ObjectPath>&& result, std
         manager_.create_context(
             name, spec_json,
             [reply, name](std::exception_ptr e) { reply(e, sdbus::ObjectPath(context_object_path(name))); },
-            auth_.caller_of(getObject()));
+            auth_.requester_of(getObject()));
     });
 }
 
@@ -113,7 +113,7 @@ void ManagerObject::ResumeContext(sdbus::Result<>&& result, std::string name) {
 void ManagerObject::CommitContext(sdbus::Result<>&& result, std::string name, std::string spec_json) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
         auth_.check(getObject(), BusAction::Configure);
-        manager_.commit_context(name, spec_json, std::move(done));
+        manager_.commit_context(name, spec_json, std::move(done), auth_.requester_of(getObject()));
     });
 }
 
@@ -164,7 +164,7 @@ void ManagerObject::RegisterApp(sdbus::Result<sdbus::ObjectPath>&& result, std::
         apps_.register_app(
             app_id, pid, o.str("foreground_profile"), o.str("background_profile"),
             [reply, app_id](std::exception_ptr e) { reply(e, sdbus::ObjectPath(app_object_path(app_id))); },
-            auth_.caller_of(getObject()));
+            auth_.requester_of(getObject()));
     });
 }
 
@@ -181,8 +181,9 @@ void ManagerObject::SetAppState(sdbus::Result<>&& result, std::string app_id, st
         auth_.check(getObject(), BusAction::SetAppState);
         const Options o{options, {"pid"}};
         o.check();
-        apps_.set_app_state(app_id, app_state_from_string(state), o.u32("pid"),
-                            [done](std::exception_ptr e, bool) { done(e); });
+        apps_.set_app_state(
+            app_id, app_state_from_string(state), o.u32("pid"), [done](std::exception_ptr e, bool) { done(e); },
+            auth_.requester_of(getObject()));
     });
 }
 

@@ -202,14 +202,16 @@ void DesktopFocusWatcher::remove_unit(std::string dir) {
             return;
         }
     reported_.erase(app_id);
-    sink_(AppEvent{app_id, AppEvent::Kind::Gone, {}, "its last unit ended"});
+    sink_(AppEvent{app_id, AppEvent::Kind::Gone, {}, "its last unit ended", ""});
 }
 
 void DesktopFocusWatcher::report(const std::string& app_id, const std::string& why) {
     bool focused = false;
     std::vector<uint32_t> pids;
+    std::string cgroup;
     for (const auto& [dir, u] : units_)
         if (u.app_id == app_id && u.events_wd < 0) {
+            if (cgroup.empty()) cgroup = dir;
             focused = focused || u.focused;
             for (uint32_t p : pids_in_cgroup(dir)) pids.push_back(p);
         }
@@ -217,7 +219,7 @@ void DesktopFocusWatcher::report(const std::string& app_id, const std::string& w
     if (it != reported_.end() && it->second == int(focused)) return;
     reported_[app_id] = focused;
     sink_(AppEvent{app_id, focused ? AppEvent::Kind::Foreground : AppEvent::Kind::Background, pids,
-                   why + (focused ? ": focused" : ": inactive")});
+                   why + (focused ? ": focused" : ": inactive"), cgroup});
 }
 
 void DesktopFocusWatcher::handle() {

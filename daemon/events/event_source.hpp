@@ -17,6 +17,7 @@ struct AppEvent {
     Kind kind = Kind::Background;
     std::vector<uint32_t> pids;  // the app's processes as the source sees them
     std::string why;             // for the log: "cgroup ... frozen", ...
+    std::string cgroup;          // where the app runs: it is registered for that cgroup's user
 };
 
 using AppEventSink = std::function<void(const AppEvent&)>;

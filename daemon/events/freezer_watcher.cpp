@@ -39,7 +39,8 @@ void FreezerWatcher::check(Watched& w) {
     if (frozen < 0 || frozen == w.frozen) return;  // "populated" changed, or nothing did
     w.frozen = frozen;
     sink_(AppEvent{w.watch.app_id, frozen ? AppEvent::Kind::Background : AppEvent::Kind::Foreground,
-                   pids_in_cgroup(w.watch.cgroup), "cgroup " + w.watch.cgroup + (frozen ? " frozen" : " thawed")});
+                   pids_in_cgroup(w.watch.cgroup), "cgroup " + w.watch.cgroup + (frozen ? " frozen" : " thawed"),
+                   w.watch.cgroup});
 }
 
 void FreezerWatcher::handle() {

@@ -18,7 +18,7 @@ AppEventSink registry_sink(AppRegistry& apps) {
         }
         const AppState state = ev.kind == AppEvent::Kind::Foreground ? AppState::Foreground : AppState::Background;
         log_info("app '" + ev.app_id + "': " + ev.why);
-        apps.source_event(ev.app_id, state, ev.pids, [logged](std::exception_ptr e, bool) { logged(e); });
+        apps.source_event(ev.app_id, state, ev.pids, ev.cgroup, [logged](std::exception_ptr e, bool) { logged(e); });
     };
 }
 

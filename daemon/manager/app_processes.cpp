@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 namespace damond {
 
@@ -37,6 +39,23 @@ std::vector<uint32_t> pids_running_exe(const std::string& exe, const std::string
     closedir(dir);
     std::sort(out.begin(), out.end());
     return out;
+}
+
+uid_t uid_of_cgroup(const std::string& cgroup_dir) {
+    static const std::regex user(R"(^(?:user-(\d{1,10})\.slice|user@(\d{1,10})\.service|uid_(\d{1,10}))$)");
+    std::vector<std::string> parts;
+    std::stringstream in(cgroup_dir);
+    for (std::string part; std::getline(in, part, '/');) parts.push_back(part);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+        std::smatch m;
+        if (!std::regex_match(*it, m, user)) continue;
+        for (size_t i = 1; i < m.size(); ++i)
+            if (m[i].matched) {
+                const unsigned long uid = std::stoul(m[i].str());
+                if (uid < UINT32_MAX) return static_cast<uid_t>(uid);
+            }
+    }
+    return 0;
 }
 
 }  // namespace damond

@@ -5,6 +5,7 @@
 #include "errors.hpp"
 #include "manager/app_processes.hpp"
 #include "sources/proc_fs.hpp"
+#include "sources/process_creds.hpp"
 #include "log.hpp"
 #include "spec/spec_json.hpp"
 
@@ -68,10 +69,10 @@ ContextSpec AppRegistry::instantiate(const std::string& profile, uint32_t pid) c
 }
 
 void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
-                               const std::string& background_profile, Done done, const std::string& caller) {
+                               const std::string& background_profile, Done done, const Requester& who) {
     std::vector<uint32_t> pids;
     if (pid) pids.push_back(pid);
-    do_register(app_id, pids, pid != 0, foreground_profile, background_profile, std::move(done), caller);
+    do_register(app_id, pids, pid != 0, foreground_profile, background_profile, std::move(done), who);
 }
 
 void AppRegistry::check_app_limits(const std::string& caller) const {
@@ -95,8 +96,9 @@ void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const st
     manager_.wait_for([&](Done d) { register_app(app_id, pid, foreground_profile, background_profile, d); });
 }
 
-void AppRegistry::register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids, Done done) {
-    do_register(app_id, pids, false, "", "", std::move(done));
+void AppRegistry::register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids, Done done,
+                                    const Requester& for_user) {
+    do_register(app_id, pids, false, "", "", std::move(done), for_user);
 }
 
 void AppRegistry::unwatch_all(const std::string& app_id, const std::vector<uint32_t>& pids) {
@@ -106,9 +108,11 @@ void AppRegistry::unwatch_all(const std::string& app_id, const std::vector<uint3
 
 void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given,
                               const std::string& foreground_profile, const std::string& background_profile,
-                              Done done, const std::string& caller) {
+                              Done done, const Requester& who, const Ownership* restored) {
+    const std::string& caller = who.limits_key;
     std::vector<uint32_t> watched;
     ContextSpec fg_spec, bg_spec;
+    Ownership owner;
     std::string fg = foreground_profile, bg = background_profile;
     try {
         if (app_id.empty() || app_id.size() > 200 || app_id.find('@') != std::string::npos ||
@@ -141,9 +145,25 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
                 if (pids_given) throw;
             }
         }
+        // The profiles watch the first process: of those found rather than
+        // given, the first `who` may watch itself.
+        if (!pids_given && !restored)
+            for (size_t i = 0; i < watched.size(); ++i) {
+                const auto creds = read_process_creds(watched[i]);
+                if (creds && why_not_readable(who.uid, who.groups, *creds).empty()) {
+                    std::rotate(watched.begin(), watched.begin() + static_cast<std::ptrdiff_t>(i), watched.end());
+                    break;
+                }
+            }
         const uint32_t first = watched.empty() ? 0 : watched.front();
         fg_spec = instantiate(fg, first);
         bg_spec = instantiate(bg, first);
+        if (restored) {
+            owner = *restored;
+        } else {
+            owner = admit_targets(who, fg_spec, proc_creds_reader());
+            owner.granted = admit_targets(who, bg_spec, proc_creds_reader()).granted || owner.granted;
+        }
     } catch (...) {
         unwatch_all(app_id, watched);
         done(std::current_exception());
@@ -161,11 +181,12 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
         unwatch_all(app_id, watched);
         done(error);
     };
-    auto registered = [this, app_id, watched, fg_name, bg_name, fg, bg, done, caller] {
+    auto registered = [this, app_id, watched, fg_name, bg_name, fg, bg, done, caller, owner] {
         registering_.erase(app_id);
         registering_callers_.erase(app_id);
         AppInfo info;
         info.caller = caller;
+        info.owner = owner;
         info.app_id = app_id;
         info.pids = watched;
         info.foreground_context = fg_name;
@@ -185,26 +206,32 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
     };
     manager_.create_context(
         fg_name, fg_spec,
-        [this, fg_name, bg_name, bg_spec, failed, registered](std::exception_ptr error) {
+        [this, fg_name, bg_name, bg_spec, failed, registered, owner](std::exception_ptr error) {
             if (error) return failed(error);
-            manager_.create_context(bg_name, bg_spec, [this, fg_name, failed, registered](std::exception_ptr error) {
-                if (!error) return registered();
-                // Nothing left behind: the first context goes again.
-                manager_.remove_context(fg_name, [failed, error](std::exception_ptr) { failed(error); });
-            });
-        });
+            manager_.create_context(
+                bg_name, bg_spec,
+                [this, fg_name, failed, registered](std::exception_ptr error) {
+                    if (!error) return registered();
+                    // Nothing left behind: the first context goes again.
+                    manager_.remove_context(fg_name, [failed, error](std::exception_ptr) { failed(error); });
+                },
+                owner);
+        },
+        owner);
 }
 
 std::string AppRegistry::restore_app(const std::string& app_id, AppState state,
                                      const std::vector<std::pair<uint32_t, uint64_t>>& processes,
                                      const std::string& fg_profile, const std::string& bg_profile,
-                                     const std::string& caller) {
+                                     const std::string& caller, const Ownership& owner) {
     std::vector<uint32_t> alive;
     for (const auto& [pid, start] : processes)
         if (process_start_time(pid) == start) alive.push_back(pid);
     if (!processes.empty() && alive.empty()) return "its processes are gone";
     try {
-        manager_.wait_for([&](Done d) { do_register(app_id, alive, false, fg_profile, bg_profile, d, caller); });
+        Requester who;
+        who.limits_key = caller;
+        manager_.wait_for([&](Done d) { do_register(app_id, alive, false, fg_profile, bg_profile, d, who, &owner); });
         if (state == AppState::Foreground)
             manager_.wait_for([&](Done d) { switch_now(app_id, state, [d](std::exception_ptr e, bool) { d(e); }); });
     } catch (const std::exception& e) {
@@ -264,17 +291,21 @@ const AppInfo& AppRegistry::app(const std::string& app_id) const {
     return it->second;
 }
 
-void AppRegistry::set_app_state(const std::string& app_id, AppState state, uint32_t pid, Switched done) {
+void AppRegistry::set_app_state(const std::string& app_id, AppState state, uint32_t pid, Switched done,
+                                const Requester& who) {
     if (!has_app(app_id)) {
         if (!(config_.auto_register && rule_for(app_id))) {
             done(std::make_exception_ptr(DamondError(ErrorKind::NoSuchApp, "no app '" + app_id + "' is registered")),
                  false);
             return;
         }
-        register_app(app_id, pid, "", "", [this, app_id, state, done](std::exception_ptr error) {
-            if (error) return done(error, false);
-            set_app_state(app_id, state, 0, done);
-        });
+        register_app(
+            app_id, pid, "", "",
+            [this, app_id, state, done](std::exception_ptr error) {
+                if (error) return done(error, false);
+                set_app_state(app_id, state, 0, done);
+            },
+            who);
         return;
     }
     if (config_.debounce_ms && schedule_) {
@@ -305,12 +336,15 @@ bool AppRegistry::set_app_state(const std::string& app_id, AppState state, uint3
 }
 
 void AppRegistry::source_event(const std::string& app_id, AppState state, const std::vector<uint32_t>& pids,
-                               Switched done) {
+                               const std::string& cgroup, Switched done) {
     if (has_app(app_id)) return set_app_state(app_id, state, 0, std::move(done));
-    register_app_pids(app_id, pids, [this, app_id, state, done](std::exception_ptr error) {
-        if (error) return done(error, false);
-        set_app_state(app_id, state, 0, done);
-    });
+    register_app_pids(
+        app_id, pids,
+        [this, app_id, state, done](std::exception_ptr error) {
+            if (error) return done(error, false);
+            set_app_state(app_id, state, 0, done);
+        },
+        Requester::user(uid_of_cgroup(cgroup)));
 }
 
 void AppRegistry::debounce_fired(const std::string& app_id) {

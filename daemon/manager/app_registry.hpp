@@ -38,6 +38,7 @@ struct AppInfo {
     uint64_t last_switch_us = 0;
     std::string foreground_profile, background_profile;
     std::string caller;  // who registered it ("uid N"), "" for damond and event sources
+    Ownership owner;     // who it was registered for: its contexts' owner (access_rules.hpp)
     std::map<uint32_t, uint64_t> start_times;  // pid -> start time, so a reused pid is told apart
     // Since it was registered (this run of damond): switches done, and time
     // in the foreground up to its last switch (see AppRegistry::foreground_us).
@@ -91,15 +92,19 @@ public:
     // Fails with DamondError: Busy (registered already), NotSupported (no
     // profile pair), InvalidArgument (a dead pid), or whatever creating a
     // context throws; on error nothing is left behind.
-    // `caller` ("uid N", "" for damond) counts toward limits.apps_per_caller;
-    // every app counts toward limits.apps (Manager::limits).
+    // `who` (Requester::limits_key) counts toward limits.apps_per_caller;
+    // every app counts toward limits.apps (Manager::limits). The app is
+    // registered for `who`: the process its profiles watch must be one `who`
+    // may watch (access_rules.hpp; AccessDenied otherwise) — a given pid,
+    // or of those found by the rule the first such.
     void register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
-                      const std::string& background_profile, Done done, const std::string& caller = "");
+                      const std::string& background_profile, Done done, const Requester& who = Requester::damond());
     void register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile = "",
                       const std::string& background_profile = "");
     // The same with the processes already known (event sources that found
-    // the app in a cgroup).
-    void register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids, Done done);
+    // the app in a cgroup), for the user whose cgroup holds them.
+    void register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids, Done done,
+                           const Requester& for_user);
     void unregister_app(const std::string& app_id, const std::string& reason, Done done);
     void unregister_app(const std::string& app_id, const std::string& reason = "gone");
     // Switches the app; `switched` says false when it already was in that
@@ -114,18 +119,22 @@ public:
     // flapping collapses into at most one switch per period (switched is
     // false then too).
     using Switched = std::function<void(std::exception_ptr, bool switched)>;
-    void set_app_state(const std::string& app_id, AppState state, uint32_t pid, Switched done);
+    // An app registered on the way is registered for `who`.
+    void set_app_state(const std::string& app_id, AppState state, uint32_t pid, Switched done,
+                       const Requester& who = Requester::damond());
     bool set_app_state(const std::string& app_id, AppState state, uint32_t pid = 0);
     // For event sources (freezer, desktop): registers an app they found with
-    // its processes if needed, whatever auto_register says, then switches.
-    void source_event(const std::string& app_id, AppState state, const std::vector<uint32_t>& pids, Switched done);
+    // its processes if needed, whatever auto_register says, for the user
+    // whose cgroup holds it (uid_of_cgroup), then switches.
+    void source_event(const std::string& app_id, AppState state, const std::vector<uint32_t>& pids,
+                      const std::string& cgroup, Switched done);
 
     // After a restart: registers the app again with those of its processes
     // that still run (same pid and start time) and puts it in its state.
     // Returns "" or why it was not restored. Synchronous.
     std::string restore_app(const std::string& app_id, AppState state,
                             const std::vector<std::pair<uint32_t, uint64_t>>& processes, const std::string& fg_profile,
-                            const std::string& bg_profile, const std::string& caller = "");
+                            const std::string& bg_profile, const std::string& caller = "", const Ownership& owner = {});
 
     bool has_app(const std::string& app_id) const { return apps_.count(app_id) != 0; }
     const AppInfo& app(const std::string& app_id) const;
@@ -147,8 +156,10 @@ private:
     const AppRule* rule_for(const std::string& app_id) const;
     ContextSpec instantiate(const std::string& profile, uint32_t pid) const;
     void notify(const std::string& app_id, AppState old_state, AppTransition now);
+    // `restored`: the ownership of a restart's app (admitted before).
     void do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given, const std::string& fg_profile,
-                     const std::string& bg_profile, Done done, const std::string& caller = "");
+                     const std::string& bg_profile, Done done, const Requester& who,
+                     const Ownership* restored = nullptr);
     // Throws LimitExceeded when no more apps may register (for `caller`).
     void check_app_limits(const std::string& caller) const;
     // Queues a switch behind the app's others.

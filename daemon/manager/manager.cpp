@@ -273,7 +273,7 @@ std::map<std::string, std::string> Manager::context_callers() const {
 }
 
 void Manager::add(const std::string& name, const ContextSpec& spec, bool from_config, Done done,
-                  const std::string& caller, bool counted) {
+                  const std::string& caller, bool counted, const Ownership& owner) {
     check_context_name(name);
     if (contexts_.count(name)) throw DamondError(ErrorKind::Busy, "a context named '" + name + "' already exists");
     if (counted) check_context_limits(caller);
@@ -281,6 +281,7 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     ctx.spec = spec;
     ctx.caller = caller;
     ctx.counted = counted;
+    ctx.owner = owner;
     ContextSpec effective = spec;  // a hold on every context holds new ones too
     effective.pause = spec.pause || holds_.covers(name);
     ctx.monitor = factory_(name, effective);
@@ -307,6 +308,7 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
                  context_log(restored ? message_id::kContextRestored : message_id::kContextCreated, name));
         if (listener_) listener_->context_added(name);
         changed(true);
+        arm_owner_checks();
     };
     auto start_failed = [this, name](const DamondError&) { erase(name); };
     Done fail = [this, name, done](std::exception_ptr error) {
@@ -356,20 +358,24 @@ void Manager::monitor_event(const std::string& name) {
 }
 
 void Manager::create_context(const std::string& name, const std::string& spec_json, Done done,
-                             const std::string& caller) {
+                             const Requester& who) {
     or_fail(done, [&] {
         check_context_name(name);
         // Counted and measured before the JSON is even parsed.
-        check_context_limits(caller);
+        check_context_limits(who.limits_key);
         const SpecLimits unlimited{UINT64_MAX, UINT64_MAX};
-        add(name, parse_within_limits(spec_json, restoring_ ? unlimited : limits_.spec, [&](const std::string& text) {
-                return spec_from_json_text(text);
-            }), false, done, caller, true);
+        const ContextSpec spec =
+            parse_within_limits(spec_json, restoring_ ? unlimited : limits_.spec,
+                                [&](const std::string& text) { return spec_from_json_text(text); });
+        // A restart's contexts were admitted before; their owners come back
+        // with restore_ownership.
+        const Ownership owner = restoring_ ? Ownership{who.uid, who.groups, false} : admit_targets(who, spec, read_creds_);
+        add(name, spec, false, done, who.limits_key, true, owner);
     });
 }
 
-void Manager::create_context(const std::string& name, const ContextSpec& spec, Done done) {
-    or_fail(done, [&] { add(name, spec, false, done); });
+void Manager::create_context(const std::string& name, const ContextSpec& spec, Done done, const Ownership& owner) {
+    or_fail(done, [&] { add(name, spec, false, done, "", false, owner); });
 }
 
 void Manager::remove_context(const std::string& name, Done done) {
@@ -414,6 +420,8 @@ void Manager::set_pause(const std::string& name, bool pause, Done done) {
             name,
             [this, name, pause, done] {
                 const MonitorState before = get(name).monitor->state();
+                if (!pause && !get(name).access_lost.empty())
+                    throw DamondError(ErrorKind::AccessDenied, get(name).access_lost);
                 // A held context stays paused; the wish to run is kept for later.
                 const bool paused = pause || holds_.covers(name);
                 launch(
@@ -457,12 +465,13 @@ void Manager::commit_spec(const std::string& name, const ContextSpec& spec, Done
         [this, name](const DamondError& e) { commit_failed(name, e); }, std::move(done));
 }
 
-void Manager::commit_context(const std::string& name, const std::string& patch_json, Done done) {
+void Manager::commit_context(const std::string& name, const std::string& patch_json, Done done,
+                             const Requester& who) {
     or_fail(done, [&] {
         get(name);
         enqueue(
             name,
-            [this, name, patch_json, done] {
+            [this, name, patch_json, done, who] {
                 ManagedContext& ctx = get(name);
                 // Against the spec as the operations ahead of it left it.
                 ContextSpec next;
@@ -476,7 +485,25 @@ void Manager::commit_context(const std::string& name, const std::string& patch_j
                     notify(name, {ContextField::LastError});
                     throw;
                 }
-                commit_spec(name, next, done);
+                if (!ctx.access_lost.empty()) throw DamondError(ErrorKind::AccessDenied, ctx.access_lost);
+                Done committed = done;
+                if (next.ops != ctx.spec.ops || watched_pids(next) != watched_pids(ctx.spec)) {
+                    // Whoever commits must be admitted to the new targets; and
+                    // the owner, who reads the regions, as well.
+                    const Ownership by = admit_targets(who, next, read_creds_);
+                    if (who.uid == ctx.owner.uid) {
+                        committed = [this, name, by, done](std::exception_ptr e) {
+                            if (!e && contexts_.count(name)) contexts_.at(name).owner = by;
+                            done(e);
+                        };
+                    } else if (std::string why = lost_access(ctx.owner, next, read_creds_); !why.empty() ||
+                               (next.ops == Ops::Paddr && ctx.owner.uid != 0 && !ctx.owner.granted)) {
+                        throw DamondError(ErrorKind::AccessDenied,
+                                          "the context's owner, uid " + std::to_string(ctx.owner.uid) +
+                                              ", may not watch the new targets" + (why.empty() ? "" : ": " + why));
+                    }
+                }
+                commit_spec(name, next, committed);
             },
             done);
     });
@@ -501,6 +528,78 @@ void Manager::snapshot_json(const std::string& name, std::function<void(std::exc
                     [snap, done](std::exception_ptr e) { done(e, e ? "" : snapshot_to_json(*snap).dump()); });
             },
             fail);
+    });
+}
+
+// --- privacy -----------------------------------------------------------------
+
+void Manager::check_read(const std::string& name, const Requester& who) {
+    ManagedContext& ctx = get(name);
+    if (!has_private_regions(ctx.spec.ops) || who.uid == 0) return;
+    if (who.uid == ctx.owner.uid) {
+        if (ctx.access_lost.empty())
+            if (std::string why = lost_access(ctx.owner, ctx.spec, read_creds_); !why.empty()) stop_for_privacy(name, why);
+        if (ctx.access_lost.empty()) return;
+        throw DamondError(ErrorKind::AccessDenied, "context '" + name + "': " + ctx.access_lost);
+    }
+    std::string why = "nobody to ask";
+    if (who.ask && who.ask(Grant::ReadOthers, why)) return;
+    throw DamondError(ErrorKind::AccessDenied,
+                      "context '" + name + "' is uid " + std::to_string(ctx.owner.uid) +
+                          "'s: its regions (addresses and accesses) are for root, its owner, and callers granted "
+                          "read-others (uid " + std::to_string(who.uid) + ": " + why + ")");
+}
+
+void Manager::restore_ownership(const std::string& name, const Ownership& owner) {
+    get(name).owner = owner;
+    arm_owner_checks();
+}
+
+void Manager::stop_for_privacy(const std::string& name, const std::string& why) {
+    ManagedContext& ctx = get(name);
+    ctx.access_lost = why;
+    ctx.last_error = why;
+    log_notice("context '" + name + "': " + why, context_log(message_id::kContextState, name));
+    notify(name, {ContextField::LastError});
+    enqueue(
+        name,
+        [this, name] {
+            const MonitorState before = get(name).monitor->state();
+            launch(
+                name, [](Monitor& m) { m.stop(); },
+                [this, name, before] {
+                    if (get(name).monitor->state() != before) notify(name, {ContextField::State});
+                },
+                [](const DamondError&) {}, [](std::exception_ptr) {});
+        },
+        [](std::exception_ptr) {});
+}
+
+void Manager::check_owners() {
+    std::vector<std::pair<std::string, std::string>> lost;
+    for (const auto& [name, ctx] : contexts_) {
+        if (ctx.starting || !ctx.access_lost.empty()) continue;
+        if (std::string why = lost_access(ctx.owner, ctx.spec, read_creds_); !why.empty()) lost.emplace_back(name, why);
+    }
+    for (const auto& [name, why] : lost) stop_for_privacy(name, why);
+}
+
+void Manager::arm_owner_checks() {
+    if (owner_checks_armed_ || !schedule_) return;
+    uint64_t period_ms = 1000;
+    bool any = false;
+    for (const auto& [name, ctx] : contexts_) {
+        if (ctx.owner.uid == 0 || ctx.owner.granted || !ctx.access_lost.empty() || watched_pids(ctx.spec).empty())
+            continue;
+        any = true;
+        period_ms = std::min(period_ms, std::max<uint64_t>(100, ctx.spec.intervals.update_us / 1000));
+    }
+    if (!any) return;
+    owner_checks_armed_ = true;
+    schedule_(period_ms, [this] {
+        owner_checks_armed_ = false;
+        check_owners();
+        arm_owner_checks();
     });
 }
 
@@ -706,8 +805,8 @@ size_t Manager::operations_under_way() const {
 
 // --- synchronous forms -------------------------------------------------------
 
-void Manager::create_context(const std::string& name, const std::string& spec_json, const std::string& caller) {
-    wait_for([&](Done d) { create_context(name, spec_json, d, caller); });
+void Manager::create_context(const std::string& name, const std::string& spec_json, const Requester& who) {
+    wait_for([&](Done d) { create_context(name, spec_json, d, who); });
 }
 void Manager::remove_context(const std::string& name) {
     wait_for([&](Done d) { remove_context(name, d); });
@@ -718,8 +817,8 @@ void Manager::pause_context(const std::string& name) {
 void Manager::resume_context(const std::string& name) {
     wait_for([&](Done d) { resume_context(name, d); });
 }
-void Manager::commit_context(const std::string& name, const std::string& patch_json) {
-    wait_for([&](Done d) { commit_context(name, patch_json, d); });
+void Manager::commit_context(const std::string& name, const std::string& patch_json, const Requester& who) {
+    wait_for([&](Done d) { commit_context(name, patch_json, d, who); });
 }
 std::string Manager::snapshot_json(const std::string& name) {
     std::string out;
@@ -835,11 +934,16 @@ void Manager::refresh_figures() {
 std::string Manager::spec_json(const std::string& name) const {
     const ManagedContext& ctx = get(name);
     if (ctx.json.empty() || !(ctx.json_of == ctx.spec)) {
-        ctx.json = spec_to_json(ctx.spec).dump();
+        ContextSpec shown = ctx.spec;
+        if (has_private_regions(shown.ops))
+            for (Target& t : shown.targets) t.regions.clear();
+        ctx.json = spec_to_json(shown).dump();
         ctx.json_of = ctx.spec;
     }
     return ctx.json;
 }
+
+std::string Manager::full_spec_json(const std::string& name) const { return spec_to_json(get(name).spec).dump(); }
 
 std::string Manager::last_error(const std::string& name) const { return get(name).last_error; }
 

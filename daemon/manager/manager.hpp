@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "manager/access_rules.hpp"
 #include "manager/config.hpp"
 #include "manager/figure_history.hpp"
 #include "manager/op_worker.hpp"
@@ -106,16 +107,21 @@ public:
     // returns. Errors found before anything runs (no such context, a bad
     // spec) go to `done` as well.
     using Done = std::function<void(std::exception_ptr)>;
-    // `caller` ("uid 1000"; "" for damond itself) counts the context
-    // toward that caller's limits.contexts_per_caller.
+    // `who` counts the context toward its limits.contexts_per_caller
+    // (Requester::limits_key), must be admitted to its targets
+    // (access_rules.hpp: AccessDenied otherwise) and owns it.
     void create_context(const std::string& name, const std::string& spec_json, Done done,
-                        const std::string& caller = "");
-    // A spec built in damond (an app's profile with its process): no JSON.
-    void create_context(const std::string& name, const ContextSpec& spec, Done done);
+                        const Requester& who = Requester::damond());
+    // A spec built in damond (an app's profile with its process), for an
+    // owner admitted already: no JSON.
+    void create_context(const std::string& name, const ContextSpec& spec, Done done, const Ownership& owner = {});
     void remove_context(const std::string& name, Done done);
     void pause_context(const std::string& name, Done done);
     void resume_context(const std::string& name, Done done);
-    void commit_context(const std::string& name, const std::string& patch_json, Done done);
+    // A commit that changes what the context watches admits `who` to the
+    // new targets, and the owner too when `who` is someone else.
+    void commit_context(const std::string& name, const std::string& patch_json, Done done,
+                        const Requester& who = Requester::damond());
     // The snapshot as JSON; while an operation on the context runs, the last
     // one taken.
     void snapshot_json(const std::string& name, std::function<void(std::exception_ptr, std::string)> done);
@@ -146,11 +152,13 @@ public:
     // thread, blocking monitors included (each sysfs access still has its
     // deadline). Throws DamondError (Busy while an asynchronous operation on
     // the context is under way); on error nothing has changed.
-    void create_context(const std::string& name, const std::string& spec_json, const std::string& caller = "");
+    void create_context(const std::string& name, const std::string& spec_json,
+                        const Requester& who = Requester::damond());
     void remove_context(const std::string& name);
     void pause_context(const std::string& name);
     void resume_context(const std::string& name);
-    void commit_context(const std::string& name, const std::string& patch_json);
+    void commit_context(const std::string& name, const std::string& patch_json,
+                        const Requester& who = Requester::damond());
     std::string snapshot_json(const std::string& name);
     MonitorSnapshot snapshot(const std::string& name);
     uint32_t hold_pause(const std::string& context, const std::string& who, const std::string& why,
@@ -195,7 +203,27 @@ public:
     bool name_taken(const std::string& name) const { return contexts_.count(name) != 0; }
     std::vector<ContextInfo> list_contexts() const;
     MonitorState state(const std::string& name) const;
+    // The spec as everyone may read it: without the explicit target regions
+    // of a context whose regions are private (access_rules.hpp), which read
+    // as [] ("keep the current regions" in a commit).
     std::string spec_json(const std::string& name) const;
+    // All of it, for those check_read admits.
+    std::string full_spec_json(const std::string& name) const;
+    // Throws AccessDenied unless `who` may read the context's region data:
+    // its snapshot, its full spec. Root, the owner (while the owner may
+    // still watch its targets: checked now, and a context whose target
+    // changed hands is stopped), or a requester the authority grants
+    // read-others. Synthetic contexts' regions are made up: everyone.
+    void check_read(const std::string& name, const Requester& who);
+    const Ownership& ownership(const std::string& name) const { return get(name).owner; }
+    // After a restart: the owner the context had (restoring admits nobody).
+    void restore_ownership(const std::string& name, const Ownership& owner);
+    // Checks every context watching processes for an owner the rule admitted
+    // whether the owner still may (the target may have run a setuid program
+    // or turned dumping off since); stops those that lost it, naming why in
+    // LastError. Runs by itself every intervals.update_us of those contexts
+    // (100 ms to 1 s apart) once set_schedule is set; public for tests.
+    void check_owners();
     std::string last_error(const std::string& name) const;
     std::string access_source(const std::string& name) const;
     std::string access_source_reason(const std::string& name) const;
@@ -250,6 +278,8 @@ private:
         std::string last_error;
         bool from_config = false;
         std::string caller;        // who created it over the bus ("uid N"), "" for damond
+        Ownership owner;           // who may read its regions (access_rules.hpp)
+        std::string access_lost;   // why its owner may no longer watch its target, "" while it may
         bool counted = false;      // from a caller's JSON: toward limits.contexts, kept by persistence
         bool starting = true;      // until its monitor has started
         ContextSpec config_spec;   // as the config last said, to detect changes
@@ -290,7 +320,10 @@ private:
     // `counted`: created from a caller's JSON, so it counts toward
     // limits.contexts (apps' contexts count as apps, the config's not at all).
     void add(const std::string& name, const ContextSpec& spec, bool from_config, Done done,
-             const std::string& caller = "", bool counted = false);
+             const std::string& caller = "", bool counted = false, const Ownership& owner = {});
+    // Stops the context for good because its owner lost access to its target.
+    void stop_for_privacy(const std::string& name, const std::string& why);
+    void arm_owner_checks();
     // Throw LimitExceeded when `caller` may create no more contexts, or
     // take no more holds (or the text is too long).
     void check_context_limits(const std::string& caller) const;
@@ -337,6 +370,8 @@ private:
     BusCallCounts bus_calls_;
     FigureHistory history_;
     bool restoring_ = false;
+    bool owner_checks_armed_ = false;
+    CredsReader read_creds_ = proc_creds_reader();
 };
 
 // Context names: 1..255 bytes, no control characters, no '/'.

@@ -98,7 +98,7 @@ SavedState Persistence::collect() const {
     for (const AppInfo& a : apps_.list()) {
         app_contexts.insert(a.foreground_context);
         app_contexts.insert(a.background_context);
-        SavedApp app{a.app_id, to_string(a.state), {}, a.foreground_profile, a.background_profile, a.caller};
+        SavedApp app{a.app_id, to_string(a.state), {}, a.foreground_profile, a.background_profile, a.caller, a.owner};
         for (const auto& [pid, start] : a.start_times) app.processes.push_back({pid, start});
         s.apps.push_back(app);
     }
@@ -107,6 +107,7 @@ SavedState Persistence::collect() const {
         if (!app_contexts.count(name)) {
             s.contexts.emplace(name, spec);
             if (auto it = callers.find(name); it != callers.end()) s.context_callers[name] = it->second;
+            s.context_owners[name] = manager_.ownership(name);
         }
     s.config_paused = manager_.config_pause_wishes();
     s.holds = manager_.holds();
@@ -149,8 +150,11 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
     for (const auto& [name, spec] : saved->contexts) {
         try {
             auto caller = saved->context_callers.find(name);
-            manager_.create_context(name, spec_to_json(spec).dump(),
-                                    caller == saved->context_callers.end() ? "" : caller->second);
+            Requester who;
+            who.limits_key = caller == saved->context_callers.end() ? "" : caller->second;
+            manager_.create_context(name, spec_to_json(spec).dump(), who);
+            if (auto owner = saved->context_owners.find(name); owner != saved->context_owners.end())
+                manager_.restore_ownership(name, owner->second);
         } catch (const std::exception& e) {
             problems.push_back("context '" + name + "': " + e.what());
         }
@@ -168,7 +172,7 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
         std::vector<std::pair<uint32_t, uint64_t>> procs;
         for (const SavedProcess& p : a.processes) procs.emplace_back(p.pid, p.start_time);
         const std::string why = apps_.restore_app(a.app_id, app_state_from_string(a.state), procs,
-                                                  a.foreground_profile, a.background_profile, a.caller);
+                                                  a.foreground_profile, a.background_profile, a.caller, a.owner);
         if (!why.empty()) problems.push_back("app '" + a.app_id + "': " + why);
     }
     // Holds on contexts that did not come back have nothing left to hold.

@@ -16,6 +16,33 @@ namespace damond {
 
 using nlohmann::json;
 
+namespace {
+
+json ownership_to_json(const Ownership& o) {
+    return {{"uid", o.uid}, {"groups", o.groups}, {"granted", o.granted}};
+}
+
+Ownership ownership_from_json(const json& j) {
+    Ownership o;
+    o.uid = static_cast<uid_t>(json_to_u64(j.at("uid"), "uid", UINT32_MAX));
+    for (const json& g : j.at("groups")) o.groups.push_back(static_cast<gid_t>(json_to_u64(g, "groups", UINT32_MAX)));
+    o.granted = j.at("granted").get<bool>();
+    return o;
+}
+
+// Files written before ownership: the creator "uid N" owns it, with the
+// user's groups, and is held to the rule from now on; damond's are root's.
+Ownership owner_of_caller(const std::string& caller) {
+    Ownership o;
+    if (caller.rfind("uid ", 0) != 0) return o;
+    const Requester user = Requester::user(static_cast<uid_t>(std::stoul(caller.substr(4))));
+    o.uid = user.uid;
+    o.groups = user.groups;
+    return o;
+}
+
+}  // namespace
+
 std::string saved_state_to_json(const SavedState& state) {
     json j;
     j["version"] = 1;
@@ -23,6 +50,8 @@ std::string saved_state_to_json(const SavedState& state) {
     for (const auto& [name, spec] : state.contexts) j["contexts"][name] = spec_to_json(spec);
     j["config_paused"] = state.config_paused;
     j["context_callers"] = state.context_callers;
+    j["context_owners"] = json::object();
+    for (const auto& [name, o] : state.context_owners) j["context_owners"][name] = ownership_to_json(o);
     j["apps"] = json::array();
     for (const SavedApp& a : state.apps) {
         json procs = json::array();
@@ -32,7 +61,8 @@ std::string saved_state_to_json(const SavedState& state) {
                              {"processes", procs},
                              {"foreground_profile", a.foreground_profile},
                              {"background_profile", a.background_profile},
-                             {"caller", a.caller}});
+                             {"caller", a.caller},
+                             {"owner", ownership_to_json(a.owner)}});
     }
     j["holds"] = json::array();
     for (const PauseHold& h : state.holds)
@@ -53,6 +83,9 @@ SavedState saved_state_from_json(const std::string& text) {
         // Files written before the limits have no callers.
         if (j.contains("context_callers"))
             s.context_callers = j.at("context_callers").get<std::map<std::string, std::string>>();
+        for (const auto& [name, caller] : s.context_callers) s.context_owners[name] = owner_of_caller(caller);
+        if (j.contains("context_owners"))
+            for (const auto& [name, o] : j.at("context_owners").items()) s.context_owners[name] = ownership_from_json(o);
         for (const json& a : j.at("apps")) {
             SavedApp app;
             app.app_id = a.at("app_id").get<std::string>();
@@ -65,6 +98,7 @@ SavedState saved_state_from_json(const std::string& text) {
             app.foreground_profile = a.at("foreground_profile").get<std::string>();
             app.background_profile = a.at("background_profile").get<std::string>();
             if (a.contains("caller")) app.caller = a.at("caller").get<std::string>();
+            app.owner = a.contains("owner") ? ownership_from_json(a.at("owner")) : owner_of_caller(app.caller);
             s.apps.push_back(app);
         }
         for (const json& h : j.at("holds"))

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "manager/access_rules.hpp"
 #include "manager/pause_holds.hpp"
 #include "spec/context_spec.hpp"
 
@@ -29,12 +30,14 @@ struct SavedApp {
     std::vector<SavedProcess> processes;
     std::string foreground_profile, background_profile;
     std::string caller;  // who registered it, for the limits ("" for damond)
+    Ownership owner;     // who it was registered for
     bool operator==(const SavedApp&) const = default;
 };
 
 struct SavedState {
     std::map<std::string, ContextSpec> contexts;  // created over the bus
     std::map<std::string, std::string> context_callers;  // who created them, for the limits
+    std::map<std::string, Ownership> context_owners;     // who reads their regions
     std::map<std::string, bool> config_paused;    // config contexts paused over the bus
     std::vector<SavedApp> apps;
     std::vector<PauseHold> holds;
