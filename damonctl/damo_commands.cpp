@@ -111,7 +111,7 @@ int cmd_export_damo(Args& a) {
             for (const auto& c : call([&] { return d.manager().ListContexts(); })) a.words.push_back(c.get<0>());
         for (const std::string& name : a.words) {
             auto ctx = d.context(name);
-            specs.push_back(json::parse(call([&] { return ctx->Spec(); })));
+            specs.push_back(json::parse(call([&] { return ctx->ReadSpec(); })));
             names.push_back(name);
         }
     }

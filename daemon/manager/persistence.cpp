@@ -17,7 +17,15 @@ Persistence::Persistence(Manager& manager, AppRegistry& apps, const std::string&
       apps_(apps),
       file_(dir),
       checkpoint_dir_((runtime_dir.empty() ? dir : runtime_dir) + "/checkpoints"),
-      history_path_(dir + "/history") {}
+      history_path_(dir + "/history") {
+    for (const std::string& d : {dir, checkpoint_dir_}) {
+        try {
+            make_private_directory(d);
+        } catch (const std::exception& e) {
+            log_error(std::string("state directory: ") + e.what());
+        }
+    }
+}
 
 void Persistence::save_history() {
     std::error_code ec;
@@ -58,7 +66,6 @@ std::string Persistence::checkpoint_path(const std::string& context) const {
 
 void Persistence::save_checkpoints() {
     std::error_code ec;
-    std::filesystem::create_directories(checkpoint_dir_, ec);
     std::set<std::string> keep;
     for (const ContextInfo& c : manager_.list_contexts()) {
         const std::string cp = manager_.checkpoint(c.name);

@@ -27,6 +27,7 @@
 #ifndef DAMOND_HOOKS_DIR
 #define DAMOND_HOOKS_DIR "config/hooks"
 #endif
+#include "fake_polkit.hpp"
 #include "private_bus.hpp"
 #include "../process/workload_process.hpp"
 #include "../kernel/fake_tree_dir.hpp"
@@ -914,44 +915,6 @@ TEST_F(DamondApps, TheExampleHooksDriveAppsWithBusctl) {
     EXPECT_EQ(damond->wait_exit(10000), 0);
 }
 
-namespace {
-
-// A stand-in for polkitd on the private bus: authorizes the actions it is
-// given for everyone, and records what it was asked.
-class FakePolkit {
-public:
-    explicit FakePolkit(std::set<std::string> allowed) : allowed_(std::move(allowed)) {
-        connection_ = sdbus::createSystemBusConnection("org.freedesktop.PolicyKit1");
-        object_ = sdbus::createObject(*connection_, "/org/freedesktop/PolicyKit1/Authority");
-        object_->registerMethod("CheckAuthorization")
-            .onInterface("org.freedesktop.PolicyKit1.Authority")
-            .implementedAs([this](const sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>>& subject,
-                                  const std::string& action, const std::map<std::string, std::string>&, uint32_t flags,
-                                  const std::string&) {
-                std::lock_guard<std::mutex> lock(mu_);
-                asked_.push_back(action + " for " + std::get<0>(subject) + " flags " + std::to_string(flags));
-                return sdbus::Struct<bool, bool, std::map<std::string, std::string>>{
-                    allowed_.count(action) != 0, false, std::map<std::string, std::string>{}};
-            });
-        object_->finishRegistration();
-        connection_->enterEventLoopAsync();
-    }
-    ~FakePolkit() { connection_->leaveEventLoop(); }
-    std::vector<std::string> asked() {
-        std::lock_guard<std::mutex> lock(mu_);
-        return asked_;
-    }
-
-private:
-    std::set<std::string> allowed_;
-    std::unique_ptr<sdbus::IConnection> connection_;
-    std::unique_ptr<sdbus::IObject> object_;
-    std::mutex mu_;
-    std::vector<std::string> asked_;
-};
-
-}  // namespace
-
 // Callers that are not root: members of the configured group may; others
 // may what polkit authorizes, and nothing else.
 TEST(BusPolicy, DamondAuthorizesByGroupAndPolkit) {
@@ -959,11 +922,8 @@ TEST(BusPolicy, DamondAuthorizesByGroupAndPolkit) {
     TempDir dir;
     chmod(dir.path().c_str(), 0755);
     // The shipped policy, plus what polkitd's own bus policy would allow.
-    const std::string policy = dir.write("policy.conf", R"(<busconfig>
-  <include>)" + env_or("DAMOND_POLICY", "systemd/org.damond1.conf") + R"(</include>
-  <policy user="root"><allow own="org.freedesktop.PolicyKit1"/></policy>
-  <policy context="default"><allow send_destination="org.freedesktop.PolicyKit1"/></policy>
-</busconfig>)");
+    const std::string policy =
+        dir.write("policy.conf", policy_with_polkit(env_or("DAMOND_POLICY", "systemd/org.damond1.conf")));
     PrivateBus bus(policy);
     setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
     const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
