@@ -49,7 +49,9 @@ std::string why_not_readable(uid_t uid, const std::vector<gid_t>& groups, const 
     if (t.egid != t.gid || t.sgid != t.gid || !has_gid)
         return "it runs with gid " + std::to_string(t.gid) + " (effective " + std::to_string(t.egid) + ", saved " +
                std::to_string(t.sgid) + "), which uid " + std::to_string(uid) + " does not have";
-    if (!t.dumpable) return "it is not dumpable (it runs a setuid program, or turned dumping off)";
+    if (!t.dumpable)
+        return "it is not dumpable (it runs a setuid program, changed its ids since it last ran one, or turned "
+               "dumping off)";
     return "";
 }
 

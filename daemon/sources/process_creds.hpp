@@ -19,9 +19,8 @@ struct ProcessCreds {
     bool operator==(const ProcessCreds&) const = default;
 };
 
-// From <proc_root>/<pid>/status (Uid:, Gid:) and the owner of
-// <proc_root>/<pid>: the kernel gives a process's /proc directory to root
-// while the process is not dumpable, and to its effective ids otherwise.
+// From <proc_root>/<pid>/status: its Uid: and Gid: lines, and its owner
+// (root while the process is not dumpable, its effective ids otherwise).
 // nullopt if there is no such process.
 std::optional<ProcessCreds> read_process_creds(uint32_t pid, const std::string& proc_root = "/proc");
 

@@ -40,18 +40,16 @@ struct Process {
         if (pid == 0) {
             if (uid != 0 && (setgroups(0, nullptr) != 0 || setgid(uid) != 0 || setuid(uid) != 0)) _exit(126);
             close(gate[1]);
-            if (!then.empty()) {
-                char c;
-                if (read(gate[0], &c, 1) != 1) _exit(125);
-                execl(then.c_str(), "sleep", "600", nullptr);
-                _exit(127);
-            }
+            // Through exec (a process that changed its ids is not dumpable
+            // until it execs): a shell that waits, then runs `then`.
+            if (!then.empty() && dup2(gate[0], 0) == 0)
+                execl("/bin/sh", "sh", "-c", "read x; exec \"$0\" 600", then.c_str(), nullptr);
             execl("/bin/sleep", "sleep", "600", nullptr);
             _exit(127);
         }
         close(gate[0]);
     }
-    void release() const { (void)!write(gate[1], "x", 1); }
+    void release() const { (void)!write(gate[1], "x\n", 2); }
     ~Process() {
         close(gate[1]);
         kill(pid, SIGKILL);
