@@ -223,3 +223,50 @@ TEST_F(AppEvents, DesktopSlicesThatAppearAfterTheStartAreWatched) {
         EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor").empty(); })) << "login " << login;
     }
 }
+
+// An app an event source finds is registered for the user whose cgroup holds
+// it (here Android's uid_<uid>), and watched only where that user may watch:
+// root's process in the same cgroup is passed over, and the regions are the
+// user's to read, not another's (docs/service.md, "Privacy").
+TEST(AppEventsPrivacy, AnAppFoundInAUsersCgroupIsThatUsersAndWatchesOnlyItsProcesses) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to run processes as another user";
+    TestCgroups cg;
+    if (!cg.unusable().empty()) GTEST_SKIP() << cg.unusable();
+    TempDir dir_;
+    chmod(dir_.path().c_str(), 0755);
+    // Other users may connect only to a bus with a policy: the shipped one.
+    PrivateBus bus_(env_or("DAMOND_POLICY", "systemd/org.damond1.conf"));
+    cg.make("uid_65534");
+    const std::string app_cg = cg.make("uid_65534/pid_1");
+    Child roots({"/bin/sleep", "600"}, {}, dir_.path() + "/roots.log");
+    Child users({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sleep", "600"}, {},
+                dir_.path() + "/users.log");
+    write_text(app_cg + "/cgroup.procs", std::to_string(roots.pid()));
+    write_text(app_cg + "/cgroup.procs", std::to_string(users.pid()));
+    const std::string config = R"({"backend": "inprocess",
+      "profiles": {"p": {"ops": "vaddr", "intervals": {"sample_us": 5000, "aggr_us": 50000}}},
+      "apps": {"default": {"foreground": "p", "background": "p"},
+               "freezer": [{"cgroup": ")" + app_cg + R"(", "app_id": "org.example.Users"}]}})";
+    auto damond = damond::testing::start_damond(bus_, dir_.write("c.json", config), dir_.path() + "/log");
+    ASSERT_TRUE(damond) << read_file(dir_.path() + "/log");
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_.address().c_str(), 1);
+    ManagerProxy m;
+    ASSERT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Users") == "foreground"; }))
+        << read_file(dir_.path() + "/log");
+    const std::string ctx = damond::context_object_path("org.example.Users@foreground");
+    const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
+    const CommandResult spec =
+        run_command({busctl, "--address=" + bus_.address(), "get-property", "org.damond1", ctx, "org.damond1.Context", "Spec"});
+    EXPECT_NE(spec.out.find("\\\"pid_target\\\":" + std::to_string(users.pid())), std::string::npos) << spec.out;
+    auto snapshot_as = [&](const std::string& uid) {
+        return run_command({"/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", busctl,
+                            "--address=" + bus_.address(), "call", "org.damond1", ctx, "org.damond1.Context", "Snapshot"});
+    };
+    EXPECT_EQ(snapshot_as("65534").exit_code, 0) << snapshot_as("65534").out;
+    const CommandResult other = snapshot_as("2");
+    EXPECT_NE(other.exit_code, 0);
+    EXPECT_NE(other.out.find("Access denied"), std::string::npos) << other.out;
+    unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+    damond->signal(SIGTERM);
+    EXPECT_EQ(damond->wait_exit(10000), 0);
+}
