@@ -320,5 +320,35 @@ TEST_P(Privacy, ATargetThatRunsASetuidProgramIsNoLongerWatched) {
     EXPECT_EQ(snapshot(0, "watched").exit_code, 0);
 }
 
+// Owners come back with their contexts after a restart: the owner still
+// reads, others still do not; checkpoints (regions) stay root's alone.
+TEST_P(Privacy, OwnersSurviveARestart) {
+    Process own(kMember);
+    TempDir state;
+    damond.reset();  // one with a state directory instead, on a tree of its own
+    emu = std::make_unique<Emulator>("7.2");
+    damond = std::make_unique<Damond>(*emu, GetParam(), true, config_for(GetParam()), state.path(), bus.get());
+    ASSERT_TRUE(damond->up) << damond->log();
+    ASSERT_EQ(failure(create(kMember, "mine", vaddr_spec(own.pid))), "") << damond->log();
+    ASSERT_EQ(failure(register_app(kMember, "org.example.Own", own.pid)), "") << damond->log();
+    damond.reset();  // SIGTERM: saved, checkpoints written
+    struct stat st {};
+    ASSERT_EQ(stat((state.path() + "/checkpoints").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u);
+    for (const auto& f : std::filesystem::directory_iterator(state.path() + "/checkpoints")) {
+        ASSERT_EQ(stat(f.path().c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 0077, 0u) << f.path();
+    }
+
+    damond = std::make_unique<Damond>(*emu, GetParam(), true, config_for(GetParam()), state.path(), bus.get());
+    ASSERT_TRUE(damond->up) << damond->log();
+    for (const std::string ctx : {"mine", "org.example.Own@background"}) {
+        SCOPED_TRACE(ctx);
+        EXPECT_TRUE(wait_until([&] { return snapshot(kMember, ctx).exit_code == 0; }, 5000))
+            << snapshot(kMember, ctx).out << damond->log();
+        EXPECT_TRUE(denied(snapshot(kOther, ctx)));
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Privacy, ::testing::Values("inprocess", "kernel"),
                          [](const auto& info) { return info.param; });

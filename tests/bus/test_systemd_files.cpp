@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "caller_authorizer.hpp"
 #include "damond_proxies.hpp"
 #include "private_bus.hpp"
 
@@ -119,4 +120,22 @@ TEST(SystemdFiles, AnInstallPutsBusPolkitAndSysusersFilesWhereTheirReadersLook) 
     EXPECT_EQ(sysusers.exit_code, 0) << sysusers.out;
     EXPECT_NE(read_file(dest.path() + "/etc/group").find("\ndamond:x:"), std::string::npos)
         << read_file(dest.path() + "/etc/group");
+}
+
+// Every polkit action damond asks about is declared, and the access rules'
+// grants default to an administrator's word: they lift the kernel's own rule.
+TEST(SystemdFiles, ThePolkitPolicyDeclaresEveryActionDamondAsksAbout) {
+    const std::string dir = std::filesystem::path(env_or("DAMOND_POLICY", "systemd/org.damond1.conf")).parent_path();
+    const std::string policy = read_file(dir + "/org.damond1.policy");
+    for (const damond::BusAction a : {damond::BusAction::Pause, damond::BusAction::SetAppState, damond::BusAction::Configure})
+        EXPECT_NE(policy.find(std::string("<action id=\"") + damond::polkit_action_id(a) + "\">"), std::string::npos)
+            << damond::polkit_action_id(a);
+    for (const damond::Grant g : {damond::Grant::MonitorOthers, damond::Grant::MonitorSystem, damond::Grant::ReadOthers}) {
+        const std::string id = damond::polkit_action_id(g);
+        const size_t at = policy.find("<action id=\"" + id + "\">");
+        ASSERT_NE(at, std::string::npos) << id;
+        const std::string action = policy.substr(at, policy.find("</action>", at) - at);
+        for (const char* who : {"allow_any", "allow_inactive", "allow_active"})
+            EXPECT_NE(action.find(std::string("<") + who + ">auth_admin</" + who + ">"), std::string::npos) << id << " " << who;
+    }
 }
