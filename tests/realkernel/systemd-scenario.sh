@@ -210,6 +210,14 @@ r=$(as_user alice damonctl hold --context wl -- damonctl show wl 2>&1)
 check "alice's damonctl hold did not show wl paused while its command ran: $r" grep -q '^state: paused' <<< "$r"
 check "wl does not run again after alice's hold" wait_for 60 is running context_state wl
 
+# --- privacy: a process's accesses are as private as its smaps ----------------
+r=$(as_user bob damonctl snapshot wl 2>&1; echo "exit $?")
+check "bob read root's context wl: $r" grep -q "org.damond1.read-others.*exit 8" <<< "$(tr '\n' ' ' <<< "$r")"
+r=$(as_user alice dbus-send --system --print-reply --dest=org.damond1 /org/damond1 org.damond1.Manager.CreateContext \
+    string:on-init string:'{"ops": "vaddr", "targets": [{"pid_target": 1}]}' 2>&1)
+check "alice (group damond) was let watch pid 1: $r" grep -q "uid $(id -u alice) may not watch pid 1: it runs as uid 0" <<< "$r"
+check "the state directory is not root's alone: $(stat -c %a /var/lib/damond)" is 700 stat -c %a /var/lib/damond
+
 # --- metrics for the node exporter's textfile collector, under the unit --------
 # The collector's directory is there before damond starts (the unit's
 # ReadWritePaths= takes it at start): as when prometheus-node-exporter was
