@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "bus_label.hpp"
 #include "emu_daemon.hpp"
 #include "fake_polkit.hpp"
 
@@ -74,18 +75,7 @@ std::string vaddr_spec(pid_t pid, bool with_regions = false) {
 const char* kPaddrSpec = R"({"ops": "paddr", "intervals": {"sample_us": 5000, "aggr_us": 50000},
   "targets": [{"regions": [{"start": 16777216, "end": 268435456}]}]})";
 
-std::string path_of(const std::string& name) {
-    std::string out = "/org/damond1/context/";
-    for (unsigned char c : name) {
-        if (std::isalnum(c)) out += static_cast<char>(c);
-        else {
-            char buf[4];
-            snprintf(buf, sizeof buf, "_%02x", c);
-            out += buf;
-        }
-    }
-    return out;
-}
+std::string path_of(const std::string& name) { return damond::context_object_path(name); }
 
 class Privacy : public ::testing::TestWithParam<std::string> {
 protected:
