@@ -73,10 +73,10 @@ std::string why_not_readable(uid_t uid, const std::vector<gid_t>& groups, const 
 // (everything but the synthetic source's made-up ones).
 bool has_private_regions(Ops ops);
 
-// Throws DamondError(AccessDenied) naming the target and the rule unless
-// `who` may watch every target of `spec` (asking the authority when the
-// rule says no); returns the ownership it earns. `what` names the request
-// in the message ("targets[0].pid_target" is appended).
+// Throws DamondError(AccessDenied) naming the target ("targets[0].pid_target")
+// and the rule unless `who` may watch every target of `spec` (asking the
+// authority once when the rule says no), InvalidArgument for a pid without
+// a process; returns the ownership it earns.
 Ownership admit_targets(const Requester& who, const ContextSpec& spec, const CredsReader& read);
 
 // "" while `owner` may still watch `spec`'s targets; otherwise what changed

@@ -453,6 +453,7 @@ void Manager::finish_commit(const std::string& name, const ContextSpec& spec, Mo
     ctx.counters.commits_ok++;
     log_info("context '" + name + "' committed", context_log(message_id::kContextCommitted, name));
     notify(name, changed);
+    arm_owner_checks();  // it may watch a process now
 }
 
 void Manager::commit_spec(const std::string& name, const ContextSpec& spec, Done done) {
