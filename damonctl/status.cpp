@@ -172,21 +172,39 @@ int cmd_show(Args& a) {
     const PropMap p = get_all(d.connection(), damond::context_object_path(a.words[0]), "org.damond1.Context");
     json c = context_json(p, monotonic_us());
     c["spec"] = json::parse(prop<std::string>(p, "Spec", "{}"));
-    const json snap = json::parse(call([&] { return ctx->Snapshot(); }));
-    c["intervals"] = snap.value("intervals", json::object());
-    json schemes = json::array();
-    for (const auto& s : snap.value("schemes", json::array())) {
-        json x = s;
-        x.erase("tried_regions");
-        schemes.push_back(x);
-    }
-    c["schemes"] = schemes;
-    // The figures damond publishes (Stats): the numbers, schemes left to the
-    // snapshot's stats above.
+    // The figures damond publishes (Stats) are everyone's; show prints no
+    // region. Live intervals and scheme stats come from a fresh snapshot for
+    // those who may read one (a kernel context's Stats are as of its last
+    // read-back), from Stats for everyone else.
+    const auto stats = call([&] { return ctx->Stats(); });
     json figures = json::object();
-    for (const auto& [key, value] : call([&] { return ctx->Stats(); }))
+    for (const auto& [key, value] : stats)
         if (value.containsValueOfType<uint64_t>()) figures[key] = value.get<uint64_t>();
     c["stats"] = figures;
+    json schemes = json::array();
+    try {
+        const json snap = json::parse(ctx->Snapshot());
+        c["intervals"] = snap.value("intervals", json::object());
+        for (const auto& s : snap.value("schemes", json::array())) {
+            json x = s;
+            x.erase("tried_regions");
+            schemes.push_back(x);
+        }
+    } catch (const sdbus::Error& e) {
+        if (e.getName() != "org.freedesktop.DBus.Error.AccessDenied") fail_from(e);
+        c["intervals"] = {{"sample_us", figures.value("sample_us", uint64_t(0))},
+                          {"aggr_us", figures.value("aggr_us", uint64_t(0))}};
+        using Goal = sdbus::Struct<uint64_t, uint64_t>;
+        using Scheme = sdbus::Struct<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, bool, std::vector<Goal>>;
+        if (auto it = stats.find("schemes"); it != stats.end() && it->second.containsValueOfType<std::vector<Scheme>>())
+            for (const Scheme& sc : it->second.get<std::vector<Scheme>>())
+                schemes.push_back({{"stats", {{"nr_tried", std::get<0>(sc)}, {"sz_tried", std::get<1>(sc)},
+                                              {"nr_applied", std::get<2>(sc)}, {"sz_applied", std::get<3>(sc)},
+                                              {"qt_exceeds", std::get<4>(sc)}}},
+                                   {"effective_bytes", std::get<5>(sc)},
+                                   {"active", std::get<6>(sc)}});
+    }
+    c["schemes"] = schemes;
     if (a.json) {
         std::cout << c.dump(2) << '\n';
         return kOk;

@@ -266,6 +266,17 @@ TEST_P(Privacy, RegionsAreForRootTheOwnerAndReadOthers) {
         EXPECT_NE(r.out.find("read-others"), std::string::npos) << r.out;
     }
 
+    // show prints no region: everyone's, its figures from Stats.
+    if (!damonctl.empty()) {
+        std::vector<std::string> argv = as(kOther);
+        argv.insert(argv.end(), {damonctl, "show", "mine"});
+        const CommandResult r = run_command(argv);
+        EXPECT_EQ(r.exit_code, 0) << r.out;
+        EXPECT_NE(r.out.find("working set:"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("live intervals: sample 5.0 ms"), std::string::npos) << r.out;
+        EXPECT_EQ(r.out.find("65536"), std::string::npos) << r.out;
+    }
+
     polkit->allow({"org.damond1.read-others"});
     EXPECT_EQ(snapshot(kOther, "mine").exit_code, 0);
     EXPECT_EQ(read_spec(kOther, "mine").exit_code, 0);
