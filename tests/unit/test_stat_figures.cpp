@@ -1,0 +1,64 @@
+// DAMON_STAT's figures computed by damond, and the memory it watches.
+#include <gtest/gtest.h>
+
+#include "kernel/system_ram.hpp"
+#include "monitor/stat_figures.hpp"
+
+using namespace damond;
+
+namespace {
+
+SnapshotRegion region(uint64_t start, uint64_t end, uint32_t accesses, uint32_t age) {
+    SnapshotRegion r;
+    r.start = start;
+    r.end = end;
+    r.last_nr_accesses = accesses;
+    r.nr_accesses = 99;  // the window under way does not count
+    r.age = age;
+    return r;
+}
+
+}  // namespace
+
+// 10 % of the bytes accessed for 5 aggregations, 30 % idle for 2, 60 % idle
+// for 9; 100 ms aggregations.
+TEST(StatFigures, PercentilesAndBandwidthAsDamonStatDefinesThem) {
+    MonitorSnapshot s;
+    s.aggr_us = 100000;
+    s.targets = {{region(0, 600, 0, 8), region(1000, 1100, 4, 4)}, {region(2000, 2300, 0, 1)}};
+    const StatFigures f = stat_figures(s);
+    EXPECT_EQ(f.aggr_interval_us, 100000u);
+    // 100 bytes x 4 accesses per 0.1 s.
+    EXPECT_EQ(f.estimated_memory_bandwidth, 4000u);
+    EXPECT_EQ(f.idle_ms_percentiles[0], -500);
+    EXPECT_EQ(f.idle_ms_percentiles[9], -500);
+    EXPECT_EQ(f.idle_ms_percentiles[10], -500);  // the 10th percent ends in the hot region
+    EXPECT_EQ(f.idle_ms_percentiles[11], 200);
+    EXPECT_EQ(f.idle_ms_percentiles[40], 200);
+    EXPECT_EQ(f.idle_ms_percentiles[41], 900);
+    EXPECT_EQ(f.idle_ms_percentiles[100], 900);
+    // Order of regions does not matter.
+    std::swap(s.targets[0], s.targets[1]);
+    EXPECT_EQ(stat_figures(s), f);
+}
+
+TEST(StatFigures, NothingToReportIsAllZero) {
+    EXPECT_EQ(stat_figures(MonitorSnapshot{}), StatFigures{});
+    MonitorSnapshot no_interval;
+    no_interval.targets = {{region(0, 4096, 1, 1)}};
+    EXPECT_EQ(stat_figures(no_interval).estimated_memory_bandwidth, 0u);
+}
+
+TEST(SystemRam, TheBiggestTopLevelRangeAndNothingForANonRootReader) {
+    const std::string iomem =
+        "00000000-00000fff : Reserved\n"
+        "00001000-0009fbff : System RAM\n"
+        "00100000-bffdffff : System RAM\n"
+        "  01000000-01ffffff : Kernel code\n"
+        "fd000000-fdffffff : PCI Bus 0000:00\n"
+        "100000000-63fffffff : System RAM\n";
+    EXPECT_EQ(biggest_system_ram(iomem), (AddrRange{0x100000000, 0x640000000}));
+    EXPECT_EQ(biggest_system_ram("00100000-bffdffff : System RAM\n"), (AddrRange{0x100000, 0xbffe0000}));
+    EXPECT_FALSE(biggest_system_ram("00000000-00000000 : System RAM\n00000000-00000000 : System RAM\n"));
+    EXPECT_FALSE(biggest_system_ram("garbage\n-: System RAM\nzz-yy : System RAM\n"));
+}
