@@ -1,5 +1,9 @@
 // DAMON_STAT's figures computed by damond, and the memory it watches.
+#include <filesystem>
+
 #include <gtest/gtest.h>
+
+#include "temp_dir.hpp"
 
 #include "kernel/system_ram.hpp"
 #include "monitor/stat_figures.hpp"
@@ -61,4 +65,21 @@ TEST(SystemRam, TheBiggestTopLevelRangeAndNothingForANonRootReader) {
     EXPECT_EQ(biggest_system_ram("00100000-bffdffff : System RAM\n"), (AddrRange{0x100000, 0xbffe0000}));
     EXPECT_FALSE(biggest_system_ram("00000000-00000000 : System RAM\n00000000-00000000 : System RAM\n"));
     EXPECT_FALSE(biggest_system_ram("garbage\n-: System RAM\nzz-yy : System RAM\n"));
+}
+
+TEST(SystemRam, TheFirmwareMapSaysTheSameToEveryone) {
+    damond::testing::TempDir dir;
+    auto entry = [&](int n, const char* start, const char* end, const char* type) {
+        const std::string d = dir.path() + "/" + std::to_string(n);
+        std::filesystem::create_directories(d);
+        dir.write(std::to_string(n) + "/start", std::string(start) + "\n");
+        dir.write(std::to_string(n) + "/end", std::string(end) + "\n");
+        dir.write(std::to_string(n) + "/type", std::string(type) + "\n");
+    };
+    entry(0, "0x0", "0x9fbff", "System RAM");
+    entry(1, "0x100000", "0xbfffffff", "System RAM");
+    entry(2, "0xeec00000", "0xfebfffff", "Reserved");
+    entry(3, "0x100000000", "0x63fffffff", "System RAM");
+    EXPECT_EQ(biggest_system_ram_in_memmap(dir.path()), (AddrRange{0x100000000, 0x640000000}));
+    EXPECT_FALSE(biggest_system_ram_in_memmap(dir.path() + "/none"));
 }
