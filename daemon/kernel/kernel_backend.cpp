@@ -1,5 +1,6 @@
 #include "kernel/kernel_backend.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "errors.hpp"
@@ -143,6 +144,11 @@ BackendFacts KernelBackend::facts() {
         f.pause_mode = "inprocess";
     }
     return f;
+}
+
+bool KernelBackend::turned_off(const std::string& module) const {
+    const auto& off = modules_off_.owed();
+    return std::find(off.begin(), off.end(), module) != off.end();
 }
 
 void KernelBackend::turn_off_unclaimed() {

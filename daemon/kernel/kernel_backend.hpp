@@ -67,6 +67,8 @@ public:
     BackendFacts facts();
     // After the restore: kdamonds of damond's that no context claimed go off.
     void turn_off_unclaimed();
+    // Whether damond turned that DAMON module off (damon_modules "disable").
+    bool turned_off(const std::string& module) const;
     // At a stop: `release` hands DAMON back (modules on, at destruction);
     // otherwise the modules stay off beside the kdamonds left running.
     void stopping(bool release);

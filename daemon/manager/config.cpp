@@ -90,6 +90,7 @@ Config config_from_json_text(const std::string& text) {
     config.damon_modules = r.string("damon_modules", config.damon_modules);
     if (config.damon_modules != "keep" && config.damon_modules != "disable")
         throw SpecError("damon_modules", "unknown value '" + config.damon_modules + "' (expected keep or disable)");
+    config.system_stat = r.boolean("system_stat", config.system_stat);
     if (const nlohmann::json* contexts = r.member("contexts")) {
         JsonObjectReader cr(*contexts, "contexts");
         for (const auto& item : contexts->items()) {
@@ -201,7 +202,9 @@ Config config_from_json_text(const std::string& text) {
 }
 
 uint32_t kernel_pool_size(const Config& config) {
-    return static_cast<uint32_t>(config.contexts.size()) + 2 * config.apps.max_apps;
+    // One more for DAMON_STAT's stand-in, should damond turn the module off.
+    const uint32_t stand_in = config.damon_modules == "disable" && config.system_stat ? 1 : 0;
+    return static_cast<uint32_t>(config.contexts.size()) + 2 * config.apps.max_apps + stand_in;
 }
 
 Config load_config(const std::string& path) {

@@ -122,6 +122,9 @@ struct Config {
     uint64_t deep_pause_interval_ms = 1500;
     AppsConfig apps;
     std::string damon_modules = "keep";
+    // With damon_modules "disable": when damond turns DAMON_STAT off, it runs
+    // a context like the module's ("system-stat") and serves its figures.
+    bool system_stat = true;
     Limits limits;
     MetricsConfig metrics;
     std::map<std::string, ContextSpec> contexts;
