@@ -15,6 +15,8 @@
 #include <stdexcept>
 
 #include "events/registry_sink.hpp"
+#include "kernel/damon_stat_stand_in.hpp"
+#include "kernel/system_ram.hpp"
 #include "log.hpp"
 #include "monitor/inprocess_monitor.hpp"
 
@@ -75,6 +77,7 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
         persistence_->load_history();
     }
     for (const std::string& err : manager_.apply_config(config)) log_error(err);
+    start_system_stat(config);
     if (persistence_) {
         for (const std::string& problem :
              persistence_->restore([this](const std::string& name) { return bus_.name_has_owner(name); }))
@@ -184,6 +187,34 @@ void DamondService::schedule_history() {
             history_saved_us_ = clock_.now_us();
         }
         schedule_history();
+    });
+}
+
+void DamondService::start_system_stat(const Config& config) {
+    if (!config.system_stat || kernel_.name() != "kernel" || !kernel_.turned_off("damon_stat")) return;
+    const std::optional<AddrRange> ram = biggest_system_ram_in_memmap();
+    if (!ram) {
+        log_warning("system-stat: /sys/firmware/memmap names no System RAM; DAMON_STAT's figures are not served");
+        return;
+    }
+    try {
+        manager_.create_context(kSystemStatContext, damon_stat_stand_in(*ram), [](std::exception_ptr error) {
+            if (error) log_error(std::string("system-stat: ") + error_text(error));
+        });
+    } catch (const std::exception& e) {
+        log_error(std::string("system-stat: ") + e.what());
+        return;
+    }
+    system_stat_ = std::make_unique<SystemStat>(manager_, kSystemStatContext, [this] { return clock_.now_us(); });
+    bus_.set_system_stat(system_stat_.get());
+    log_info("system-stat: serving DAMON_STAT's figures from context '" + std::string(kSystemStatContext) + "'");
+    schedule_system_stat();
+}
+
+void DamondService::schedule_system_stat() {
+    timers_.schedule(clock_.now_us() + SystemStat::kRefreshMs * 1000, [this] {
+        system_stat_->refresh();
+        schedule_system_stat();
     });
 }
 

@@ -18,6 +18,7 @@
 #include "manager/app_registry.hpp"
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
+#include "manager/system_stat.hpp"
 #include "manager/persistence.hpp"
 #include "metrics/metrics_textfile.hpp"
 #include "monitor/proc_system_metrics.hpp"
@@ -68,6 +69,10 @@ private:
     uint64_t history_saved_us_ = 0;
     static constexpr uint64_t kHistorySaveUs = 3600ULL * 1000000;
     void write_metrics();
+    // DAMON_STAT's stand-in, when damond turned the module off (system_stat).
+    void start_system_stat(const Config& config);
+    void schedule_system_stat();
+    std::unique_ptr<SystemStat> system_stat_;
     MetricsConfig metrics_config_;
     uint32_t metrics_max_apps_ = 32;
     std::unique_ptr<MetricsTextfile> textfile_;

@@ -121,6 +121,8 @@ void BusService::set_authorization(AuthorizationConfig auth) { impl_->auth.set_c
 
 void BusService::set_metrics_max_apps(uint32_t max_apps) { impl_->manager_object->set_metrics_max_apps(max_apps); }
 
+void BusService::set_system_stat(const SystemStat* stat) { impl_->manager_object->set_system_stat(stat); }
+
 BusService::~BusService() = default;
 
 void BusService::request_name() { impl_->connection->requestName(kBusName); }

@@ -10,6 +10,7 @@
 
 #include "manager/app_registry.hpp"
 #include "manager/manager.hpp"
+#include "manager/system_stat.hpp"
 
 namespace damond {
 
@@ -29,6 +30,8 @@ public:
     void set_authorization(AuthorizationConfig auth);
     // Apps with series of their own in Metrics (metrics.max_apps).
     void set_metrics_max_apps(uint32_t max_apps);
+    // DAMON_STAT's figures for the Manager's SystemStat (nullptr: none).
+    void set_system_stat(const SystemStat* stat);
     ~BusService();
 
     void request_name();

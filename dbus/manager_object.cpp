@@ -268,4 +268,15 @@ std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>> M
     });
 }
 
+std::map<std::string, sdbus::Variant> ManagerObject::SystemStat() {
+    if (!system_stat_ || system_stat_->refreshed_us() == 0) return {};
+    const StatFigures& f = system_stat_->figures();
+    return {{"context", sdbus::Variant(system_stat_->context())},
+            {"idle_ms_percentiles",
+             sdbus::Variant(std::vector<int64_t>(f.idle_ms_percentiles.begin(), f.idle_ms_percentiles.end()))},
+            {"estimated_memory_bandwidth", sdbus::Variant(f.estimated_memory_bandwidth)},
+            {"aggr_interval_us", sdbus::Variant(f.aggr_interval_us)},
+            {"refreshed_usec", sdbus::Variant(system_stat_->refreshed_us())}};
+}
+
 }  // namespace damond

@@ -8,6 +8,7 @@
 
 #include "manager/app_registry.hpp"
 #include "manager/manager.hpp"
+#include "manager/system_stat.hpp"
 #include "caller_authorizer.hpp"
 #include "manager_adaptor.h"
 
@@ -33,6 +34,8 @@ public:
     void announce_holds();
     // Apps with series of their own in Metrics (metrics.max_apps).
     void set_metrics_max_apps(uint32_t max_apps) { metrics_max_apps_ = max_apps; }
+    // DAMON_STAT's figures, when damond serves them (nullptr: it does not).
+    void set_system_stat(const damond::SystemStat* stat) { system_stat_ = stat; }
 
 private:
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListContexts() override;
@@ -65,6 +68,7 @@ private:
     std::string PauseMode() override;
     std::string PauseModeReason() override;
     std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>> Kdamonds() override;
+    std::map<std::string, sdbus::Variant> SystemStat() override;
 
     Manager& manager_;
     AppRegistry& apps_;
@@ -73,6 +77,7 @@ private:
     ReloadFn reload_;
     std::function<void()> release_;
     uint32_t metrics_max_apps_ = 32;
+    const damond::SystemStat* system_stat_ = nullptr;
 };
 
 }  // namespace damond

@@ -161,6 +161,9 @@ public:
                         const Requester& who = Requester::damond());
     std::string snapshot_json(const std::string& name);
     MonitorSnapshot snapshot(const std::string& name);
+    // The snapshot last taken (by snapshot_json or a read-back), without
+    // waiting for the monitor.
+    const MonitorSnapshot& last_snapshot(const std::string& name) const { return get(name).last_snapshot; }
     uint32_t hold_pause(const std::string& context, const std::string& who, const std::string& why,
                         const std::string& owner = "");
     void release_pause(uint32_t cookie, const std::string* only_context = nullptr);

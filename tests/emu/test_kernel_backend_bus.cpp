@@ -193,6 +193,38 @@ TEST(KernelBackendModules, AnExclusiveModuleIsTurnedOffOnlyWhenTheConfigSaysSo) 
     }
 }
 
+// DAMON_STAT turned off is DAMON_STAT served: a context like the module's
+// runs on a kdamond of damond's, and its figures are on the bus.
+TEST(KernelBackendModules, DamonStatTurnedOffIsServedByAStandIn) {
+    if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+    if (access("/sys/firmware/memmap", R_OK) != 0) GTEST_SKIP() << "no /sys/firmware/memmap";
+    Emulator emu("7.2");
+    emu.put("_emu/module/damon_stat/parameters/enabled", "Y");
+    std::string config = kConfig;
+    config.insert(1, R"("damon_modules": "disable", )");
+    Damond d(emu, "kernel", true, config);
+    ASSERT_TRUE(d.up) << d.log();
+    EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "N\n");
+    EXPECT_TRUE(wait_until([&] { return d.get("/org/damond1/context/system_2dstat", "org.damond1.Context", "State") ==
+                                        "s \"running\"\n"; }, 10000))
+        << d.log();
+    EXPECT_EQ(d.get("/org/damond1/context/system_2dstat", "org.damond1.Context", "Backend"), "s \"kernel\"\n");
+    json stat;
+    EXPECT_TRUE(wait_until([&] {
+        const CommandResult r = d.busctl({"--json=short", "get-property", "org.damond1", "/org/damond1",
+                                          "org.damond1.Manager", "SystemStat"});
+        if (r.exit_code != 0) return false;
+        stat = json::parse(r.out)["data"];
+        return stat.contains("idle_ms_percentiles");
+    }, 15000)) << d.log();
+    ASSERT_TRUE(stat.contains("idle_ms_percentiles")) << stat.dump();
+    EXPECT_EQ(stat["context"]["data"], "system-stat");
+    const json& p = stat["idle_ms_percentiles"]["data"];
+    ASSERT_EQ(p.size(), 101u);
+    for (size_t i = 1; i < p.size(); ++i) EXPECT_LE(p[i - 1].get<int64_t>(), p[i].get<int64_t>()) << i;
+    EXPECT_GT(stat["aggr_interval_us"]["data"].get<uint64_t>(), 0u);
+}
+
 TEST(KernelBackendHang, AHungStateWriteFailsTheContextWhileTheBusKeepsAnswering) {
     if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
     Emulator emu("7.2");
