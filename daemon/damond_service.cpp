@@ -220,7 +220,9 @@ void DamondService::schedule_system_stat() {
 
 void DamondService::write_metrics() {
     try {
-        textfile_->write(render(gather_metrics(manager_, apps_, {DAMOND_VERSION, metrics_max_apps_}), Exposition::Prometheus));
+        const StatFigures* stat = system_stat_ && system_stat_->refreshed_us() ? &system_stat_->figures() : nullptr;
+        textfile_->write(render(gather_metrics(manager_, apps_, {DAMOND_VERSION, metrics_max_apps_, stat}),
+                                Exposition::Prometheus));
         if (textfile_failing_) log_info("metrics: " + textfile_->path() + " written again");
         textfile_failing_ = false;
     } catch (const std::exception& e) {

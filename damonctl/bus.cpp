@@ -75,12 +75,13 @@ PropMap read_props(sdbus::Message& m) {
         else if (contents == "b") take(bool{});
         else if (contents == "as") take(std::vector<std::string>());
         else if (contents == "au") take(std::vector<uint32_t>());
+        else if (contents == "ax") take(std::vector<int64_t>());
         else if (contents == "a(usss)") take(HoldsList());
         else if (contents == "a(ubsus)") take(KdamondsList());
         else if (contents == "a{sv}") {
-            // Stats: read through, its numbers without a Variant each.
+            // Read through, its members as "<property>.<key>" (SystemStat's).
             m.enterVariant(contents);
-            read_props(m);
+            for (auto& [key, value] : read_props(m)) out[name + "." + key] = std::move(value);
             m.exitVariant();
         } else {
             sdbus::Variant skipped;  // a type damonctl does not show

@@ -25,7 +25,7 @@ using KdamondsList = std::vector<sdbus::Struct<uint32_t, bool, std::string, uint
 // Properties read straight from a reply, without an sdbus::Variant (and
 // its message copy) for each.
 using PropValue = std::variant<std::monostate, std::string, uint64_t, uint32_t, bool, std::vector<std::string>,
-                               std::vector<uint32_t>, HoldsList, KdamondsList>;
+                               std::vector<uint32_t>, std::vector<int64_t>, HoldsList, KdamondsList>;
 using PropMap = std::map<std::string, PropValue>;
 // GetAll(interface) on `path`.
 PropMap get_all(sdbus::IConnection& c, const std::string& path, const std::string& interface);

@@ -81,6 +81,15 @@ json gather_status(Damond& d) {
     auto by_name = [](const char* key) {
         return [key](const json& x, const json& y) { return x[key].get<std::string>() < y[key].get<std::string>(); };
     };
+    // DAMON_STAT's figures, when damond serves them: the percentiles an
+    // overview shows, and the bandwidth.
+    json system_stat = json::object();
+    if (const auto p = prop<std::vector<int64_t>>(m, "SystemStat.idle_ms_percentiles"); p.size() == 101) {
+        system_stat["idle_ms_percentiles"] = p;
+        system_stat["estimated_memory_bandwidth"] = prop<uint64_t>(m, "SystemStat.estimated_memory_bandwidth");
+        system_stat["aggr_interval_us"] = prop<uint64_t>(m, "SystemStat.aggr_interval_us");
+        system_stat["context"] = prop<std::string>(m, "SystemStat.context");
+    }
     std::sort(contexts.begin(), contexts.end(), by_name("name"));
     std::sort(apps.begin(), apps.end(), by_name("app_id"));
     return {{"version", prop<std::string>(m, "Version")},
@@ -90,6 +99,7 @@ json gather_status(Damond& d) {
             {"pause_mode_reason", prop<std::string>(m, "PauseModeReason")},
             {"kernel_features", prop<std::vector<std::string>>(m, "KernelFeatures")},
             {"kdamonds", kdamonds},
+            {"system_stat", system_stat},
             {"foreground_app", prop<std::string>(m, "ForegroundApp")},
             {"contexts", contexts},
             {"apps", apps},
@@ -121,6 +131,17 @@ int cmd_status(Args& a) {
     if (!s["pause_mode_reason"].get<std::string>().empty())
         std::cout << " (" << s["pause_mode_reason"].get<std::string>() << ")";
     std::cout << '\n';
+    if (s["system_stat"].contains("idle_ms_percentiles")) {
+        const json& st = s["system_stat"];
+        const json& p = st["idle_ms_percentiles"];
+        auto idle = [&](size_t i) {
+            const int64_t ms = p[i].get<int64_t>();
+            return (ms < 0 ? "hot " : "") + human_duration_us(uint64_t(ms < 0 ? -ms : ms) * 1000);
+        };
+        std::cout << "\nDAMON_STAT's figures (from context " << st.value("context", "?") << "): idle p50 " << idle(50)
+                  << ", p90 " << idle(90) << ", p99 " << idle(99) << "; estimated bandwidth "
+                  << human_size(st.value("estimated_memory_bandwidth", uint64_t(0))) << "/s\n";
+    }
     if (!s["kdamonds"].empty()) {
         std::cout << "\nkdamonds:\n";
         Table t({"INDEX", "OWNER", "STATE", "PID", "OPS"});

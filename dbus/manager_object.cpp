@@ -234,7 +234,8 @@ std::string ManagerObject::Metrics(const std::string& format) {
         if (format.empty() || format == "openmetrics") exposition = Exposition::OpenMetrics;
         else if (format == "prometheus") exposition = Exposition::Prometheus;
         else throw DamondError(ErrorKind::InvalidArgument, "format: unknown format '" + format + "' (expected openmetrics or prometheus)");
-        return render(gather_metrics(manager_, apps_, {version_, metrics_max_apps_}), exposition);
+        const StatFigures* stat = system_stat_ && system_stat_->refreshed_us() ? &system_stat_->figures() : nullptr;
+        return render(gather_metrics(manager_, apps_, {version_, metrics_max_apps_, stat}), exposition);
     });
 }
 

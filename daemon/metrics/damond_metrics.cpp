@@ -146,6 +146,19 @@ std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegist
                     &exceeds, &esz, &active, &goal_cur, &goal_tgt})
         out.push_back(std::move(*f));
 
+    if (const StatFigures* f = options.system_stat) {
+        auto idle_pct = family("damond_system_idle_seconds", "gauge", "seconds",
+                               "DAMON_STAT's size-weighted idle-time percentiles of the machine's memory, served by damond "
+                               "from its context system-stat: negative for memory accessed in the last aggregation "
+                               "(hot for that long).");
+        for (int p : {0, 10, 25, 50, 75, 90, 99, 100})
+            idle_pct.add({{"percentile", std::to_string(p)}}, metric_value(double(f->idle_ms_percentiles[size_t(p)]) / 1000));
+        out.push_back(std::move(idle_pct));
+        out.push_back(family("damond_system_memory_bandwidth_bytes", "gauge", "bytes",
+                             "DAMON_STAT's estimated memory bandwidth: bytes accessed per second in the last aggregation."));
+        out.back().add({}, metric_value(f->estimated_memory_bandwidth));
+    }
+
     // Apps.
     out.push_back(family("damond_apps", "gauge", "", "Apps registered, by state (all of them, those without series of their own too)."));
     out.back().add({{"state", "foreground"}}, metric_value(in_foreground));

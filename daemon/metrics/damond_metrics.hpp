@@ -11,6 +11,7 @@
 #include "manager/app_registry.hpp"
 #include "manager/manager.hpp"
 #include "metrics/exposition.hpp"
+#include "monitor/stat_figures.hpp"
 
 namespace damond {
 
@@ -20,6 +21,8 @@ struct MetricsOptions {
     // most recently switched this many; the others are counted in
     // damond_apps and damond_metrics_apps_left_out only.
     uint32_t max_apps = 32;
+    // DAMON_STAT's figures when damond serves them (manager/system_stat.hpp).
+    const StatFigures* system_stat = nullptr;
 };
 
 std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegistry& apps, const MetricsOptions& options);

@@ -223,6 +223,19 @@ TEST(KernelBackendModules, DamonStatTurnedOffIsServedByAStandIn) {
     ASSERT_EQ(p.size(), 101u);
     for (size_t i = 1; i < p.size(); ++i) EXPECT_LE(p[i - 1].get<int64_t>(), p[i].get<int64_t>()) << i;
     EXPECT_GT(stat["aggr_interval_us"]["data"].get<uint64_t>(), 0u);
+
+    // The same as metrics series and in damonctl status.
+    const CommandResult metrics =
+        d.busctl({"--json=short", "call", "org.damond1", "/org/damond1", "org.damond1.Manager", "Metrics", "s", ""});
+    ASSERT_EQ(metrics.exit_code, 0) << metrics.out;
+    const std::string text = json::parse(metrics.out)["data"][0].get<std::string>();
+    EXPECT_NE(text.find("damond_system_idle_seconds{percentile=\"50\"}"), std::string::npos) << text;
+    EXPECT_NE(text.find("damond_system_memory_bandwidth_bytes "), std::string::npos) << text;
+    const CommandResult status = run_command({"/usr/bin/env", "DBUS_SYSTEM_BUS_ADDRESS=" + d.bus.address(),
+                                              env_or("DAMONCTL", "damonctl"), "status"});
+    EXPECT_EQ(status.exit_code, 0) << status.out;
+    EXPECT_NE(status.out.find("DAMON_STAT's figures (from context system-stat): idle p50 "), std::string::npos)
+        << status.out;
 }
 
 TEST(KernelBackendHang, AHungStateWriteFailsTheContextWhileTheBusKeepsAnswering) {
