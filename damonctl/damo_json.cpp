@@ -140,6 +140,14 @@ json import_filter(Reader r) {
         f["max"] = parse_bytes((*v)[1], idx(r.at("hugepage_size"), 1));
     }
     r.finish();
+    // Each type reads its own fields only (the kernel ignores the others, and
+    // damo writes them as null): a memcg_path on an anon filter is dropped,
+    // so what is imported is what an export writes back.
+    const std::string type = f["type"].get<std::string>();
+    if (type != "memcg") f.erase("memcg_path");
+    if (type != "addr") f.erase("addr_start"), f.erase("addr_end");
+    if (type != "target") f.erase("damon_target_idx");
+    if (type != "hugepage_size") f.erase("min"), f.erase("max");
     return f;
 }
 
