@@ -49,6 +49,15 @@ struct Process {
             _exit(127);
         }
         close(gate[0]);
+        // Ready once it runs as `uid` through an exec: its /proc files are
+        // then its own (before, it is root's, or changed ids and is not
+        // dumpable), which is what damond looks at.
+        const std::string status = "/proc/" + std::to_string(pid) + "/status";
+        wait_until([&] {
+            struct stat st {};
+            return stat(status.c_str(), &st) == 0 && st.st_uid == uid &&
+                   read_file("/proc/" + std::to_string(pid) + "/comm").rfind(then.empty() ? "sleep" : "sh", 0) == 0;
+        }, 5000);
     }
     void release() const { (void)!write(gate[1], "x\n", 2); }
     ~Process() {
