@@ -49,7 +49,14 @@ KernelBackend::KernelBackend(KernelBackendOptions options)
         return probe_kernel(admin_tree_, module_tree_, options_.release, own);
     };
     probe_ = look(recorded_set);
-    if (wants_kernel && options_.disable_modules && !probe_.exclusive_modules_running.empty()) {
+    // Only when that frees DAMON: a module turned off while another the
+    // config keeps still holds it would be a figure lost for nothing.
+    auto may_turn_off = [this](const std::string& m) {
+        const auto& list = options_.disable_modules;
+        return std::find(list.begin(), list.end(), m) != list.end();
+    };
+    if (wants_kernel && !probe_.exclusive_modules_running.empty() &&
+        std::all_of(probe_.exclusive_modules_running.begin(), probe_.exclusive_modules_running.end(), may_turn_off)) {
         for (const std::string& m : probe_.exclusive_modules_running) modules_off_.turn_off(m);
         probe_ = look(recorded_set);
     }

@@ -33,7 +33,8 @@ struct KernelBackendOptions {
     std::string sysfs_root, modules_root, release;
     uint32_t pool_size = 0;
     std::string pool_rule;  // why that size, for BackendReason and Busy errors
-    bool disable_modules = false;
+    // The exclusive DAMON modules damond may turn off (config damon_modules).
+    std::vector<std::string> disable_modules;
     std::string forced_pause_mode = "auto";
     bool keeps_state = false;
     std::string state_dir;

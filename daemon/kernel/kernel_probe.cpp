@@ -136,10 +136,14 @@ std::string force_pause_mode(KernelProbe& p, const std::string& wanted) {
 std::string obstacle_to_own_kdamonds(const KernelProbe& p, const std::string& root) {
     if (!p.present) return "no DAMON sysfs tree at " + root;
     if (!p.writable) return root + " is not writable";
-    if (!p.exclusive_modules_running.empty())
-        return "DAMON module " + p.exclusive_modules_running.front() +
-               " runs exclusively, so every kdamond 'on' would fail with EBUSY (\"damon_modules\": \"disable\" "
-               "lets damond turn it off while it runs)";
+    if (!p.exclusive_modules_running.empty()) {
+        const auto& running = p.exclusive_modules_running;
+        std::string names;
+        for (const std::string& m : running) names += (names.empty() ? "" : " and ") + m;
+        return (running.size() == 1 ? "DAMON module " + names + " runs" : "DAMON modules " + names + " run") +
+               " exclusively, so every kdamond 'on' would fail with EBUSY (\"damon_modules\": \"disable\" "
+               "lets damond turn it off while it runs, \"damon_stat\" DAMON_STAT alone)";
+    }
     for (const KdamondInfo& k : p.kdamonds)
         if (k.state == to_string(KdamondCommand::On) && !k.ours)
             return "kdamond " + std::to_string(k.index) + " (pid " + std::to_string(k.pid) +

@@ -88,8 +88,9 @@ Config config_from_json_text(const std::string& text) {
     if (config.backend != "auto" && config.backend != "inprocess" && config.backend != "kernel")
         throw SpecError("backend", "unknown backend '" + config.backend + "' (expected auto, inprocess or kernel)");
     config.damon_modules = r.string("damon_modules", config.damon_modules);
-    if (config.damon_modules != "keep" && config.damon_modules != "disable")
-        throw SpecError("damon_modules", "unknown value '" + config.damon_modules + "' (expected keep or disable)");
+    if (config.damon_modules != "keep" && config.damon_modules != "damon_stat" && config.damon_modules != "disable")
+        throw SpecError("damon_modules",
+                        "unknown value '" + config.damon_modules + "' (expected keep, damon_stat or disable)");
     config.system_stat = r.boolean("system_stat", config.system_stat);
     if (const nlohmann::json* contexts = r.member("contexts")) {
         JsonObjectReader cr(*contexts, "contexts");
@@ -203,8 +204,14 @@ Config config_from_json_text(const std::string& text) {
 
 uint32_t kernel_pool_size(const Config& config) {
     // One more for DAMON_STAT's stand-in, should damond turn the module off.
-    const uint32_t stand_in = config.damon_modules == "disable" && config.system_stat ? 1 : 0;
+    const uint32_t stand_in = config.damon_modules != "keep" && config.system_stat ? 1 : 0;
     return static_cast<uint32_t>(config.contexts.size()) + 2 * config.apps.max_apps + stand_in;
+}
+
+std::vector<std::string> modules_to_disable(const Config& config) {
+    if (config.damon_modules == "damon_stat") return {"damon_stat"};
+    if (config.damon_modules == "disable") return {"damon_stat", "damon_reclaim", "damon_lru_sort"};
+    return {};
 }
 
 Config load_config(const std::string& path) {

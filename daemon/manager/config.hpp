@@ -1,6 +1,6 @@
 // The daemon's configuration file (JSON):
 //   {"backend": "inprocess" | "auto" | "kernel",
-//    "damon_modules": "keep" | "disable",
+//    "damon_modules": "keep" | "damon_stat" | "disable",
 //    "profiles": {"<name>": <context spec>, ...},
 //    "apps": {"default": {"foreground": P, "background": P},
 //             "rules": [{"app_id", "foreground", "background", "exe", "cgroup"}],
@@ -21,7 +21,10 @@
 //    "contexts": {"<name>": <context spec>, ...}}
 // damon_modules "disable" lets damond turn off a DAMON module (damon_stat,
 // damon_reclaim, damon_lru_sort) that runs exclusively, for as long as it
-// runs, so that it can have kdamonds of its own.
+// runs, so that it can have kdamonds of its own; "damon_stat" lets it turn
+// off only DAMON_STAT, whose figures it serves in the module's place (the
+// shipped config: Debian's 7.x kernels boot with it on, while reclaim and
+// lru_sort run only where an administrator turned them on).
 #pragma once
 
 #include <map>
@@ -122,7 +125,7 @@ struct Config {
     uint64_t deep_pause_interval_ms = 1500;
     AppsConfig apps;
     std::string damon_modules = "keep";
-    // With damon_modules "disable": when damond turns DAMON_STAT off, it runs
+    // With damon_modules "damon_stat" or "disable": when damond turns DAMON_STAT off, it runs
     // a context like the module's ("system-stat") and serves its figures.
     bool system_stat = true;
     Limits limits;
@@ -136,6 +139,8 @@ inline constexpr uint32_t kMaxKdamonds = 1024;
 // The kernel backend's pool, sized once at start-up (nr_kdamonds cannot
 // change while a kdamond runs): the config's contexts and two per app.
 uint32_t kernel_pool_size(const Config& config);
+// The exclusive DAMON modules damon_modules lets damond turn off.
+std::vector<std::string> modules_to_disable(const Config& config);
 
 // Throws SpecError naming the field (e.g. "contexts.demo.intervals.sample_us")
 // or std::runtime_error when the file cannot be read.

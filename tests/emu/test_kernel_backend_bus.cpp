@@ -193,6 +193,34 @@ TEST(KernelBackendModules, AnExclusiveModuleIsTurnedOffOnlyWhenTheConfigSaysSo) 
     }
 }
 
+// The shipped config's "damon_stat" takes DAMON from DAMON_STAT alone: a
+// reclaim or lru_sort module runs because an administrator turned it on, and
+// stays on (the backend then says which module stands in the way), and so
+// does DAMON_STAT, which could give way for nothing.
+TEST(KernelBackendModules, DamonStatAloneLeavesReclaimOn) {
+    if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    emu.put("_emu/module/damon_stat/parameters/enabled", "Y");
+    emu.put("_emu/module/damon_reclaim/parameters/enabled", "Y");
+    std::string config = kConfig;
+    config.insert(1, R"("damon_modules": "damon_stat", "system_stat": false, )");
+    {
+        Damond d(emu, "auto", true, config);
+        ASSERT_TRUE(d.up) << d.log();
+        EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "Backend"), "s \"inprocess\"\n");
+        EXPECT_NE(d.get("/org/damond1", "org.damond1.Manager", "BackendReason").find("modules damon_stat and damon_reclaim run exclusively"),
+                  std::string::npos);
+        EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_reclaim/parameters/enabled"), "Y\n");
+        // Not turned off for nothing: reclaim would still hold DAMON.
+        EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "Y\n");
+    }
+    emu.put("_emu/module/damon_reclaim/parameters/enabled", "N");
+    Damond d(emu, "auto", true, config);
+    ASSERT_TRUE(d.up) << d.log();
+    EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "Backend"), "s \"kernel\"\n");
+    EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "N\n");
+}
+
 // DAMON_STAT turned off is DAMON_STAT served: a context like the module's
 // runs on a kdamond of damond's, and its figures are on the bus.
 TEST(KernelBackendModules, DamonStatTurnedOffIsServedByAStandIn) {
@@ -201,7 +229,7 @@ TEST(KernelBackendModules, DamonStatTurnedOffIsServedByAStandIn) {
     Emulator emu("7.2");
     emu.put("_emu/module/damon_stat/parameters/enabled", "Y");
     std::string config = kConfig;
-    config.insert(1, R"("damon_modules": "disable", )");
+    config.insert(1, R"("damon_modules": "damon_stat", )");  // the shipped config's
     Damond d(emu, "kernel", true, config);
     ASSERT_TRUE(d.up) << d.log();
     EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "N\n");
