@@ -205,7 +205,9 @@ void DamondService::start_system_stat(const Config& config) {
         log_error(std::string("system-stat: ") + e.what());
         return;
     }
-    system_stat_ = std::make_unique<SystemStat>(manager_, kSystemStatContext, [this] { return clock_.now_us(); });
+    system_stat_ = std::make_unique<SystemStat>(manager_, kSystemStatContext, [this] { return clock_.now_us(); },
+                                                config.system_cgroups,
+                                                CgroupSources{opts_.cgroup_root, opts_.kpagecgroup});
     bus_.set_system_stat(system_stat_.get());
     log_info("system-stat: serving DAMON_STAT's figures from context '" + std::string(kSystemStatContext) + "'");
     schedule_system_stat();
@@ -220,9 +222,8 @@ void DamondService::schedule_system_stat() {
 
 void DamondService::write_metrics() {
     try {
-        const StatFigures* stat = system_stat_ && system_stat_->refreshed_us() ? &system_stat_->figures() : nullptr;
-        textfile_->write(render(gather_metrics(manager_, apps_, {DAMOND_VERSION, metrics_max_apps_, stat}),
-                                Exposition::Prometheus));
+        const MetricsOptions options = with_system_stat({DAMOND_VERSION, metrics_max_apps_}, system_stat_.get());
+        textfile_->write(render(gather_metrics(manager_, apps_, options), Exposition::Prometheus));
         if (textfile_failing_) log_info("metrics: " + textfile_->path() + " written again");
         textfile_failing_ = false;
     } catch (const std::exception& e) {

@@ -9,13 +9,16 @@ namespace damond {
 const char* usage_text() {
     return "Usage: damond [--config PATH] [--backend auto|inprocess|kernel] [--bus system|session]\n"
            "              [--sysfs-root PATH] [--modules-root PATH] [--kernel-release RELEASE]\n"
+           "              [--cgroup-root PATH] [--kpagecgroup PATH]\n"
            "              [--kdamonds N] [--state-dir PATH] [--state-deadline-ms MS]\n"
            "\n"
            "Publishes DAMON monitoring contexts on D-Bus as org.damond1.\n"
            "The system bus address is taken from DBUS_SYSTEM_BUS_ADDRESS when set.\n"
            "SIGHUP reloads the config file; SIGTERM stops.\n"
            "--sysfs-root (default /sys/kernel/mm/damon/admin), --modules-root (default /sys/module)\n"
-           "and --kernel-release point damond at another DAMON tree, such as an emulator's.\n"
+           "and --kernel-release point damond at another DAMON tree, such as an emulator's;\n"
+           "--cgroup-root (default /sys/fs/cgroup) and --kpagecgroup (default /proc/kpagecgroup)\n"
+           "at another cgroupfs and page-to-cgroup file (memory by cgroup).\n"
            "--kdamonds N sizes the kernel backend's pool (default: the config's contexts + 2 x\n"
            "apps.max_apps); --state-deadline-ms (default 10000) bounds every sysfs read and write.\n";
 }
@@ -41,6 +44,8 @@ Options parse_options(int argc, char** argv) {
         else if (arg == "--config") o.config_path = take();
         else if (arg == "--sysfs-root") o.sysfs_root = take();
         else if (arg == "--modules-root") o.modules_root = take();
+        else if (arg == "--cgroup-root") o.cgroup_root = take();
+        else if (arg == "--kpagecgroup") o.kpagecgroup = take();
         else if (arg == "--kernel-release") o.kernel_release = take();
         else if (arg == "--state-dir") o.state_dir = take();
         else if (arg == "--kdamonds" || arg == "--state-deadline-ms") {

@@ -78,6 +78,7 @@ PropMap read_props(sdbus::Message& m) {
         else if (contents == "ax") take(std::vector<int64_t>());
         else if (contents == "a(usss)") take(HoldsList());
         else if (contents == "a(ubsus)") take(KdamondsList());
+        else if (contents == "a(sttt)") take(CgroupsList());
         else if (contents == "a{sv}") {
             // Read through, its members as "<property>.<key>" (SystemStat's).
             m.enterVariant(contents);

@@ -21,11 +21,12 @@ namespace damonctl {
 using Properties = std::map<std::string, sdbus::Variant>;
 using HoldsList = std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>>;
 using KdamondsList = std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>>;
+using CgroupsList = std::vector<sdbus::Struct<std::string, uint64_t, uint64_t, uint64_t>>;
 
 // Properties read straight from a reply, without an sdbus::Variant (and
 // its message copy) for each.
 using PropValue = std::variant<std::monostate, std::string, uint64_t, uint32_t, bool, std::vector<std::string>,
-                               std::vector<uint32_t>, std::vector<int64_t>, HoldsList, KdamondsList>;
+                               std::vector<uint32_t>, std::vector<int64_t>, HoldsList, KdamondsList, CgroupsList>;
 using PropMap = std::map<std::string, PropValue>;
 // GetAll(interface) on `path`.
 PropMap get_all(sdbus::IConnection& c, const std::string& path, const std::string& interface);

@@ -16,7 +16,7 @@ namespace {
 
 const char* kHelp = R"(usage: damonctl [--json] COMMAND [ARGS]
 
-  status                          the daemon, its contexts, apps and holds
+  status [--cgroups]              the daemon, its contexts, apps and holds (and memory by cgroup)
   show CONTEXT                    one context: state, spec, DAMOS stats
   pause|resume|remove CONTEXT
   create NAME FILE|-              a context from a spec file (docs/context-spec.md)

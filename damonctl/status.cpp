@@ -90,6 +90,20 @@ json gather_status(Damond& d) {
         system_stat["aggr_interval_us"] = prop<uint64_t>(m, "SystemStat.aggr_interval_us");
         system_stat["context"] = prop<std::string>(m, "SystemStat.context");
     }
+    // Memory by cgroup, from the same context.
+    json cgroups = json::object();
+    if (const std::string method = prop<std::string>(m, "SystemStat.cgroups_method"); !method.empty()) {
+        json list = json::array();
+        for (const auto& c : prop<CgroupsList>(m, "SystemCgroups"))
+            list.push_back({{"cgroup", c.get<0>()}, {"hot_bytes", c.get<1>()}, {"warm_bytes", c.get<2>()},
+                            {"cold_bytes", c.get<3>()}});
+        cgroups = {{"method", method},
+                   {"unavailable", prop<std::string>(m, "SystemStat.cgroups_unavailable")},
+                   {"warm_ms", prop<uint64_t>(m, "SystemStat.cgroups_warm_ms")},
+                   {"cold_ms", prop<uint64_t>(m, "SystemStat.cgroups_cold_ms")},
+                   {"left_out", prop<uint64_t>(m, "SystemStat.cgroups_left_out")},
+                   {"cgroups", list}};
+    }
     std::sort(contexts.begin(), contexts.end(), by_name("name"));
     std::sort(apps.begin(), apps.end(), by_name("app_id"));
     return {{"version", prop<std::string>(m, "Version")},
@@ -100,6 +114,7 @@ json gather_status(Damond& d) {
             {"kernel_features", prop<std::vector<std::string>>(m, "KernelFeatures")},
             {"kdamonds", kdamonds},
             {"system_stat", system_stat},
+            {"system_cgroups", cgroups},
             {"foreground_app", prop<std::string>(m, "ForegroundApp")},
             {"contexts", contexts},
             {"apps", apps},
@@ -115,10 +130,39 @@ void print_holds(const json& holds, const std::string& indent) {
     t.print(std::cout, indent);
 }
 
+// --cgroups: memory by cgroup, the biggest first.
+void print_cgroups(const json& cg) {
+    if (!cg.contains("method")) {
+        std::cout << "\nmemory by cgroup: none (damond serves it with DAMON_STAT's figures: docs/system.md)\n";
+        return;
+    }
+    if (cg["method"] != "kpagecgroup") {
+        std::cout << "\nmemory by cgroup: " << cg["method"].get<std::string>();
+        if (!cg["unavailable"].get<std::string>().empty()) std::cout << " (" << cg["unavailable"].get<std::string>() << ")";
+        std::cout << '\n';
+        return;
+    }
+    std::cout << "\nmemory by cgroup (warm: idle " << human_duration_us(cg["warm_ms"].get<uint64_t>() * 1000)
+              << ", cold: idle " << human_duration_us(cg["cold_ms"].get<uint64_t>() * 1000) << "):\n";
+    std::vector<json> rows(cg["cgroups"].begin(), cg["cgroups"].end());
+    auto total = [](const json& c) {
+        return c["hot_bytes"].get<uint64_t>() + c["warm_bytes"].get<uint64_t>() + c["cold_bytes"].get<uint64_t>();
+    };
+    std::stable_sort(rows.begin(), rows.end(), [&](const json& x, const json& y) { return total(x) > total(y); });
+    Table t({"CGROUP", "HOT", "WARM", "COLD"});
+    for (const json& c : rows)
+        t.add({c["cgroup"].get<std::string>(), human_size(c["hot_bytes"].get<uint64_t>()),
+               human_size(c["warm_bytes"].get<uint64_t>()), human_size(c["cold_bytes"].get<uint64_t>())});
+    t.print(std::cout, "  ");
+    if (const uint64_t left = cg["left_out"].get<uint64_t>())
+        std::cout << "  (" << left << " more past system_cgroups.max)\n";
+}
+
 }  // namespace
 
 int cmd_status(Args& a) {
-    a.expect(0, "damonctl status [--json]");
+    const bool by_cgroup = a.flag("cgroups");
+    a.expect(0, "damonctl status [--cgroups] [--json]");
     Damond d;
     const json s = gather_status(d);
     if (a.json) {
@@ -142,6 +186,7 @@ int cmd_status(Args& a) {
                   << ", p90 " << idle(90) << ", p99 " << idle(99) << "; estimated bandwidth "
                   << human_size(st.value("estimated_memory_bandwidth", uint64_t(0))) << "/s\n";
     }
+    if (by_cgroup) print_cgroups(s["system_cgroups"]);
     if (!s["kdamonds"].empty()) {
         std::cout << "\nkdamonds:\n";
         Table t({"INDEX", "OWNER", "STATE", "PID", "OPS"});

@@ -234,8 +234,8 @@ std::string ManagerObject::Metrics(const std::string& format) {
         if (format.empty() || format == "openmetrics") exposition = Exposition::OpenMetrics;
         else if (format == "prometheus") exposition = Exposition::Prometheus;
         else throw DamondError(ErrorKind::InvalidArgument, "format: unknown format '" + format + "' (expected openmetrics or prometheus)");
-        const StatFigures* stat = system_stat_ && system_stat_->refreshed_us() ? &system_stat_->figures() : nullptr;
-        return render(gather_metrics(manager_, apps_, {version_, metrics_max_apps_, stat}), exposition);
+        const MetricsOptions options = with_system_stat({version_, metrics_max_apps_}, system_stat_);
+        return render(gather_metrics(manager_, apps_, options), exposition);
     });
 }
 
@@ -277,7 +277,21 @@ std::map<std::string, sdbus::Variant> ManagerObject::SystemStat() {
              sdbus::Variant(std::vector<int64_t>(f.idle_ms_percentiles.begin(), f.idle_ms_percentiles.end()))},
             {"estimated_memory_bandwidth", sdbus::Variant(f.estimated_memory_bandwidth)},
             {"aggr_interval_us", sdbus::Variant(f.aggr_interval_us)},
-            {"refreshed_usec", sdbus::Variant(system_stat_->refreshed_us())}};
+            {"refreshed_usec", sdbus::Variant(system_stat_->refreshed_us())},
+            {"cgroups_method", sdbus::Variant(std::string(!system_stat_->cgroups_config().enabled ? "off"
+                                                          : system_stat_->cgroups_unavailable().empty() ? "kpagecgroup"
+                                                                                                       : "unavailable"))},
+            {"cgroups_unavailable", sdbus::Variant(system_stat_->cgroups_unavailable())},
+            {"cgroups_warm_ms", sdbus::Variant(system_stat_->cgroups_config().warm_ms)},
+            {"cgroups_cold_ms", sdbus::Variant(system_stat_->cgroups_config().cold_ms)},
+            {"cgroups_left_out", sdbus::Variant(uint64_t{system_stat_->cgroups_left_out()})}};
+}
+
+std::vector<sdbus::Struct<std::string, uint64_t, uint64_t, uint64_t>> ManagerObject::SystemCgroups() {
+    std::vector<sdbus::Struct<std::string, uint64_t, uint64_t, uint64_t>> out;
+    if (!system_stat_ || system_stat_->refreshed_us() == 0) return out;
+    for (const CgroupFigure& c : system_stat_->cgroups()) out.emplace_back(c.path, c.bytes.hot, c.bytes.warm, c.bytes.cold);
+    return out;
 }
 
 }  // namespace damond

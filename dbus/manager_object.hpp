@@ -69,6 +69,7 @@ private:
     std::string PauseModeReason() override;
     std::vector<sdbus::Struct<uint32_t, bool, std::string, uint32_t, std::string>> Kdamonds() override;
     std::map<std::string, sdbus::Variant> SystemStat() override;
+    std::vector<sdbus::Struct<std::string, uint64_t, uint64_t, uint64_t>> SystemCgroups() override;
 
     Manager& manager_;
     AppRegistry& apps_;

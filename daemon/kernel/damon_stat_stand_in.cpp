@@ -11,7 +11,7 @@ ContextSpec damon_stat_stand_in(const AddrRange& system_ram) {
     spec.intervals.intervals_goal.access_bp = 400;
     spec.intervals.intervals_goal.aggrs = 3;
     spec.intervals.intervals_goal.min_sample_us = 5000;
-    spec.intervals.intervals_goal.max_sample_us = 10000000;
+    spec.intervals.intervals_goal.max_sample_us = kStandInMaxSampleUs;
     spec.nr_regions.min = 10;
     spec.nr_regions.max = 1000;
     Target t;

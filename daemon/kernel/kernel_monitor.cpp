@@ -471,6 +471,11 @@ MonitorSnapshot KernelMonitor::read_back() const {
         SchemeSnapshot s = read_scheme_stats(tree_, sd);
         snap.schemes.push_back(s);
     }
+    // The files hold what was written; with auto-tuning on, the live
+    // intervals are copied into them only on request (DAMON_STAT's figures
+    // read 100 ms for an aggregation tuned to 9 s before this).
+    if (spec_.intervals.intervals_goal.aggrs != 0 && (!probe_.features_known || probe_.features.count("intervals_goal")))
+        self->command(KdamondCommand::UpdateTunedIntervals);
     snap.sample_us = read_sysfs_u64(tree_, ctx() + "/monitoring_attrs/intervals/sample_us");
     snap.aggr_us = read_sysfs_u64(tree_, ctx() + "/monitoring_attrs/intervals/aggr_us");
     snap.nr_samples = ++nr_reads_;  // the kernel exposes no sample count: count read-backs instead

@@ -174,6 +174,32 @@ Config config_from_json_text(const std::string& text) {
             throw SpecError("metrics.kernel_readback_ms", "must be 0 (never) or at least 1000 (ms)");
         mr.reject_unknown_keys();
     }
+    if (const nlohmann::json* cg = r.member("system_cgroups")) {
+        JsonObjectReader cr(*cg, "system_cgroups");
+        SystemCgroupsConfig& c = config.system_cgroups;
+        c.enabled = cr.boolean("enabled", c.enabled);
+        if (const nlohmann::json* paths = cr.array("paths"))
+            for (size_t i = 0; i < paths->size(); ++i) {
+                const std::string where = json_index_path("system_cgroups.paths", i);
+                if (!(*paths)[i].is_string()) throw SpecError(where, "must be a string");
+                const std::string p = (*paths)[i].get<std::string>();
+                if (p.size() < 2 || p[0] != '/' || p.back() == '/' || p.find("/../") != std::string::npos ||
+                    p.find("//") != std::string::npos || (p.size() >= 3 && p.compare(p.size() - 3, 3, "/..") == 0) ||
+                    p.find("/./") != std::string::npos)
+                    throw SpecError(where, "'" + p + "' must be a cgroup path relative to cgroupfs, as "
+                                               "/system.slice/cron.service");
+                c.paths.push_back(p);
+            }
+        c.max = static_cast<uint32_t>(cr.u64("max", c.max, 1024));
+        if (c.max == 0) throw SpecError("system_cgroups.max", "must be at least 1 (\"enabled\": false turns it off)");
+        c.warm_ms = cr.u64("warm_ms", c.warm_ms, 86400000);
+        c.cold_ms = cr.u64("cold_ms", c.cold_ms, 86400000);
+        if (c.cold_ms <= c.warm_ms)
+            throw SpecError("system_cgroups.cold_ms", "must be more than warm_ms (" + std::to_string(c.warm_ms) + ")");
+        c.samples_per_region = static_cast<uint32_t>(cr.u64("samples_per_region", c.samples_per_region, 4096));
+        if (c.samples_per_region == 0) throw SpecError("system_cgroups.samples_per_region", "must be at least 1");
+        cr.reject_unknown_keys();
+    }
     if (const nlohmann::json* auth = r.member("authorization")) {
         JsonObjectReader ar(*auth, "authorization");
         config.authorization.group = ar.string("group", config.authorization.group);

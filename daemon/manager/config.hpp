@@ -97,6 +97,16 @@ struct Limits {
 
 // OpenMetrics for Prometheus (docs/metrics.md): written to `textfile` every
 // interval_ms when set (off by default), and always there for Metrics().
+// Memory by cgroup, from the system-stat context (docs/system.md).
+struct SystemCgroupsConfig {
+    bool enabled = true;
+    std::vector<std::string> paths;  // relative to cgroupfs; empty: system.slice's services, user.slice's users
+    uint32_t max = 32;               // cgroups attributed to (and label values in the metrics)
+    uint64_t warm_ms = 5000;         // idle at least this long: warm
+    uint64_t cold_ms = 60000;        // idle at least this long: cold
+    uint32_t samples_per_region = 64;
+};
+
 struct MetricsConfig {
     std::string textfile;          // "" = no file; else absolute, ending in .prom
     uint64_t interval_ms = 15000;  // the node exporter's own scrapes: 15 s by default
@@ -128,6 +138,7 @@ struct Config {
     // With damon_modules "damon_stat" or "disable": when damond turns DAMON_STAT off, it runs
     // a context like the module's ("system-stat") and serves its figures.
     bool system_stat = true;
+    SystemCgroupsConfig system_cgroups;
     Limits limits;
     MetricsConfig metrics;
     std::map<std::string, ContextSpec> contexts;

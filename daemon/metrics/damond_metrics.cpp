@@ -22,6 +22,16 @@ struct ContextOwner {
 
 }  // namespace
 
+MetricsOptions with_system_stat(MetricsOptions options, const SystemStat* stat) {
+    if (!stat || stat->refreshed_us() == 0) return options;
+    options.system_stat = &stat->figures();
+    if (stat->cgroups_config().enabled && stat->cgroups_unavailable().empty()) {
+        options.cgroups = &stat->cgroups();
+        options.cgroups_left_out = stat->cgroups_left_out();
+    }
+    return options;
+}
+
 std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegistry& registry, const MetricsOptions& options) {
     std::vector<MetricFamily> out;
 
@@ -157,6 +167,20 @@ std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegist
         out.push_back(family("damond_system_memory_bandwidth_bytes", "gauge", "bytes",
                              "DAMON_STAT's estimated memory bandwidth: bytes accessed per second in the last aggregation."));
         out.back().add({}, metric_value(f->estimated_memory_bandwidth));
+    }
+    if (const std::vector<CgroupFigure>* cgroups = options.cgroups) {
+        auto bytes = family("damond_cgroup_memory_bytes", "gauge", "bytes",
+                            "Memory charged to the cgroup (or below it) that damond's context system-stat sees hot, "
+                            "warm or cold (idle past system_cgroups.warm_ms, cold_ms), by kpagecgroup samples of its regions.");
+        for (const CgroupFigure& c : *cgroups) {
+            bytes.add({{"cgroup", c.path}, {"state", "hot"}}, metric_value(c.bytes.hot));
+            bytes.add({{"cgroup", c.path}, {"state", "warm"}}, metric_value(c.bytes.warm));
+            bytes.add({{"cgroup", c.path}, {"state", "cold"}}, metric_value(c.bytes.cold));
+        }
+        out.push_back(std::move(bytes));
+        out.push_back(family("damond_cgroup_memory_left_out", "gauge", "",
+                             "Cgroups found past system_cgroups.max, without series of their own."));
+        out.back().add({}, metric_value(options.cgroups_left_out));
     }
 
     // Apps.

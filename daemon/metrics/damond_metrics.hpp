@@ -10,7 +10,9 @@
 
 #include "manager/app_registry.hpp"
 #include "manager/manager.hpp"
+#include "manager/system_stat.hpp"
 #include "metrics/exposition.hpp"
+#include "monitor/cgroup_memory.hpp"
 #include "monitor/stat_figures.hpp"
 
 namespace damond {
@@ -23,7 +25,13 @@ struct MetricsOptions {
     uint32_t max_apps = 32;
     // DAMON_STAT's figures when damond serves them (manager/system_stat.hpp).
     const StatFigures* system_stat = nullptr;
+    // Memory by cgroup from the same context (at most system_cgroups.max).
+    const std::vector<CgroupFigure>* cgroups = nullptr;
+    uint64_t cgroups_left_out = 0;
 };
+
+// `options` with what `stat` (nullptr: none) serves as of its last refresh.
+MetricsOptions with_system_stat(MetricsOptions options, const SystemStat* stat);
 
 std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegistry& apps, const MetricsOptions& options);
 

@@ -18,6 +18,10 @@ int64_t idle_aggregations(const SnapshotRegion& r) {
 
 }  // namespace
 
+int64_t idle_ms(const SnapshotRegion& region, uint64_t aggr_us) {
+    return idle_aggregations(region) * static_cast<int64_t>(aggr_us) / 1000;
+}
+
 StatFigures stat_figures(const MonitorSnapshot& snapshot) {
     StatFigures out;
     out.aggr_interval_us = snapshot.aggr_us;
@@ -43,7 +47,7 @@ StatFigures stat_figures(const MonitorSnapshot& snapshot) {
     for (const SnapshotRegion* r : sorted) {
         accounted += r->end - r->start;
         const auto reached = static_cast<size_t>(static_cast<Wide>(accounted) * 100 / total);
-        const int64_t ms = idle_aggregations(*r) * static_cast<int64_t>(snapshot.aggr_us) / 1000;
+        const int64_t ms = idle_ms(*r, snapshot.aggr_us);
         for (; next <= reached && next < out.idle_ms_percentiles.size(); ++next) out.idle_ms_percentiles[next] = ms;
     }
     return out;

@@ -24,6 +24,10 @@ struct StatFigures {
     bool operator==(const StatFigures&) const = default;
 };
 
+// A region's idle time in ms as DAMON_STAT defines it: (age + 1) aggregations,
+// negative when it was accessed in the last complete aggregation.
+int64_t idle_ms(const SnapshotRegion& region, uint64_t aggr_us);
+
 // From the regions of the last complete aggregation (last_nr_accesses) of
 // every target. All zero without regions or without an aggregation interval.
 StatFigures stat_figures(const MonitorSnapshot& snapshot);

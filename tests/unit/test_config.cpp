@@ -55,3 +55,25 @@ TEST(Config, ShippedConfigTakesDamonFromDamonStatAlone) {
         EXPECT_NE(std::string(e.what()).find("expected keep, damon_stat or disable"), std::string::npos) << e.what();
     }
 }
+
+TEST(Config, SystemCgroupsRulesNameTheField) {
+    const Config c = config_from_json_text(
+        R"({"system_cgroups": {"paths": ["/system.slice/cron.service"], "max": 4, "warm_ms": 1000, "cold_ms": 2000}})");
+    EXPECT_EQ(c.system_cgroups.paths, std::vector<std::string>{"/system.slice/cron.service"});
+    EXPECT_EQ(c.system_cgroups.max, 4u);
+    auto path_of_error = [](const char* text) {
+        try {
+            config_from_json_text(text);
+        } catch (const SpecError& e) {
+            return e.path();
+        }
+        return std::string("(accepted)");
+    };
+    EXPECT_EQ(path_of_error(R"({"system_cgroups": {"paths": ["system.slice"]}})"), "system_cgroups.paths[0]");
+    EXPECT_EQ(path_of_error(R"({"system_cgroups": {"paths": ["/a", "/a/../b"]}})"), "system_cgroups.paths[1]");
+    EXPECT_EQ(path_of_error(R"({"system_cgroups": {"paths": ["/a/"]}})"), "system_cgroups.paths[0]");
+    EXPECT_EQ(path_of_error(R"({"system_cgroups": {"max": 0}})"), "system_cgroups.max");
+    EXPECT_EQ(path_of_error(R"({"system_cgroups": {"warm_ms": 5000, "cold_ms": 5000}})"), "system_cgroups.cold_ms");
+    EXPECT_EQ(path_of_error(R"({"system_cgroups": {"samples_per_region": 0}})"), "system_cgroups.samples_per_region");
+    EXPECT_EQ(path_of_error(R"({"system_cgroups": {"colour": 1}})"), "system_cgroups.colour");
+}
