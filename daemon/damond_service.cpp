@@ -191,7 +191,8 @@ void DamondService::schedule_history() {
 }
 
 void DamondService::start_system_stat(const Config& config) {
-    if (!config.system_stat || kernel_.name() != "kernel" || !kernel_.turned_off("damon_stat")) return;
+    if (!config.system_stat || kernel_.name() != "kernel") return;
+    if (!config.system_stat_always && !kernel_.turned_off("damon_stat")) return;
     const std::optional<AddrRange> ram = biggest_system_ram_in_memmap();
     if (!ram) {
         log_warning("system-stat: /sys/firmware/memmap names no System RAM; DAMON_STAT's figures are not served");

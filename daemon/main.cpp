@@ -30,7 +30,7 @@ KernelBackendOptions kernel_backend_options(const Options& opts, const Config& c
     k.pool_size = opts.kdamonds.value_or(kernel_pool_size(config));
     k.pool_rule = opts.kdamonds ? std::string("--kdamonds")
                                 : "the config's contexts + 2 x apps.max_apps (" + std::to_string(config.apps.max_apps) + ")" +
-                                      (config.damon_modules != "keep" && config.system_stat ? " + system-stat" : "");
+                                      (runs_system_stat_kdamond(config) ? " + system-stat" : "");
     k.disable_modules = modules_to_disable(config);
     k.forced_pause_mode = config.kernel_pause_mode;
     k.keeps_state = state.keep;

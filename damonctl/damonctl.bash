@@ -24,6 +24,8 @@ _damonctl() {
         --for|--every|--rows|--columns|--name|--why|--pid|--count|--foreground-profile|--background-profile) return ;;
     esac
     case $cmd in
+        status)
+            COMPREPLY=($(compgen -W "--cgroups --json" -- "$cur")) ;;
         show|pause|resume|remove|snapshot|history)
             COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null) --json" -- "$cur")) ;;
         heatmap)

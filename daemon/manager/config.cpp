@@ -91,7 +91,13 @@ Config config_from_json_text(const std::string& text) {
     if (config.damon_modules != "keep" && config.damon_modules != "damon_stat" && config.damon_modules != "disable")
         throw SpecError("damon_modules",
                         "unknown value '" + config.damon_modules + "' (expected keep, damon_stat or disable)");
-    config.system_stat = r.boolean("system_stat", config.system_stat);
+    if (const nlohmann::json* stat = r.member("system_stat"); stat && stat->is_string()) {
+        if (*stat != "always")
+            throw SpecError("system_stat", "unknown value '" + stat->get<std::string>() + "' (expected true, false or \"always\")");
+        config.system_stat = config.system_stat_always = true;
+    } else {
+        config.system_stat = r.boolean("system_stat", config.system_stat);
+    }
     if (const nlohmann::json* contexts = r.member("contexts")) {
         JsonObjectReader cr(*contexts, "contexts");
         for (const auto& item : contexts->items()) {
@@ -230,8 +236,12 @@ Config config_from_json_text(const std::string& text) {
 
 uint32_t kernel_pool_size(const Config& config) {
     // One more for DAMON_STAT's stand-in, should damond turn the module off.
-    const uint32_t stand_in = config.damon_modules != "keep" && config.system_stat ? 1 : 0;
+    const uint32_t stand_in = runs_system_stat_kdamond(config) ? 1 : 0;
     return static_cast<uint32_t>(config.contexts.size()) + 2 * config.apps.max_apps + stand_in;
+}
+
+bool runs_system_stat_kdamond(const Config& config) {
+    return config.system_stat && (config.system_stat_always || config.damon_modules != "keep");
 }
 
 std::vector<std::string> modules_to_disable(const Config& config) {

@@ -1,6 +1,9 @@
 // The daemon's configuration file (JSON):
 //   {"backend": "inprocess" | "auto" | "kernel",
 //    "damon_modules": "keep" | "damon_stat" | "disable",
+//    "system_stat": true | false | "always",
+//    "system_cgroups": {"enabled": true, "paths": [PATH, ...], "max": 32,
+//                       "warm_ms": 5000, "cold_ms": 60000, "samples_per_region": 64},
 //    "profiles": {"<name>": <context spec>, ...},
 //    "apps": {"default": {"foreground": P, "background": P},
 //             "rules": [{"app_id", "foreground", "background", "exe", "cgroup"}],
@@ -138,6 +141,9 @@ struct Config {
     // With damon_modules "damon_stat" or "disable": when damond turns DAMON_STAT off, it runs
     // a context like the module's ("system-stat") and serves its figures.
     bool system_stat = true;
+    // "always": run it on every kernel-backed start, DAMON_STAT or not (a
+    // kernel without the module: 6.16 and older, or built without it).
+    bool system_stat_always = false;
     SystemCgroupsConfig system_cgroups;
     Limits limits;
     MetricsConfig metrics;
@@ -150,6 +156,8 @@ inline constexpr uint32_t kMaxKdamonds = 1024;
 // The kernel backend's pool, sized once at start-up (nr_kdamonds cannot
 // change while a kdamond runs): the config's contexts and two per app.
 uint32_t kernel_pool_size(const Config& config);
+// Whether the kdamond pool has one for the system-stat context.
+bool runs_system_stat_kdamond(const Config& config);
 // The exclusive DAMON modules damon_modules lets damond turn off.
 std::vector<std::string> modules_to_disable(const Config& config);
 

@@ -703,6 +703,97 @@ CONF
     report "RESULT kernelapps switch_p50_ms=$p50 switch_p99_ms=$p99 wakeups_per_s_32_paused=$deep wakeups_per_s_32_paused_native=$native deep_resume_ms=$deep_resume"
     finish PASS
     ;;
+system-view)
+    # The machine's view: memory by cgroup from damond's system-wide paddr
+    # context, three services (cgroups of their own) with known hot and cold
+    # sizes; on 7.x, booted as Debian boots it (DAMON_STAT on), damond takes
+    # DAMON from DAMON_STAT and its figures are compared with the module's.
+    mount -t cgroup2 none /sys/fs/cgroup || fail "cannot mount cgroup2"
+    echo +memory > /sys/fs/cgroup/cgroup.subtree_control || fail "no memory controller"
+    mkdir /sys/fs/cgroup/system.slice
+    echo +memory > /sys/fs/cgroup/system.slice/cgroup.subtree_control
+    [ -r /proc/kpagecgroup ] || fail "this kernel has no /proc/kpagecgroup"
+    STAT=/sys/module/damon_stat/parameters
+    stat_on=N
+    [ -e $STAT/enabled ] && stat_on=$(cat $STAT/enabled)
+    report "figure: DAMON_STAT at boot: $([ -e $STAT/enabled ] && echo "enabled=$stat_on" || echo "not in this kernel")"
+    # NAME HOT_MIB COLD_MIB: the hot area touched every 200 ms, the cold once.
+    truth=""
+    for svc in "a 32 64" "b 48 96" "c 24 128"; do
+        set -- $svc
+        d=/sys/fs/cgroup/system.slice/svc-$1.service
+        mkdir "$d"
+        # Charged to its cgroup from its first page: it moves itself there
+        # before the workload allocates.
+        sh -c "echo \$\$ > $d/cgroup.procs && exec damond-workload --hot-mib $2 --cold-mib $3 --period-ms 200 --ignore-stdin --flush-tlb" \
+            </dev/null >/run/svc-$1.json &
+        truth="$truth /system.slice/svc-$1.service:$2:$3"
+    done
+    for n in a b c; do
+        for i in $(seq 600); do [ -s /run/svc-$n.json ] && break; sleep 0.1; done
+        [ -s /run/svc-$n.json ] || fail "service $n's workload did not start"
+    done
+    ratio=n/a
+    if [ "$stat_on" = Y ]; then
+        # DAMON_STAT's own median a minute after a fresh start, as damond's
+        # will be measured.
+        kwrite N $STAT/enabled
+        kwrite Y $STAT/enabled
+        sleep 60
+        module_p50=$(cut -d, -f51 $STAT/memory_idle_ms_percentiles)
+        report "figure: DAMON_STAT: idle p50 $module_p50 ms, bandwidth $(cat $STAT/estimated_memory_bandwidth) B/s after 60 s"
+    fi
+    cat > /run/damond.json <<CONF
+{"backend": "kernel", "damon_modules": "damon_stat", "system_stat": "always", "apps": {"max_apps": 1},
+ "system_cgroups": {"paths": ["/system.slice/svc-a.service", "/system.slice/svc-b.service", "/system.slice/svc-c.service"],
+                    "warm_ms": 5000, "cold_ms": 60000}}
+CONF
+    start_damond /run/damond.json
+    t0=$(date +%s)
+    [ "$stat_on" = Y ] && check "damond took DAMON from DAMON_STAT" [ "$(cat $STAT/enabled)" = N ]
+    check "damond is kernel-backed" [ "$(prop /org/damond1 org.damond1.Manager Backend)" = kernel ]
+    kd=""
+    for i in $(seq 300); do
+        for k in $(seq 0 $(( $(cat $A/kdamonds/nr_kdamonds) - 1 ))); do
+            [ "$(cat $A/kdamonds/$k/state 2>/dev/null)" = on ] &&
+                [ "$(cat $A/kdamonds/$k/contexts/0/operations 2>/dev/null)" = paddr ] && kd=$k
+        done
+        [ -n "$kd" ] && break
+        sleep 0.2
+    done
+    [ -n "$kd" ] || fail "no paddr kdamond runs for system-stat"
+    kpid=$(cat $A/kdamonds/$kd/pid)
+    ticks() { awk '{print $14 + $15}' /proc/$kpid/stat; }
+    ticks0=$(ticks)
+    if [ "$stat_on" = Y ]; then
+        sleep $(( 60 - ($(date +%s) - t0) ))
+        damond_p50=$(bus --json=short get-property org.damond1 /org/damond1 org.damond1.Manager SystemStat | rk-probe stat-p50) ||
+            fail "damond serves no DAMON_STAT figures"
+        report "figure: damond's system-stat: idle p50 $damond_p50 ms after 60 s"
+        ratio=$(awk -v a="$damond_p50" -v b="$module_p50" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+    fi
+    sleep $(( 120 - ($(date +%s) - t0) ))
+    secs=$(( $(date +%s) - t0 ))
+    cpu=$(awk -v t="$(( $(ticks) - ticks0 ))" -v s="$secs" 'BEGIN { printf "%.2f", t / s }')  # ticks of 10 ms: % of a CPU
+    bus --json=short get-property org.damond1 /org/damond1 org.damond1.Manager SystemCgroups > /run/cgroups.json
+    method=$(prop /org/damond1 org.damond1.Manager SystemStat | sed -n 's/.*"cgroups_method" s "\([a-z]*\)".*/\1/p')
+    report "figure: memory by cgroup through $method after $secs s (warm: idle 5 s, cold: idle 60 s):"
+    rk-probe cgroups-error $truth < /run/cgroups.json > /run/cgroups.txt || fail "cannot read SystemCgroups"
+    while IFS= read -r line; do report "figure:   $line"; done < /run/cgroups.txt
+    errors=$(tail -n 1 /run/cgroups.txt)
+    hot_err=$(echo "$errors" | sed 's/.*hot_error_pct_max=\([0-9.]*\).*/\1/')
+    cold_err=$(echo "$errors" | sed 's/.*cold_error_pct_max=\([0-9.]*\).*/\1/')
+    check "every service has memory attributed" [ "$(grep -c missing /run/cgroups.txt)" = 0 ]
+    check "memory by cgroup comes from kpagecgroup" [ "$method" = kpagecgroup ]
+    goal() { awk -v v="$2" -v lim="$3" 'BEGIN { exit !(v != "n/a" && v <= lim) }' && echo MET || echo MISSED; }
+    report "goal: each service's hot and cold bytes within 15 % of the truth after two minutes: hot $hot_err %, cold $cold_err % $( [ "$(goal x "$hot_err" 15)" = MET ] && [ "$(goal x "$cold_err" 15)" = MET ] && echo MET || echo MISSED)"
+    report "goal: the kdamond's CPU within 1 % of one CPU: $cpu % $(goal x "$cpu" 1)"
+    if [ "$ratio" != n/a ]; then
+        report "goal: damond's idle p50 within 0.5-2x DAMON_STAT's (same workload, a minute each): $ratio $(awk -v r="$ratio" 'BEGIN { exit !(r >= 0.5 && r <= 2) }' && echo MET || echo MISSED)"
+    fi
+    report "RESULT systemview cgroup_hot_error_pct_max=$hot_err cgroup_cold_error_pct_max=$cold_err kdamond_cpu_pct=$cpu stat_idle_p50_ratio=$ratio"
+    finish PASS
+    ;;
 *)
     fail "unknown scenario '$scenario'"
     ;;

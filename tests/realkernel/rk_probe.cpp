@@ -44,11 +44,20 @@
 //       through a pause that would have held P aggregations moves by about
 //       N + P. L = N - M/2 and H = N + P/2 lie halfway; F: the share of the
 //       points whose age moved by L..H)
+//   rk-probe cgroups-error CGROUP:HOT_MIB:COLD_MIB ...
+//       stdin: busctl --json=short of the Manager's SystemCgroups. Per
+//       cgroup "CGROUP hot=H warm=W cold=C MiB", then the largest errors
+//       against the truth given, in percent: "hot_error_pct_max=X
+//       cold_error_pct_max=Y" (a cgroup missing counts 100)
+//   rk-probe stat-p50
+//       stdin: busctl --json=short of the Manager's SystemStat: the median
+//       idle time in ms (nothing when damond serves none)
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <chrono>
 #include <map>
@@ -312,6 +321,39 @@ int main(int argc, char** argv) {
         if (cmd == "apps-check" && argc == 5) return apps_check(argv[2], argv[3], argv[4]);
         if (cmd == "ctxt-switches" && argc == 5) return ctxt_switches(argv[2], argv[3], argv[4]);
         if (cmd == "elapsed-ms" && argc >= 3) return elapsed_ms(argv + 2);
+        if (cmd == "cgroups-error" && argc >= 3) {
+            const json rows = json::parse(std::cin).at("data");
+            double hot_max = 0, cold_max = 0;
+            constexpr double kMiB = 1 << 20;
+            for (int i = 2; i < argc; ++i) {
+                const std::string spec = argv[i];
+                const auto a = spec.find(':'), b = spec.rfind(':');
+                const std::string name = spec.substr(0, a);
+                const double hot = std::stod(spec.substr(a + 1, b - a - 1)), cold = std::stod(spec.substr(b + 1));
+                const json* row = nullptr;
+                for (const json& r : rows)
+                    if (r.at(0) == name) row = &r;
+                if (!row) {
+                    std::printf("%s missing\n", name.c_str());
+                    hot_max = cold_max = std::max(hot_max, 100.0);
+                    continue;
+                }
+                const double h = row->at(1).get<double>() / kMiB, w = row->at(2).get<double>() / kMiB,
+                             c = row->at(3).get<double>() / kMiB;
+                std::printf("%s hot=%.1f warm=%.1f cold=%.1f MiB (truth hot=%.0f cold=%.0f)\n", name.c_str(), h, w, c,
+                            hot, cold);
+                hot_max = std::max(hot_max, 100 * std::abs(h - hot) / hot);
+                cold_max = std::max(cold_max, 100 * std::abs(c - cold) / cold);
+            }
+            std::printf("hot_error_pct_max=%.1f cold_error_pct_max=%.1f\n", hot_max, cold_max);
+            return 0;
+        }
+        if (cmd == "stat-p50" && argc == 2) {
+            const json stat = json::parse(std::cin).at("data");
+            if (!stat.contains("idle_ms_percentiles")) return 1;
+            std::printf("%lld\n", static_cast<long long>(stat.at("idle_ms_percentiles").at("data").at(50).get<int64_t>()));
+            return 0;
+        }
         if (cmd == "kdamond-of" && argc == 4) {  // the kdamond damond's record gives a context
             const auto kd = kdamond_of(json_file(argv[2]));
             auto it = kd.find(argv[3]);

@@ -77,3 +77,14 @@ TEST(Config, SystemCgroupsRulesNameTheField) {
     EXPECT_EQ(path_of_error(R"({"system_cgroups": {"samples_per_region": 0}})"), "system_cgroups.samples_per_region");
     EXPECT_EQ(path_of_error(R"({"system_cgroups": {"colour": 1}})"), "system_cgroups.colour");
 }
+
+// "always": a system-stat context on kernels without DAMON_STAT too, and a
+// kdamond for it whatever damon_modules says.
+TEST(Config, SystemStatAlways) {
+    const Config c = config_from_json_text(R"({"damon_modules": "keep", "system_stat": "always"})");
+    EXPECT_TRUE(c.system_stat && c.system_stat_always);
+    EXPECT_EQ(kernel_pool_size(c), 2 * c.apps.max_apps + 1);
+    EXPECT_EQ(kernel_pool_size(config_from_json_text(R"({"system_stat": false, "damon_modules": "damon_stat"})")),
+              2 * c.apps.max_apps);
+    EXPECT_THROW(config_from_json_text(R"({"system_stat": "sometimes"})"), SpecError);
+}
