@@ -198,8 +198,10 @@ void DamondService::start_system_stat(const Config& config) {
         log_warning("system-stat: /sys/firmware/memmap names no System RAM; DAMON_STAT's figures are not served");
         return;
     }
+    const std::vector<std::string> features = manager_.backend_facts().features;
+    const bool tunes = std::find(features.begin(), features.end(), "intervals_goal") != features.end();
     try {
-        manager_.create_context(kSystemStatContext, damon_stat_stand_in(*ram), [](std::exception_ptr error) {
+        manager_.create_context(kSystemStatContext, damon_stat_stand_in(*ram, tunes), [](std::exception_ptr error) {
             if (error) log_error(std::string("system-stat: ") + error_text(error));
         });
     } catch (const std::exception& e) {

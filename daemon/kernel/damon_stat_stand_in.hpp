@@ -25,7 +25,10 @@ inline constexpr uint64_t kStandInMaxSampleUs = 25000;
 
 // Sampling 5 ms and aggregation 100 ms to start, tuned for 4 % of the
 // observable accesses per 3 aggregations within a 5 ms - 25 ms sampling
-// interval; 10 to 1000 regions; the biggest System RAM range.
-ContextSpec damon_stat_stand_in(const AddrRange& system_ram);
+// interval; 10 to 1000 regions; the biggest System RAM range. A kernel
+// without interval tuning (before 6.15, no DAMON_STAT there either:
+// "system_stat": "always") gets the intervals the tuner settles at on a
+// mostly idle machine, 25 ms and 0.5 s.
+ContextSpec damon_stat_stand_in(const AddrRange& system_ram, bool kernel_tunes_intervals = true);
 
 }  // namespace damond
