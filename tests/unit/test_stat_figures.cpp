@@ -5,6 +5,7 @@
 
 #include "temp_dir.hpp"
 
+#include "kernel/damon_stat_stand_in.hpp"
 #include "kernel/system_ram.hpp"
 #include "monitor/stat_figures.hpp"
 
@@ -82,4 +83,24 @@ TEST(SystemRam, TheFirmwareMapSaysTheSameToEveryone) {
     entry(3, "0x100000000", "0x63fffffff", "System RAM");
     EXPECT_EQ(biggest_system_ram_in_memmap(dir.path()), (AddrRange{0x100000000, 0x640000000}));
     EXPECT_FALSE(biggest_system_ram_in_memmap(dir.path() + "/none"));
+}
+
+// The stand-in as DAMON_STAT sets itself up, but for the sampling bound
+// (a read-back holds the kernel's DAMON sysfs lock for an aggregation), and
+// with fixed intervals where the kernel cannot tune them (before 6.15).
+TEST(DamonStatStandIn, TunedUpTo25MsOrFixedWhereTheKernelCannotTune) {
+    const AddrRange ram{0x100000000, 0x640000000};
+    const ContextSpec tuned = damon_stat_stand_in(ram);
+    EXPECT_EQ(tuned.ops, Ops::Paddr);
+    EXPECT_EQ(tuned.intervals.intervals_goal.access_bp, 400u);
+    EXPECT_EQ(tuned.intervals.intervals_goal.aggrs, 3u);
+    EXPECT_EQ(tuned.intervals.intervals_goal.max_sample_us, 25000u);
+    EXPECT_EQ(tuned.intervals.aggr_us / tuned.intervals.sample_us, 20u);
+    ASSERT_EQ(tuned.targets.size(), 1u);
+    EXPECT_EQ(tuned.targets[0].regions, std::vector<AddrRange>{ram});
+    const ContextSpec fixed = damon_stat_stand_in(ram, false);
+    EXPECT_EQ(fixed.intervals.intervals_goal.aggrs, 0u);
+    EXPECT_EQ(fixed.intervals.sample_us, 25000u);
+    EXPECT_EQ(fixed.intervals.aggr_us, 500000u);
+    EXPECT_EQ(fixed.nr_regions, tuned.nr_regions);
 }
