@@ -199,10 +199,18 @@ void DamondService::start_system_stat(const Config& config) {
         return;
     }
     const std::vector<std::string> features = manager_.backend_facts().features;
-    const bool tunes = std::find(features.begin(), features.end(), "intervals_goal") != features.end();
+    auto has = [&](const char* f) { return std::find(features.begin(), features.end(), f) != features.end(); };
+    const CgroupsPlan plan = plan_cgroups(config.system_cgroups, has("probes"), opts_.cgroup_root);
+    if (!plan.why.empty()) log_info("system-stat: memory by cgroup: " + plan.why);
+    ContextSpec spec = damon_stat_stand_in(*ram, has("intervals_goal"));
+    spec.probes = probes_for(plan.probe_paths);
     try {
-        manager_.create_context(kSystemStatContext, damon_stat_stand_in(*ram, tunes), [](std::exception_ptr error) {
-            if (error) log_error(std::string("system-stat: ") + error_text(error));
+        manager_.create_context(kSystemStatContext, spec, [probes = !spec.probes.empty()](std::exception_ptr error) {
+            if (error)
+                log_error(std::string("system-stat: ") + error_text(error) +
+                          (probes ? " (with the kernel's probes for memory by cgroup; \"system_cgroups\": "
+                                    "{\"method\": \"kpagecgroup\"} does without them)"
+                                  : ""));
         });
     } catch (const std::exception& e) {
         log_error(std::string("system-stat: ") + e.what());
@@ -210,7 +218,7 @@ void DamondService::start_system_stat(const Config& config) {
     }
     system_stat_ = std::make_unique<SystemStat>(manager_, kSystemStatContext, [this] { return clock_.now_us(); },
                                                 config.system_cgroups,
-                                                CgroupSources{opts_.cgroup_root, opts_.kpagecgroup});
+                                                CgroupSources{opts_.cgroup_root, opts_.kpagecgroup}, plan);
     bus_.set_system_stat(system_stat_.get());
     log_info("system-stat: serving DAMON_STAT's figures from context '" + std::string(kSystemStatContext) + "'");
     schedule_system_stat();

@@ -136,13 +136,14 @@ void print_cgroups(const json& cg) {
         std::cout << "\nmemory by cgroup: none (damond serves it with DAMON_STAT's figures: docs/system.md)\n";
         return;
     }
-    if (cg["method"] != "kpagecgroup") {
+    if (cg["method"] != "kpagecgroup" && cg["method"] != "probes") {
         std::cout << "\nmemory by cgroup: " << cg["method"].get<std::string>();
         if (!cg["unavailable"].get<std::string>().empty()) std::cout << " (" << cg["unavailable"].get<std::string>() << ")";
         std::cout << '\n';
         return;
     }
-    std::cout << "\nmemory by cgroup (warm: idle " << human_duration_us(cg["warm_ms"].get<uint64_t>() * 1000)
+    std::cout << "\nmemory by cgroup (" << cg["method"].get<std::string>() << "; warm: idle "
+              << human_duration_us(cg["warm_ms"].get<uint64_t>() * 1000)
               << ", cold: idle " << human_duration_us(cg["cold_ms"].get<uint64_t>() * 1000) << "):\n";
     std::vector<json> rows(cg["cgroups"].begin(), cg["cgroups"].end());
     auto total = [](const json& c) {

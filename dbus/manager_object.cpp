@@ -278,9 +278,7 @@ std::map<std::string, sdbus::Variant> ManagerObject::SystemStat() {
             {"estimated_memory_bandwidth", sdbus::Variant(f.estimated_memory_bandwidth)},
             {"aggr_interval_us", sdbus::Variant(f.aggr_interval_us)},
             {"refreshed_usec", sdbus::Variant(system_stat_->refreshed_us())},
-            {"cgroups_method", sdbus::Variant(std::string(!system_stat_->cgroups_config().enabled ? "off"
-                                                          : system_stat_->cgroups_unavailable().empty() ? "kpagecgroup"
-                                                                                                       : "unavailable"))},
+            {"cgroups_method", sdbus::Variant(system_stat_->cgroups_method())},
             {"cgroups_unavailable", sdbus::Variant(system_stat_->cgroups_unavailable())},
             {"cgroups_warm_ms", sdbus::Variant(system_stat_->cgroups_config().warm_ms)},
             {"cgroups_cold_ms", sdbus::Variant(system_stat_->cgroups_config().cold_ms)},

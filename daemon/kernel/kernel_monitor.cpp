@@ -455,7 +455,7 @@ MonitorSnapshot KernelMonitor::read_back() const {
         }
         self->command(KdamondCommand::UpdateSchemesStats);
         after = read_sysfs_u64(tree_, sz_tried);
-        regions = read_tried_regions(tree_, td);
+        regions = read_tried_regions(tree_, td, spec_.probes.size());
         uint64_t size = 0;
         for (const SnapshotRegion& region : regions) size += region.end - region.start;
         // (None at all where the walk reports the last apply instead of

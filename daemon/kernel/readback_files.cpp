@@ -42,7 +42,7 @@ uint32_t read_u32(const SysfsTree& tree, const std::string& path) {
 
 }  // namespace
 
-std::vector<SnapshotRegion> read_tried_regions(const SysfsTree& tree, const std::string& dir) {
+std::vector<SnapshotRegion> read_tried_regions(const SysfsTree& tree, const std::string& dir, size_t nr_probes) {
     size_t nr_regions = 0;
     for (const std::string& e : tree.list(dir))
         if (!e.empty() && std::isdigit(static_cast<unsigned char>(e[0]))) ++nr_regions;
@@ -60,6 +60,8 @@ std::vector<SnapshotRegion> read_tried_regions(const SysfsTree& tree, const std:
         region.nr_accesses = read_u32(tree, rd + "/nr_accesses");
         region.last_nr_accesses = region.nr_accesses;
         region.age = read_u32(tree, rd + "/age");
+        for (size_t p = 0; p < nr_probes; ++p)
+            region.probe_hits.push_back(read_u32(tree, rd + "/probes/" + std::to_string(p) + "/hits"));
         regions.push_back(region);
     }
     return regions;

@@ -25,7 +25,8 @@ uint64_t read_sysfs_u64(const SysfsTree& tree, const std::string& path, uint64_t
 // <dir>/0 .. <dir>/N-1 (the directories beside total_bytes), in address
 // order. Throws SysfsError(EINVAL) naming the file for a region whose end
 // is not past its start, one out of order, or a count past 32 bits.
-std::vector<SnapshotRegion> read_tried_regions(const SysfsTree& tree, const std::string& dir);
+// With `nr_probes`, each region's <R>/probes/<P>/hits too (Linux 7.2+).
+std::vector<SnapshotRegion> read_tried_regions(const SysfsTree& tree, const std::string& dir, size_t nr_probes = 0);
 
 // <scheme>/stats/{nr_tried,sz_tried,nr_applied,sz_applied,qt_exceeds}.
 SchemeSnapshot read_scheme_stats(const SysfsTree& tree, const std::string& scheme_dir);

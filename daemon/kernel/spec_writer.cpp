@@ -113,6 +113,7 @@ void check_for_kernel(const ContextSpec& spec, const KernelProbe& p) {
                                                            return all;
                                                        }() + ")");
     if (spec.intervals.intervals_goal.aggrs) need(p, "intervals_goal", "intervals.intervals_goal", "6.15");
+    if (!spec.probes.empty()) need(p, "probes", "probes", "7.2");
     for (size_t i = 0; i < spec.targets.size(); ++i) {
         const Target& t = spec.targets[i];
         // ESRCH only: EPERM means the process exists but damond lacks
@@ -149,6 +150,21 @@ void stage_spec(SysfsTree& tree, uint32_t kdamond, const ContextSpec& spec, cons
     // nothing), but keep them consistent at every step anyway.
     s.put("monitoring_attrs/nr_regions/max", spec.nr_regions.max);
     s.put("monitoring_attrs/nr_regions/min", spec.nr_regions.min);
+    // Always, where the kernel has them: a commit without probes removes
+    // the last spec's. A probe's filter names its cgroup in "path".
+    s.put("monitoring_attrs/probes/nr_probes", spec.probes.size());
+    for (size_t i = 0; i < spec.probes.size(); ++i) {
+        const std::string pd = "monitoring_attrs/probes/" + std::to_string(i) + "/filters";
+        const std::vector<Filter>& filters = spec.probes[i].filters;
+        s.put(pd + "/nr_filters", filters.size());
+        for (size_t f = 0; f < filters.size(); ++f) {
+            const std::string fd = pd + "/" + std::to_string(f);
+            s.put(fd + "/type", to_string(filters[f].type));
+            s.put(fd + "/matching", yn(filters[f].matching));
+            s.put(fd + "/allow", yn(filters[f].allow));
+            s.put(fd + "/path", filters[f].memcg_path);
+        }
+    }
 
     s.put("targets/nr_targets", spec.targets.size());
     for (size_t i = 0; i < spec.targets.size(); ++i) {

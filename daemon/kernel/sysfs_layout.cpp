@@ -91,6 +91,14 @@ const std::vector<SysfsFile>& sysfs_files() {
 
         {L::Dest, "id", 6, 17, "0", true},
         {L::Dest, "weight", 6, 17, "0", true},
+
+        {L::Probe, "filters/nr_filters", 7, 2, "0", true},
+        {L::Probe, "weight", 7, 3, "0", true},
+
+        {L::ProbeFilter, "type", 7, 2, "anon", true},
+        {L::ProbeFilter, "matching", 7, 2, "N", true},
+        {L::ProbeFilter, "allow", 7, 2, "N", true},
+        {L::ProbeFilter, "path", 7, 2, "", true},
     };
     return files;
 }

@@ -10,7 +10,8 @@
 
 namespace damond {
 
-enum class SysfsLevel { Kdamond, Context, Target, Region, Scheme, Goal, Filter, Dest };
+// Probe: monitoring_attrs/probes/<P>; ProbeFilter: <P>/filters/<F> (7.2+).
+enum class SysfsLevel { Kdamond, Context, Target, Region, Scheme, Goal, Filter, Dest, Probe, ProbeFilter };
 
 struct SysfsFile {
     SysfsLevel level;

@@ -184,6 +184,10 @@ Config config_from_json_text(const std::string& text) {
         JsonObjectReader cr(*cg, "system_cgroups");
         SystemCgroupsConfig& c = config.system_cgroups;
         c.enabled = cr.boolean("enabled", c.enabled);
+        c.method = cr.string("method", c.method);
+        if (c.method != "auto" && c.method != "probes" && c.method != "kpagecgroup")
+            throw SpecError("system_cgroups.method",
+                            "unknown method '" + c.method + "' (expected auto, probes or kpagecgroup)");
         if (const nlohmann::json* paths = cr.array("paths"))
             for (size_t i = 0; i < paths->size(); ++i) {
                 const std::string where = json_index_path("system_cgroups.paths", i);

@@ -2,7 +2,8 @@
 //   {"backend": "inprocess" | "auto" | "kernel",
 //    "damon_modules": "keep" | "damon_stat" | "disable",
 //    "system_stat": true | false | "always",
-//    "system_cgroups": {"enabled": true, "paths": [PATH, ...], "max": 32,
+//    "system_cgroups": {"enabled": true, "method": "auto" | "probes" | "kpagecgroup",
+//                       "paths": [PATH, ...], "max": 32,
 //                       "warm_ms": 5000, "cold_ms": 60000, "samples_per_region": 64},
 //    "profiles": {"<name>": <context spec>, ...},
 //    "apps": {"default": {"foreground": P, "background": P},
@@ -103,6 +104,10 @@ struct Limits {
 // Memory by cgroup, from the system-stat context (docs/system.md).
 struct SystemCgroupsConfig {
     bool enabled = true;
+    // auto: the kernel's probes where they can count every cgroup named
+    // (7.2+, paths given, at most 4, none with cgroups below it), else
+    // kpagecgroup; or either one.
+    std::string method = "auto";
     std::vector<std::string> paths;  // relative to cgroupfs; empty: system.slice's services, user.slice's users
     uint32_t max = 32;               // cgroups attributed to (and label values in the metrics)
     uint64_t warm_ms = 5000;         // idle at least this long: warm

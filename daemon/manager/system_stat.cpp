@@ -3,19 +3,64 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "log.hpp"
 #include "sources/cgroup_targets.hpp"
 
 namespace damond {
 
+CgroupsPlan plan_cgroups(const SystemCgroupsConfig& config, bool kernel_has_probes, const std::string& cgroup_root) {
+    if (!config.enabled) return {"off", {}, ""};
+    if (config.method == "kpagecgroup") return {"kpagecgroup", {}, ""};
+    // The kernel's memcg probe matches the cgroup a page is charged to
+    // exactly, and a context has at most 4 probes: only named cgroups, few
+    // enough, with no cgroup below them.
+    std::string why;
+    const CgroupTargets named = find_cgroup_targets(cgroup_root, config.paths, kMaxProbes);
+    if (!kernel_has_probes) why = "this kernel has no data-attribute probes (Linux 7.2+)";
+    else if (config.paths.empty()) why = "system_cgroups.paths names no cgroups (probes are per cgroup)";
+    else if (named.left_out) why = "more cgroups than the kernel's 4 probes a context";
+    else if (named.paths.empty()) why = "none of system_cgroups.paths exists";
+    else
+        for (const std::string& p : named.paths) {
+            std::error_code ec;
+            for (std::filesystem::directory_iterator it(cgroup_root + p, ec), end; !ec && it != end; it.increment(ec))
+                if (it->is_directory(ec)) why = p + " has cgroups below it, which a probe does not count";
+        }
+    if (why.empty()) return {"probes", named.paths, ""};
+    if (config.method == "probes") return {"unavailable", {}, "probes: " + why};
+    return {"kpagecgroup", {}, "not probes: " + why};
+}
+
+std::vector<Probe> probes_for(const std::vector<std::string>& cgroup_paths) {
+    std::vector<Probe> out;
+    for (const std::string& p : cgroup_paths) {
+        Filter f;
+        f.type = FilterType::Memcg;
+        f.matching = true;
+        f.allow = true;
+        f.memcg_path = p;
+        out.push_back({{f}});
+    }
+    return out;
+}
+
 SystemStat::SystemStat(Manager& manager, std::string context, std::function<uint64_t()> now_us,
-                       SystemCgroupsConfig cgroups, CgroupSources sources)
+                       SystemCgroupsConfig cgroups, CgroupSources sources, CgroupsPlan plan)
     : manager_(manager),
       context_(std::move(context)),
       now_us_(std::move(now_us)),
       cgroups_config_(std::move(cgroups)),
-      sources_(std::move(sources)) {}
+      sources_(std::move(sources)),
+      plan_(std::move(plan)) {
+    if (plan_.method == "unavailable") cgroups_unavailable_ = plan_.why;
+}
+
+std::string SystemStat::cgroups_method() const {
+    if (plan_.method == "kpagecgroup" && !cgroups_unavailable_.empty()) return "unavailable";
+    return plan_.method;
+}
 
 void SystemStat::refresh(std::function<void()> done) {
     if (!manager_.has_context(context_)) {
@@ -35,7 +80,14 @@ void SystemStat::refresh(std::function<void()> done) {
 }
 
 void SystemStat::refresh_cgroups(const MonitorSnapshot& snapshot) {
-    if (!cgroups_config_.enabled) return;
+    const IdleThresholds thresholds{cgroups_config_.warm_ms, cgroups_config_.cold_ms};
+    if (plan_.method == "probes") {
+        const CgroupMemory memory = cgroup_memory_from_probes(snapshot, plan_.probe_paths.size(), thresholds);
+        cgroups_.clear();
+        for (size_t i = 0; i < plan_.probe_paths.size(); ++i) cgroups_.push_back({plan_.probe_paths[i], memory.bytes[i]});
+        return;
+    }
+    if (plan_.method != "kpagecgroup") return;
     if (!pages_) {
         try {
             pages_ = std::make_unique<PageCgroups>(sources_.kpagecgroup);
@@ -52,7 +104,7 @@ void SystemStat::refresh_cgroups(const MonitorSnapshot& snapshot) {
         1, std::min<uint64_t>(cgroups_config_.samples_per_region, kMaxSampledPages / std::max<size_t>(regions, 1)));
     const auto page_size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
     const CgroupMemory memory = cgroup_memory(
-        snapshot, targets.paths.size(), {cgroups_config_.warm_ms, cgroups_config_.cold_ms}, per_region, page_size,
+        snapshot, targets.paths.size(), thresholds, per_region, page_size,
         [&](const std::vector<uint64_t>& pfns) {
             std::vector<int> owners;
             owners.reserve(pfns.size());

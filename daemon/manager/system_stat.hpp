@@ -25,6 +25,19 @@ struct CgroupSources {
     std::string kpagecgroup = "/proc/kpagecgroup";
 };
 
+// How memory by cgroup is counted: "probes" (the kernel's, on the cgroups
+// named here, fixed when the context is made: a probe names its cgroup),
+// "kpagecgroup", "off", or "unavailable" (why says why).
+struct CgroupsPlan {
+    std::string method;
+    std::vector<std::string> probe_paths;
+    std::string why;  // why not probes, or why none
+};
+CgroupsPlan plan_cgroups(const SystemCgroupsConfig& config, bool kernel_has_probes, const std::string& cgroup_root);
+
+// One probe per cgroup: its pages pass, nothing else does.
+std::vector<Probe> probes_for(const std::vector<std::string>& cgroup_paths);
+
 class SystemStat {
 public:
     static constexpr uint64_t kRefreshMs = 5000;  // as mm/damon/stat.c
@@ -34,7 +47,7 @@ public:
     // `context`: the stand-in's name in `manager`; `now_us`: the clock of
     // refreshed_us().
     SystemStat(Manager& manager, std::string context, std::function<uint64_t()> now_us,
-               SystemCgroupsConfig cgroups = {}, CgroupSources sources = {});
+               SystemCgroupsConfig cgroups = {}, CgroupSources sources = {}, CgroupsPlan plan = {"kpagecgroup", {}, ""});
 
     const std::string& context() const { return context_; }
     // Takes a snapshot of the context and computes the figures from it;
@@ -48,6 +61,8 @@ public:
     const std::vector<CgroupFigure>& cgroups() const { return cgroups_; }
     size_t cgroups_left_out() const { return cgroups_left_out_; }
     const SystemCgroupsConfig& cgroups_config() const { return cgroups_config_; }
+    // "probes", "kpagecgroup", "off" or "unavailable".
+    std::string cgroups_method() const;
     // Why there are no cgroup figures ("" when there are, or before the first refresh).
     const std::string& cgroups_unavailable() const { return cgroups_unavailable_; }
 
@@ -61,6 +76,7 @@ private:
     uint64_t refreshed_us_ = 0;
     SystemCgroupsConfig cgroups_config_;
     CgroupSources sources_;
+    CgroupsPlan plan_;
     std::unique_ptr<PageCgroups> pages_;
     std::vector<CgroupFigure> cgroups_;
     size_t cgroups_left_out_ = 0;

@@ -25,7 +25,7 @@ struct ContextOwner {
 MetricsOptions with_system_stat(MetricsOptions options, const SystemStat* stat) {
     if (!stat || stat->refreshed_us() == 0) return options;
     options.system_stat = &stat->figures();
-    if (stat->cgroups_config().enabled && stat->cgroups_unavailable().empty()) {
+    if (const std::string m = stat->cgroups_method(); m == "probes" || m == "kpagecgroup") {
         options.cgroups = &stat->cgroups();
         options.cgroups_left_out = stat->cgroups_left_out();
     }
@@ -171,7 +171,7 @@ std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegist
     if (const std::vector<CgroupFigure>* cgroups = options.cgroups) {
         auto bytes = family("damond_cgroup_memory_bytes", "gauge", "bytes",
                             "Memory charged to the cgroup (or below it) that damond's context system-stat sees hot, "
-                            "warm or cold (idle past system_cgroups.warm_ms, cold_ms), by kpagecgroup samples of its regions.");
+                            "warm or cold (idle past system_cgroups.warm_ms, cold_ms), by the kernel's probes or kpagecgroup samples of its regions.");
         for (const CgroupFigure& c : *cgroups) {
             bytes.add({{"cgroup", c.path}, {"state", "hot"}}, metric_value(c.bytes.hot));
             bytes.add({{"cgroup", c.path}, {"state", "warm"}}, metric_value(c.bytes.warm));

@@ -10,6 +10,12 @@ namespace {
 
 __extension__ typedef unsigned __int128 Wide;  // bytes x samples past 64 bits
 
+void add_by_idle(CgroupBytes& b, uint64_t bytes, int64_t idle_ms, const IdleThresholds& thresholds) {
+    if (idle_ms < static_cast<int64_t>(thresholds.warm_ms)) b.hot += bytes;
+    else if (idle_ms < static_cast<int64_t>(thresholds.cold_ms)) b.warm += bytes;
+    else b.cold += bytes;
+}
+
 }  // namespace
 
 CgroupMemory cgroup_memory(const MonitorSnapshot& snapshot, size_t count, const IdleThresholds& thresholds,
@@ -38,11 +44,28 @@ CgroupMemory cgroup_memory(const MonitorSnapshot& snapshot, size_t count, const 
             for (size_t c = 0; c < count; ++c) {
                 if (!hits[c]) continue;
                 const auto share = static_cast<uint64_t>(static_cast<Wide>(size) * hits[c] / n);
-                CgroupBytes& b = out.bytes[c];
-                if (idle < static_cast<int64_t>(thresholds.warm_ms)) b.hot += share;
-                else if (idle < static_cast<int64_t>(thresholds.cold_ms)) b.warm += share;
-                else b.cold += share;
+                add_by_idle(out.bytes[c], share, idle, thresholds);
             }
+        }
+    return out;
+}
+
+CgroupMemory cgroup_memory_from_probes(const MonitorSnapshot& snapshot, size_t count, const IdleThresholds& thresholds) {
+    CgroupMemory out;
+    out.bytes.resize(count);
+    if (snapshot.sample_us == 0 || snapshot.aggr_us < snapshot.sample_us) return out;
+    const uint64_t samples = snapshot.aggr_us / snapshot.sample_us;
+    for (const auto& target : snapshot.targets)
+        for (const SnapshotRegion& r : target) {
+            const int64_t idle = idle_ms(r, snapshot.aggr_us);
+            const uint64_t size = r.end - r.start;
+            for (size_t c = 0; c < count && c < r.probe_hits.size(); ++c) {
+                const uint64_t hits = std::min<uint64_t>(r.probe_hits[c], samples);
+                if (!hits) continue;
+                const auto share = static_cast<uint64_t>(static_cast<Wide>(size) * hits / samples);
+                add_by_idle(out.bytes[c], share, idle, thresholds);
+            }
+            out.sampled_pages += samples;
         }
     return out;
 }

@@ -48,4 +48,10 @@ struct CgroupMemory {
 CgroupMemory cgroup_memory(const MonitorSnapshot& snapshot, size_t count, const IdleThresholds& thresholds,
                            uint64_t samples_per_region, uint64_t page_size, const PageOwnerLookup& lookup);
 
+// The same from the kernel's data-attribute probes (7.2+): probe i counts,
+// per region and aggregation, the samples whose page is charged to cgroup
+// i; of aggr_us / sample_us samples, that share of the region is the
+// cgroup's. `count` cgroups, probes 0..count-1 of each region.
+CgroupMemory cgroup_memory_from_probes(const MonitorSnapshot& snapshot, size_t count, const IdleThresholds& thresholds);
+
 }  // namespace damond

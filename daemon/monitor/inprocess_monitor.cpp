@@ -35,7 +35,7 @@ bool kernel_only(Action a) {
 std::vector<SnapshotRegion> snapshot_regions(const std::vector<Region>& regions) {
     std::vector<SnapshotRegion> out;
     out.reserve(regions.size());
-    for (const Region& r : regions) out.push_back(SnapshotRegion{r.start, r.end, r.nr_accesses, r.last_nr_accesses, r.age});
+    for (const Region& r : regions) out.push_back(SnapshotRegion{r.start, r.end, r.nr_accesses, r.last_nr_accesses, r.age, {}});
     return out;
 }
 

@@ -26,6 +26,9 @@ struct SnapshotRegion {
     uint32_t nr_accesses = 0;       // in the aggregation window under way
     uint32_t last_nr_accesses = 0;  // in the last complete window
     uint32_t age = 0;
+    // Per data-attribute probe of the spec (kernel 7.2+): the samples of the
+    // last aggregation whose page passed the probe's filters.
+    std::vector<uint32_t> probe_hits;
     bool operator==(const SnapshotRegion&) const = default;
 };
 

@@ -6,9 +6,11 @@ namespace {
 
 nlohmann::json regions_json(const std::vector<SnapshotRegion>& regions) {
     nlohmann::json jr = nlohmann::json::array();
-    for (const SnapshotRegion& r : regions)
+    for (const SnapshotRegion& r : regions) {
         jr.push_back({{"start", r.start}, {"end", r.end}, {"nr_accesses", r.nr_accesses},
                       {"last_nr_accesses", r.last_nr_accesses}, {"age", r.age}});
+        if (!r.probe_hits.empty()) jr.back()["probe_hits"] = r.probe_hits;
+    }
     return jr;
 }
 

@@ -82,6 +82,16 @@ struct Target {
     bool operator==(const Target&) const = default;
 };
 
+// A data-attribute probe (Linux 7.2+, paddr): at every sample the kernel
+// asks it of the sampled page, and counts per region and aggregation the
+// samples that pass its filters (anon or memcg only), as
+// tried_regions/<R>/probes/<P>/hits.
+inline constexpr size_t kMaxProbes = 4;  // DAMON_MAX_PROBES
+struct Probe {
+    std::vector<Filter> filters;
+    bool operator==(const Probe&) const = default;
+};
+
 struct ContextSpec {
     Ops ops = Ops::Synthetic;
     uint64_t seed = 0;  // in-process core: seeds region sampling and splits
@@ -89,6 +99,7 @@ struct ContextSpec {
     NrRegions nr_regions;
     std::vector<Target> targets;
     std::vector<Scheme> schemes;
+    std::vector<Probe> probes;
     bool pause = false;
     bool operator==(const ContextSpec&) const = default;
 };

@@ -338,6 +338,22 @@ Scheme read_scheme(const json& j, const std::string& path, size_t nr_targets) {
     return s;
 }
 
+Probe read_probe(const json& j, const std::string& path, size_t nr_targets) {
+    JsonObjectReader r(j, path);
+    Probe p;
+    if (const json* filters = r.array("filters"))
+        for (size_t i = 0; i < filters->size(); ++i) {
+            const std::string where = json_index_path(r.path_of("filters"), i);
+            Filter f = read_filter((*filters)[i], where, nr_targets);
+            if (f.type != FilterType::Anon && f.type != FilterType::Memcg)
+                throw SpecError(where + ".type", std::string("a probe's filter is anon or memcg, not ") + to_string(f.type));
+            p.filters.push_back(std::move(f));
+        }
+    r.reject_unknown_keys();
+    if (p.filters.empty()) throw SpecError(r.path_of("filters"), "a probe needs at least one filter");
+    return p;
+}
+
 // The core sums region sizes over all targets (the size limit of a merge).
 void check_total_span(const std::vector<Target>& targets) {
     uint64_t total = 0;
@@ -371,6 +387,16 @@ ContextSpec spec_from_json(const json& j) {
     if (const json* schemes = r.array("schemes"))
         for (size_t i = 0; i < schemes->size(); ++i)
             spec.schemes.push_back(read_scheme((*schemes)[i], json_index_path("schemes", i), spec.targets.size()));
+    if (const json* probes = r.array("probes")) {
+        if (probes->size() > kMaxProbes)
+            throw SpecError("probes", "at most " + std::to_string(kMaxProbes) + " probes (the kernel's DAMON_MAX_PROBES), got " +
+                                          std::to_string(probes->size()));
+        if (!probes->empty() && spec.ops != Ops::Paddr)
+            throw SpecError("probes", std::string("data-attribute probes are the kernel's paddr operations' (Linux 7.2+), not ") +
+                                          to_string(spec.ops) + "'s");
+        for (size_t i = 0; i < probes->size(); ++i)
+            spec.probes.push_back(read_probe((*probes)[i], json_index_path("probes", i), spec.targets.size()));
+    }
     r.reject_unknown_keys();
     check_total_span(spec.targets);
     if (spec.ops == Ops::Paddr && spec.targets.size() > 1)
@@ -441,7 +467,7 @@ json spec_to_json(const ContextSpec& spec) {
         });
     }
     const Intervals& iv = spec.intervals;
-    return {
+    json out = {
         {"ops", to_string(spec.ops)},
         {"seed", spec.seed},
         {"pause", spec.pause},
@@ -454,6 +480,19 @@ json spec_to_json(const ContextSpec& spec) {
         {"targets", targets},
         {"schemes", schemes},
     };
+    // Only when there are: most specs never have any, on kernels that have none.
+    if (!spec.probes.empty()) {
+        json probes = json::array();
+        for (const Probe& p : spec.probes) {
+            json filters = json::array();
+            for (const Filter& f : p.filters)
+                filters.push_back({{"type", to_string(f.type)}, {"matching", f.matching}, {"allow", f.allow},
+                                   {"memcg_path", f.memcg_path}});
+            probes.push_back({{"filters", filters}});
+        }
+        out["probes"] = probes;
+    }
+    return out;
 }
 
 ContextSpec spec_apply_patch(const ContextSpec& current, const std::string& patch_text) {

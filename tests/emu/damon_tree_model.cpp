@@ -80,6 +80,8 @@ std::optional<SysfsLevel> level_for_nr(const std::string& path) {
     if (name == "nr_regions" && dir == "regions") return SysfsLevel::Region;
     if (name == "nr_schemes") return SysfsLevel::Scheme;
     if (name == "nr_goals") return SysfsLevel::Goal;
+    if (name == "nr_probes") return SysfsLevel::Probe;
+    if (name == "nr_filters" && path.find("/probes/") != std::string::npos) return SysfsLevel::ProbeFilter;
     if (name == "nr_filters") return SysfsLevel::Filter;
     if (name == "nr_dests") return SysfsLevel::Dest;
     return std::nullopt;
@@ -679,6 +681,10 @@ int DamonTreeModel::state_command(uint32_t k, const std::string& command, bool& 
                 add_file(rd + "/end", std::to_string(tried[r].end), false);
                 add_file(rd + "/nr_accesses", std::to_string(tried[r].nr_accesses_bp / 10000), false);
                 add_file(rd + "/age", std::to_string(tried[r].age), false);
+                // Probe hits: the emulator has no memory cgroups or anon
+                // pages to ask about, so no sample passes a probe.
+                for (uint64_t p = 0; p < st.u("monitoring_attrs/probes/nr_probes"); ++p)
+                    add_file(rd + "/probes/" + std::to_string(p) + "/hits", "0", false);
             }
             if (profile_.version.at_least(6, 6)) add_file(td + "/total_bytes", std::to_string(total), false);
         }

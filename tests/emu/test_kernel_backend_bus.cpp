@@ -331,10 +331,54 @@ TEST(KernelBackendModules, DamonStatTurnedOffIsServedByAStandIn) {
     const CommandResult by_cgroup = run_command({"/usr/bin/env", "DBUS_SYSTEM_BUS_ADDRESS=" + d.bus.address(),
                                                  env_or("DAMONCTL", "damonctl"), "status", "--cgroups"});
     EXPECT_EQ(by_cgroup.exit_code, 0) << by_cgroup.out;
-    EXPECT_NE(by_cgroup.out.find("memory by cgroup (warm: idle 5.0 s, cold: idle 1 min 0 s)"), std::string::npos) << by_cgroup.out;
+    EXPECT_NE(by_cgroup.out.find("memory by cgroup (kpagecgroup; warm: idle 5.0 s, cold: idle 1 min 0 s)"), std::string::npos) << by_cgroup.out;
     EXPECT_NE(by_cgroup.out.find("/system.slice/low.service"), std::string::npos) << by_cgroup.out;
     EXPECT_NE(text.find("damond_cgroup_memory_bytes{cgroup=\"/system.slice/low.service\",state=\"hot\"}"),
               std::string::npos) << text;
+}
+
+// On 7.2+ a few named leaf cgroups are counted by the kernel's probes: the
+// system-stat context's kdamond gets one memcg probe per cgroup.
+TEST(KernelBackendModules, NamedServicesAreCountedByTheKernelsProbes) {
+    if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+    if (access("/sys/firmware/memmap", R_OK) != 0) GTEST_SKIP() << "no /sys/firmware/memmap";
+    Emulator emu("7.2");
+    TempDir cg;
+    std::filesystem::create_directories(cg.path() + "/system.slice/a.service");
+    std::filesystem::create_directories(cg.path() + "/system.slice/b.service");
+    std::string config = kConfig;
+    config.insert(1, R"("system_stat": "always", "system_cgroups": {"paths": ["/system.slice/a.service", )"
+                     R"("/system.slice/b.service"]}, )");
+    Damond d(emu, "kernel", true, config, "", nullptr,
+             {"--cgroup-root", cg.path(), "--kpagecgroup", cg.path() + "/none"});
+    ASSERT_TRUE(d.up) << d.log();
+    json stat;
+    EXPECT_TRUE(wait_until([&] {
+        const CommandResult r = d.busctl({"--json=short", "get-property", "org.damond1", "/org/damond1",
+                                          "org.damond1.Manager", "SystemStat"});
+        if (r.exit_code != 0) return false;
+        stat = json::parse(r.out)["data"];
+        return stat.contains("cgroups_method");
+    }, 15000)) << d.log();
+    EXPECT_EQ(stat["cgroups_method"]["data"], "probes") << stat.dump();
+    // One kdamond (system-stat's) holds the probes.
+    int with_probes = 0;
+    for (int k = 0; k < 80; ++k) {
+        const std::string ctx = emu.dir() + "/kdamonds/" + std::to_string(k) + "/contexts/0";
+        if (read_file(ctx + "/monitoring_attrs/probes/nr_probes") != "2\n") continue;
+        ++with_probes;
+        EXPECT_EQ(read_file(ctx + "/operations"), "paddr\n");
+        EXPECT_EQ(read_file(ctx + "/monitoring_attrs/probes/0/filters/0/type"), "memcg\n");
+        EXPECT_EQ(read_file(ctx + "/monitoring_attrs/probes/1/filters/0/path"), "/system.slice/b.service\n");
+    }
+    EXPECT_EQ(with_probes, 1);
+    const CommandResult cgroups = d.busctl({"--json=short", "get-property", "org.damond1", "/org/damond1",
+                                            "org.damond1.Manager", "SystemCgroups"});
+    ASSERT_EQ(cgroups.exit_code, 0) << cgroups.out;
+    const json list = json::parse(cgroups.out)["data"];
+    ASSERT_EQ(list.size(), 2u) << list.dump();
+    EXPECT_EQ(list[0][0], "/system.slice/a.service");
+    EXPECT_EQ(list[0][1], 0);  // the emulator's probes see no cgroup's pages
 }
 
 TEST(KernelBackendHang, AHungStateWriteFailsTheContextWhileTheBusKeepsAnswering) {

@@ -105,3 +105,37 @@ TEST(SpecWriter, OldKernelsGetOneFilterListAndRefuseWhatTheyLack) {
     EXPECT_EQ(refused(plain), "accepted");
     EXPECT_NE(refused(spec_from_json_text(R"({"ops": "synthetic"})")).find("in-process source"), std::string::npos);
 }
+
+// Data-attribute probes (7.2+): staged with their filters, the cgroup in
+// "path"; a commit without probes removes them; older kernels refuse them.
+TEST(SpecWriter, ProbesAreStagedOn72AndRefusedBefore) {
+    Fixture f("7.2");
+    ContextSpec spec = spec_from_json_text(R"({"ops": "paddr",
+        "targets": [{"regions": [{"start": 4096, "end": 67108864}]}],
+        "probes": [{"filters": [{"type": "memcg", "memcg_path": "/system.slice/a.service", "allow": true}]},
+                   {"filters": [{"type": "anon", "matching": false, "allow": true}]}]})");
+    check_for_kernel(spec, f.probe());
+    stage_spec(f.tree, 0, spec);
+    EXPECT_EQ(f.r("monitoring_attrs/probes/nr_probes"), "2");
+    EXPECT_EQ(f.r("monitoring_attrs/probes/0/filters/nr_filters"), "1");
+    EXPECT_EQ(f.r("monitoring_attrs/probes/0/filters/0/type"), "memcg");
+    EXPECT_EQ(f.r("monitoring_attrs/probes/0/filters/0/path"), "/system.slice/a.service");
+    EXPECT_EQ(f.r("monitoring_attrs/probes/0/filters/0/allow"), "Y");
+    EXPECT_EQ(f.r("monitoring_attrs/probes/1/filters/0/matching"), "N");
+    f.tree.write("kdamonds/0/state", "on");
+    EXPECT_EQ(f.raw.read("kdamonds/0/state"), "on");
+    spec.probes.clear();
+    stage_spec(f.tree, 0, spec);
+    EXPECT_EQ(f.r("monitoring_attrs/probes/nr_probes"), "0");
+
+    Fixture old("6.18");
+    stage_spec(old.tree, 0, spec);
+    const ContextSpec with_probes = spec_from_json_text(
+        R"({"ops": "paddr", "probes": [{"filters": [{"type": "anon", "allow": true}]}]})");
+    try {
+        check_for_kernel(with_probes, old.probe());
+        FAIL() << "7.1 took probes";
+    } catch (const DamondError& e) {
+        EXPECT_STREQ(e.what(), "probes: this kernel has no probes (Linux 7.2+)");
+    }
+}

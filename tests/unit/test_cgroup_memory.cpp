@@ -9,6 +9,7 @@
 
 #include "temp_dir.hpp"
 
+#include "manager/system_stat.hpp"
 #include "monitor/cgroup_memory.hpp"
 #include "sources/cgroup_targets.hpp"
 #include "sources/page_cgroups.hpp"
@@ -144,4 +145,56 @@ TEST(PageCgroups, ReadsOneInodePerFrameAndZeroPastTheEnd) {
     EXPECT_EQ(got[got.size() - 2], 1003u);
     EXPECT_EQ(got.back(), 0u);
     EXPECT_THROW(PageCgroups(dir.path() + "/none"), std::system_error);
+}
+
+// From the kernel's probes: hits of aggr/sample samples say each cgroup's
+// share of a region; a count past the samples (a tuned interval moved) is
+// the whole region.
+TEST(CgroupMemory, ProbeHitsShareOutRegions) {
+    MonitorSnapshot s;
+    s.sample_us = 5000;
+    s.aggr_us = 100000;  // 20 samples
+    SnapshotRegion hot = region(0, 100, 3, 4);
+    hot.probe_hits = {5, 0};
+    SnapshotRegion cold = region(100, 200, 0, 999);
+    cold.probe_hits = {0, 25};
+    SnapshotRegion none = region(300, 100, 0, 999);  // no hits read (a kernel without probes)
+    s.targets = {{hot, cold, none}};
+    const CgroupMemory m = cgroup_memory_from_probes(s, 2, {1000, 60000});
+    EXPECT_EQ(m.bytes[0], (CgroupBytes{25 * kPage, 0, 0}));
+    EXPECT_EQ(m.bytes[1], (CgroupBytes{0, 0, 200 * kPage}));
+    MonitorSnapshot unknown = s;
+    unknown.sample_us = 0;
+    EXPECT_EQ(cgroup_memory_from_probes(unknown, 2, {}).bytes[0], CgroupBytes{});
+}
+
+// Probes where they count every cgroup named: 7.2+, named, at most 4,
+// nothing below them; kpagecgroup otherwise, saying why.
+TEST(SystemCgroups, PlanTakesProbesOnlyWhereTheyCountEverything) {
+    TempDir root;
+    for (const char* d : {"system.slice/a.service", "system.slice/b.service/sub"})
+        std::filesystem::create_directories(root.path() + "/" + d);
+    SystemCgroupsConfig c;
+    c.paths = {"/system.slice/a.service"};
+    CgroupsPlan p = plan_cgroups(c, true, root.path());
+    EXPECT_EQ(p.method, "probes");
+    EXPECT_EQ(p.probe_paths, c.paths);
+    ASSERT_EQ(probes_for(p.probe_paths).size(), 1u);
+    EXPECT_EQ(probes_for(p.probe_paths)[0].filters[0].memcg_path, "/system.slice/a.service");
+    EXPECT_EQ(probes_for(p.probe_paths)[0].filters[0].type, FilterType::Memcg);
+
+    EXPECT_EQ(plan_cgroups(c, false, root.path()).method, "kpagecgroup");
+    EXPECT_NE(plan_cgroups(c, false, root.path()).why.find("Linux 7.2+"), std::string::npos);
+    c.paths.push_back("/system.slice/b.service");
+    p = plan_cgroups(c, true, root.path());
+    EXPECT_EQ(p.method, "kpagecgroup");
+    EXPECT_NE(p.why.find("/system.slice/b.service has cgroups below it"), std::string::npos) << p.why;
+    c.method = "probes";
+    EXPECT_EQ(plan_cgroups(c, true, root.path()).method, "unavailable");
+    c.method = "kpagecgroup";
+    EXPECT_EQ(plan_cgroups(c, true, root.path()).method, "kpagecgroup");
+    SystemCgroupsConfig defaults;  // discovered: kpagecgroup
+    EXPECT_EQ(plan_cgroups(defaults, true, root.path()).method, "kpagecgroup");
+    defaults.enabled = false;
+    EXPECT_EQ(plan_cgroups(defaults, true, root.path()).method, "off");
 }

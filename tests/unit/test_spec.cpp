@@ -184,3 +184,33 @@ TEST(Spec, PatchErrorsNameTheField) {
     EXPECT_THROW(spec_apply_patch(base, "{not json"), SpecError);
     EXPECT_THROW(spec_apply_patch(base, "[1]"), SpecError);
 }
+
+// Data-attribute probes: paddr only, at most the kernel's 4, anon or memcg
+// filters; round-trip through the canonical JSON, absent when none.
+TEST(Spec, ProbesAreForPaddrAndKeepToTheKernelsRules) {
+    const std::string probe = R"({"filters": [{"type": "memcg", "memcg_path": "/system.slice/a.service", "allow": true}]})";
+    const ContextSpec s = spec_from_json_text(R"({"ops": "paddr", "probes": [)" + probe + "]}");
+    ASSERT_EQ(s.probes.size(), 1u);
+    EXPECT_EQ(s.probes[0].filters[0].memcg_path, "/system.slice/a.service");
+    EXPECT_TRUE(s.probes[0].filters[0].allow);
+    EXPECT_EQ(spec_from_json(spec_to_json(s)), s);
+    EXPECT_FALSE(spec_to_json(spec_from_json_text(R"({"ops": "paddr"})")).contains("probes"));
+    auto error_at = [](const std::string& text) {
+        try {
+            spec_from_json_text(text);
+        } catch (const SpecError& e) {
+            return e.path() + ": " + e.what();
+        }
+        return std::string("(accepted)");
+    };
+    EXPECT_EQ(error_at(R"({"ops": "vaddr", "probes": [)" + probe + "]}").substr(0, 7), "probes:");
+    std::string five = R"({"ops": "paddr", "probes": [)";
+    for (int i = 0; i < 5; ++i) five += (i ? "," : "") + probe;
+    EXPECT_NE(error_at(five + "]}").find("at most 4 probes"), std::string::npos);
+    EXPECT_EQ(error_at(R"({"ops": "paddr", "probes": [{"filters": [{"type": "addr", "addr_end": 4096}]}]})")
+                  .substr(0, 26),
+              "probes[0].filters[0].type:");
+    EXPECT_EQ(error_at(R"({"ops": "paddr", "probes": [{"filters": []}]})").substr(0, 17), "probes[0].filters");
+    EXPECT_EQ(error_at(R"({"ops": "paddr", "probes": [{"filters": [{"type": "memcg"}]}]})").substr(0, 32),
+              "probes[0].filters[0].memcg_path:");
+}
