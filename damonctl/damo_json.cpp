@@ -151,6 +151,29 @@ json import_filter(Reader r) {
     return f;
 }
 
+// damo's data-attribute probe: {"filters": [{"filter_type", "matching",
+// "allow", "path"}]}, a memcg filter's cgroup in "path".
+json import_probe(Reader r) {
+    static const json none = json::array();
+    json filters = json::array();
+    const json& fs = array_at(r, "filters", none);
+    for (size_t i = 0; i < fs.size(); ++i) {
+        Reader fr(fs[i], idx(r.at("filters"), i));
+        json f = {{"type", text(fr.need("filter_type"), fr.at("filter_type"))},
+                  {"matching", parse_bool(fr.need("matching"), fr.at("matching"))}};
+        const json* allow = fr.get("allow");
+        f["allow"] = allow ? parse_bool(*allow, fr.at("allow")) : false;
+        const json* path = fr.get("path");
+        if (f["type"] == "memcg" && path) f["memcg_path"] = text(*path, fr.at("path"));
+        fr.finish();
+        filters.push_back(f);
+    }
+    if (const json* w = r.get("weight"); w && parse_count(*w, r.at("weight")) != 0)
+        throw ValueError(r.at("weight") + ": must be 0: damond does not run attributes-only monitoring");
+    r.finish();
+    return {{"filters", filters}};
+}
+
 json import_goal(Reader r) {
     json g = json::object();
     if (const json* v = r.get("metric")) g["target_metric"] = text(*v, r.at("metric"));
@@ -300,7 +323,10 @@ json import_context(Reader c, Units units) {
         targets.push_back(target);
     }
     spec["targets"] = targets;
-    must_be_empty(c, "probes", "damond does not run damo's access probes");
+    json probes = json::array();
+    const json& ps = array_at(c, "probes", none);
+    for (size_t i = 0; i < ps.size(); ++i) probes.push_back(import_probe(Reader(ps[i], idx(c.at("probes"), i))));
+    if (!probes.empty()) spec["probes"] = probes;
     if (const json* sv = c.get("sample_control")) {
         Reader s(*sv, c.at("sample_control"));
         if (const json* pv = s.get("primitives_enabled")) {
@@ -457,6 +483,16 @@ json export_kdamond(const json& spec, bool raw, std::vector<std::string>& notes)
         if (const int64_t nid = s.value("target_nid", int64_t(-1)); nid >= 0) scheme["target_nid"] = nid;
         schemes.push_back(scheme);
     }
+    json probes = json::array();
+    for (const json& p : spec.value("probes", json::array())) {
+        json filters = json::array();
+        for (const json& f : p.value("filters", json::array()))
+            filters.push_back({{"filter_type", f.value("type", "anon")},
+                               {"matching", f.value("matching", true)},
+                               {"allow", f.value("allow", false)},
+                               {"path", f.value("memcg_path", "")}});
+        probes.push_back({{"filters", filters}});
+    }
     json context = {
         {"ops", ops},
         {"addr_unit", raw ? json("1") : json("1 B")},
@@ -473,7 +509,7 @@ json export_kdamond(const json& spec, bool raw, std::vector<std::string>& notes)
         {"nr_regions",
          {{"min", count(spec.value("nr_regions", json::object()).value("min", uint64_t(10)))},
           {"max", count(spec.value("nr_regions", json::object()).value("max", uint64_t(1000)))}}},
-        {"probes", json::array()},
+        {"probes", probes},
         {"sample_control",
          {{"primitives_enabled", {{"page_table", true}, {"page_fault", false}}}, {"sample_filters", json::array()}}},
         {"pause", spec.value("pause", false)},

@@ -12,7 +12,10 @@ namespace damond {
 
 CgroupsPlan plan_cgroups(const SystemCgroupsConfig& config, bool kernel_has_probes, const std::string& cgroup_root) {
     if (!config.enabled) return {"off", {}, ""};
-    if (config.method == "kpagecgroup") return {"kpagecgroup", {}, ""};
+    // auto is kpagecgroup: measured on Debian's 7.3 (the system-view
+    // scenario), the kernel's probes put cold memory in the wrong bucket far
+    // more often (docs/system.md).
+    if (config.method != "probes") return {"kpagecgroup", {}, ""};
     // The kernel's memcg probe matches the cgroup a page is charged to
     // exactly, and a context has at most 4 probes: only named cgroups, few
     // enough, with no cgroup below them.
@@ -29,8 +32,7 @@ CgroupsPlan plan_cgroups(const SystemCgroupsConfig& config, bool kernel_has_prob
                 if (it->is_directory(ec)) why = p + " has cgroups below it, which a probe does not count";
         }
     if (why.empty()) return {"probes", named.paths, ""};
-    if (config.method == "probes") return {"unavailable", {}, "probes: " + why};
-    return {"kpagecgroup", {}, "not probes: " + why};
+    return {"unavailable", {}, "probes: " + why};
 }
 
 std::vector<Probe> probes_for(const std::vector<std::string>& cgroup_paths) {

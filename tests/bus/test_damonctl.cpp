@@ -506,8 +506,13 @@ TEST_F(Damonctl, ExportThenImportGivesTheSameSpec) {
             EXPECT_EQ(run_json({"import-damo", file, "--dry-run"})["damo"], spec) << name << " " << form;
         }
     }
-    // paddr runs on the kernel only: round trip through spec files.
-    const json paddr = run_json({"import-damo", fixtures() + "/paddr-quota-goal-filters.raw.json", "--dry-run"})["damo"];
+    // paddr runs on the kernel only: round trip through spec files, with a
+    // data-attribute probe of each filter type.
+    json paddr = run_json({"import-damo", fixtures() + "/paddr-quota-goal-filters.raw.json", "--dry-run"})["damo"];
+    paddr["probes"] = json::array(
+        {{{"filters", json::array({{{"type", "memcg"}, {"matching", true}, {"allow", true},
+                                    {"memcg_path", "/system.slice/a.service"}}})}},
+         {{"filters", json::array({{{"type", "anon"}, {"matching", false}, {"allow", true}, {"memcg_path", ""}}})}}});
     for (const char* form : {"--human", "--raw"}) {
         std::vector<std::string> args = {"export-damo", "--spec", dir_.write("paddr.json", paddr.dump())};
         if (std::string(form) == "--raw") args.push_back("--raw");
@@ -545,8 +550,10 @@ TEST_F(Damonctl, WhatDamondCannotHonourIsRefusedByNameAndNothingIsHalfImported) 
     d["kdamonds"][0]["contexts"][0]["schemes"][0]["quotas"]["goal_tuner"] = "temporal";
     refused(d, "kdamonds[0].contexts[0].schemes[0].quotas.goal_tuner");
     d = doc;
-    d["kdamonds"][0]["contexts"][0]["probes"] = json::array({json::object()});
-    refused(d, "kdamonds[0].contexts[0].probes");
+    // Probes are imported (7.2+), attributes-only monitoring (7.3 weights) is not.
+    d["kdamonds"][0]["contexts"][0]["probes"] = json::array(
+        {{{"filters", json::array({{{"filter_type", "anon"}, {"matching", true}, {"allow", true}}})}, {"weight", 3}}});
+    refused(d, "kdamonds[0].contexts[0].probes[0].weight: must be 0");
     d = doc;
     d["kdamonds"][0]["contexts"][0]["intervals"]["sample_us"] = "5 parsecs";
     refused(d, "kdamonds[0].contexts[0].intervals.sample_us");

@@ -337,8 +337,8 @@ TEST(KernelBackendModules, DamonStatTurnedOffIsServedByAStandIn) {
               std::string::npos) << text;
 }
 
-// On 7.2+ a few named leaf cgroups are counted by the kernel's probes: the
-// system-stat context's kdamond gets one memcg probe per cgroup.
+// Asked for, on 7.2+, a few named leaf cgroups are counted by the kernel's
+// probes: the system-stat context's kdamond gets one memcg probe per cgroup.
 TEST(KernelBackendModules, NamedServicesAreCountedByTheKernelsProbes) {
     if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
     if (access("/sys/firmware/memmap", R_OK) != 0) GTEST_SKIP() << "no /sys/firmware/memmap";
@@ -347,7 +347,7 @@ TEST(KernelBackendModules, NamedServicesAreCountedByTheKernelsProbes) {
     std::filesystem::create_directories(cg.path() + "/system.slice/a.service");
     std::filesystem::create_directories(cg.path() + "/system.slice/b.service");
     std::string config = kConfig;
-    config.insert(1, R"("system_stat": "always", "system_cgroups": {"paths": ["/system.slice/a.service", )"
+    config.insert(1, R"("system_stat": "always", "system_cgroups": {"method": "probes", "paths": ["/system.slice/a.service", )"
                      R"("/system.slice/b.service"]}, )");
     Damond d(emu, "kernel", true, config, "", nullptr,
              {"--cgroup-root", cg.path(), "--kpagecgroup", cg.path() + "/none"});
