@@ -104,9 +104,9 @@ struct Limits {
 // Memory by cgroup, from the system-stat context (docs/system.md).
 struct SystemCgroupsConfig {
     bool enabled = true;
-    // auto (kpagecgroup), kpagecgroup, or probes: the kernel's, where they can
-    // count every cgroup named (7.2+, paths given, at most 4, none with
-    // cgroups below it).
+    // auto: the kernel's probes where they can count every cgroup named
+    // (7.2+, paths given, at most 4, none with cgroups below it), else
+    // kpagecgroup; or either one.
     std::string method = "auto";
     std::vector<std::string> paths;  // relative to cgroupfs; empty: system.slice's services, user.slice's users
     uint32_t max = 32;               // cgroups attributed to (and label values in the metrics)

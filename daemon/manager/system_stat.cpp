@@ -12,10 +12,7 @@ namespace damond {
 
 CgroupsPlan plan_cgroups(const SystemCgroupsConfig& config, bool kernel_has_probes, const std::string& cgroup_root) {
     if (!config.enabled) return {"off", {}, ""};
-    // auto is kpagecgroup: measured on Debian's 7.3 (the system-view
-    // scenario), the kernel's probes put cold memory in the wrong bucket far
-    // more often (docs/system.md).
-    if (config.method != "probes") return {"kpagecgroup", {}, ""};
+    if (config.method == "kpagecgroup") return {"kpagecgroup", {}, ""};
     // The kernel's memcg probe matches the cgroup a page is charged to
     // exactly, and a context has at most 4 probes: only named cgroups, few
     // enough, with no cgroup below them.
@@ -32,7 +29,8 @@ CgroupsPlan plan_cgroups(const SystemCgroupsConfig& config, bool kernel_has_prob
                 if (it->is_directory(ec)) why = p + " has cgroups below it, which a probe does not count";
         }
     if (why.empty()) return {"probes", named.paths, ""};
-    return {"unavailable", {}, "probes: " + why};
+    if (config.method == "probes") return {"unavailable", {}, "probes: " + why};
+    return {"kpagecgroup", {}, "not probes: " + why};
 }
 
 std::vector<Probe> probes_for(const std::vector<std::string>& cgroup_paths) {

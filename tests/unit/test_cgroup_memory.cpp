@@ -168,29 +168,30 @@ TEST(CgroupMemory, ProbeHitsShareOutRegions) {
     EXPECT_EQ(cgroup_memory_from_probes(unknown, 2, {}).bytes[0], CgroupBytes{});
 }
 
-// kpagecgroup unless probes are asked for; probes only where they count
-// every cgroup named: 7.2+, named, at most 4, nothing below them.
+// Probes where they count every cgroup named: 7.2+, named, at most 4,
+// nothing below them; kpagecgroup otherwise, saying why (unless probes were
+// asked for: then none, saying why).
 TEST(SystemCgroups, PlanTakesProbesOnlyWhereTheyCountEverything) {
     TempDir root;
     for (const char* d : {"system.slice/a.service", "system.slice/b.service/sub"})
         std::filesystem::create_directories(root.path() + "/" + d);
     SystemCgroupsConfig c;
     c.paths = {"/system.slice/a.service"};
-    EXPECT_EQ(plan_cgroups(c, true, root.path()).method, "kpagecgroup");  // auto
-    c.method = "probes";
-    CgroupsPlan p = plan_cgroups(c, true, root.path());
+    CgroupsPlan p = plan_cgroups(c, true, root.path());  // auto
     EXPECT_EQ(p.method, "probes");
     EXPECT_EQ(p.probe_paths, c.paths);
     ASSERT_EQ(probes_for(p.probe_paths).size(), 1u);
     EXPECT_EQ(probes_for(p.probe_paths)[0].filters[0].memcg_path, "/system.slice/a.service");
     EXPECT_EQ(probes_for(p.probe_paths)[0].filters[0].type, FilterType::Memcg);
 
-    EXPECT_EQ(plan_cgroups(c, false, root.path()).method, "unavailable");
+    EXPECT_EQ(plan_cgroups(c, false, root.path()).method, "kpagecgroup");
     EXPECT_NE(plan_cgroups(c, false, root.path()).why.find("Linux 7.2+"), std::string::npos);
     c.paths.push_back("/system.slice/b.service");
     p = plan_cgroups(c, true, root.path());
-    EXPECT_EQ(p.method, "unavailable");
+    EXPECT_EQ(p.method, "kpagecgroup");
     EXPECT_NE(p.why.find("/system.slice/b.service has cgroups below it"), std::string::npos) << p.why;
+    c.method = "probes";
+    EXPECT_EQ(plan_cgroups(c, true, root.path()).method, "unavailable");
     c.method = "kpagecgroup";
     EXPECT_EQ(plan_cgroups(c, true, root.path()).method, "kpagecgroup");
     SystemCgroupsConfig defaults;  // discovered: kpagecgroup
