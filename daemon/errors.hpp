@@ -19,6 +19,7 @@ enum class ErrorKind {
     Busy,
     LimitExceeded,  // a configured limit (the message names it and its key)
     AccessDenied,
+    AuthorizationTimedOut,  // polkit or the bus driver did not answer in time
     NotSupported,
     Failed,
 };

@@ -114,6 +114,7 @@ int exit_code_of(const std::string& name) {
         {"org.damond1.Error.InvalidConfig", kInvalid},
         {"org.freedesktop.DBus.Error.InvalidArgs", kInvalid},
         {"org.damond1.Error.Busy", kBusy},
+        {"org.damond1.Error.AuthorizationTimedOut", kBusy},
         {"org.damond1.Error.NotSupported", kNotSupported},
         {"org.damond1.Error.LimitExceeded", kLimit},
         {"org.freedesktop.DBus.Error.AccessDenied", kDenied},

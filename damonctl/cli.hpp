@@ -16,7 +16,7 @@ enum Exit : int {
     kUsage = 2,          // the command line is wrong
     kNotFound = 3,       // no such context, app or hold
     kInvalid = 4,        // a spec, config, file or argument breaks a rule
-    kBusy = 5,           // another operation is under way, or the name is taken
+    kBusy = 5,           // another operation is under way, the name is taken, or polkit was slow
     kNotSupported = 6,   // the backend cannot do it
     kLimit = 7,          // a configured limit is reached
     kDenied = 8,         // the caller may not do it

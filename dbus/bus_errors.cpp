@@ -13,6 +13,7 @@ std::string bus_error_name(ErrorKind kind) {
     case ErrorKind::Busy: return "org.damond1.Error.Busy";
     case ErrorKind::LimitExceeded: return "org.damond1.Error.LimitExceeded";
     case ErrorKind::AccessDenied: return "org.freedesktop.DBus.Error.AccessDenied";
+    case ErrorKind::AuthorizationTimedOut: return "org.damond1.Error.AuthorizationTimedOut";
     case ErrorKind::NotSupported: return "org.damond1.Error.NotSupported";
     case ErrorKind::Failed: return "org.damond1.Error.Failed";
     }

@@ -1,5 +1,6 @@
 #include "context_object.hpp"
 
+#include "authorized_call.hpp"
 #include "bus_errors.hpp"
 #include "bus_label.hpp"
 #include "managed_object.hpp"
@@ -34,38 +35,46 @@ void ContextObject::emit_changed(const std::vector<ContextField>& fields) {
     getObject().emitPropertiesChangedSignal(org::damond1::Context_adaptor::INTERFACE_NAME, names);
 }
 
+// Each operation captures the manager and the name, never this object: it
+// may run after polkit answers, when the context may be gone.
 void ContextObject::Pause(sdbus::Result<>&& result) {
-    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::Pause);
-        manager_.pause_context(name_, std::move(done));
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done reply) {
+        authorized(auth_, getObject(), BusAction::Pause, reply, [&m = manager_, name = name_](const Requester&, auto done) {
+            m.pause_context(name, done);
+        });
     });
 }
 
 void ContextObject::Resume(sdbus::Result<>&& result) {
-    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::Pause);
-        manager_.resume_context(name_, std::move(done));
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done reply) {
+        authorized(auth_, getObject(), BusAction::Pause, reply, [&m = manager_, name = name_](const Requester&, auto done) {
+            m.resume_context(name, done);
+        });
     });
 }
 
 void ContextObject::Commit(sdbus::Result<>&& result, std::string spec_json) {
-    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::Configure);
-        manager_.commit_context(name_, spec_json, std::move(done), auth_.requester_of(getObject()));
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done reply) {
+        authorized(auth_, getObject(), BusAction::Configure, reply,
+                   [&m = manager_, name = name_, spec_json](const Requester& who, auto done) {
+                       m.commit_context(name, spec_json, done, who);
+                   });
     });
 }
 
 void ContextObject::HoldPause(sdbus::Result<uint32_t>&& result, std::string who, std::string why) {
     reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
-        auth_.check(getObject(), BusAction::Pause);
-        manager_.hold_pause(name_, who, why, current_sender(getObject()), reply);
+        authorized<uint32_t>(auth_, getObject(), BusAction::Pause, reply,
+                             [&m = manager_, name = name_, who, why, owner = current_sender(getObject())](
+                                 const Requester&, auto done) { m.hold_pause(name, who, why, owner, done); });
     });
 }
 
 void ContextObject::ReleasePause(sdbus::Result<>&& result, uint32_t cookie) {
-    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::Pause);
-        manager_.release_pause(cookie, &name_, std::move(done));
+    reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done reply) {
+        authorized(auth_, getObject(), BusAction::Pause, reply, [&m = manager_, name = name_, cookie](const Requester&, auto done) {
+            m.release_pause(cookie, &name, done);
+        });
     });
 }
 
@@ -75,15 +84,21 @@ std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> Cont
 
 void ContextObject::Snapshot(sdbus::Result<std::string>&& result) {
     reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
-        manager_.check_read(name_, auth_.requester_of(getObject()));
-        manager_.snapshot_json(name_, reply);
+        authorized<std::string>(auth_, getObject(), std::nullopt, reply,
+                                [&m = manager_, name = name_](const Requester& who, auto done) {
+                                    m.check_read(name, who);
+                                    m.snapshot_json(name, done);
+                                });
     });
 }
 
-std::string ContextObject::ReadSpec() {
-    return counted_call(getObject(), manager_.bus_calls(), [&] {
-        manager_.check_read(name_, auth_.requester_of(getObject()));
-        return manager_.full_spec_json(name_);
+void ContextObject::ReadSpec(sdbus::Result<std::string>&& result) {
+    reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
+        authorized<std::string>(auth_, getObject(), std::nullopt, reply,
+                                [&m = manager_, name = name_](const Requester& who, auto done) {
+                                    m.check_read(name, who);
+                                    done(nullptr, m.full_spec_json(name));
+                                });
     });
 }
 

@@ -30,7 +30,7 @@ private:
     void ReleasePause(sdbus::Result<>&& result, uint32_t cookie) override;
     std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> PauseHolds() override;
     void Snapshot(sdbus::Result<std::string>&& result) override;
-    std::string ReadSpec() override;
+    void ReadSpec(sdbus::Result<std::string>&& result) override;
     std::string Name() override;
     std::string State() override;
     std::string Spec() override;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "authorized_call.hpp"
 #include "bus_errors.hpp"
 #include "metrics/damond_metrics.hpp"
 #include "bus_label.hpp"
@@ -61,59 +62,65 @@ ManagerObject::DescribeContexts() {
 
 void ManagerObject::CreateContext(sdbus::Result<sdbus::ObjectPath>&& result, std::string name, std::string spec_json) {
     reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
-        auth_.check(getObject(), BusAction::Configure);
-        manager_.create_context(
-            name, spec_json,
-            [reply, name](std::exception_ptr e) { reply(e, sdbus::ObjectPath(context_object_path(name))); },
-            auth_.requester_of(getObject()));
+        authorized<sdbus::ObjectPath>(
+            auth_, getObject(), BusAction::Configure, reply, [this, name, spec_json](const Requester& who, auto done) {
+                manager_.create_context(
+                    name, spec_json,
+                    [done, name](std::exception_ptr e) { done(e, sdbus::ObjectPath(context_object_path(name))); }, who);
+            });
     });
 }
 
 void ManagerObject::RemoveContext(sdbus::Result<>&& result, std::string name) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::Configure);
-        manager_.remove_context(name, std::move(done));
+        authorized(auth_, getObject(), BusAction::Configure, done,
+                   [this, name](const Requester&, auto removed) { manager_.remove_context(name, removed); });
     });
 }
 
 void ManagerObject::Reload(sdbus::Result<>&& result) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::Configure);
-        if (!reload_) throw DamondError(ErrorKind::NotSupported, "this damond cannot reload");
-        reload_([done](const std::string& error) {
-            done(error.empty() ? nullptr : std::make_exception_ptr(DamondError(ErrorKind::InvalidConfig, error)));
+        authorized(auth_, getObject(), BusAction::Configure, done, [this](const Requester&, auto reloaded) {
+            if (!reload_) throw DamondError(ErrorKind::NotSupported, "this damond cannot reload");
+            reload_([reloaded](const std::string& error) {
+                reloaded(error.empty() ? nullptr
+                                       : std::make_exception_ptr(DamondError(ErrorKind::InvalidConfig, error)));
+            });
         });
     });
 }
 
 void ManagerObject::Release(sdbus::Result<>&& result) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::Configure);
-        if (!release_) throw DamondError(ErrorKind::NotSupported, "this damond cannot release DAMON");
-        // Answered first: the owner stops after this turn of its loop.
-        done(nullptr);
-        release_();
+        authorized(auth_, getObject(), BusAction::Configure, done, [this](const Requester&, auto released) {
+            if (!release_) throw DamondError(ErrorKind::NotSupported, "this damond cannot release DAMON");
+            // Answered first: the owner stops after this turn of its loop.
+            released(nullptr);
+            release_();
+        });
     });
 }
 
 void ManagerObject::PauseContext(sdbus::Result<>&& result, std::string name) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::Pause);
-        manager_.pause_context(name, std::move(done));
+        authorized(auth_, getObject(), BusAction::Pause, done,
+                   [this, name](const Requester&, auto paused) { manager_.pause_context(name, paused); });
     });
 }
 
 void ManagerObject::ResumeContext(sdbus::Result<>&& result, std::string name) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::Pause);
-        manager_.resume_context(name, std::move(done));
+        authorized(auth_, getObject(), BusAction::Pause, done,
+                   [this, name](const Requester&, auto resumed) { manager_.resume_context(name, resumed); });
     });
 }
 
 void ManagerObject::CommitContext(sdbus::Result<>&& result, std::string name, std::string spec_json) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::Configure);
-        manager_.commit_context(name, spec_json, std::move(done), auth_.requester_of(getObject()));
+        authorized(auth_, getObject(), BusAction::Configure, done,
+                   [this, name, spec_json](const Requester& who, auto committed) {
+                       manager_.commit_context(name, spec_json, committed, who);
+                   });
     });
 }
 
@@ -158,32 +165,38 @@ void ManagerObject::announce_app_state(const std::string& app_id, const std::str
 void ManagerObject::RegisterApp(sdbus::Result<sdbus::ObjectPath>&& result, std::string app_id, uint32_t pid,
                                 std::map<std::string, sdbus::Variant> options) {
     reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
-        auth_.check(getObject(), BusAction::SetAppState);
-        const Options o{options, {"foreground_profile", "background_profile"}};
-        o.check();
-        apps_.register_app(
-            app_id, pid, o.str("foreground_profile"), o.str("background_profile"),
-            [reply, app_id](std::exception_ptr e) { reply(e, sdbus::ObjectPath(app_object_path(app_id))); },
-            auth_.requester_of(getObject()));
+        authorized<sdbus::ObjectPath>(
+            auth_, getObject(), BusAction::SetAppState, reply,
+            [this, app_id, pid, options](const Requester& who, auto done) {
+                const Options o{options, {"foreground_profile", "background_profile"}};
+                o.check();
+                apps_.register_app(
+                    app_id, pid, o.str("foreground_profile"), o.str("background_profile"),
+                    [done, app_id](std::exception_ptr e) { done(e, sdbus::ObjectPath(app_object_path(app_id))); },
+                    who);
+            });
     });
 }
 
 void ManagerObject::UnregisterApp(sdbus::Result<>&& result, std::string app_id) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::SetAppState);
-        apps_.unregister_app(app_id, "unregistered", std::move(done));
+        authorized(auth_, getObject(), BusAction::SetAppState, done, [this, app_id](const Requester&, auto gone) {
+            apps_.unregister_app(app_id, "unregistered", gone);
+        });
     });
 }
 
 void ManagerObject::SetAppState(sdbus::Result<>&& result, std::string app_id, std::string state,
                                 std::map<std::string, sdbus::Variant> options) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::SetAppState);
-        const Options o{options, {"pid"}};
-        o.check();
-        apps_.set_app_state(
-            app_id, app_state_from_string(state), o.u32("pid"), [done](std::exception_ptr e, bool) { done(e); },
-            auth_.requester_of(getObject()));
+        authorized(auth_, getObject(), BusAction::SetAppState, done,
+                   [this, app_id, state, options](const Requester& who, auto switched) {
+                       const Options o{options, {"pid"}};
+                       o.check();
+                       apps_.set_app_state(
+                           app_id, app_state_from_string(state), o.u32("pid"),
+                           [switched](std::exception_ptr e, bool) { switched(e); }, who);
+                   });
     });
 }
 
@@ -208,15 +221,18 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, std::vect
 
 void ManagerObject::HoldPause(sdbus::Result<uint32_t>&& result, std::string who, std::string why) {
     reply_when_ready(getObject(), manager_.bus_calls(), std::move(result), [&](auto reply) {
-        auth_.check(getObject(), BusAction::Pause);
-        manager_.hold_pause("", who, why, current_sender(getObject()), reply);
+        authorized<uint32_t>(auth_, getObject(), BusAction::Pause, reply,
+                             [this, who, why, owner = current_sender(getObject())](const Requester&, auto done) {
+                                 manager_.hold_pause("", who, why, owner, done);
+                             });
     });
 }
 
 void ManagerObject::ReleasePause(sdbus::Result<>&& result, uint32_t cookie) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        auth_.check(getObject(), BusAction::Pause);
-        manager_.release_pause(cookie, nullptr, std::move(done));
+        authorized(auth_, getObject(), BusAction::Pause, done, [this, cookie](const Requester&, auto released) {
+            manager_.release_pause(cookie, nullptr, released);
+        });
     });
 }
 

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,11 @@ struct Requester {
     std::string limits_key;     // "uid N": whose limits it counts toward; "" for damond and event sources
     uid_t uid = 0;
     std::vector<gid_t> groups;  // every group of the caller, the primary one included
-    // Asks the authority whether `grant` is given to this requester; fills
-    // `why` when not. Empty: there is nobody to ask, the answer is no.
+    // The authority's answer on whether `grant` is given to this requester;
+    // fills `why` when not. Empty: there is nobody to ask, the answer is no.
+    // The bus layer answers only what it has asked polkit already and
+    // throws GrantUnasked for the rest: it asks then, without waiting, and
+    // makes the call again. So the rules must ask before they change anything.
     std::function<bool(Grant grant, std::string& why)> ask;
 
     // damond itself: its config, its restarts, its tests.
@@ -46,6 +50,18 @@ struct Requester {
     // A user for whom damond acts on its own (an event source found the
     // app in that user's slice): the groups come from the user database.
     static Requester user(uid_t uid);
+};
+
+// Thrown by Requester::ask when the authority has not been asked yet.
+class GrantUnasked : public std::runtime_error {
+public:
+    explicit GrantUnasked(Grant grant)
+        : std::runtime_error(std::string("the authority has not been asked about ") + to_string(grant)),
+          grant_(grant) {}
+    Grant grant() const { return grant_; }
+
+private:
+    Grant grant_;
 };
 
 // Who a context is for. The owner reads its region data; `groups` are theirs

@@ -214,6 +214,10 @@ Config config_from_json_text(const std::string& text) {
         JsonObjectReader ar(*auth, "authorization");
         config.authorization.group = ar.string("group", config.authorization.group);
         config.authorization.polkit = ar.boolean("polkit", config.authorization.polkit);
+        config.authorization.polkit_timeout_ms =
+            static_cast<uint32_t>(ar.u64("polkit_timeout_ms", config.authorization.polkit_timeout_ms, 120000));
+        if (config.authorization.polkit_timeout_ms < 100)
+            throw SpecError("authorization.polkit_timeout_ms", "must be at least 100 (ms)");
         ar.reject_unknown_keys();
     }
     r.reject_unknown_keys();

@@ -79,6 +79,9 @@ struct AppsConfig {
 struct AuthorizationConfig {
     std::string group = "damond";  // members may; "" for nobody but root
     bool polkit = true;            // others are checked with polkit when it runs
+    // How long a call waits for polkit's (or the bus driver's) answer before
+    // it fails with AuthorizationTimedOut; the loop never waits on it.
+    uint32_t polkit_timeout_ms = 5000;
 };
 
 // How much one caller, and all of them, may make damond hold: beyond a

@@ -976,3 +976,72 @@ TEST(BusPolicy, DamondAuthorizesByGroupAndPolkit) {
         EXPECT_EQ(damond->wait_exit(10000), 0);
     }
 }
+
+// polkit is asked without waiting: while it sits on one caller's question,
+// everyone else is answered, and the stalled call fails after the bound
+// with a name of its own, having done nothing.
+TEST(BusPolicy, AStalledPolkitHoldsOnlyTheCallThatAskedIt) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to run clients as another user";
+    TempDir dir;
+    chmod(dir.path().c_str(), 0755);
+    const std::string policy =
+        dir.write("policy.conf", policy_with_polkit(env_or("DAMOND_POLICY", "systemd/org.damond1.conf")));
+    PrivateBus bus(policy);
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
+    const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
+    // dbus-send prints the error's name, which busctl does not.
+    const std::vector<std::string> nobody_pause = {"/usr/bin/setpriv",
+                                                   "--reuid=65534",
+                                                   "--regid=65534",
+                                                   "--clear-groups",
+                                                   "/usr/bin/dbus-send",
+                                                   "--bus=" + bus.address(),
+                                                   "--print-reply",
+                                                   "--dest=org.damond1",
+                                                   "/org/damond1",
+                                                   "org.damond1.Manager.PauseContext",
+                                                   "string:demo"};
+    FakePolkit polkit({"org.damond1.pause"});
+    polkit.stall(true);
+    json config = json::parse(kConfig);
+    // Long enough that the root calls below are answered well inside it on
+    // a loaded machine; they take milliseconds.
+    config["authorization"] = {{"group", "damond"}, {"polkit", true}, {"polkit_timeout_ms", 4000}};
+    auto damond = start_damond(bus, dir.write("stall.json", config.dump()), dir.path() + "/stall.log");
+    ASSERT_TRUE(damond) << read_file(dir.path() + "/stall.log");
+
+    Child stalled(nobody_pause, {}, dir.path() + "/nobody.log");
+    ASSERT_TRUE(wait_until([&] { return polkit.asked().size() == 1; }, 5000)) << read_file(dir.path() + "/stall.log");
+    // polkit holds nobody's question; root's calls go through meanwhile.
+    const auto root = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = {busctl, "--address=" + bus.address(), "call", "org.damond1", "/org/damond1",
+                                         "org.damond1.Manager"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv);
+    };
+    const CommandResult paused = root({"PauseContext", "s", "demo"});
+    EXPECT_EQ(paused.exit_code, 0) << paused.out;
+    const CommandResult resumed = root({"ResumeContext", "s", "demo"});
+    EXPECT_EQ(resumed.exit_code, 0) << resumed.out;
+    EXPECT_EQ(root({"ListContexts"}).exit_code, 0);
+    // ... and nobody's call is still waiting: it had no answer yet.
+    EXPECT_EQ(stalled.wait_exit(0), -1) << read_file(dir.path() + "/nobody.log");
+    EXPECT_EQ(polkit.asked().size(), 1u);
+
+    // Past the bound: a named error, and the context untouched.
+    EXPECT_NE(stalled.wait_exit(20000), 0);
+    EXPECT_NE(read_file(dir.path() + "/nobody.log")
+                  .find("org.damond1.Error.AuthorizationTimedOut: polkit did not answer within 4000 ms"),
+              std::string::npos)
+        << read_file(dir.path() + "/nobody.log");
+    const CommandResult state = run_command({busctl, "--address=" + bus.address(), "get-property", "org.damond1",
+                                             "/org/damond1/context/demo", "org.damond1.Context", "State"});
+    EXPECT_EQ(state.out, "s \"running\"\n");
+
+    // A polkit that answers again is heard again.
+    polkit.stall(false);
+    const CommandResult allowed = run_command(nobody_pause);
+    EXPECT_EQ(allowed.exit_code, 0) << allowed.out;
+    damond->signal(SIGTERM);
+    EXPECT_EQ(damond->wait_exit(10000), 0);
+}

@@ -9,13 +9,17 @@ FakePolkit::FakePolkit(std::set<std::string> allowed) : allowed_(std::move(allow
     object_ = sdbus::createObject(*connection_, "/org/freedesktop/PolicyKit1/Authority");
     object_->registerMethod("CheckAuthorization")
         .onInterface("org.freedesktop.PolicyKit1.Authority")
-        .implementedAs([this](const sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>>& subject,
+        .implementedAs([this](Answer&& answer,
+                              const sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>>& subject,
                               const std::string& action, const std::map<std::string, std::string>&, uint32_t flags,
                               const std::string&) {
             std::lock_guard<std::mutex> lock(mu_);
             asked_.push_back(action + " for " + std::get<0>(subject) + " flags " + std::to_string(flags));
-            return sdbus::Struct<bool, bool, std::map<std::string, std::string>>{
-                allowed_.count(action) != 0, false, std::map<std::string, std::string>{}};
+            if (stalled_) {
+                held_.emplace_back(action, std::move(answer));
+                return;
+            }
+            answer.returnResults({allowed_.count(action) != 0, false, std::map<std::string, std::string>{}});
         });
     object_->finishRegistration();
     connection_->enterEventLoopAsync();
@@ -26,6 +30,15 @@ FakePolkit::~FakePolkit() { connection_->leaveEventLoop(); }
 void FakePolkit::allow(std::set<std::string> allowed) {
     std::lock_guard<std::mutex> lock(mu_);
     allowed_ = std::move(allowed);
+}
+
+void FakePolkit::stall(bool stalled) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stalled_ = stalled;
+    if (stalled) return;
+    for (auto& [action, answer] : held_)
+        answer.returnResults({allowed_.count(action) != 0, false, std::map<std::string, std::string>{}});
+    held_.clear();
 }
 
 std::vector<std::string> FakePolkit::asked() {

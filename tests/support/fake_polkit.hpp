@@ -4,6 +4,7 @@
 // so that bus's policy must let root own that name.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -19,6 +20,9 @@ public:
     explicit FakePolkit(std::set<std::string> allowed);
     ~FakePolkit();
     void allow(std::set<std::string> allowed);
+    // While stalled, questions are recorded and never answered, as a
+    // polkitd stuck on a slow rule would; unstalling answers those held.
+    void stall(bool stalled);
     // "<action> for <subject kind> flags <flags>", oldest first.
     std::vector<std::string> asked();
 
@@ -26,6 +30,9 @@ private:
     std::mutex mu_;
     std::set<std::string> allowed_;
     std::vector<std::string> asked_;
+    using Answer = sdbus::Result<sdbus::Struct<bool, bool, std::map<std::string, std::string>>>;
+    bool stalled_ = false;
+    std::vector<std::pair<std::string, Answer>> held_;  // action, answer
     std::unique_ptr<sdbus::IConnection> connection_;
     std::unique_ptr<sdbus::IObject> object_;
 };
