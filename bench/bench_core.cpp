@@ -286,7 +286,7 @@ void bench_metrics() {
     MonotonicClock clock;
     SchedulerThread executor(clock);
     NoSystemMetrics metrics;
-    Manager manager("inprocess",
+    Manager manager(Backend::InProcess,
                     [&](const std::string&, const ContextSpec& spec) -> std::unique_ptr<Monitor> {
                         return std::make_unique<InProcessMonitor>(spec, executor, metrics);
                     },

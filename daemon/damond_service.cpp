@@ -50,7 +50,7 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
     : opts_(opts),
       kernel_(kernel),
       monitors_(clock_),
-      manager_(kernel.name(), [this](const std::string& name, const ContextSpec& spec) { return make_monitor(name, spec); },
+      manager_(kernel.backend(), [this](const std::string& name, const ContextSpec& spec) { return make_monitor(name, spec); },
                [this](std::function<void()> fn) { tasks_.post(std::move(fn)); }),
       apps_(manager_, config.apps, [this] { return clock_.now_us(); },
             [this](std::function<void()> fn) { tasks_.post(std::move(fn)); }),
@@ -118,7 +118,7 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
 }
 
 std::unique_ptr<Monitor> DamondService::make_monitor(const std::string& name, const ContextSpec& spec) {
-    if (kernel_.name() != "kernel") return std::make_unique<InProcessMonitor>(spec, monitors_, metrics_);
+    if (kernel_.backend() != Backend::Kernel) return std::make_unique<InProcessMonitor>(spec, monitors_, metrics_);
     return kernel_.make_monitor(
         name, spec, [this](std::function<void()> fn) { tasks_.post(std::move(fn)); },
         [this, &spec](const std::string& why) -> std::unique_ptr<Monitor> {
@@ -191,7 +191,7 @@ void DamondService::schedule_history() {
 }
 
 void DamondService::start_system_stat(const Config& config) {
-    if (!config.system_stat || kernel_.name() != "kernel") return;
+    if (!config.system_stat || kernel_.backend() != Backend::Kernel) return;
     if (!config.system_stat_always && !kernel_.turned_off("damon_stat")) return;
     const std::optional<AddrRange> ram = biggest_system_ram_in_memmap();
     if (!ram) {

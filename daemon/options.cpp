@@ -66,9 +66,10 @@ Options parse_options(int argc, char** argv) {
             }
         }
         else if (arg == "--backend") {
-            o.backend = take();
-            if (*o.backend != "auto" && *o.backend != "inprocess" && *o.backend != "kernel")
-                throw std::invalid_argument("--backend must be auto, inprocess or kernel, not '" + *o.backend + "'");
+            const std::string word = take();
+            o.backend = backend_choice_from(word);
+            if (!o.backend)
+                throw std::invalid_argument("--backend must be auto, inprocess or kernel, not '" + word + "'");
         } else if (arg == "--bus") {
             o.bus = take();
             if (o.bus != "system" && o.bus != "session")

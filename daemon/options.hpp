@@ -4,12 +4,14 @@
 #include <optional>
 #include <string>
 
+#include "monitor/backend.hpp"
+
 namespace damond {
 
 struct Options {
     std::string bus = "system";  // system | session
     std::optional<std::string> config_path;
-    std::optional<std::string> backend;  // overrides the config's
+    std::optional<BackendChoice> backend;  // overrides the config's
     std::string sysfs_root = "/sys/kernel/mm/damon/admin";
     std::string modules_root = "/sys/module";
     std::string cgroup_root = "/sys/fs/cgroup";        // memory by cgroup: the cgroups

@@ -257,7 +257,7 @@ std::string ManagerObject::Metrics(const std::string& format) {
 
 std::string ManagerObject::Version() { return version_; }
 
-std::string ManagerObject::Backend() { return manager_.backend(); }
+std::string ManagerObject::Backend() { return to_string(manager_.backend()); }
 
 std::string ManagerObject::BackendReason() { return manager_.backend_reason(); }
 

@@ -15,11 +15,11 @@ namespace {
 // stands in the way; otherwise it stays "kernel" and every context it is
 // asked for fails with Busy naming the obstacle. "auto" then falls back to
 // the in-process core and says why.
-std::pair<std::string, std::string> choose(const std::string& wanted, const std::string& obstacle) {
-    if (wanted == "inprocess") return {"inprocess", "asked for"};
-    if (obstacle.empty()) return {"kernel", ""};
-    if (wanted == "kernel") return {"kernel", "backend 'kernel': " + obstacle};
-    return {"inprocess", "auto: " + obstacle + "; using the in-process core"};
+std::pair<Backend, std::string> choose(BackendChoice wanted, const std::string& obstacle) {
+    if (wanted == BackendChoice::InProcess) return {Backend::InProcess, "asked for"};
+    if (obstacle.empty()) return {Backend::Kernel, ""};
+    if (wanted == BackendChoice::Kernel) return {Backend::Kernel, "backend 'kernel': " + obstacle};
+    return {Backend::InProcess, "auto: " + obstacle + "; using the in-process core"};
 }
 
 std::string range_of(const std::set<uint32_t>& kdamonds) {
@@ -33,10 +33,10 @@ KernelBackend::KernelBackend(KernelBackendOptions options)
       admin_tree_(options_.sysfs_root),
       module_tree_(options_.modules_root),
       guarded_(admin_tree_),
-      modules_off_(module_tree_, options_.keeps_state && options_.wanted != "inprocess"
+      modules_off_(module_tree_, options_.keeps_state && options_.wanted != BackendChoice::InProcess
                                      ? options_.state_dir + "/damon-modules-off"
                                      : "") {
-    const bool wants_kernel = options_.wanted != "inprocess";
+    const bool wants_kernel = options_.wanted != BackendChoice::InProcess;
     // kdamonds an earlier run left running are re-adopted, never turned off.
     std::optional<KdamondPool> recorded;
     if (wants_kernel && options_.keeps_state) {
@@ -94,11 +94,11 @@ KernelBackend::KernelBackend(KernelBackendOptions options)
         }
     }
     if (pool_) force_configured_pause_mode(probe_);
-    std::tie(name_, reason_) = choose(options_.wanted, obstacle);
-    if (name_ == "kernel" && pool_)
+    std::tie(backend_, reason_) = choose(options_.wanted, obstacle);
+    if (backend_ == Backend::Kernel && pool_)
         reason_ = std::to_string(pool_->all().size()) + " kdamonds (" + range_of(pool_->all()) + ", " +
                   options_.pool_rule + ") are damond's; pause mode " + to_string(probe_.pause_mode);
-    log_info("backend " + name_ + ": " + reason_);
+    log_info(std::string("backend ") + to_string(backend_) + ": " + reason_);
     // Looks afresh (stat and read only, off the main loop) for a Get unless
     // a look began within the last 50 ms: the Manager's GetAll reads four
     // properties from it, and a look walks the whole tree.
@@ -121,7 +121,7 @@ std::unique_ptr<Monitor> KernelBackend::make_monitor(
         const std::string full = "all " + std::to_string(pool_->all().size()) + " of damond's kdamonds are in use (" +
                                  options_.pool_rule + ", sized at start-up)";
         // auto: the context runs in process rather than not at all.
-        if (options_.wanted == "auto" && spec.ops != Ops::Paddr) return fallback(full + "; running in process");
+        if (options_.wanted == BackendChoice::Auto && spec.ops != Ops::Paddr) return fallback(full + "; running in process");
         throw DamondError(ErrorKind::Busy, full);
     }
     KdamondPool* pool = pool_.get();
@@ -136,7 +136,7 @@ std::unique_ptr<Monitor> KernelBackend::make_monitor(
 }
 
 std::string KernelBackend::status_detail() const {
-    if (name_ != "kernel" || !pool_) return "";
+    if (backend_ != Backend::Kernel || !pool_) return "";
     return std::string(to_string(probe_.pause_mode)) + ", " + std::to_string(pool_->in_use()) + " of " +
            std::to_string(pool_->all().size()) + " kdamonds in use";
 }
@@ -145,7 +145,7 @@ BackendFacts KernelBackend::facts() {
     BackendFacts f = facts_->get();
     // PauseMode says how damond's contexts pause: on the in-process backend
     // that is its own core, whatever the kernel could do.
-    if (name_ != "kernel") {
+    if (backend_ != Backend::Kernel) {
         f.pause_mode_reason = "contexts run in damond's own DAMON core, which pauses without losing its regions "
                               "(the kernel's DAMON would pause by '" + f.pause_mode + "')";
         f.pause_mode = "inprocess";

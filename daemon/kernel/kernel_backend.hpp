@@ -22,6 +22,7 @@
 #include "kernel/kernel_probe.hpp"
 #include "kernel/pause_strategy.hpp"
 #include "kernel/sysfs_tree.hpp"
+#include "monitor/backend.hpp"
 #include "monitor/backend_facts.hpp"
 #include "monitor/monitor.hpp"
 #include "spec/context_spec.hpp"
@@ -29,7 +30,7 @@
 namespace damond {
 
 struct KernelBackendOptions {
-    std::string wanted = "auto";  // auto | inprocess | kernel
+    BackendChoice wanted = BackendChoice::Auto;
     std::string sysfs_root, modules_root, release;
     uint32_t pool_size = 0;
     std::string pool_rule;  // why that size, for BackendReason and Busy errors
@@ -50,8 +51,8 @@ public:
     KernelBackend(const KernelBackend&) = delete;
     KernelBackend& operator=(const KernelBackend&) = delete;
 
-    // "kernel" or "inprocess", and why.
-    const std::string& name() const { return name_; }
+    // Where contexts run, and why.
+    Backend backend() const { return backend_; }
     const std::string& reason() const { return reason_; }
 
     // A kernel context on a kdamond of the pool. When the pool is full,
@@ -81,7 +82,8 @@ private:
     DamonModulesTurnedOff modules_off_;
     std::unique_ptr<KdamondPool> pool_;
     KernelProbe probe_;
-    std::string name_, reason_;
+    Backend backend_ = Backend::InProcess;
+    std::string reason_;
     std::unique_ptr<KernelFacts> facts_;
 };
 

@@ -44,7 +44,7 @@ public:
                   std::function<void(int)> on_running = {}, DeepPause deep = {});
     ~KernelMonitor() override;
 
-    std::string backend() const override { return "kernel"; }
+    Backend backend() const override { return Backend::Kernel; }
     bool blocking() const override { return true; }
     std::string access_source() const override;
     std::string access_source_reason() const override;

@@ -84,9 +84,9 @@ Config config_from_json_text(const std::string& text) {
     }
     JsonObjectReader r(j, "");
     Config config;
-    config.backend = r.string("backend", config.backend);
-    if (config.backend != "auto" && config.backend != "inprocess" && config.backend != "kernel")
-        throw SpecError("backend", "unknown backend '" + config.backend + "' (expected auto, inprocess or kernel)");
+    const std::string backend = r.string("backend", to_string(config.backend));
+    if (const auto choice = backend_choice_from(backend)) config.backend = *choice;
+    else throw SpecError("backend", "unknown backend '" + backend + "' (expected auto, inprocess or kernel)");
     config.damon_modules = r.string("damon_modules", config.damon_modules);
     if (config.damon_modules != "keep" && config.damon_modules != "damon_stat" && config.damon_modules != "disable")
         throw SpecError("damon_modules",

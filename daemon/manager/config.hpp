@@ -1,5 +1,5 @@
 // The daemon's configuration file (JSON):
-//   {"backend": "inprocess" | "auto" | "kernel",
+//   {"backend": "inprocess" | "auto" | "kernel" (monitor/backend.hpp),
 //    "damon_modules": "keep" | "damon_stat" | "disable",
 //    "system_stat": true | false | "always",
 //    "system_cgroups": {"enabled": true, "method": "auto" | "probes" | "kpagecgroup",
@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "monitor/backend.hpp"
 #include "spec/context_spec.hpp"
 #include "spec/spec_limits.hpp"
 #include "spec/spec_error.hpp"
@@ -135,7 +136,7 @@ struct MetricsConfig {
 };
 
 struct Config {
-    std::string backend = "auto";
+    BackendChoice backend = BackendChoice::Auto;
     AuthorizationConfig authorization;
     std::string kernel_pause_mode = "auto";  // "kernel": {"pause_mode": ...}, see force_pause_mode
     // A kernel context paused this long sleeps deeper (0: never), waking

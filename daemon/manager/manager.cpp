@@ -63,8 +63,8 @@ void or_fail(const Manager::Done& done, Fn fn) {
 
 }  // namespace
 
-Manager::Manager(std::string backend, MonitorFactory factory, Poster post)
-    : backend_(std::move(backend)), factory_(std::move(factory)), post_(std::move(post)) {}
+Manager::Manager(Backend backend, MonitorFactory factory, Poster post)
+    : backend_(backend), factory_(std::move(factory)), post_(std::move(post)) {}
 
 Manager::~Manager() {
     // Synchronously, on this thread: nothing is left to hand results to.
@@ -954,7 +954,7 @@ std::string Manager::access_source_reason(const std::string& name) const {
     return get(name).monitor->access_source_reason();
 }
 
-std::string Manager::context_backend(const std::string& name) const { return get(name).monitor->backend(); }
+std::string Manager::context_backend(const std::string& name) const { return to_string(get(name).monitor->backend()); }
 
 std::string Manager::context_backend_reason(const std::string& name) const {
     const std::string& own = get(name).monitor->backend_reason();
@@ -998,7 +998,7 @@ std::string Manager::status_text() const {
         if (ctx.monitor->state() == MonitorState::Paused) ++paused;
     }
     std::string text = std::to_string(n) + (n == 1 ? " context, " : " contexts, ") + std::to_string(paused) +
-                       " paused, backend " + backend_;
+                       " paused, backend " + to_string(backend_);
     if (backend_detail_)
         if (const std::string d = backend_detail_(); !d.empty()) text += " (" + d + ")";
     if (!holds_.empty()) text += ", " + std::to_string(holds_.all().size()) + " pause hold(s)";

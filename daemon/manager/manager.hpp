@@ -64,10 +64,10 @@ class Manager {
 public:
     // `post` carries monitor events (a target exited, ...) and the ends of
     // operations back to the manager's thread.
-    Manager(std::string backend, MonitorFactory factory, Poster post);
+    Manager(Backend backend, MonitorFactory factory, Poster post);
     ~Manager();
 
-    const std::string& backend() const { return backend_; }
+    Backend backend() const { return backend_; }
     // The config's limits (manager/config.hpp); calls past one fail with
     // LimitExceeded, and nothing changes.
     void set_limits(const Limits& limits) { limits_ = limits; }
@@ -352,7 +352,7 @@ private:
     // A context's journal fields: CONTEXT=, and KDAMOND= on the kernel.
     LogFields context_log(const char* message_id, const std::string& name) const;
 
-    std::string backend_;
+    Backend backend_;
     Limits limits_;
     std::function<uint64_t()> now_us_;
     std::string backend_reason_;

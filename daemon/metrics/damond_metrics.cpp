@@ -61,7 +61,7 @@ std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegist
 
     out.push_back(family("damond_info", "gauge", "", "damond's version, backend and pause mode; always 1."));
     const BackendFacts facts = manager.backend_facts();
-    out.back().add({{"version", options.version}, {"backend", manager.backend()}, {"pause_mode", facts.pause_mode}}, "1");
+    out.back().add({{"version", options.version}, {"backend", to_string(manager.backend())}, {"pause_mode", facts.pause_mode}}, "1");
 
     // Contexts.
     auto ctx_info = family("damond_context_info", "gauge", "", "One series per context, always 1: its backend, access source, app and role.");

@@ -27,7 +27,7 @@ public:
     InProcessMonitor(const ContextSpec& spec, Executor& executor, SystemMetrics& metrics, const ProcFs& fs = ProcFs());
     ~InProcessMonitor() override;
 
-    std::string backend() const override { return "inprocess"; }
+    Backend backend() const override { return Backend::InProcess; }
     std::string access_source() const override { return source_name_; }
     std::string access_source_reason() const override { return source_reason_; }
     void start() override;

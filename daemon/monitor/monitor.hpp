@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "monitor/backend.hpp"
 #include "spec/context_spec.hpp"
 
 namespace damond {
@@ -64,7 +65,7 @@ class Monitor {
 public:
     virtual ~Monitor() = default;
 
-    virtual std::string backend() const = 0;
+    virtual Backend backend() const = 0;
     // The kernel's kdamond this monitor drives (fixed for its life), or -1.
     virtual int kdamond() const { return -1; }
     // Why this context runs on that backend, when it is not the daemon's

@@ -60,7 +60,7 @@ private:
 class BlockingMonitor : public Monitor {
 public:
     BlockingMonitor(std::string name, Gate& gate) : name_(std::move(name)), gate_(gate) {}
-    std::string backend() const override { return "fake"; }
+    Backend backend() const override { return Backend::InProcess; }
     bool blocking() const override { return true; }
     std::string access_source() const override { return "fake"; }
     std::string access_source_reason() const override { return "a test's"; }

@@ -55,7 +55,7 @@ struct Events : AppListener {
 
 struct AppsTest : ::testing::Test {
     VirtualTime vt;
-    Manager manager{"inprocess",
+    Manager manager{Backend::InProcess,
                     [this](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
                         return std::make_unique<FlakyMonitor>(s, vt.executor, vt.metrics);
                     },

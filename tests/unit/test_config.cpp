@@ -10,7 +10,7 @@ using namespace damond;
 TEST(Config, ParsesContexts) {
     const Config c = config_from_json_text(R"({"backend": "inprocess",
         "contexts": {"a": {"ops": "synthetic"}, "b": {"ops": "paddr"}}})");
-    EXPECT_EQ(c.backend, "inprocess");
+    EXPECT_EQ(c.backend, BackendChoice::InProcess);
     ASSERT_EQ(c.contexts.size(), 2u);
     EXPECT_EQ(c.contexts.at("b").ops, Ops::Paddr);
 }

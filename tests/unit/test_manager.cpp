@@ -37,7 +37,7 @@ struct Recorder : ManagerListener {
 struct ManagerTest : ::testing::Test {
     VirtualTime vt;
     Recorder rec;
-    Manager manager{"inprocess", [this](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
+    Manager manager{Backend::InProcess, [this](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
                         return std::make_unique<InProcessMonitor>(s, vt.executor, vt.metrics);
                     },
                     [](std::function<void()> fn) { fn(); }};
@@ -287,7 +287,7 @@ private:
 TEST(ManagerSettle, SettlesWhenLeftAloneAndNotAfterAnotherOperation) {
     VirtualTime vt;
     int settled = 0;
-    Manager manager{"inprocess",
+    Manager manager{Backend::InProcess,
                     [&](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
                         return std::make_unique<SettlingMonitor>(s, vt.executor, vt.metrics, settled);
                     },
@@ -324,7 +324,7 @@ TEST(ManagerAsync, BlockingOperationsRunOffTheLoopInOrderPerContext) {
     Gate gate;
     std::mutex mu;
     std::vector<std::function<void()>> posted;  // the main loop's queue
-    Manager manager{"fake",
+    Manager manager{Backend::InProcess,
                     [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
                         return std::make_unique<BlockingMonitor>(name, gate);
                     },
