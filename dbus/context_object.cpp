@@ -164,10 +164,11 @@ std::map<std::string, sdbus::Variant> ContextObject::Stats() {
         std::vector<sdbus::Struct<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, bool,
                                   std::vector<sdbus::Struct<uint64_t, uint64_t>>>>
             schemes;
-        for (const SchemeFigures& s : f.schemes) {
+        for (const SchemeStats& s : f.schemes) {
             std::vector<sdbus::Struct<uint64_t, uint64_t>> goals;
             for (const auto& g : s.goals) goals.emplace_back(g.current, g.target);
-            schemes.emplace_back(s.nr_tried, s.sz_tried, s.nr_applied, s.sz_applied, s.qt_exceeds, s.effective_quota_bytes,
+            const DamosStat& c = s.counters;
+            schemes.emplace_back(c.nr_tried, c.sz_tried, c.nr_applied, c.sz_applied, c.qt_exceeds, s.effective_quota_bytes,
                                  s.active, goals);
         }
         stats_ = std::map<std::string, sdbus::Variant>{

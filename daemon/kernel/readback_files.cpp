@@ -70,11 +70,12 @@ std::vector<SnapshotRegion> read_tried_regions(const SysfsTree& tree, const std:
 SchemeSnapshot read_scheme_stats(const SysfsTree& tree, const std::string& scheme_dir) {
     SchemeSnapshot s;
     const std::string st = scheme_dir + "/stats/";
-    s.nr_tried = read_sysfs_u64(tree, st + "nr_tried");
-    s.sz_tried = read_sysfs_u64(tree, st + "sz_tried");
-    s.nr_applied = read_sysfs_u64(tree, st + "nr_applied");
-    s.sz_applied = read_sysfs_u64(tree, st + "sz_applied");
-    s.qt_exceeds = read_sysfs_u64(tree, st + "qt_exceeds");
+    DamosStat& c = s.stats.counters;
+    c.nr_tried = read_sysfs_u64(tree, st + "nr_tried");
+    c.sz_tried = read_sysfs_u64(tree, st + "sz_tried");
+    c.nr_applied = read_sysfs_u64(tree, st + "nr_applied");
+    c.sz_applied = read_sysfs_u64(tree, st + "sz_applied");
+    c.qt_exceeds = read_sysfs_u64(tree, st + "qt_exceeds");
     return s;
 }
 

@@ -133,14 +133,14 @@ std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegist
             commits.add(lr, metric_value(n));
         }
         for (size_t i = 0; i < f.schemes.size(); ++i) {
-            const SchemeFigures& s = f.schemes[i];
+            const SchemeStats& s = f.schemes[i];
             Labels ls = l;
             ls.emplace_back("scheme", std::to_string(i));
-            tried_nr.add(ls, metric_value(s.nr_tried));
-            tried_sz.add(ls, metric_value(s.sz_tried));
-            applied_nr.add(ls, metric_value(s.nr_applied));
-            applied_sz.add(ls, metric_value(s.sz_applied));
-            exceeds.add(ls, metric_value(s.qt_exceeds));
+            tried_nr.add(ls, metric_value(s.counters.nr_tried));
+            tried_sz.add(ls, metric_value(s.counters.sz_tried));
+            applied_nr.add(ls, metric_value(s.counters.nr_applied));
+            applied_sz.add(ls, metric_value(s.counters.sz_applied));
+            exceeds.add(ls, metric_value(s.counters.qt_exceeds));
             esz.add(ls, metric_value(s.effective_quota_bytes));
             active.add(ls, s.active ? "1" : "0");
             for (size_t g = 0; g < s.goals.size(); ++g) {

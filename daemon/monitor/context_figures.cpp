@@ -60,8 +60,7 @@ ContextFigures figures_of(const MonitorSnapshot& snapshot) {
     f.nr_samples = snapshot.nr_samples;
     f.sample_us = snapshot.sample_us;
     f.aggr_us = snapshot.aggr_us;
-    for (const SchemeSnapshot& s : snapshot.schemes)
-        f.schemes.push_back({s.nr_tried, s.sz_tried, s.nr_applied, s.sz_applied, s.qt_exceeds, s.effective_bytes, s.active, {}});
+    for (const SchemeSnapshot& s : snapshot.schemes) f.schemes.push_back(s.stats);
     return f;
 }
 
@@ -77,12 +76,8 @@ void figures_of(const DamonContext& ctx, uint64_t nr_samples, FiguresBuilder& bu
     out.schemes.resize(ctx.schemes.size());
     for (size_t i = 0; i < ctx.schemes.size(); ++i) {
         const DamosScheme& s = ctx.schemes[i];
-        SchemeFigures& f = out.schemes[i];
-        f.nr_tried = s.stat.nr_tried;
-        f.sz_tried = s.stat.sz_tried;
-        f.nr_applied = s.stat.nr_applied;
-        f.sz_applied = s.stat.sz_applied;
-        f.qt_exceeds = s.stat.qt_exceeds;
+        SchemeStats& f = out.schemes[i];
+        f.counters = s.stat;
         f.effective_quota_bytes = s.quota.esz;
         f.active = s.wmarks_activated;
         const auto& goals = s.params.quotas.goals;

@@ -14,25 +14,6 @@
 
 namespace damond {
 
-struct SchemeFigures {
-    uint64_t nr_tried = 0;
-    uint64_t sz_tried = 0;
-    uint64_t nr_applied = 0;
-    uint64_t sz_applied = 0;
-    uint64_t qt_exceeds = 0;
-    uint64_t effective_quota_bytes = 0;  // 0: no size quota in force
-    bool active = true;                  // false while its watermarks hold it off
-    // Each quota goal's metric as last measured and its target, where the
-    // backend knows them (damond's core does; the kernel's read-back not).
-    struct Goal {
-        uint64_t current = 0;
-        uint64_t target = 0;
-        bool operator==(const Goal&) const = default;
-    };
-    std::vector<Goal> goals;
-    bool operator==(const SchemeFigures&) const = default;
-};
-
 struct ContextFigures {
     uint64_t monitored_bytes = 0;
     uint64_t working_set_bytes = 0;  // in regions accessed in the last aggregation
@@ -47,7 +28,7 @@ struct ContextFigures {
     uint64_t nr_samples = 0;
     uint64_t sample_us = 0;  // live: auto-tuning may have moved them
     uint64_t aggr_us = 0;
-    std::vector<SchemeFigures> schemes;
+    std::vector<SchemeStats> schemes;
     bool operator==(const ContextFigures&) const = default;
 };
 

@@ -314,9 +314,8 @@ MonitorSnapshot InProcessMonitor::take_snapshot() const {
     snap.aggr_us = ctx.attrs.aggr_us;
     for (const MonitorTarget& t : ctx.targets) snap.targets.push_back(snapshot_regions(t.regions));
     for (const DamosScheme& s : ctx.schemes)
-        snap.schemes.push_back(SchemeSnapshot{s.stat.nr_tried, s.stat.sz_tried, s.stat.nr_applied, s.stat.sz_applied,
-                                              s.stat.qt_exceeds, s.quota.esz, s.wmarks_activated,
-                                              snapshot_regions(s.tried_regions)});
+        snap.schemes.push_back(
+            SchemeSnapshot{SchemeStats{s.stat, s.quota.esz, s.wmarks_activated, {}}, snapshot_regions(s.tried_regions)});
     return snap;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/damon_context.hpp"
 #include "monitor/backend.hpp"
 #include "spec/context_spec.hpp"
 
@@ -33,14 +34,26 @@ struct SnapshotRegion {
     bool operator==(const SnapshotRegion&) const = default;
 };
 
+// A scheme's figures: one type from the core's counters to the snapshot
+// JSON, the Stats property and the metrics, so a new counter is added to
+// DamosStat and read where it is shown.
+struct SchemeStats {
+    DamosStat counters;                  // nr_tried, sz_tried, nr_applied, sz_applied, qt_exceeds, ...
+    uint64_t effective_quota_bytes = 0;  // the size quota of the current charge window; 0: none in force
+    bool active = true;                  // false while its watermarks hold it off
+    // Each quota goal's metric as last measured and its target, where the
+    // backend knows them (damond's core does; the kernel's read-back not).
+    struct Goal {
+        uint64_t current = 0;
+        uint64_t target = 0;
+        bool operator==(const Goal&) const = default;
+    };
+    std::vector<Goal> goals;
+    bool operator==(const SchemeStats&) const = default;
+};
+
 struct SchemeSnapshot {
-    uint64_t nr_tried = 0;
-    uint64_t sz_tried = 0;
-    uint64_t nr_applied = 0;
-    uint64_t sz_applied = 0;
-    uint64_t qt_exceeds = 0;
-    uint64_t effective_bytes = 0;  // the quota of the current charge window, 0 if none
-    bool active = true;            // false while its watermarks hold it off
+    SchemeStats stats;
     std::vector<SnapshotRegion> tried_regions;  // in the last apply pass
     bool operator==(const SchemeSnapshot&) const = default;
 };

@@ -20,12 +20,14 @@ nlohmann::json snapshot_to_json(const MonitorSnapshot& snap) {
     nlohmann::json targets = nlohmann::json::array();
     for (const auto& regions : snap.targets) targets.push_back({{"regions", regions_json(regions)}});
     nlohmann::json schemes = nlohmann::json::array();
-    for (const SchemeSnapshot& s : snap.schemes)
-        schemes.push_back({{"stats", {{"nr_tried", s.nr_tried}, {"sz_tried", s.sz_tried}, {"nr_applied", s.nr_applied},
-                                      {"sz_applied", s.sz_applied}, {"qt_exceeds", s.qt_exceeds}}},
-                           {"effective_bytes", s.effective_bytes},
-                           {"active", s.active},
+    for (const SchemeSnapshot& s : snap.schemes) {
+        const DamosStat& c = s.stats.counters;
+        schemes.push_back({{"stats", {{"nr_tried", c.nr_tried}, {"sz_tried", c.sz_tried}, {"nr_applied", c.nr_applied},
+                                      {"sz_applied", c.sz_applied}, {"qt_exceeds", c.qt_exceeds}}},
+                           {"effective_bytes", s.stats.effective_quota_bytes},
+                           {"active", s.stats.active},
                            {"tried_regions", regions_json(s.tried_regions)}});
+    }
     return {{"nr_aggregations", snap.nr_aggregations},
             {"nr_samples", snap.nr_samples},
             {"intervals", {{"sample_us", snap.sample_us}, {"aggr_us", snap.aggr_us}}},

@@ -147,11 +147,11 @@ TEST_F(ProcessSources, PageoutOfAColdFileMappingLowersItsRss) {
                         {"filters", {{{"type", "anon"}, {"matching", true}, {"allow", false}}}}}};
     InProcessMonitor m(spec_from_json(spec), thread, metrics);
     m.start();
-    ASSERT_TRUE(wait_until([&] { return m.snapshot().schemes[0].sz_applied > 0; }, 10000));
+    ASSERT_TRUE(wait_until([&] { return m.snapshot().schemes[0].stats.counters.sz_applied > 0; }, 10000));
     ASSERT_TRUE(wait_until([&] { return smaps_field(w.pid(), f.start, "Rss") < rss_before / 2; }, 5000))
         << "Rss " << smaps_field(w.pid(), f.start, "Rss") << " of " << rss_before;
     // Paged out: the region's age starts over.
-    EXPECT_GT(m.snapshot().schemes[0].nr_applied, 0u);
+    EXPECT_GT(m.snapshot().schemes[0].stats.counters.nr_applied, 0u);
 }
 
 TEST_F(ProcessSources, AnonFilterKeepsAnonymousMemory) {
@@ -163,9 +163,9 @@ TEST_F(ProcessSources, AnonFilterKeepsAnonymousMemory) {
                         {"filters", {{{"type", "anon"}, {"matching", true}, {"allow", false}}}}}};
     InProcessMonitor m(spec_from_json(spec), thread, metrics);
     m.start();
-    ASSERT_TRUE(wait_until([&] { return m.snapshot().schemes[0].nr_tried > 3; }, 10000));
+    ASSERT_TRUE(wait_until([&] { return m.snapshot().schemes[0].stats.counters.nr_tried > 3; }, 10000));
     const MonitorSnapshot snap = m.snapshot();
-    EXPECT_EQ(snap.schemes[0].sz_applied, 0u);
+    EXPECT_EQ(snap.schemes[0].stats.counters.sz_applied, 0u);
     EXPECT_EQ(smaps_field(w.pid(), c.start, "Rss"), c.end - c.start);
 }
 
