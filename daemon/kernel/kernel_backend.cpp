@@ -132,7 +132,7 @@ std::unique_ptr<Monitor> KernelBackend::make_monitor(
         adopt_pid,
         // May run on the context's worker thread: the record is kept on the main one.
         [pool, post, context, k](int pid) { post([pool, context, k, pid] { pool->running(context, *k, pid); }); },
-        options_.deep);
+        options_.deep, &target_exits_);
 }
 
 std::string KernelBackend::status_detail() const {

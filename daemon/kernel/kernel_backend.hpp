@@ -22,6 +22,7 @@
 #include "kernel/kernel_probe.hpp"
 #include "kernel/pause_strategy.hpp"
 #include "kernel/sysfs_tree.hpp"
+#include "kernel/target_exits.hpp"
 #include "monitor/backend.hpp"
 #include "monitor/backend_facts.hpp"
 #include "monitor/monitor.hpp"
@@ -79,6 +80,7 @@ private:
     KernelBackendOptions options_;
     FsSysfsTree admin_tree_, module_tree_;
     GuardedTree guarded_;  // every write of the kernel backend goes through it
+    TargetExits target_exits_;  // every kernel context's vaddr targets, on one thread
     DamonModulesTurnedOff modules_off_;
     std::unique_ptr<KdamondPool> pool_;
     KernelProbe probe_;

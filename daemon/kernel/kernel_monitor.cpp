@@ -36,8 +36,9 @@ Scheme readback_scheme() {
 
 KernelMonitor::KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t kdamond, KernelProbe probe,
                              std::chrono::milliseconds deadline, std::function<void(bool)> on_release,
-                             int adopt_pid, std::function<void(int)> on_running, DeepPause deep)
-    : timed_(std::make_unique<TimedTree>(tree, deadline)), tree_(*timed_), kdamond_(kdamond), probe_(std::move(probe)),
+                             int adopt_pid, std::function<void(int)> on_running, DeepPause deep,
+                             TargetExits* exits)
+    : exits_(exits ? exits : (own_exits_ = std::make_unique<TargetExits>()).get()), timed_(std::make_unique<TimedTree>(tree, deadline)), tree_(*timed_), kdamond_(kdamond), probe_(std::move(probe)),
       strategy_(make_pause_strategy(probe_.pause_mode, deep)), deep_pause_(deep), on_release_(std::move(on_release)),
       adopt_pid_(adopt_pid), on_running_(std::move(on_running)), spec_(spec) {
     try {
@@ -255,17 +256,14 @@ void KernelMonitor::watch_targets() {
         std::lock_guard<std::mutex> lock(handler_mu_);
         if (handler_) handler_();
     };
-    watcher_ = std::make_unique<PidWatcher>([one_gone](const std::string&, pid_t) { one_gone(); });
-    for (pid_t pid : pids) {
-        try {
-            watcher_->watch("target", pid);
-        } catch (const DamondError&) {
-            one_gone();
-        }
-    }
+    exits_->watch(kd(), pids, one_gone);
+    watching_ = true;
 }
 
-void KernelMonitor::stop_watching() { watcher_.reset(); }
+void KernelMonitor::stop_watching() {
+    if (watching_) exits_->unwatch(kd());
+    watching_ = false;
+}
 
 void KernelMonitor::pause() {
     if (failed_) throw DamondError(ErrorKind::Failed, "context failed: " + error_);

@@ -22,8 +22,8 @@
 #include "kernel/pause_strategy.hpp"
 #include "kernel/timed_tree.hpp"
 #include "kernel/sysfs_tree.hpp"
+#include "kernel/target_exits.hpp"
 #include "monitor/monitor.hpp"
-#include "pid_watcher.hpp"
 
 namespace damond {
 
@@ -41,7 +41,7 @@ public:
     KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t kdamond, KernelProbe probe,
                   std::chrono::milliseconds deadline = std::chrono::seconds(10),
                   std::function<void(bool)> on_release = {}, int adopt_pid = -1,
-                  std::function<void(int)> on_running = {}, DeepPause deep = {});
+                  std::function<void(int)> on_running = {}, DeepPause deep = {}, TargetExits* exits = nullptr);
     ~KernelMonitor() override;
 
     Backend backend() const override { return Backend::Kernel; }
@@ -100,11 +100,14 @@ private:
     void leave_deep_pause(bool resume);
     // From paused to running: the strategy's resume, or out of a deep pause.
     void resume_kdamond();
-    // vaddr targets: a PidWatcher sleeps on their pidfds; the context is
-    // reported gone when the last one has exited.
+    // vaddr targets: the backend's TargetExits sleeps on their pidfds; the
+    // context is reported gone when the last one has exited.
     void watch_targets();
     void stop_watching();
 
+    // The backend's watcher of targets' exits (or one of its own, alone).
+    std::unique_ptr<TargetExits> own_exits_;
+    TargetExits* exits_;
     std::unique_ptr<TimedTree> timed_;
     SysfsTree& tree_;  // *timed_
     uint32_t kdamond_;
@@ -135,7 +138,7 @@ private:
     std::string shown_error_;
     std::mutex handler_mu_;
     std::function<void()> handler_;
-    std::unique_ptr<PidWatcher> watcher_;
+    bool watching_ = false;
     std::atomic<size_t> targets_left_{0};
     std::atomic<bool> targets_gone_{false};
     std::string gone_reason_;  // set before targets_gone_
