@@ -103,10 +103,14 @@ KernelBackend::KernelBackend(KernelBackendOptions options)
     // a look began within the last 50 ms: the Manager's GetAll reads four
     // properties from it, and a look walks the whole tree.
     const std::set<uint32_t> own = pool_ ? pool_->all() : std::set<uint32_t>{};
+    // The look runs on KernelFacts' thread, which a look stuck in the kernel
+    // keeps past this backend's end (at exit): it has trees and words of
+    // its own, nothing of the backend's.
     facts_ = std::make_unique<KernelFacts>(
-        [this, own, has_pool = pool_ != nullptr] {
-            KernelProbe p = probe_kernel(admin_tree_, module_tree_, options_.release, own);
-            if (has_pool) force_pause_mode(p, options_.forced_pause_mode);  // checked at start-up
+        [admin = FsSysfsTree(options_.sysfs_root), modules = FsSysfsTree(options_.modules_root),
+         release = options_.release, forced = options_.forced_pause_mode, own, has_pool = pool_ != nullptr] {
+            KernelProbe p = probe_kernel(admin, modules, release, own);
+            if (has_pool) force_pause_mode(p, forced);  // checked at start-up
             return p;
         },
         std::chrono::milliseconds(20), std::chrono::milliseconds(50), probe_);

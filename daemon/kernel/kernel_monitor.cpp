@@ -38,7 +38,7 @@ KernelMonitor::KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t 
                              std::chrono::milliseconds deadline, std::function<void(bool)> on_release,
                              int adopt_pid, std::function<void(int)> on_running, DeepPause deep,
                              TargetExits* exits)
-    : exits_(exits ? exits : (own_exits_ = std::make_unique<TargetExits>()).get()), timed_(std::make_unique<TimedTree>(tree, deadline)), tree_(*timed_), kdamond_(kdamond), probe_(std::move(probe)),
+    : exits_(exits ? exits : (own_exits_ = std::make_unique<TargetExits>()).get()), timed_(tree, deadline, watch_, "kdamond " + std::to_string(kdamond)), tree_(timed_), kdamond_(kdamond), probe_(std::move(probe)),
       strategy_(make_pause_strategy(probe_.pause_mode, deep)), deep_pause_(deep), on_release_(std::move(on_release)),
       adopt_pid_(adopt_pid), on_running_(std::move(on_running)), spec_(spec) {
     try {
@@ -50,13 +50,17 @@ KernelMonitor::KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t 
 }
 
 KernelMonitor::~KernelMonitor() {
+    // Given up (a call did not return in time): ended on the thread that was
+    // stuck, if the kernel ever let it go; the kdamond is in a state nobody
+    // knows and is not handed out again, nor touched.
+    const bool given_up = watch_.given_up();
     try {
-        if (started_ && !failed_) stop();
+        if (started_ && !failed_ && !given_up) stop();
     } catch (const std::exception&) {
     }
     stop_watching();
     // A kdamond whose state write hung is not handed out again.
-    if (on_release_ && !failed_) on_release_(detached_);
+    if (on_release_ && !failed_ && !given_up) on_release_(detached_);
 }
 
 std::string KernelMonitor::access_source() const { return std::string("kernel ") + to_string(spec_.ops); }

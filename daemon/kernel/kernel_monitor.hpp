@@ -20,7 +20,7 @@
 
 #include "kernel/kernel_probe.hpp"
 #include "kernel/pause_strategy.hpp"
-#include "kernel/timed_tree.hpp"
+#include "kernel/deadline_tree.hpp"
 #include "kernel/sysfs_tree.hpp"
 #include "kernel/target_exits.hpp"
 #include "monitor/monitor.hpp"
@@ -30,7 +30,8 @@ namespace damond {
 class KernelMonitor : public Monitor, private KdamondFiles {
 public:
     // `tree` should be a GuardedTree owning `kdamond`; every read and write
-    // through it runs with `deadline` (a TimedTree of the monitor's own).
+    // through it has `deadline`, told to whoever runs the operations through
+    // call_watch() (a DeadlineTree of the monitor's own).
     // Throws DamondError for a spec the kernel cannot run.
     // `on_release(detached)` runs when the monitor is gone; detached means
     // the kdamond was left running for the next damond to adopt.
@@ -46,6 +47,7 @@ public:
 
     Backend backend() const override { return Backend::Kernel; }
     bool blocking() const override { return true; }
+    CallWatch* call_watch() override { return &watch_; }
     std::string access_source() const override;
     std::string access_source_reason() const override;
     void start() override;
@@ -108,8 +110,9 @@ private:
     // The backend's watcher of targets' exits (or one of its own, alone).
     std::unique_ptr<TargetExits> own_exits_;
     TargetExits* exits_;
-    std::unique_ptr<TimedTree> timed_;
-    SysfsTree& tree_;  // *timed_
+    CallWatch watch_;
+    DeadlineTree timed_;
+    SysfsTree& tree_;  // timed_
     uint32_t kdamond_;
     KernelProbe probe_;
     std::unique_ptr<PauseStrategy> strategy_;

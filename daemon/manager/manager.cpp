@@ -2,6 +2,10 @@
 
 #include "errors.hpp"
 #include "log.hpp"
+#include <condition_variable>
+#include <mutex>
+
+#include "monitor/given_up_monitor.hpp"
 #include "monitor/snapshot_json.hpp"
 #include "spec/spec_json.hpp"
 #include "spec/spec_limits.hpp"
@@ -64,12 +68,26 @@ void or_fail(const Manager::Done& done, Fn fn) {
 }  // namespace
 
 Manager::Manager(Backend backend, MonitorFactory factory, Poster post)
-    : backend_(backend), factory_(std::move(factory)), post_(std::move(post)) {}
+    : backend_(backend),
+      factory_(std::move(factory)),
+      post_(std::move(post)),
+      watchdog_([this](uint64_t ticket, const std::string& error) {
+          post_([this, ticket, error] { overdue(ticket, error); });
+      }) {}
 
 Manager::~Manager() {
     // Synchronously, on this thread: nothing is left to hand results to.
     for (auto& [name, ctx] : contexts_) {
-        if (ctx.op_in_progress) continue;  // its worker still has the monitor
+        if (ctx.op_in_progress) {
+            // Its thread has the monitor, and may be stuck in the kernel:
+            // left to itself, it ends the monitor if the call returns.
+            if (ctx.thread) {
+                if (CallWatch* watch = ctx.monitor->call_watch()) watch->give_up();
+                std::shared_ptr<Monitor> stuck(std::move(ctx.monitor));
+                ContextThread::abandon(std::move(ctx.thread), [stuck]() mutable { stuck.reset(); });
+            }
+            continue;
+        }
         try {
             ctx.monitor->stop();
         } catch (const std::exception&) {
@@ -172,7 +190,7 @@ void Manager::launch(const std::string& name, std::function<void(Monitor&)> op, 
         done(error);
         if (contexts_.count(name)) operation_ended(name);
     };
-    if (!ctx.monitor->blocking() || inline_) {
+    if (!ctx.monitor->blocking()) {
         std::exception_ptr error;
         try {
             op(*ctx.monitor);
@@ -182,23 +200,95 @@ void Manager::launch(const std::string& name, std::function<void(Monitor&)> op, 
         conclude(error);
         return;
     }
-    ctx.op_in_progress = true;
-    if (!ctx.worker) ctx.worker = std::make_unique<OpWorker>();
+    // A blocking monitor's operation runs on the context's thread, whose
+    // calls into the kernel the runner times: the watchdog while this
+    // thread goes on, or this thread itself in a synchronous call.
+    if (!ctx.thread) ctx.thread = std::make_unique<ContextThread>();
     Monitor* monitor = ctx.monitor.get();
-    ctx.worker->run([this, name, monitor, op = std::move(op), conclude = std::move(conclude)]() mutable {
+    CallWatch* watch = monitor->call_watch();
+    if (inline_) {
+        struct Result {
+            std::mutex mu;
+            std::condition_variable cv;
+            bool done = false;
+            std::exception_ptr error;
+        };
+        auto result = std::make_shared<Result>();  // the thread's, should it be given up
+        ctx.thread->run([monitor, op = std::move(op), result] {
+            std::exception_ptr error;
+            try {
+                op(*monitor);
+            } catch (...) {
+                error = std::current_exception();
+            }
+            std::lock_guard<std::mutex> lock(result->mu);
+            result->error = error;
+            result->done = true;
+            result->cv.notify_all();
+        });
+        std::unique_lock<std::mutex> lock(result->mu);
+        for (;;) {
+            if (result->cv.wait_for(lock, std::chrono::milliseconds(20), [&] { return result->done; })) break;
+            const std::string late = watch ? watch->overdue(CallWatch::Clock::now()) : "";
+            if (late.empty()) continue;
+            lock.unlock();
+            give_up(name, late);
+            conclude(std::make_exception_ptr(DamondError(ErrorKind::Failed, late)));
+            return;
+        }
+        const std::exception_ptr error = result->error;
+        lock.unlock();
+        conclude(error);
+        return;
+    }
+    ctx.op_in_progress = true;
+    ctx.given_up = std::make_shared<bool>(false);
+    ctx.ticket = watch ? watchdog_.watch(*watch) : 0;
+    ctx.conclude = std::move(conclude);
+    ctx.thread->run([this, name, monitor, op = std::move(op), given_up = ctx.given_up, ticket = ctx.ticket] {
         std::exception_ptr error;
         try {
             op(*monitor);
         } catch (...) {
             error = std::current_exception();
         }
-        post_([this, name, error, conclude = std::move(conclude)] {
+        post_([this, name, error, given_up, ticket] {
+            if (*given_up) return;  // answered for when it was given up
+            if (ticket) watchdog_.forget(ticket);
             auto it = contexts_.find(name);
-            if (it != contexts_.end()) it->second.op_in_progress = false;
+            if (it == contexts_.end()) return;
+            it->second.op_in_progress = false;
+            auto conclude = std::move(it->second.conclude);
             conclude(error);
             dispatch(name);
         });
     });
+}
+
+void Manager::overdue(uint64_t ticket, const std::string& error) {
+    for (auto& [name, ctx] : contexts_) {
+        if (!ctx.op_in_progress || ctx.ticket != ticket) continue;
+        const std::string context = name;  // the entry may go in conclude
+        *ctx.given_up = true;
+        ctx.op_in_progress = false;
+        give_up(context, error);
+        auto conclude = std::move(ctx.conclude);
+        conclude(std::make_exception_ptr(DamondError(ErrorKind::Failed, error)));
+        dispatch(context);
+        return;
+    }
+}
+
+void Manager::give_up(const std::string& name, const std::string& error) {
+    ManagedContext& ctx = contexts_.at(name);
+    if (CallWatch* watch = ctx.monitor->call_watch()) watch->give_up();
+    ctx.monitor->set_event_handler(nullptr);
+    std::shared_ptr<Monitor> stuck(std::move(ctx.monitor));
+    ctx.monitor = std::make_unique<GivenUpMonitor>(*stuck, ctx.last_snapshot, error);
+    log_error("context '" + name + "': a call into the kernel did not return in time, so its thread is left behind: " +
+                  error,
+              LogFields(message_id::kContextState, name, "", ctx.monitor->kdamond()));
+    ContextThread::abandon(std::move(ctx.thread), [stuck]() mutable { stuck.reset(); });
 }
 
 void Manager::operation_ended(const std::string& name) {

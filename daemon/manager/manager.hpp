@@ -14,7 +14,8 @@
 #include "manager/access_rules.hpp"
 #include "manager/config.hpp"
 #include "manager/figure_history.hpp"
-#include "manager/op_worker.hpp"
+#include "manager/call_watchdog.hpp"
+#include "manager/context_thread.hpp"
 #include "manager/pause_holds.hpp"
 #include "errors.hpp"
 #include "log.hpp"
@@ -286,8 +287,13 @@ private:
         bool counted = false;      // from a caller's JSON: toward limits.contexts, kept by persistence
         bool starting = true;      // until its monitor has started
         ContextSpec config_spec;   // as the config last said, to detect changes
-        std::unique_ptr<OpWorker> worker;  // for blocking monitors
+        std::unique_ptr<ContextThread> thread;  // for blocking monitors
         bool op_in_progress = false;
+        // The operation under way on the thread: its watchdog ticket (0 for
+        // none), whether the runner gave it up, and how it ends.
+        uint64_t ticket = 0;
+        std::shared_ptr<bool> given_up;
+        std::function<void(std::exception_ptr)> conclude;
         std::deque<Step> queue;
         uint64_t generation = 0;   // counts operations, so a late settle knows it is stale
         MonitorSnapshot last_snapshot;  // answered while an operation runs
@@ -312,6 +318,10 @@ private:
     void launch(const std::string& name, std::function<void(Monitor&)> op, std::function<void()> finish,
                 std::function<void(const DamondError&)> on_error, Done done);
     void operation_ended(const std::string& name);
+    // A call of the context's operation outlived its deadline: the thread is
+    // left to itself with the monitor, a GivenUpMonitor answers for it.
+    void give_up(const std::string& name, const std::string& error);
+    void overdue(uint64_t ticket, const std::string& error);
     void schedule_settle(const std::string& name);
     // While one lives, operations run on the calling thread.
     struct Inline {
@@ -375,6 +385,7 @@ private:
     bool restoring_ = false;
     bool owner_checks_armed_ = false;
     CredsReader read_creds_ = proc_creds_reader();
+    CallWatchdog watchdog_;  // last: its thread reports into the rest
 };
 
 // Context names: 1..255 bytes, no control characters, no '/'.

@@ -10,6 +10,7 @@
 
 #include "core/damon_context.hpp"
 #include "monitor/backend.hpp"
+#include "monitor/call_watch.hpp"
 #include "spec/context_spec.hpp"
 
 namespace damond {
@@ -89,6 +90,9 @@ public:
     // writes): the manager then calls them from another thread and answers
     // from what it last knew meanwhile.
     virtual bool blocking() const { return false; }
+    // A blocking monitor's watch over its calls into the kernel: the owner
+    // of its operations' deadline reads it (call_watch.hpp).
+    virtual CallWatch* call_watch() { return nullptr; }
     // The access source in use and why it was chosen.
     virtual std::string access_source() const = 0;
     virtual std::string access_source_reason() const = 0;

@@ -156,6 +156,33 @@ TEST(KernelApps, AnOrdinaryUsersAppRunsOnTheKernelUnderTheUnitsCapabilities) {
     EXPECT_EQ(kdamonds_on(emu, user_app.pid), 2);
 }
 
+// Threads are bounded: 32 kernel-backed apps (64 contexts) that have each
+// been created, switched and read back. docs/architecture.md has the count.
+TEST(KernelApps, SixtyFourKernelContextsRunOnABoundedNumberOfThreads) {
+    if (!have_fuse()) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    Sleeper app;
+    Damond d(emu, "kernel", true, apps_config("kernel", "vaddr", 32));
+    ASSERT_TRUE(d.up) << d.log();
+    for (int i = 0; i < 32; ++i) {
+        const std::string id = "org.example.App" + std::to_string(i);
+        const CommandResult r = register_app(d, id, static_cast<uint32_t>(app.pid));
+        ASSERT_EQ(r.exit_code, 0) << r.out << d.log();
+        ASSERT_EQ(set_app_state(d, id, "foreground").exit_code, 0) << d.log();
+        ASSERT_EQ(set_app_state(d, id, "background").exit_code, 0) << d.log();
+    }
+    const auto threads = [&] {
+        size_t n = 0;
+        for ([[maybe_unused]] const auto& e :
+             std::filesystem::directory_iterator("/proc/" + std::to_string(d.child->pid()) + "/task"))
+            ++n;
+        return n;
+    };
+    const size_t n = threads();
+    std::printf("threads with 64 kernel contexts: %zu\n", n);
+    EXPECT_LE(n, 80u) << "one thread per blocking context, and a few of damond's own";
+}
+
 // nr_kdamonds can only be written while no kdamond runs: the pool is sized
 // once, from the config, and says so.
 TEST(KernelApps, ThePoolIsSizedFromTheConfigAndAFullOneNamesTheLimit) {

@@ -13,13 +13,19 @@ FakePolkit::FakePolkit(std::set<std::string> allowed) : allowed_(std::move(allow
                               const sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>>& subject,
                               const std::string& action, const std::map<std::string, std::string>&, uint32_t flags,
                               const std::string&) {
-            std::lock_guard<std::mutex> lock(mu_);
-            asked_.push_back(action + " for " + std::get<0>(subject) + " flags " + std::to_string(flags));
-            if (stalled_) {
-                held_.emplace_back(action, std::move(answer));
-                return;
+            bool allowed;
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                asked_.push_back(action + " for " + std::get<0>(subject) + " flags " + std::to_string(flags));
+                if (stalled_) {
+                    held_.emplace_back(action, std::move(answer));
+                    return;
+                }
+                allowed = allowed_.count(action) != 0;
             }
-            answer.returnResults({allowed_.count(action) != 0, false, std::map<std::string, std::string>{}});
+            // Answered outside mu_: the answer takes the connection's lock,
+            // which stall() may be waiting for while another thread has mu_.
+            answer.returnResults({allowed, false, std::map<std::string, std::string>{}});
         });
     object_->finishRegistration();
     connection_->enterEventLoopAsync();
@@ -33,12 +39,15 @@ void FakePolkit::allow(std::set<std::string> allowed) {
 }
 
 void FakePolkit::stall(bool stalled) {
-    std::lock_guard<std::mutex> lock(mu_);
-    stalled_ = stalled;
-    if (stalled) return;
-    for (auto& [action, answer] : held_)
-        answer.returnResults({allowed_.count(action) != 0, false, std::map<std::string, std::string>{}});
-    held_.clear();
+    std::vector<std::pair<bool, Answer>> answers;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stalled_ = stalled;
+        if (stalled) return;
+        for (auto& [action, answer] : held_) answers.emplace_back(allowed_.count(action) != 0, std::move(answer));
+        held_.clear();
+    }
+    for (auto& [allowed, answer] : answers) answer.returnResults({allowed, false, std::map<std::string, std::string>{}});
 }
 
 std::vector<std::string> FakePolkit::asked() {

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "errors.hpp"
 #include "monitor/context_figures.hpp"
 #include "monitor/monitor.hpp"
 
@@ -59,7 +61,11 @@ private:
 
 class BlockingMonitor : public Monitor {
 public:
-    BlockingMonitor(std::string name, Gate& gate) : name_(std::move(name)), gate_(gate) {}
+    // `deadline` > 0: each operation is one call with that deadline, told
+    // to the CallWatch as the kernel monitor tells its sysfs calls.
+    BlockingMonitor(std::string name, Gate& gate, std::chrono::milliseconds deadline = {})
+        : name_(std::move(name)), gate_(gate), deadline_(deadline) {}
+    CallWatch* call_watch() override { return deadline_.count() ? &watch_ : nullptr; }
     Backend backend() const override { return Backend::InProcess; }
     bool blocking() const override { return true; }
     std::string access_source() const override { return "fake"; }
@@ -78,11 +84,19 @@ public:
 
 private:
     void op(const std::string& what, MonitorState after) {
+        if (watch_.given_up()) throw DamondError(ErrorKind::Failed, "given up");
+        if (deadline_.count())
+            watch_.begin(name_ + ": " + what + " did not return within " + std::to_string(deadline_.count()) + " ms",
+                         CallWatch::Clock::now() + deadline_);
         gate_.pass(name_ + " " + what);
+        watch_.end();
+        if (watch_.given_up()) throw DamondError(ErrorKind::Failed, "given up");
         state_ = after;
     }
     std::string name_;
     Gate& gate_;
+    std::chrono::milliseconds deadline_;
+    CallWatch watch_;
     std::atomic<MonitorState> state_{MonitorState::Stopped};
 };
 

@@ -378,3 +378,96 @@ TEST(ManagerAsync, BlockingOperationsRunOffTheLoopInOrderPerContext) {
     EXPECT_LT(std::find(ends.begin(), ends.end(), "pause a"), std::find(ends.begin(), ends.end(), "resume a"));
     manager.stop_all(false);
 }
+
+// A call that outlives its deadline: the runner gives the context's thread
+// up rather than wait on it. The operation fails naming the call, the next
+// one queued learns why, the context is failed, other contexts go on, and
+// the thread, when it comes back, ends the monitor on its own.
+TEST(ManagerAsync, AnOperationStuckPastItsDeadlineIsGivenUp) {
+    Gate gate;
+    std::mutex mu;
+    std::vector<std::function<void()>> posted;
+    std::atomic<int> monitors{0};
+    struct Counted : BlockingMonitor {
+        Counted(std::string name, Gate& gate, std::atomic<int>& n)
+            : BlockingMonitor(std::move(name), gate, std::chrono::milliseconds(100)), n_(n) {
+            ++n_;
+        }
+        ~Counted() override { --n_; }
+        std::atomic<int>& n_;
+    };
+    Manager manager{Backend::InProcess,
+                    [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
+                        return std::make_unique<Counted>(name, gate, monitors);
+                    },
+                    [&](std::function<void()> fn) {
+                        std::lock_guard<std::mutex> lock(mu);
+                        posted.push_back(std::move(fn));
+                    }};
+    auto turn = [&] {
+        std::vector<std::function<void()>> now;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            now.swap(posted);
+        }
+        for (auto& fn : now) fn();
+        return !now.empty();
+    };
+    auto until = [&](const std::function<bool()>& pred) {
+        for (int i = 0; i < 2000 && !pred(); ++i)
+            if (!turn()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        return pred();
+    };
+    manager.create_context("a", kDemoSpec);
+    manager.create_context("b", kDemoSpec);
+
+    gate.hold();
+    std::vector<std::string> ends;
+    manager.pause_context("a", [&](std::exception_ptr e) { ends.push_back("pause: " + error_text(e)); });
+    manager.resume_context("a", [&](std::exception_ptr e) { ends.push_back("resume: " + error_text(e)); });
+    ASSERT_TRUE(until([&] { return ends.size() == 2; }));
+    EXPECT_EQ(ends[0], "pause: a: pause did not return within 100 ms");
+    EXPECT_EQ(ends[1], "resume: context failed: a: pause did not return within 100 ms");
+    EXPECT_EQ(manager.state("a"), MonitorState::Failed);
+    EXPECT_NE(manager.last_error("a").find("did not return within 100 ms"), std::string::npos)
+        << manager.last_error("a");
+    EXPECT_EQ(monitors.load(), 2);  // the stuck one still belongs to its thread
+
+    // The other context's thread is its own: it is not held up by a's.
+    gate.release();
+    bool paused_b = false;
+    manager.pause_context("b", [&](std::exception_ptr e) { paused_b = !e; });
+    ASSERT_TRUE(until([&] { return paused_b; }));
+    EXPECT_EQ(manager.state("b"), MonitorState::Paused);
+    // a's thread came back from the gate: it ended its monitor and itself.
+    ASSERT_TRUE(until([&] { return monitors.load() == 1; }));
+    bool removed = false;
+    manager.remove_context("a", [&](std::exception_ptr e) { removed = !e; });
+    ASSERT_TRUE(until([&] { return removed; }));
+    manager.stop_all(false);
+}
+
+// The synchronous form keeps the deadline too, waiting on the thread itself.
+TEST(ManagerSync, AStuckCallFailsTheSynchronousFormAfterItsDeadline) {
+    Gate gate;
+    Manager manager{Backend::InProcess,
+                    [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
+                        return std::make_unique<BlockingMonitor>(name, gate, std::chrono::milliseconds(100));
+                    },
+                    [](std::function<void()> fn) { fn(); }};
+    manager.create_context("a", kDemoSpec);
+    gate.hold();
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+        manager.pause_context("a");
+        ADD_FAILURE() << "returned";
+    } catch (const DamondError& e) {
+        EXPECT_EQ(std::string(e.what()), "a: pause did not return within 100 ms");
+    }
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(100));
+    EXPECT_EQ(manager.state("a"), MonitorState::Failed);
+    gate.release();
+    // The thread left behind goes through the gate before the gate goes.
+    for (int i = 0; i < 500 && gate.log().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(gate.log().size(), 2u);
+}
