@@ -134,7 +134,7 @@ std::unique_ptr<Monitor> KernelBackend::make_monitor(
     return std::make_unique<KernelMonitor>(
         spec, guarded_, *k, probe_, options_.state_deadline, [pool, k](bool detached) { pool->release(*k, detached); },
         adopt_pid,
-        // May run on the context's worker thread: the record is kept on the main one.
+        // May run on the context's thread: the record is kept on the main one.
         [pool, post, context, k](int pid) { post([pool, context, k, pid] { pool->running(context, *k, pid); }); },
         options_.deep, &target_exits_);
 }

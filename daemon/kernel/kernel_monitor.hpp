@@ -1,7 +1,7 @@
 // The kernel backend for one context: a kdamond damond owns, driven through
 // its sysfs files. Pause is the probe's PauseMode, carried out by its
 // PauseStrategy (pause_strategy.hpp), and deepened once the context has been
-// paused for a while. Every operation runs on the context's worker thread,
+// paused for a while. Every operation runs on the context's own thread,
 // one at a time, and every file access has a deadline; state() and error()
 // answer any thread from what the last operation found. Regions are read
 // back through a stat scheme damond appends after the user's schemes

@@ -38,7 +38,7 @@ public:
 
 // The file's value, or `fallback` if it cannot be read (EBUSY while another
 // sysfs user holds the kernel's lock, a kdamond gone meanwhile, ...). A read
-// that did not return in time (ETIMEDOUT, from a TimedTree) is no answer
+// that was given up (ETIMEDOUT, from a DeadlineTree) is no answer
 // at all, and is thrown: the kdamond is in a state nobody knows.
 inline std::string read_or(const SysfsTree& t, const std::string& path, const std::string& fallback) {
     try {

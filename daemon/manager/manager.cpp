@@ -963,7 +963,7 @@ MonitorState Manager::state(const std::string& name) const { return get(name).mo
 
 MonitorStats Manager::context_stats(const std::string& name) const {
     const ManagedContext& ctx = get(name);
-    // A blocking monitor's own copy may be changing on its worker thread.
+    // A blocking monitor's own copy may be changing on its context's thread.
     if (!ctx.op_in_progress || !ctx.monitor->blocking()) return ctx.monitor->stats();
     MonitorStats s;
     s.nr_samples = ctx.last_snapshot.nr_samples;

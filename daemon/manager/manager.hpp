@@ -102,7 +102,7 @@ public:
     //
     // Asynchronous, for callers that must not wait (the bus, apps, events):
     // the operation is queued behind the context's earlier ones; a monitor
-    // that may block (the kernel's) runs it on the context's worker thread
+    // that may block (the kernel's) runs it on the context's own thread
     // while this thread goes on, and `done` runs on this thread once it has
     // finished, with its error if any. Other monitors finish before the call
     // returns. Errors found before anything runs (no such context, a bad
@@ -149,9 +149,9 @@ public:
     // Releases every hold taken by that bus name; returns how many.
     size_t release_holds_of(const std::string& owner);
 
-    // Synchronous, for start-up and tests: the operation runs on the calling
-    // thread, blocking monitors included (each sysfs access still has its
-    // deadline). Throws DamondError (Busy while an asynchronous operation on
+    // Synchronous, for start-up and tests: the calling thread waits for the
+    // operation (a blocking monitor's on its context's thread, each sysfs
+    // call with its deadline, kept by the calling thread). Throws DamondError (Busy while an asynchronous operation on
     // the context is under way); on error nothing has changed.
     void create_context(const std::string& name, const std::string& spec_json,
                         const Requester& who = Requester::damond());
@@ -312,9 +312,10 @@ private:
     // Queues a step on the context; it runs now if nothing is ahead of it.
     void enqueue(const std::string& name, std::function<void()> run, Done fail);
     void dispatch(const std::string& name);
-    // Runs `op` on the monitor: here, or on the worker for blocking
-    // monitors outside a synchronous call. Then `finish` (success) or
-    // `on_error`, then `done`, all on this thread.
+    // Runs `op` on the monitor: here, or on the context's thread for a
+    // blocking monitor (timed by the watchdog, or by this thread in a
+    // synchronous call). Then `finish` (success) or `on_error`, then
+    // `done`, all on this thread.
     void launch(const std::string& name, std::function<void(Monitor&)> op, std::function<void()> finish,
                 std::function<void(const DamondError&)> on_error, Done done);
     void operation_ended(const std::string& name);
