@@ -1,5 +1,5 @@
-// How a kernel context pauses, one strategy per PauseMode
-// (damon-kernel.md §5-§6):
+// How a kernel context pauses, one strategy per PauseMode (the kernel's
+// mm/damon/sysfs.c and core.c: the 7.2 pause file, watermarks, commit):
 //   native      the 7.2 pause file: the kdamond sleeps one sampling
 //               interval per loop and keeps everything;
 //   watermarks  every scheme parked (6.16-rc6..7.1): it sleeps one park

@@ -1,5 +1,6 @@
-// Which files the DAMON sysfs tree has, by kernel version (damon-kernel.md
-// §2.2). The backend writes only files the probe found; the emulator and
+// Which files the DAMON sysfs tree has, by kernel version (the kernel's
+// Documentation/admin-guide/mm/damon/usage.rst and mm/damon/sysfs*.c of each
+// release). The backend writes only files the probe found; the emulator and
 // test fixtures build trees of a given version from the same table.
 #pragma once
 

@@ -1,6 +1,7 @@
-// What every monitoring backend offers for one context: the in-process core
-// now, the kernel's kdamonds later. All calls are synchronous: they return
-// once the monitor has changed.
+// What every monitoring backend offers for one context: damond's own core
+// (InProcessMonitor) or a kdamond of the kernel's (KernelMonitor). All calls
+// are synchronous: they return once the monitor has changed; a blocking
+// monitor's are made on its context's thread (manager/context_thread.hpp).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 // The DAMON sysfs tree with the kernel's semantics, in memory: the heart of
 // damon-sysfs-emu, which serves it over FUSE, and usable directly as a
-// SysfsTree in tests. It follows damon-kernel.md (§2-§6): nr_* files create
+// SysfsTree in tests. It follows the kernel's mm/damon/sysfs*.c and
+// Documentation/admin-guide/mm/damon/usage.rst: nr_* files create
 // and destroy directories, nr_kdamonds is EBUSY while a kdamond runs, files
 // stage values that only "on" and "commit" apply, the state commands, the
 // profile's file set (7.2 has pause), exclusive DAMON modules, watermark

@@ -1,4 +1,4 @@
-// The emulator's model against what damon-kernel.md says the kernel does.
+// The emulator's model against what the kernel does (mm/damon/sysfs*.c).
 #include <gtest/gtest.h>
 
 #include "damon_tree_model.hpp"
