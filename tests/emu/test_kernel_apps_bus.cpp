@@ -164,13 +164,6 @@ TEST(KernelApps, SixtyFourKernelContextsRunOnABoundedNumberOfThreads) {
     Sleeper app;
     Damond d(emu, "kernel", true, apps_config("kernel", "vaddr", 32));
     ASSERT_TRUE(d.up) << d.log();
-    for (int i = 0; i < 32; ++i) {
-        const std::string id = "org.example.App" + std::to_string(i);
-        const CommandResult r = register_app(d, id, static_cast<uint32_t>(app.pid));
-        ASSERT_EQ(r.exit_code, 0) << r.out << d.log();
-        ASSERT_EQ(set_app_state(d, id, "foreground").exit_code, 0) << d.log();
-        ASSERT_EQ(set_app_state(d, id, "background").exit_code, 0) << d.log();
-    }
     const auto threads = [&] {
         size_t n = 0;
         for ([[maybe_unused]] const auto& e :
@@ -178,6 +171,14 @@ TEST(KernelApps, SixtyFourKernelContextsRunOnABoundedNumberOfThreads) {
             ++n;
         return n;
     };
+    std::printf("threads with no context: %zu\n", threads());
+    for (int i = 0; i < 32; ++i) {
+        const std::string id = "org.example.App" + std::to_string(i);
+        const CommandResult r = register_app(d, id, static_cast<uint32_t>(app.pid));
+        ASSERT_EQ(r.exit_code, 0) << r.out << d.log();
+        ASSERT_EQ(set_app_state(d, id, "foreground").exit_code, 0) << d.log();
+        ASSERT_EQ(set_app_state(d, id, "background").exit_code, 0) << d.log();
+    }
     const size_t n = threads();
     std::printf("threads with 64 kernel contexts: %zu\n", n);
     EXPECT_LE(n, 80u) << "one thread per blocking context, and a few of damond's own";
