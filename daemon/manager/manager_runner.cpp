@@ -1,0 +1,217 @@
+// The context runner: how an operation on a context is queued, run on its
+// thread or here, timed, given up and reported (manager.hpp, "the one way a
+// monitor is driven").
+#include "manager/manager.hpp"
+
+#include "errors.hpp"
+#include "log.hpp"
+#include "manager/or_fail.hpp"
+
+#include <condition_variable>
+#include <mutex>
+
+#include "monitor/given_up_monitor.hpp"
+
+namespace damond {
+
+// --- the one way a monitor is driven ---------------------------------------
+
+void Manager::enqueue(const std::string& name, std::function<void()> run, Done fail) {
+    auto it = contexts_.find(name);
+    if (it == contexts_.end()) throw DamondError(ErrorKind::NoSuchContext, "no context named '" + name + "'");
+    ManagedContext& ctx = it->second;
+    if (inline_ && (ctx.op_in_progress || !ctx.queue.empty()))
+        throw DamondError(ErrorKind::Busy, "an operation on context '" + name + "' is still in progress");
+    ctx.queue.push_back(Step{std::move(run), std::move(fail)});
+    if (!ctx.op_in_progress) dispatch(name);
+}
+
+void Manager::dispatch(const std::string& name) {
+    for (;;) {
+        auto it = contexts_.find(name);
+        if (it == contexts_.end() || it->second.op_in_progress || it->second.queue.empty()) return;
+        Step step = std::move(it->second.queue.front());
+        it->second.queue.pop_front();
+        try {
+            step.run();
+        } catch (...) {
+            step.fail(std::current_exception());
+        }
+    }
+}
+
+void Manager::launch(const std::string& name, std::function<void(Monitor&)> op, std::function<void()> finish,
+                     std::function<void(const DamondError&)> on_error, Done done) {
+    ManagedContext& ctx = contexts_.at(name);
+    ++ctx.generation;
+    const MonitorState before = ctx.monitor->state();
+    auto conclude = [this, name, finish = std::move(finish), on_error = std::move(on_error), done = std::move(done),
+                     before](std::exception_ptr error) {
+        if (contexts_.count(name)) {
+            if (!error) {
+                finish();
+            } else {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const DamondError& e) {
+                    on_error(e);
+                } catch (const std::exception& e) {
+                    error = std::make_exception_ptr(DamondError(ErrorKind::Failed, e.what()));
+                    on_error(DamondError(ErrorKind::Failed, e.what()));
+                }
+                // A failure (a missed deadline) may have changed the state.
+                auto it = contexts_.find(name);
+                if (it != contexts_.end() && it->second.monitor->state() != before) monitor_event(name);
+            }
+        }
+        done(error);
+        if (contexts_.count(name)) operation_ended(name);
+    };
+    if (!ctx.monitor->blocking()) {
+        std::exception_ptr error;
+        try {
+            op(*ctx.monitor);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        conclude(error);
+        return;
+    }
+    // A blocking monitor's operation runs on the context's thread, whose
+    // calls into the kernel the runner times: the watchdog while this
+    // thread goes on, or this thread itself in a synchronous call.
+    if (!ctx.thread) ctx.thread = std::make_unique<ContextThread>();
+    Monitor* monitor = ctx.monitor.get();
+    CallWatch* watch = monitor->call_watch();
+    if (inline_) {
+        struct Result {
+            std::mutex mu;
+            std::condition_variable cv;
+            bool done = false;
+            std::exception_ptr error;
+        };
+        auto result = std::make_shared<Result>();  // the thread's, should it be given up
+        ctx.thread->run([monitor, op = std::move(op), result] {
+            std::exception_ptr error;
+            try {
+                op(*monitor);
+            } catch (...) {
+                error = std::current_exception();
+            }
+            std::lock_guard<std::mutex> lock(result->mu);
+            result->error = error;
+            result->done = true;
+            result->cv.notify_all();
+        });
+        std::unique_lock<std::mutex> lock(result->mu);
+        for (;;) {
+            if (result->cv.wait_for(lock, std::chrono::milliseconds(20), [&] { return result->done; })) break;
+            const std::string late = watch ? watch->overdue(CallWatch::Clock::now()) : "";
+            if (late.empty()) continue;
+            lock.unlock();
+            give_up(name, late);
+            conclude(std::make_exception_ptr(DamondError(ErrorKind::Failed, late)));
+            return;
+        }
+        const std::exception_ptr error = result->error;
+        lock.unlock();
+        conclude(error);
+        return;
+    }
+    ctx.op_in_progress = true;
+    ctx.given_up = std::make_shared<bool>(false);
+    ctx.ticket = watch ? watchdog_.watch(*watch) : 0;
+    ctx.conclude = std::move(conclude);
+    ctx.thread->run([this, name, monitor, op = std::move(op), given_up = ctx.given_up, ticket = ctx.ticket] {
+        std::exception_ptr error;
+        try {
+            op(*monitor);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        post_([this, name, error, given_up, ticket] {
+            if (*given_up) return;  // answered for when it was given up
+            if (ticket) watchdog_.forget(ticket);
+            auto it = contexts_.find(name);
+            if (it == contexts_.end()) return;
+            it->second.op_in_progress = false;
+            auto conclude = std::move(it->second.conclude);
+            conclude(error);
+            dispatch(name);
+        });
+    });
+}
+
+void Manager::overdue(uint64_t ticket, const std::string& error) {
+    for (auto& [name, ctx] : contexts_) {
+        if (!ctx.op_in_progress || ctx.ticket != ticket) continue;
+        const std::string context = name;  // the entry may go in conclude
+        *ctx.given_up = true;
+        ctx.op_in_progress = false;
+        give_up(context, error);
+        auto conclude = std::move(ctx.conclude);
+        conclude(std::make_exception_ptr(DamondError(ErrorKind::Failed, error)));
+        dispatch(context);
+        return;
+    }
+}
+
+void Manager::give_up(const std::string& name, const std::string& error) {
+    ManagedContext& ctx = contexts_.at(name);
+    if (CallWatch* watch = ctx.monitor->call_watch()) watch->give_up();
+    ctx.monitor->set_event_handler(nullptr);
+    std::shared_ptr<Monitor> stuck(std::move(ctx.monitor));
+    ctx.monitor = std::make_unique<GivenUpMonitor>(*stuck, ctx.last_snapshot, error);
+    log_error("context '" + name + "': a call into the kernel did not return in time, so its thread is left behind: " +
+                  error,
+              LogFields(message_id::kContextState, name, "", ctx.monitor->kdamond()));
+    ContextThread::abandon(std::move(ctx.thread), [stuck]() mutable { stuck.reset(); });
+}
+
+void Manager::operation_ended(const std::string& name) {
+    ManagedContext& ctx = contexts_.at(name);
+    if (ctx.queue.empty() && !ctx.op_in_progress) schedule_settle(name);
+}
+
+void Manager::schedule_settle(const std::string& name) {
+    ManagedContext& ctx = contexts_.at(name);
+    if (!schedule_ || ctx.starting) return;
+    const uint64_t after = ctx.monitor->settle_after_ms();
+    if (!after) return;
+    const uint64_t generation = ctx.generation;
+    schedule_(after, [this, name, generation] {
+        auto it = contexts_.find(name);
+        // Anything that happened since makes this one stale; it scheduled its own.
+        if (it == contexts_.end() || it->second.generation != generation || it->second.op_in_progress ||
+            !it->second.queue.empty())
+            return;
+        Done logged = [name](std::exception_ptr error) {
+            if (error) log_error("context '" + name + "': " + error_text(error));
+        };
+        or_fail(logged, [&] {
+            enqueue(
+                name,
+                [this, name, logged] {
+                    launch(
+                        name, [](Monitor& m) { m.settle(); }, [] {}, [](const DamondError&) {}, logged);
+                },
+                logged);
+        });
+    });
+}
+
+void Manager::wait_for(const std::function<void(Done)>& start) {
+    std::exception_ptr error;
+    bool finished = false;
+    {
+        Inline here(*this);
+        start([&error, &finished](std::exception_ptr e) {
+            error = e;
+            finished = true;
+        });
+    }
+    if (!finished) throw DamondError(ErrorKind::Busy, "the operation could not finish here");
+    if (error) std::rethrow_exception(error);
+}
+
+}  // namespace damond
