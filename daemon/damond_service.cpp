@@ -17,7 +17,7 @@
 #include "events/registry_sink.hpp"
 #include "kernel/damon_stat_stand_in.hpp"
 #include "kernel/system_ram.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 #include "monitor/inprocess_monitor.hpp"
 
 #ifndef DAMOND_VERSION

@@ -14,7 +14,7 @@
 #include "core/clock.hpp"
 #include "events/event_source.hpp"
 #include "kernel/kernel_backend.hpp"
-#include "loop_timers.hpp"
+#include "base/loop_timers.hpp"
 #include "manager/app_registry.hpp"
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
@@ -24,9 +24,9 @@
 #include "monitor/proc_system_metrics.hpp"
 #include "monitor/scheduler_thread.hpp"
 #include "options.hpp"
-#include "service_notifier.hpp"
-#include "signal_fd.hpp"
-#include "task_queue.hpp"
+#include "base/service_notifier.hpp"
+#include "base/signal_fd.hpp"
+#include "base/task_queue.hpp"
 
 namespace damond {
 

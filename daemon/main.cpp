@@ -8,10 +8,10 @@
 #include "damond_service.hpp"
 #include "kernel/kernel_backend.hpp"
 #include "kernel/kernel_version.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 #include "manager/config.hpp"
 #include "options.hpp"
-#include "signal_fd.hpp"
+#include "base/signal_fd.hpp"
 
 #ifndef DAMOND_VERSION
 #define DAMOND_VERSION "0"

@@ -4,7 +4,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
-#include "after_call.hpp"
+#include "base/after_call.hpp"
 #include "app_object.hpp"
 #include "bus_label.hpp"
 #include "context_object.hpp"

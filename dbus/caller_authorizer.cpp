@@ -6,8 +6,8 @@
 #include <chrono>
 #include <vector>
 
-#include "errors.hpp"
-#include "log.hpp"
+#include "base/errors.hpp"
+#include "base/log.hpp"
 
 namespace damond {
 

@@ -8,7 +8,7 @@
 
 #include <cerrno>
 
-#include "log.hpp"
+#include "base/log.hpp"
 #include "manager/app_processes.hpp"
 
 namespace damond {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "log.hpp"
+#include "base/log.hpp"
 #include "manager/app_processes.hpp"
 
 namespace damond {

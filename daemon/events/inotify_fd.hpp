@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace damond {
 

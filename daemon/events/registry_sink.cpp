@@ -2,7 +2,7 @@
 
 #include "events/desktop_focus_watcher.hpp"
 #include "events/freezer_watcher.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 
 namespace damond {
 

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "atomic_file.hpp"
-#include "log.hpp"
+#include "base/atomic_file.hpp"
+#include "base/log.hpp"
 
 namespace damond {
 

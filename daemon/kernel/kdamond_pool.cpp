@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "atomic_file.hpp"
+#include "base/atomic_file.hpp"
 #include "kernel/sysfs_tree.hpp"
 
 namespace damond {

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "kernel/kernel_monitor.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 
 namespace damond {
 

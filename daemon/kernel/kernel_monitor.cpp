@@ -2,7 +2,7 @@
 
 #include "monitor/context_figures.hpp"
 
-#include "log.hpp"
+#include "base/log.hpp"
 
 #include <cctype>
 #include <cstdlib>
@@ -15,11 +15,11 @@
 #include <memory>
 #include <thread>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "kernel/kdamond_state.hpp"
 #include "kernel/readback_files.hpp"
 #include "kernel/spec_writer.hpp"
-#include "pid_watcher.hpp"
+#include "base/pid_watcher.hpp"
 
 namespace damond {
 

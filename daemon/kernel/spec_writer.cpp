@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 
 namespace damond {
 

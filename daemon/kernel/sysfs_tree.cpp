@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace damond {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "pid_watcher.hpp"
+#include "base/pid_watcher.hpp"
 
 namespace damond {
 

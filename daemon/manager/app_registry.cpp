@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "manager/app_processes.hpp"
 #include "sources/proc_fs.hpp"
 #include "sources/process_creds.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 #include "spec/spec_json.hpp"
 
 namespace damond {

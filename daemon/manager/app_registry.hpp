@@ -15,8 +15,8 @@
 
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
-#include "histogram.hpp"
-#include "pid_watcher.hpp"
+#include "base/histogram.hpp"
+#include "base/pid_watcher.hpp"
 
 namespace damond {
 

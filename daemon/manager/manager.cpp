@@ -1,7 +1,7 @@
 #include "manager/manager.hpp"
 
-#include "errors.hpp"
-#include "log.hpp"
+#include "base/errors.hpp"
+#include "base/log.hpp"
 #include "manager/or_fail.hpp"
 #include "monitor/snapshot_json.hpp"
 #include "spec/spec_json.hpp"

@@ -1,8 +1,8 @@
 // Pause holds: taken, released, and the contexts brought in line with them.
 #include "manager/manager.hpp"
 
-#include "errors.hpp"
-#include "log.hpp"
+#include "base/errors.hpp"
+#include "base/log.hpp"
 #include "manager/or_fail.hpp"
 
 namespace damond {

@@ -1,8 +1,8 @@
 // Who reads a context's regions, and a context whose owner lost its target (access_rules.hpp).
 #include "manager/manager.hpp"
 
-#include "errors.hpp"
-#include "log.hpp"
+#include "base/errors.hpp"
+#include "base/log.hpp"
 #include "manager/or_fail.hpp"
 
 namespace damond {

@@ -1,8 +1,8 @@
 // What the manager knows now, answered without waiting for a monitor.
 #include "manager/manager.hpp"
 
-#include "errors.hpp"
-#include "log.hpp"
+#include "base/errors.hpp"
+#include "base/log.hpp"
 #include "manager/or_fail.hpp"
 
 #include "monitor/snapshot_json.hpp"

@@ -3,8 +3,8 @@
 // monitor is driven").
 #include "manager/manager.hpp"
 
-#include "errors.hpp"
-#include "log.hpp"
+#include "base/errors.hpp"
+#include "base/log.hpp"
 #include "manager/or_fail.hpp"
 
 #include <condition_variable>

@@ -1,8 +1,8 @@
 // The synchronous forms: each waits for its asynchronous form (wait_for).
 #include "manager/manager.hpp"
 
-#include "errors.hpp"
-#include "log.hpp"
+#include "base/errors.hpp"
+#include "base/log.hpp"
 #include "manager/or_fail.hpp"
 
 namespace damond {

@@ -1,6 +1,6 @@
 #include "manager/pause_holds.hpp"
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 
 namespace damond {
 

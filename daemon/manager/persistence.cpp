@@ -6,8 +6,8 @@
 #include <set>
 #include <sstream>
 
-#include "atomic_file.hpp"
-#include "log.hpp"
+#include "base/atomic_file.hpp"
+#include "base/log.hpp"
 #include "spec/spec_json.hpp"
 
 namespace damond {

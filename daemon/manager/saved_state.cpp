@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "atomic_file.hpp"
+#include "base/atomic_file.hpp"
 #include "sources/proc_fs.hpp"
 #include "spec/spec_json.hpp"
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "log.hpp"
+#include "base/log.hpp"
 #include "sources/cgroup_targets.hpp"
 
 namespace damond {

@@ -1,6 +1,6 @@
 #include "monitor/given_up_monitor.hpp"
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 
 namespace damond {
 

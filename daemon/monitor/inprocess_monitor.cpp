@@ -3,7 +3,7 @@
 #include "spec/json_object_reader.hpp"
 #include <nlohmann/json.hpp>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "spec/spec_json.hpp"
 #include "sources/process_source.hpp"
 #include "sources/source_factory.hpp"

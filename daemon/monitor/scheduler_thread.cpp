@@ -4,7 +4,7 @@
 #include <exception>
 #include <future>
 
-#include "after_call.hpp"
+#include "base/after_call.hpp"
 
 namespace damond {
 

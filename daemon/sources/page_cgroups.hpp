@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace damond {
 

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <system_error>
 
-#include "unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace damond {
 

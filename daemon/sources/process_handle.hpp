@@ -10,7 +10,7 @@
 
 #include "core/addr_range.hpp"
 #include "core/damos_params.hpp"
-#include "unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace damond {
 

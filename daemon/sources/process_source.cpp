@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <system_error>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 
 namespace damond {
 

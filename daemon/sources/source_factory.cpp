@@ -3,7 +3,7 @@
 #include <sys/utsname.h>
 
 #include "core/synthetic_source.hpp"
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "sources/page_idle_source.hpp"
 #include "sources/refs_source.hpp"
 #include "sources/soft_dirty_source.hpp"

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "damon_tree_model.hpp"
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "kernel/guarded_tree.hpp"
 #include "kernel/kernel_probe.hpp"
 #include "kernel/spec_writer.hpp"

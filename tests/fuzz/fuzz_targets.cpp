@@ -11,7 +11,7 @@
 #include "core/clock.hpp"
 #include "damo_json.hpp"
 #include "core/system_metrics.hpp"
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "kernel/readback_files.hpp"
 #include "kernel/sysfs_tree.hpp"
 #include "manager/config.hpp"

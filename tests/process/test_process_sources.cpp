@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "monitor/context_figures.hpp"
 #include "monitor/inprocess_monitor.hpp"
 #include "monitor/scheduler_thread.hpp"

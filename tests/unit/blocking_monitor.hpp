@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "monitor/context_figures.hpp"
 #include "monitor/monitor.hpp"
 

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "manager/access_rules.hpp"
 #include "manager/app_processes.hpp"
 #include "manager/saved_state.hpp"

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "manager/app_registry.hpp"
 #include "monitor_fixture.hpp"
 #include "temp_dir.hpp"

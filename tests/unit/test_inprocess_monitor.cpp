@@ -4,7 +4,7 @@
 #include <future>
 #include <thread>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "monitor/scheduler_thread.hpp"
 #include "monitor_fixture.hpp"
 

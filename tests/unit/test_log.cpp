@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "after_call.hpp"
-#include "log.hpp"
+#include "base/after_call.hpp"
+#include "base/log.hpp"
 
 using namespace damond;
 

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "manager/manager.hpp"
 #include "monitor/snapshot_json.hpp"
 #include "blocking_monitor.hpp"

@@ -4,7 +4,7 @@
 
 #include "core/damon_core.hpp"
 #include "core/synthetic_source.hpp"
-#include "histogram.hpp"
+#include "base/histogram.hpp"
 #include "manager/config.hpp"
 #include "manager/figure_history.hpp"
 #include "metrics/exposition.hpp"

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "after_call.hpp"
+#include "base/after_call.hpp"
 #include "monitor/scheduler_thread.hpp"
 
 using namespace damond;

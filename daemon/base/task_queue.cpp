@@ -1,4 +1,4 @@
-#include "task_queue.hpp"
+#include "base/task_queue.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

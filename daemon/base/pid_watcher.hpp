@@ -13,7 +13,7 @@
 #include <thread>
 #include <utility>
 
-#include "unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace damond {
 

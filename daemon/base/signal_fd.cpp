@@ -1,4 +1,4 @@
-#include "signal_fd.hpp"
+#include "base/signal_fd.hpp"
 
 #include <signal.h>
 #include <sys/signalfd.h>

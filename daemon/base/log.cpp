@@ -1,4 +1,4 @@
-#include "log.hpp"
+#include "base/log.hpp"
 
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -9,7 +9,7 @@
 
 #include <systemd/sd-journal.h>
 
-#include "after_call.hpp"
+#include "base/after_call.hpp"
 
 namespace damond {
 

@@ -1,4 +1,4 @@
-#include "after_call.hpp"
+#include "base/after_call.hpp"
 
 #include <vector>
 

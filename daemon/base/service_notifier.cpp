@@ -1,4 +1,4 @@
-#include "service_notifier.hpp"
+#include "base/service_notifier.hpp"
 
 #include <systemd/sd-daemon.h>
 

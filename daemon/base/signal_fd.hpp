@@ -5,7 +5,7 @@
 
 #include <optional>
 
-#include "unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace damond {
 

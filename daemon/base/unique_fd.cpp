@@ -1,4 +1,4 @@
-#include "unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 #include <sys/syscall.h>
 #include <unistd.h>

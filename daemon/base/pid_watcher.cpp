@@ -1,4 +1,4 @@
-#include "pid_watcher.hpp"
+#include "base/pid_watcher.hpp"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 
 namespace damond {
 
