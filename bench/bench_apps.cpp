@@ -135,9 +135,9 @@ int main(int argc, char** argv) {
     // damond's log on tmpfs where there is one: under systemd it goes to the
     // journal, another process, and here its page writes would be counted
     // as damond's in bytes_written_per_switch.
-    const std::string log_path =
-        std::filesystem::is_directory("/dev/shm") ? "/dev/shm/damond-bench-apps." + std::to_string(getpid()) + ".log"
-                                                  : dir.path() + "/damond.log";
+    const std::string log_path = std::filesystem::is_directory("/dev/shm")
+                                     ? "/dev/shm/damond-bench-apps." + std::to_string(getpid()) + ".log"
+                                     : dir.path() + "/damond.log";
     struct RemoveLog {
         std::string path;
         ~RemoveLog() { std::filesystem::remove(path); }
@@ -146,8 +146,8 @@ int main(int argc, char** argv) {
     auto launch = [&](std::vector<std::string> extra, std::unique_ptr<Child>& child, std::unique_ptr<Manager>& m) {
         std::vector<std::string> argv = {damond_path, "--config", config};
         argv.insert(argv.end(), extra.begin(), extra.end());
-        child = std::make_unique<Child>(argv, std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}},
-                                        log_path);
+        child = std::make_unique<Child>(
+            argv, std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, log_path);
         for (int i = 0; i < 300 && !m; ++i) {
             try {
                 auto p = std::make_unique<Manager>();

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <string>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -40,7 +40,10 @@ constexpr uint64_t GiB = 1ULL << 30;
 std::vector<SyntheticTarget> workload_of(uint64_t size) {
     const uint64_t u = size / 64;
     return {SyntheticTarget{
-        7, {SyntheticPhase{0, {{{0, 2 * u}, 9000}, {{10 * u, 14 * u}, 2000}, {{30 * u, 31 * u}, 8000}, {{40 * u, 44 * u}, 9500}}}}, {}}};
+        7,
+        {SyntheticPhase{
+            0, {{{0, 2 * u}, 9000}, {{10 * u, 14 * u}, 2000}, {{30 * u, 31 * u}, 8000}, {{40 * u, 44 * u}, 9500}}}},
+        {}}};
 }
 
 struct Bench {
@@ -48,7 +51,8 @@ struct Bench {
     NoSystemMetrics metrics;
 };
 
-std::unique_ptr<DamonCore> make_core(Bench& b, uint64_t size, uint64_t min_regions, uint64_t max_regions, uint64_t seed) {
+std::unique_ptr<DamonCore> make_core(Bench& b, uint64_t size, uint64_t min_regions, uint64_t max_regions,
+                                     uint64_t seed) {
     MonitoringAttrs attrs{5000, 100000, 60000000, min_regions, max_regions, {}};
     return std::make_unique<DamonCore>(attrs, std::vector<TargetRanges>{{{0, size}}}, std::vector<Scheme>{},
                                        std::make_unique<SyntheticSource>(workload_of(size)), seed, b.clock, b.metrics);
@@ -286,11 +290,12 @@ void bench_metrics() {
     MonotonicClock clock;
     SchedulerThread executor(clock);
     NoSystemMetrics metrics;
-    Manager manager(Backend::InProcess,
-                    [&](const std::string&, const ContextSpec& spec) -> std::unique_ptr<Monitor> {
-                        return std::make_unique<InProcessMonitor>(spec, executor, metrics);
-                    },
-                    [](std::function<void()> fn) { fn(); });
+    Manager manager(
+        Backend::InProcess,
+        [&](const std::string&, const ContextSpec& spec) -> std::unique_ptr<Monitor> {
+            return std::make_unique<InProcessMonitor>(spec, executor, metrics);
+        },
+        [](std::function<void()> fn) { fn(); });
     manager.set_clock([&] { return clock.now_us(); });
     // Slow intervals: the bench measures the metrics, not the sampling.
     const Config config = config_from_json_text(R"({

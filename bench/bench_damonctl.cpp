@@ -62,19 +62,23 @@ int main(int argc, char** argv) {
     }
     setenv("DAMOND", argv[1], 1);
     // damond as the unit runs it (the build's damond.service beside the binary).
-    setenv("DAMOND_UNIT", (std::string(argv[1]).substr(0, std::string(argv[1]).rfind('/') + 1) + "damond.service").c_str(), 0);
+    setenv("DAMOND_UNIT",
+           (std::string(argv[1]).substr(0, std::string(argv[1]).rfind('/') + 1) + "damond.service").c_str(), 0);
     const std::string damonctl = argv[2];
     PrivateBus bus;
     setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
     TempDir dir;
-    auto damond = start_damond(bus, dir.write("c.json", R"({"backend": "inprocess", "limits": {"contexts": 1000, "contexts_per_caller": 1000}})"),
-                               dir.path() + "/damond.log");
+    auto damond = start_damond(
+        bus,
+        dir.write("c.json", R"({"backend": "inprocess", "limits": {"contexts": 1000, "contexts_per_caller": 1000}})"),
+        dir.path() + "/damond.log");
     if (!damond) {
         std::fprintf(stderr, "damond did not start:\n%s\n", read_file(dir.path() + "/damond.log").c_str());
         return 1;
     }
     constexpr int kContexts = 100;
-    const std::string spec = dir.write("spec.json", R"({"ops": "synthetic", "intervals": {"sample_us": 100000, "aggr_us": 1000000},
+    const std::string spec =
+        dir.write("spec.json", R"({"ops": "synthetic", "intervals": {"sample_us": 100000, "aggr_us": 1000000},
         "targets": [{"regions": [{"start": 0, "end": 67108864}]}]})");
     for (int i = 0; i < kContexts; ++i)
         if (time_ms({damonctl, "create", "c" + std::to_string(i), spec}) < 0) {

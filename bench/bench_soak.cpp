@@ -57,7 +57,8 @@ public:
 private:
     void onContextAdded(const std::string&, const sdbus::ObjectPath&) override {}
     void onContextRemoved(const std::string&, const sdbus::ObjectPath&) override {}
-    void onAppStateChanged(const std::string& app, const std::string& old_state, const std::string& new_state) override {
+    void onAppStateChanged(const std::string& app, const std::string& old_state,
+                           const std::string& new_state) override {
         std::lock_guard<std::mutex> lock(mu);
         signals[app].push_back({old_state, new_state});
     }
@@ -308,7 +309,8 @@ int main(int argc, char** argv) {
     std::printf("RESULT robustness soak_signals_lost_or_doubled=%zu\n", lost_or_doubled);
     std::printf("RESULT robustness switch_p99_us_idle=%.1f\n", percentile(idle, 0.99));
     std::printf("RESULT robustness switch_p99_us_loaded=%.1f\n", percentile(loaded, 0.99));
-    std::printf("RESULT robustness switch_p99_loaded_over_idle=%.2f\n", percentile(loaded, 0.99) / percentile(idle, 0.99));
+    std::printf("RESULT robustness switch_p99_loaded_over_idle=%.2f\n",
+                percentile(loaded, 0.99) / percentile(idle, 0.99));
     std::printf("RESULT robustness rss_mib_before=%.1f rss_mib_after=%.1f ratio=%.3f\n", rss_before, rss_after,
                 rss_after / rss_before);
     std::printf("RESULT robustness fds_before=%zu fds_after=%zu\n", fds_before, fds_after);

@@ -3,8 +3,8 @@
 #include "metrics/damond_metrics.hpp"
 
 #include <poll.h>
-#include <time.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,10 +14,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "base/log.hpp"
 #include "events/registry_sink.hpp"
 #include "kernel/damon_stat_stand_in.hpp"
 #include "kernel/system_ram.hpp"
-#include "base/log.hpp"
 #include "monitor/inprocess_monitor.hpp"
 
 #ifndef DAMOND_VERSION
@@ -50,15 +50,19 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
     : opts_(opts),
       kernel_(kernel),
       monitors_(clock_),
-      manager_(kernel.backend(), [this](const std::string& name, const ContextSpec& spec) { return make_monitor(name, spec); },
-               [this](std::function<void()> fn) { tasks_.post(std::move(fn)); }),
-      apps_(manager_, config.apps, [this] { return clock_.now_us(); },
-            [this](std::function<void()> fn) { tasks_.post(std::move(fn)); }),
+      manager_(
+          kernel.backend(),
+          [this](const std::string& name, const ContextSpec& spec) { return make_monitor(name, spec); },
+          [this](std::function<void()> fn) { tasks_.post(std::move(fn)); }),
+      apps_(
+          manager_, config.apps, [this] { return clock_.now_us(); },
+          [this](std::function<void()> fn) { tasks_.post(std::move(fn)); }),
       sink_(registry_sink(apps_)),
       notifier_(clock_.now_us()),
-      bus_(manager_, apps_, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION,
-           config.authorization, [this](std::function<void(std::string)> done) { reload_notified(std::move(done)); },
-           [this] { release_requested_ = true; }) {
+      bus_(
+          manager_, apps_, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION,
+          config.authorization, [this](std::function<void(std::string)> done) { reload_notified(std::move(done)); },
+          [this] { release_requested_ = true; }) {
     manager_.set_backend_reason(kernel.reason());
     manager_.set_backend_detail([this] { return kernel_.status_detail(); });
     manager_.set_facts_source([this] { return kernel_.facts(); });
@@ -216,9 +220,9 @@ void DamondService::start_system_stat(const Config& config) {
         log_error(std::string("system-stat: ") + e.what());
         return;
     }
-    system_stat_ = std::make_unique<SystemStat>(manager_, kSystemStatContext, [this] { return clock_.now_us(); },
-                                                config.system_cgroups,
-                                                CgroupSources{opts_.cgroup_root, opts_.kpagecgroup}, plan);
+    system_stat_ = std::make_unique<SystemStat>(
+        manager_, kSystemStatContext, [this] { return clock_.now_us(); }, config.system_cgroups,
+        CgroupSources{opts_.cgroup_root, opts_.kpagecgroup}, plan);
     bus_.set_system_stat(system_stat_.get());
     log_info("system-stat: serving DAMON_STAT's figures from context '" + std::string(kSystemStatContext) + "'");
     schedule_system_stat();
@@ -256,8 +260,8 @@ void DamondService::reload(std::function<void(std::string)> done) {
     }
     config_rejected_.clear();
     apps_.set_config(next.apps);
-    if (!(next.metrics.textfile == metrics_config_.textfile && next.metrics.interval_ms == metrics_config_.interval_ms &&
-          next.metrics.max_apps == metrics_config_.max_apps))
+    if (!(next.metrics.textfile == metrics_config_.textfile &&
+          next.metrics.interval_ms == metrics_config_.interval_ms && next.metrics.max_apps == metrics_config_.max_apps))
         apply_metrics_config(next.metrics, next.apps.max_apps);
     if (next.metrics.history_points != manager_.history().capacity() ||
         next.metrics.history_interval_ms * 1000 != manager_.history().step_us()) {
@@ -317,8 +321,10 @@ int DamondService::run(SignalFd& signals) {
             if (fds[3 + i].revents & POLLIN) sources_[i]->handle();
         if (fds[1].revents & POLLIN)
             while (const std::optional<int> sig = signals.next()) {
-                if (*sig == SIGHUP) reload_notified([](const std::string&) {});
-                else return stop(std::string("on ") + strsignal(*sig), persistence_ == nullptr, signals);
+                if (*sig == SIGHUP)
+                    reload_notified([](const std::string&) {});
+                else
+                    return stop(std::string("on ") + strsignal(*sig), persistence_ == nullptr, signals);
             }
     }
 }

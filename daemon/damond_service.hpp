@@ -10,23 +10,23 @@
 #include <string>
 #include <vector>
 
+#include "base/loop_timers.hpp"
+#include "base/service_notifier.hpp"
+#include "base/signal_fd.hpp"
+#include "base/task_queue.hpp"
 #include "bus_service.hpp"
 #include "core/clock.hpp"
 #include "events/event_source.hpp"
 #include "kernel/kernel_backend.hpp"
-#include "base/loop_timers.hpp"
 #include "manager/app_registry.hpp"
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
-#include "manager/system_stat.hpp"
 #include "manager/persistence.hpp"
+#include "manager/system_stat.hpp"
 #include "metrics/metrics_textfile.hpp"
 #include "monitor/proc_system_metrics.hpp"
 #include "monitor/scheduler_thread.hpp"
 #include "options.hpp"
-#include "base/service_notifier.hpp"
-#include "base/signal_fd.hpp"
-#include "base/task_queue.hpp"
 
 namespace damond {
 

@@ -5,13 +5,13 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "base/log.hpp"
+#include "base/signal_fd.hpp"
 #include "damond_service.hpp"
 #include "kernel/kernel_backend.hpp"
 #include "kernel/kernel_version.hpp"
-#include "base/log.hpp"
 #include "manager/config.hpp"
 #include "options.hpp"
-#include "base/signal_fd.hpp"
 
 #ifndef DAMOND_VERSION
 #define DAMOND_VERSION "0"
@@ -29,8 +29,8 @@ KernelBackendOptions kernel_backend_options(const Options& opts, const Config& c
     k.release = opts.kernel_release.value_or(running_kernel_release());
     k.pool_size = opts.kdamonds.value_or(kernel_pool_size(config));
     k.pool_rule = opts.kdamonds ? std::string("--kdamonds")
-                                : "the config's contexts + 2 x apps.max_apps (" + std::to_string(config.apps.max_apps) + ")" +
-                                      (runs_system_stat_kdamond(config) ? " + system-stat" : "");
+                                : "the config's contexts + 2 x apps.max_apps (" + std::to_string(config.apps.max_apps) +
+                                      ")" + (runs_system_stat_kdamond(config) ? " + system-stat" : "");
     k.disable_modules = modules_to_disable(config);
     k.forced_pause_mode = config.kernel_pause_mode;
     k.keeps_state = state.keep;
@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
     // serve, and sd-bus only looks at DBUS_SYSTEM_BUS_ADDRESS.
     const char* starter_type = std::getenv("DBUS_STARTER_BUS_TYPE");
     const char* starter_address = std::getenv("DBUS_STARTER_ADDRESS");
-    if (starter_type && std::string(starter_type) == "system" && starter_address && !std::getenv("DBUS_SYSTEM_BUS_ADDRESS"))
+    if (starter_type && std::string(starter_type) == "system" && starter_address &&
+        !std::getenv("DBUS_SYSTEM_BUS_ADDRESS"))
         setenv("DBUS_SYSTEM_BUS_ADDRESS", starter_address, 1);
     try {
         return run(opts);

@@ -39,15 +39,24 @@ Options parse_options(int argc, char** argv) {
             if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
             return argv[++i];
         };
-        if (arg == "--help" || arg == "-h") o.help = true;
-        else if (arg == "--version") o.version = true;
-        else if (arg == "--config") o.config_path = take();
-        else if (arg == "--sysfs-root") o.sysfs_root = take();
-        else if (arg == "--modules-root") o.modules_root = take();
-        else if (arg == "--cgroup-root") o.cgroup_root = take();
-        else if (arg == "--kpagecgroup") o.kpagecgroup = take();
-        else if (arg == "--kernel-release") o.kernel_release = take();
-        else if (arg == "--state-dir") o.state_dir = take();
+        if (arg == "--help" || arg == "-h")
+            o.help = true;
+        else if (arg == "--version")
+            o.version = true;
+        else if (arg == "--config")
+            o.config_path = take();
+        else if (arg == "--sysfs-root")
+            o.sysfs_root = take();
+        else if (arg == "--modules-root")
+            o.modules_root = take();
+        else if (arg == "--cgroup-root")
+            o.cgroup_root = take();
+        else if (arg == "--kpagecgroup")
+            o.kpagecgroup = take();
+        else if (arg == "--kernel-release")
+            o.kernel_release = take();
+        else if (arg == "--state-dir")
+            o.state_dir = take();
         else if (arg == "--kdamonds" || arg == "--state-deadline-ms") {
             const std::string v = take();
             unsigned long n = 0;
@@ -64,8 +73,7 @@ Options parse_options(int argc, char** argv) {
                 if (n == 0 || n > 1000000) throw std::invalid_argument(arg + " must be between 1 and 1000000");
                 o.state_deadline_ms = static_cast<uint32_t>(n);
             }
-        }
-        else if (arg == "--backend") {
+        } else if (arg == "--backend") {
             const std::string word = take();
             o.backend = backend_choice_from(word);
             if (!o.backend)

@@ -61,7 +61,8 @@ int cmd_app(Args& a) {
     }
     if (verb == "register") {
         std::map<std::string, sdbus::Variant> options;
-        const std::string pid = a.option("pid"), fg = a.option("foreground-profile"), bg = a.option("background-profile");
+        const std::string pid = a.option("pid"), fg = a.option("foreground-profile"),
+                          bg = a.option("background-profile");
         if (!fg.empty()) options["foreground_profile"] = sdbus::Variant(fg);
         if (!bg.empty()) options["background_profile"] = sdbus::Variant(bg);
         a.expect(1, "damonctl app register APP [--pid PID] [--foreground-profile P] [--background-profile P]");

@@ -63,22 +63,32 @@ PropMap read_props(sdbus::Message& m) {
             m.exitVariant();
             v = std::move(value);
         };
-        if (contents == "s") take(std::string());
+        if (contents == "s")
+            take(std::string());
         else if (contents == "o") {
             sdbus::ObjectPath p;
             m.enterVariant(contents);
             m >> p;
             m.exitVariant();
             v = std::string(p);
-        } else if (contents == "t") take(uint64_t{});
-        else if (contents == "u") take(uint32_t{});
-        else if (contents == "b") take(bool{});
-        else if (contents == "as") take(std::vector<std::string>());
-        else if (contents == "au") take(std::vector<uint32_t>());
-        else if (contents == "ax") take(std::vector<int64_t>());
-        else if (contents == "a(usss)") take(HoldsList());
-        else if (contents == "a(ubsus)") take(KdamondsList());
-        else if (contents == "a(sttt)") take(CgroupsList());
+        } else if (contents == "t")
+            take(uint64_t{});
+        else if (contents == "u")
+            take(uint32_t{});
+        else if (contents == "b")
+            take(bool{});
+        else if (contents == "as")
+            take(std::vector<std::string>());
+        else if (contents == "au")
+            take(std::vector<uint32_t>());
+        else if (contents == "ax")
+            take(std::vector<int64_t>());
+        else if (contents == "a(usss)")
+            take(HoldsList());
+        else if (contents == "a(ubsus)")
+            take(KdamondsList());
+        else if (contents == "a(sttt)")
+            take(CgroupsList());
         else if (contents == "a{sv}") {
             // Read through, its members as "<property>.<key>" (SystemStat's).
             m.enterVariant(contents);
@@ -146,7 +156,8 @@ void fail_from(const sdbus::Error& e) {
     const int code = exit_code_of(e.getName());
     std::string message = e.getMessage().empty() ? e.getName() : e.getMessage();
     if (e.getName() == "org.freedesktop.DBus.Error.UnknownObject") message = missing_object(message);
-    if (code == kUnreachable) message = "damond is not running on the system bus (" + e.getName() + ": " + message + ")";
+    if (code == kUnreachable)
+        message = "damond is not running on the system bus (" + e.getName() + ": " + message + ")";
     throw Failure(code, message);
 }
 

@@ -5,9 +5,9 @@
 
 #include <functional>
 #include <map>
-#include <variant>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -31,8 +31,8 @@ using PropMap = std::map<std::string, PropValue>;
 // GetAll(interface) on `path`.
 PropMap get_all(sdbus::IConnection& c, const std::string& path, const std::string& interface);
 
-class ManagerProxy final : public sdbus::ProxyInterfaces<org::damond1::Manager_proxy, sdbus::Properties_proxy,
-                                                         sdbus::ObjectManager_proxy> {
+class ManagerProxy final
+    : public sdbus::ProxyInterfaces<org::damond1::Manager_proxy, sdbus::Properties_proxy, sdbus::ObjectManager_proxy> {
 public:
     // Signals are subscribed to (one AddMatch each) only when asked for.
     ManagerProxy(sdbus::IConnection& c, bool signals);
@@ -81,7 +81,9 @@ public:
     std::unique_ptr<ContextProxy> context(const std::string& name) {
         return std::make_unique<ContextProxy>(*connection_, name);
     }
-    std::unique_ptr<AppProxy> app(const std::string& app_id) { return std::make_unique<AppProxy>(*connection_, app_id); }
+    std::unique_ptr<AppProxy> app(const std::string& app_id) {
+        return std::make_unique<AppProxy>(*connection_, app_id);
+    }
 
 private:
     std::unique_ptr<sdbus::IConnection> connection_;

@@ -12,15 +12,15 @@ namespace damonctl {
 // Exit codes (damonctl(1), EXIT STATUS): scripts tell these apart.
 enum Exit : int {
     kOk = 0,
-    kFailed = 1,         // damond failed it (org.damond1.Error.Failed), or anything else
-    kUsage = 2,          // the command line is wrong
-    kNotFound = 3,       // no such context, app or hold
-    kInvalid = 4,        // a spec, config, file or argument breaks a rule
-    kBusy = 5,           // another operation is under way, the name is taken, or polkit was slow
-    kNotSupported = 6,   // the backend cannot do it
-    kLimit = 7,          // a configured limit is reached
-    kDenied = 8,         // the caller may not do it
-    kUnreachable = 9,    // damond is not on the bus (or the bus is not there)
+    kFailed = 1,        // damond failed it (org.damond1.Error.Failed), or anything else
+    kUsage = 2,         // the command line is wrong
+    kNotFound = 3,      // no such context, app or hold
+    kInvalid = 4,       // a spec, config, file or argument breaks a rule
+    kBusy = 5,          // another operation is under way, the name is taken, or polkit was slow
+    kNotSupported = 6,  // the backend cannot do it
+    kLimit = 7,         // a configured limit is reached
+    kDenied = 8,        // the caller may not do it
+    kUnreachable = 9,   // damond is not on the bus (or the bus is not there)
 };
 
 class Failure : public std::runtime_error {

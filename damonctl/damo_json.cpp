@@ -124,9 +124,12 @@ json min_max(Reader r, const std::function<json(const json&, const std::string&)
 json import_filter(Reader r) {
     json f = {{"type", text(r.need("filter_type"), r.at("filter_type"))},
               {"matching", parse_bool(r.need("matching"), r.at("matching"))}};
-    if (const json* v = r.get("allow")) f["allow"] = parse_bool(*v, r.at("allow"));
-    else if (const json* legacy = r.get("filter_pass")) f["allow"] = parse_bool(*legacy, r.at("filter_pass"));
-    else f["allow"] = false;
+    if (const json* v = r.get("allow"))
+        f["allow"] = parse_bool(*v, r.at("allow"));
+    else if (const json* legacy = r.get("filter_pass"))
+        f["allow"] = parse_bool(*legacy, r.at("filter_pass"));
+    else
+        f["allow"] = false;
     if (const json* v = r.get("memcg_path")) f["memcg_path"] = text(*v, r.at("memcg_path"));
     if (const json* v = r.get("address_range")) {
         const json range = range_of(Reader(*v, r.at("address_range")));
@@ -176,12 +179,18 @@ json import_probe(Reader r) {
 
 json import_goal(Reader r) {
     json g = json::object();
-    if (const json* v = r.get("metric")) g["target_metric"] = text(*v, r.at("metric"));
-    else g["target_metric"] = "user_input";
-    if (const json* v = r.get("target_value")) g["target_value"] = parse_count(*v, r.at("target_value"));
-    else if (const json* bp = r.get("target_value_bp")) g["target_value"] = parse_count(*bp, r.at("target_value_bp"));
-    if (const json* v = r.get("current_value")) g["current_value"] = parse_count(*v, r.at("current_value"));
-    else if (const json* bp = r.get("current_value_bp")) g["current_value"] = parse_count(*bp, r.at("current_value_bp"));
+    if (const json* v = r.get("metric"))
+        g["target_metric"] = text(*v, r.at("metric"));
+    else
+        g["target_metric"] = "user_input";
+    if (const json* v = r.get("target_value"))
+        g["target_value"] = parse_count(*v, r.at("target_value"));
+    else if (const json* bp = r.get("target_value_bp"))
+        g["target_value"] = parse_count(*bp, r.at("target_value_bp"));
+    if (const json* v = r.get("current_value"))
+        g["current_value"] = parse_count(*v, r.at("current_value"));
+    else if (const json* bp = r.get("current_value_bp"))
+        g["current_value"] = parse_count(*bp, r.at("current_value_bp"));
     if (const json* v = r.get("nid")) g["nid"] = parse_count(*v, r.at("nid"));
     if (const json* v = r.get("memcg_path")) g["path"] = text(*v, r.at("memcg_path"));
     r.finish();
@@ -189,8 +198,8 @@ json import_goal(Reader r) {
 }
 
 json import_scheme(Reader r, uint64_t sample_us, uint64_t aggr_us, bool raw) {
-    const uint64_t exact_bare_ns_us = raw ? 1 : 1000;        // µs fields damo --raw writes in ns
-    const uint64_t exact_bare_ns_ms = raw ? 1 : 1000000;     // ms fields likewise
+    const uint64_t exact_bare_ns_us = raw ? 1 : 1000;     // µs fields damo --raw writes in ns
+    const uint64_t exact_bare_ns_ms = raw ? 1 : 1000000;  // ms fields likewise
     json s = {{"action", text(r.need("action"), r.at("action"))}};
     must_be_empty(r, "dests", "damond does not set migration destinations");
     if (const json* v = r.get("target_nid")) s["target_nid"] = parse_count(*v, r.at("target_nid"));
@@ -208,7 +217,8 @@ json import_scheme(Reader r, uint64_t sample_us, uint64_t aggr_us, bool raw) {
              })}};
         a.finish();
     }
-    if (const json* v = r.get("apply_interval_us")) s["apply_interval_us"] = parse_time(*v, r.at("apply_interval_us"), 1000, 1000);
+    if (const json* v = r.get("apply_interval_us"))
+        s["apply_interval_us"] = parse_time(*v, r.at("apply_interval_us"), 1000, 1000);
     if (const json* qv = r.get("quotas")) {
         Reader q(*qv, r.at("quotas"));
         json quotas = json::object();
@@ -241,9 +251,11 @@ json import_scheme(Reader r, uint64_t sample_us, uint64_t aggr_us, bool raw) {
         Reader w(*wv, r.at("watermarks"));
         json wm = json::object();
         if (const json* v = w.get("metric")) wm["metric"] = text(*v, w.at("metric"));
-        if (const json* v = w.get("interval_us")) wm["interval_us"] = parse_time(*v, w.at("interval_us"), 1000, exact_bare_ns_us);
+        if (const json* v = w.get("interval_us"))
+            wm["interval_us"] = parse_time(*v, w.at("interval_us"), 1000, exact_bare_ns_us);
         for (const char* k : {"high", "mid", "low"})
-            if (const json* v = w.get(std::string(k) + "_permil")) wm[k] = parse_ratio(*v, w.at(std::string(k) + "_permil"), 1000);
+            if (const json* v = w.get(std::string(k) + "_permil"))
+                wm[k] = parse_ratio(*v, w.at(std::string(k) + "_permil"), 1000);
         w.finish();
         s["watermarks"] = wm;
     }
@@ -275,21 +287,26 @@ json import_context(Reader c, Units units) {
         throw ValueError(c.at("addr_unit") + ": must be 1: damond monitors byte addresses only");
     const json* iv = c.get("intervals");
     bool raw = units == Units::Raw;
-    if (units == Units::Detect && iv && iv->is_object()) raw = bare_number(iv->contains("sample_us") ? &(*iv)["sample_us"] : nullptr);
+    if (units == Units::Detect && iv && iv->is_object())
+        raw = bare_number(iv->contains("sample_us") ? &(*iv)["sample_us"] : nullptr);
     uint64_t sample_us = 5000, aggr_us = 100000;
     if (iv) {
         Reader i(*iv, c.at("intervals"));
         json out = json::object();
-        if (const json* v = i.get("sample_us")) out["sample_us"] = sample_us = parse_time(*v, i.at("sample_us"), 1000, 1000);
+        if (const json* v = i.get("sample_us"))
+            out["sample_us"] = sample_us = parse_time(*v, i.at("sample_us"), 1000, 1000);
         if (const json* v = i.get("aggr_us")) out["aggr_us"] = aggr_us = parse_time(*v, i.at("aggr_us"), 1000, 1000);
-        if (const json* v = i.get("ops_update_us")) out["update_us"] = parse_time(*v, i.at("ops_update_us"), 1000, 1000);
+        if (const json* v = i.get("ops_update_us"))
+            out["update_us"] = parse_time(*v, i.at("ops_update_us"), 1000, 1000);
         if (const json* gv = i.get("intervals_goal")) {
             Reader g(*gv, i.at("intervals_goal"));
             json goal = json::object();
             if (const json* v = g.get("access_bp")) goal["access_bp"] = parse_ratio(*v, g.at("access_bp"), 10000);
             if (const json* v = g.get("aggrs")) goal["aggrs"] = parse_count(*v, g.at("aggrs"));
-            if (const json* v = g.get("min_sample_us")) goal["min_sample_us"] = parse_time(*v, g.at("min_sample_us"), 1000, 1000);
-            if (const json* v = g.get("max_sample_us")) goal["max_sample_us"] = parse_time(*v, g.at("max_sample_us"), 1000, 1000);
+            if (const json* v = g.get("min_sample_us"))
+                goal["min_sample_us"] = parse_time(*v, g.at("min_sample_us"), 1000, 1000);
+            if (const json* v = g.get("max_sample_us"))
+                goal["max_sample_us"] = parse_time(*v, g.at("max_sample_us"), 1000, 1000);
             g.finish();
             out["intervals_goal"] = goal;
         }
@@ -365,13 +382,15 @@ std::vector<ImportedContext> import_kdamonds(const json& doc, Units units) {
     for (size_t k = 0; k < list->size(); ++k) {
         Reader kd((*list)[k], idx(base, k));
         if (const json* v = kd.get("refresh_ms"); v && parse_count(*v, kd.at("refresh_ms")) != 0)
-            throw ValueError(kd.at("refresh_ms") +
-                             ": must be 0: damond reads the kernel's stats when asked and does not run periodic refreshes");
+            throw ValueError(
+                kd.at("refresh_ms") +
+                ": must be 0: damond reads the kernel's stats when asked and does not run periodic refreshes");
         kd.ignore({"state", "pid"});  // report output: what was running
         static const json none = json::array();
         const json& cs = array_at(kd, "contexts", none);
         if (cs.size() != 1)
-            throw ValueError(kd.at("contexts") + ": must hold exactly one context (the kernel runs one per kdamond), not " +
+            throw ValueError(kd.at("contexts") +
+                             ": must hold exactly one context (the kernel runs one per kdamond), not " +
                              std::to_string(cs.size()));
         out.push_back({k, import_context(Reader(cs[0], idx(kd.at("contexts"), 0)), units)});
         kd.finish();
@@ -382,7 +401,8 @@ std::vector<ImportedContext> import_kdamonds(const json& doc, Units units) {
 json export_kdamond(const json& spec, bool raw, std::vector<std::string>& notes) {
     const std::string ops = spec.value("ops", "");
     if (ops != "vaddr" && ops != "fvaddr" && ops != "paddr")
-        throw ValueError("ops: " + ops + " is damond's in-process access source; damo knows only vaddr, fvaddr and paddr");
+        throw ValueError("ops: " + ops +
+                         " is damond's in-process access source; damo knows only vaddr, fvaddr and paddr");
     if (spec.value("seed", uint64_t(0)) != 0) notes.push_back("seed: damo has no sampling seed; left out");
     auto count = [&](uint64_t v) { return raw ? json(std::to_string(v)) : json(format_count(v)); };
     auto time_us = [&](uint64_t v) { return raw ? json(std::to_string(v)) : json(format_time_us(v)); };
@@ -390,9 +410,13 @@ json export_kdamond(const json& spec, bool raw, std::vector<std::string>& notes)
     auto exact_us = [&](uint64_t v) { return raw ? json(decimal_times_pow10(v, 3)) : json(format_time_us(v)); };
     auto exact_ms = [&](uint64_t v) {
         if (raw) return json(decimal_times_pow10(v, 6));
-        return v == kU64Max ? json("max") : v > kU64Max / 1000 ? json(format_count(v) + " ms") : json(format_time_us(v * 1000));
+        return v == kU64Max         ? json("max")
+               : v > kU64Max / 1000 ? json(format_count(v) + " ms")
+                                    : json(format_time_us(v * 1000));
     };
-    auto bytes = [&](uint64_t v) { return raw ? json(std::to_string(v)) : v == kU64Max ? json("max") : json(format_count(v)); };
+    auto bytes = [&](uint64_t v) {
+        return raw ? json(std::to_string(v)) : v == kU64Max ? json("max") : json(format_count(v));
+    };
     auto ratio = [&](uint64_t v, uint64_t per_one) {
         if (raw) {
             char buf[40];
@@ -448,9 +472,10 @@ json export_kdamond(const json& spec, bool raw, std::vector<std::string>& notes)
                  {"address_range", type == "addr" ? json{{"start", bytes(f.value("addr_start", uint64_t(0)))},
                                                          {"end", bytes(f.value("addr_end", uint64_t(0)))}}
                                                   : json(nullptr)},
-                 {"damon_target_idx", type == "target" ? json(f.value("damon_target_idx", uint64_t(0))) : json(nullptr)},
+                 {"damon_target_idx",
+                  type == "target" ? json(f.value("damon_target_idx", uint64_t(0))) : json(nullptr)},
                  {"hugepage_size", type == "hugepage_size" ? json::array({bytes(f.value("min", uint64_t(0))),
-                                                                           bytes(f.value("max", uint64_t(0)))})
+                                                                          bytes(f.value("max", uint64_t(0)))})
                                                            : json(nullptr)}});
         }
         json scheme = {
@@ -459,7 +484,9 @@ json export_kdamond(const json& spec, bool raw, std::vector<std::string>& notes)
             {"access_pattern",
              {{"sz_bytes", {{"min", bytes(szmin)}, {"max", bytes(szmax)}}},
               {"nr_accesses", {{"min", format_count(nrmin) + " samples"}, {"max", format_count(nrmax) + " samples"}}},
-              {"age", {{"min", format_count(agemin) + " aggr_intervals"}, {"max", format_count(agemax) + " aggr_intervals"}}}}},
+              {"age",
+               {{"min", format_count(agemin) + " aggr_intervals"},
+                {"max", format_count(agemax) + " aggr_intervals"}}}}},
             {"apply_interval_us", time_us(s.value("apply_interval_us", uint64_t(0)))},
             {"quotas",
              {{"time_ms", exact_ms(q.value("ms", uint64_t(0)))},

@@ -43,8 +43,10 @@ bool parse_number(const std::string& raw, u128& out) {
         }
         if (!std::isdigit(static_cast<unsigned char>(c))) return false;
         any = true;
-        if (!dot) whole = add_sat(mul_sat(whole, 10), u128(c - '0'));
-        else if (frac_scale > 1) frac += u128(c - '0') * (frac_scale /= 10);
+        if (!dot)
+            whole = add_sat(mul_sat(whole, 10), u128(c - '0'));
+        else if (frac_scale > 1)
+            frac += u128(c - '0') * (frac_scale /= 10);
     }
     if (!any) return false;
     out = add_sat(mul_sat(whole, kScale), frac);
@@ -93,9 +95,9 @@ uint64_t parse_bytes(const json& v, const std::string& path) {
     u128 n = 0;
     if (common(t, n)) return to_u64(n / kScale);
     static const std::pair<const char*, unsigned> units[] = {
-        {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}, {"PiB", 50}, {"EiB", 60},
-        {"KB", 10},  {"MB", 20},  {"GB", 30},  {"TB", 40},  {"PB", 50},  {"EB", 60},
-        {"K", 10},   {"M", 20},   {"G", 30},   {"T", 40},   {"P", 50},   {"E", 60}, {"B", 0}};
+        {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}, {"PiB", 50}, {"EiB", 60}, {"KB", 10},
+        {"MB", 20},  {"GB", 30},  {"TB", 40},  {"PB", 50},  {"EB", 60},  {"K", 10},   {"M", 20},
+        {"G", 30},   {"T", 40},   {"P", 50},   {"E", 60},   {"B", 0}};
     for (const auto& [unit, shift] : units) {
         const std::string u = unit;
         if (t.size() > u.size() && t.compare(t.size() - u.size(), u.size(), u) == 0 &&
@@ -110,9 +112,13 @@ uint64_t parse_time(const json& v, const std::string& path, uint64_t unit_ns, ui
     u128 n = 0;
     if (t == "max") return kMax;
     if (common(t, n)) return to_u64(mul_sat(n, bare_ns) / (kScale * unit_ns));
-    static const std::pair<const char*, uint64_t> units[] = {
-        {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000ULL}, {"m", 60000000000ULL},
-        {"h", 3600000000000ULL}, {"d", 86400000000000ULL}};
+    static const std::pair<const char*, uint64_t> units[] = {{"ns", 1},
+                                                             {"us", 1000},
+                                                             {"ms", 1000000},
+                                                             {"s", 1000000000ULL},
+                                                             {"m", 60000000000ULL},
+                                                             {"h", 3600000000000ULL},
+                                                             {"d", 86400000000000ULL}};
     // Tokens: numbers and units, as "1 m 30 s", "5ms", "1.5 s".
     std::vector<std::string> tokens;
     std::string cur;
@@ -127,7 +133,8 @@ uint64_t parse_time(const json& v, const std::string& path, uint64_t unit_ns, ui
         }
     }
     if (!cur.empty()) tokens.push_back(cur);
-    if (tokens.empty() || tokens.size() % 2) throw ValueError(path + ": '" + t + "' is not a time (e.g. 5 ms, 1 m 30 s)");
+    if (tokens.empty() || tokens.size() % 2)
+        throw ValueError(path + ": '" + t + "' is not a time (e.g. 5 ms, 1 m 30 s)");
     u128 total = 0;  // ns ×1e9
     for (size_t i = 0; i < tokens.size(); i += 2) {
         u128 x = 0;

@@ -66,7 +66,8 @@ Heatmap build_heatmap(const std::vector<std::vector<std::vector<HeatRegion>>>& s
         };
         std::vector<uint64_t> bounds;  // folded offsets of the rows' edges
         for (size_t i = 0; i <= nr_rows; ++i) bounds.push_back(uint64_t((__uint128_t)span * i / nr_rows));
-        for (size_t i = 0; i < nr_rows; ++i) target.rows.emplace_back(address_of(bounds[i]), address_of(bounds[i + 1] - 1) + 1);
+        for (size_t i = 0; i < nr_rows; ++i)
+            target.rows.emplace_back(address_of(bounds[i]), address_of(bounds[i + 1] - 1) + 1);
         target.levels.assign(nr_rows, std::vector<int>(snapshots.size(), 0));
         for (size_t c = 0; c < snapshots.size(); ++c) {
             if (t >= snapshots[c].size()) continue;
@@ -122,8 +123,8 @@ std::string render_terminal(const Heatmap& map, bool colour) {
                 if (colour) {
                     const uint32_t c = level_colour(level);
                     char esc[64];
-                    std::snprintf(esc, sizeof esc, "\x1b[48;2;%u;%u;%um\x1b[38;2;255;255;255m", c >> 16, (c >> 8) & 0xff,
-                                  c & 0xff);
+                    std::snprintf(esc, sizeof esc, "\x1b[48;2;%u;%u;%um\x1b[38;2;255;255;255m", c >> 16,
+                                  (c >> 8) & 0xff, c & 0xff);
                     out += esc;
                 }
                 out += char('0' + level);
@@ -153,7 +154,8 @@ std::string render_svg(const Heatmap& map, const std::string& title) {
         for (size_t r = 0; r < target.rows.size(); ++r) {
             if (r % 4 == 0)
                 out += "<text x=\"4\" y=\"" + std::to_string(y + r * kCell + kCell - 2) +
-                       "\" font-family=\"monospace\" font-size=\"10\">" + hex_address(target.rows[r].first) + "</text>\n";
+                       "\" font-family=\"monospace\" font-size=\"10\">" + hex_address(target.rows[r].first) +
+                       "</text>\n";
             for (size_t c = 0; c < columns; ++c) {
                 char fill[8];
                 std::snprintf(fill, sizeof fill, "%06x", level_colour(target.levels[r][c]));
@@ -179,7 +181,8 @@ json heatmap_json(const Heatmap& map) {
         for (const auto& r : t.rows) rows.push_back({{"start", r.first}, {"end", r.second}});
         targets.push_back({{"ranges", ranges}, {"rows", rows}, {"levels", t.levels}});
     }
-    return {{"column_us", map.column_us}, {"targets", targets},
+    return {{"column_us", map.column_us},
+            {"targets", targets},
             {"svg_layout", {{"cell", 12}, {"left", 150}, {"top", 40}, {"gap", 30}}}};
 }
 

@@ -46,8 +46,9 @@ int cmd_heatmap(Args& a) {
     const size_t rows = count("rows", a.option("rows", "20"));
     const size_t max_columns = count("columns", a.option("columns", "60"));
     const bool no_colour = a.flag("no-color");
-    a.expect(1, "damonctl heatmap CONTEXT [--for 10s] [--every 200ms] [--rows N] [--columns N] [--svg FILE] "
-                "[--no-color] [--json]");
+    a.expect(1,
+             "damonctl heatmap CONTEXT [--for 10s] [--every 200ms] [--rows N] [--columns N] [--svg FILE] "
+             "[--no-color] [--json]");
     const std::string name = a.words[0];
     Damond d;
     auto ctx = d.context(name);
@@ -58,7 +59,8 @@ int cmd_heatmap(Args& a) {
     const uint64_t aggr_us = first.value("intervals", json::object()).value("aggr_us", uint64_t(100000));
     // One column per aggregation at most (the counts change no faster),
     // and no more columns than asked for.
-    const uint64_t every_us = every_text.empty() ? std::max(aggr_us, for_us / max_columns) : duration_us("every", every_text);
+    const uint64_t every_us =
+        every_text.empty() ? std::max(aggr_us, for_us / max_columns) : duration_us("every", every_text);
     const bool progress = isatty(STDERR_FILENO) && !a.json;
     snapshots.push_back(heat_regions(first));
     times.push_back(0);
@@ -76,8 +78,10 @@ int cmd_heatmap(Args& a) {
         out << render_svg(map, "damond context " + name);
         if (!out) throw Failure(kFailed, svg + ": cannot write it");
     }
-    if (a.json) std::cout << heatmap_json(map).dump() << '\n';
-    else std::cout << render_terminal(map, !no_colour && isatty(STDOUT_FILENO));
+    if (a.json)
+        std::cout << heatmap_json(map).dump() << '\n';
+    else
+        std::cout << render_terminal(map, !no_colour && isatty(STDOUT_FILENO));
     return kOk;
 }
 

@@ -74,8 +74,10 @@ int cmd_history(Args& a) {
     if (a.json) {
         json out = {{"context", a.words[0]}, {"step_us", step_us}, {"points", json::array()}};
         for (const Point& p : points)
-            out["points"].push_back({{"unix_us", p.unix_us}, {"working_set_bytes", p.working_set},
-                                     {"idle_p90_us", p.idle_p90}, {"paused", p.paused}});
+            out["points"].push_back({{"unix_us", p.unix_us},
+                                     {"working_set_bytes", p.working_set},
+                                     {"idle_p90_us", p.idle_p90},
+                                     {"paused", p.paused}});
         std::cout << out.dump(2) << '\n';
         return kOk;
     }
@@ -85,13 +87,14 @@ int cmd_history(Args& a) {
         return kOk;
     }
     const uint64_t first = points.front().unix_us, last = points.back().unix_us;
-    std::cout << points.size() << " point(s), one every " << human_duration_us(step_us) << ", " << clock_time(first, step_us)
-              << " to " << clock_time(last, step_us) << '\n';
+    std::cout << points.size() << " point(s), one every " << human_duration_us(step_us) << ", "
+              << clock_time(first, step_us) << " to " << clock_time(last, step_us) << '\n';
     // Columns of equal time; each takes the points that fall in it.
     const size_t n = std::min<size_t>(columns, size_t((last - first) / std::max<uint64_t>(step_us, 1)) + 1);
     std::vector<std::vector<const Point*>> cols(n);
     const uint64_t span = std::max<uint64_t>(last - first, 1);
-    for (const Point& p : points) cols[std::min(n - 1, size_t(double(p.unix_us - first) / double(span) * double(n)))].push_back(&p);
+    for (const Point& p : points)
+        cols[std::min(n - 1, size_t(double(p.unix_us - first) / double(span) * double(n)))].push_back(&p);
     uint64_t ws_top = 0, idle_top = 0;
     for (const Point& p : points) {
         ws_top = std::max(ws_top, p.working_set);
@@ -114,8 +117,9 @@ int cmd_history(Args& a) {
         while (i > 0 && points[i - 1].paused) --i;
         if (i > 0)
             std::cout << "paused since about " << clock_time(points[i].unix_us, step_us) << "; before: working set "
-                      << human_size(points[i - 1].working_set) << ", idle p90 " << human_duration_us(points[i - 1].idle_p90)
-                      << " (" << clock_time(points[i - 1].unix_us, step_us) << ")\n";
+                      << human_size(points[i - 1].working_set) << ", idle p90 "
+                      << human_duration_us(points[i - 1].idle_p90) << " (" << clock_time(points[i - 1].unix_us, step_us)
+                      << ")\n";
         else
             std::cout << "paused all along\n";
     }

@@ -44,9 +44,12 @@ std::string describe(const std::vector<std::string>& argv) {
             break;
         }
         const auto c = static_cast<unsigned char>(raw[i]);
-        if (n == 0) s += '?';
-        else if (c < 0x20 || c == 0x7F) s += ' ';
-        else s.append(raw, i, n);
+        if (n == 0)
+            s += '?';
+        else if (c < 0x20 || c == 0x7F)
+            s += ' ';
+        else
+            s.append(raw, i, n);
         i += std::max<size_t>(n, 1);
     }
     return s;

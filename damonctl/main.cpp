@@ -86,7 +86,8 @@ bool Args::flag(const std::string& name) {
 
 void Args::expect(size_t n, const std::string& usage, bool at_least) const {
     for (const std::string& w : words)
-        if (w.size() > 1 && w[0] == '-' && w != "--") throw Failure(kUsage, "unknown option " + w + "\nusage: " + usage);
+        if (w.size() > 1 && w[0] == '-' && w != "--")
+            throw Failure(kUsage, "unknown option " + w + "\nusage: " + usage);
     if (at_least ? words.size() < n : words.size() != n) throw Failure(kUsage, "usage: " + usage);
 }
 
@@ -108,26 +109,40 @@ int cmd_complete(Args& a) {
 int main(int argc, char** argv) {
     using namespace damonctl;
     static const std::map<std::string, int (*)(Args&)> commands = {
-        {"status", cmd_status},     {"show", cmd_show},         {"pause", cmd_pause},
-        {"resume", cmd_resume},     {"remove", cmd_remove},     {"create", cmd_create},
-        {"commit", cmd_commit},     {"reload", cmd_reload},     {"snapshot", cmd_snapshot},
-        {"heatmap", cmd_heatmap},   {"watch", cmd_watch},       {"app", cmd_app},
-        {"hold", cmd_hold},         {"import-damo", cmd_import_damo},
-        {"export-damo", cmd_export_damo}, {"metrics", cmd_metrics}, {"history", cmd_history}, {"complete", cmd_complete},
+        {"status", cmd_status},
+        {"show", cmd_show},
+        {"pause", cmd_pause},
+        {"resume", cmd_resume},
+        {"remove", cmd_remove},
+        {"create", cmd_create},
+        {"commit", cmd_commit},
+        {"reload", cmd_reload},
+        {"snapshot", cmd_snapshot},
+        {"heatmap", cmd_heatmap},
+        {"watch", cmd_watch},
+        {"app", cmd_app},
+        {"hold", cmd_hold},
+        {"import-damo", cmd_import_damo},
+        {"export-damo", cmd_export_damo},
+        {"metrics", cmd_metrics},
+        {"history", cmd_history},
+        {"complete", cmd_complete},
     };
     Args args;
     std::string command;
     bool after_dashes = false;
     for (int i = 1; i < argc; ++i) {
         const std::string w = argv[i];
-        if (!after_dashes && w == "--json") args.json = true;
+        if (!after_dashes && w == "--json")
+            args.json = true;
         else if (!after_dashes && (w == "-h" || w == "--help")) {
             std::cout << kHelp;
             return kOk;
         } else if (!after_dashes && w == "--version") {
             std::cout << "damonctl " << DAMOND_VERSION << '\n';
             return kOk;
-        } else if (command.empty() && !after_dashes) command = w;
+        } else if (command.empty() && !after_dashes)
+            command = w;
         else {
             if (w == "--") after_dashes = true;
             args.words.push_back(w);

@@ -34,7 +34,8 @@ json assign(json spec, const std::vector<std::string>& assignments) {
             const std::string here = walked.empty() ? key : walked + "." + key;
             json* next = nullptr;
             if (at->is_array()) {
-                if (!std::all_of(key.begin(), key.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+                if (!std::all_of(key.begin(), key.end(),
+                                 [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
                     throw Failure(kInvalid, here + ": " + (walked.empty() ? std::string("this") : walked) +
                                                 " is a list: index it with a number");
                 const size_t i = std::stoul(key);
@@ -66,8 +67,10 @@ json merge_patch(const json& from, const json& to) {
     json patch = json::object();
     for (const auto& [k, v] : to.items()) {
         auto it = from.find(k);
-        if (it == from.end()) patch[k] = v;
-        else if (*it != v) patch[k] = (it->is_object() && v.is_object()) ? merge_patch(*it, v) : v;
+        if (it == from.end())
+            patch[k] = v;
+        else if (*it != v)
+            patch[k] = (it->is_object() && v.is_object()) ? merge_patch(*it, v) : v;
     }
     for (const auto& [k, v] : from.items())
         if (!to.contains(k)) patch[k] = nullptr;

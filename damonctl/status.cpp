@@ -73,11 +73,15 @@ json gather_status(Damond& d) {
     const HoldsList holds = prop<HoldsList>(m, "PauseHolds");
     json kdamonds = json::array();
     for (const auto& k : prop<KdamondsList>(m, "Kdamonds"))
-        kdamonds.push_back({{"index", k.get<0>()}, {"ours", k.get<1>()}, {"state", k.get<2>()}, {"pid", k.get<3>()},
+        kdamonds.push_back({{"index", k.get<0>()},
+                            {"ours", k.get<1>()},
+                            {"state", k.get<2>()},
+                            {"pid", k.get<3>()},
                             {"operations", k.get<4>()}});
     json contexts = json::array(), apps = json::array();
     for (const auto& c : summaries) contexts.push_back(summary_json(c, holds, now));
-    for (const auto& a : app_list) apps.push_back({{"app_id", a.get<0>()}, {"state", a.get<2>()}, {"pids", a.get<3>()}});
+    for (const auto& a : app_list)
+        apps.push_back({{"app_id", a.get<0>()}, {"state", a.get<2>()}, {"pids", a.get<3>()}});
     auto by_name = [](const char* key) {
         return [key](const json& x, const json& y) { return x[key].get<std::string>() < y[key].get<std::string>(); };
     };
@@ -95,7 +99,9 @@ json gather_status(Damond& d) {
     if (const std::string method = prop<std::string>(m, "SystemStat.cgroups_method"); !method.empty()) {
         json list = json::array();
         for (const auto& c : prop<CgroupsList>(m, "SystemCgroups"))
-            list.push_back({{"cgroup", c.get<0>()}, {"hot_bytes", c.get<1>()}, {"warm_bytes", c.get<2>()},
+            list.push_back({{"cgroup", c.get<0>()},
+                            {"hot_bytes", c.get<1>()},
+                            {"warm_bytes", c.get<2>()},
                             {"cold_bytes", c.get<3>()}});
         cgroups = {{"method", method},
                    {"unavailable", prop<std::string>(m, "SystemStat.cgroups_unavailable")},
@@ -138,13 +144,14 @@ void print_cgroups(const json& cg) {
     }
     if (cg["method"] != "kpagecgroup" && cg["method"] != "probes") {
         std::cout << "\nmemory by cgroup: " << cg["method"].get<std::string>();
-        if (!cg["unavailable"].get<std::string>().empty()) std::cout << " (" << cg["unavailable"].get<std::string>() << ")";
+        if (!cg["unavailable"].get<std::string>().empty())
+            std::cout << " (" << cg["unavailable"].get<std::string>() << ")";
         std::cout << '\n';
         return;
     }
     std::cout << "\nmemory by cgroup (" << cg["method"].get<std::string>() << "; warm: idle "
-              << human_duration_us(cg["warm_ms"].get<uint64_t>() * 1000)
-              << ", cold: idle " << human_duration_us(cg["cold_ms"].get<uint64_t>() * 1000) << "):\n";
+              << human_duration_us(cg["warm_ms"].get<uint64_t>() * 1000) << ", cold: idle "
+              << human_duration_us(cg["cold_ms"].get<uint64_t>() * 1000) << "):\n";
     std::vector<json> rows(cg["cgroups"].begin(), cg["cgroups"].end());
     auto total = [](const json& c) {
         return c["hot_bytes"].get<uint64_t>() + c["warm_bytes"].get<uint64_t>() + c["cold_bytes"].get<uint64_t>();
@@ -171,7 +178,8 @@ int cmd_status(Args& a) {
         return kOk;
     }
     std::cout << "damond " << s["version"].get<std::string>() << ", backend " << s["backend"].get<std::string>();
-    if (!s["backend_reason"].get<std::string>().empty()) std::cout << " (" << s["backend_reason"].get<std::string>() << ")";
+    if (!s["backend_reason"].get<std::string>().empty())
+        std::cout << " (" << s["backend_reason"].get<std::string>() << ")";
     std::cout << "\npause mode " << s["pause_mode"].get<std::string>();
     if (!s["pause_mode_reason"].get<std::string>().empty())
         std::cout << " (" << s["pause_mode_reason"].get<std::string>() << ")";
@@ -262,12 +270,16 @@ int cmd_show(Args& a) {
         c["intervals"] = {{"sample_us", figures.value("sample_us", uint64_t(0))},
                           {"aggr_us", figures.value("aggr_us", uint64_t(0))}};
         using Goal = sdbus::Struct<uint64_t, uint64_t>;
-        using Scheme = sdbus::Struct<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, bool, std::vector<Goal>>;
+        using Scheme =
+            sdbus::Struct<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, bool, std::vector<Goal>>;
         if (auto it = stats.find("schemes"); it != stats.end() && it->second.containsValueOfType<std::vector<Scheme>>())
             for (const Scheme& sc : it->second.get<std::vector<Scheme>>())
-                schemes.push_back({{"stats", {{"nr_tried", std::get<0>(sc)}, {"sz_tried", std::get<1>(sc)},
-                                              {"nr_applied", std::get<2>(sc)}, {"sz_applied", std::get<3>(sc)},
-                                              {"qt_exceeds", std::get<4>(sc)}}},
+                schemes.push_back({{"stats",
+                                    {{"nr_tried", std::get<0>(sc)},
+                                     {"sz_tried", std::get<1>(sc)},
+                                     {"nr_applied", std::get<2>(sc)},
+                                     {"sz_applied", std::get<3>(sc)},
+                                     {"qt_exceeds", std::get<4>(sc)}}},
                                    {"effective_bytes", std::get<5>(sc)},
                                    {"active", std::get<6>(sc)}});
     }
@@ -282,17 +294,19 @@ int cmd_show(Args& a) {
     std::string backend = c["backend"].get<std::string>();
     if (!c["backend_reason"].get<std::string>().empty()) backend += " (" + c["backend_reason"].get<std::string>() + ")";
     line("backend", backend);
-    line("access source", c["access_source"].get<std::string>() + " (" + c["access_source_reason"].get<std::string>() + ")");
+    line("access source",
+         c["access_source"].get<std::string>() + " (" + c["access_source_reason"].get<std::string>() + ")");
     line("regions", std::to_string(c["nr_regions"].get<uint64_t>()));
     line("aggregations", std::to_string(c["nr_aggregations"].get<uint64_t>()));
     if (c["intervals"].contains("sample_us"))
-        line("live intervals", "sample " + human_duration_us(c["intervals"]["sample_us"].get<uint64_t>()) + ", aggregation " +
-                                   human_duration_us(c["intervals"]["aggr_us"].get<uint64_t>()));
+        line("live intervals", "sample " + human_duration_us(c["intervals"]["sample_us"].get<uint64_t>()) +
+                                   ", aggregation " + human_duration_us(c["intervals"]["aggr_us"].get<uint64_t>()));
     auto figure = [&](const char* key) { return figures.value(key, uint64_t(0)); };
     line("working set", human_size(figure("working_set_bytes")) + " of " + human_size(figure("monitored_bytes")) +
                             " accessed in the last aggregation");
     line("idle time by size", "p50 " + human_duration_us(figure("idle_p50_us")) + ", p90 " +
-                                  human_duration_us(figure("idle_p90_us")) + ", p99 " + human_duration_us(figure("idle_p99_us")));
+                                  human_duration_us(figure("idle_p90_us")) + ", p99 " +
+                                  human_duration_us(figure("idle_p99_us")));
     if (!c["last_error"].get<std::string>().empty()) line("last error", c["last_error"].get<std::string>());
     if (!c["holds"].empty()) {
         std::cout << "pause holds:\n";
@@ -306,7 +320,8 @@ int cmd_show(Args& a) {
             t.add({std::to_string(i), c["spec"]["schemes"][i].value("action", "?"),
                    std::to_string(st.value("nr_tried", uint64_t(0))), human_size(st.value("sz_tried", uint64_t(0))),
                    std::to_string(st.value("nr_applied", uint64_t(0))), human_size(st.value("sz_applied", uint64_t(0))),
-                   std::to_string(st.value("qt_exceeds", uint64_t(0))), schemes[i].value("active", true) ? "yes" : "no"});
+                   std::to_string(st.value("qt_exceeds", uint64_t(0))),
+                   schemes[i].value("active", true) ? "yes" : "no"});
         }
         t.print(std::cout, "  ");
     }

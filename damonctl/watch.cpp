@@ -38,7 +38,8 @@ class Printer {
 public:
     Printer(bool json, long count) : json_(json), left_(count) {}
     // One event: what it is about (kind and name) and what happened.
-    void event(const std::string& kind, const std::string& name, const std::string& what, json detail = json::object()) {
+    void event(const std::string& kind, const std::string& name, const std::string& what,
+               json detail = json::object()) {
         if (done()) return;
         if (json_) {
             detail["time"] = timestamp();
@@ -80,7 +81,9 @@ int cmd_watch(Args& a) {
     Printer out(a.json, n);
     Damond d(true);
     ManagerProxy& m = d.manager();
-    m.on_context = [&](const std::string& name, bool added) { out.event("context", name, added ? "added" : "removed"); };
+    m.on_context = [&](const std::string& name, bool added) {
+        out.event("context", name, added ? "added" : "removed");
+    };
     m.on_app_state = [&](const std::string& app, const std::string& old, const std::string& now) {
         out.event("app", app, now == "gone" ? "unregistered" : now, {{"old", old}, {"new", now}});
     };
@@ -88,7 +91,8 @@ int cmd_watch(Args& a) {
         if (iface != "org.damond1.Manager") return;
         if (changed.count("ForegroundApp")) {
             const std::string fg = prop<std::string>(changed, "ForegroundApp");
-            out.event("daemon", "", "foreground app " + (fg.empty() ? std::string("none") : fg), {{"foreground_app", fg}});
+            out.event("daemon", "", "foreground app " + (fg.empty() ? std::string("none") : fg),
+                      {{"foreground_app", fg}});
         }
         if (changed.count("PauseHolds")) out.event("daemon", "", holds_text(changed));
     };

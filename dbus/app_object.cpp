@@ -17,9 +17,13 @@ AppObject::~AppObject() {
     unregisterAdaptor();
 }
 
-void AppObject::emit_pids_changed() { getObject().emitPropertiesChangedSignal(org::damond1::App_adaptor::INTERFACE_NAME, {"Pids"}); }
+void AppObject::emit_pids_changed() {
+    getObject().emitPropertiesChangedSignal(org::damond1::App_adaptor::INTERFACE_NAME, {"Pids"});
+}
 
-void AppObject::emit_switched() { getObject().emitPropertiesChangedSignal(org::damond1::App_adaptor::INTERFACE_NAME, {"State", "LastSwitchUsec"}); }
+void AppObject::emit_switched() {
+    getObject().emitPropertiesChangedSignal(org::damond1::App_adaptor::INTERFACE_NAME, {"State", "LastSwitchUsec"});
+}
 
 std::string AppObject::AppId() { return app_id_; }
 
@@ -32,11 +36,13 @@ std::vector<uint32_t> AppObject::Pids() {
 }
 
 sdbus::ObjectPath AppObject::ForegroundContext() {
-    return translate_errors([&] { return sdbus::ObjectPath(context_object_path(apps_.app(app_id_).foreground_context)); });
+    return translate_errors(
+        [&] { return sdbus::ObjectPath(context_object_path(apps_.app(app_id_).foreground_context)); });
 }
 
 sdbus::ObjectPath AppObject::BackgroundContext() {
-    return translate_errors([&] { return sdbus::ObjectPath(context_object_path(apps_.app(app_id_).background_context)); });
+    return translate_errors(
+        [&] { return sdbus::ObjectPath(context_object_path(apps_.app(app_id_).background_context)); });
 }
 
 uint64_t AppObject::LastSwitchUsec() {

@@ -18,13 +18,14 @@ using AuthorizedOp = std::function<void(const Requester& who, std::function<void
 
 inline void authorized(CallerAuthorizer& auth, const sdbus::IObject& object, std::optional<BusAction> action,
                        std::function<void(std::exception_ptr)> reply, AuthorizedOp op) {
-    auth.authorize(bus_call_of(object), action, reply,
-                   [reply, op](const Requester& who, CallerAuthorizer::Fail fail) {
-                       op(who, [reply, fail](std::exception_ptr e) {
-                           if (e) fail(e);
-                           else reply(nullptr);
-                       });
-                   });
+    auth.authorize(bus_call_of(object), action, reply, [reply, op](const Requester& who, CallerAuthorizer::Fail fail) {
+        op(who, [reply, fail](std::exception_ptr e) {
+            if (e)
+                fail(e);
+            else
+                reply(nullptr);
+        });
+    });
 }
 
 // The same for a method with one result.
@@ -32,13 +33,16 @@ template <typename T>
 void authorized(CallerAuthorizer& auth, const sdbus::IObject& object, std::optional<BusAction> action,
                 std::function<void(std::exception_ptr, T)> reply,
                 std::function<void(const Requester& who, std::function<void(std::exception_ptr, T)> done)> op) {
-    auth.authorize(bus_call_of(object), action, [reply](std::exception_ptr e) { reply(e, T{}); },
-                   [reply, op](const Requester& who, CallerAuthorizer::Fail fail) {
-                       op(who, [reply, fail](std::exception_ptr e, T value) {
-                           if (e) fail(e);
-                           else reply(nullptr, std::move(value));
-                       });
-                   });
+    auth.authorize(
+        bus_call_of(object), action, [reply](std::exception_ptr e) { reply(e, T{}); },
+        [reply, op](const Requester& who, CallerAuthorizer::Fail fail) {
+            op(who, [reply, fail](std::exception_ptr e, T value) {
+                if (e)
+                    fail(e);
+                else
+                    reply(nullptr, std::move(value));
+            });
+        });
 }
 
 }  // namespace damond

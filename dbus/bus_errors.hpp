@@ -16,9 +16,9 @@
 #include <sdbus-c++/Message.h>
 #include <sdbus-c++/Types.h>
 
+#include "base/bus_call_counts.hpp"
 #include "base/errors.hpp"
 #include "manager/pause_holds.hpp"
-#include "base/bus_call_counts.hpp"
 
 namespace damond {
 

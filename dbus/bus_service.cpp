@@ -4,8 +4,8 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
-#include "base/after_call.hpp"
 #include "app_object.hpp"
+#include "base/after_call.hpp"
 #include "bus_label.hpp"
 #include "context_object.hpp"
 #include "deferred_signals.hpp"
@@ -18,11 +18,11 @@ struct BusService::Impl : ManagerListener, AppListener {
          std::function<void(std::function<void(std::string)>)> reload, std::function<void()> release)
         : manager(m),
           apps(a),
-          connection(kind == BusKind::System ? sdbus::createSystemBusConnection() : sdbus::createSessionBusConnection()),
+          connection(kind == BusKind::System ? sdbus::createSystemBusConnection()
+                                             : sdbus::createSessionBusConnection()),
           auth(*connection, std::move(auth_config)),
-          manager_object(
-              std::make_unique<ManagerObject>(*connection, m, a, auth, std::move(version), std::move(reload),
-                                              std::move(release))) {
+          manager_object(std::make_unique<ManagerObject>(*connection, m, a, auth, std::move(version), std::move(reload),
+                                                         std::move(release))) {
         for (const ContextInfo& c : manager.list_contexts()) export_context(c.name);
         for (const AppInfo& app : apps.list()) app_added(app.app_id);
         manager.set_listener(this);
@@ -112,8 +112,8 @@ struct BusService::Impl : ManagerListener, AppListener {
     DeferredSignals signals;
 };
 
-BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version,
-                       AuthorizationConfig auth, std::function<void(std::function<void(std::string)>)> reload, std::function<void()> release)
+BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::string version, AuthorizationConfig auth,
+                       std::function<void(std::function<void(std::string)>)> reload, std::function<void()> release)
     : impl_(std::make_unique<Impl>(manager, apps, kind, std::move(version), std::move(auth), std::move(reload),
                                    std::move(release))) {}
 

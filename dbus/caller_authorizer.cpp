@@ -51,8 +51,10 @@ void CallerAuthorizer::set_config(AuthorizationConfig config) {
     std::vector<char> buf(16384);
     group gr{};
     group* g = nullptr;
-    if (getgrnam_r(config_.group.c_str(), &gr, buf.data(), buf.size(), &g) == 0 && g) group_gid_ = g->gr_gid;
-    else log_warning("authorization.group: there is no group '" + config_.group + "', so nobody is let in by it");
+    if (getgrnam_r(config_.group.c_str(), &gr, buf.data(), buf.size(), &g) == 0 && g)
+        group_gid_ = g->gr_gid;
+    else
+        log_warning("authorization.group: there is no group '" + config_.group + "', so nobody is let in by it");
 }
 
 std::exception_ptr CallerAuthorizer::timed_out(const std::string& who) const {
@@ -61,8 +63,7 @@ std::exception_ptr CallerAuthorizer::timed_out(const std::string& who) const {
                                               " ms (authorization.polkit_timeout_ms); nothing was done, try again"));
 }
 
-void CallerAuthorizer::creds_of(const std::string& sender,
-                                std::function<void(std::exception_ptr, const Creds&)> then) {
+void CallerAuthorizer::creds_of(const std::string& sender, std::function<void(std::exception_ptr, const Creds&)> then) {
     if (auto it = creds_.find(sender); it != creds_.end()) return then(nullptr, it->second);
     // The bus driver knows the uid and groups the caller connected with
     // (SO_PEERCRED, SO_PEERGROUPS; dbus-daemon lists the primary group too);
@@ -77,8 +78,8 @@ void CallerAuthorizer::creds_of(const std::string& sender,
                     error->getName() == "org.freedesktop.DBus.Error.Timeout")
                     return then(timed_out("the bus driver"), Creds{});
                 return then(std::make_exception_ptr(DamondError(
-                                ErrorKind::AccessDenied, "the bus does not say which user " + sender + " is: " +
-                                                             error->getName() + ": " + error->getMessage())),
+                                ErrorKind::AccessDenied, "the bus does not say which user " + sender +
+                                                             " is: " + error->getName() + ": " + error->getMessage())),
                             Creds{});
             }
             auto uid = found.find("UnixUserID");
@@ -90,7 +91,8 @@ void CallerAuthorizer::creds_of(const std::string& sender,
             c.uid = static_cast<uid_t>(uid->second.get<uint32_t>());
             if (auto groups = found.find("UnixGroupIDs");
                 groups != found.end() && groups->second.containsValueOfType<std::vector<uint32_t>>())
-                for (uint32_t g : groups->second.get<std::vector<uint32_t>>()) c.groups.push_back(static_cast<gid_t>(g));
+                for (uint32_t g : groups->second.get<std::vector<uint32_t>>())
+                    c.groups.push_back(static_cast<gid_t>(g));
             then(nullptr, creds_[sender] = c);
         });
 }
@@ -109,26 +111,27 @@ void CallerAuthorizer::ask_polkit(const std::string& sender, const std::string& 
         .withTimeout(std::chrono::milliseconds(config_.polkit_timeout_ms))
         .withArguments(subject, action, std::map<std::string, std::string>{},
                        uint32_t{0} /* no interaction: nobody is there to answer */, std::string())
-        .uponReplyInvoke([then](const sdbus::Error* error,
-                                sdbus::Struct<bool, bool, std::map<std::string, std::string>> result) {
-            if (error) {
-                const std::string& name = error->getName();
-                if (name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
-                    name == "org.freedesktop.DBus.Error.NameHasNoOwner")
-                    return then(PolkitAnswer::Unreachable, "");
-                if (name == "org.freedesktop.DBus.Error.NoReply" || name == "org.freedesktop.DBus.Error.Timeout")
-                    return then(PolkitAnswer::TimedOut, "");
-                return then(PolkitAnswer::No, "polkit failed: " + name + ": " + error->getMessage());
-            }
-            if (std::get<0>(result)) return then(PolkitAnswer::Yes, "");
-            then(PolkitAnswer::No, std::get<1>(result)
-                                       ? "polkit would need authentication, and damond asks without interaction"
-                                       : "polkit does not authorize it");
-        });
+        .uponReplyInvoke(
+            [then](const sdbus::Error* error, sdbus::Struct<bool, bool, std::map<std::string, std::string>> result) {
+                if (error) {
+                    const std::string& name = error->getName();
+                    if (name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+                        name == "org.freedesktop.DBus.Error.NameHasNoOwner")
+                        return then(PolkitAnswer::Unreachable, "");
+                    if (name == "org.freedesktop.DBus.Error.NoReply" || name == "org.freedesktop.DBus.Error.Timeout")
+                        return then(PolkitAnswer::TimedOut, "");
+                    return then(PolkitAnswer::No, "polkit failed: " + name + ": " + error->getMessage());
+                }
+                if (std::get<0>(result)) return then(PolkitAnswer::Yes, "");
+                then(PolkitAnswer::No, std::get<1>(result)
+                                           ? "polkit would need authentication, and damond asks without interaction"
+                                           : "polkit does not authorize it");
+            });
 }
 
 std::string CallerAuthorizer::unanswered(PolkitAnswer answer, const std::string& why) const {
-    if (answer == PolkitAnswer::Unreachable) return config_.polkit ? "polkit is not running" : "polkit is off in the config";
+    if (answer == PolkitAnswer::Unreachable)
+        return config_.polkit ? "polkit is not running" : "polkit is off in the config";
     return why;
 }
 
@@ -145,15 +148,17 @@ void CallerAuthorizer::authorize(const BusCall& call, std::optional<BusAction> a
         if (error) return fail(error);
         if (!action || c.uid == 0 || in_group(c)) return run(call, c, std::make_shared<Grants>(), fail, attempt);
         const std::string action_id = polkit_action_id(*action);
-        ask_polkit(call.sender, action_id, [this, call, c, action_id, fail, attempt](PolkitAnswer answer, std::string why) {
-            if (answer == PolkitAnswer::Yes) return run(call, c, std::make_shared<Grants>(), fail, attempt);
-            if (answer == PolkitAnswer::TimedOut) return fail(timed_out("polkit"));
-            const std::string need = action_id + " needs root" +
-                                     (config_.group.empty() ? "" : " or membership of group '" + config_.group + "'") +
-                                     " (uid " + std::to_string(c.uid) + ": " + unanswered(answer, why) + ")";
-            log_notice("denied " + call.method + " to " + call.sender + ": " + need, {message_id::kAccessDenied});
-            fail(std::make_exception_ptr(DamondError(ErrorKind::AccessDenied, need)));
-        });
+        ask_polkit(
+            call.sender, action_id, [this, call, c, action_id, fail, attempt](PolkitAnswer answer, std::string why) {
+                if (answer == PolkitAnswer::Yes) return run(call, c, std::make_shared<Grants>(), fail, attempt);
+                if (answer == PolkitAnswer::TimedOut) return fail(timed_out("polkit"));
+                const std::string need =
+                    action_id + " needs root" +
+                    (config_.group.empty() ? "" : " or membership of group '" + config_.group + "'") + " (uid " +
+                    std::to_string(c.uid) + ": " + unanswered(answer, why) + ")";
+                log_notice("denied " + call.method + " to " + call.sender + ": " + need, {message_id::kAccessDenied});
+                fail(std::make_exception_ptr(DamondError(ErrorKind::AccessDenied, need)));
+            });
     });
 }
 
@@ -182,16 +187,17 @@ void CallerAuthorizer::run(const BusCall& call, const Creds& c, std::shared_ptr<
         }
         if (grants->answers.count(grant)) return fail(error);  // asked already: never loop
         const std::string action = polkit_action_id(grant);
-        ask_polkit(call.sender, action, [this, call, c, grants, grant, action, fail, attempt](PolkitAnswer answer,
-                                                                                            std::string why) {
-            if (answer == PolkitAnswer::TimedOut) return fail(timed_out("polkit"));
-            if (answer != PolkitAnswer::Yes) {
-                why = "polkit action " + action + ": " + unanswered(answer, why);
-                log_notice("denied " + action + " to " + call.sender + ": " + why, {message_id::kAccessDenied});
-            }
-            grants->answers[grant] = {answer == PolkitAnswer::Yes, why};
-            run(call, c, grants, fail, attempt);
-        });
+        ask_polkit(call.sender, action,
+                   [this, call, c, grants, grant, action, fail, attempt](PolkitAnswer answer, std::string why) {
+                       if (answer == PolkitAnswer::TimedOut) return fail(timed_out("polkit"));
+                       if (answer != PolkitAnswer::Yes) {
+                           why = "polkit action " + action + ": " + unanswered(answer, why);
+                           log_notice("denied " + action + " to " + call.sender + ": " + why,
+                                      {message_id::kAccessDenied});
+                       }
+                       grants->answers[grant] = {answer == PolkitAnswer::Yes, why};
+                       run(call, c, grants, fail, attempt);
+                   });
     };
     try {
         attempt(who, retry);

@@ -39,17 +39,15 @@ void ContextObject::emit_changed(const std::vector<ContextField>& fields) {
 // may run after polkit answers, when the context may be gone.
 void ContextObject::Pause(sdbus::Result<>&& result) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done reply) {
-        authorized(auth_, getObject(), BusAction::Pause, reply, [&m = manager_, name = name_](const Requester&, auto done) {
-            m.pause_context(name, done);
-        });
+        authorized(auth_, getObject(), BusAction::Pause, reply,
+                   [&m = manager_, name = name_](const Requester&, auto done) { m.pause_context(name, done); });
     });
 }
 
 void ContextObject::Resume(sdbus::Result<>&& result) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done reply) {
-        authorized(auth_, getObject(), BusAction::Pause, reply, [&m = manager_, name = name_](const Requester&, auto done) {
-            m.resume_context(name, done);
-        });
+        authorized(auth_, getObject(), BusAction::Pause, reply,
+                   [&m = manager_, name = name_](const Requester&, auto done) { m.resume_context(name, done); });
     });
 }
 
@@ -72,9 +70,10 @@ void ContextObject::HoldPause(sdbus::Result<uint32_t>&& result, std::string who,
 
 void ContextObject::ReleasePause(sdbus::Result<>&& result, uint32_t cookie) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done reply) {
-        authorized(auth_, getObject(), BusAction::Pause, reply, [&m = manager_, name = name_, cookie](const Requester&, auto done) {
-            m.release_pause(cookie, &name, done);
-        });
+        authorized(auth_, getObject(), BusAction::Pause, reply,
+                   [&m = manager_, name = name_, cookie](const Requester&, auto done) {
+                       m.release_pause(cookie, &name, done);
+                   });
     });
 }
 
@@ -168,8 +167,8 @@ std::map<std::string, sdbus::Variant> ContextObject::Stats() {
             std::vector<sdbus::Struct<uint64_t, uint64_t>> goals;
             for (const auto& g : s.goals) goals.emplace_back(g.current, g.target);
             const DamosStat& c = s.counters;
-            schemes.emplace_back(c.nr_tried, c.sz_tried, c.nr_applied, c.sz_applied, c.qt_exceeds, s.effective_quota_bytes,
-                                 s.active, goals);
+            schemes.emplace_back(c.nr_tried, c.sz_tried, c.nr_applied, c.sz_applied, c.qt_exceeds,
+                                 s.effective_quota_bytes, s.active, goals);
         }
         stats_ = std::map<std::string, sdbus::Variant>{
             {"monitored_bytes", f.monitored_bytes},

@@ -9,8 +9,10 @@ namespace damond {
 template <typename Object>
 void announce_object(Object& object, const char* iface, bool added) {
     try {
-        if (added) object.emitInterfacesAddedSignal({iface});
-        else object.emitInterfacesRemovedSignal({iface});
+        if (added)
+            object.emitInterfacesAddedSignal({iface});
+        else
+            object.emitInterfacesRemovedSignal({iface});
     } catch (const sdbus::Error&) {
         // The connection is going (damond stops): nobody is left to tell.
     }

@@ -4,8 +4,8 @@
 
 #include "authorized_call.hpp"
 #include "bus_errors.hpp"
-#include "metrics/damond_metrics.hpp"
 #include "bus_label.hpp"
+#include "metrics/damond_metrics.hpp"
 
 namespace damond {
 
@@ -172,17 +172,15 @@ void ManagerObject::RegisterApp(sdbus::Result<sdbus::ObjectPath>&& result, std::
                 o.check();
                 apps_.register_app(
                     app_id, pid, o.str("foreground_profile"), o.str("background_profile"),
-                    [done, app_id](std::exception_ptr e) { done(e, sdbus::ObjectPath(app_object_path(app_id))); },
-                    who);
+                    [done, app_id](std::exception_ptr e) { done(e, sdbus::ObjectPath(app_object_path(app_id))); }, who);
             });
     });
 }
 
 void ManagerObject::UnregisterApp(sdbus::Result<>&& result, std::string app_id) {
     reply_when_done(getObject(), manager_.bus_calls(), std::move(result), [&](Manager::Done done) {
-        authorized(auth_, getObject(), BusAction::SetAppState, done, [this, app_id](const Requester&, auto gone) {
-            apps_.unregister_app(app_id, "unregistered", gone);
-        });
+        authorized(auth_, getObject(), BusAction::SetAppState, done,
+                   [this, app_id](const Requester&, auto gone) { apps_.unregister_app(app_id, "unregistered", gone); });
     });
 }
 
@@ -209,7 +207,8 @@ std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ManagerO
     });
 }
 
-std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, std::vector<uint32_t>>> ManagerObject::DescribeApps() {
+std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, std::vector<uint32_t>>>
+ManagerObject::DescribeApps() {
     return counted_call(getObject(), manager_.bus_calls(), [&] {
         std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, std::vector<uint32_t>>> out;
         for (const AppInfo& a : apps_.list())
@@ -240,16 +239,22 @@ std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string>> Mana
     return translate_errors([&] { return holds_to_bus(manager_.holds()); });
 }
 
-void ManagerObject::announce_holds() { getObject().emitPropertiesChangedSignal(org::damond1::Manager_adaptor::INTERFACE_NAME, {"PauseHolds"}); }
+void ManagerObject::announce_holds() {
+    getObject().emitPropertiesChangedSignal(org::damond1::Manager_adaptor::INTERFACE_NAME, {"PauseHolds"});
+}
 
 std::string ManagerObject::ForegroundApp() { return apps_.foreground_app(); }
 
 std::string ManagerObject::Metrics(const std::string& format) {
     return counted_call(getObject(), manager_.bus_calls(), [&] {
         Exposition exposition;
-        if (format.empty() || format == "openmetrics") exposition = Exposition::OpenMetrics;
-        else if (format == "prometheus") exposition = Exposition::Prometheus;
-        else throw DamondError(ErrorKind::InvalidArgument, "format: unknown format '" + format + "' (expected openmetrics or prometheus)");
+        if (format.empty() || format == "openmetrics")
+            exposition = Exposition::OpenMetrics;
+        else if (format == "prometheus")
+            exposition = Exposition::Prometheus;
+        else
+            throw DamondError(ErrorKind::InvalidArgument,
+                              "format: unknown format '" + format + "' (expected openmetrics or prometheus)");
         const MetricsOptions options = with_system_stat({version_, metrics_max_apps_}, system_stat_);
         return render(gather_metrics(manager_, apps_, options), exposition);
     });
@@ -262,9 +267,7 @@ std::string ManagerObject::Backend() { return to_string(manager_.backend()); }
 std::string ManagerObject::BackendReason() { return manager_.backend_reason(); }
 
 std::vector<std::string> ManagerObject::KernelFeatures() {
-    return translate_errors([&] {
-        return manager_.backend_facts().features;
-    });
+    return translate_errors([&] { return manager_.backend_facts().features; });
 }
 
 std::string ManagerObject::PauseMode() {
@@ -304,7 +307,8 @@ std::map<std::string, sdbus::Variant> ManagerObject::SystemStat() {
 std::vector<sdbus::Struct<std::string, uint64_t, uint64_t, uint64_t>> ManagerObject::SystemCgroups() {
     std::vector<sdbus::Struct<std::string, uint64_t, uint64_t, uint64_t>> out;
     if (!system_stat_ || system_stat_->refreshed_us() == 0) return out;
-    for (const CgroupFigure& c : system_stat_->cgroups()) out.emplace_back(c.path, c.bytes.hot, c.bytes.warm, c.bytes.cold);
+    for (const CgroupFigure& c : system_stat_->cgroups())
+        out.emplace_back(c.path, c.bytes.hot, c.bytes.warm, c.bytes.cold);
     return out;
 }
 

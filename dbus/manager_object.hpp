@@ -6,10 +6,10 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "caller_authorizer.hpp"
 #include "manager/app_registry.hpp"
 #include "manager/manager.hpp"
 #include "manager/system_stat.hpp"
-#include "caller_authorizer.hpp"
 #include "manager_adaptor.h"
 
 namespace damond {
@@ -55,7 +55,8 @@ private:
     void SetAppState(sdbus::Result<>&& result, std::string app_id, std::string state,
                      std::map<std::string, sdbus::Variant> options) override;
     std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string>> ListApps() override;
-    std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, std::vector<uint32_t>>> DescribeApps() override;
+    std::vector<sdbus::Struct<std::string, sdbus::ObjectPath, std::string, std::vector<uint32_t>>> DescribeApps()
+        override;
     std::string Metrics(const std::string& format) override;
     void HoldPause(sdbus::Result<uint32_t>&& result, std::string who, std::string why) override;
     void ReleasePause(sdbus::Result<>&& result, uint32_t cookie) override;

@@ -20,8 +20,10 @@ AfterCall::~AfterCall() {
 }
 
 void after_call(std::function<void()> fn) {
-    if (depth > 0) waiting.push_back(std::move(fn));
-    else fn();
+    if (depth > 0)
+        waiting.push_back(std::move(fn));
+    else
+        fn();
 }
 
 }  // namespace damond

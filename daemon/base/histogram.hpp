@@ -9,7 +9,8 @@ namespace damond {
 
 class Histogram {
 public:
-    explicit Histogram(std::vector<double> upper_bounds) : bounds_(std::move(upper_bounds)), counts_(bounds_.size() + 1) {}
+    explicit Histogram(std::vector<double> upper_bounds)
+        : bounds_(std::move(upper_bounds)), counts_(bounds_.size() + 1) {}
 
     void observe(double value) {
         size_t i = 0;

@@ -240,7 +240,8 @@ void tune_intervals(DamonContext& ctx) {
     if (adaptation_bp == 10000) return;
 
     MonitoringAttrs next = ctx.attrs;
-    next.sample_us = std::max(goal.min_sample_us, std::min(goal.max_sample_us, ctx.attrs.sample_us * adaptation_bp / 10000));
+    next.sample_us =
+        std::max(goal.min_sample_us, std::min(goal.max_sample_us, ctx.attrs.sample_us * adaptation_bp / 10000));
     next.aggr_us = next.sample_us * ctx.attrs.aggr_samples();
     set_attrs(ctx, next);
 }

@@ -26,18 +26,14 @@ uint64_t quota_score(DamosScheme& s, SystemMetrics& metrics) {
         const QuotaGoal& g = s.params.quotas.goals[i];
         DamosGoalState& st = s.goals[i];
         switch (g.target_metric) {
-        case GoalMetric::UserInput:
-            st.current_value = g.current_value;
-            break;
+        case GoalMetric::UserInput: st.current_value = g.current_value; break;
         case GoalMetric::SomeMemPsiUs: {
             const uint64_t now_total = metrics.some_mem_psi_total_us();
             st.current_value = now_total - st.last_psi_total;
             st.last_psi_total = now_total;
             break;
         }
-        default:
-            st.current_value = metrics.goal_metric(g).value_or(0);
-            break;
+        default: st.current_value = metrics.goal_metric(g).value_or(0); break;
         }
         highest = std::max(highest, mult_frac(st.current_value, 10000, g.target_value));
     }
@@ -134,8 +130,10 @@ bool core_filters_default_reject(const DamosScheme& s) {
     bool has_ops = false;
     const Filter* last_core = nullptr;
     for (const Filter& f : s.params.filters) {
-        if (is_core_filter(f.type)) last_core = &f;
-        else has_ops = true;
+        if (is_core_filter(f.type))
+            last_core = &f;
+        else
+            has_ops = true;
     }
     if (has_ops || !last_core) return false;
     return last_core->allow;
@@ -202,7 +200,8 @@ uint32_t hot_score(const DamonContext& ctx, const Region& r, const DamosScheme& 
     age_in_log += kMaxAgeInLog;
     const int64_t age_subscore = age_in_log * static_cast<int64_t>(kMaxSubscore) / kMaxAgeInLog / 2;
 
-    int64_t hotness = static_cast<int64_t>(freq_weight) * freq_subscore + static_cast<int64_t>(age_weight) * age_subscore;
+    int64_t hotness =
+        static_cast<int64_t>(freq_weight) * freq_subscore + static_cast<int64_t>(age_weight) * age_subscore;
     if (freq_weight + age_weight) hotness /= static_cast<int64_t>(freq_weight + age_weight);
     hotness = hotness * kDamosMaxScore / static_cast<int64_t>(kMaxSubscore);
     return static_cast<uint32_t>(std::clamp<int64_t>(hotness, 0, kDamosMaxScore));
@@ -224,8 +223,7 @@ uint64_t feed_loop_next_input(uint64_t last_input, uint64_t score) {
     if (score >= goal * 2) return min_input;
     const bool over_achieving = score > goal;
     const uint64_t diff = over_achieving ? score - goal : goal - score;
-    const uint64_t compensation =
-        last_input < kU64Max / diff ? last_input * diff / goal : last_input / goal * diff;
+    const uint64_t compensation = last_input < kU64Max / diff ? last_input * diff / goal : last_input / goal * diff;
     if (over_achieving) return last_input > compensation ? std::max(last_input - compensation, min_input) : min_input;
     return last_input < kU64Max - compensation ? last_input + compensation : kU64Max;
 }

@@ -16,15 +16,31 @@ inline constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
 inline constexpr uint64_t kU64Max = std::numeric_limits<uint64_t>::max();
 
 enum class Action {
-    Willneed, Cold, Pageout, Hugepage, Nohugepage, Collapse,
-    LruPrio, LruDeprio, MigrateHot, MigrateCold, Stat,
+    Willneed,
+    Cold,
+    Pageout,
+    Hugepage,
+    Nohugepage,
+    Collapse,
+    LruPrio,
+    LruDeprio,
+    MigrateHot,
+    MigrateCold,
+    Stat,
 };
 
 enum class FilterType { Addr, Target, Anon, Active, Memcg, Young, HugepageSize, Unmapped };
 
 enum class GoalMetric {
-    UserInput, SomeMemPsiUs, NodeMemUsedBp, NodeMemFreeBp, NodeMemcgUsedBp,
-    NodeMemcgFreeBp, ActiveMemBp, InactiveMemBp, NodeEligibleMemBp,
+    UserInput,
+    SomeMemPsiUs,
+    NodeMemUsedBp,
+    NodeMemFreeBp,
+    NodeMemcgUsedBp,
+    NodeMemcgFreeBp,
+    ActiveMemBp,
+    InactiveMemBp,
+    NodeEligibleMemBp,
 };
 
 enum class WatermarkMetric { None, FreeMemRate };

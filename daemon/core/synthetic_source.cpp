@@ -37,8 +37,8 @@ AccessSourceCaps SyntheticSource::caps() const {
         write_only |= t.defects.write_only;
         per_mapping |= !t.defects.mappings.empty();
     }
-    return AccessSourceCaps{!write_only, true, per_mapping ? Granularity::Mapping : Granularity::Synthetic, false,
-                            false, false};
+    return AccessSourceCaps{!write_only, true,  per_mapping ? Granularity::Mapping : Granularity::Synthetic,
+                            false,       false, false};
 }
 
 const SyntheticPhase* SyntheticSource::phase_at(size_t target, uint64_t interval) const {

@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/access_source.hpp"
 #include "core/access_kind.hpp"
+#include "core/access_source.hpp"
 #include "core/addr_range.hpp"
 
 namespace damond {
@@ -30,9 +30,9 @@ struct SyntheticPhase {
 
 // Knobs that make the source see what a real one would.
 struct SyntheticDefects {
-    bool write_only = false;             // like soft-dirty or uffd-wp: read-only sets look idle
-    std::vector<AddrRange> mappings;     // if set, like refs: one average figure per mapping
-    uint32_t miss_bp = 0;                // accesses lost, out of 10000
+    bool write_only = false;          // like soft-dirty or uffd-wp: read-only sets look idle
+    std::vector<AddrRange> mappings;  // if set, like refs: one average figure per mapping
+    uint32_t miss_bp = 0;             // accesses lost, out of 10000
 };
 
 struct SyntheticTarget {

@@ -50,8 +50,8 @@ std::string app_id_from_unit(const std::string& unit) {
         return "";
     }
     if (const size_t dash = rest.find('-'); dash != std::string::npos && dash > 0 &&
-                                             rest.substr(0, dash).find('.') == std::string::npos &&
-                                             dash + 1 < rest.size())
+                                            rest.substr(0, dash).find('.') == std::string::npos &&
+                                            dash + 1 < rest.size())
         rest = rest.substr(dash + 1);  // the launcher
     return unescape_unit(rest);
 }
@@ -174,8 +174,10 @@ void DesktopFocusWatcher::add_unit(const std::string& slice, const std::string& 
     units_[dir] = u;
     unit_by_wd_[u.wd] = dir;
     // Raced with the first process? Then it is there now.
-    if (u.events_wd >= 0 && !pids_in_cgroup(dir).empty()) populated(dir);
-    else if (u.events_wd < 0) report(app_id, "unit " + name + " appeared");
+    if (u.events_wd >= 0 && !pids_in_cgroup(dir).empty())
+        populated(dir);
+    else if (u.events_wd < 0)
+        report(app_id, "unit " + name + " appeared");
 }
 
 void DesktopFocusWatcher::populated(const std::string& dir) {
@@ -226,8 +228,10 @@ void DesktopFocusWatcher::handle() {
     bool grew = false;
     inotify_.read_events([this, &grew](int wd, uint32_t mask, const std::string& name) {
         if (auto a = ancestors_.find(wd); a != ancestors_.end()) {
-            if (mask & IN_IGNORED) ancestors_.erase(a);
-            else if ((mask & IN_CREATE) && (mask & IN_ISDIR)) grew = true;
+            if (mask & IN_IGNORED)
+                ancestors_.erase(a);
+            else if ((mask & IN_CREATE) && (mask & IN_ISDIR))
+                grew = true;
             return;
         }
         if (auto s = slices_.find(wd); s != slices_.end()) {
@@ -242,8 +246,10 @@ void DesktopFocusWatcher::handle() {
         }
         if (auto e = empty_unit_by_wd_.find(wd); e != empty_unit_by_wd_.end()) {
             const std::string dir = e->second;
-            if (mask & IN_IGNORED) empty_unit_by_wd_.erase(e);  // the unit went; its dir's watch says so
-            else if (!pids_in_cgroup(dir).empty()) populated(dir);
+            if (mask & IN_IGNORED)
+                empty_unit_by_wd_.erase(e);  // the unit went; its dir's watch says so
+            else if (!pids_in_cgroup(dir).empty())
+                populated(dir);
             return;
         }
         auto u = unit_by_wd_.find(wd);

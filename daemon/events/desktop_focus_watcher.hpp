@@ -56,10 +56,10 @@ private:
     std::vector<std::string> patterns_;
     std::map<int, std::string> slices_;     // wd -> slice dir
     std::map<int, std::string> ancestors_;  // wd -> a directory on the way to slices
-    std::map<std::string, Unit> units_;  // unit dir -> unit
+    std::map<std::string, Unit> units_;     // unit dir -> unit
     std::map<int, std::string> unit_by_wd_;
     std::map<int, std::string> empty_unit_by_wd_;  // cgroup.events wd -> unit dir
-    std::map<std::string, int> reported_;  // app id -> 1 foreground, 0 background
+    std::map<std::string, int> reported_;          // app id -> 1 foreground, 0 background
 };
 
 // The application id in a systemd app unit name, per the XDG convention

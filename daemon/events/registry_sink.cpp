@@ -1,8 +1,8 @@
 #include "events/registry_sink.hpp"
 
+#include "base/log.hpp"
 #include "events/desktop_focus_watcher.hpp"
 #include "events/freezer_watcher.hpp"
-#include "base/log.hpp"
 
 namespace damond {
 

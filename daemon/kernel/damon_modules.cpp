@@ -52,7 +52,8 @@ void DamonModulesTurnedOff::turn_off(const std::string& module) {
 void DamonModulesTurnedOff::keep_off() {
     keep_off_ = true;
     for (const std::string& m : off_)
-        log_info("DAMON module " + m + " stays off while damond's kdamonds keep running for its next start "
+        log_info("DAMON module " + m +
+                 " stays off while damond's kdamonds keep running for its next start "
                  "(Release() hands DAMON back)");
     try {
         save_record();

@@ -26,9 +26,9 @@ void GuardedTree::grow_pool(uint32_t first, uint32_t n) {
     }
     const std::string current = inner_.read("kdamonds/nr_kdamonds");
     if (current != std::to_string(first))
-        throw SysfsError(EPERM, "kdamonds/nr_kdamonds",
-                         "the pool must start after the " + current + " existing kdamonds, not at " +
-                             std::to_string(first) + ":");
+        throw SysfsError(
+            EPERM, "kdamonds/nr_kdamonds",
+            "the pool must start after the " + current + " existing kdamonds, not at " + std::to_string(first) + ":");
     inner_.write("kdamonds/nr_kdamonds", std::to_string(first + n));
     for (uint32_t k = first; k < first + n; ++k) owned_.insert(k);
 }

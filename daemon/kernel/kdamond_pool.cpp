@@ -1,7 +1,7 @@
 #include "kernel/kdamond_pool.hpp"
 
-#include "spec/json_object_reader.hpp"
 #include "kernel/kdamond_state.hpp"
+#include "spec/json_object_reader.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -40,7 +40,8 @@ KdamondPool::KdamondPool(GuardedTree& tree, uint32_t size, const std::string& st
     save();
 }
 
-std::optional<KdamondPool> KdamondPool::recorded(const SysfsTree& tree, const std::string& state_dir, std::string& why) {
+std::optional<KdamondPool> KdamondPool::recorded(const SysfsTree& tree, const std::string& state_dir,
+                                                 std::string& why) {
     KdamondPool pool;
     pool.path_ = state_dir + "/kdamonds.json";
     bool same_boot = false;
@@ -55,11 +56,13 @@ std::optional<KdamondPool> KdamondPool::recorded(const SysfsTree& tree, const st
         const nlohmann::json j = nlohmann::json::parse(buf.str());
         if (j.contains("boot_id") && j.at("boot_id").is_string())
             same_boot = !current_boot_id().empty() && j.at("boot_id").get<std::string>() == current_boot_id();
-        for (const auto& k : j.at("owned")) pool.all_.insert(static_cast<uint32_t>(json_to_u64(k, "owned", UINT32_MAX)));
+        for (const auto& k : j.at("owned"))
+            pool.all_.insert(static_cast<uint32_t>(json_to_u64(k, "owned", UINT32_MAX)));
         if (j.contains("assigned"))
             for (const auto& [name, a] : j.at("assigned").items())
-                pool.assigned_[name] = Assignment{static_cast<uint32_t>(json_to_u64(a.at("kdamond"), "kdamond", UINT32_MAX)),
-                                                  static_cast<int>(json_to_i64(a.at("pid"), "pid", INT32_MIN, INT32_MAX))};
+                pool.assigned_[name] =
+                    Assignment{static_cast<uint32_t>(json_to_u64(a.at("kdamond"), "kdamond", UINT32_MAX)),
+                               static_cast<int>(json_to_i64(a.at("pid"), "pid", INT32_MIN, INT32_MAX))};
     } catch (const std::exception& e) {
         why = pool.path_ + " does not parse: " + e.what();
         return std::nullopt;
@@ -137,8 +140,10 @@ void KdamondPool::release(uint32_t kdamond, bool detached) {
     free_.insert(kdamond);
     if (detached) return;
     for (auto it = assigned_.begin(); it != assigned_.end();) {
-        if (it->second.kdamond == kdamond) it = assigned_.erase(it);
-        else ++it;
+        if (it->second.kdamond == kdamond)
+            it = assigned_.erase(it);
+        else
+            ++it;
     }
     save();
 }

@@ -4,8 +4,8 @@
 #include <stdexcept>
 
 #include "base/errors.hpp"
-#include "kernel/kernel_monitor.hpp"
 #include "base/log.hpp"
+#include "kernel/kernel_monitor.hpp"
 
 namespace damond {
 
@@ -76,7 +76,8 @@ KernelBackend::KernelBackend(KernelBackendOptions options)
         pool_ = std::make_unique<KdamondPool>(std::move(*recorded));
         pool_->own_in(guarded_);
         probe_ = look(pool_->all());
-        log_info("re-adopting kdamonds " + range_of(pool_->all()) + " of an earlier run", {message_id::kKdamondAdopted});
+        log_info("re-adopting kdamonds " + range_of(pool_->all()) + " of an earlier run",
+                 {message_id::kKdamondAdopted});
     } else if (wants_kernel && obstacle.empty()) {
         try {
             // Sized once: nr_kdamonds cannot change while any kdamond runs.
@@ -125,7 +126,8 @@ std::unique_ptr<Monitor> KernelBackend::make_monitor(
         const std::string full = "all " + std::to_string(pool_->all().size()) + " of damond's kdamonds are in use (" +
                                  options_.pool_rule + ", sized at start-up)";
         // auto: the context runs in process rather than not at all.
-        if (options_.wanted == BackendChoice::Auto && spec.ops != Ops::Paddr) return fallback(full + "; running in process");
+        if (options_.wanted == BackendChoice::Auto && spec.ops != Ops::Paddr)
+            return fallback(full + "; running in process");
         throw DamondError(ErrorKind::Busy, full);
     }
     KdamondPool* pool = pool_.get();
@@ -150,8 +152,10 @@ BackendFacts KernelBackend::facts() {
     // PauseMode says how damond's contexts pause: on the in-process backend
     // that is its own core, whatever the kernel could do.
     if (backend_ != Backend::Kernel) {
-        f.pause_mode_reason = "contexts run in damond's own DAMON core, which pauses without losing its regions "
-                              "(the kernel's DAMON would pause by '" + f.pause_mode + "')";
+        f.pause_mode_reason =
+            "contexts run in damond's own DAMON core, which pauses without losing its regions "
+            "(the kernel's DAMON would pause by '" +
+            f.pause_mode + "')";
         f.pause_mode = "inprocess";
     }
     return f;

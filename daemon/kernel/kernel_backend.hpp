@@ -60,9 +60,9 @@ public:
     // `fallback` (backend auto, a process target) makes an in-process one
     // told why; otherwise Busy naming the limit. `post` hands work to the
     // main thread (the pool's record is kept there).
-    std::unique_ptr<Monitor> make_monitor(const std::string& context, const ContextSpec& spec,
-                                          const std::function<void(std::function<void()>)>& post,
-                                          const std::function<std::unique_ptr<Monitor>(const std::string& why)>& fallback);
+    std::unique_ptr<Monitor> make_monitor(
+        const std::string& context, const ContextSpec& spec, const std::function<void(std::function<void()>)>& post,
+        const std::function<std::unique_ptr<Monitor>(const std::string& why)>& fallback);
     // "native, 3 of 66 kdamonds in use", for STATUS=; "" without a pool.
     std::string status_detail() const;
     // The tree's facts for the bus (KernelFeatures, PauseMode, Kdamonds);
@@ -79,7 +79,7 @@ public:
 private:
     KernelBackendOptions options_;
     FsSysfsTree admin_tree_, module_tree_;
-    GuardedTree guarded_;  // every write of the kernel backend goes through it
+    GuardedTree guarded_;       // every write of the kernel backend goes through it
     TargetExits target_exits_;  // every kernel context's vaddr targets, on one thread
     DamonModulesTurnedOff modules_off_;
     std::unique_ptr<KdamondPool> pool_;

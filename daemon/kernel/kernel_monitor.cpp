@@ -16,10 +16,10 @@
 #include <thread>
 
 #include "base/errors.hpp"
+#include "base/pid_watcher.hpp"
 #include "kernel/kdamond_state.hpp"
 #include "kernel/readback_files.hpp"
 #include "kernel/spec_writer.hpp"
-#include "base/pid_watcher.hpp"
 
 namespace damond {
 
@@ -35,12 +35,19 @@ Scheme readback_scheme() {
 }  // namespace
 
 KernelMonitor::KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t kdamond, KernelProbe probe,
-                             std::chrono::milliseconds deadline, std::function<void(bool)> on_release,
-                             int adopt_pid, std::function<void(int)> on_running, DeepPause deep,
-                             TargetExits* exits)
-    : exits_(exits ? exits : (own_exits_ = std::make_unique<TargetExits>()).get()), timed_(tree, deadline, watch_, "kdamond " + std::to_string(kdamond)), tree_(timed_), kdamond_(kdamond), probe_(std::move(probe)),
-      strategy_(make_pause_strategy(probe_.pause_mode, deep)), deep_pause_(deep), on_release_(std::move(on_release)),
-      adopt_pid_(adopt_pid), on_running_(std::move(on_running)), spec_(spec) {
+                             std::chrono::milliseconds deadline, std::function<void(bool)> on_release, int adopt_pid,
+                             std::function<void(int)> on_running, DeepPause deep, TargetExits* exits)
+    : exits_(exits ? exits : (own_exits_ = std::make_unique<TargetExits>()).get()),
+      timed_(tree, deadline, watch_, "kdamond " + std::to_string(kdamond)),
+      tree_(timed_),
+      kdamond_(kdamond),
+      probe_(std::move(probe)),
+      strategy_(make_pause_strategy(probe_.pause_mode, deep)),
+      deep_pause_(deep),
+      on_release_(std::move(on_release)),
+      adopt_pid_(adopt_pid),
+      on_running_(std::move(on_running)),
+      spec_(spec) {
     try {
         check_for_kernel(spec, probe_);
     } catch (...) {
@@ -66,8 +73,7 @@ KernelMonitor::~KernelMonitor() {
 std::string KernelMonitor::access_source() const { return std::string("kernel ") + to_string(spec_.ops); }
 
 std::string KernelMonitor::access_source_reason() const {
-    return "kdamond " + std::to_string(kdamond_) + " of the kernel's DAMON, pause mode " +
-           to_string(strategy_->mode());
+    return "kdamond " + std::to_string(kdamond_) + " of the kernel's DAMON, pause mode " + to_string(strategy_->mode());
 }
 
 void KernelMonitor::set_event_handler(std::function<void()> handler) {
@@ -143,9 +149,12 @@ void KernelMonitor::operation(Fn fn) {
 void KernelMonitor::publish() {
     MonitorState state = MonitorState::Running;
     std::string error = error_;
-    if (failed_) state = MonitorState::Failed;
-    else if (!started_) state = MonitorState::Stopped;
-    else if (checkpointed()) state = MonitorState::Paused;
+    if (failed_)
+        state = MonitorState::Failed;
+    else if (!started_)
+        state = MonitorState::Stopped;
+    else if (checkpointed())
+        state = MonitorState::Paused;
     else {
         bool on = false;
         try {
@@ -383,8 +392,10 @@ void KernelMonitor::restart_after_refused_commit(const std::string& why) {
         fail(why + "; starting it again with the last good spec failed: " + e.what());
         throw DamondError(ErrorKind::Failed, error_);
     }
-    const std::string what = why + "; started again (pid " + pid_ + ") with the last good spec: its regions and ages start over";
-    log_warning("kdamond " + std::to_string(kdamond_) + ": " + what, LogFields(nullptr, "", "", static_cast<int>(kdamond_)));
+    const std::string what =
+        why + "; started again (pid " + pid_ + ") with the last good spec: its regions and ages start over";
+    log_warning("kdamond " + std::to_string(kdamond_) + ": " + what,
+                LogFields(nullptr, "", "", static_cast<int>(kdamond_)));
     throw DamondError(ErrorKind::InvalidSpec, what);
 }
 
@@ -476,7 +487,8 @@ MonitorSnapshot KernelMonitor::read_back() const {
     // The files hold what was written; with auto-tuning on, the live
     // intervals are copied into them only on request (DAMON_STAT's figures
     // read 100 ms for an aggregation tuned to 9 s before this).
-    if (spec_.intervals.intervals_goal.aggrs != 0 && (!probe_.features_known || probe_.features.count("intervals_goal")))
+    if (spec_.intervals.intervals_goal.aggrs != 0 &&
+        (!probe_.features_known || probe_.features.count("intervals_goal")))
         self->command(KdamondCommand::UpdateTunedIntervals);
     snap.sample_us = read_sysfs_u64(tree_, ctx() + "/monitoring_attrs/intervals/sample_us");
     snap.aggr_us = read_sysfs_u64(tree_, ctx() + "/monitoring_attrs/intervals/aggr_us");

@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
+#include "kernel/deadline_tree.hpp"
 #include "kernel/kernel_probe.hpp"
 #include "kernel/pause_strategy.hpp"
-#include "kernel/deadline_tree.hpp"
 #include "kernel/sysfs_tree.hpp"
 #include "kernel/target_exits.hpp"
 #include "monitor/monitor.hpp"
@@ -145,7 +145,7 @@ private:
     std::atomic<size_t> targets_left_{0};
     std::atomic<bool> targets_gone_{false};
     std::string gone_reason_;  // set before targets_gone_
-    std::string pid_;  // the kdamond's pid since our last "on"
+    std::string pid_;          // the kdamond's pid since our last "on"
 };
 
 }  // namespace damond

@@ -85,29 +85,33 @@ void choose_pause_mode(KernelProbe& p) {
     const bool new_enough_for_pause = p.version && p.version->at_least(7, 2);
     if (has_pause_file || (!p.features_known && new_enough_for_pause)) {
         p.pause_mode = PauseMode::Native;
-        p.pause_mode_reason = "kernel " + version + " has the per-context pause file (Linux 7.2+): pause is written, then committed";
+        p.pause_mode_reason =
+            "kernel " + version + " has the per-context pause file (Linux 7.2+): pause is written, then committed";
         return;
     }
     // The fix that lets commit be served while watermarks hold a kdamond off
     // landed in 6.16-rc6; before it (and on 6.9..6.15) the resuming commit of
     // a parked kdamond never completes.
-    const bool parking_safe = p.version && (p.version->at_least(6, 17) ||
-                                            (p.version->major == 6 && p.version->minor == 16 &&
-                                             (p.version->rc == 0 || p.version->rc >= 6)));
+    const bool parking_safe =
+        p.version && (p.version->at_least(6, 17) ||
+                      (p.version->major == 6 && p.version->minor == 16 && (p.version->rc == 0 || p.version->rc >= 6)));
     if (parking_safe) {
         p.pause_mode = PauseMode::Watermarks;
-        p.pause_mode_reason = "kernel " + version + " has no pause file; its commit is served while watermarks hold a "
+        p.pause_mode_reason = "kernel " + version +
+                              " has no pause file; its commit is served while watermarks hold a "
                               "kdamond off (6.16-rc6+), so pause parks every scheme with watermarks and keeps "
                               "regions and ages";
         return;
     }
     p.pause_mode = PauseMode::Checkpoint;
-    p.pause_mode_reason = "kernel " + version + " has no pause file, and a kdamond parked by watermarks there never "
+    p.pause_mode_reason = "kernel " + version +
+                          " has no pause file, and a kdamond parked by watermarks there never "
                           "completes the resuming commit; pause snapshots the regions, turns the kdamond off and "
                           "restarts it from them: boundaries survive, ages and access counts do not";
     if (p.features_known && !p.features.count("tried_regions"))
-        p.pause_mode_reason += "; this kernel cannot report regions (tried_regions is 6.2+), so here nothing of the "
-                               "trained state survives a pause";
+        p.pause_mode_reason +=
+            "; this kernel cannot report regions (tried_regions is 6.2+), so here nothing of the "
+            "trained state survives a pause";
 }
 
 }  // namespace
@@ -128,8 +132,8 @@ std::string force_pause_mode(KernelProbe& p, const std::string& wanted) {
         return "unknown pause mode '" + wanted + "' (expected auto, native, watermarks or checkpoint)";
     }
     if (p.pause_mode != natural)
-        p.pause_mode_reason = std::string("forced by the config (kernel.pause_mode ") + wanted + "); the kernel would use " +
-                              to_string(natural);
+        p.pause_mode_reason = std::string("forced by the config (kernel.pause_mode ") + wanted +
+                              "); the kernel would use " + to_string(natural);
     return "";
 }
 
@@ -152,7 +156,8 @@ std::string obstacle_to_own_kdamonds(const KernelProbe& p, const std::string& ro
 }
 
 bool KernelProbe::any_running() const {
-    return std::any_of(kdamonds.begin(), kdamonds.end(), [](const KdamondInfo& k) { return k.state == to_string(KdamondCommand::On); });
+    return std::any_of(kdamonds.begin(), kdamonds.end(),
+                       [](const KdamondInfo& k) { return k.state == to_string(KdamondCommand::On); });
 }
 
 KernelProbe probe_kernel(const SysfsTree& admin, const SysfsTree& modules, const std::string& kernel_release,
@@ -187,8 +192,10 @@ KernelProbe probe_kernel(const SysfsTree& admin, const SysfsTree& modules, const
         }
         for (const FeatureFile& f : kFeatureFiles) {
             const std::string w = f.where;
-            const std::string& base = w == "kdamond" ? s.kdamond : w == "context" ? s.context
-                                    : w == "target" ? s.target : s.scheme;
+            const std::string& base = w == "kdamond"   ? s.kdamond
+                                      : w == "context" ? s.context
+                                      : w == "target"  ? s.target
+                                                       : s.scheme;
             if (!base.empty() && admin.exists(base + "/" + f.path)) p.features.insert(f.name);
         }
     }

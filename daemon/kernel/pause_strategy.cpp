@@ -85,7 +85,8 @@ public:
     }
     void resume(KdamondFiles& k, const ContextSpec& spec) override {
         keep_tuned_intervals(k, spec);
-        write_all(k, spec, [&](size_t i) { return i < spec.schemes.size() ? spec.schemes[i].watermarks : Watermarks{}; });
+        write_all(k, spec,
+                  [&](size_t i) { return i < spec.schemes.size() ? spec.schemes[i].watermarks : Watermarks{}; });
         k.command(KdamondCommand::Commit);
     }
 
@@ -100,8 +101,10 @@ public:
         park_every(k, spec, deep_.interval_us);
     }
     void undeepen(KdamondFiles& k, const ContextSpec& spec, bool resume) override {
-        if (resume) this->resume(k, spec);
-        else park_every(k, spec, kParkIntervalUs);
+        if (resume)
+            this->resume(k, spec);
+        else
+            park_every(k, spec, kParkIntervalUs);
     }
 
 private:

@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "kernel/kernel_probe.hpp"
 #include "kernel/kdamond_state.hpp"
+#include "kernel/kernel_probe.hpp"
 #include "monitor/monitor.hpp"
 #include "spec/context_spec.hpp"
 

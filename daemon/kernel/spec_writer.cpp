@@ -92,7 +92,8 @@ void stage_scheme(Stager& s, const std::string& d, const Scheme& sc) {
         s.put(d + "/filters/nr_filters", 0);
     } else {
         s.put(d + "/filters/nr_filters", sc.filters.size());
-        for (size_t i = 0; i < sc.filters.size(); ++i) stage_filter(s, d + "/filters/" + std::to_string(i), sc.filters[i]);
+        for (size_t i = 0; i < sc.filters.size(); ++i)
+            stage_filter(s, d + "/filters/" + std::to_string(i), sc.filters[i]);
     }
 }
 
@@ -105,13 +106,12 @@ void check_for_kernel(const ContextSpec& spec, const KernelProbe& p) {
     const std::string ops = to_string(spec.ops);
     if (!p.avail_operations.empty() &&
         std::find(p.avail_operations.begin(), p.avail_operations.end(), ops) == p.avail_operations.end())
-        throw DamondError(ErrorKind::NotSupported, "ops: this kernel has no '" + ops + "' operations (it has " +
-                                                       [&] {
-                                                           std::string all;
-                                                           for (const auto& o : p.avail_operations)
-                                                               all += (all.empty() ? "" : ", ") + o;
-                                                           return all;
-                                                       }() + ")");
+        throw DamondError(
+            ErrorKind::NotSupported, "ops: this kernel has no '" + ops + "' operations (it has " + [&] {
+                std::string all;
+                for (const auto& o : p.avail_operations) all += (all.empty() ? "" : ", ") + o;
+                return all;
+            }() + ")");
     if (spec.intervals.intervals_goal.aggrs) need(p, "intervals_goal", "intervals.intervals_goal", "6.15");
     if (!spec.probes.empty()) need(p, "probes", "probes", "7.2");
     for (size_t i = 0; i < spec.targets.size(); ++i) {
@@ -119,8 +119,9 @@ void check_for_kernel(const ContextSpec& spec, const KernelProbe& p) {
         // ESRCH only: EPERM means the process exists but damond lacks
         // CAP_KILL over it (the unit leaves CAP_KILL out on purpose).
         if (t.pid_target && ::kill(static_cast<pid_t>(*t.pid_target), 0) != 0 && errno == ESRCH)
-            throw DamondError(ErrorKind::InvalidSpec, "targets[" + std::to_string(i) + "].pid_target: no process with pid " +
-                                                          std::to_string(*t.pid_target));
+            throw DamondError(
+                ErrorKind::InvalidSpec,
+                "targets[" + std::to_string(i) + "].pid_target: no process with pid " + std::to_string(*t.pid_target));
     }
     for (size_t i = 0; i < spec.schemes.size(); ++i) {
         const Scheme& s = spec.schemes[i];

@@ -19,6 +19,7 @@ void check_for_kernel(const ContextSpec& spec, const KernelProbe& probe);
 // scheme for readback) into kdamonds/<kdamond>/contexts/0. Scheme and
 // target lists only grow or shrink at the end, so index-matched state is
 // kept by a later commit. Writes go through `tree` (a GuardedTree).
-void stage_spec(SysfsTree& tree, uint32_t kdamond, const ContextSpec& spec, const std::vector<Scheme>& extra_schemes = {});
+void stage_spec(SysfsTree& tree, uint32_t kdamond, const ContextSpec& spec,
+                const std::vector<Scheme>& extra_schemes = {});
 
 }  // namespace damond

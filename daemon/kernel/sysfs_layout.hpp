@@ -16,7 +16,7 @@ enum class SysfsLevel { Kdamond, Context, Target, Region, Scheme, Goal, Filter, 
 
 struct SysfsFile {
     SysfsLevel level;
-    const char* path;     // relative to the level's directory
+    const char* path;  // relative to the level's directory
     int since_major;
     int since_minor;
     const char* initial;  // the value a new file reads

@@ -13,19 +13,19 @@
 namespace damond {
 
 bool FsSysfsTree::exists(const std::string& path) const {
-    struct stat st{};
+    struct stat st {};
     return ::stat(full(path).c_str(), &st) == 0;
 }
 
 bool FsSysfsTree::is_dir(const std::string& path) const {
-    struct stat st{};
+    struct stat st {};
     return ::stat(full(path).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 bool FsSysfsTree::writable(const std::string& path) const {
     // Mode bits, not access(2): root passes access() for 0400 files too, and
     // sysfs marks the read-only files 0400.
-    struct stat st{};
+    struct stat st {};
     return ::stat(full(path).c_str(), &st) == 0 && (st.st_mode & S_IWUSR);
 }
 

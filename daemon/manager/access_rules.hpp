@@ -35,7 +35,7 @@ const char* to_string(Grant grant);  // "monitor-others", ...
 // and groups the bus driver reports for the connection, never anything
 // looked up by pid (a pid can be reused or exec something else).
 struct Requester {
-    std::string limits_key;     // "uid N": whose limits it counts toward; "" for damond and event sources
+    std::string limits_key;  // "uid N": whose limits it counts toward; "" for damond and event sources
     uid_t uid = 0;
     std::vector<gid_t> groups;  // every group of the caller, the primary one included
     // The authority's answer on whether `grant` is given to this requester;

@@ -32,7 +32,8 @@ std::vector<uint32_t> pids_running_exe(const std::string& exe, const std::string
         const ssize_t n = readlink((proc_root + "/" + name + "/exe").c_str(), buf, sizeof buf - 1);
         if (n <= 0) continue;  // a kernel thread, or gone already
         std::string target(buf, static_cast<size_t>(n));
-        if (target.size() > kDeleted.size() && target.compare(target.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
+        if (target.size() > kDeleted.size() &&
+            target.compare(target.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
             target.resize(target.size() - kDeleted.size());
         if (target == exe) out.push_back(static_cast<uint32_t>(std::stoul(name)));
     }

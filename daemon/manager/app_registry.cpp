@@ -3,10 +3,10 @@
 #include <algorithm>
 
 #include "base/errors.hpp"
+#include "base/log.hpp"
 #include "manager/app_processes.hpp"
 #include "sources/proc_fs.hpp"
 #include "sources/process_creds.hpp"
-#include "base/log.hpp"
 #include "spec/spec_json.hpp"
 
 namespace damond {
@@ -29,7 +29,8 @@ AppTransition transition_to(AppState state) {
 AppState app_state_from_string(const std::string& word) {
     if (word == "foreground") return AppState::Foreground;
     if (word == "background") return AppState::Background;
-    throw DamondError(ErrorKind::InvalidArgument, "state: unknown app state '" + word + "' (expected foreground or background)");
+    throw DamondError(ErrorKind::InvalidArgument,
+                      "state: unknown app state '" + word + "' (expected foreground or background)");
 }
 
 AppRegistry::AppRegistry(Manager& manager, AppsConfig config, std::function<uint64_t()> now_us,
@@ -59,8 +60,9 @@ ContextSpec AppRegistry::instantiate(const std::string& profile, uint32_t pid) c
     // A profile that watches a process watches this app's.
     if (watches_process(spec.ops)) {
         if (!pid)
-            throw DamondError(ErrorKind::InvalidArgument,
-                              "profile '" + profile + "' watches a process: a pid is needed (or a rule's exe or cgroup)");
+            throw DamondError(
+                ErrorKind::InvalidArgument,
+                "profile '" + profile + "' watches a process: a pid is needed (or a rule's exe or cgroup)");
         Target t;
         t.pid_target = pid;
         spec.targets = {t};
@@ -80,8 +82,8 @@ void AppRegistry::check_app_limits(const std::string& caller) const {
     const Limits& limits = manager_.limits();
     const size_t total = apps_.size() + registering_.size();
     if (total >= limits.apps)
-        throw DamondError(ErrorKind::LimitExceeded, "limits.apps: " + std::to_string(total) +
-                                                        " apps are registered, the most damond keeps");
+        throw DamondError(ErrorKind::LimitExceeded,
+                          "limits.apps: " + std::to_string(total) + " apps are registered, the most damond keeps");
     if (caller.empty()) return;
     size_t mine = 0;
     for (const auto& entry : apps_) mine += entry.second.caller == caller;
@@ -107,8 +109,8 @@ void AppRegistry::unwatch_all(const std::string& app_id, const std::vector<uint3
 }
 
 void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given,
-                              const std::string& foreground_profile, const std::string& background_profile,
-                              Done done, const Requester& who, const Ownership* restored) {
+                              const std::string& foreground_profile, const std::string& background_profile, Done done,
+                              const Requester& who, const Ownership* restored) {
     const std::string& caller = who.limits_key;
     std::vector<uint32_t> watched;
     ContextSpec fg_spec, bg_spec;
@@ -125,8 +127,9 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
         if (fg.empty()) fg = rule ? rule->foreground : config_.default_foreground;
         if (bg.empty()) bg = rule ? rule->background : config_.default_background;
         if (fg.empty() || bg.empty())
-            throw DamondError(ErrorKind::NotSupported, "app '" + app_id + "': no rule names it and the config has no "
-                                                       "default profile pair (apps.default)");
+            throw DamondError(ErrorKind::NotSupported, "app '" + app_id +
+                                                           "': no rule names it and the config has no "
+                                                           "default profile pair (apps.default)");
         if (pids.empty() && rule) {
             if (!rule->cgroup.empty()) pids = pids_in_cgroup(rule->cgroup);
             if (pids.empty() && !rule->exe.empty()) pids = pids_running_exe(rule->exe);
@@ -313,8 +316,10 @@ void AppRegistry::set_app_state(const std::string& app_id, AppState state, uint3
         auto until = debounce_until_.find(app_id);
         if (until != debounce_until_.end() && now < until->second) {
             // Within the quiet period: remember the last word, decide at its end.
-            if (state == apps_.at(app_id).state) pending_.erase(app_id);
-            else pending_[app_id] = state;
+            if (state == apps_.at(app_id).state)
+                pending_.erase(app_id);
+            else
+                pending_[app_id] = state;
             if (timer_armed_.insert(app_id).second)
                 schedule_(until->second, [this, app_id] { debounce_fired(app_id); });
             done(nullptr, false);
@@ -355,7 +360,8 @@ void AppRegistry::debounce_fired(const std::string& app_id) {
     pending_.erase(it);
     request_switch(app_id, state, [app_id, state](std::exception_ptr error, bool) {
         if (error)
-            log_error("app '" + app_id + "': debounced switch to " + to_string(state) + " failed: " + error_text(error));
+            log_error("app '" + app_id + "': debounced switch to " + to_string(state) +
+                      " failed: " + error_text(error));
     });
 }
 
@@ -398,7 +404,8 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
         const uint64_t now = now_us_();
         switch_seconds_.observe(double(now - std::min(now, started_us)) / 1e6);
         info.switches++;
-        if (old == AppState::Foreground) info.foreground_us_before_last_switch += now - std::min(now, info.last_switch_us);
+        if (old == AppState::Foreground)
+            info.foreground_us_before_last_switch += now - std::min(now, info.last_switch_us);
         info.state = state;
         info.last_switch_us = now;
         if (config_.debounce_ms) debounce_until_[app_id] = info.last_switch_us + uint64_t(config_.debounce_ms) * 1000;
@@ -426,8 +433,8 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
             failed_switches_++;
             manager_.resume_context(from, [app_id, from, done, error](std::exception_ptr again) {
                 if (again)
-                    log_error("app '" + app_id + "': could not resume " + from + " after a failed switch: " +
-                              error_text(again));
+                    log_error("app '" + app_id + "': could not resume " + from +
+                              " after a failed switch: " + error_text(again));
                 done(error, false);
             });
         });

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "manager/config.hpp"
-#include "manager/manager.hpp"
 #include "base/histogram.hpp"
 #include "base/pid_watcher.hpp"
+#include "manager/config.hpp"
+#include "manager/manager.hpp"
 
 namespace damond {
 
@@ -37,8 +37,8 @@ struct AppInfo {
     std::string background_context;
     uint64_t last_switch_us = 0;
     std::string foreground_profile, background_profile;
-    std::string caller;  // who registered it ("uid N"), "" for damond and event sources
-    Ownership owner;     // who it was registered for: its contexts' owner (access_rules.hpp)
+    std::string caller;                        // who registered it ("uid N"), "" for damond and event sources
+    Ownership owner;                           // who it was registered for: its contexts' owner (access_rules.hpp)
     std::map<uint32_t, uint64_t> start_times;  // pid -> start time, so a reused pid is told apart
     // Since it was registered (this run of damond): switches done, and time
     // in the foreground up to its last switch (see AppRegistry::foreground_us).
@@ -157,8 +157,8 @@ private:
     ContextSpec instantiate(const std::string& profile, uint32_t pid) const;
     void notify(const std::string& app_id, AppState old_state, AppTransition now);
     // `restored`: the ownership of a restart's app (admitted before).
-    void do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given, const std::string& fg_profile,
-                     const std::string& bg_profile, Done done, const Requester& who,
+    void do_register(const std::string& app_id, std::vector<uint32_t> pids, bool pids_given,
+                     const std::string& fg_profile, const std::string& bg_profile, Done done, const Requester& who,
                      const Ownership* restored = nullptr);
     // Throws LimitExceeded when no more apps may register (for `caller`).
     void check_app_limits(const std::string& caller) const;
@@ -185,7 +185,7 @@ private:
     std::map<std::string, uint64_t> debounce_until_;  // app -> end of its quiet period
     std::map<std::string, AppState> pending_;         // the last event waiting for that end
     std::set<std::string> timer_armed_;
-    std::set<std::string> registering_;  // between the request and both contexts being there
+    std::set<std::string> registering_;                       // between the request and both contexts being there
     std::map<std::string, std::string> registering_callers_;  // their callers, for the limits
     // Switches asked for while one of the app's runs.
     struct SwitchRequest {

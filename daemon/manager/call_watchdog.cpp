@@ -44,8 +44,10 @@ void CallWatchdog::loop() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
         // Asleep for good while nothing runs; a look every kLookEvery while something does.
-        if (watched_.empty()) cv_.wait(lock, [&] { return stopping_ || !watched_.empty(); });
-        else cv_.wait_for(lock, kLookEvery, [&] { return stopping_; });
+        if (watched_.empty())
+            cv_.wait(lock, [&] { return stopping_ || !watched_.empty(); });
+        else
+            cv_.wait_for(lock, kLookEvery, [&] { return stopping_; });
         if (stopping_) return;
         std::vector<std::pair<uint64_t, std::string>> late;
         const auto now = CallWatch::Clock::now();

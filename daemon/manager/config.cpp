@@ -13,8 +13,7 @@ namespace {
 std::string profile_ref(JsonObjectReader& r, const std::string& key, const AppsConfig& apps, bool required) {
     if (required && !r.has(key)) throw SpecError(r.path_of(key), "is required (a profile name)");
     const std::string name = r.string(key, "");
-    if (!name.empty() && !apps.profiles.count(name))
-        throw SpecError(r.path_of(key), "no profile named '" + name + "'");
+    if (!name.empty() && !apps.profiles.count(name)) throw SpecError(r.path_of(key), "no profile named '" + name + "'");
     return name;
 }
 
@@ -85,15 +84,18 @@ Config config_from_json_text(const std::string& text) {
     JsonObjectReader r(j, "");
     Config config;
     const std::string backend = r.string("backend", to_string(config.backend));
-    if (const auto choice = backend_choice_from(backend)) config.backend = *choice;
-    else throw SpecError("backend", "unknown backend '" + backend + "' (expected auto, inprocess or kernel)");
+    if (const auto choice = backend_choice_from(backend))
+        config.backend = *choice;
+    else
+        throw SpecError("backend", "unknown backend '" + backend + "' (expected auto, inprocess or kernel)");
     config.damon_modules = r.string("damon_modules", config.damon_modules);
     if (config.damon_modules != "keep" && config.damon_modules != "damon_stat" && config.damon_modules != "disable")
         throw SpecError("damon_modules",
                         "unknown value '" + config.damon_modules + "' (expected keep, damon_stat or disable)");
     if (const nlohmann::json* stat = r.member("system_stat"); stat && stat->is_string()) {
         if (*stat != "always")
-            throw SpecError("system_stat", "unknown value '" + stat->get<std::string>() + "' (expected true, false or \"always\")");
+            throw SpecError("system_stat",
+                            "unknown value '" + stat->get<std::string>() + "' (expected true, false or \"always\")");
         config.system_stat = config.system_stat_always = true;
     } else {
         config.system_stat = r.boolean("system_stat", config.system_stat);
@@ -128,7 +130,8 @@ Config config_from_json_text(const std::string& text) {
         config.kernel_pause_mode = kr.string("pause_mode", config.kernel_pause_mode);
         const std::string& m = config.kernel_pause_mode;
         if (m != "auto" && m != "native" && m != "watermarks" && m != "checkpoint")
-            throw SpecError("kernel.pause_mode", "unknown pause mode '" + m + "' (expected auto, native, watermarks or checkpoint)");
+            throw SpecError("kernel.pause_mode",
+                            "unknown pause mode '" + m + "' (expected auto, native, watermarks or checkpoint)");
         config.deep_pause_after_ms = kr.u64("deep_pause_after_ms", config.deep_pause_after_ms, 86400000);
         config.deep_pause_interval_ms = kr.u64("deep_pause_interval_ms", config.deep_pause_interval_ms, 60000);
         // A deep pause sleeps longer than a plain one (100 ms parked): less would cost more.
@@ -165,9 +168,12 @@ Config config_from_json_text(const std::string& text) {
         if (!m.textfile.empty()) {
             if (m.textfile[0] != '/') throw SpecError("metrics.textfile", "must be an absolute path");
             const std::string suffix = ".prom";
-            if (m.textfile.size() <= suffix.size() || m.textfile.compare(m.textfile.size() - suffix.size(), suffix.size(), suffix) != 0 ||
+            if (m.textfile.size() <= suffix.size() ||
+                m.textfile.compare(m.textfile.size() - suffix.size(), suffix.size(), suffix) != 0 ||
                 m.textfile.back() == '/' || m.textfile[m.textfile.size() - suffix.size() - 1] == '/')
-                throw SpecError("metrics.textfile", "must name a file ending in .prom (the node exporter's textfile collector reads no other)");
+                throw SpecError(
+                    "metrics.textfile",
+                    "must name a file ending in .prom (the node exporter's textfile collector reads no other)");
         }
         m.interval_ms = mr.u64("interval_ms", m.interval_ms, 3600000);
         if (m.interval_ms < 1000) throw SpecError("metrics.interval_ms", "must be at least 1000 (ms)");
@@ -196,7 +202,8 @@ Config config_from_json_text(const std::string& text) {
                 if (p.size() < 2 || p[0] != '/' || p.back() == '/' || p.find("/../") != std::string::npos ||
                     p.find("//") != std::string::npos || (p.size() >= 3 && p.compare(p.size() - 3, 3, "/..") == 0) ||
                     p.find("/./") != std::string::npos)
-                    throw SpecError(where, "'" + p + "' must be a cgroup path relative to cgroupfs, as "
+                    throw SpecError(where, "'" + p +
+                                               "' must be a cgroup path relative to cgroupfs, as "
                                                "/system.slice/cron.service");
                 c.paths.push_back(p);
             }
@@ -237,8 +244,10 @@ Config config_from_json_text(const std::string& text) {
     if (kernel_pool_size(config) > kMaxKdamonds)
         throw SpecError("apps.max_apps", std::to_string(config.apps.max_apps) + " apps need " +
                                              std::to_string(kernel_pool_size(config)) + " kdamonds with the config's " +
-                                             std::to_string(config.contexts.size()) + " context(s); damond asks the "
-                                             "kernel for at most " + std::to_string(kMaxKdamonds));
+                                             std::to_string(config.contexts.size()) +
+                                             " context(s); damond asks the "
+                                             "kernel for at most " +
+                                             std::to_string(kMaxKdamonds));
     return config;
 }
 

@@ -37,8 +37,8 @@
 
 #include "monitor/backend.hpp"
 #include "spec/context_spec.hpp"
-#include "spec/spec_limits.hpp"
 #include "spec/spec_error.hpp"
+#include "spec/spec_limits.hpp"
 
 namespace damond {
 
@@ -93,14 +93,14 @@ struct AuthorizationConfig {
 // sources have no caller: they count toward the totals only (config
 // contexts not even those).
 struct Limits {
-    uint32_t contexts = 256;             // created over the bus
+    uint32_t contexts = 256;  // created over the bus
     uint32_t contexts_per_caller = 32;
-    uint32_t apps = 1024;                // registered, by anyone
+    uint32_t apps = 1024;  // registered, by anyone
     uint32_t apps_per_caller = 256;
     uint32_t holds = 1024;
     uint32_t holds_per_caller = 64;
-    SpecLimits spec;                     // regions_per_context, spec_bytes
-    uint32_t text_bytes = 1024;          // a name, app id, who or why
+    SpecLimits spec;             // regions_per_context, spec_bytes
+    uint32_t text_bytes = 1024;  // a name, app id, who or why
 };
 
 // OpenMetrics for Prometheus (docs/metrics.md): written to `textfile` every

@@ -50,7 +50,6 @@ Manager::Done join_parts(size_t count, Manager::Done done) {
     };
 }
 
-
 Manager::Manager(Backend backend, MonitorFactory factory, Poster post)
     : backend_(backend),
       factory_(std::move(factory)),
@@ -190,8 +189,10 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
         done(error);
     };
     enqueue(
-        name, [this, name, started, start_failed, done] {
-            launch(name, [](Monitor& m) { m.start(); }, started, start_failed, done);
+        name,
+        [this, name, started, start_failed, done] {
+            launch(
+                name, [](Monitor& m) { m.start(); }, started, start_failed, done);
         },
         fail);
 }
@@ -208,7 +209,8 @@ void Manager::erase(const std::string& name) {
     contexts_.erase(it);
     history_.forget(name);
     // Whatever was queued behind learns that the context is gone.
-    for (Step& s : orphans) s.fail(std::make_exception_ptr(DamondError(ErrorKind::NoSuchContext, "context '" + name + "' was removed")));
+    for (Step& s : orphans)
+        s.fail(std::make_exception_ptr(DamondError(ErrorKind::NoSuchContext, "context '" + name + "' was removed")));
 }
 
 void Manager::monitor_event(const std::string& name) {
@@ -231,8 +233,7 @@ void Manager::monitor_event(const std::string& name) {
     notify(name, changed);
 }
 
-void Manager::create_context(const std::string& name, const std::string& spec_json, Done done,
-                             const Requester& who) {
+void Manager::create_context(const std::string& name, const std::string& spec_json, Done done, const Requester& who) {
     or_fail(done, [&] {
         check_context_name(name);
         // Counted and measured before the JSON is even parsed.
@@ -243,7 +244,8 @@ void Manager::create_context(const std::string& name, const std::string& spec_js
                                 [&](const std::string& text) { return spec_from_json_text(text); });
         // A restart's contexts were admitted before; their owners come back
         // with restore_ownership.
-        const Ownership owner = restoring_ ? Ownership{who.uid, who.groups, false} : admit_targets(who, spec, read_creds_);
+        const Ownership owner =
+            restoring_ ? Ownership{who.uid, who.groups, false} : admit_targets(who, spec, read_creds_);
         add(name, spec, false, done, who.limits_key, true, owner);
     });
 }
@@ -268,7 +270,8 @@ void Manager::remove_context(const std::string& name, Done done) {
                     changed(true);
                 };
                 // A monitor that cannot stop (its kdamond hangs) is removed all the same.
-                launch(name, [](Monitor& m) { m.stop(); }, gone, [gone](const DamondError&) { gone(); }, done);
+                launch(
+                    name, [](Monitor& m) { m.stop(); }, gone, [gone](const DamondError&) { gone(); }, done);
             },
             done);
     });
@@ -283,7 +286,8 @@ void Manager::finish_pause(const std::string& name, bool pause, MonitorState bef
         changed.push_back(ContextField::Spec);
     }
     if (!changed.empty())
-        log_info("context '" + name + "' " + to_string(ctx.monitor->state()), context_log(message_id::kContextState, name));
+        log_info("context '" + name + "' " + to_string(ctx.monitor->state()),
+                 context_log(message_id::kContextState, name));
     notify(name, changed);
 }
 
@@ -300,7 +304,8 @@ void Manager::set_pause(const std::string& name, bool pause, Done done) {
                 const bool paused = pause || holds_.covers(name);
                 launch(
                     name, [paused](Monitor& m) { paused ? m.pause() : m.resume(); },
-                    [this, name, pause, before] { finish_pause(name, pause, before); }, [](const DamondError&) {}, done);
+                    [this, name, pause, before] { finish_pause(name, pause, before); }, [](const DamondError&) {},
+                    done);
             },
             done);
     });
@@ -340,8 +345,7 @@ void Manager::commit_spec(const std::string& name, const ContextSpec& spec, Done
         [this, name](const DamondError& e) { commit_failed(name, e); }, std::move(done));
 }
 
-void Manager::commit_context(const std::string& name, const std::string& patch_json, Done done,
-                             const Requester& who) {
+void Manager::commit_context(const std::string& name, const std::string& patch_json, Done done, const Requester& who) {
     or_fail(done, [&] {
         get(name);
         enqueue(
@@ -371,8 +375,8 @@ void Manager::commit_context(const std::string& name, const std::string& patch_j
                             if (!e && contexts_.count(name)) contexts_.at(name).owner = by;
                             done(e);
                         };
-                    } else if (std::string why = lost_access(ctx.owner, next, read_creds_); !why.empty() ||
-                               (next.ops == Ops::Paddr && ctx.owner.uid != 0 && !ctx.owner.granted)) {
+                    } else if (std::string why = lost_access(ctx.owner, next, read_creds_);
+                               !why.empty() || (next.ops == Ops::Paddr && ctx.owner.uid != 0 && !ctx.owner.granted)) {
                         throw DamondError(ErrorKind::AccessDenied,
                                           "the context's owner, uid " + std::to_string(ctx.owner.uid) +
                                               ", may not watch the new targets" + (why.empty() ? "" : ": " + why));
@@ -415,8 +419,7 @@ void Manager::apply_config(const Config& config, std::function<void(std::vector<
     std::vector<std::string> dropped;
     for (const auto& [name, ctx] : contexts_)
         if (ctx.from_config && !ctx.starting && !config.contexts.count(name)) dropped.push_back(name);
-    for (const std::string& name : dropped)
-        parts.push_back([this, name](Done d) { remove_context(name, d); });
+    for (const std::string& name : dropped) parts.push_back([this, name](Done d) { remove_context(name, d); });
     for (const auto& entry : config.contexts) {
         // Named copies: lambdas below capture them (clang 14, used by the
         // fuzz build, cannot capture structured bindings).
@@ -432,7 +435,10 @@ void Manager::apply_config(const Config& config, std::function<void(std::vector<
             if (spec.pause == it->second.config_spec.pause) next.pause = it->second.spec.pause;
             it->second.config_spec = spec;
             parts.push_back([this, name, next](Done d) {
-                or_fail(d, [&] { enqueue(name, [this, name, next, d] { commit_spec(name, next, d); }, d); });
+                or_fail(d, [&] {
+                    enqueue(
+                        name, [this, name, next, d] { commit_spec(name, next, d); }, d);
+                });
             });
         }
     }

@@ -11,15 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "manager/access_rules.hpp"
-#include "manager/config.hpp"
-#include "manager/figure_history.hpp"
-#include "manager/call_watchdog.hpp"
-#include "manager/context_thread.hpp"
-#include "manager/pause_holds.hpp"
+#include "base/bus_call_counts.hpp"
 #include "base/errors.hpp"
 #include "base/log.hpp"
-#include "base/bus_call_counts.hpp"
+#include "manager/access_rules.hpp"
+#include "manager/call_watchdog.hpp"
+#include "manager/config.hpp"
+#include "manager/context_thread.hpp"
+#include "manager/figure_history.hpp"
+#include "manager/pause_holds.hpp"
 #include "monitor/backend_facts.hpp"
 #include "monitor/context_figures.hpp"
 #include "monitor/monitor.hpp"
@@ -281,12 +281,12 @@ private:
         std::unique_ptr<Monitor> monitor;
         std::string last_error;
         bool from_config = false;
-        std::string caller;        // who created it over the bus ("uid N"), "" for damond
-        Ownership owner;           // who may read its regions (access_rules.hpp)
-        std::string access_lost;   // why its owner may no longer watch its target, "" while it may
-        bool counted = false;      // from a caller's JSON: toward limits.contexts, kept by persistence
-        bool starting = true;      // until its monitor has started
-        ContextSpec config_spec;   // as the config last said, to detect changes
+        std::string caller;                     // who created it over the bus ("uid N"), "" for damond
+        Ownership owner;                        // who may read its regions (access_rules.hpp)
+        std::string access_lost;                // why its owner may no longer watch its target, "" while it may
+        bool counted = false;                   // from a caller's JSON: toward limits.contexts, kept by persistence
+        bool starting = true;                   // until its monitor has started
+        ContextSpec config_spec;                // as the config last said, to detect changes
         std::unique_ptr<ContextThread> thread;  // for blocking monitors
         bool op_in_progress = false;
         // The operation under way on the thread: its watchdog ticket (0 for
@@ -295,7 +295,7 @@ private:
         std::shared_ptr<bool> given_up;
         std::function<void(std::exception_ptr)> conclude;
         std::deque<Step> queue;
-        uint64_t generation = 0;   // counts operations, so a late settle knows it is stale
+        uint64_t generation = 0;        // counts operations, so a late settle knows it is stale
         MonitorSnapshot last_snapshot;  // answered while an operation runs
         bool event_reported = false;    // monitor_event's last report, to say each change once
         MonitorState event_state = MonitorState::Stopped;

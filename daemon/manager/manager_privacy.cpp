@@ -14,7 +14,8 @@ void Manager::check_read(const std::string& name, const Requester& who) {
     if (!has_private_regions(ctx.spec.ops) || who.uid == 0) return;
     if (who.uid == ctx.owner.uid) {
         if (ctx.access_lost.empty())
-            if (std::string why = lost_access(ctx.owner, ctx.spec, read_creds_); !why.empty()) stop_for_privacy(name, why);
+            if (std::string why = lost_access(ctx.owner, ctx.spec, read_creds_); !why.empty())
+                stop_for_privacy(name, why);
         if (ctx.access_lost.empty()) return;
         throw DamondError(ErrorKind::AccessDenied, "context '" + name + "': " + ctx.access_lost);
     }
@@ -23,7 +24,8 @@ void Manager::check_read(const std::string& name, const Requester& who) {
     throw DamondError(ErrorKind::AccessDenied,
                       "context '" + name + "' is uid " + std::to_string(ctx.owner.uid) +
                           "'s: its regions (addresses and accesses) are for root, its owner, and callers granted "
-                          "read-others (uid " + std::to_string(who.uid) + ": " + why + ")");
+                          "read-others (uid " +
+                          std::to_string(who.uid) + ": " + why + ")");
 }
 
 void Manager::restore_ownership(const std::string& name, const Ownership& owner) {

@@ -69,7 +69,8 @@ void Manager::record_history(uint64_t unix_us) {
     for (const auto& [name, ctx] : contexts_) {
         if (ctx.starting || !ctx.monitor) continue;
         const ContextFigures f = context_figures(name);
-        history_.record(name, unix_us, f.working_set_bytes, f.idle_p90_us, ctx.monitor->state() != MonitorState::Running);
+        history_.record(name, unix_us, f.working_set_bytes, f.idle_p90_us,
+                        ctx.monitor->state() != MonitorState::Running);
     }
 }
 
@@ -129,7 +130,8 @@ std::map<std::string, ContextSpec> Manager::runtime_contexts() const {
 std::map<std::string, bool> Manager::config_pause_wishes() const {
     std::map<std::string, bool> out;
     for (const auto& [name, ctx] : contexts_)
-        if (ctx.from_config && !ctx.starting && ctx.spec.pause != ctx.config_spec.pause) out.emplace(name, ctx.spec.pause);
+        if (ctx.from_config && !ctx.starting && ctx.spec.pause != ctx.config_spec.pause)
+            out.emplace(name, ctx.spec.pause);
     return out;
 }
 

@@ -162,9 +162,9 @@ void Manager::give_up(const std::string& name, const std::string& error) {
     ctx.monitor->set_event_handler(nullptr);
     std::shared_ptr<Monitor> stuck(std::move(ctx.monitor));
     ctx.monitor = std::make_unique<GivenUpMonitor>(*stuck, ctx.last_snapshot, error);
-    log_error("context '" + name + "': a call into the kernel did not return in time, so its thread is left behind: " +
-                  error,
-              LogFields(message_id::kContextState, name, "", ctx.monitor->kdamond()));
+    log_error(
+        "context '" + name + "': a call into the kernel did not return in time, so its thread is left behind: " + error,
+        LogFields(message_id::kContextState, name, "", ctx.monitor->kdamond()));
     ContextThread::abandon(std::move(ctx.thread), [stuck]() mutable { stuck.reset(); });
 }
 

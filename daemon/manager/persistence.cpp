@@ -169,8 +169,10 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
     for (const auto& [name, paused] : saved->config_paused) {
         if (!manager_.has_context(name)) continue;  // no longer in the config
         try {
-            if (paused) manager_.pause_context(name);
-            else manager_.resume_context(name);
+            if (paused)
+                manager_.pause_context(name);
+            else
+                manager_.resume_context(name);
         } catch (const std::exception& e) {
             problems.push_back("context '" + name + "': " + e.what());
         }
@@ -178,8 +180,8 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
     for (const SavedApp& a : saved->apps) {
         std::vector<std::pair<uint32_t, uint64_t>> procs;
         for (const SavedProcess& p : a.processes) procs.emplace_back(p.pid, p.start_time);
-        const std::string why = apps_.restore_app(a.app_id, app_state_from_string(a.state), procs,
-                                                  a.foreground_profile, a.background_profile, a.caller, a.owner);
+        const std::string why = apps_.restore_app(a.app_id, app_state_from_string(a.state), procs, a.foreground_profile,
+                                                  a.background_profile, a.caller, a.owner);
         if (!why.empty()) problems.push_back("app '" + a.app_id + "': " + why);
     }
     // Holds on contexts that did not come back have nothing left to hold.
@@ -192,7 +194,7 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
     manager_.set_restoring(false);
     manager_.set_checkpoint_source({});  // later contexts start afresh
     log_info("restored from " + file_.path() + ": " + std::to_string(saved->contexts.size()) + " context(s), " +
-             std::to_string(saved->apps.size()) + " app(s), " + std::to_string(holds.size()) + " hold(s)" +
+                 std::to_string(saved->apps.size()) + " app(s), " + std::to_string(holds.size()) + " hold(s)" +
                  (problems.empty() ? "" : ", " + std::to_string(problems.size()) + " problem(s)"),
              {message_id::kStateRestored});
     save();

@@ -1,10 +1,10 @@
 #include "manager/saved_state.hpp"
 
-#include "spec/json_object_reader.hpp"
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include "spec/json_object_reader.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -18,9 +18,7 @@ using nlohmann::json;
 
 namespace {
 
-json ownership_to_json(const Ownership& o) {
-    return {{"uid", o.uid}, {"groups", o.groups}, {"granted", o.granted}};
-}
+json ownership_to_json(const Ownership& o) { return {{"uid", o.uid}, {"groups", o.groups}, {"granted", o.granted}}; }
 
 Ownership ownership_from_json(const json& j) {
     Ownership o;
@@ -85,7 +83,8 @@ SavedState saved_state_from_json(const std::string& text) {
             s.context_callers = j.at("context_callers").get<std::map<std::string, std::string>>();
         for (const auto& [name, caller] : s.context_callers) s.context_owners[name] = owner_of_caller(caller);
         if (j.contains("context_owners"))
-            for (const auto& [name, o] : j.at("context_owners").items()) s.context_owners[name] = ownership_from_json(o);
+            for (const auto& [name, o] : j.at("context_owners").items())
+                s.context_owners[name] = ownership_from_json(o);
         for (const json& a : j.at("apps")) {
             SavedApp app;
             app.app_id = a.at("app_id").get<std::string>();
@@ -103,9 +102,8 @@ SavedState saved_state_from_json(const std::string& text) {
         }
         for (const json& h : j.at("holds"))
             s.holds.push_back({static_cast<uint32_t>(json_to_u64(h.at("cookie"), "cookie", UINT32_MAX)),
-                               h.at("context").get<std::string>(),
-                               h.at("who").get<std::string>(), h.at("why").get<std::string>(),
-                               h.at("owner").get<std::string>()});
+                               h.at("context").get<std::string>(), h.at("who").get<std::string>(),
+                               h.at("why").get<std::string>(), h.at("owner").get<std::string>()});
         s.next_cookie = static_cast<uint32_t>(json_to_u64(j.at("next_cookie"), "next_cookie", UINT32_MAX));
     } catch (const std::runtime_error&) {
         throw;

@@ -35,10 +35,10 @@ struct SavedApp {
 };
 
 struct SavedState {
-    std::map<std::string, ContextSpec> contexts;  // created over the bus
+    std::map<std::string, ContextSpec> contexts;         // created over the bus
     std::map<std::string, std::string> context_callers;  // who created them, for the limits
     std::map<std::string, Ownership> context_owners;     // who reads their regions
-    std::map<std::string, bool> config_paused;    // config contexts paused over the bus
+    std::map<std::string, bool> config_paused;           // config contexts paused over the bus
     std::vector<SavedApp> apps;
     std::vector<PauseHold> holds;
     uint32_t next_cookie = 1;

@@ -18,10 +18,14 @@ CgroupsPlan plan_cgroups(const SystemCgroupsConfig& config, bool kernel_has_prob
     // enough, with no cgroup below them.
     std::string why;
     const CgroupTargets named = find_cgroup_targets(cgroup_root, config.paths, kMaxProbes);
-    if (!kernel_has_probes) why = "this kernel has no data-attribute probes (Linux 7.2+)";
-    else if (config.paths.empty()) why = "system_cgroups.paths names no cgroups (probes are per cgroup)";
-    else if (named.left_out) why = "more cgroups than the kernel's 4 probes a context";
-    else if (named.paths.empty()) why = "none of system_cgroups.paths exists";
+    if (!kernel_has_probes)
+        why = "this kernel has no data-attribute probes (Linux 7.2+)";
+    else if (config.paths.empty())
+        why = "system_cgroups.paths names no cgroups (probes are per cgroup)";
+    else if (named.left_out)
+        why = "more cgroups than the kernel's 4 probes a context";
+    else if (named.paths.empty())
+        why = "none of system_cgroups.paths exists";
     else
         for (const std::string& p : named.paths) {
             std::error_code ec;
@@ -68,7 +72,8 @@ void SystemStat::refresh(std::function<void()> done) {
         return;
     }
     manager_.snapshot_json(context_, [this, done](std::exception_ptr error, std::string) {
-        if (error) log_warning("system-stat: no snapshot: " + error_text(error));
+        if (error)
+            log_warning("system-stat: no snapshot: " + error_text(error));
         else if (manager_.has_context(context_)) {
             const MonitorSnapshot& snapshot = manager_.last_snapshot(context_);
             figures_ = stat_figures(snapshot);
@@ -84,7 +89,8 @@ void SystemStat::refresh_cgroups(const MonitorSnapshot& snapshot) {
     if (plan_.method == "probes") {
         const CgroupMemory memory = cgroup_memory_from_probes(snapshot, plan_.probe_paths.size(), thresholds);
         cgroups_.clear();
-        for (size_t i = 0; i < plan_.probe_paths.size(); ++i) cgroups_.push_back({plan_.probe_paths[i], memory.bytes[i]});
+        for (size_t i = 0; i < plan_.probe_paths.size(); ++i)
+            cgroups_.push_back({plan_.probe_paths[i], memory.bytes[i]});
         return;
     }
     if (plan_.method != "kpagecgroup") return;
@@ -103,14 +109,14 @@ void SystemStat::refresh_cgroups(const MonitorSnapshot& snapshot) {
     const uint64_t per_region = std::max<uint64_t>(
         1, std::min<uint64_t>(cgroups_config_.samples_per_region, kMaxSampledPages / std::max<size_t>(regions, 1)));
     const auto page_size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-    const CgroupMemory memory = cgroup_memory(
-        snapshot, targets.paths.size(), thresholds, per_region, page_size,
-        [&](const std::vector<uint64_t>& pfns) {
-            std::vector<int> owners;
-            owners.reserve(pfns.size());
-            for (uint64_t inode : pages_->inodes(pfns)) owners.push_back(inode ? targets.owner_of(inode) : -1);
-            return owners;
-        });
+    const CgroupMemory memory = cgroup_memory(snapshot, targets.paths.size(), thresholds, per_region, page_size,
+                                              [&](const std::vector<uint64_t>& pfns) {
+                                                  std::vector<int> owners;
+                                                  owners.reserve(pfns.size());
+                                                  for (uint64_t inode : pages_->inodes(pfns))
+                                                      owners.push_back(inode ? targets.owner_of(inode) : -1);
+                                                  return owners;
+                                              });
     cgroups_.clear();
     for (size_t i = 0; i < targets.paths.size(); ++i) cgroups_.push_back({targets.paths[i], memory.bytes[i]});
     cgroups_left_out_ = targets.left_out;

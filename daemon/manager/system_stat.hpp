@@ -47,7 +47,8 @@ public:
     // `context`: the stand-in's name in `manager`; `now_us`: the clock of
     // refreshed_us().
     SystemStat(Manager& manager, std::string context, std::function<uint64_t()> now_us,
-               SystemCgroupsConfig cgroups = {}, CgroupSources sources = {}, CgroupsPlan plan = {"kpagecgroup", {}, ""});
+               SystemCgroupsConfig cgroups = {}, CgroupSources sources = {},
+               CgroupsPlan plan = {"kpagecgroup", {}, ""});
 
     const std::string& context() const { return context_; }
     // Takes a snapshot of the context and computes the figures from it;

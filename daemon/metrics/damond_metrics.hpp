@@ -33,6 +33,7 @@ struct MetricsOptions {
 // `options` with what `stat` (nullptr: none) serves as of its last refresh.
 MetricsOptions with_system_stat(MetricsOptions options, const SystemStat* stat);
 
-std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegistry& apps, const MetricsOptions& options);
+std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegistry& apps,
+                                         const MetricsOptions& options);
 
 }  // namespace damond

@@ -19,7 +19,7 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 struct MetricSample {
     std::string suffix;  // "_total", "_bucket", "_sum", "_count" or ""
     Labels labels;
-    std::string value;   // as written: see metric_value()
+    std::string value;  // as written: see metric_value()
 };
 
 struct MetricFamily {

@@ -11,9 +11,12 @@ namespace {
 __extension__ typedef unsigned __int128 Wide;  // bytes x samples past 64 bits
 
 void add_by_idle(CgroupBytes& b, uint64_t bytes, int64_t idle_ms, const IdleThresholds& thresholds) {
-    if (idle_ms < static_cast<int64_t>(thresholds.warm_ms)) b.hot += bytes;
-    else if (idle_ms < static_cast<int64_t>(thresholds.cold_ms)) b.warm += bytes;
-    else b.cold += bytes;
+    if (idle_ms < static_cast<int64_t>(thresholds.warm_ms))
+        b.hot += bytes;
+    else if (idle_ms < static_cast<int64_t>(thresholds.cold_ms))
+        b.warm += bytes;
+    else
+        b.cold += bytes;
 }
 
 }  // namespace
@@ -50,7 +53,8 @@ CgroupMemory cgroup_memory(const MonitorSnapshot& snapshot, size_t count, const 
     return out;
 }
 
-CgroupMemory cgroup_memory_from_probes(const MonitorSnapshot& snapshot, size_t count, const IdleThresholds& thresholds) {
+CgroupMemory cgroup_memory_from_probes(const MonitorSnapshot& snapshot, size_t count,
+                                       const IdleThresholds& thresholds) {
     CgroupMemory out;
     out.bytes.resize(count);
     if (snapshot.sample_us == 0 || snapshot.aggr_us < snapshot.sample_us) return out;

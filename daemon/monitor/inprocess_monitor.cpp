@@ -1,13 +1,13 @@
 #include "monitor/inprocess_monitor.hpp"
 
-#include "spec/json_object_reader.hpp"
 #include <nlohmann/json.hpp>
+#include "spec/json_object_reader.hpp"
 
 #include "base/errors.hpp"
-#include "spec/spec_json.hpp"
+#include "core/synthetic_source.hpp"
 #include "sources/process_source.hpp"
 #include "sources/source_factory.hpp"
-#include "core/synthetic_source.hpp"
+#include "spec/spec_json.hpp"
 
 namespace damond {
 
@@ -25,7 +25,7 @@ namespace {
 
 MonitoringAttrs attrs_of(const ContextSpec& spec) {
     return MonitoringAttrs{spec.intervals.sample_us, spec.intervals.aggr_us, spec.intervals.update_us,
-                           spec.nr_regions.min, spec.nr_regions.max, spec.intervals.intervals_goal};
+                           spec.nr_regions.min,      spec.nr_regions.max,    spec.intervals.intervals_goal};
 }
 
 bool kernel_only(Action a) {
@@ -35,7 +35,8 @@ bool kernel_only(Action a) {
 std::vector<SnapshotRegion> snapshot_regions(const std::vector<Region>& regions) {
     std::vector<SnapshotRegion> out;
     out.reserve(regions.size());
-    for (const Region& r : regions) out.push_back(SnapshotRegion{r.start, r.end, r.nr_accesses, r.last_nr_accesses, r.age, {}});
+    for (const Region& r : regions)
+        out.push_back(SnapshotRegion{r.start, r.end, r.nr_accesses, r.last_nr_accesses, r.age, {}});
     return out;
 }
 
@@ -129,7 +130,8 @@ std::string InProcessMonitor::warm_start_from(const std::string& checkpoint) {
                 region.nr_accesses_bp = static_cast<uint32_t>(json_to_u64(r.at(3), "nr_accesses_bp", UINT32_MAX));
                 region.last_nr_accesses = static_cast<uint32_t>(json_to_u64(r.at(4), "last_nr_accesses", UINT32_MAX));
                 region.age = static_cast<uint32_t>(json_to_u64(r.at(5), "age", UINT32_MAX));
-                if (region.start >= region.end || region.start < last_end) return "the checkpoint's regions are not in order";
+                if (region.start >= region.end || region.start < last_end)
+                    return "the checkpoint's regions are not in order";
                 last_end = region.end;
                 target.regions.push_back(region);
             }
@@ -231,9 +233,7 @@ void InProcessMonitor::stop() {
     });
 }
 
-MonitorState InProcessMonitor::state() const {
-    return published_state_.load(std::memory_order_acquire);
-}
+MonitorState InProcessMonitor::state() const { return published_state_.load(std::memory_order_acquire); }
 
 std::string InProcessMonitor::error() const {
     std::string e;
@@ -314,8 +314,8 @@ MonitorSnapshot InProcessMonitor::take_snapshot() const {
     snap.aggr_us = ctx.attrs.aggr_us;
     for (const MonitorTarget& t : ctx.targets) snap.targets.push_back(snapshot_regions(t.regions));
     for (const DamosScheme& s : ctx.schemes)
-        snap.schemes.push_back(
-            SchemeSnapshot{SchemeStats{s.stat, s.quota.esz, s.wmarks_activated, {}}, snapshot_regions(s.tried_regions)});
+        snap.schemes.push_back(SchemeSnapshot{SchemeStats{s.stat, s.quota.esz, s.wmarks_activated, {}},
+                                              snapshot_regions(s.tried_regions)});
     return snap;
 }
 

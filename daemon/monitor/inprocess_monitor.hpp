@@ -65,7 +65,7 @@ private:
     std::optional<std::vector<MonitorTarget>> warm_;
 
     Executor& executor_;
-    AccessSource* source_ = nullptr;  // owned by core_
+    AccessSource* source_ = nullptr;                    // owned by core_
     std::function<void(const ContextSpec&)> retarget_;  // bound to source_ by its factory
     std::string source_name_;
     std::string source_reason_;
@@ -73,7 +73,7 @@ private:
     std::unique_ptr<DamonCore> core_;
     bool start_paused_ = false;
     Ops spec_ops_;
-    Intervals spec_intervals_;  // as the spec last said, to tell a real change from tuning
+    Intervals spec_intervals_;                    // as the spec last said, to tell a real change from tuning
     MonitorState state_ = MonitorState::Stopped;  // the executor's thread's own
     // state_ as last set, for readers on other threads: the manager asks
     // every context's state after each change, and a cross-thread call per

@@ -73,8 +73,7 @@ std::optional<uint64_t> ProcSystemMetrics::goal_metric(const QuotaGoal& goal) {
         if (!active || !inactive) return std::nullopt;
         return per_10000(goal.target_metric == GoalMetric::ActiveMemBp ? active : inactive, *active + *inactive);
     }
-    default:
-        return std::nullopt;
+    default: return std::nullopt;
     }
 }
 

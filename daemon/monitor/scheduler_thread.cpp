@@ -85,8 +85,7 @@ void SchedulerThread::loop() {
         if (!next) {
             cv_.wait(lock, [&] { return !tasks_.empty() || stopping_; });
         } else if (*next > now) {
-            cv_.wait_for(lock, std::chrono::microseconds(*next - now),
-                         [&] { return !tasks_.empty() || stopping_; });
+            cv_.wait_for(lock, std::chrono::microseconds(*next - now), [&] { return !tasks_.empty() || stopping_; });
         }
         ++wakeups_;
     }

@@ -61,8 +61,10 @@ CgroupTargets find_cgroup_targets(const std::string& root, const std::vector<std
     }
     CgroupTargets out;
     for (const std::string& p : found) {
-        if (out.paths.size() == max) ++out.left_out;
-        else out.paths.push_back(p);
+        if (out.paths.size() == max)
+            ++out.left_out;
+        else
+            out.paths.push_back(p);
     }
     // Shallower first: a page counts once, for the deepest target holding it.
     std::vector<size_t> order(out.paths.size());

@@ -15,8 +15,8 @@
 namespace damond {
 
 struct CgroupTargets {
-    std::vector<std::string> paths;  // relative to cgroupfs: "/system.slice/cron.service"
-    size_t left_out = 0;             // found beyond `max`
+    std::vector<std::string> paths;              // relative to cgroupfs: "/system.slice/cron.service"
+    size_t left_out = 0;                         // found beyond `max`
     std::unordered_map<uint64_t, int> by_inode;  // directory inode -> index in paths
     // Index of the target holding that inode, -1 for none.
     int owner_of(uint64_t inode) const;

@@ -20,7 +20,8 @@ std::vector<uint64_t> PageCgroups::inodes(const std::vector<uint64_t>& pfns) con
         size_t j = i;
         while (j + 1 < pfns.size() && pfns[j + 1] == pfns[j] + 1 && j + 1 - i < 512) ++j;
         const size_t n = j - i + 1;
-        const ssize_t got = ::pread(fd_.get(), &out[i], n * sizeof(uint64_t), static_cast<off_t>(pfns[i] * sizeof(uint64_t)));
+        const ssize_t got =
+            ::pread(fd_.get(), &out[i], n * sizeof(uint64_t), static_cast<off_t>(pfns[i] * sizeof(uint64_t)));
         if (got < static_cast<ssize_t>(n * sizeof(uint64_t)))
             for (size_t k = got > 0 ? static_cast<size_t>(got) / sizeof(uint64_t) : 0; k < n; ++k) out[i + k] = 0;
         i = j;

@@ -15,12 +15,14 @@ namespace damond {
 
 namespace {
 
-UniqueFd open_file(const std::string& path, int flags) { return checked_fd(::open(path.c_str(), flags | O_CLOEXEC), path); }
+UniqueFd open_file(const std::string& path, int flags) {
+    return checked_fd(::open(path.c_str(), flags | O_CLOEXEC), path);
+}
 
 }  // namespace
 
 bool ProcFs::exists(const std::string& p) const {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path(p).c_str(), &st) == 0;
 }
 

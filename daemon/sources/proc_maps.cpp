@@ -43,9 +43,12 @@ std::vector<Vma> parse_maps(const std::string& text) {
         std::string key;
         uint64_t kb = 0;
         if (!(fields >> key >> kb)) continue;
-        if (key == "Rss:") out.back().rss = kb * 1024;
-        else if (key == "Referenced:") out.back().referenced = kb * 1024;
-        else if (key == "Anonymous:") out.back().anonymous = kb * 1024;
+        if (key == "Rss:")
+            out.back().rss = kb * 1024;
+        else if (key == "Referenced:")
+            out.back().referenced = kb * 1024;
+        else if (key == "Anonymous:")
+            out.back().anonymous = kb * 1024;
     }
     std::sort(out.begin(), out.end(), [](const Vma& a, const Vma& b) { return a.start < b.start; });
     return out;

@@ -25,13 +25,15 @@ std::optional<ProcessCreds> read_process_creds(uint32_t pid, const std::string& 
     // The owner of the file as opened: the kernel gives a process's /proc
     // files to root while it is not dumpable (/proc/<pid> itself keeps its
     // owner on recent kernels), and to its effective ids otherwise.
-    struct stat st{};
+    struct stat st {};
     std::string text;
     char buf[4096];
     bool ok = ::fstat(fd, &st) == 0;
     for (ssize_t n; ok && (n = ::read(fd, buf, sizeof buf)) != 0;) {
-        if (n < 0) ok = false;
-        else text.append(buf, static_cast<size_t>(n));
+        if (n < 0)
+            ok = false;
+        else
+            text.append(buf, static_cast<size_t>(n));
     }
     ::close(fd);
     if (!ok) return std::nullopt;

@@ -40,7 +40,8 @@ int remote_advice(Action action) {
 }
 
 ProcessHandle::ProcessHandle(pid_t pid) : pid_(pid), pidfd_(open_pidfd(pid)) {
-    if (!pidfd_.valid()) throw std::system_error(errno, std::generic_category(), "pidfd_open(" + std::to_string(pid) + ")");
+    if (!pidfd_.valid())
+        throw std::system_error(errno, std::generic_category(), "pidfd_open(" + std::to_string(pid) + ")");
 }
 
 ProcessHandle::~ProcessHandle() = default;
@@ -64,8 +65,10 @@ uint64_t ProcessHandle::madvise(const std::vector<AddrRange>& ranges, Action act
     for (size_t i = 0; i < iov.size(); i += kMaxIov) {
         const size_t n = std::min(kMaxIov, iov.size() - i);
         const long rc = ::syscall(SYS_process_madvise, pidfd_.get(), iov.data() + i, n, advice, 0);
-        if (rc < 0) last_errno = errno;
-        else done += static_cast<uint64_t>(rc);
+        if (rc < 0)
+            last_errno = errno;
+        else
+            done += static_cast<uint64_t>(rc);
     }
     if (done == 0 && last_errno)
         throw std::system_error(last_errno, std::generic_category(), "process_madvise(" + std::to_string(pid_) + ")");

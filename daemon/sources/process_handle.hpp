@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.hpp"
 #include "core/addr_range.hpp"
 #include "core/damos_params.hpp"
-#include "base/unique_fd.hpp"
 
 namespace damond {
 

@@ -45,8 +45,10 @@ void ProcessSource::set_targets(const std::vector<ProcessTarget>& targets) {
     for (size_t i = 0; i < targets.size(); ++i) {
         Entry e;
         e.spec = targets[i];
-        if (i < targets_.size() && targets_[i].spec.pid == targets[i].pid) e.handle = std::move(targets_[i].handle);
-        else e.handle = open_target(targets[i], i);
+        if (i < targets_.size() && targets_[i].spec.pid == targets[i].pid)
+            e.handle = std::move(targets_[i].handle);
+        else
+            e.handle = open_target(targets[i], i);
         next.push_back(std::move(e));
     }
     targets_ = std::move(next);
@@ -98,9 +100,7 @@ void ProcessSource::update(DamonContext& ctx) {
     }
 }
 
-bool ProcessSource::target_valid(size_t target) {
-    return target < targets_.size() && targets_[target].handle->alive();
-}
+bool ProcessSource::target_valid(size_t target) { return target < targets_.size() && targets_[target].handle->alive(); }
 
 uint64_t ProcessSource::apply_scheme(DamonContext& ctx, size_t target, const Region& r, const DamosScheme& s,
                                      uint64_t& sz_ops_filter_passed) {

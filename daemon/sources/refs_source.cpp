@@ -25,7 +25,8 @@ uint32_t RefsSource::check_accesses(DamonContext& ctx) {
             bool accessed = false;
             if (v && v->referenced) {
                 // P(accessed) = referenced share of the mapping, drawn in 1/2^20 steps.
-                const uint64_t share = std::min<uint64_t>(v->referenced, v->end - v->start) * (1 << 20) / (v->end - v->start);
+                const uint64_t share =
+                    std::min<uint64_t>(v->referenced, v->end - v->start) * (1 << 20) / (v->end - v->start);
                 accessed = ctx.rng.range(0, 1 << 20) < share;
             }
             update_region_access_rate(r, accessed, ctx.attrs);

@@ -2,8 +2,8 @@
 
 #include <sys/utsname.h>
 
-#include "core/synthetic_source.hpp"
 #include "base/errors.hpp"
+#include "core/synthetic_source.hpp"
 #include "sources/page_idle_source.hpp"
 #include "sources/refs_source.hpp"
 #include "sources/soft_dirty_source.hpp"
@@ -14,7 +14,8 @@ std::vector<SyntheticTarget> synthetic_targets(const ContextSpec& spec) {
     std::vector<SyntheticTarget> out;
     auto sets_of = [](const std::vector<WorkloadSet>& sets) {
         std::vector<SyntheticSet> out;
-        for (const WorkloadSet& s : sets) out.push_back(SyntheticSet{s.range, static_cast<uint32_t>(s.access_bp), s.kind});
+        for (const WorkloadSet& s : sets)
+            out.push_back(SyntheticSet{s.range, static_cast<uint32_t>(s.access_bp), s.kind});
         return out;
     };
     for (const Target& t : spec.targets) {
@@ -23,8 +24,10 @@ std::vector<SyntheticTarget> synthetic_targets(const ContextSpec& spec) {
             const SyntheticWorkload& w = *t.workload;
             st.seed = w.seed;
             if (w.phases.empty()) st.phases.push_back(SyntheticPhase{0, sets_of(w.sets)});
-            for (const WorkloadPhase& p : w.phases) st.phases.push_back(SyntheticPhase{p.duration_samples, sets_of(p.sets)});
-            st.defects = SyntheticDefects{w.defects.write_only, w.defects.mappings, static_cast<uint32_t>(w.defects.miss_bp)};
+            for (const WorkloadPhase& p : w.phases)
+                st.phases.push_back(SyntheticPhase{p.duration_samples, sets_of(p.sets)});
+            st.defects =
+                SyntheticDefects{w.defects.write_only, w.defects.mappings, static_cast<uint32_t>(w.defects.miss_bp)};
         }
         out.push_back(std::move(st));
     }
@@ -132,7 +135,8 @@ SourceChoice make_access_source(const ContextSpec& spec, const ProcFs& fs) {
         reason = "asked for by ops; " + kind->sees(fs);
     } else {  // vaddr, fvaddr: the best this machine offers
         const SourceProbe probe = probe_process_source(fs);
-        if (probe.name.empty()) throw DamondError(ErrorKind::NotSupported, "ops: no access source works here: " + probe.reason);
+        if (probe.name.empty())
+            throw DamondError(ErrorKind::NotSupported, "ops: no access source works here: " + probe.reason);
         for (const ProcessSourceKind& k : process_source_kinds())
             if (probe.name == k.name) kind = &k;
         reason = probe.reason;

@@ -6,13 +6,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "core/access_source.hpp"
 #include "core/synthetic_source.hpp"
-#include "sources/process_source.hpp"
 #include "sources/proc_fs.hpp"
+#include "sources/process_source.hpp"
 #include "spec/context_spec.hpp"
 
 namespace damond {

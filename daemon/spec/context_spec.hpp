@@ -76,8 +76,8 @@ struct SyntheticWorkload {
 };
 
 struct Target {
-    std::optional<int64_t> pid_target;  // vaddr and fvaddr
-    std::vector<AddrRange> regions;     // empty: keep current regions on commit
+    std::optional<int64_t> pid_target;          // vaddr and fvaddr
+    std::vector<AddrRange> regions;             // empty: keep current regions on commit
     std::optional<SyntheticWorkload> workload;  // synthetic ops only
     bool operator==(const Target&) const = default;
 };

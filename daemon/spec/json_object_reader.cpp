@@ -22,16 +22,13 @@ const char* type_name(const nlohmann::json& v) {
 // overflow rather than as "not an integer".
 [[noreturn]] void reject_float(const nlohmann::json& v, const std::string& path, const std::string& range) {
     const double d = v.get<double>();
-    if (std::isfinite(d) && std::trunc(d) == d)
-        throw SpecError(path, "out of range: must be " + range);
+    if (std::isfinite(d) && std::trunc(d) == d) throw SpecError(path, "out of range: must be " + range);
     throw SpecError(path, "must be an integer, got " + v.dump());
 }
 
 }  // namespace
 
-std::string json_index_path(const std::string& path, size_t index) {
-    return path + "[" + std::to_string(index) + "]";
-}
+std::string json_index_path(const std::string& path, size_t index) { return path + "[" + std::to_string(index) + "]"; }
 
 uint64_t json_to_u64(const nlohmann::json& v, const std::string& path, uint64_t max) {
     const std::string range = "between 0 and " + std::to_string(max);
@@ -55,17 +52,13 @@ int64_t json_to_i64(const nlohmann::json& v, const std::string& path, int64_t mi
     return value;
 }
 
-JsonObjectReader::JsonObjectReader(const nlohmann::json& j, std::string path)
-    : json_(j), path_(std::move(path)) {
-    if (!j.is_object())
-        throw SpecError(path_, std::string("must be an object, got ") + type_name(j));
+JsonObjectReader::JsonObjectReader(const nlohmann::json& j, std::string path) : json_(j), path_(std::move(path)) {
+    if (!j.is_object()) throw SpecError(path_, std::string("must be an object, got ") + type_name(j));
 }
 
 bool JsonObjectReader::has(const std::string& key) const { return json_.contains(key); }
 
-std::string JsonObjectReader::path_of(const std::string& key) const {
-    return path_.empty() ? key : path_ + "." + key;
-}
+std::string JsonObjectReader::path_of(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
 const nlohmann::json* JsonObjectReader::member(const std::string& key) {
     known_.insert(key);

@@ -11,7 +11,8 @@ class SpecError : public std::runtime_error {
 public:
     SpecError(std::string path, std::string rule)
         : std::runtime_error((path.empty() ? std::string("spec") : path) + ": " + rule),
-          path_(std::move(path)), rule_(std::move(rule)) {}
+          path_(std::move(path)),
+          rule_(std::move(rule)) {}
 
     const std::string& path() const { return path_; }
     const std::string& rule() const { return rule_; }

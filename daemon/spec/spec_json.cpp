@@ -20,8 +20,8 @@ const char* to_string(WatermarkMetric v) { return name_of(kWatermarkMetricNames,
 namespace {
 
 template <typename E, size_t N>
-E read_keyword(JsonObjectReader& r, const std::string& key, const NameTable<E, N>& table,
-               std::optional<E> fallback, const char* what) {
+E read_keyword(JsonObjectReader& r, const std::string& key, const NameTable<E, N>& table, std::optional<E> fallback,
+               const char* what) {
     if (!r.has(key)) {
         if (fallback) {
             r.member(key);
@@ -31,8 +31,8 @@ E read_keyword(JsonObjectReader& r, const std::string& key, const NameTable<E, N
     }
     const std::string name = r.string(key, "");
     if (auto v = value_of(table, name)) return *v;
-    throw SpecError(r.path_of(key), std::string("unknown ") + what + " '" + name + "' (expected " +
-                                        names_list(table) + ")");
+    throw SpecError(r.path_of(key),
+                    std::string("unknown ") + what + " '" + name + "' (expected " + names_list(table) + ")");
 }
 
 void check_min_max(const MinMax& mm, const std::string& path) {
@@ -100,8 +100,8 @@ Intervals read_intervals(const json& j, const std::string& path) {
         {"sample_us", iv.sample_us}, {"aggr_us", iv.aggr_us}, {"update_us", iv.update_us}};
     for (const auto& [key, v] : intervals) {
         if (v > kMaxIntervalUs)
-            throw SpecError(r.path_of(key), "must not exceed " + std::to_string(kMaxIntervalUs) + " (about 12 days), got " +
-                                                std::to_string(v));
+            throw SpecError(r.path_of(key), "must not exceed " + std::to_string(kMaxIntervalUs) +
+                                                " (about 12 days), got " + std::to_string(v));
     }
     if (iv.intervals_goal.max_sample_us > kMaxIntervalUs)
         throw SpecError(r.path_of("intervals_goal") + ".max_sample_us",
@@ -124,8 +124,9 @@ Intervals read_intervals(const json& j, const std::string& path) {
                                                           std::to_string(g.min_sample_us) + " > " +
                                                           std::to_string(g.max_sample_us) + ")");
         if (iv.sample_us < g.min_sample_us || iv.sample_us > g.max_sample_us)
-            throw SpecError(r.path_of("sample_us"), "must lie within intervals_goal.min_sample_us..max_sample_us "
-                                                    "while auto-tuning is on");
+            throw SpecError(r.path_of("sample_us"),
+                            "must lie within intervals_goal.min_sample_us..max_sample_us "
+                            "while auto-tuning is on");
     }
     return iv;
 }
@@ -141,7 +142,9 @@ NrRegions read_nr_regions(const json& j, const std::string& path) {
     return nr;
 }
 
-const char* kind_name(AccessKind k) { return k == AccessKind::Read ? "read" : k == AccessKind::Write ? "write" : "both"; }
+const char* kind_name(AccessKind k) {
+    return k == AccessKind::Read ? "read" : k == AccessKind::Write ? "write" : "both";
+}
 
 std::vector<WorkloadSet> read_sets(const json& sets, const std::string& path) {
     std::vector<WorkloadSet> out;
@@ -152,9 +155,12 @@ std::vector<WorkloadSet> read_sets(const json& sets, const std::string& path) {
         set.range = read_range_fields(sr, "start", "end");
         set.access_bp = sr.u64("access_bp", 0, 10000);
         const std::string kind = sr.string("kind", "both");
-        if (kind == "read") set.kind = AccessKind::Read;
-        else if (kind == "write") set.kind = AccessKind::Write;
-        else if (kind != "both") throw SpecError(sr.path_of("kind"), "unknown kind '" + kind + "' (expected both, read or write)");
+        if (kind == "read")
+            set.kind = AccessKind::Read;
+        else if (kind == "write")
+            set.kind = AccessKind::Write;
+        else if (kind != "both")
+            throw SpecError(sr.path_of("kind"), "unknown kind '" + kind + "' (expected both, read or write)");
         sr.reject_unknown_keys();
         out.push_back(set);
     }
@@ -180,7 +186,8 @@ SyntheticWorkload read_workload(const json& j, const std::string& path) {
             if (const json* sets = pr.array("sets")) phase.sets = read_sets(*sets, pr.path_of("sets"));
             pr.reject_unknown_keys();
             if (phase.duration_samples == 0 && i + 1 < phases->size())
-                throw SpecError(pr.path_of("duration_samples"), "is 0 (forever), so the phases after it would never run");
+                throw SpecError(pr.path_of("duration_samples"),
+                                "is 0 (forever), so the phases after it would never run");
             w.phases.push_back(std::move(phase));
         }
     }
@@ -201,15 +208,18 @@ SyntheticWorkload read_workload(const json& j, const std::string& path) {
 json sets_json(const std::vector<WorkloadSet>& sets) {
     json out = json::array();
     for (const WorkloadSet& s : sets)
-        out.push_back({{"start", s.range.start}, {"end", s.range.end}, {"access_bp", s.access_bp}, {"kind", kind_name(s.kind)}});
+        out.push_back(
+            {{"start", s.range.start}, {"end", s.range.end}, {"access_bp", s.access_bp}, {"kind", kind_name(s.kind)}});
     return out;
 }
 
 Target read_target(const json& j, const std::string& path, Ops ops) {
     JsonObjectReader r(j, path);
     Target t;
-    if (r.has("pid_target")) t.pid_target = r.i64("pid_target", 0, 1, INT32_MAX);
-    else r.member("pid_target");
+    if (r.has("pid_target"))
+        t.pid_target = r.i64("pid_target", 0, 1, INT32_MAX);
+    else
+        r.member("pid_target");
     if (const json* regions = r.array("regions"))
         for (size_t i = 0; i < regions->size(); ++i)
             t.regions.push_back(read_range((*regions)[i], json_index_path(r.path_of("regions"), i)));
@@ -218,10 +228,13 @@ Target read_target(const json& j, const std::string& path, Ops ops) {
     check_sorted_disjoint(t.regions, r.path_of("regions"));
 
     const bool wants_pid = watches_process(ops);
-    if (wants_pid && !t.pid_target) throw SpecError(r.path_of("pid_target"), std::string("is required for ops ") + to_string(ops));
+    if (wants_pid && !t.pid_target)
+        throw SpecError(r.path_of("pid_target"), std::string("is required for ops ") + to_string(ops));
     if (!wants_pid && t.pid_target)
-        throw SpecError(r.path_of("pid_target"), std::string("is only valid for ops that monitor a process, not ") + to_string(ops));
-    if (ops == Ops::Fvaddr && t.regions.empty()) throw SpecError(r.path_of("regions"), "must not be empty for ops fvaddr");
+        throw SpecError(r.path_of("pid_target"),
+                        std::string("is only valid for ops that monitor a process, not ") + to_string(ops));
+    if (ops == Ops::Fvaddr && t.regions.empty())
+        throw SpecError(r.path_of("regions"), "must not be empty for ops fvaddr");
     if (t.workload && ops != Ops::Synthetic)
         throw SpecError(r.path_of("workload"), std::string("is only valid for ops synthetic, not ") + to_string(ops));
     return t;
@@ -239,7 +252,8 @@ QuotaGoal read_goal(const json& j, const std::string& path) {
     // Newer kernels refuse 0 inside the commit, which kills the kdamond.
     if (g.target_value == 0) throw SpecError(r.path_of("target_value"), "must be greater than 0");
     const bool memcg = g.target_metric == GoalMetric::NodeMemcgUsedBp || g.target_metric == GoalMetric::NodeMemcgFreeBp;
-    if (memcg && g.path.empty()) throw SpecError(r.path_of("path"), std::string("is required for metric ") + to_string(g.target_metric));
+    if (memcg && g.path.empty())
+        throw SpecError(r.path_of("path"), std::string("is required for metric ") + to_string(g.target_metric));
     return g;
 }
 
@@ -275,7 +289,8 @@ Watermarks read_watermarks(const json& j, const std::string& path) {
     if (w.metric != WatermarkMetric::None) {
         if (w.mid > w.high) throw SpecError(r.path_of("mid"), "must not exceed high");
         if (w.low > w.mid) throw SpecError(r.path_of("low"), "must not exceed mid");
-        if (w.interval_us == 0) throw SpecError(r.path_of("interval_us"), "must be greater than 0 when a metric is set");
+        if (w.interval_us == 0)
+            throw SpecError(r.path_of("interval_us"), "must be greater than 0 when a metric is set");
     }
     return w;
 }
@@ -299,17 +314,14 @@ Filter read_filter(const json& j, const std::string& path, size_t nr_targets) {
         break;
     case FilterType::Target:
         if (f.damon_target_idx >= nr_targets)
-            throw SpecError(r.path_of("damon_target_idx"), "must name an existing target (the spec has " +
-                                                               std::to_string(nr_targets) + ")");
+            throw SpecError(r.path_of("damon_target_idx"),
+                            "must name an existing target (the spec has " + std::to_string(nr_targets) + ")");
         break;
     case FilterType::Memcg:
         if (f.memcg_path.empty()) throw SpecError(r.path_of("memcg_path"), "is required for filter type memcg");
         break;
-    case FilterType::HugepageSize:
-        check_min_max(MinMax{f.min, f.max}, path);
-        break;
-    default:
-        break;
+    case FilterType::HugepageSize: check_min_max(MinMax{f.min, f.max}, path); break;
+    default: break;
     }
     return f;
 }
@@ -324,7 +336,8 @@ Scheme read_scheme(const json& j, const std::string& path, size_t nr_targets) {
         if (const json* v = ar.member("sz")) s.access_pattern.sz = read_min_max(*v, ar.path_of("sz"), def.sz, kU64Max);
         if (const json* v = ar.member("nr_accesses"))
             s.access_pattern.nr_accesses = read_min_max(*v, ar.path_of("nr_accesses"), def.nr_accesses, kU32Max);
-        if (const json* v = ar.member("age")) s.access_pattern.age = read_min_max(*v, ar.path_of("age"), def.age, kU32Max);
+        if (const json* v = ar.member("age"))
+            s.access_pattern.age = read_min_max(*v, ar.path_of("age"), def.age, kU32Max);
         ar.reject_unknown_keys();
     }
     s.apply_interval_us = r.u64("apply_interval_us", 0);
@@ -346,7 +359,8 @@ Probe read_probe(const json& j, const std::string& path, size_t nr_targets) {
             const std::string where = json_index_path(r.path_of("filters"), i);
             Filter f = read_filter((*filters)[i], where, nr_targets);
             if (f.type != FilterType::Anon && f.type != FilterType::Memcg)
-                throw SpecError(where + ".type", std::string("a probe's filter is anon or memcg, not ") + to_string(f.type));
+                throw SpecError(where + ".type",
+                                std::string("a probe's filter is anon or memcg, not ") + to_string(f.type));
             p.filters.push_back(std::move(f));
         }
     r.reject_unknown_keys();
@@ -389,11 +403,13 @@ ContextSpec spec_from_json(const json& j) {
             spec.schemes.push_back(read_scheme((*schemes)[i], json_index_path("schemes", i), spec.targets.size()));
     if (const json* probes = r.array("probes")) {
         if (probes->size() > kMaxProbes)
-            throw SpecError("probes", "at most " + std::to_string(kMaxProbes) + " probes (the kernel's DAMON_MAX_PROBES), got " +
+            throw SpecError("probes", "at most " + std::to_string(kMaxProbes) +
+                                          " probes (the kernel's DAMON_MAX_PROBES), got " +
                                           std::to_string(probes->size()));
         if (!probes->empty() && spec.ops != Ops::Paddr)
-            throw SpecError("probes", std::string("data-attribute probes are the kernel's paddr operations' (Linux 7.2+), not ") +
-                                          to_string(spec.ops) + "'s");
+            throw SpecError("probes",
+                            std::string("data-attribute probes are the kernel's paddr operations' (Linux 7.2+), not ") +
+                                to_string(spec.ops) + "'s");
         for (size_t i = 0; i < probes->size(); ++i)
             spec.probes.push_back(read_probe((*probes)[i], json_index_path("probes", i), spec.targets.size()));
     }
@@ -428,12 +444,12 @@ json spec_to_json(const ContextSpec& spec) {
                 phases.push_back({{"duration_samples", p.duration_samples}, {"sets", sets_json(p.sets)}});
             json mappings = json::array();
             for (const AddrRange& m : w.defects.mappings) mappings.push_back(range_json(m));
-            jt["workload"] = {{"seed", w.seed},
-                              {"sets", sets_json(w.sets)},
-                              {"phases", phases},
-                              {"defects", {{"write_only", w.defects.write_only},
-                                           {"mappings", mappings},
-                                           {"miss_bp", w.defects.miss_bp}}}};
+            jt["workload"] = {
+                {"seed", w.seed},
+                {"sets", sets_json(w.sets)},
+                {"phases", phases},
+                {"defects",
+                 {{"write_only", w.defects.write_only}, {"mappings", mappings}, {"miss_bp", w.defects.miss_bp}}}};
         }
         targets.push_back(jt);
     }
@@ -441,27 +457,44 @@ json spec_to_json(const ContextSpec& spec) {
     for (const Scheme& s : spec.schemes) {
         json goals = json::array();
         for (const QuotaGoal& g : s.quotas.goals)
-            goals.push_back({{"target_metric", to_string(g.target_metric)}, {"target_value", g.target_value},
-                             {"current_value", g.current_value}, {"nid", g.nid}, {"path", g.path}});
+            goals.push_back({{"target_metric", to_string(g.target_metric)},
+                             {"target_value", g.target_value},
+                             {"current_value", g.current_value},
+                             {"nid", g.nid},
+                             {"path", g.path}});
         json filters = json::array();
         for (const Filter& f : s.filters)
-            filters.push_back({{"type", to_string(f.type)}, {"matching", f.matching}, {"allow", f.allow},
-                               {"memcg_path", f.memcg_path}, {"addr_start", f.addr_start}, {"addr_end", f.addr_end},
-                               {"damon_target_idx", f.damon_target_idx}, {"min", f.min}, {"max", f.max}});
+            filters.push_back({{"type", to_string(f.type)},
+                               {"matching", f.matching},
+                               {"allow", f.allow},
+                               {"memcg_path", f.memcg_path},
+                               {"addr_start", f.addr_start},
+                               {"addr_end", f.addr_end},
+                               {"damon_target_idx", f.damon_target_idx},
+                               {"min", f.min},
+                               {"max", f.max}});
         schemes.push_back({
             {"action", to_string(s.action)},
-            {"access_pattern", {{"sz", min_max_json(s.access_pattern.sz)},
-                                {"nr_accesses", min_max_json(s.access_pattern.nr_accesses)},
-                                {"age", min_max_json(s.access_pattern.age)}}},
+            {"access_pattern",
+             {{"sz", min_max_json(s.access_pattern.sz)},
+              {"nr_accesses", min_max_json(s.access_pattern.nr_accesses)},
+              {"age", min_max_json(s.access_pattern.age)}}},
             {"apply_interval_us", s.apply_interval_us},
-            {"quotas", {{"ms", s.quotas.ms}, {"bytes", s.quotas.bytes},
-                        {"reset_interval_ms", s.quotas.reset_interval_ms},
-                        {"weights", {{"sz_permil", s.quotas.weights.sz_permil},
-                                     {"nr_accesses_permil", s.quotas.weights.nr_accesses_permil},
-                                     {"age_permil", s.quotas.weights.age_permil}}},
-                        {"goals", goals}}},
-            {"watermarks", {{"metric", to_string(s.watermarks.metric)}, {"interval_us", s.watermarks.interval_us},
-                            {"high", s.watermarks.high}, {"mid", s.watermarks.mid}, {"low", s.watermarks.low}}},
+            {"quotas",
+             {{"ms", s.quotas.ms},
+              {"bytes", s.quotas.bytes},
+              {"reset_interval_ms", s.quotas.reset_interval_ms},
+              {"weights",
+               {{"sz_permil", s.quotas.weights.sz_permil},
+                {"nr_accesses_permil", s.quotas.weights.nr_accesses_permil},
+                {"age_permil", s.quotas.weights.age_permil}}},
+              {"goals", goals}}},
+            {"watermarks",
+             {{"metric", to_string(s.watermarks.metric)},
+              {"interval_us", s.watermarks.interval_us},
+              {"high", s.watermarks.high},
+              {"mid", s.watermarks.mid},
+              {"low", s.watermarks.low}}},
             {"filters", filters},
             {"target_nid", s.target_nid},
         });
@@ -471,11 +504,15 @@ json spec_to_json(const ContextSpec& spec) {
         {"ops", to_string(spec.ops)},
         {"seed", spec.seed},
         {"pause", spec.pause},
-        {"intervals", {{"sample_us", iv.sample_us}, {"aggr_us", iv.aggr_us}, {"update_us", iv.update_us},
-                       {"intervals_goal", {{"access_bp", iv.intervals_goal.access_bp},
-                                           {"aggrs", iv.intervals_goal.aggrs},
-                                           {"min_sample_us", iv.intervals_goal.min_sample_us},
-                                           {"max_sample_us", iv.intervals_goal.max_sample_us}}}}},
+        {"intervals",
+         {{"sample_us", iv.sample_us},
+          {"aggr_us", iv.aggr_us},
+          {"update_us", iv.update_us},
+          {"intervals_goal",
+           {{"access_bp", iv.intervals_goal.access_bp},
+            {"aggrs", iv.intervals_goal.aggrs},
+            {"min_sample_us", iv.intervals_goal.min_sample_us},
+            {"max_sample_us", iv.intervals_goal.max_sample_us}}}}},
         {"nr_regions", {{"min", spec.nr_regions.min}, {"max", spec.nr_regions.max}}},
         {"targets", targets},
         {"schemes", schemes},
@@ -486,7 +523,9 @@ json spec_to_json(const ContextSpec& spec) {
         for (const Probe& p : spec.probes) {
             json filters = json::array();
             for (const Filter& f : p.filters)
-                filters.push_back({{"type", to_string(f.type)}, {"matching", f.matching}, {"allow", f.allow},
+                filters.push_back({{"type", to_string(f.type)},
+                                   {"matching", f.matching},
+                                   {"allow", f.allow},
                                    {"memcg_path", f.memcg_path}});
             probes.push_back({{"filters", filters}});
         }

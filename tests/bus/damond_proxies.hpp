@@ -56,7 +56,8 @@ private:
     void onContextRemoved(const std::string& name, const sdbus::ObjectPath& path) override {
         events.add("removed " + name + " " + std::string(path));
     }
-    void onAppStateChanged(const std::string& app_id, const std::string& old_state, const std::string& new_state) override {
+    void onAppStateChanged(const std::string& app_id, const std::string& old_state,
+                           const std::string& new_state) override {
         events.add("app " + app_id + " " + old_state + "->" + new_state);
         std::lock_guard<std::mutex> lock(mu);
         ++app_changes;

@@ -121,7 +121,8 @@ TEST_F(AppEvents, FreezingAnAppsCgroupSendsItToTheBackgroundAndThawingBack) {
     write_text(app_cg + "/cgroup.procs", std::to_string(sleeper.pid()));
     write_text(app_cg + "/cgroup.procs", std::to_string(helper.pid()));
     start_damond(R"({"default": {"foreground": "fine", "background": "coarse"},
-                     "freezer": [{"cgroup": ")" + app_cg + R"(", "app_id": "org.example.Frozen"}]})");
+                     "freezer": [{"cgroup": ")" +
+                 app_cg + R"(", "app_id": "org.example.Frozen"}]})");
     ManagerProxy m;
     // Not frozen at start: registered with the cgroup's process, in the foreground.
     ASSERT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Frozen") == "foreground"; }));
@@ -134,7 +135,8 @@ TEST_F(AppEvents, FreezingAnAppsCgroupSendsItToTheBackgroundAndThawingBack) {
 
     for (int round = 0; round < 3; ++round) {
         write_text(app_cg + "/cgroup.freeze", "1");
-        EXPECT_TRUE(wait_until([&] { return read_file(app_cg + "/cgroup.events").find("frozen 1") != std::string::npos; }));
+        EXPECT_TRUE(
+            wait_until([&] { return read_file(app_cg + "/cgroup.events").find("frozen 1") != std::string::npos; }));
         EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Frozen") == "background"; })) << round;
         EXPECT_EQ(running_context(m, "org.example.Frozen"), "org.example.Frozen@background");
         write_text(app_cg + "/cgroup.freeze", "0");
@@ -162,7 +164,8 @@ TEST_F(AppEvents, DesktopFocusFollowsTheInactiveSinceXattrOfAppUnits) {
     Child editor_process({"/bin/sleep", "600"}, {}, dir_.path() + "/editor.log");
     write_text(editor + "/cgroup.procs", std::to_string(editor_process.pid()));
     start_damond(R"({"default": {"foreground": "fine", "background": "coarse"},
-                     "desktop": {"app_slices": [")" + cg.root() + R"(/app*.slice"]}})");
+                     "desktop": {"app_slices": [")" +
+                 cg.root() + R"(/app*.slice"]}})");
     ManagerProxy m;
     // No xattr: focused.
     ASSERT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "foreground"; }));
@@ -205,19 +208,24 @@ TEST_F(AppEvents, DesktopSlicesThatAppearAfterTheStartAreWatched) {
     if (!cg.unusable().empty()) GTEST_SKIP() << cg.unusable();
     cg.make("user.slice");
     start_damond(R"({"default": {"foreground": "fine", "background": "coarse"},
-                     "desktop": {"app_slices": [")" + cg.root() + R"(/user.slice/user-*.slice/user@*.service/app.slice"]}})");
+                     "desktop": {"app_slices": [")" +
+                 cg.root() + R"(/user.slice/user-*.slice/user@*.service/app.slice"]}})");
     ManagerProxy m;
     for (int login = 0; login < 2; ++login) {
         cg.make("user.slice/user-1000.slice");
         cg.make("user.slice/user-1000.slice/user@1000.service");
         cg.make("user.slice/user-1000.slice/user@1000.service/app.slice");
-        const std::string editor = cg.make("user.slice/user-1000.slice/user@1000.service/app.slice/app-org.example.Editor-7.scope");
+        const std::string editor =
+            cg.make("user.slice/user-1000.slice/user@1000.service/app.slice/app-org.example.Editor-7.scope");
         Child process({"/bin/sleep", "600"}, {}, dir_.path() + "/editor.log");
         write_text(editor + "/cgroup.procs", std::to_string(process.pid()));
-        ASSERT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "foreground"; })) << "login " << login;
+        ASSERT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "foreground"; }))
+            << "login " << login;
         const std::string since = "1764100000000000";
-        ASSERT_EQ(setxattr(editor.c_str(), "user.xdg.inactive-since", since.data(), since.size(), 0), 0) << strerror(errno);
-        EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "background"; })) << "login " << login;
+        ASSERT_EQ(setxattr(editor.c_str(), "user.xdg.inactive-since", since.data(), since.size(), 0), 0)
+            << strerror(errno);
+        EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor") == "background"; }))
+            << "login " << login;
         // Log-out: the whole user slice goes.
         TestCgroups::remove_tree(cg.root() + "/user.slice/user-1000.slice");
         EXPECT_TRUE(wait_until([&] { return app_state_of(m, "org.example.Editor").empty(); })) << "login " << login;
@@ -246,7 +254,8 @@ TEST(AppEventsPrivacy, AnAppFoundInAUsersCgroupIsThatUsersAndWatchesOnlyItsProce
     const std::string config = R"({"backend": "inprocess",
       "profiles": {"p": {"ops": "vaddr", "intervals": {"sample_us": 5000, "aggr_us": 50000}}},
       "apps": {"default": {"foreground": "p", "background": "p"},
-               "freezer": [{"cgroup": ")" + app_cg + R"(", "app_id": "org.example.Users"}]}})";
+               "freezer": [{"cgroup": ")" +
+                               app_cg + R"(", "app_id": "org.example.Users"}]}})";
     auto damond = damond::testing::start_damond(bus_, dir_.write("c.json", config), dir_.path() + "/log");
     ASSERT_TRUE(damond) << read_file(dir_.path() + "/log");
     setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_.address().c_str(), 1);
@@ -255,12 +264,13 @@ TEST(AppEventsPrivacy, AnAppFoundInAUsersCgroupIsThatUsersAndWatchesOnlyItsProce
         << read_file(dir_.path() + "/log");
     const std::string ctx = damond::context_object_path("org.example.Users@foreground");
     const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
-    const CommandResult spec =
-        run_command({busctl, "--address=" + bus_.address(), "get-property", "org.damond1", ctx, "org.damond1.Context", "Spec"});
+    const CommandResult spec = run_command(
+        {busctl, "--address=" + bus_.address(), "get-property", "org.damond1", ctx, "org.damond1.Context", "Spec"});
     EXPECT_NE(spec.out.find("\\\"pid_target\\\":" + std::to_string(users.pid())), std::string::npos) << spec.out;
     auto snapshot_as = [&](const std::string& uid) {
         return run_command({"/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", busctl,
-                            "--address=" + bus_.address(), "call", "org.damond1", ctx, "org.damond1.Context", "Snapshot"});
+                            "--address=" + bus_.address(), "call", "org.damond1", ctx, "org.damond1.Context",
+                            "Snapshot"});
     };
     EXPECT_EQ(snapshot_as("65534").exit_code, 0) << snapshot_as("65534").out;
     const CommandResult other = snapshot_as("2");

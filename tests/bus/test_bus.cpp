@@ -9,17 +9,17 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <cstdlib>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
+#include <nlohmann/json.hpp>
 
 #include "bus_label.hpp"
 #include "damond_proxies.hpp"
@@ -27,10 +27,10 @@
 #ifndef DAMOND_HOOKS_DIR
 #define DAMOND_HOOKS_DIR "config/hooks"
 #endif
+#include "../kernel/fake_tree_dir.hpp"
+#include "../process/workload_process.hpp"
 #include "fake_polkit.hpp"
 #include "private_bus.hpp"
-#include "../process/workload_process.hpp"
-#include "../kernel/fake_tree_dir.hpp"
 
 using namespace damond::testing;
 using damond::AddrRange;
@@ -90,8 +90,7 @@ protected:
     void start_damond(const std::map<std::string, std::string>& extra_env) {
         std::map<std::string, std::string> env = extra_env;
         env["DBUS_SYSTEM_BUS_ADDRESS"] = bus_->address();
-        damond_ = std::make_unique<Child>(
-            damond_command({"damond", "--config", config_path_}), env, log_path_);
+        damond_ = std::make_unique<Child>(damond_command({"damond", "--config", config_path_}), env, log_path_);
         const bool up = wait_until([&] { return busctl({"status", "org.damond1"}).exit_code == 0; }, 15000);
         ASSERT_TRUE(up) << "damond did not take org.damond1\n" << read_file(log_path_);
     }
@@ -148,7 +147,8 @@ TEST_F(DamondOnPrivateBus, PauseFreezesSnapshotAndResumeContinues) {
     EXPECT_EQ(ctx.State(), "running");
     EXPECT_TRUE(ctx.events.wait_for("org.damond1.Context State=running"));
     ASSERT_TRUE(wait_until([&] {
-        return json::parse(ctx.Snapshot())["nr_aggregations"] > json::parse(at_pause)["nr_aggregations"].get<uint64_t>() + 5;
+        return json::parse(ctx.Snapshot())["nr_aggregations"] >
+               json::parse(at_pause)["nr_aggregations"].get<uint64_t>() + 5;
     }));
     EXPECT_GT(mean_age(ctx.Snapshot()), mean_age(at_pause) + 3) << at_pause << "\n" << ctx.Snapshot();
 }
@@ -181,15 +181,16 @@ TEST_F(DamondOnPrivateBus, PauseHoldsCountAndGoWhenTheirHolderLeavesTheBus) {
     EXPECT_TRUE(m.PauseHolds().empty());
 
     // A hold taken by busctl lasts as long as busctl's connection: no longer.
-    const CommandResult held = busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "HoldPause", "ss",
-                                       "busctl", "one call"});
+    const CommandResult held =
+        busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "HoldPause", "ss", "busctl", "one call"});
     EXPECT_EQ(held.exit_code, 0) << held.out;
     EXPECT_EQ(held.out.rfind("u ", 0), 0u) << held.out;
     EXPECT_TRUE(wait_until([&] { return m.PauseHolds().empty() && ctx.State() == "running"; }));
 
     // Bad input: a named error and no change.
     EXPECT_EQ(error_name_of([&] { m.ReleasePause(9999); }), "org.damond1.Error.NoSuchHold: no pause hold 9999");
-    EXPECT_EQ(error_name_of([&] { m.HoldPause("", "why"); }).rfind("org.freedesktop.DBus.Error.InvalidArgs: who:", 0), 0u);
+    EXPECT_EQ(error_name_of([&] { m.HoldPause("", "why"); }).rfind("org.freedesktop.DBus.Error.InvalidArgs: who:", 0),
+              0u);
     EXPECT_TRUE(m.PauseHolds().empty());
     EXPECT_EQ(ctx.State(), "running");
 }
@@ -266,15 +267,17 @@ TEST_F(DamondOnPrivateBus, ErrorsHaveTheirNames) {
     const std::string unsupported =
         error_name_of([&] { m.CreateContext("k", R"({"ops": "paddr", "targets": [{"regions": []}]})"); });
     EXPECT_EQ(unsupported.rfind("org.damond1.Error.NotSupported: ops", 0), 0u) << unsupported;
-    EXPECT_EQ(error_name_of([&] { m.CreateContext("", kOtherSpec); }).rfind("org.freedesktop.DBus.Error.InvalidArgs", 0),
-              0u);
-    const std::string bad = error_name_of([&] { m.CreateContext("x", R"({"ops": "synthetic", "nr_regions": {"min": 2}})"); });
+    EXPECT_EQ(
+        error_name_of([&] { m.CreateContext("", kOtherSpec); }).rfind("org.freedesktop.DBus.Error.InvalidArgs", 0), 0u);
+    const std::string bad =
+        error_name_of([&] { m.CreateContext("x", R"({"ops": "synthetic", "nr_regions": {"min": 2}})"); });
     EXPECT_EQ(bad, "org.damond1.Error.InvalidSpec: nr_regions.min: must be at least 3, got 2");
     const std::string kernel_only = error_name_of([&] {
         m.CreateContext("k", R"({"ops": "synthetic", "targets": [{"regions": [{"start": 0, "end": 1048576}]}],
                                  "schemes": [{"action": "migrate_cold"}]})");
     });
-    EXPECT_EQ(kernel_only.rfind("org.damond1.Error.NotSupported: schemes[0].action: 'migrate_cold'", 0), 0u) << kernel_only;
+    EXPECT_EQ(kernel_only.rfind("org.damond1.Error.NotSupported: schemes[0].action: 'migrate_cold'", 0), 0u)
+        << kernel_only;
     EXPECT_EQ(m.ListContexts().size(), 1u);
 }
 
@@ -300,8 +303,8 @@ TEST_F(DamondOnPrivateBus, BusctlPauseSnapshotResume) {
     r = busctl({"get-property", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context", "State"});
     EXPECT_EQ(r.out, "s \"paused\"\n");
 
-    const std::vector<std::string> snapshot = {"--json=short", "call", "org.damond1", "/org/damond1/context/demo",
-                                               "org.damond1.Context", "Snapshot"};
+    const std::vector<std::string> snapshot = {
+        "--json=short", "call", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context", "Snapshot"};
     const auto s1 = busctl(snapshot);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     const auto s2 = busctl(snapshot);
@@ -317,21 +320,23 @@ TEST_F(DamondOnPrivateBus, BusctlPauseSnapshotResume) {
 }
 
 TEST_F(DamondOnPrivateBus, BusctlBadCommitFailsWithInvalidSpec) {
-    const auto spec_before = busctl({"get-property", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context", "Spec"});
+    const auto spec_before =
+        busctl({"get-property", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context", "Spec"});
     // busctl hides the error name but prints the message.
     auto r = busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "CommitContext", "ss", "demo",
                      R"({"intervals":{"sample_us":0,"aggr_us":100000}})"});
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.out.find("intervals.sample_us: must be greater than 0"), std::string::npos) << r.out;
-    const auto spec_after = busctl({"get-property", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context", "Spec"});
+    const auto spec_after =
+        busctl({"get-property", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context", "Spec"});
     EXPECT_EQ(spec_before.out, spec_after.out);
 }
 
 TEST_F(DamondOnPrivateBus, IntrospectionShowsTheXmlInterfaces) {
     auto r = busctl({"introspect", "org.damond1", "/org/damond1/context/demo", "org.damond1.Context"});
     ASSERT_EQ(r.exit_code, 0) << r.out;
-    for (const char* member : {".Commit", ".Pause", ".Resume", ".Snapshot", ".Backend", ".LastError", ".Name",
-                               ".Spec", ".State", ".AccessSource", ".AccessSourceReason"})
+    for (const char* member : {".Commit", ".Pause", ".Resume", ".Snapshot", ".Backend", ".LastError", ".Name", ".Spec",
+                               ".State", ".AccessSource", ".AccessSourceReason"})
         EXPECT_NE(r.out.find(member), std::string::npos) << member;
     r = busctl({"introspect", "org.damond1", "/org/damond1", "org.damond1.Manager"});
     for (const char* member : {".CommitContext", ".CreateContext", ".ListContexts", ".PauseContext", ".RemoveContext",
@@ -384,9 +389,10 @@ TEST(DamondProcess, NotifiesReadyStatusWatchdogReloadingAndStopping) {
     };
 
     const std::string config = dir.write("c.json", kConfig);
-    Child damond(damond_command({"damond", "--config", config}),
-                 {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}, {"NOTIFY_SOCKET", sock_path}, {"WATCHDOG_USEC", "200000"}},
-                 dir.path() + "/log");
+    Child damond(
+        damond_command({"damond", "--config", config}),
+        {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}, {"NOTIFY_SOCKET", sock_path}, {"WATCHDOG_USEC", "200000"}},
+        dir.path() + "/log");
     EXPECT_EQ(next(), "READY=1\nSTATUS=1 context, 0 paused, backend inprocess") << read_file(dir.path() + "/log");
     // READY means the name is owned.
     const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
@@ -433,8 +439,9 @@ TEST(DamondProcess, RejectsBadOptionsAndConfig) {
     auto r = run_command({env_or("DAMOND", "damond"), "--backend", "gpu"});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.out.find("--backend must be auto, inprocess or kernel"), std::string::npos) << r.out;
-    r = run_command({env_or("DAMOND", "damond"), "--config",
-                     dir.write("bad.json", R"({"contexts": {"demo": {"ops": "synthetic", "intervals": {"sample_us": 0}}}})")});
+    r = run_command(
+        {env_or("DAMOND", "damond"), "--config",
+         dir.write("bad.json", R"({"contexts": {"demo": {"ops": "synthetic", "intervals": {"sample_us": 0}}}})")});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.out.find("contexts.demo.intervals.sample_us: must be greater than 0"), std::string::npos) << r.out;
 }
@@ -449,8 +456,9 @@ TEST(BusPolicy, OnlyRootOwnsAndChangesEveryoneReads) {
     const std::string config = dir.write("c.json", kConfig);
     const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
     const std::string address = "--address=" + bus.address();
-    const std::vector<std::string> as_nobody = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                                "/usr/bin/env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus.address()};
+    const std::vector<std::string> as_nobody = {"/usr/bin/setpriv", "--reuid=65534",
+                                                "--regid=65534",    "--clear-groups",
+                                                "/usr/bin/env",     "DBUS_SYSTEM_BUS_ADDRESS=" + bus.address()};
     auto nobody = [&](std::vector<std::string> args) {
         std::vector<std::string> argv = as_nobody;
         argv.insert(argv.end(), args.begin(), args.end());
@@ -464,8 +472,9 @@ TEST(BusPolicy, OnlyRootOwnsAndChangesEveryoneReads) {
 
     Child damond(damond_command({"damond", "--config", config}), {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}},
                  dir.path() + "/log");
-    ASSERT_TRUE(wait_until([&] { return run_command({busctl, address, "status", "org.damond1"}).exit_code == 0; }))
-        << read_file(dir.path() + "/log");
+    ASSERT_TRUE(wait_until([&] {
+        return run_command({busctl, address, "status", "org.damond1"}).exit_code == 0;
+    })) << read_file(dir.path() + "/log");
 
     const std::string manager = "/org/damond1", ctx = "/org/damond1/context/demo";
     // Everyone reads.
@@ -479,11 +488,11 @@ TEST(BusPolicy, OnlyRootOwnsAndChangesEveryoneReads) {
     EXPECT_EQ(r.exit_code, 0) << r.out;
 
     // Only root changes anything.
-    for (const auto& call : std::vector<std::vector<std::string>>{
-             {manager, "org.damond1.Manager", "PauseContext", "s", "demo"},
-             {manager, "org.damond1.Manager", "CreateContext", "ss", "x", kOtherSpec},
-             {ctx, "org.damond1.Context", "Pause"},
-             {ctx, "org.damond1.Context", "Commit", "s", "{}"}}) {
+    for (const auto& call :
+         std::vector<std::vector<std::string>>{{manager, "org.damond1.Manager", "PauseContext", "s", "demo"},
+                                               {manager, "org.damond1.Manager", "CreateContext", "ss", "x", kOtherSpec},
+                                               {ctx, "org.damond1.Context", "Pause"},
+                                               {ctx, "org.damond1.Context", "Commit", "s", "{}"}}) {
         std::vector<std::string> args = {busctl, address, "call", "org.damond1"};
         args.insert(args.end(), call.begin(), call.end());
         r = nobody(args);
@@ -493,9 +502,12 @@ TEST(BusPolicy, OnlyRootOwnsAndChangesEveryoneReads) {
         // shows only the error name; the reply's message is in damond's log).
         // The journal entry follows the reply.
         const std::string action = call[2] == "PauseContext" || call[2] == "Pause" ? "pause" : "configure";
-        EXPECT_TRUE(wait_until([&] {
-            return read_file(dir.path() + "/log").find("denied " + call[2] + " to :1.", 0) != std::string::npos;
-        }, 2000)) << call[2];
+        EXPECT_TRUE(wait_until(
+            [&] {
+                return read_file(dir.path() + "/log").find("denied " + call[2] + " to :1.", 0) != std::string::npos;
+            },
+            2000))
+            << call[2];
         EXPECT_NE(read_file(dir.path() + "/log")
                       .find(": org.damond1." + action +
                             " needs root or membership of group 'damond' (uid 65534: polkit is not running)"),
@@ -504,7 +516,8 @@ TEST(BusPolicy, OnlyRootOwnsAndChangesEveryoneReads) {
     }
     r = run_command({busctl, address, "get-property", "org.damond1", ctx, "org.damond1.Context", "State"});
     EXPECT_EQ(r.out, "s \"running\"\n");
-    r = run_command({busctl, address, "call", "org.damond1", manager, "org.damond1.Manager", "PauseContext", "s", "demo"});
+    r = run_command(
+        {busctl, address, "call", "org.damond1", manager, "org.damond1.Manager", "PauseContext", "s", "demo"});
     EXPECT_EQ(r.exit_code, 0) << r.out;
     r = run_command({busctl, address, "get-property", "org.damond1", ctx, "org.damond1.Context", "State"});
     EXPECT_EQ(r.out, "s \"paused\"\n");
@@ -531,7 +544,8 @@ TEST_F(DamondOnPrivateBus, ARealProcessContextStopsWhenItsProcessExits) {
     const std::string missing = error_name_of([&] {
         m.CreateContext("gone", json({{"ops", "vaddr"}, {"targets", {{{"pid_target", pid}}}}}).dump());
     });
-    EXPECT_EQ(missing, "org.damond1.Error.InvalidSpec: targets[0].pid_target: no process with pid " + std::to_string(pid));
+    EXPECT_EQ(missing,
+              "org.damond1.Error.InvalidSpec: targets[0].pid_target: no process with pid " + std::to_string(pid));
 }
 
 namespace {
@@ -552,9 +566,10 @@ TEST(DamondKernelTree, ReportsAForeignKdamondFallsBackAndWritesNothing) {
     FakeTreeDir tree("7.3.4");
     tree.add_kdamond("on", 4242, "paddr", 1);
     const auto before = tree_contents(tree.root());
-    Child damond(damond_command({"damond", "--config", dir.write("c.json", kConfig), "--backend", "auto",
-                  "--sysfs-root", tree.root(), "--modules-root", tree.modules(), "--kernel-release", "7.3.4"}),
-                 {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
+    Child damond(
+        damond_command({"damond", "--config", dir.write("c.json", kConfig), "--backend", "auto", "--sysfs-root",
+                        tree.root(), "--modules-root", tree.modules(), "--kernel-release", "7.3.4"}),
+        {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
     setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
     const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
     ASSERT_TRUE(wait_until([&] {
@@ -652,9 +667,9 @@ TEST_F(DamondApps, TheObjectManagerListsAndFollowsContextsAndApps) {
                                          damond::context_object_path("org.example.A@background")};
     for (const std::string& node : nodes)
         EXPECT_NE(tree.out.find("node " + node + " {"), std::string::npos) << node << "\n" << tree.out;
-    const CommandResult managed = run_command({"gdbus", "call", address, "--dest", "org.damond1", "--object-path",
-                                               "/org/damond1", "--method",
-                                               "org.freedesktop.DBus.ObjectManager.GetManagedObjects"});
+    const CommandResult managed =
+        run_command({"gdbus", "call", address, "--dest", "org.damond1", "--object-path", "/org/damond1", "--method",
+                     "org.freedesktop.DBus.ObjectManager.GetManagedObjects"});
     EXPECT_EQ(managed.exit_code, 0) << managed.out;
     EXPECT_NE(managed.out.find("'AppId': <'org.example.A'>"), std::string::npos) << managed.out;
 
@@ -710,7 +725,6 @@ TEST_F(DamondApps, DescribeContextsAndAppsSayWhatEachObjectSays) {
 }
 
 TEST_F(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) {
-
     ManagerProxy m;
     // Two real processes are the apps; each app's contexts watch its process.
     WorkloadProcess proc_a({"--hot-mib", "2", "--cold-mib", "4"}), proc_b({"--hot-mib", "1", "--cold-mib", "8"});
@@ -770,14 +784,19 @@ TEST_F(DamondApps, SwitchingForegroundBetweenTwoAppsKeepsOneContextEachRunning) 
     }
 
     // Bad input: a named error and no change.
-    EXPECT_EQ(error_name_of([&] { m.SetAppState("org.example.A", "sideways", {}); })
-                  .rfind("org.freedesktop.DBus.Error.InvalidArgs: state: unknown app state 'sideways'", 0),
+    EXPECT_EQ(error_name_of([&] {
+                  m.SetAppState("org.example.A", "sideways", {});
+              }).rfind("org.freedesktop.DBus.Error.InvalidArgs: state: unknown app state 'sideways'", 0),
               0u);
-    EXPECT_EQ(error_name_of([&] { m.SetAppState("nobody", "background", {}); }).rfind("org.damond1.Error.NoSuchApp", 0), 0u);
-    EXPECT_EQ(error_name_of([&] { m.RegisterApp("org.example.C", 0, {{"colour", sdbus::Variant(std::string("red"))}}); }),
+    EXPECT_EQ(error_name_of([&] { m.SetAppState("nobody", "background", {}); }).rfind("org.damond1.Error.NoSuchApp", 0),
+              0u);
+    EXPECT_EQ(error_name_of([&] {
+                  m.RegisterApp("org.example.C", 0, {{"colour", sdbus::Variant(std::string("red"))}});
+              }),
               "org.freedesktop.DBus.Error.InvalidArgs: options: unknown key 'colour'");
-    EXPECT_EQ(error_name_of([&] { m.SetAppState("org.example.B", "background", {{"pid", sdbus::Variant(std::string("1"))}}); })
-                  .rfind("org.freedesktop.DBus.Error.InvalidArgs: options.pid", 0),
+    EXPECT_EQ(error_name_of([&] {
+                  m.SetAppState("org.example.B", "background", {{"pid", sdbus::Variant(std::string("1"))}});
+              }).rfind("org.freedesktop.DBus.Error.InvalidArgs: options.pid", 0),
               0u);
     EXPECT_EQ(m.ListApps().size(), 2u);
     EXPECT_EQ(m.ForegroundApp(), "org.example.B");
@@ -903,10 +922,10 @@ TEST_F(DamondApps, TheExampleHooksDriveAppsWithBusctl) {
     EXPECT_EQ(app_state_of(m, "org.example.Maps"), "");
 
     // Compositor style: focus changes on stdin; repeats are skipped.
-    const CommandResult focused = run_command(
-        {"/bin/sh", "-c",
-         "printf 'org.example.Mail " + pa + "\\norg.example.Maps " + pb + "\\norg.example.Maps " + pb +
-             "\\norg.example.Mail " + pa + "\\n' | " + focus});
+    const CommandResult focused =
+        run_command({"/bin/sh", "-c",
+                     "printf 'org.example.Mail " + pa + "\\norg.example.Maps " + pb + "\\norg.example.Maps " + pb +
+                         "\\norg.example.Mail " + pa + "\\n' | " + focus});
     EXPECT_EQ(focused.exit_code, 0) << focused.out;
     EXPECT_EQ(app_state_of(m, "org.example.Mail"), "foreground");
     EXPECT_EQ(app_state_of(m, "org.example.Maps"), "background");
@@ -928,9 +947,9 @@ TEST(BusPolicy, DamondAuthorizesByGroupAndPolkit) {
     setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
     const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
     auto nobody = [&](std::vector<std::string> args) {
-        std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                         busctl, "--address=" + bus.address(), "call", "org.damond1", "/org/damond1",
-                                         "org.damond1.Manager"};
+        std::vector<std::string> argv = {
+            "/usr/bin/setpriv",           "--reuid=65534", "--regid=65534", "--clear-groups", busctl,
+            "--address=" + bus.address(), "call",          "org.damond1",   "/org/damond1",   "org.damond1.Manager"};
         argv.insert(argv.end(), args.begin(), args.end());
         return run_command(argv);
     };
@@ -938,7 +957,7 @@ TEST(BusPolicy, DamondAuthorizesByGroupAndPolkit) {
     config["profiles"] = {{"p", json::parse(kOtherSpec)}};
     config["apps"] = {{"default", {{"foreground", "p"}, {"background", "p"}}}};
 
-    {   // nobody's primary group is nogroup: as the configured group, it may.
+    {  // nobody's primary group is nogroup: as the configured group, it may.
         config["authorization"] = {{"group", "nogroup"}, {"polkit", false}};
         auto damond = start_damond(bus, dir.write("group.json", config.dump()), dir.path() + "/group.log");
         ASSERT_TRUE(damond) << read_file(dir.path() + "/group.log");
@@ -947,7 +966,7 @@ TEST(BusPolicy, DamondAuthorizesByGroupAndPolkit) {
         damond->signal(SIGTERM);
         EXPECT_EQ(damond->wait_exit(10000), 0);
     }
-    {   // Not in the group: polkit decides, asked about the method's action.
+    {  // Not in the group: polkit decides, asked about the method's action.
         FakePolkit polkit({"org.damond1.set-app-state"});
         config["authorization"] = {{"group", "damond"}, {"polkit", true}};
         auto damond = start_damond(bus, dir.write("polkit.json", config.dump()), dir.path() + "/polkit.log");
@@ -957,11 +976,15 @@ TEST(BusPolicy, DamondAuthorizesByGroupAndPolkit) {
         const CommandResult denied = nobody({"PauseContext", "s", "demo"});
         EXPECT_NE(denied.exit_code, 0);
         // The journal entry follows the reply.
-        EXPECT_TRUE(wait_until([&] {
-            return read_file(dir.path() + "/polkit.log")
-                       .find("org.damond1.pause needs root or membership of group 'damond' (uid 65534: polkit does "
-                             "not authorize it)") != std::string::npos;
-        }, 2000)) << read_file(dir.path() + "/polkit.log");
+        EXPECT_TRUE(wait_until(
+            [&] {
+                return read_file(dir.path() + "/polkit.log")
+                           .find(
+                               "org.damond1.pause needs root or membership of group 'damond' (uid 65534: polkit does "
+                               "not authorize it)") != std::string::npos;
+            },
+            2000))
+            << read_file(dir.path() + "/polkit.log");
         const std::vector<std::string> asked = polkit.asked();
         ASSERT_EQ(asked.size(), 3u);
         EXPECT_EQ(asked[0], "org.damond1.set-app-state for system-bus-name flags 0");
@@ -990,16 +1013,11 @@ TEST(BusPolicy, AStalledPolkitHoldsOnlyTheCallThatAskedIt) {
     setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
     const std::string busctl = env_or("BUSCTL", "/usr/bin/busctl");
     // dbus-send prints the error's name, which busctl does not.
-    const std::vector<std::string> nobody_pause = {"/usr/bin/setpriv",
-                                                   "--reuid=65534",
-                                                   "--regid=65534",
-                                                   "--clear-groups",
-                                                   "/usr/bin/dbus-send",
-                                                   "--bus=" + bus.address(),
-                                                   "--print-reply",
-                                                   "--dest=org.damond1",
-                                                   "/org/damond1",
-                                                   "org.damond1.Manager.PauseContext",
+    const std::vector<std::string> nobody_pause = {"/usr/bin/setpriv",   "--reuid=65534",
+                                                   "--regid=65534",      "--clear-groups",
+                                                   "/usr/bin/dbus-send", "--bus=" + bus.address(),
+                                                   "--print-reply",      "--dest=org.damond1",
+                                                   "/org/damond1",       "org.damond1.Manager.PauseContext",
                                                    "string:demo"};
     FakePolkit polkit({"org.damond1.pause"});
     polkit.stall(true);
@@ -1014,8 +1032,8 @@ TEST(BusPolicy, AStalledPolkitHoldsOnlyTheCallThatAskedIt) {
     ASSERT_TRUE(wait_until([&] { return polkit.asked().size() == 1; }, 5000)) << read_file(dir.path() + "/stall.log");
     // polkit holds nobody's question; root's calls go through meanwhile.
     const auto root = [&](std::vector<std::string> args) {
-        std::vector<std::string> argv = {busctl, "--address=" + bus.address(), "call", "org.damond1", "/org/damond1",
-                                         "org.damond1.Manager"};
+        std::vector<std::string> argv = {busctl,         "--address=" + bus.address(), "call", "org.damond1",
+                                         "/org/damond1", "org.damond1.Manager"};
         argv.insert(argv.end(), args.begin(), args.end());
         return run_command(argv);
     };

@@ -115,18 +115,21 @@ public:
     void start() {
         std::vector<std::string> args{"damond", "--config", config_, "--state-dir", dir_.path() + "/state"};
         args.insert(args.end(), backend_.extra_args.begin(), backend_.extra_args.end());
-        damond_ = std::make_unique<Child>(damond_command(args),
-                                          std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus_.address()}},
-                                          dir_.path() + "/log");
-        ASSERT_TRUE(wait_until([&] {
-            try {
-                ManagerProxy m;
-                m.Version();
-                return true;
-            } catch (const sdbus::Error&) {
-                return false;
-            }
-        }, 15000)) << log();
+        damond_ = std::make_unique<Child>(
+            damond_command(args), std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus_.address()}},
+            dir_.path() + "/log");
+        ASSERT_TRUE(wait_until(
+            [&] {
+                try {
+                    ManagerProxy m;
+                    m.Version();
+                    return true;
+                } catch (const sdbus::Error&) {
+                    return false;
+                }
+            },
+            15000))
+            << log();
     }
     void stop(int sig) {
         if (!damond_) return;
@@ -195,7 +198,8 @@ public:
             state[c.get<0>()] = c.get<2>();
             const size_t at = c.get<0>().find('@');
             if (at != std::string::npos) {
-                EXPECT_TRUE(seen.apps.count(c.get<0>().substr(0, at))) << "context " << c.get<0>() << " without its app";
+                EXPECT_TRUE(seen.apps.count(c.get<0>().substr(0, at)))
+                    << "context " << c.get<0>() << " without its app";
             }
         }
         for (const auto& [app, s] : seen.apps) {
@@ -213,21 +217,23 @@ public:
         std::set<uint32_t> pids;
         std::string seen;
         // The Kdamonds property is KernelFacts' last look: give it a moment.
-        const bool agree = wait_until([&] {
-            contexts = m.ListContexts().size();
-            on = 0;
-            pids.clear();
-            seen.clear();
-            for (const auto& k : m.Kdamonds()) {
-                seen += std::to_string(k.get<0>()) + (k.get<1>() ? " ours " : " foreign ") + k.get<2>() + " pid " +
-                        std::to_string(k.get<3>()) + "; ";
-                if (k.get<1>() && k.get<2>() == "on") {
-                    ++on;
-                    pids.insert(k.get<3>());
+        const bool agree = wait_until(
+            [&] {
+                contexts = m.ListContexts().size();
+                on = 0;
+                pids.clear();
+                seen.clear();
+                for (const auto& k : m.Kdamonds()) {
+                    seen += std::to_string(k.get<0>()) + (k.get<1>() ? " ours " : " foreign ") + k.get<2>() + " pid " +
+                            std::to_string(k.get<3>()) + "; ";
+                    if (k.get<1>() && k.get<2>() == "on") {
+                        ++on;
+                        pids.insert(k.get<3>());
+                    }
                 }
-            }
-            return on == contexts && pids.size() == on;
-        }, 3000);
+                return on == contexts && pids.size() == on;
+            },
+            3000);
         std::string states;
         for (const auto& c : m.ListContexts()) states += c.get<0>() + " " + c.get<2>() + "; ";
         EXPECT_TRUE(agree) << on << " kdamonds on (" << pids.size() << " pids) for " << contexts
@@ -253,8 +259,10 @@ private:
     static std::string any_key(std::mt19937_64& rng, const Map& m) {
         auto it = m.begin();
         std::advance(it, static_cast<long>(rng() % m.size()));
-        if constexpr (std::is_same_v<typename Map::value_type, std::string>) return *it;
-        else return it->first;
+        if constexpr (std::is_same_v<typename Map::value_type, std::string>)
+            return *it;
+        else
+            return it->first;
     }
 
     // One random call on `next` (the model if it is acknowledged); empty if
@@ -288,9 +296,7 @@ private:
             const std::string name = any_key(rng, next.contexts);
             const uint64_t aggr = aggrs[rng() % 3];
             next.contexts[name].second = aggr;
-            return [&m, name, aggr] {
-                m.CommitContext(name, json{{"intervals", {{"aggr_us", aggr}}}}.dump());
-            };
+            return [&m, name, aggr] { m.CommitContext(name, json{{"intervals", {{"aggr_us", aggr}}}}.dump()); };
         }
         case 4: {
             if (next.holds.size() >= 3) return {};
@@ -344,7 +350,8 @@ private:
 };
 
 void run_crash_test(const Backend& backend, const Emulator* emu, int iterations, int max_kill_ms) {
-    const uint64_t seed = static_cast<uint64_t>(env_int("DAMOND_CRASH_SEED", static_cast<int>(::time(nullptr) % 100000)));
+    const uint64_t seed =
+        static_cast<uint64_t>(env_int("DAMOND_CRASH_SEED", static_cast<int>(::time(nullptr) % 100000)));
     std::cout << "# crash test " << backend.name << ": seed " << seed << ", " << iterations << " kills\n";
     std::mt19937_64 rng(seed);
     CrashStream stream(backend, emu);
@@ -361,8 +368,8 @@ void run_crash_test(const Backend& backend, const Emulator* emu, int iterations,
         const Model durable = seen.durable();
         if (durable == candidates[1].durable() && !(durable == candidates[0].durable())) ++in_flight_applied;
         EXPECT_TRUE(durable == candidates[0].durable() || durable == candidates[1].durable())
-            << "kill " << i << " (seed " << seed << ") after " << kill_after << " ms:\n  seen       "
-            << describe(seen) << "\n  acknowledged " << describe(candidates[0]) << "\n  or with the call in flight "
+            << "kill " << i << " (seed " << seed << ") after " << kill_after << " ms:\n  seen       " << describe(seen)
+            << "\n  acknowledged " << describe(candidates[0]) << "\n  or with the call in flight "
             << describe(candidates[1]) << "\n"
             << stream.log();
         stream.model() = seen;
@@ -383,7 +390,9 @@ TEST(CrashConsistency, InProcessEveryAcknowledgedCallSurvivesKill9) {
 TEST(CrashConsistency, EmulatedKernelEveryAcknowledgedCallSurvivesKill9) {
     Emulator emu("7.2");
     if (!emu.up()) GTEST_SKIP() << "no emulated DAMON tree (needs /dev/fuse)";
-    run_crash_test({"kernel-7.2", kKernelConfig, kKernelSpec,
+    run_crash_test({"kernel-7.2",
+                    kKernelConfig,
+                    kKernelSpec,
                     {"--sysfs-root", emu.dir(), "--modules-root", emu.dir() + "/_emu/module", "--kernel-release",
                      emu.release(), "--state-deadline-ms", "1500", "--kdamonds", "12"}},
                    &emu, env_int("DAMOND_CRASH_ITERATIONS", 100), 400);

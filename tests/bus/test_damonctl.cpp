@@ -128,7 +128,8 @@ protected:
 // on its own terms: the regions' union with holes folded, cut into `rows`
 // equal spans of bytes, each the size-weighted access rate in tenths.
 std::vector<int> expected_levels(const json& snap, size_t rows) {
-    const double samples = double(snap["intervals"]["aggr_us"].get<uint64_t>() / snap["intervals"]["sample_us"].get<uint64_t>());
+    const double samples =
+        double(snap["intervals"]["aggr_us"].get<uint64_t>() / snap["intervals"]["sample_us"].get<uint64_t>());
     std::vector<std::pair<uint64_t, double>> bytes;  // folded: (size, rate) in address order
     for (const json& r : snap["targets"][0]["regions"])
         bytes.emplace_back(r["end"].get<uint64_t>() - r["start"].get<uint64_t>(),
@@ -214,7 +215,8 @@ TEST_F(Damonctl, ContextCommandsAndTheirExitCodes) {
     EXPECT_EQ(run({"frobnicate"}).code, 2);
     EXPECT_EQ(run({"status", "--colour"}).code, 2);
 
-    const std::string spec = dir_.write("x.json", R"({"ops": "synthetic", "intervals": {"sample_us": 2000, "aggr_us": 40000},
+    const std::string spec =
+        dir_.write("x.json", R"({"ops": "synthetic", "intervals": {"sample_us": 2000, "aggr_us": 40000},
         "targets": [{"regions": [{"start": 0, "end": 1048576}]}]})");
     EXPECT_EQ(run({"create", "x", spec}).code, 0);
     const Ran taken = run({"create", "x", spec});
@@ -333,7 +335,8 @@ TEST_F(Damonctl, HeatmapSvgDrawnByARealRendererHasTheSnapshotsColours) {
     std::vector<std::string> cmd = {env_or("PNG_PIXELS", "tests/support/png_pixels.py"), png};
     for (size_t r = 0; r < expected.size(); ++r)
         for (size_t c = 0; c < columns; ++c)
-            cmd.push_back(std::to_string(left + int(c) * cell + cell / 2) + "," + std::to_string(top + int(r) * cell + cell / 2));
+            cmd.push_back(std::to_string(left + int(c) * cell + cell / 2) + "," +
+                          std::to_string(top + int(r) * cell + cell / 2));
     const auto pixels = run_command(cmd);
     ASSERT_EQ(pixels.exit_code, 0) << pixels.out;
     std::istringstream in(pixels.out);
@@ -349,11 +352,14 @@ TEST_F(Damonctl, HeatmapSvgDrawnByARealRendererHasTheSnapshotsColours) {
 
 TEST_F(Damonctl, WatchPrintsEachChangeAsItHappens) {
     Child watch({damonctl_path(), "--json", "watch", "--count", "3"}, {}, dir_.path() + "/watch.log");
-    ASSERT_TRUE(wait_until([&] { return read_file(dir_.path() + "/watch.log").find("watching") != std::string::npos; }));
+    ASSERT_TRUE(
+        wait_until([&] { return read_file(dir_.path() + "/watch.log").find("watching") != std::string::npos; }));
     ASSERT_EQ(run({"pause", "demo"}).code, 0);
     ASSERT_EQ(run({"resume", "demo"}).code, 0);
     ASSERT_EQ(run({"create", "w", "-"}, dir_.write("w.json", R"({"ops": "synthetic",
-        "targets": [{"regions": [{"start": 0, "end": 1048576}]}]})")).code, 0);
+        "targets": [{"regions": [{"start": 0, "end": 1048576}]}]})"))
+                  .code,
+              0);
     EXPECT_EQ(watch.wait_exit(10000), 0);
     std::vector<json> events;
     std::istringstream lines(read_file(dir_.path() + "/watch.log"));
@@ -417,8 +423,9 @@ TEST_F(Damonctl, HoldPausesWhileTheCommandRunsAndReleasesHoweverItEnds) {
     const std::string shown = dir_.path() + "/shown.json";
     std::string long_arg;
     for (int i = 0; i < 150; ++i) long_arg += "é";
-    const Ran multi = run({"hold", "--", "sh", "-c", "true\n" + quote(damonctl_path()) + " --json status > " + quote(shown) + "\ntrue",
-                           long_arg, std::string("\xff\xfe")});
+    const Ran multi = run({"hold", "--", "sh", "-c",
+                           "true\n" + quote(damonctl_path()) + " --json status > " + quote(shown) + "\ntrue", long_arg,
+                           std::string("\xff\xfe")});
     EXPECT_EQ(multi.code, 0) << multi.err;
     const std::string who = json::parse(read_file(shown))["holds"][0]["who"];
     EXPECT_EQ(who.find('\n'), std::string::npos) << who;
@@ -510,8 +517,9 @@ TEST_F(Damonctl, ExportThenImportGivesTheSameSpec) {
     // data-attribute probe of each filter type.
     json paddr = run_json({"import-damo", fixtures() + "/paddr-quota-goal-filters.raw.json", "--dry-run"})["damo"];
     paddr["probes"] = json::array(
-        {{{"filters", json::array({{{"type", "memcg"}, {"matching", true}, {"allow", true},
-                                    {"memcg_path", "/system.slice/a.service"}}})}},
+        {{{"filters",
+           json::array(
+               {{{"type", "memcg"}, {"matching", true}, {"allow", true}, {"memcg_path", "/system.slice/a.service"}}})}},
          {{"filters", json::array({{{"type", "anon"}, {"matching", false}, {"allow", true}, {"memcg_path", ""}}})}}});
     for (const char* form : {"--human", "--raw"}) {
         std::vector<std::string> args = {"export-damo", "--spec", dir_.write("paddr.json", paddr.dump())};
@@ -519,7 +527,8 @@ TEST_F(Damonctl, ExportThenImportGivesTheSameSpec) {
         const Ran exported = run(args);
         ASSERT_EQ(exported.code, 0) << exported.err;
         EXPECT_EQ(run_json({"import-damo", dir_.write("paddr-out.json", exported.out), "--dry-run"})["damo"], paddr)
-            << form << "\n" << exported.out;
+            << form << "\n"
+            << exported.out;
     }
     // A synthetic context has no damo form: refused by name.
     const Ran synthetic = run({"export-damo", "demo"});
@@ -565,8 +574,8 @@ TEST_F(Damonctl, WhatDamondCannotHonourIsRefusedByNameAndNothingIsHalfImported) 
     // And a bound far past 2^64 samples is clamped, not cast.
     d["kdamonds"][0]["contexts"][0]["schemes"][0]["access_pattern"]["nr_accesses"]["max"] =
         "100000000000000000000000000 samples";
-    EXPECT_EQ(run_json({"import-damo", dir_.write("big.json", d.dump()), "--dry-run"})["damo"]["schemes"][0]
-                  ["access_pattern"]["nr_accesses"]["max"],
+    EXPECT_EQ(run_json({"import-damo", dir_.write("big.json", d.dump()),
+                        "--dry-run"})["damo"]["schemes"][0]["access_pattern"]["nr_accesses"]["max"],
               4294967295u);
     d = doc;
     d["kdamonds"][0]["contexts"][0]["nr_regions"]["min"] = "1";
@@ -595,9 +604,10 @@ TEST_F(Damonctl, BashCompletionOffersCommandsAndContextNames) {
     const std::string script = env_or("DAMONCTL_COMPLETION", "damonctl/damonctl.bash");
     auto complete = [&](const std::string& words, int cword) {
         const std::string dir = std::filesystem::path(damonctl_path()).parent_path();
-        return run_command({"bash", "-c", "PATH=" + dir + ":$PATH; source " + quote(script) + "; COMP_WORDS=(" + words +
-                                              "); COMP_CWORD=" + std::to_string(cword) +
-                                              "; _damonctl; printf '%s\\n' \"${COMPREPLY[@]}\""})
+        return run_command({"bash", "-c",
+                            "PATH=" + dir + ":$PATH; source " + quote(script) + "; COMP_WORDS=(" + words +
+                                "); COMP_CWORD=" + std::to_string(cword) +
+                                "; _damonctl; printf '%s\\n' \"${COMPREPLY[@]}\""})
             .out;
     };
     EXPECT_NE(complete("damonctl st", 1).find("status"), std::string::npos);
@@ -617,8 +627,10 @@ TEST(DamonctlPolicy, EveryoneReadsTheStatusOnlyTheAllowedChange) {
     auto damond = start_damond(bus, dir.write("damond.json", kConfig), dir.path() + "/damond.log");
     ASSERT_TRUE(damond) << read_file(dir.path() + "/damond.log");
     auto as = [&](const std::string& uid, std::vector<std::string> args) {
-        std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=" + uid, "--regid=65534", "--clear-groups",
-                                         "/usr/bin/env", "DBUS_SYSTEM_BUS_ADDRESS=" + bus.address(), damonctl_path()};
+        std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=" + uid,
+                                         "--regid=65534",    "--clear-groups",
+                                         "/usr/bin/env",     "DBUS_SYSTEM_BUS_ADDRESS=" + bus.address(),
+                                         damonctl_path()};
         argv.insert(argv.end(), args.begin(), args.end());
         return run_command(argv);
     };

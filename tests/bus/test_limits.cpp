@@ -9,8 +9,8 @@
 #include <filesystem>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
+#include <nlohmann/json.hpp>
 
 #include "damond_proxies.hpp"
 #include "private_bus.hpp"
@@ -22,7 +22,8 @@ namespace {
 
 std::string small_spec(int regions_max = 20) {
     return R"({"ops": "synthetic", "intervals": {"sample_us": 5000, "aggr_us": 100000},
-  "nr_regions": {"min": 3, "max": )" + std::to_string(regions_max) + R"(},
+  "nr_regions": {"min": 3, "max": )" +
+           std::to_string(regions_max) + R"(},
   "targets": [{"regions": [{"start": 0, "end": 1048576}]}]})";
 }
 
@@ -33,8 +34,15 @@ json limits_config() {
             {"profiles", {{"p", profile}}},
             {"apps", {{"default", {{"foreground", "p"}, {"background", "p"}}}}},
             {"limits",
-             {{"contexts", 3}, {"contexts_per_caller", 2}, {"apps", 3}, {"apps_per_caller", 2}, {"holds", 3},
-              {"holds_per_caller", 2}, {"regions_per_context", 50}, {"spec_bytes", 2048}, {"text_bytes", 64}}}};
+             {{"contexts", 3},
+              {"contexts_per_caller", 2},
+              {"apps", 3},
+              {"apps_per_caller", 2},
+              {"holds", 3},
+              {"holds_per_caller", 2},
+              {"regions_per_context", 50},
+              {"spec_bytes", 2048},
+              {"text_bytes", 64}}}};
 }
 
 class Limits : public ::testing::Test {
@@ -69,9 +77,9 @@ protected:
         std::vector<std::string> argv;
         if (uid != 0) argv = {"/usr/bin/setpriv", "--reuid=" + std::to_string(uid), "--regid=65534", "--clear-groups"};
         if (method == "Version") {
-            argv.insert(argv.end(), {"gdbus", "call", "--system", "--dest", "org.damond1", "--object-path",
-                                     "/org/damond1", "--method", "org.freedesktop.DBus.Properties.Get",
-                                     "org.damond1.Manager", "Version"});
+            argv.insert(argv.end(),
+                        {"gdbus", "call", "--system", "--dest", "org.damond1", "--object-path", "/org/damond1",
+                         "--method", "org.freedesktop.DBus.Properties.Get", "org.damond1.Manager", "Version"});
             return run_command(argv);
         }
         argv.insert(argv.end(), {"gdbus", "call", "--system", "--dest", "org.damond1", "--object-path", "/org/damond1",
@@ -83,10 +91,10 @@ protected:
     // Another user calls through busctl, which prints the message but not
     // the error's name ("Call failed: limits.apps: ...").
     CommandResult as_other(uid_t uid, std::vector<std::string> args) {
-        args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=" + std::to_string(uid), "--regid=65534",
-                                   "--clear-groups", env_or("BUSCTL", "/usr/bin/busctl"),
-                                   "--address=" + bus_->address(), "call", "org.damond1", "/org/damond1",
-                                   "org.damond1.Manager"});
+        args.insert(args.begin(),
+                    {"/usr/bin/setpriv", "--reuid=" + std::to_string(uid), "--regid=65534", "--clear-groups",
+                     env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus_->address(), "call", "org.damond1",
+                     "/org/damond1", "org.damond1.Manager"});
         return run_command(args);
     }
     CommandResult create(uid_t uid, const std::string& name, const std::string& spec = small_spec()) {
@@ -105,14 +113,14 @@ protected:
 };
 
 // gdbus (root) names the error; busctl (other users) gives its message.
-#define EXPECT_LIMIT(result, text)                                                                    \
-    do {                                                                                              \
-        const CommandResult r_ = (result);                                                            \
-        EXPECT_NE(r_.exit_code, 0);                                                                   \
-        EXPECT_TRUE(r_.out.find("org.damond1.Error.LimitExceeded") != std::string::npos ||            \
-                    r_.out.find("Call failed: ") != std::string::npos)                                \
-            << r_.out;                                                                                \
-        EXPECT_NE(r_.out.find(text), std::string::npos) << r_.out;                                    \
+#define EXPECT_LIMIT(result, text)                                                         \
+    do {                                                                                   \
+        const CommandResult r_ = (result);                                                 \
+        EXPECT_NE(r_.exit_code, 0);                                                        \
+        EXPECT_TRUE(r_.out.find("org.damond1.Error.LimitExceeded") != std::string::npos || \
+                    r_.out.find("Call failed: ") != std::string::npos)                     \
+            << r_.out;                                                                     \
+        EXPECT_NE(r_.out.find(text), std::string::npos) << r_.out;                         \
     } while (0)
 
 }  // namespace
@@ -147,9 +155,9 @@ TEST_F(Limits, SpecsOverTheRegionAndSizeLimitsAreRefusedByName) {
     ASSERT_EQ(create(0, "a").exit_code, 0);
     EXPECT_LIMIT(call(0, "CommitContext", {quoted("a"), quoted(R"({"nr_regions": {"max": 500}})")}),
                  "limits.regions_per_context");
-    const CommandResult spec = run_command({"gdbus", "call", "--system", "--dest", "org.damond1", "--object-path",
-                                            "/org/damond1/context/a", "--method",
-                                            "org.freedesktop.DBus.Properties.Get", "org.damond1.Context", "Spec"});
+    const CommandResult spec =
+        run_command({"gdbus", "call", "--system", "--dest", "org.damond1", "--object-path", "/org/damond1/context/a",
+                     "--method", "org.freedesktop.DBus.Properties.Get", "org.damond1.Context", "Spec"});
     EXPECT_NE(spec.out.find(R"("nr_regions":{"max":20,)"), std::string::npos) << spec.out;
     EXPECT_EQ(call(0, "ListContexts", {}).out.find("big"), std::string::npos);
 }
@@ -169,8 +177,9 @@ TEST_F(Limits, HoldsPerConnectionAndInAllAndTheirTexts) {
     ManagerProxy first, second;
     first.HoldPause("one", "dump");
     first.HoldPause("two", "dump");
-    EXPECT_EQ(error_name_of([&] { first.HoldPause("three", "dump"); }).rfind(
-                  "org.damond1.Error.LimitExceeded: limits.holds_per_caller: ", 0),
+    EXPECT_EQ(error_name_of([&] {
+                  first.HoldPause("three", "dump");
+              }).rfind("org.damond1.Error.LimitExceeded: limits.holds_per_caller: ", 0),
               0u);
     second.HoldPause("other", "dump");
     EXPECT_EQ(error_name_of([&] { second.HoldPause("again", "dump"); }),

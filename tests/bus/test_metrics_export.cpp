@@ -32,7 +32,8 @@ std::string config(const std::string& textfile, int max_apps, int history_ms) {
              "targets": [{"regions": [{"start": 0, "end": 16777216}]}]}
   },
   "apps": {"default": {"foreground": "fine", "background": "fine"}},
-  "metrics": {"textfile": ")" + textfile + R"(", "interval_ms": 1000, "max_apps": )" + std::to_string(max_apps) +
+  "metrics": {"textfile": ")" +
+           textfile + R"(", "interval_ms": 1000, "max_apps": )" + std::to_string(max_apps) +
            R"(, "history_interval_ms": )" + std::to_string(history_ms) + R"(},
   "contexts": {
     "demo": {
@@ -116,7 +117,8 @@ protected:
         std::filesystem::create_directories(textdir());
         bus_ = std::make_unique<PrivateBus>();
         setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_->address().c_str(), 1);
-        damond_ = start_damond(*bus_, dir_.write("damond.json", config(textfile(), max_apps, history_ms)), dir_.path() + "/damond.log");
+        damond_ = start_damond(*bus_, dir_.write("damond.json", config(textfile(), max_apps, history_ms)),
+                               dir_.path() + "/damond.log");
         ASSERT_TRUE(damond_) << read_file(dir_.path() + "/damond.log");
     }
     void TearDown() override {
@@ -159,9 +161,9 @@ protected:
     int start_exporter() {
         const int port = free_port();
         exporter_ = std::make_unique<Child>(
-            std::vector<std::string>{"/usr/bin/prometheus-node-exporter", "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                                     "--collector.disable-defaults", "--collector.textfile",
-                                     "--collector.textfile.directory=" + textdir()},
+            std::vector<std::string>{
+                "/usr/bin/prometheus-node-exporter", "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                "--collector.disable-defaults", "--collector.textfile", "--collector.textfile.directory=" + textdir()},
             std::map<std::string, std::string>{}, dir_.path() + "/node-exporter.log");
         EXPECT_TRUE(wait_until([&] { return !http_get(port, "/metrics").empty(); }, 10000))
             << read_file(dir_.path() + "/node-exporter.log");
@@ -188,10 +190,14 @@ TEST_F(MetricsExport, TheNodeExporterServesDamondsSeriesWithTheFiguresTheBusRepo
     EXPECT_NEAR(s.at("working_set_bytes"), 16.0 * 1048576, 0.1 * 16 * 1048576);
     const double idle_since_start_us = s.at("NrAggregations") * 20000;
     EXPECT_NEAR(s.at("idle_p90_us"), idle_since_start_us, 0.1 * idle_since_start_us);
-    ASSERT_TRUE(wait_until([&] {
-        return read_file(textfile()).find("damond_context_pauses_total{context=\"demo\",app=\"\",backend=\"inprocess\"} 1") !=
-               std::string::npos;
-    }, 5000)) << read_file(textfile());
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return read_file(textfile())
+                       .find("damond_context_pauses_total{context=\"demo\",app=\"\",backend=\"inprocess\"} 1") !=
+                   std::string::npos;
+        },
+        5000))
+        << read_file(textfile());
 
     // damonctl show tells the same figures.
     const CommandResult show = damonctl({"--json", "show", "demo"});
@@ -213,12 +219,15 @@ TEST_F(MetricsExport, TheNodeExporterServesDamondsSeriesWithTheFiguresTheBusRepo
     EXPECT_EQ(at("damond_context_working_set_bytes" + demo), s.at("working_set_bytes"));
     EXPECT_EQ(at("damond_context_regions" + demo), s.at("NrRegions"));
     EXPECT_EQ(at("damond_context_aggregations_total" + demo), s.at("NrAggregations"));
-    EXPECT_DOUBLE_EQ(at("damond_context_idle_seconds{app=\"\",backend=\"inprocess\",context=\"demo\",percentile=\"50\"}"),
-                     s.at("idle_p50_us") / 1e6);
-    EXPECT_DOUBLE_EQ(at("damond_context_idle_seconds{app=\"\",backend=\"inprocess\",context=\"demo\",percentile=\"90\"}"),
-                     s.at("idle_p90_us") / 1e6);
-    EXPECT_DOUBLE_EQ(at("damond_context_idle_seconds{app=\"\",backend=\"inprocess\",context=\"demo\",percentile=\"99\"}"),
-                     s.at("idle_p99_us") / 1e6);
+    EXPECT_DOUBLE_EQ(
+        at("damond_context_idle_seconds{app=\"\",backend=\"inprocess\",context=\"demo\",percentile=\"50\"}"),
+        s.at("idle_p50_us") / 1e6);
+    EXPECT_DOUBLE_EQ(
+        at("damond_context_idle_seconds{app=\"\",backend=\"inprocess\",context=\"demo\",percentile=\"90\"}"),
+        s.at("idle_p90_us") / 1e6);
+    EXPECT_DOUBLE_EQ(
+        at("damond_context_idle_seconds{app=\"\",backend=\"inprocess\",context=\"demo\",percentile=\"99\"}"),
+        s.at("idle_p99_us") / 1e6);
     EXPECT_EQ(at("damond_context_pauses_total" + demo), 1);
     EXPECT_EQ(at("damond_context_state{app=\"\",backend=\"inprocess\",context=\"demo\",state=\"paused\"}"), 1);
     EXPECT_EQ(at("damond_bus_calls_total{method=\"PauseContext\",result=\"ok\"}"), 1);
@@ -228,7 +237,8 @@ TEST_F(MetricsExport, TheNodeExporterServesDamondsSeriesWithTheFiguresTheBusRepo
     EXPECT_EQ(scraped.find("untyped"), std::string::npos) << scraped;
 
     // promtool's checks and lints pass with nothing to say.
-    const CommandResult lint = run_command({"sh", "-c", "promtool check metrics < " + shell_quote(textfile()) + " 2>&1"});
+    const CommandResult lint =
+        run_command({"sh", "-c", "promtool check metrics < " + shell_quote(textfile()) + " 2>&1"});
     EXPECT_EQ(lint.exit_code, 0) << lint.out;
     EXPECT_EQ(lint.out, "");
 
@@ -236,21 +246,21 @@ TEST_F(MetricsExport, TheNodeExporterServesDamondsSeriesWithTheFiguresTheBusRepo
     const CommandResult om = damonctl({"metrics"});
     ASSERT_EQ(om.exit_code, 0) << om.out;
     const std::string om_file = dir_.write("metrics.om", om.out);
-    const CommandResult parsed = run_command(
-        {"/usr/bin/python3", "-c",
-         "import sys\n"
-         "from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse\n"
-         "for f in parse(open(sys.argv[1]).read()):\n"
-         "    for s in f.samples:\n"
-         "        if s.name == 'damond_context_working_set_bytes' and s.labels.get('context') == 'demo':\n"
-         "            print(f.type, f.unit, int(s.value))\n",
-         om_file});
+    const CommandResult parsed =
+        run_command({"/usr/bin/python3", "-c",
+                     "import sys\n"
+                     "from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse\n"
+                     "for f in parse(open(sys.argv[1]).read()):\n"
+                     "    for s in f.samples:\n"
+                     "        if s.name == 'damond_context_working_set_bytes' and s.labels.get('context') == 'demo':\n"
+                     "            print(f.type, f.unit, int(s.value))\n",
+                     om_file});
     ASSERT_EQ(parsed.exit_code, 0) << parsed.out;
     EXPECT_EQ(parsed.out, "gauge bytes " + std::to_string(uint64_t(s.at("working_set_bytes"))) + "\n");
 
     EXPECT_EQ(damonctl({"metrics", "--format", "json"}).exit_code, 2);
-    const CommandResult bad = run_command({"busctl", "--system", "call", "org.damond1", "/org/damond1",
-                                           "org.damond1.Manager", "Metrics", "s", "json"});
+    const CommandResult bad = run_command(
+        {"busctl", "--system", "call", "org.damond1", "/org/damond1", "org.damond1.Manager", "Metrics", "s", "json"});
     EXPECT_NE(bad.exit_code, 0);
     EXPECT_NE(bad.out.find("format: unknown format 'json'"), std::string::npos) << bad.out;
 
@@ -292,8 +302,12 @@ TEST_F(MetricsExport, AppsPastMaxAppsAreLeftOutButCounted) {
     EXPECT_EQ(value(s, "damond_app_foreground{app=\"com.example.b\"}"), 0) << "one foreground app at a time";
     EXPECT_EQ(value(s, "damond_app_switches_total{app=\"com.example.b\"}"), 2);
     EXPECT_GE(value(s, "damond_switch_duration_seconds_count"), 3);
-    EXPECT_EQ(value(s, "damond_switch_duration_seconds_bucket{le=\"+Inf\"}"), value(s, "damond_switch_duration_seconds_count"));
-    EXPECT_EQ(s.count("damond_context_working_set_bytes{context=\"com.example.c@foreground\",app=\"com.example.c\",backend=\"inprocess\"}"), 1u) << text;
+    EXPECT_EQ(value(s, "damond_switch_duration_seconds_bucket{le=\"+Inf\"}"),
+              value(s, "damond_switch_duration_seconds_count"));
+    EXPECT_EQ(s.count("damond_context_working_set_bytes{context=\"com.example.c@foreground\",app=\"com.example.c\","
+                      "backend=\"inprocess\"}"),
+              1u)
+        << text;
 
     // Every series config/grafana-dashboard.json plots is one damond writes.
     std::set<std::string> names;
@@ -303,8 +317,9 @@ TEST_F(MetricsExport, AppsPastMaxAppsAreLeftOutButCounted) {
     size_t plotted = 0;
     for (size_t at = 0; (at = dashboard.find("damond_", at)) != std::string::npos;) {
         size_t end = at;
-        while (end < dashboard.size() && (std::islower(static_cast<unsigned char>(dashboard[end])) || dashboard[end] == '_' ||
-                                          std::isdigit(static_cast<unsigned char>(dashboard[end]))))
+        while (end < dashboard.size() &&
+               (std::islower(static_cast<unsigned char>(dashboard[end])) || dashboard[end] == '_' ||
+                std::isdigit(static_cast<unsigned char>(dashboard[end]))))
             ++end;
         const std::string name = dashboard.substr(at, end - at);
         at = end;
@@ -332,7 +347,8 @@ TEST_F(MetricsExport, HistoryShowsTheFiguresBeforeThePause) {
     EXPECT_EQ(points[0]["paused"], false);
     // Paused, the figures hold: the last point is the Stats of now, within
     // the history's precision.
-    EXPECT_NEAR(points.back()["working_set_bytes"].get<double>(), s.at("working_set_bytes"), s.at("working_set_bytes") * 0.0015);
+    EXPECT_NEAR(points.back()["working_set_bytes"].get<double>(), s.at("working_set_bytes"),
+                s.at("working_set_bytes") * 0.0015);
     EXPECT_NEAR(points.back()["idle_p90_us"].get<double>(), s.at("idle_p90_us"), s.at("idle_p90_us") * 0.0015 + 1);
     for (size_t i = 1; i < points.size(); ++i)
         EXPECT_EQ(points[i]["unix_us"].get<uint64_t>() - points[i - 1]["unix_us"].get<uint64_t>() >= 500000, true);

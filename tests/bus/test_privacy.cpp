@@ -53,11 +53,13 @@ struct Process {
         // then its own (before, it is root's, or changed ids and is not
         // dumpable), which is what damond looks at.
         const std::string status = "/proc/" + std::to_string(pid) + "/status";
-        wait_until([&] {
-            struct stat st {};
-            return stat(status.c_str(), &st) == 0 && st.st_uid == uid &&
-                   read_file("/proc/" + std::to_string(pid) + "/comm").rfind(then.empty() ? "sleep" : "sh", 0) == 0;
-        }, 5000);
+        wait_until(
+            [&] {
+                struct stat st {};
+                return stat(status.c_str(), &st) == 0 && st.st_uid == uid &&
+                       read_file("/proc/" + std::to_string(pid) + "/comm").rfind(then.empty() ? "sleep" : "sh", 0) == 0;
+            },
+            5000);
     }
     void release() const { (void)!write(gate[1], "x\n", 2); }
     ~Process() {
@@ -78,7 +80,8 @@ std::string config_for(const std::string& backend) {
 std::string vaddr_spec(pid_t pid, bool with_regions = false) {
     json target = {{"pid_target", pid}};
     if (with_regions) target["regions"] = json::array({{{"start", 65536}, {"end", 1048576}}});
-    return json{{"ops", "vaddr"}, {"intervals", {{"sample_us", 5000}, {"aggr_us", 50000}}}, {"targets", {target}}}.dump();
+    return json{{"ops", "vaddr"}, {"intervals", {{"sample_us", 5000}, {"aggr_us", 50000}}}, {"targets", {target}}}
+        .dump();
 }
 
 const char* kPaddrSpec = R"({"ops": "paddr", "intervals": {"sample_us": 5000, "aggr_us": 50000},
@@ -105,8 +108,8 @@ protected:
     std::vector<std::string> as(uid_t uid) const {
         if (uid == 0) return {};
         const std::string id = std::to_string(uid);
-        return {"/usr/bin/setpriv", "--reuid=" + id, "--regid=" + id, "--clear-groups",
-                "/usr/bin/env",     "DBUS_SYSTEM_BUS_ADDRESS=" + bus->address()};
+        return {"/usr/bin/setpriv", "--reuid=" + id, "--regid=" + id,
+                "--clear-groups",   "/usr/bin/env",  "DBUS_SYSTEM_BUS_ADDRESS=" + bus->address()};
     }
     // busctl as `uid`: exit code and output.
     CommandResult busctl(uid_t uid, std::vector<std::string> args) const {
@@ -117,10 +120,11 @@ protected:
         return run_command(argv);
     }
     // dbus-send as `uid`: prints an error's message, which busctl does not.
-    CommandResult send(uid_t uid, const std::string& path, const std::string& method, std::vector<std::string> args) const {
+    CommandResult send(uid_t uid, const std::string& path, const std::string& method,
+                       std::vector<std::string> args) const {
         std::vector<std::string> argv = as(uid);
-        argv.insert(argv.end(), {"/usr/bin/dbus-send", "--bus=" + bus->address(), "--print-reply",
-                                 "--dest=org.damond1", path, method});
+        argv.insert(argv.end(), {"/usr/bin/dbus-send", "--bus=" + bus->address(), "--print-reply", "--dest=org.damond1",
+                                 path, method});
         argv.insert(argv.end(), args.begin(), args.end());
         return run_command(argv);
     }
@@ -173,11 +177,14 @@ TEST_P(Privacy, WatchingAProcessTakesWhatReadingItsSmapsTakes) {
     EXPECT_TRUE(denied(r)) << r.out;
     const std::string pid = std::to_string(roots.pid);
     EXPECT_NE(r.out.find("targets[0].pid_target: uid 65534 may not watch pid " + pid + ": it runs as uid 0"),
-              std::string::npos) << r.out;
+              std::string::npos)
+        << r.out;
     EXPECT_NE(r.out.find("/proc/" + pid + "/smaps"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("PTRACE_MODE_READ"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("grant monitor-others: polkit action org.damond1.monitor-others: polkit does not authorize it"),
-              std::string::npos) << r.out;
+    EXPECT_NE(
+        r.out.find("grant monitor-others: polkit action org.damond1.monitor-others: polkit does not authorize it"),
+        std::string::npos)
+        << r.out;
     EXPECT_NE(busctl(0, {"get-property", "org.damond1", path_of("roots"), "org.damond1.Context", "State"}).exit_code, 0)
         << "nothing half-created";
 
@@ -241,27 +248,32 @@ TEST_P(Privacy, RegionsAreForRootTheOwnerAndReadOthers) {
 
     // What VmRSS tells everyone stays everyone's.
     for (const std::string prop : {"State", "Stats", "NrRegions", "Backend", "PauseHolds", "LastError"})
-        EXPECT_EQ(busctl(kOther, {"get-property", "org.damond1", path_of("mine"), "org.damond1.Context", prop}).exit_code, 0)
+        EXPECT_EQ(
+            busctl(kOther, {"get-property", "org.damond1", path_of("mine"), "org.damond1.Context", prop}).exit_code, 0)
             << prop;
     for (const std::string method : {"ListContexts", "DescribeContexts", "DescribeApps"})
         EXPECT_EQ(busctl(kOther, {"call", "org.damond1", "/org/damond1", "org.damond1.Manager", method}).exit_code, 0)
             << method;
     EXPECT_EQ(busctl(kOther, {"call", "org.damond1", path_of("mine"), "org.damond1.Context", "History"}).exit_code, 0);
-    const CommandResult metrics =
-        busctl(kOther, {"--json=short", "call", "org.damond1", "/org/damond1", "org.damond1.Manager", "Metrics", "s", ""});
+    const CommandResult metrics = busctl(
+        kOther, {"--json=short", "call", "org.damond1", "/org/damond1", "org.damond1.Manager", "Metrics", "s", ""});
     ASSERT_EQ(metrics.exit_code, 0) << metrics.out;
     // ... and holds no address of the regions root reads of the app's
     // process (its mappings' addresses: too long to be there by chance).
     const std::string text = json::parse(metrics.out)["data"][0].get<std::string>();
     json snap;
     // Regions come with the monitor's first look at the process (later on a loaded machine).
-    EXPECT_TRUE(wait_until([&] {
-        snap = json::parse(json::parse(busctl(0, {"--json=short", "call", "org.damond1",
-                                                  path_of("org.example.Own@background"), "org.damond1.Context",
-                                                  "Snapshot"}).out)["data"][0]
-                               .get<std::string>());
-        return !snap["targets"].empty() && !snap["targets"][0]["regions"].empty();
-    }, 5000)) << snap.dump();
+    EXPECT_TRUE(wait_until(
+        [&] {
+            snap = json::parse(
+                json::parse(busctl(0, {"--json=short", "call", "org.damond1", path_of("org.example.Own@background"),
+                                       "org.damond1.Context", "Snapshot"})
+                                .out)["data"][0]
+                    .get<std::string>());
+            return !snap["targets"].empty() && !snap["targets"][0]["regions"].empty();
+        },
+        5000))
+        << snap.dump();
     for (const json& region : snap["targets"][0]["regions"])
         for (const char* edge : {"start", "end"}) {
             const uint64_t at = region[edge].get<uint64_t>();

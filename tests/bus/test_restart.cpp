@@ -14,10 +14,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "../process/workload_process.hpp"
 #include "bus_label.hpp"
 #include "damond_proxies.hpp"
 #include "private_bus.hpp"
-#include "../process/workload_process.hpp"
 
 using namespace damond::testing;
 using nlohmann::json;
@@ -58,11 +58,14 @@ protected:
         damond_ = std::make_unique<Child>(
             damond_command({"damond", "--config", config_, "--state-dir", state_dir()}),
             std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus_.address()}}, log());
-        ASSERT_TRUE(wait_until([&] {
-            return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus_.address(), "status",
-                                "org.damond1"})
-                       .exit_code == 0;
-        }, 15000)) << read_file(log());
+        ASSERT_TRUE(wait_until(
+            [&] {
+                return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus_.address(), "status",
+                                    "org.damond1"})
+                           .exit_code == 0;
+            },
+            15000))
+            << read_file(log());
     }
     void kill9() {
         damond_->signal(SIGKILL);
@@ -103,11 +106,11 @@ TEST_F(Restart, AfterKill9EverythingAcknowledgedIsBack) {
 
     ManagerProxy m;
     EXPECT_EQ(states(m), (std::map<std::string, std::string>{{"demo", "paused"},
-                                                              {"extra", "paused"},  // held, though it wants to run
-                                                              {"org.example.A@foreground", "paused"},
-                                                              {"org.example.A@background", "paused"},
-                                                              {"org.example.B@foreground", "paused"},
-                                                              {"org.example.B@background", "paused"}}));
+                                                             {"extra", "paused"},  // held, though it wants to run
+                                                             {"org.example.A@foreground", "paused"},
+                                                             {"org.example.A@background", "paused"},
+                                                             {"org.example.B@foreground", "paused"},
+                                                             {"org.example.B@background", "paused"}}));
     EXPECT_EQ(app_state_of(m, "org.example.A"), "foreground");
     EXPECT_EQ(app_state_of(m, "org.example.B"), "background");
     // A restart logs its contexts as restored: counting creations in the
@@ -240,7 +243,8 @@ TEST_F(Restart, TrainedRegionsAndAgesSurviveARestart) {
         // created later, even of the same name and spec, starts afresh.
         m.RemoveContext("trained");
         m.CreateContext("trained", spec);
-        EXPECT_NE(json::parse(ContextProxy(damond::context_object_path("trained")).Snapshot())["targets"].dump(), before);
+        EXPECT_NE(json::parse(ContextProxy(damond::context_object_path("trained")).Snapshot())["targets"].dump(),
+                  before);
     }
 }
 
@@ -262,7 +266,7 @@ TEST_F(Restart, FigureHistoryIsKeptAcrossAStop) {
     const auto after = history();
     ASSERT_GE(after.size(), 3u) << "the points from before the stop";
     // The first point is from before the stop.
-    const uint64_t stop_us = uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(
-                                          stopped_at.time_since_epoch()).count());
+    const uint64_t stop_us =
+        uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(stopped_at.time_since_epoch()).count());
     EXPECT_LT(after[0].get<0>(), stop_us);
 }

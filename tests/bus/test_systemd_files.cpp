@@ -37,7 +37,8 @@ std::string pointed_at_build(const std::string& configured, const std::string& c
                 const size_t c = rest.find("--config ");
                 if (c != std::string::npos) {
                     const size_t end = rest.find(' ', c + 9);
-                    rest = rest.substr(0, c) + "--config " + config + (end == std::string::npos ? "" : rest.substr(end));
+                    rest =
+                        rest.substr(0, c) + "--config " + config + (end == std::string::npos ? "" : rest.substr(end));
                 }
             }
             line = key + env_or("DAMOND", "damond") + rest;
@@ -83,9 +84,9 @@ TEST(SystemdFiles, TheFirstCallToOrgDamond1ActivatesDamond) {
                                             "org.damond1.Manager", "ListContexts"});
     EXPECT_EQ(call.exit_code, 0) << call.out;
     EXPECT_EQ(call.out, "a(sos) 0\n");
-    const CommandResult pid = run_command({busctl, "--address=" + bus.address(), "call", "org.freedesktop.DBus",
-                                           "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                           "GetConnectionUnixProcessID", "s", "org.damond1"});
+    const CommandResult pid =
+        run_command({busctl, "--address=" + bus.address(), "call", "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                     "org.freedesktop.DBus", "GetConnectionUnixProcessID", "s", "org.damond1"});
     ASSERT_EQ(pid.exit_code, 0) << pid.out;
     const pid_t damond = static_cast<pid_t>(std::stol(pid.out.substr(2)));
     ASSERT_GT(damond, 1);
@@ -104,10 +105,10 @@ TEST(SystemdFiles, AnInstallPutsBusPolkitAndSysusersFilesWhereTheirReadersLook) 
     const CommandResult install =
         run_command({"meson", "install", "-C", build, "--destdir", dest.path(), "--no-rebuild", "--quiet"});
     ASSERT_EQ(install.exit_code, 0) << install.out;
-    for (const std::string path : {"/usr/share/dbus-1/system.d/org.damond1.conf",
-                                   "/usr/share/dbus-1/system-services/org.damond1.service",
-                                   "/usr/share/polkit-1/actions/org.damond1.policy",
-                                   "/usr/lib/sysusers.d/damond.conf", "/lib/systemd/system/damond.service"}) {
+    for (const std::string path :
+         {"/usr/share/dbus-1/system.d/org.damond1.conf", "/usr/share/dbus-1/system-services/org.damond1.service",
+          "/usr/share/polkit-1/actions/org.damond1.policy", "/usr/lib/sysusers.d/damond.conf",
+          "/lib/systemd/system/damond.service"}) {
         struct stat st {};
         EXPECT_EQ(::stat((dest.path() + path).c_str(), &st), 0) << path << " is not installed";
     }
@@ -115,8 +116,8 @@ TEST(SystemdFiles, AnInstallPutsBusPolkitAndSysusersFilesWhereTheirReadersLook) 
     std::filesystem::create_directories(dest.path() + "/etc");
     dest.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
     dest.write("etc/group", "root:x:0:\n");
-    const CommandResult sysusers = run_command({"systemd-sysusers", "--root=" + dest.path(),
-                                                dest.path() + "/usr/lib/sysusers.d/damond.conf"});
+    const CommandResult sysusers =
+        run_command({"systemd-sysusers", "--root=" + dest.path(), dest.path() + "/usr/lib/sysusers.d/damond.conf"});
     EXPECT_EQ(sysusers.exit_code, 0) << sysusers.out;
     EXPECT_NE(read_file(dest.path() + "/etc/group").find("\ndamond:x:"), std::string::npos)
         << read_file(dest.path() + "/etc/group");
@@ -127,15 +128,18 @@ TEST(SystemdFiles, AnInstallPutsBusPolkitAndSysusersFilesWhereTheirReadersLook) 
 TEST(SystemdFiles, ThePolkitPolicyDeclaresEveryActionDamondAsksAbout) {
     const std::string dir = std::filesystem::path(env_or("DAMOND_POLICY", "systemd/org.damond1.conf")).parent_path();
     const std::string policy = read_file(dir + "/org.damond1.policy");
-    for (const damond::BusAction a : {damond::BusAction::Pause, damond::BusAction::SetAppState, damond::BusAction::Configure})
+    for (const damond::BusAction a :
+         {damond::BusAction::Pause, damond::BusAction::SetAppState, damond::BusAction::Configure})
         EXPECT_NE(policy.find(std::string("<action id=\"") + damond::polkit_action_id(a) + "\">"), std::string::npos)
             << damond::polkit_action_id(a);
-    for (const damond::Grant g : {damond::Grant::MonitorOthers, damond::Grant::MonitorSystem, damond::Grant::ReadOthers}) {
+    for (const damond::Grant g :
+         {damond::Grant::MonitorOthers, damond::Grant::MonitorSystem, damond::Grant::ReadOthers}) {
         const std::string id = damond::polkit_action_id(g);
         const size_t at = policy.find("<action id=\"" + id + "\">");
         ASSERT_NE(at, std::string::npos) << id;
         const std::string action = policy.substr(at, policy.find("</action>", at) - at);
         for (const char* who : {"allow_any", "allow_inactive", "allow_active"})
-            EXPECT_NE(action.find(std::string("<") + who + ">auth_admin</" + who + ">"), std::string::npos) << id << " " << who;
+            EXPECT_NE(action.find(std::string("<") + who + ">auth_admin</" + who + ">"), std::string::npos)
+                << id << " " << who;
     }
 }

@@ -68,7 +68,8 @@ int emu_readdir(const char* path, void* buf, fuse_fill_dir_t fill, off_t, fuse_f
     if (!g_model->is_dir(p)) return -ENOTDIR;
     fill(buf, ".", nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
     fill(buf, "..", nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
-    for (const std::string& name : g_model->list(p)) fill(buf, name.c_str(), nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
+    for (const std::string& name : g_model->list(p))
+        fill(buf, name.c_str(), nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
     return 0;
 }
 
@@ -152,8 +153,10 @@ int main(int argc, char** argv) {
     std::string profile;
     std::vector<char*> args{argv[0]};
     for (int i = 1; i < argc; ++i) {
-        if (std::string(argv[i]) == "--profile" && i + 1 < argc) profile = argv[++i];
-        else args.push_back(argv[i]);
+        if (std::string(argv[i]) == "--profile" && i + 1 < argc)
+            profile = argv[++i];
+        else
+            args.push_back(argv[i]);
     }
     if (profile.empty() || args.size() < 2) {
         std::cerr << "usage: damon-sysfs-emu --profile 6.1|6.12|6.18|7.2 MOUNTPOINT\n";

@@ -1,10 +1,10 @@
 #include "damon_tree_model.hpp"
 
+#include <signal.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
-#include <signal.h>
 #include <sstream>
 #include <stdexcept>
 
@@ -64,8 +64,8 @@ bool is_text_file(const std::string& name) {
 }
 
 int errno_named(const std::string& name) {
-    static const std::map<std::string, int> names{{"EBUSY", EBUSY}, {"EINVAL", EINVAL}, {"EIO", EIO},
-                                                  {"ENOMEM", ENOMEM}, {"EPERM", EPERM}, {"ECANCELED", ECANCELED}};
+    static const std::map<std::string, int> names{{"EBUSY", EBUSY},   {"EINVAL", EINVAL}, {"EIO", EIO},
+                                                  {"ENOMEM", ENOMEM}, {"EPERM", EPERM},   {"ECANCELED", ECANCELED}};
     auto it = names.find(name);
     return it == names.end() ? EIO : it->second;
 }
@@ -206,7 +206,8 @@ int DamonTreeModel::read(const std::string& path, std::string& out) {
         // What the running kdamond took from its pause file at the last on
         // or commit (the file itself only stages it).
         try {
-            auto rt = runtimes_.find(static_cast<uint32_t>(std::stoul(path.substr(join(kEmu, "applied_pause/").size()))));
+            auto rt =
+                runtimes_.find(static_cast<uint32_t>(std::stoul(path.substr(join(kEmu, "applied_pause/").size()))));
             if (rt == runtimes_.end() || !rt->second) return -ENOENT;
             out = rt->second->spec.pause ? "Y" : "N";
             return 0;
@@ -249,8 +250,8 @@ int DamonTreeModel::read_live(const std::string& kdamond, std::string& out) {
 
 void DamonTreeModel::log(const std::string& path, const std::string& value, int result) {
     Node& l = nodes_[join(kEmu, "log")];
-    l.value += path + " " + value + " -> " + (result == 0 ? std::string("ok") : std::string(strerrorname_np(-result))) +
-               "\n";
+    l.value +=
+        path + " " + value + " -> " + (result == 0 ? std::string("ok") : std::string(strerrorname_np(-result))) + "\n";
 }
 
 bool DamonTreeModel::take_fault(const std::string& path, int& err, const char* control) {
@@ -320,7 +321,8 @@ int DamonTreeModel::write_locked(const std::string& path, const std::string& val
             it->second.value.clear();
         else if ((path == join(kEmu, "fail") || path == join(kEmu, "fail_read")) && !value.empty())
             it->second.value += value + "\n";
-        else it->second.value = value;
+        else
+            it->second.value = value;
         return 0;
     }
     if (!it->second.writable) return -EACCES;
@@ -405,20 +407,30 @@ private:
 };
 
 std::optional<Action> action_named(const std::string& n) {
-    static const std::map<std::string, Action> m{
-        {"willneed", Action::Willneed}, {"cold", Action::Cold}, {"pageout", Action::Pageout},
-        {"hugepage", Action::Hugepage}, {"nohugepage", Action::Nohugepage}, {"collapse", Action::Collapse},
-        {"lru_prio", Action::LruPrio}, {"lru_deprio", Action::LruDeprio}, {"migrate_hot", Action::MigrateHot},
-        {"migrate_cold", Action::MigrateCold}, {"stat", Action::Stat}};
+    static const std::map<std::string, Action> m{{"willneed", Action::Willneed},
+                                                 {"cold", Action::Cold},
+                                                 {"pageout", Action::Pageout},
+                                                 {"hugepage", Action::Hugepage},
+                                                 {"nohugepage", Action::Nohugepage},
+                                                 {"collapse", Action::Collapse},
+                                                 {"lru_prio", Action::LruPrio},
+                                                 {"lru_deprio", Action::LruDeprio},
+                                                 {"migrate_hot", Action::MigrateHot},
+                                                 {"migrate_cold", Action::MigrateCold},
+                                                 {"stat", Action::Stat}};
     auto it = m.find(n);
     return it == m.end() ? std::nullopt : std::optional<Action>(it->second);
 }
 
 std::optional<FilterType> filter_named(const std::string& n) {
-    static const std::map<std::string, FilterType> m{
-        {"addr", FilterType::Addr}, {"target", FilterType::Target}, {"anon", FilterType::Anon},
-        {"active", FilterType::Active}, {"memcg", FilterType::Memcg}, {"young", FilterType::Young},
-        {"hugepage_size", FilterType::HugepageSize}, {"unmapped", FilterType::Unmapped}};
+    static const std::map<std::string, FilterType> m{{"addr", FilterType::Addr},
+                                                     {"target", FilterType::Target},
+                                                     {"anon", FilterType::Anon},
+                                                     {"active", FilterType::Active},
+                                                     {"memcg", FilterType::Memcg},
+                                                     {"young", FilterType::Young},
+                                                     {"hugepage_size", FilterType::HugepageSize},
+                                                     {"unmapped", FilterType::Unmapped}};
     auto it = m.find(n);
     return it == m.end() ? std::nullopt : std::optional<FilterType>(it->second);
 }
@@ -429,10 +441,14 @@ std::optional<FilterType> filter_named(const std::string& n) {
 int build_params(const Staged& st, const Profile& profile, ContextSpec& spec, bool& inside_commit) {
     inside_commit = false;
     const std::string ops = st.s("operations");
-    if (ops == "vaddr") spec.ops = Ops::Vaddr;
-    else if (ops == "fvaddr") spec.ops = Ops::Fvaddr;
-    else if (ops == "paddr") spec.ops = Ops::Paddr;
-    else return -EINVAL;
+    if (ops == "vaddr")
+        spec.ops = Ops::Vaddr;
+    else if (ops == "fvaddr")
+        spec.ops = Ops::Fvaddr;
+    else if (ops == "paddr")
+        spec.ops = Ops::Paddr;
+    else
+        return -EINVAL;
     spec.intervals.sample_us = st.u("monitoring_attrs/intervals/sample_us");
     spec.intervals.aggr_us = st.u("monitoring_attrs/intervals/aggr_us");
     spec.intervals.update_us = st.u("monitoring_attrs/intervals/update_us");
@@ -500,8 +516,10 @@ int build_params(const Staged& st, const Profile& profile, ContextSpec& spec, bo
             s.quotas.goals.push_back(goal);
         }
         const std::string metric = st.s(sd + "/watermarks/metric", "none");
-        if (metric == "free_mem_rate") s.watermarks.metric = WatermarkMetric::FreeMemRate;
-        else if (metric != "none") return -EINVAL;
+        if (metric == "free_mem_rate")
+            s.watermarks.metric = WatermarkMetric::FreeMemRate;
+        else if (metric != "none")
+            return -EINVAL;
         s.watermarks.interval_us = st.u(sd + "/watermarks/interval_us");
         s.watermarks.high = st.u(sd + "/watermarks/high");
         s.watermarks.mid = st.u(sd + "/watermarks/mid");
@@ -608,10 +626,11 @@ int DamonTreeModel::state_command(uint32_t k, const std::string& command, bool& 
     }
     // Commands newer than the profile's kernel are unknown keywords there.
     static const std::map<std::string, std::pair<int, int>> since{
-        {"update_schemes_tried_regions", {6, 2}}, {"update_schemes_tried_bytes", {6, 6}},
-        {"clear_schemes_tried_regions", {6, 2}}, {"commit_schemes_quota_goals", {6, 8}},
+        {"update_schemes_tried_regions", {6, 2}},    {"update_schemes_tried_bytes", {6, 6}},
+        {"clear_schemes_tried_regions", {6, 2}},     {"commit_schemes_quota_goals", {6, 8}},
         {"update_schemes_effective_quotas", {6, 9}}, {"update_tuned_intervals", {6, 15}}};
-    if (auto it = since.find(command); it != since.end() && !profile_.version.at_least(it->second.first, it->second.second))
+    if (auto it = since.find(command);
+        it != since.end() && !profile_.version.at_least(it->second.first, it->second.second))
         return -EINVAL;
     if (!running) return -EINVAL;
     advance(k);
@@ -701,7 +720,8 @@ int DamonTreeModel::state_command(uint32_t k, const std::string& command, bool& 
     if (command == "update_schemes_effective_quotas") {
         for (size_t i = 0; i < ctx.schemes.size(); ++i)
             if (nodes_.count(sd + std::to_string(i) + "/quotas/effective_bytes"))
-                nodes_[sd + std::to_string(i) + "/quotas/effective_bytes"].value = std::to_string(ctx.schemes[i].quota.esz);
+                nodes_[sd + std::to_string(i) + "/quotas/effective_bytes"].value =
+                    std::to_string(ctx.schemes[i].quota.esz);
         return 0;
     }
     if (command == "update_tuned_intervals") {

@@ -44,16 +44,29 @@ struct Damond {
     Damond(const Emulator& emu, const std::string& backend, bool expect_up = true, const std::string& config = kConfig,
            const std::string& state_dir = "", PrivateBus* on_bus = nullptr, std::vector<std::string> extra = {})
         : own_bus(on_bus ? nullptr : std::make_shared<PrivateBus>()), bus(on_bus ? *on_bus : *own_bus) {
-        std::vector<std::string> args{"damond", "--config", dir.write("c.json", config), "--backend",
-                                      backend, "--sysfs-root", emu.dir(), "--modules-root", emu.dir() + "/_emu/module",
-                                      "--kernel-release", emu.release(), "--state-dir",
-                                      state_dir.empty() ? dir.path() + "/state" : state_dir, "--state-deadline-ms", "1500"};
+        std::vector<std::string> args{"damond",
+                                      "--config",
+                                      dir.write("c.json", config),
+                                      "--backend",
+                                      backend,
+                                      "--sysfs-root",
+                                      emu.dir(),
+                                      "--modules-root",
+                                      emu.dir() + "/_emu/module",
+                                      "--kernel-release",
+                                      emu.release(),
+                                      "--state-dir",
+                                      state_dir.empty() ? dir.path() + "/state" : state_dir,
+                                      "--state-deadline-ms",
+                                      "1500"};
         args.insert(args.end(), extra.begin(), extra.end());
-        child = std::make_unique<Child>(
-            damond_command(args),
-            std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, dir.path() + "/log");
-        if (expect_up) up = wait_until([&] { return busctl({"status", "org.damond1"}).exit_code == 0; }, 10000);
-        else exit_code = child->wait_exit(10000);
+        child = std::make_unique<Child>(damond_command(args),
+                                        std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}},
+                                        dir.path() + "/log");
+        if (expect_up)
+            up = wait_until([&] { return busctl({"status", "org.damond1"}).exit_code == 0; }, 10000);
+        else
+            exit_code = child->wait_exit(10000);
     }
     ~Damond() {
         if (child->pid() <= 0) return;  // reaped already (killed by the test)

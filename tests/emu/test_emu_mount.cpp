@@ -15,9 +15,9 @@
 
 #include <gtest/gtest.h>
 
+#include "emulator.hpp"
 #include "kernel/kernel_probe.hpp"
 #include "kernel/sysfs_tree.hpp"
-#include "emulator.hpp"
 
 using namespace damond;
 using damond::testing::Emulator;
@@ -82,7 +82,7 @@ TEST(EmuMount, AHungWriteBlocksOnlyItsWriter) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_FALSE(returned);
     EXPECT_EQ(t.read("kdamonds/0/state"), "on");  // everything else still answers
-    m.stop();  // unmounting ends the stuck request
+    m.stop();                                     // unmounting ends the stuck request
     writer.join();
     EXPECT_TRUE(returned);
 }

@@ -51,8 +51,8 @@ std::string trimmed(std::string s) {
 
 struct Step {
     std::string name;
-    std::function<CommandResult(Damond&)> run;   // the operation under test
-    std::function<void(Damond&)> before;         // brings the state it starts from
+    std::function<CommandResult(Damond&)> run;  // the operation under test
+    std::function<void(Damond&)> before;        // brings the state it starts from
     // After a call that succeeded: what the kernel must run ("" when the
     // state check says it all).
     std::function<std::string()> expect_live;
@@ -123,11 +123,14 @@ protected:
         size_t running = 0, paused = 0;
         for (size_t i = 0; i + 2 < list.size(); i += 3) {
             const std::string& state = list[i + 2];
-            if (state == "running") ++running;
-            else if (state == "paused") ++paused;
+            if (state == "running")
+                ++running;
+            else if (state == "paused")
+                ++paused;
             else {
                 const std::string error = d_->get(list[i + 1], "org.damond1.Context", "LastError");
-                EXPECT_NE(error, "s \"\"\n") << what << ": context " << list[i] << " is " << state << " and says nothing";
+                EXPECT_NE(error, "s \"\"\n")
+                    << what << ": context " << list[i] << " is " << state << " and says nothing";
             }
         }
         size_t on = 0, on_paused = 0;
@@ -136,8 +139,10 @@ protected:
             const std::string kd = "kdamonds/" + std::to_string(k);
             if (emu_file(kd + "/state") != "on") continue;
             // As applied: the pause file only stages it.
-            if (emu_file("_emu/applied_pause/" + std::to_string(k)) == "Y") ++on_paused;
-            else ++on;
+            if (emu_file("_emu/applied_pause/" + std::to_string(k)) == "Y")
+                ++on_paused;
+            else
+                ++on;
         }
         EXPECT_EQ(on, running) << what << ": kdamonds running vs contexts running\n" << d_->log();
         EXPECT_EQ(on_paused, paused) << what << ": kdamonds paused vs contexts paused";
@@ -173,9 +178,11 @@ protected:
                                   base == "nr_contexts" || base == "operations" || base == "aggr_us";
             if (f[0] == 'w' && (steering || every)) out.push_back(f);
             // How damond knows its kdamonds: state and pid of those it drives.
-            else if (f[0] == 'r' && (base == "state" || base == "pid") && written.count(f.substr(2, f.find('/', 11) - 2)))
+            else if (f[0] == 'r' && (base == "state" || base == "pid") &&
+                     written.count(f.substr(2, f.find('/', 11) - 2)))
                 out.push_back(f);
-            else if (f[0] == 'w') writes.push_back(f);
+            else if (f[0] == 'w')
+                writes.push_back(f);
             else if (every || f.find("/tried_regions/") == std::string::npos ||
                      f.find("/tried_regions/0/") != std::string::npos)
                 reads.push_back(f);
@@ -204,8 +211,8 @@ protected:
             const bool write = f[0] == 'w';
             const std::string path = f.substr(2);
             for (const char* err : {"EIO", "EBUSY", "ENOMEM", "EINVAL"}) {
-                const std::string what = step.name + " with " + (write ? "a write of " : "a read of ") + path +
-                                         " failing " + err;
+                const std::string what =
+                    step.name + " with " + (write ? "a write of " : "a read of ") + path + " failing " + err;
                 step.before(*d_);
                 clear_logs();
                 emu_->put(write ? "_emu/fail" : "_emu/fail_read", path + " " + err + " 1");
@@ -215,8 +222,8 @@ protected:
                 ++runs_;
                 if (r.exit_code != 0) {
                     ++failed_calls_;
-                    EXPECT_NE(r.out.find(path), std::string::npos) << what << ": the error does not name the file: "
-                                                                   << r.out;
+                    EXPECT_NE(r.out.find(path), std::string::npos)
+                        << what << ": the error does not name the file: " << r.out;
                 } else if (step.expect_live) {
                     // A call that says it succeeded applied everything: a
                     // kdamond runs what it asked for.
@@ -244,9 +251,12 @@ protected:
         bool app_broken = false, kdemo_broken = false;
         for (size_t i = 0; i + 2 < list.size(); i += 3) {
             if (list[i + 2] == "running" || list[i + 2] == "paused") continue;
-            if (list[i].find('@') != std::string::npos) app_broken = true;
-            else if (list[i] == "kdemo") kdemo_broken = true;
-            else call("RemoveContext", "s", {list[i]});
+            if (list[i].find('@') != std::string::npos)
+                app_broken = true;
+            else if (list[i] == "kdemo")
+                kdemo_broken = true;
+            else
+                call("RemoveContext", "s", {list[i]});
         }
         if (app_broken) {
             call("UnregisterApp", "s", {"org.example.F"});
@@ -282,12 +292,14 @@ TEST_F(FaultInjection, EveryFileFailsOnceInEveryOperation) {
         {"commit",
          [&, this](Damond&) {
              aggr = aggr == 40000 ? 80000 : 40000;
-             return call("CommitContext", "ss", {"kdemo", R"({"intervals": {"aggr_us": )" + std::to_string(aggr) + "}}"});
+             return call("CommitContext", "ss",
+                         {"kdemo", R"({"intervals": {"aggr_us": )" + std::to_string(aggr) + "}}"});
          },
-         ensure("ResumeContext", "s", {"kdemo"}),
-         [&] { return "sample_us 2000 aggr_us " + std::to_string(aggr); }},
-        {"switch", manager("SetAppState", "ssa{sv}", {"org.example.F", "foreground", "0"}),
-         ensure("SetAppState", "ssa{sv}", {"org.example.F", "background", "0"}), {}},
+         ensure("ResumeContext", "s", {"kdemo"}), [&] { return "sample_us 2000 aggr_us " + std::to_string(aggr); }},
+        {"switch",
+         manager("SetAppState", "ssa{sv}", {"org.example.F", "foreground", "0"}),
+         ensure("SetAppState", "ssa{sv}", {"org.example.F", "background", "0"}),
+         {}},
     };
     for (const Step& step : steps) {
         run_step(step, 6);
@@ -308,8 +320,8 @@ TEST_F(FaultInjection, AdoptionAfterARestartSurvivesEveryFileFailingOnce) {
         const bool write = f[0] == 'w';
         const std::string path = f.substr(2);
         for (const char* err : {"EIO", "EBUSY", "ENOMEM", "EINVAL"}) {
-            const std::string what = std::string("adoption with ") + (write ? "a write of " : "a read of ") + path +
-                                     " failing " + err;
+            const std::string what =
+                std::string("adoption with ") + (write ? "a write of " : "a read of ") + path + " failing " + err;
             d_.reset();
             clear_logs();
             emu_->put(write ? "_emu/fail" : "_emu/fail_read", path + " " + err + " 1");

@@ -4,10 +4,10 @@
 #include <grp.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <sstream>
-#include <cstdlib>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -23,13 +23,18 @@ bool have_fuse() { return access("/dev/fuse", R_OK | W_OK) == 0; }
 
 std::string apps_config(const std::string& backend, const std::string& profile_ops, int max_apps,
                         const std::string& kernel = "{}", const std::string& contexts = "{}") {
-    const std::string target = profile_ops == "paddr" ? R"(, "targets": [{"regions": [{"start": 16777216, "end": 268435456}]}])" : "";
+    const std::string target =
+        profile_ops == "paddr" ? R"(, "targets": [{"regions": [{"start": 16777216, "end": 268435456}]}])" : "";
     return R"({"backend": ")" + backend + R"(", "kernel": )" + kernel + R"(,
   "profiles": {
-    "fine":   {"ops": ")" + profile_ops + R"(", "intervals": {"sample_us": 2000, "aggr_us": 40000})" + target + R"(},
-    "coarse": {"ops": ")" + profile_ops + R"(", "intervals": {"sample_us": 4000, "aggr_us": 80000})" + target + R"(}},
-  "apps": {"default": {"foreground": "fine", "background": "coarse"}, "max_apps": )" + std::to_string(max_apps) + R"(},
-  "contexts": )" + contexts + "}";
+    "fine":   {"ops": ")" +
+           profile_ops + R"(", "intervals": {"sample_us": 2000, "aggr_us": 40000})" + target + R"(},
+    "coarse": {"ops": ")" +
+           profile_ops + R"(", "intervals": {"sample_us": 4000, "aggr_us": 80000})" + target + R"(}},
+  "apps": {"default": {"foreground": "fine", "background": "coarse"}, "max_apps": )" +
+           std::to_string(max_apps) + R"(},
+  "contexts": )" +
+           contexts + "}";
 }
 
 const char* kOneContext = R"({"kdemo": {"ops": "paddr", "intervals": {"sample_us": 2000, "aggr_us": 40000},
@@ -41,13 +46,15 @@ CommandResult register_app(Damond& d, const std::string& app, uint32_t pid = 0) 
 }
 
 CommandResult set_app_state(Damond& d, const std::string& app, const std::string& state) {
-    return d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "SetAppState", "ssa{sv}", app, state, "0"});
+    return d.busctl(
+        {"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "SetAppState", "ssa{sv}", app, state, "0"});
 }
 
 std::string context_path(const std::string& name) {
     std::string out = "/org/damond1/context/";
     for (unsigned char c : name) {
-        if (std::isalnum(c)) out += static_cast<char>(c);
+        if (std::isalnum(c))
+            out += static_cast<char>(c);
         else {
             char buf[4];
             snprintf(buf, sizeof buf, "_%02x", c);
@@ -94,14 +101,16 @@ struct Sleeper {
 // The bits of /proc/<pid>/status's CapBnd for capability names as setpriv
 // spells them; an unknown name fails the test that asks.
 uint64_t capability_mask(const std::vector<std::string>& names) {
-    static const std::map<std::string, int> bit{{"chown", 0}, {"dac_override", 1}, {"dac_read_search", 2},
-                                                {"fowner", 3}, {"kill", 5}, {"sys_ptrace", 19},
-                                                {"sys_admin", 21}, {"sys_nice", 23}, {"sys_resource", 24}};
+    static const std::map<std::string, int> bit{{"chown", 0},      {"dac_override", 1}, {"dac_read_search", 2},
+                                                {"fowner", 3},     {"kill", 5},         {"sys_ptrace", 19},
+                                                {"sys_admin", 21}, {"sys_nice", 23},    {"sys_resource", 24}};
     uint64_t mask = 0;
     for (const auto& n : names) {
         const auto it = bit.find(n);
-        if (it == bit.end()) ADD_FAILURE() << "capability '" << n << "' is not in the test's table";
-        else mask |= uint64_t{1} << it->second;
+        if (it == bit.end())
+            ADD_FAILURE() << "capability '" << n << "' is not in the test's table";
+        else
+            mask |= uint64_t{1} << it->second;
     }
     return mask;
 }
@@ -143,7 +152,8 @@ TEST(KernelApps, AnOrdinaryUsersAppRunsOnTheKernelUnderTheUnitsCapabilities) {
             << "damond does not run with the unit's CapabilityBoundingSet";
         const CommandResult r = register_app(d, "org.example.Editor", static_cast<uint32_t>(user_app.pid));
         ASSERT_EQ(r.exit_code, 0) << r.out << d.log();
-        EXPECT_EQ(d.get(context_path("org.example.Editor@foreground"), "org.damond1.Context", "Backend"), "s \"kernel\"\n");
+        EXPECT_EQ(d.get(context_path("org.example.Editor@foreground"), "org.damond1.Context", "Backend"),
+                  "s \"kernel\"\n");
         EXPECT_EQ(kdamonds_on(emu, user_app.pid), 2);
     }
     // Stopped with a state directory: the kdamonds stay, the next damond
@@ -151,7 +161,8 @@ TEST(KernelApps, AnOrdinaryUsersAppRunsOnTheKernelUnderTheUnitsCapabilities) {
     Damond again(emu, "kernel", true, config, state.path());
     ASSERT_TRUE(again.up) << again.log();
     EXPECT_EQ(again.get(context_path("org.example.Editor@background"), "org.damond1.Context", "Backend"),
-              "s \"kernel\"\n") << again.log();
+              "s \"kernel\"\n")
+        << again.log();
     EXPECT_EQ(again.log().find("no process with pid"), std::string::npos) << again.log();
     EXPECT_EQ(kdamonds_on(emu, user_app.pid), 2);
 }
@@ -203,7 +214,8 @@ TEST(KernelApps, ThePoolIsSizedFromTheConfigAndAFullOneNamesTheLimit) {
     EXPECT_NE(third.out.find("apps.max_apps"), std::string::npos) << third.out;
     // Nothing left behind by the refused app.
     EXPECT_EQ(d.busctl({"get-property", "org.damond1", context_path("org.example.C@foreground"), "org.damond1.Context",
-                        "State"}).exit_code != 0,
+                        "State"})
+                      .exit_code != 0,
               true);
 }
 
@@ -217,7 +229,8 @@ TEST(KernelApps, WithBackendAutoAFullPoolRunsTheAppInProcess) {
     ASSERT_EQ(register_app(d, "org.example.A", a.pid).exit_code, 0) << d.log();
     ASSERT_EQ(register_app(d, "org.example.B", b.pid).exit_code, 0) << d.log();
     for (const char* w : {"@foreground", "@background"}) {
-        EXPECT_EQ(d.get(context_path(std::string("org.example.A") + w), "org.damond1.Context", "Backend"), "s \"kernel\"\n");
+        EXPECT_EQ(d.get(context_path(std::string("org.example.A") + w), "org.damond1.Context", "Backend"),
+                  "s \"kernel\"\n");
         const std::string ctx = context_path(std::string("org.example.B") + w);
         EXPECT_EQ(d.get(ctx, "org.damond1.Context", "Backend"), "s \"inprocess\"\n");
         const std::string why = d.get(ctx, "org.damond1.Context", "BackendReason");
@@ -245,7 +258,7 @@ struct Hang {
     const char* name;
     const char* control;  // _emu/hang or _emu/hang_read
     const char* suffix;
-    const char* call;     // switch | commit | snapshot
+    const char* call;  // switch | commit | snapshot
 };
 
 class KernelHangs : public ::testing::TestWithParam<Hang> {};
@@ -263,11 +276,13 @@ TEST_P(KernelHangs, FailTheCallNotTheBus) {
     CommandResult hit;
     std::thread caller([&] {
         const std::string call = h.call;
-        if (call == "switch") hit = set_app_state(d, "org.example.A", "foreground");
+        if (call == "switch")
+            hit = set_app_state(d, "org.example.A", "foreground");
         else if (call == "commit")
-            hit = d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "CommitContext", "ss", "kdemo",
-                            R"({"intervals": {"aggr_us": 60000}})"});
-        else hit = d.busctl({"call", "org.damond1", context_path("kdemo"), "org.damond1.Context", "Snapshot"});
+            hit = d.busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "CommitContext", "ss",
+                            "kdemo", R"({"intervals": {"aggr_us": 60000}})"});
+        else
+            hit = d.busctl({"call", "org.damond1", context_path("kdemo"), "org.damond1.Context", "Snapshot"});
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     // While it hangs (1.5 s deadline), other clients are answered: a loop
@@ -295,7 +310,8 @@ TEST_P(KernelHangs, FailTheCallNotTheBus) {
         }
         EXPECT_TRUE(running == 1 || failed >= 1) << running << " running, " << failed << " failed";
         EXPECT_LE(running, 1);
-        EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "ForegroundApp"), "s \"\"\n");  // the switch did not happen
+        EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "ForegroundApp"),
+                  "s \"\"\n");  // the switch did not happen
     }
     // SIGTERM: damond stops and leaves the bus at once. A thread of its stuck
     // in the kernel keeps the process from being reaped until the kernel lets

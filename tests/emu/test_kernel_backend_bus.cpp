@@ -14,11 +14,11 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
+#include <nlohmann/json.hpp>
 
-#include "private_bus.hpp"
 #include "emu_daemon.hpp"
+#include "private_bus.hpp"
 
 using namespace damond::testing;
 using nlohmann::json;
@@ -32,7 +32,8 @@ std::map<std::string, std::string> staged(const Emulator& emu) {
     std::map<std::string, std::string> out;
     const std::string base = emu.dir() + "/kdamonds/0/contexts";
     for (const auto& e : std::filesystem::recursive_directory_iterator(base)) {
-        if (!e.is_regular_file() || (e.status().permissions() & std::filesystem::perms::owner_write) == std::filesystem::perms::none)
+        if (!e.is_regular_file() ||
+            (e.status().permissions() & std::filesystem::perms::owner_write) == std::filesystem::perms::none)
             continue;
         out[e.path().string()] = read_file(e.path().string());
     }
@@ -64,8 +65,10 @@ TEST_P(KernelBackendBus, CreatePauseResumeCommitStop) {
         ASSERT_EQ(r.exit_code, 0) << r.out << d.log();
         EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "PauseMode"), "s \"checkpoint\"\n");
         const std::string reason = d.get("/org/damond1", "org.damond1.Manager", "PauseModeReason");
-        if (profile == "6.1") EXPECT_NE(reason.find("nothing of the trained state"), std::string::npos) << reason;
-        else EXPECT_EQ(reason.find("nothing of the trained state"), std::string::npos) << reason;
+        if (profile == "6.1")
+            EXPECT_NE(reason.find("nothing of the trained state"), std::string::npos) << reason;
+        else
+            EXPECT_EQ(reason.find("nothing of the trained state"), std::string::npos) << reason;
         EXPECT_EQ(d.get(ctx, "org.damond1.Context", "State"), "s \"paused\"\n");
         EXPECT_EQ(read_file(emu.dir() + "/kdamonds/0/state"), "off\n");
         EXPECT_EQ(emu.log().substr(mark).find("watermarks"), std::string::npos) << emu.log().substr(mark);
@@ -133,7 +136,8 @@ TEST(KernelBackendForeign, AForeignKdamondIsNeverWrittenAndAutoFallsBack) {
         Damond d(emu, "auto");
         ASSERT_TRUE(d.up) << d.log();
         EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "Backend"), "s \"inprocess\"\n");
-        EXPECT_NE(d.get("/org/damond1", "org.damond1.Manager", "BackendReason").find("is not damond"), std::string::npos);
+        EXPECT_NE(d.get("/org/damond1", "org.damond1.Manager", "BackendReason").find("is not damond"),
+                  std::string::npos);
     }
     {
         // Backend kernel stays up, and every context it is asked for fails
@@ -209,7 +213,8 @@ TEST(KernelBackendModules, DamonStatAloneLeavesReclaimOn) {
         Damond d(emu, "auto", true, config);
         ASSERT_TRUE(d.up) << d.log();
         EXPECT_EQ(d.get("/org/damond1", "org.damond1.Manager", "Backend"), "s \"inprocess\"\n");
-        EXPECT_NE(d.get("/org/damond1", "org.damond1.Manager", "BackendReason").find("modules damon_stat and damon_reclaim run exclusively"),
+        EXPECT_NE(d.get("/org/damond1", "org.damond1.Manager", "BackendReason")
+                      .find("modules damon_stat and damon_reclaim run exclusively"),
                   std::string::npos);
         EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_reclaim/parameters/enabled"), "Y\n");
         // Not turned off for nothing: reclaim would still hold DAMON.
@@ -257,7 +262,8 @@ TEST(KernelBackendModules, DamonStatTurnedOffIsServedByAStandIn) {
     const std::optional<std::pair<uint64_t, uint64_t>> ram = biggest_system_ram();
     ASSERT_TRUE(ram);
     {
-        struct stat low {}, high {};
+        struct stat low {
+        }, high{};
         ASSERT_EQ(stat((cg.path() + "/cgroup/system.slice/low.service").c_str(), &low), 0);
         ASSERT_EQ(stat((cg.path() + "/cgroup/system.slice/high.service/sub").c_str(), &high), 0);
         const uint64_t first = ram->first / 4096, last = (ram->second - 1) / 4096, middle = first + (last - first) / 2;
@@ -276,18 +282,24 @@ TEST(KernelBackendModules, DamonStatTurnedOffIsServedByAStandIn) {
              {"--cgroup-root", cg.path() + "/cgroup", "--kpagecgroup", cg.path() + "/kpagecgroup"});
     ASSERT_TRUE(d.up) << d.log();
     EXPECT_EQ(read_file(emu.dir() + "/_emu/module/damon_stat/parameters/enabled"), "N\n");
-    EXPECT_TRUE(wait_until([&] { return d.get("/org/damond1/context/system_2dstat", "org.damond1.Context", "State") ==
-                                        "s \"running\"\n"; }, 10000))
+    EXPECT_TRUE(wait_until(
+        [&] {
+            return d.get("/org/damond1/context/system_2dstat", "org.damond1.Context", "State") == "s \"running\"\n";
+        },
+        10000))
         << d.log();
     EXPECT_EQ(d.get("/org/damond1/context/system_2dstat", "org.damond1.Context", "Backend"), "s \"kernel\"\n");
     json stat;
-    EXPECT_TRUE(wait_until([&] {
-        const CommandResult r = d.busctl({"--json=short", "get-property", "org.damond1", "/org/damond1",
-                                          "org.damond1.Manager", "SystemStat"});
-        if (r.exit_code != 0) return false;
-        stat = json::parse(r.out)["data"];
-        return stat.contains("idle_ms_percentiles");
-    }, 15000)) << d.log();
+    EXPECT_TRUE(wait_until(
+        [&] {
+            const CommandResult r = d.busctl(
+                {"--json=short", "get-property", "org.damond1", "/org/damond1", "org.damond1.Manager", "SystemStat"});
+            if (r.exit_code != 0) return false;
+            stat = json::parse(r.out)["data"];
+            return stat.contains("idle_ms_percentiles");
+        },
+        15000))
+        << d.log();
     ASSERT_TRUE(stat.contains("idle_ms_percentiles")) << stat.dump();
     EXPECT_EQ(stat["context"]["data"], "system-stat");
     const json& p = stat["idle_ms_percentiles"]["data"];
@@ -302,16 +314,16 @@ TEST(KernelBackendModules, DamonStatTurnedOffIsServedByAStandIn) {
     const std::string text = json::parse(metrics.out)["data"][0].get<std::string>();
     EXPECT_NE(text.find("damond_system_idle_seconds{percentile=\"50\"}"), std::string::npos) << text;
     EXPECT_NE(text.find("damond_system_memory_bandwidth_bytes "), std::string::npos) << text;
-    const CommandResult status = run_command({"/usr/bin/env", "DBUS_SYSTEM_BUS_ADDRESS=" + d.bus.address(),
-                                              env_or("DAMONCTL", "damonctl"), "status"});
+    const CommandResult status = run_command(
+        {"/usr/bin/env", "DBUS_SYSTEM_BUS_ADDRESS=" + d.bus.address(), env_or("DAMONCTL", "damonctl"), "status"});
     EXPECT_EQ(status.exit_code, 0) << status.out;
     EXPECT_NE(status.out.find("DAMON_STAT's figures (from context system-stat): idle p50 "), std::string::npos)
         << status.out;
 
     // Memory by cgroup: each service half of what the context watches.
     EXPECT_EQ(stat["cgroups_method"]["data"], "kpagecgroup");
-    const CommandResult cgroups = d.busctl({"--json=short", "get-property", "org.damond1", "/org/damond1",
-                                            "org.damond1.Manager", "SystemCgroups"});
+    const CommandResult cgroups = d.busctl(
+        {"--json=short", "get-property", "org.damond1", "/org/damond1", "org.damond1.Manager", "SystemCgroups"});
     ASSERT_EQ(cgroups.exit_code, 0) << cgroups.out;
     const json list = json::parse(cgroups.out)["data"];
     ASSERT_EQ(list.size(), 2u) << list.dump();
@@ -331,10 +343,13 @@ TEST(KernelBackendModules, DamonStatTurnedOffIsServedByAStandIn) {
     const CommandResult by_cgroup = run_command({"/usr/bin/env", "DBUS_SYSTEM_BUS_ADDRESS=" + d.bus.address(),
                                                  env_or("DAMONCTL", "damonctl"), "status", "--cgroups"});
     EXPECT_EQ(by_cgroup.exit_code, 0) << by_cgroup.out;
-    EXPECT_NE(by_cgroup.out.find("memory by cgroup (kpagecgroup; warm: idle 5.0 s, cold: idle 1 min 0 s)"), std::string::npos) << by_cgroup.out;
+    EXPECT_NE(by_cgroup.out.find("memory by cgroup (kpagecgroup; warm: idle 5.0 s, cold: idle 1 min 0 s)"),
+              std::string::npos)
+        << by_cgroup.out;
     EXPECT_NE(by_cgroup.out.find("/system.slice/low.service"), std::string::npos) << by_cgroup.out;
     EXPECT_NE(text.find("damond_cgroup_memory_bytes{cgroup=\"/system.slice/low.service\",state=\"hot\"}"),
-              std::string::npos) << text;
+              std::string::npos)
+        << text;
 }
 
 // Asked for, on 7.2+, a few named leaf cgroups are counted by the kernel's
@@ -347,19 +362,23 @@ TEST(KernelBackendModules, NamedServicesAreCountedByTheKernelsProbes) {
     std::filesystem::create_directories(cg.path() + "/system.slice/a.service");
     std::filesystem::create_directories(cg.path() + "/system.slice/b.service");
     std::string config = kConfig;
-    config.insert(1, R"("system_stat": "always", "system_cgroups": {"method": "probes", "paths": ["/system.slice/a.service", )"
-                     R"("/system.slice/b.service"]}, )");
+    config.insert(
+        1, R"("system_stat": "always", "system_cgroups": {"method": "probes", "paths": ["/system.slice/a.service", )"
+           R"("/system.slice/b.service"]}, )");
     Damond d(emu, "kernel", true, config, "", nullptr,
              {"--cgroup-root", cg.path(), "--kpagecgroup", cg.path() + "/none"});
     ASSERT_TRUE(d.up) << d.log();
     json stat;
-    EXPECT_TRUE(wait_until([&] {
-        const CommandResult r = d.busctl({"--json=short", "get-property", "org.damond1", "/org/damond1",
-                                          "org.damond1.Manager", "SystemStat"});
-        if (r.exit_code != 0) return false;
-        stat = json::parse(r.out)["data"];
-        return stat.contains("cgroups_method");
-    }, 15000)) << d.log();
+    EXPECT_TRUE(wait_until(
+        [&] {
+            const CommandResult r = d.busctl(
+                {"--json=short", "get-property", "org.damond1", "/org/damond1", "org.damond1.Manager", "SystemStat"});
+            if (r.exit_code != 0) return false;
+            stat = json::parse(r.out)["data"];
+            return stat.contains("cgroups_method");
+        },
+        15000))
+        << d.log();
     EXPECT_EQ(stat["cgroups_method"]["data"], "probes") << stat.dump();
     // One kdamond (system-stat's) holds the probes.
     int with_probes = 0;
@@ -372,8 +391,8 @@ TEST(KernelBackendModules, NamedServicesAreCountedByTheKernelsProbes) {
         EXPECT_EQ(read_file(ctx + "/monitoring_attrs/probes/1/filters/0/path"), "/system.slice/b.service\n");
     }
     EXPECT_EQ(with_probes, 1);
-    const CommandResult cgroups = d.busctl({"--json=short", "get-property", "org.damond1", "/org/damond1",
-                                            "org.damond1.Manager", "SystemCgroups"});
+    const CommandResult cgroups = d.busctl(
+        {"--json=short", "get-property", "org.damond1", "/org/damond1", "org.damond1.Manager", "SystemCgroups"});
     ASSERT_EQ(cgroups.exit_code, 0) << cgroups.out;
     const json list = json::parse(cgroups.out)["data"];
     ASSERT_EQ(list.size(), 2u) << list.dump();
@@ -459,10 +478,17 @@ TEST_P(KernelBackendRestart, Kill9ThenRestartReadoptsTheRunningKdamonds) {
     auto first = std::make_unique<Damond>(emu, "kernel", true, config.dump(), state.path());
     ASSERT_TRUE(first->up) << first->log();
     setenv("DBUS_SYSTEM_BUS_ADDRESS", first->bus.address().c_str(), 1);
-    ASSERT_EQ(first->busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "RegisterApp", "sua{sv}",
-                             "org.example.K", "0", "0"}).exit_code, 0) << first->log();
-    ASSERT_EQ(first->busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "SetAppState", "ssa{sv}",
-                             "org.example.K", "foreground", "0"}).exit_code, 0);
+    ASSERT_EQ(first
+                  ->busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "RegisterApp", "sua{sv}",
+                            "org.example.K", "0", "0"})
+                  .exit_code,
+              0)
+        << first->log();
+    ASSERT_EQ(first
+                  ->busctl({"call", "org.damond1", "/org/damond1", "org.damond1.Manager", "SetAppState", "ssa{sv}",
+                            "org.example.K", "foreground", "0"})
+                  .exit_code,
+              0);
     // A holder whose connection outlives damond.
     auto holder = std::make_unique<Holder>(first->bus.address());
     const uint32_t cookie = holder->hold("kdemo");
@@ -512,7 +538,8 @@ TEST(KernelBackendMetrics, KernelFiguresFollowTheReadBack) {
     Emulator emu("7.2");
     TempDir out;
     std::string config = kConfig;
-    config.insert(1, R"("metrics": {"textfile": ")" + out.path() + R"(/damond.prom", "interval_ms": 1000, "kernel_readback_ms": 1000},)");
+    config.insert(1, R"("metrics": {"textfile": ")" + out.path() +
+                         R"(/damond.prom", "interval_ms": 1000, "kernel_readback_ms": 1000},)");
     Damond d(emu, "kernel", true, config);
     ASSERT_TRUE(d.up) << d.log();
     const std::string prom = out.path() + "/damond.prom";
@@ -525,15 +552,16 @@ TEST(KernelBackendMetrics, KernelFiguresFollowTheReadBack) {
     ASSERT_TRUE(wait_until([&] { return monitored() > 0; }, 10000)) << read_file(prom) << d.log();
     // Paused, the figures hold still: Stats, the textfile and a snapshot agree.
     ASSERT_EQ(d.manager("PauseContext", "kdemo").exit_code, 0);
-    const json snap = json::parse(json::parse(d.busctl({"--json=short", "call", "org.damond1", "/org/damond1/context/kdemo",
-                                                        "org.damond1.Context", "Snapshot"})
-                                                  .out)["data"][0]
-                                      .get<std::string>());
+    const json snap =
+        json::parse(json::parse(d.busctl({"--json=short", "call", "org.damond1", "/org/damond1/context/kdemo",
+                                          "org.damond1.Context", "Snapshot"})
+                                    .out)["data"][0]
+                        .get<std::string>());
     uint64_t bytes = 0;
     for (const json& r : snap["targets"][0]["regions"]) bytes += r["end"].get<uint64_t>() - r["start"].get<uint64_t>();
     ASSERT_GT(bytes, 0u);
-    const json stats = json::parse(d.busctl({"--json=short", "get-property", "org.damond1", "/org/damond1/context/kdemo",
-                                             "org.damond1.Context", "Stats"})
+    const json stats = json::parse(d.busctl({"--json=short", "get-property", "org.damond1",
+                                             "/org/damond1/context/kdemo", "org.damond1.Context", "Stats"})
                                        .out)["data"];
     EXPECT_EQ(stats["monitored_bytes"]["data"].get<uint64_t>(), bytes);
     EXPECT_EQ(d.get("/org/damond1/context/kdemo", "org.damond1.Context", "NrRegions"),
@@ -541,6 +569,7 @@ TEST(KernelBackendMetrics, KernelFiguresFollowTheReadBack) {
     EXPECT_TRUE(wait_until([&] { return monitored() == bytes; }, 5000)) << monitored() << " vs " << bytes;
     // The pool: the config's context and two for each of apps.max_apps (32);
     // only kdemo's runs (paused natively on 7.2: its kdamond stays on).
-    EXPECT_NE(read_file(prom).find("damond_kdamonds{owner=\"damond\",state=\"any\"} 65\n"), std::string::npos) << read_file(prom);
+    EXPECT_NE(read_file(prom).find("damond_kdamonds{owner=\"damond\",state=\"any\"} 65\n"), std::string::npos)
+        << read_file(prom);
     EXPECT_NE(read_file(prom).find("damond_kdamonds{owner=\"damond\",state=\"on\"} 1\n"), std::string::npos);
 }

@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "damon_tree_model.hpp"
 #include "base/errors.hpp"
+#include "damon_tree_model.hpp"
 #include "kernel/guarded_tree.hpp"
 #include "kernel/kernel_monitor.hpp"
 #include "spec/spec_json.hpp"
@@ -51,8 +51,10 @@ struct Kernel {
             for (const std::string& e : raw.list(d)) {
                 const std::string p = d.empty() ? e : d + "/" + e;
                 if (p == "_emu") continue;
-                if (raw.is_dir(p)) walk(p);
-                else if (raw.writable(p) && e != "state") out[p] = raw.read(p);
+                if (raw.is_dir(p))
+                    walk(p);
+                else if (raw.writable(p) && e != "state")
+                    out[p] = raw.read(p);
             }
         };
         walk("");
@@ -81,11 +83,12 @@ TEST(KernelMonitor, NativePauseWritesOnlyThePauseFile) {
     EXPECT_EQ(m.state(), MonitorState::Paused);
     // Besides reading back the regions to answer Snapshot() while paused,
     // the pause file and a commit are all that is written.
-    EXPECT_EQ(k.log_since(mark), "kdamonds/0/state update_schemes_stats -> ok\n"
-                                 "kdamonds/0/state update_schemes_tried_regions -> ok\n"
-                                 "kdamonds/0/state update_schemes_stats -> ok\n"
-                                 "kdamonds/0/contexts/0/pause Y -> ok\n"
-                                 "kdamonds/0/state commit -> ok\n")
+    EXPECT_EQ(k.log_since(mark),
+              "kdamonds/0/state update_schemes_stats -> ok\n"
+              "kdamonds/0/state update_schemes_tried_regions -> ok\n"
+              "kdamonds/0/state update_schemes_stats -> ok\n"
+              "kdamonds/0/contexts/0/pause Y -> ok\n"
+              "kdamonds/0/state commit -> ok\n")
         << k.log_since(mark);
     const MonitorSnapshot paused = m.snapshot();
     k.clock.advance(2000000);
@@ -274,7 +277,8 @@ TEST(KernelMonitor, AKdamondEndedByACommitStartsAgainWithTheLastGoodSpec) {
         const auto good = k.files();
         ContextSpec bad = spec_from_json_text(kSpec);
         if (std::string(profile) == "6.18")
-            bad.schemes[0].quotas.goals.push_back(QuotaGoal{GoalMetric::UserInput, 0, 0, 0, ""});  // 0 kills it inside commit
+            bad.schemes[0].quotas.goals.push_back(
+                QuotaGoal{GoalMetric::UserInput, 0, 0, 0, ""});  // 0 kills it inside commit
         else
             k.raw.write("_emu/refuse_commit", "1");
         bad.intervals.aggr_us = 40000;

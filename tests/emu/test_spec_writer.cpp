@@ -1,8 +1,8 @@
 // Specs staged into the emulated tree, then started by its "kernel".
 #include <gtest/gtest.h>
 
-#include "damon_tree_model.hpp"
 #include "base/errors.hpp"
+#include "damon_tree_model.hpp"
 #include "kernel/guarded_tree.hpp"
 #include "kernel/kernel_probe.hpp"
 #include "kernel/spec_writer.hpp"
@@ -33,7 +33,9 @@ struct Fixture {
     ModelTree raw{model};
     GuardedTree tree{raw};
     explicit Fixture(const std::string& profile) : model(profile_named(profile), clock) { tree.grow_pool(0, 1); }
-    KernelProbe probe() { return probe_kernel(tree, FsSysfsTree("/nonexistent"), model.profile().version.to_string(), {0}); }
+    KernelProbe probe() {
+        return probe_kernel(tree, FsSysfsTree("/nonexistent"), model.profile().version.to_string(), {0});
+    }
     std::string r(const std::string& p) { return raw.read("kdamonds/0/contexts/0/" + p); }
 };
 
@@ -130,8 +132,8 @@ TEST(SpecWriter, ProbesAreStagedOn72AndRefusedBefore) {
 
     Fixture old("6.18");
     stage_spec(old.tree, 0, spec);
-    const ContextSpec with_probes = spec_from_json_text(
-        R"({"ops": "paddr", "probes": [{"filters": [{"type": "anon", "allow": true}]}]})");
+    const ContextSpec with_probes =
+        spec_from_json_text(R"({"ops": "paddr", "probes": [{"filters": [{"type": "anon", "allow": true}]}]})");
     try {
         check_for_kernel(with_probes, old.probe());
         FAIL() << "7.1 took probes";

@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/clock.hpp"
-#include "damo_json.hpp"
-#include "core/system_metrics.hpp"
 #include "base/errors.hpp"
+#include "core/clock.hpp"
+#include "core/system_metrics.hpp"
+#include "damo_json.hpp"
 #include "kernel/readback_files.hpp"
 #include "kernel/sysfs_tree.hpp"
 #include "manager/config.hpp"
@@ -36,8 +36,10 @@ std::string text_of(const uint8_t* data, size_t size) { return std::string(reint
 std::vector<std::string> parts_of(const uint8_t* data, size_t size) {
     std::vector<std::string> out(1);
     for (size_t i = 0; i < size; ++i) {
-        if (data[i] == 0) out.emplace_back();
-        else out.back().push_back(static_cast<char>(data[i]));
+        if (data[i] == 0)
+            out.emplace_back();
+        else
+            out.back().push_back(static_cast<char>(data[i]));
     }
     return out;
 }
@@ -300,7 +302,8 @@ int damo(const uint8_t* data, size_t size) {
     try {
         imported = damonctl::damo::import_kdamonds(doc, damonctl::damo::Units::Detect);
     } catch (const damonctl::damo::ValueError& e) {
-        check(std::string(e.what()).find(':') != std::string::npos, std::string("a refusal without a path: ") + e.what());
+        check(std::string(e.what()).find(':') != std::string::npos,
+              std::string("a refusal without a path: ") + e.what());
         return 0;
     }
     for (const auto& c : imported) {
@@ -320,8 +323,8 @@ int damo(const uint8_t* data, size_t size) {
             }
             std::vector<damonctl::damo::ImportedContext> again;
             try {
-                again = damonctl::damo::import_kdamonds({{"kdamonds", {kdamond}}},
-                                                        raw ? damonctl::damo::Units::Raw : damonctl::damo::Units::Human);
+                again = damonctl::damo::import_kdamonds(
+                    {{"kdamonds", {kdamond}}}, raw ? damonctl::damo::Units::Raw : damonctl::damo::Units::Human);
             } catch (const damonctl::damo::ValueError& e) {
                 throw FuzzFailure(std::string("an export does not import: ") + e.what() + "\n" + kdamond.dump());
             }

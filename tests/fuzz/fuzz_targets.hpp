@@ -33,9 +33,14 @@ struct Target {
     int (*run)(const uint8_t*, size_t);
 };
 inline constexpr Target kTargets[] = {
-    {"spec", spec},           {"commit", commit},         {"config", config},
-    {"saved_state", saved_state}, {"checkpoint", checkpoint}, {"readback", readback},
-    {"core", core},           {"damo", damo},
+    {"spec", spec},
+    {"commit", commit},
+    {"config", config},
+    {"saved_state", saved_state},
+    {"checkpoint", checkpoint},
+    {"readback", readback},
+    {"core", core},
+    {"damo", damo},
 };
 
 }  // namespace damond::fuzz

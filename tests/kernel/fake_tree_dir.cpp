@@ -38,14 +38,16 @@ void FakeTreeDir::make_file(const std::string& dir, const char* path, const std:
 
 void FakeTreeDir::add_kdamond(const std::string& state, int pid, const std::string& ops, int nr_schemes) {
     const std::string kd = root_ + "/kdamonds/" + std::to_string(nr_kdamonds_++);
-    for (const SysfsFile& f : sysfs_files_of(SysfsLevel::Kdamond, version_)) make_file(kd, f.path, f.initial, f.writable);
+    for (const SysfsFile& f : sysfs_files_of(SysfsLevel::Kdamond, version_))
+        make_file(kd, f.path, f.initial, f.writable);
     set("kdamonds/nr_kdamonds", std::to_string(nr_kdamonds_));
     const std::string rel = kd.substr(root_.size() + 1);
     set(rel + "/state", state);
     set(rel + "/pid", std::to_string(pid));
     set(rel + "/contexts/nr_contexts", "1");
     const std::string ctx = kd + "/contexts/0";
-    for (const SysfsFile& f : sysfs_files_of(SysfsLevel::Context, version_)) make_file(ctx, f.path, f.initial, f.writable);
+    for (const SysfsFile& f : sysfs_files_of(SysfsLevel::Context, version_))
+        make_file(ctx, f.path, f.initial, f.writable);
     set(rel + "/contexts/0/operations", ops);
     set(rel + "/contexts/0/targets/nr_targets", "1");
     for (const SysfsFile& f : sysfs_files_of(SysfsLevel::Target, version_))
@@ -58,7 +60,7 @@ void FakeTreeDir::add_kdamond(const std::string& state, int pid, const std::stri
 
 void FakeTreeDir::set(const std::string& path, const std::string& value) const {
     const std::string p = root_ + "/" + path;
-    struct stat st{};
+    struct stat st {};
     const bool exists = stat(p.c_str(), &st) == 0;
     if (exists) chmod(p.c_str(), 0600);
     std::ofstream(p) << value << "\n";

@@ -17,7 +17,7 @@ public:
     explicit FakeTreeDir(const std::string& release);
     ~FakeTreeDir();
 
-    const std::string& root() const { return root_; }       // the admin directory
+    const std::string& root() const { return root_; }        // the admin directory
     const std::string& modules() const { return modules_; }  // stands for /sys/module
     // A kdamond with one context of `ops`, `nr_schemes` schemes and one target.
     void add_kdamond(const std::string& state, int pid, const std::string& ops, int nr_schemes);

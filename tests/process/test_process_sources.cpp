@@ -91,7 +91,8 @@ TEST_F(ProcessSources, RefsShowsTheTouchedMappingHotAndTheOtherCold) {
 
 TEST_F(ProcessSources, VaddrFindsTheAddressSpaceItself) {
     WorkloadProcess w({"--hot-mib", "4", "--cold-mib", "4"});
-    json spec = {{"ops", "vaddr"}, {"intervals", {{"sample_us", 10000}, {"aggr_us", 100000}}},
+    json spec = {{"ops", "vaddr"},
+                 {"intervals", {{"sample_us", 10000}, {"aggr_us", 100000}}},
                  {"targets", {{{"pid_target", w.pid()}}}}};
     InProcessMonitor m(spec_from_json(spec), thread, metrics);
     EXPECT_FALSE(m.access_source_reason().empty());
@@ -104,7 +105,9 @@ TEST_F(ProcessSources, VaddrFindsTheAddressSpaceItself) {
         for (const SnapshotRegion& r : snap.targets[0]) covered |= r.start <= a.start && a.end <= r.end + 0;
         uint64_t bytes = 0;
         for (const SnapshotRegion& r : snap.targets[0])
-            bytes += std::min(r.end, a.end) > std::max(r.start, a.start) ? std::min(r.end, a.end) - std::max(r.start, a.start) : 0;
+            bytes += std::min(r.end, a.end) > std::max(r.start, a.start)
+                         ? std::min(r.end, a.end) - std::max(r.start, a.start)
+                         : 0;
         EXPECT_EQ(bytes, a.end - a.start);
         (void)covered;
     }

@@ -162,8 +162,8 @@ TEST(ProcMaps, ParsesSmapsAndSkipsVsyscall) {
 
 TEST(ProcMaps, ThreeRegionsCutAtTheTwoBiggestGaps) {
     std::vector<Vma> vmas(5);
-    const uint64_t spans[5][2] = {{0x1000, 0x3000}, {0x4000, 0x5000}, {0x100000, 0x101000},
-                                  {0x102000, 0x103000}, {0x900000, 0x901000}};
+    const uint64_t spans[5][2] = {
+        {0x1000, 0x3000}, {0x4000, 0x5000}, {0x100000, 0x101000}, {0x102000, 0x103000}, {0x900000, 0x901000}};
     for (int i = 0; i < 5; ++i) vmas[i].start = spans[i][0], vmas[i].end = spans[i][1];
     const auto three = three_regions(vmas);
     ASSERT_TRUE(three);

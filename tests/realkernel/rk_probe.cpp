@@ -57,15 +57,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cerrno>
 #include <chrono>
-#include <map>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -178,9 +178,9 @@ int apps_check(const char* list_path, const char* record_path, const std::string
         }
         const std::string dir = admin + "/kdamonds/" + std::to_string(k->second);
         const std::string on = read_text(dir + "/state"), pause = read_text(dir + "/contexts/0/pause");
-        const bool ok = state == "running" ? on == "on" && (pause.empty() || pause == "N")
-                        : state == "paused"  ? (pause.empty() ? on == "off" : on == "on" && pause == "Y")
-                                             : false;
+        const bool ok = state == "running"  ? on == "on" && (pause.empty() || pause == "N")
+                        : state == "paused" ? (pause.empty() ? on == "off" : on == "on" && pause == "Y")
+                                            : false;
         if (!ok) {
             std::printf("%s is %s but kdamond %u is %s, pause %s\n", name.c_str(), state.c_str(), k->second, on.c_str(),
                         pause.c_str());
@@ -201,7 +201,8 @@ int ctxt_switches(const char* record_path, const std::string& suffix, const std:
     unsigned long long total = 0, sleeps = 0;
     int kdamonds = 0, deep = 0;
     for (const auto& [name, k] : kdamond_of(json_file(record_path))) {
-        if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+        if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+            continue;
         const std::string dir = admin + "/kdamonds/" + std::to_string(k);
         if (read_text(dir + "/state") != "on") continue;
         std::ifstream status("/proc/" + read_text(dir + "/pid") + "/status");
@@ -247,7 +248,8 @@ int main(int argc, char** argv) {
             const json snap = snapshot_from_stdin();
             const Weighted hot = over(snap, arg(2), arg(3), "last_nr_accesses");
             const Weighted cold = over(snap, arg(4), arg(5), "last_nr_accesses");
-            std::printf("hot=%.2f cold=%.2f\n", hot.size ? hot.sum / hot.size : -1, cold.size ? cold.sum / cold.size : -1);
+            std::printf("hot=%.2f cold=%.2f\n", hot.size ? hot.sum / hot.size : -1,
+                        cold.size ? cold.sum / cold.size : -1);
             return 0;
         }
         if (cmd == "ages" && argc == 4) {
@@ -277,7 +279,8 @@ int main(int argc, char** argv) {
                 shifts.push_back(y->at("age").get<long>() - x->at("age").get<long>());
                 ages_at_pause.push_back(x->at("age").get<long>());
             }
-            if (shifts.empty()) throw std::runtime_error("no point of the range is covered in both snapshots and unaccessed");
+            if (shifts.empty())
+                throw std::runtime_error("no point of the range is covered in both snapshots and unaccessed");
             std::sort(shifts.begin(), shifts.end());
             auto within = [&](long tolerance) {
                 const long n = std::count_if(shifts.begin(), shifts.end(), [&](long d) {
@@ -288,20 +291,22 @@ int main(int argc, char** argv) {
             auto mib = [](const json& snap) {
                 uint64_t sum = 0;
                 for (const json& t : snap.at("targets"))
-                    for (const json& r : t.at("regions")) sum += r.at("end").get<uint64_t>() - r.at("start").get<uint64_t>();
+                    for (const json& r : t.at("regions"))
+                        sum += r.at("end").get<uint64_t>() - r.at("start").get<uint64_t>();
                 return sum >> 20;
             };
-            std::printf("aggregations=%ld median_shift=%ld exactly=%.2f within_one=%.2f within_two=%.2f "
-                        "within_four=%.2f accessed=%.2f monitored_mib=%llu/%llu",
-                        aggregations, shifts[shifts.size() / 2], within(0), within(1), within(2), within(4),
-                        double(accessed) / double(covered), (unsigned long long)mib(a),
-                        (unsigned long long)mib(b));
+            std::printf(
+                "aggregations=%ld median_shift=%ld exactly=%.2f within_one=%.2f within_two=%.2f "
+                "within_four=%.2f accessed=%.2f monitored_mib=%llu/%llu",
+                aggregations, shifts[shifts.size() / 2], within(0), within(1), within(2), within(4),
+                double(accessed) / double(covered), (unsigned long long)mib(a), (unsigned long long)mib(b));
             if (argc == 7) {
                 std::sort(ages_at_pause.begin(), ages_at_pause.end());
                 const long age = ages_at_pause[ages_at_pause.size() / 2];
                 const long paused = long(arg(6));
                 const long low = aggregations - age / 2, high = aggregations + paused / 2;
-                const long n = std::count_if(shifts.begin(), shifts.end(), [&](long d) { return d >= low && d <= high; });
+                const long n =
+                    std::count_if(shifts.begin(), shifts.end(), [&](long d) { return d >= low && d <= high; });
                 std::printf(" age_at_pause=%ld band_low=%ld band_high=%ld in_band=%.2f", age, low, high,
                             double(n) / double(shifts.size()));
             }
@@ -313,7 +318,8 @@ int main(int argc, char** argv) {
             for (const json& t : snap.at("targets"))
                 for (const json& r : t.at("regions"))
                     if (r.at("end").get<uint64_t>() > arg(2) && r.at("start").get<uint64_t>() < arg(3))
-                        std::printf("%#llx-%#llx age=%u last_nr=%u\n", (unsigned long long)r.at("start").get<uint64_t>(),
+                        std::printf("%#llx-%#llx age=%u last_nr=%u\n",
+                                    (unsigned long long)r.at("start").get<uint64_t>(),
                                     (unsigned long long)r.at("end").get<uint64_t>(), r.at("age").get<unsigned>(),
                                     r.at("last_nr_accesses").get<unsigned>());
             return 0;
@@ -351,7 +357,8 @@ int main(int argc, char** argv) {
         if (cmd == "stat-p50" && argc == 2) {
             const json stat = json::parse(std::cin).at("data");
             if (!stat.contains("idle_ms_percentiles")) return 1;
-            std::printf("%lld\n", static_cast<long long>(stat.at("idle_ms_percentiles").at("data").at(50).get<int64_t>()));
+            std::printf("%lld\n",
+                        static_cast<long long>(stat.at("idle_ms_percentiles").at("data").at(50).get<int64_t>()));
             return 0;
         }
         if (cmd == "kdamond-of" && argc == 4) {  // the kdamond damond's record gives a context
@@ -361,8 +368,9 @@ int main(int argc, char** argv) {
             std::printf("%u\n", it->second);
             return 0;
         }
-        std::fprintf(stderr, "usage: rk-probe hot-cold HS HE CS CE | ages START END | regions START END < busctl-json\n"
-                             "       rk-probe age-shift BEFORE.json AFTER.json START END | label NAME\n");
+        std::fprintf(stderr,
+                     "usage: rk-probe hot-cold HS HE CS CE | ages START END | regions START END < busctl-json\n"
+                     "       rk-probe age-shift BEFORE.json AFTER.json START END | label NAME\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "rk-probe: %s\n", e.what());

@@ -47,7 +47,8 @@ void FakePolkit::stall(bool stalled) {
         for (auto& [action, answer] : held_) answers.emplace_back(allowed_.count(action) != 0, std::move(answer));
         held_.clear();
     }
-    for (auto& [allowed, answer] : answers) answer.returnResults({allowed, false, std::map<std::string, std::string>{}});
+    for (auto& [allowed, answer] : answers)
+        answer.returnResults({allowed, false, std::map<std::string, std::string>{}});
 }
 
 std::vector<std::string> FakePolkit::asked() {
@@ -59,7 +60,8 @@ std::string policy_with_polkit(const std::string& shipped) {
     return R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
-  <include>)" + shipped + R"(</include>
+  <include>)" +
+           shipped + R"(</include>
   <policy user="root"><allow own="org.freedesktop.PolicyKit1"/></policy>
   <policy context="default"><allow send_destination="org.freedesktop.PolicyKit1"/></policy>
 </busconfig>

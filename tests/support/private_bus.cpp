@@ -52,19 +52,21 @@ PrivateBus::PrivateBus(const std::string& policy_file, const std::string& servic
     chmod(dir_.path().c_str(), 0755);
     const std::string policy =
         policy_file.empty() ? kAllowAll : std::string(kSystemDefault) + "\n  <include>" + policy_file + "</include>";
-    const std::string conf = dir_.write("bus.conf", R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+    const std::string conf =
+        dir_.write("bus.conf", R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
-  <listen>unix:path=)" + dir_.path() + R"(/bus</listen>
+  <listen>unix:path=)" + dir_.path() +
+                                   R"(/bus</listen>
   <auth>EXTERNAL</auth>)" + (service_dir.empty() ? "" : "\n  <servicedir>" + service_dir + "</servicedir>") +
-                                                  policy + R"(
+                                   policy + R"(
 </busconfig>
 )");
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     std::vector<std::string> args = {"/usr/bin/dbus-daemon", "--config-file=" + conf, "--nofork", "--nopidfile",
-                                     "--nosyslog", "--print-address=3"};
+                                     "--nosyslog",           "--print-address=3"};
     auto cargs = c_strings(args);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -92,7 +94,8 @@ PrivateBus::~PrivateBus() {
 
 std::vector<std::string> unit_capabilities() {
     const std::string unit = env_or("DAMOND_UNIT", "");
-    if (unit.empty()) throw std::runtime_error("DAMOND_UNIT is not set: the tests run damond with the unit's capabilities");
+    if (unit.empty())
+        throw std::runtime_error("DAMOND_UNIT is not set: the tests run damond with the unit's capabilities");
     std::istringstream in(read_file(unit));
     std::vector<std::string> caps;
     bool found = false;
@@ -123,13 +126,15 @@ std::vector<std::string> damond_command(std::vector<std::string> args) {
     return cmd;
 }
 
-std::unique_ptr<Child> start_damond(const PrivateBus& bus, const std::string& config_path, const std::string& log_path) {
-    auto damond = std::make_unique<Child>(damond_command({"damond", "--config", config_path}),
-                                          std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}},
-                                          log_path);
+std::unique_ptr<Child> start_damond(const PrivateBus& bus, const std::string& config_path,
+                                    const std::string& log_path) {
+    auto damond = std::make_unique<Child>(
+        damond_command({"damond", "--config", config_path}),
+        std::map<std::string, std::string>{{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}}, log_path);
     const bool up = wait_until(
         [&] {
-            return run_command({env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus.address(), "status", "org.damond1"})
+            return run_command(
+                       {env_or("BUSCTL", "/usr/bin/busctl"), "--address=" + bus.address(), "status", "org.damond1"})
                        .exit_code == 0;
         },
         15000);

@@ -74,13 +74,16 @@ TEST(AccessRules, TheKernelsReadRuleSameIdsAGroupOfTheCallersAndDumpable) {
 
     ProcessCreds setuid_root = runs_as(1000, 1000, false);
     setuid_root.euid = setuid_root.suid = 0;
-    EXPECT_EQ(why_not_readable(1000, {1000}, setuid_root), "it runs as uid 1000 (effective 0, saved 0), not as uid 1000");
+    EXPECT_EQ(why_not_readable(1000, {1000}, setuid_root),
+              "it runs as uid 1000 (effective 0, saved 0), not as uid 1000");
     EXPECT_NE(why_not_readable(1000, {1000}, runs_as(0, 0)).find("it runs as uid 0"), std::string::npos);
 
     ProcessCreds setgid = runs_as(1000, 1000);
     setgid.egid = 42;
-    EXPECT_NE(why_not_readable(1000, {1000, 42}, setgid).find("gid 1000 (effective 42, saved 1000)"), std::string::npos);
-    EXPECT_NE(why_not_readable(1000, {100}, runs_as(1000, 1000)).find("which uid 1000 does not have"), std::string::npos);
+    EXPECT_NE(why_not_readable(1000, {1000, 42}, setgid).find("gid 1000 (effective 42, saved 1000)"),
+              std::string::npos);
+    EXPECT_NE(why_not_readable(1000, {100}, runs_as(1000, 1000)).find("which uid 1000 does not have"),
+              std::string::npos);
     EXPECT_NE(why_not_readable(1000, {1000}, runs_as(1000, 1000, false)).find("not dumpable"), std::string::npos);
 }
 
@@ -178,7 +181,8 @@ TEST(AccessRules, AnOwnerAdmittedByTheRuleLosesATargetThatChangesHands) {
 }
 
 TEST(AccessRules, ACgroupBelongsToTheUserWhoseSliceHoldsIt) {
-    EXPECT_EQ(uid_of_cgroup("/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope"), 1000u);
+    EXPECT_EQ(uid_of_cgroup("/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope"),
+              1000u);
     EXPECT_EQ(uid_of_cgroup("/sys/fs/cgroup/user.slice/user-1001.slice/session-3.scope"), 1001u);
     EXPECT_EQ(uid_of_cgroup("/dev/cgroup/apps/uid_10123/pid_4567"), 10123u);
     EXPECT_EQ(uid_of_cgroup("/sys/fs/cgroup/system.slice/foo.service"), 0u);

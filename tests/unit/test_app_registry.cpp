@@ -34,7 +34,8 @@ const char* kAppsConfig = R"({
 // Resumes fail for specs seeded 666, to test the switch's rollback.
 class FlakyMonitor : public InProcessMonitor {
 public:
-    FlakyMonitor(const ContextSpec& s, Executor& e, SystemMetrics& m) : InProcessMonitor(s, e, m), fail_(s.seed == 666) {}
+    FlakyMonitor(const ContextSpec& s, Executor& e, SystemMetrics& m)
+        : InProcessMonitor(s, e, m), fail_(s.seed == 666) {}
     void resume() override {
         if (fail_) throw DamondError(ErrorKind::Failed, "this monitor cannot resume");
         InProcessMonitor::resume();
@@ -87,7 +88,8 @@ TEST(AppsConfig, ProfilesAndRulesAreCheckedByName) {
     EXPECT_EQ(c.apps.default_foreground, "fine");
     EXPECT_TRUE(c.apps.one_foreground);
     try {
-        config_from_json_text(R"({"profiles": {}, "apps": {"rules": [{"app_id": "x", "foreground": "nope", "background": "nope"}]}})");
+        config_from_json_text(
+            R"({"profiles": {}, "apps": {"rules": [{"app_id": "x", "foreground": "nope", "background": "nope"}]}})");
         FAIL();
     } catch (const SpecError& e) {
         EXPECT_EQ(e.path(), "apps.rules[0].foreground");
@@ -121,7 +123,8 @@ TEST_F(AppsTest, ASwitchPausesOneContextAndResumesTheOtherWithNothingLost) {
     // Each context takes up exactly where it was paused.
     EXPECT_EQ(manager.snapshot(AppRegistry::context_name("a", AppState::Background)), bg_at_pause);
     EXPECT_NE(manager.snapshot(AppRegistry::context_name("a", AppState::Foreground)), fg_at_pause);
-    EXPECT_EQ(events.log, (std::vector<std::string>{"added a", "a background->foreground", "a foreground->background"}));
+    EXPECT_EQ(events.log,
+              (std::vector<std::string>{"added a", "a background->foreground", "a foreground->background"}));
 }
 
 TEST_F(AppsTest, OneForegroundAppAtATime) {

@@ -210,10 +210,9 @@ TEST(CoreAttrs, ThroughZeroIntervalsNothingIsConverted) {
     ctx.passed_sample_intervals = 7;
     ctx.next_aggregation_sis = 20;
     const Region before = ctx.targets[0].regions[0];
-    for (const MonitoringAttrs& a : {MonitoringAttrs{0, 0, 1000000, 10, 1000, {}},
-                                     MonitoringAttrs{1000000, 1000000, 1000000, 10, 1000, {}},
-                                     MonitoringAttrs{0, 0, 1000000, 10, 1000, {}},
-                                     MonitoringAttrs{5000, 100000, 1000000, 10, 1000, {}}})
+    for (const MonitoringAttrs& a :
+         {MonitoringAttrs{0, 0, 1000000, 10, 1000, {}}, MonitoringAttrs{1000000, 1000000, 1000000, 10, 1000, {}},
+          MonitoringAttrs{0, 0, 1000000, 10, 1000, {}}, MonitoringAttrs{5000, 100000, 1000000, 10, 1000, {}}})
         set_attrs(ctx, a);
     EXPECT_EQ(ctx.targets[0].regions[0], before);
     // A direct change to 1 s windows would have divided the age by ten.

@@ -21,8 +21,8 @@ TEST(DamoUnits, ReadsWhatDamoWrites) {
     EXPECT_EQ(parse_time(json("2m"), "x", 1000000, 1000000), 120000u);  // ms field
     EXPECT_EQ(parse_time(json("0 ns"), "x", 1000, 1000), 0u);
     EXPECT_EQ(parse_time(json("max"), "x", 1000, 1000), UINT64_MAX);
-    EXPECT_EQ(parse_time(json("5000"), "x", 1000, 1000), 5000u);           // bare: the field's unit
-    EXPECT_EQ(parse_time(json("30000000000"), "x", 1000, 1), 30000000u);   // --raw's nanoseconds
+    EXPECT_EQ(parse_time(json("5000"), "x", 1000, 1000), 5000u);          // bare: the field's unit
+    EXPECT_EQ(parse_time(json("30000000000"), "x", 1000, 1), 30000000u);  // --raw's nanoseconds
     EXPECT_EQ(parse_time(json("18446744073709551615000"), "x", 1000, 1), UINT64_MAX);
     EXPECT_EQ(parse_bytes(json("128.000 MiB"), "x"), 128u << 20);
     EXPECT_EQ(parse_bytes(json("4,294,967,296"), "x"), 4294967296u);
@@ -39,8 +39,7 @@ TEST(DamoUnits, ReadsWhatDamoWrites) {
 }
 
 TEST(DamoUnits, RefusesWhatIsNotAValueNamingThePath) {
-    for (const json& bad : {json("5 parsecs"), json("ms"), json("1 m 30"), json(-1), json(true)})
-        try {
+    for (const json& bad : {json("5 parsecs"), json("ms"), json("1 m 30"), json(-1), json(true)}) try {
             parse_time(bad, "intervals.sample_us", 1000, 1000);
             ADD_FAILURE() << bad.dump();
         } catch (const ValueError& e) {
@@ -74,7 +73,8 @@ TEST(SpecPatch, AssignmentsBecomeTheSmallestMergePatch) {
     EXPECT_EQ(merge_patch(spec, next), json::parse(R"({"intervals": {"aggr_us": 200}, "pause": true,
         "schemes": [{"action": "stat", "quotas": {"bytes": 4096}}]})"));
     EXPECT_EQ(assign(spec, {"schemes.0.action=pageout"})["schemes"][0]["action"], "pageout");  // not JSON: a string
-    EXPECT_EQ(merge_patch(spec, assign(spec, {"intervals.sample_us=null"})), json::parse(R"({"intervals": {"sample_us": null}})"));
+    EXPECT_EQ(merge_patch(spec, assign(spec, {"intervals.sample_us=null"})),
+              json::parse(R"({"intervals": {"sample_us": null}})"));
     EXPECT_THROW(assign(spec, {"schemes.x.action=stat"}), damonctl::Failure);
     EXPECT_THROW(assign(spec, {"intervals.aggr_us.x=1"}), damonctl::Failure);
     EXPECT_TRUE(is_assignment("intervals.aggr_us=5"));

@@ -71,9 +71,9 @@ TEST(DamosPattern, MatchesOnSizeSmoothedAccessesAndAge) {
     p.access_pattern.age = {10, 20};
     const DamosScheme s = make_scheme(p);
     EXPECT_TRUE(matches_access_pattern(region(0, 4 * P, 4, 15), s));
-    EXPECT_FALSE(matches_access_pattern(region(0, P, 4, 15), s));       // too small
-    EXPECT_FALSE(matches_access_pattern(region(0, 4 * P, 6, 15), s));   // too hot
-    EXPECT_FALSE(matches_access_pattern(region(0, 4 * P, 4, 21), s));   // too old
+    EXPECT_FALSE(matches_access_pattern(region(0, P, 4, 15), s));      // too small
+    EXPECT_FALSE(matches_access_pattern(region(0, 4 * P, 6, 15), s));  // too hot
+    EXPECT_FALSE(matches_access_pattern(region(0, 4 * P, 4, 21), s));  // too old
     Region r = region(0, 4 * P, 9, 15);
     r.nr_accesses_bp = 39999;  // matching reads the smoothed count: 3
     EXPECT_TRUE(matches_access_pattern(r, s));
@@ -168,8 +168,8 @@ TEST(DamosQuota, PrioritisationLetsOnlyTheColdestBytesThrough) {
     p.quotas.bytes = 10 * P;
     p.quotas.reset_interval_ms = 1000;
     p.quotas.weights = {0, 0, 1000};
-    DamonContext ctx = context_with({region(0, 4 * P, 0, 5), region(4 * P, 12 * P, 0, 400), region(12 * P, 28 * P, 0, 100)},
-                                    p);
+    DamonContext ctx =
+        context_with({region(0, 4 * P, 0, 5), region(4 * P, 12 * P, 0, 400), region(12 * P, 28 * P, 0, 100)}, p);
     RecordingOps ops;
     FixedMetrics m;
     adjust_quota(ctx, ctx.schemes[0], ops, m, 0);
@@ -184,7 +184,8 @@ TEST(DamosApply, QuotaSplitsTheLastRegionAndResumesAfterItNextWindow) {
     Scheme p = scheme_of(Action::Pageout);
     p.quotas.bytes = 6 * P;
     p.quotas.reset_interval_ms = 1000;
-    DamonContext ctx = context_with({region(0, 4 * P, 0, 9), region(4 * P, 8 * P, 0, 9), region(8 * P, 12 * P, 0, 9)}, p);
+    DamonContext ctx =
+        context_with({region(0, 4 * P, 0, 9), region(4 * P, 8 * P, 0, 9), region(8 * P, 12 * P, 0, 9)}, p);
     RecordingOps ops;
     FixedMetrics m;
     ManualClock clock;
@@ -270,8 +271,8 @@ TEST(DamosCore, SchemesRunInTheLoopAndSurviveCommitByIndex) {
     FixedMetrics m;
     auto ops = std::make_unique<RecordingOps>();
     Scheme stat = scheme_of(Action::Stat);
-    DamonCore core(MonitoringAttrs{5000, 100000, 1000000, 3, 100, {}}, {{{0, 64 * P}}}, {stat}, std::move(ops), 1, clock,
-                   m);
+    DamonCore core(MonitoringAttrs{5000, 100000, 1000000, 3, 100, {}}, {{{0, 64 * P}}}, {stat}, std::move(ops), 1,
+                   clock, m);
     core.start();
     for (int i = 0; i < 60; ++i) {
         core.prepare_sample();

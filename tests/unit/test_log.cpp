@@ -23,12 +23,12 @@ TEST(Log, JournalEntriesCarryTheTransitionsFields) {
 
 TEST(Log, MessageIdsAreDistinct128BitHex) {
     const std::vector<const char*> ids = {
-        message_id::kContextCreated, message_id::kContextRemoved, message_id::kContextState,
-        message_id::kContextCommitted, message_id::kAppRegistered, message_id::kAppSwitched,
-        message_id::kAppGone, message_id::kHoldTaken, message_id::kHoldReleased,
-        message_id::kKdamondAdopted, message_id::kStateRestored, message_id::kConfigReloaded,
-        message_id::kAccessDenied, message_id::kContextRestored, message_id::kReady, message_id::kStopping,
-        message_id::kReloadRejected};
+        message_id::kContextCreated,   message_id::kContextRemoved,  message_id::kContextState,
+        message_id::kContextCommitted, message_id::kAppRegistered,   message_id::kAppSwitched,
+        message_id::kAppGone,          message_id::kHoldTaken,       message_id::kHoldReleased,
+        message_id::kKdamondAdopted,   message_id::kStateRestored,   message_id::kConfigReloaded,
+        message_id::kAccessDenied,     message_id::kContextRestored, message_id::kReady,
+        message_id::kStopping,         message_id::kReloadRejected};
     std::set<std::string> seen;
     for (const char* id : ids) {
         const std::string s = id;

@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "base/errors.hpp"
+#include "blocking_monitor.hpp"
 #include "manager/manager.hpp"
 #include "monitor/snapshot_json.hpp"
-#include "blocking_monitor.hpp"
 #include "monitor_fixture.hpp"
 
 using namespace damond;
@@ -23,11 +23,11 @@ struct Recorder : ManagerListener {
     void context_changed(const std::string& n, const std::vector<ContextField>& fields) override {
         std::string e = "changed " + n;
         for (ContextField f : fields)
-            e += f == ContextField::State      ? " State"
-                 : f == ContextField::Spec     ? " Spec"
-                 : f == ContextField::Holds    ? " Holds"
-                 : f == ContextField::Stats    ? " Stats"
-                                               : " LastError";
+            e += f == ContextField::State   ? " State"
+                 : f == ContextField::Spec  ? " Spec"
+                 : f == ContextField::Holds ? " Holds"
+                 : f == ContextField::Stats ? " Stats"
+                                            : " LastError";
         events.push_back(e);
     }
     int holds_changes = 0;
@@ -37,7 +37,8 @@ struct Recorder : ManagerListener {
 struct ManagerTest : ::testing::Test {
     VirtualTime vt;
     Recorder rec;
-    Manager manager{Backend::InProcess, [this](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
+    Manager manager{Backend::InProcess,
+                    [this](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
                         return std::make_unique<InProcessMonitor>(s, vt.executor, vt.metrics);
                     },
                     [](std::function<void()> fn) { fn(); }};
@@ -65,8 +66,8 @@ TEST_F(ManagerTest, CreatePauseResumeRemove) {
     manager.pause_context("demo");  // no change, no signal
     manager.resume_context("demo");
     manager.remove_context("demo");
-    EXPECT_EQ(rec.events, (std::vector<std::string>{"added demo", "changed demo State Spec",
-                                                    "changed demo State Spec", "removed demo"}));
+    EXPECT_EQ(rec.events, (std::vector<std::string>{"added demo", "changed demo State Spec", "changed demo State Spec",
+                                                    "removed demo"}));
     EXPECT_EQ(kind_of([&] { manager.pause_context("demo"); }), ErrorKind::NoSuchContext);
 }
 
@@ -76,9 +77,9 @@ TEST_F(ManagerTest, CountersSayWhatHappenedToTheContext) {
     vt.advance(100000);
     manager.pause_context("demo");
     vt.advance(300000);
-    EXPECT_EQ(manager.paused_us("demo"), 300000u);  // the pause under way counts
+    EXPECT_EQ(manager.paused_us("demo"), 300000u);              // the pause under way counts
     EXPECT_EQ(manager.context_counters("demo").paused_us, 0u);  // not in the cacheable counters
-    manager.pause_context("demo");  // already paused: no second pause
+    manager.pause_context("demo");                              // already paused: no second pause
     manager.resume_context("demo");
     vt.advance(200000);
     // A hold pauses too: a pause however it comes about.
@@ -145,8 +146,7 @@ TEST_F(ManagerTest, RejectsBadNamesDuplicatesAndUnsupportedSpecs) {
     EXPECT_EQ(kind_of([&] { manager.create_context("", kDemoSpec); }), ErrorKind::InvalidArgument);
     EXPECT_EQ(kind_of([&] { manager.create_context("a/b", kDemoSpec); }), ErrorKind::InvalidArgument);
     EXPECT_EQ(kind_of([&] { manager.create_context("x", "{}"); }), ErrorKind::InvalidSpec);
-    EXPECT_EQ(kind_of([&] { manager.create_context("x", R"({"ops": "paddr"})"); }),
-              ErrorKind::NotSupported);
+    EXPECT_EQ(kind_of([&] { manager.create_context("x", R"({"ops": "paddr"})"); }), ErrorKind::NotSupported);
     manager.create_context("demo", kDemoSpec);
     EXPECT_EQ(kind_of([&] { manager.create_context("demo", kDemoSpec); }), ErrorKind::Busy);
     EXPECT_EQ(manager.list_contexts().size(), 1u);
@@ -357,9 +357,9 @@ TEST(ManagerAsync, BlockingOperationsRunOffTheLoopInOrderPerContext) {
     manager.pause_context("a", [&](std::exception_ptr e) { ends.push_back(e ? "pause failed" : "pause a"); });
     manager.resume_context("a", [&](std::exception_ptr e) { ends.push_back(e ? "resume failed" : "resume a"); });
     ASSERT_TRUE(until([&] { return gate.waiting() == 1; }));  // a's pause, on a's worker
-    EXPECT_TRUE(ends.empty());                                  // nothing answered yet
-    EXPECT_EQ(manager.list_contexts().size(), 2u);              // the manager still answers
-    EXPECT_EQ(manager.state("a"), MonitorState::Running);       // from what it last knew
+    EXPECT_TRUE(ends.empty());                                // nothing answered yet
+    EXPECT_EQ(manager.list_contexts().size(), 2u);            // the manager still answers
+    EXPECT_EQ(manager.state("a"), MonitorState::Running);     // from what it last knew
 
     // b's operation does not wait for a's.
     manager.pause_context("b", [&](std::exception_ptr e) { ends.push_back(e ? "pause failed" : "pause b"); });

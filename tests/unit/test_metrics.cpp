@@ -2,9 +2,9 @@
 // their text against the exposition formats' rules.
 #include <gtest/gtest.h>
 
+#include "base/histogram.hpp"
 #include "core/damon_core.hpp"
 #include "core/synthetic_source.hpp"
-#include "base/histogram.hpp"
 #include "manager/config.hpp"
 #include "manager/figure_history.hpp"
 #include "metrics/exposition.hpp"
@@ -94,7 +94,8 @@ TEST(ContextFigures, SyntheticWorkloadGivesItsOwnFigures) {
     EXPECT_NEAR(double(f.working_set_bytes), double(64 * MiB), 0.1 * 64 * MiB);
     // 3/4 idle since the start: p50, p90, p99 all near 40 aggregations.
     const double idle_since_start = 40.0 * 100000;
-    for (uint64_t p : {f.idle_p50_us, f.idle_p90_us, f.idle_p99_us}) EXPECT_NEAR(double(p), idle_since_start, 0.1 * idle_since_start);
+    for (uint64_t p : {f.idle_p50_us, f.idle_p90_us, f.idle_p99_us})
+        EXPECT_NEAR(double(p), idle_since_start, 0.1 * idle_since_start);
     // The same figures as from a snapshot of the same state.
     MonitorSnapshot snap;
     snap.aggr_us = core.context().attrs.aggr_us;

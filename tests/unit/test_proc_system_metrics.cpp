@@ -35,6 +35,6 @@ TEST(ProcSystemMetrics, ReadsRecordedProcAndSysFiles) {
     g.nid = 3;
     g.target_metric = GoalMetric::NodeMemFreeBp;
     EXPECT_FALSE(m.goal_metric(g));  // no such node
-    fs::remove_all(root);  // gone files: no figure
+    fs::remove_all(root);            // gone files: no figure
     EXPECT_FALSE(ProcSystemMetrics(root.string()).free_mem_rate());
 }

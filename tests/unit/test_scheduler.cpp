@@ -3,9 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <future>
-#include <vector>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "base/after_call.hpp"
 #include "monitor/scheduler_thread.hpp"
@@ -77,7 +77,7 @@ TEST(SchedulerThread, PostReturnsAtOnceAndRunsInOrderWithRunSync) {
     std::promise<void> go;
     std::shared_future<void> gate = go.get_future().share();
     std::vector<int> ran;
-    t.post([gate] { gate.wait(); });  // the thread is busy until `go`
+    t.post([gate] { gate.wait(); });                                      // the thread is busy until `go`
     for (int i = 0; i < 5; ++i) t.post([&ran, i] { ran.push_back(i); });  // returns while it is busy
     go.set_value();
     std::vector<int> seen;

@@ -131,7 +131,8 @@ TEST(Spec, RejectsBadRegions) {
 
 TEST(Spec, TargetsFollowOps) {
     expect_rejected({{"ops", "vaddr"}}, "targets[0].pid_target", "required for ops vaddr");
-    expect_rejected({{"targets", {{{"pid_target", 42}}}}}, "targets[0].pid_target", "only valid for ops that monitor a process");
+    expect_rejected({{"targets", {{{"pid_target", 42}}}}}, "targets[0].pid_target",
+                    "only valid for ops that monitor a process");
     json two = kValid;
     two["ops"] = "paddr";
     two["targets"] = json::parse(R"([{"regions": []}, {"regions": []}])");
@@ -144,20 +145,24 @@ TEST(Spec, TargetsFollowOps) {
 }
 
 TEST(Spec, ChecksIntervalsGoal) {
-    expect_rejected({{"intervals", {{"intervals_goal", {{"aggrs", 3}, {"access_bp", 400}, {"min_sample_us", 9000},
-                                                        {"max_sample_us", 1000}}}}}},
-                    "intervals.intervals_goal.min_sample_us", "must not exceed");
-    expect_rejected({{"intervals", {{"intervals_goal", {{"aggrs", 3}, {"access_bp", 400}, {"min_sample_us", 6000},
-                                                        {"max_sample_us", 10000}}}}}},
-                    "intervals.sample_us", "within intervals_goal");
+    expect_rejected(
+        {{"intervals",
+          {{"intervals_goal", {{"aggrs", 3}, {"access_bp", 400}, {"min_sample_us", 9000}, {"max_sample_us", 1000}}}}}},
+        "intervals.intervals_goal.min_sample_us", "must not exceed");
+    expect_rejected(
+        {{"intervals",
+          {{"intervals_goal", {{"aggrs", 3}, {"access_bp", 400}, {"min_sample_us", 6000}, {"max_sample_us", 10000}}}}}},
+        "intervals.sample_us", "within intervals_goal");
 }
 
 TEST(Spec, ChecksSchemeParts) {
     expect_rejected({{"schemes", {{{"action", "stat"}, {"quotas", {{"goals", {{{"target_metric", "user_input"}}}}}}}}}},
                     "schemes[0].quotas.goals[0].target_value", "greater than 0");
-    expect_rejected({{"schemes", {{{"action", "stat"}, {"watermarks", {{"metric", "free_mem_rate"}, {"interval_us", 5},
-                                                                       {"high", 100}, {"mid", 200}}}}}}},
-                    "schemes[0].watermarks.mid", "must not exceed high");
+    expect_rejected(
+        {{"schemes",
+          {{{"action", "stat"},
+            {"watermarks", {{"metric", "free_mem_rate"}, {"interval_us", 5}, {"high", 100}, {"mid", 200}}}}}}},
+        "schemes[0].watermarks.mid", "must not exceed high");
     expect_rejected({{"schemes", {{{"action", "stat"}, {"filters", {{{"type", "target"}, {"damon_target_idx", 4}}}}}}}},
                     "schemes[0].filters[0].damon_target_idx", "existing target");
     expect_rejected({{"schemes", {{{"action", "stat"}, {"filters", {{{"type", "unknown"}}}}}}}},
@@ -188,7 +193,8 @@ TEST(Spec, PatchErrorsNameTheField) {
 // Data-attribute probes: paddr only, at most the kernel's 4, anon or memcg
 // filters; round-trip through the canonical JSON, absent when none.
 TEST(Spec, ProbesAreForPaddrAndKeepToTheKernelsRules) {
-    const std::string probe = R"({"filters": [{"type": "memcg", "memcg_path": "/system.slice/a.service", "allow": true}]})";
+    const std::string probe =
+        R"({"filters": [{"type": "memcg", "memcg_path": "/system.slice/a.service", "allow": true}]})";
     const ContextSpec s = spec_from_json_text(R"({"ops": "paddr", "probes": [)" + probe + "]}");
     ASSERT_EQ(s.probes.size(), 1u);
     EXPECT_EQ(s.probes[0].filters[0].memcg_path, "/system.slice/a.service");
@@ -207,9 +213,9 @@ TEST(Spec, ProbesAreForPaddrAndKeepToTheKernelsRules) {
     std::string five = R"({"ops": "paddr", "probes": [)";
     for (int i = 0; i < 5; ++i) five += (i ? "," : "") + probe;
     EXPECT_NE(error_at(five + "]}").find("at most 4 probes"), std::string::npos);
-    EXPECT_EQ(error_at(R"({"ops": "paddr", "probes": [{"filters": [{"type": "addr", "addr_end": 4096}]}]})")
-                  .substr(0, 26),
-              "probes[0].filters[0].type:");
+    EXPECT_EQ(
+        error_at(R"({"ops": "paddr", "probes": [{"filters": [{"type": "addr", "addr_end": 4096}]}]})").substr(0, 26),
+        "probes[0].filters[0].type:");
     EXPECT_EQ(error_at(R"({"ops": "paddr", "probes": [{"filters": []}]})").substr(0, 17), "probes[0].filters");
     EXPECT_EQ(error_at(R"({"ops": "paddr", "probes": [{"filters": [{"type": "memcg"}]}]})").substr(0, 32),
               "probes[0].filters[0].memcg_path:");

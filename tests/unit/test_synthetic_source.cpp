@@ -37,9 +37,8 @@ TEST(SyntheticSource, TouchesEachPageWithItsSetsProbability) {
 
 TEST(SyntheticSource, PhasesCycleLikeAnAppGoingForegroundAndBackground) {
     // Foreground: the first MiB is hot; background: the second.
-    SyntheticSource s({SyntheticTarget{3,
-                                       {SyntheticPhase{100, {{{0, MiB}, 9000}}}, SyntheticPhase{50, {{{MiB, 2 * MiB}, 9000}}}},
-                                       {}}});
+    SyntheticSource s({SyntheticTarget{
+        3, {SyntheticPhase{100, {{{0, MiB}, 9000}}}, SyntheticPhase{50, {{{MiB, 2 * MiB}, 9000}}}}, {}}});
     EXPECT_EQ(s.access_bp_at(0, 0, 99), 9000u);
     EXPECT_EQ(s.access_bp_at(0, 0, 100), 0u);
     EXPECT_EQ(s.access_bp_at(0, MiB, 149), 9000u);
@@ -57,7 +56,8 @@ TEST(SyntheticSource, APhaseThatLastsForeverEndsTheSequence) {
 TEST(SyntheticDefects, WriteOnlySeesNothingOfReadOnlySets) {
     SyntheticDefects d;
     d.write_only = true;
-    SyntheticSource s({one_phase({{{0, MiB}, 9000, AccessKind::Read}, {{MiB, 2 * MiB}, 9000, AccessKind::Write},
+    SyntheticSource s({one_phase({{{0, MiB}, 9000, AccessKind::Read},
+                                  {{MiB, 2 * MiB}, 9000, AccessKind::Write},
                                   {{2 * MiB, 3 * MiB}, 9000, AccessKind::Both}},
                                  d)});
     EXPECT_FALSE(s.caps().reads);
@@ -89,10 +89,10 @@ TEST(SyntheticDefects, TheCoreFollowsThePhases) {
     ManualClock clock;
     NoSystemMetrics metrics;
     // 20 samples per window; each phase lasts 20 windows.
-    auto source = std::make_unique<SyntheticSource>(std::vector<SyntheticTarget>{
-        SyntheticTarget{3, {SyntheticPhase{400, {{{0, 4 * MiB}, 9000}}}, SyntheticPhase{400, {{{12 * MiB, 16 * MiB}, 9000}}}}, {}}});
-    DamonCore core(MonitoringAttrs{1000, 20000, 1000000, 10, 200, {}}, {{{0, 16 * MiB}}}, {}, std::move(source), 1, clock,
-                   metrics);
+    auto source = std::make_unique<SyntheticSource>(std::vector<SyntheticTarget>{SyntheticTarget{
+        3, {SyntheticPhase{400, {{{0, 4 * MiB}, 9000}}}, SyntheticPhase{400, {{{12 * MiB, 16 * MiB}, 9000}}}}, {}}});
+    DamonCore core(MonitoringAttrs{1000, 20000, 1000000, 10, 200, {}}, {{{0, 16 * MiB}}}, {}, std::move(source), 1,
+                   clock, metrics);
     core.start();
     auto mean = [&](uint64_t lo, uint64_t hi) {
         double sum = 0, size = 0;
@@ -137,9 +137,11 @@ TEST(SyntheticSpec, PhasesDefectsAndKindsRoundTripAndAreChecked) {
         }
         return std::string("accepted");
     };
-    EXPECT_EQ(rejected_at(R"({"sets": [{"start": 0, "end": 4096}], "phases": [{"sets": []}]})"), "targets[0].workload.phases");
+    EXPECT_EQ(rejected_at(R"({"sets": [{"start": 0, "end": 4096}], "phases": [{"sets": []}]})"),
+              "targets[0].workload.phases");
     EXPECT_EQ(rejected_at(R"({"phases": [{"duration_samples": 0}, {"duration_samples": 5}]})"),
               "targets[0].workload.phases[0].duration_samples");
-    EXPECT_EQ(rejected_at(R"({"sets": [{"start": 0, "end": 4096, "kind": "peek"}]})"), "targets[0].workload.sets[0].kind");
+    EXPECT_EQ(rejected_at(R"({"sets": [{"start": 0, "end": 4096, "kind": "peek"}]})"),
+              "targets[0].workload.sets[0].kind");
     EXPECT_EQ(rejected_at(R"({"defects": {"miss_bp": 10001}})"), "targets[0].workload.defects.miss_bp");
 }

@@ -43,15 +43,18 @@ char* map_anon(size_t bytes) {
 void touch(char* p, size_t bytes, bool write) {
     volatile char sink = 0;
     for (size_t off = 0; off < bytes; off += 4096) {
-        if (write) p[off] = static_cast<char>(p[off] + 1);
-        else sink = static_cast<char>(sink + p[off]);
+        if (write)
+            p[off] = static_cast<char>(p[off] + 1);
+        else
+            sink = static_cast<char>(sink + p[off]);
     }
     (void)sink;
 }
 
 void usage() {
-    fprintf(stderr, "usage: damond-workload [--hot-mib N] [--cold-mib N] [--file PATH --file-mib N] "
-                    "[--period-ms N] [--exit-after-ms N] [--grow-after-ms N] [--ignore-stdin] [--flush-tlb]\n");
+    fprintf(stderr,
+            "usage: damond-workload [--hot-mib N] [--cold-mib N] [--file PATH --file-mib N] "
+            "[--period-ms N] [--exit-after-ms N] [--grow-after-ms N] [--ignore-stdin] [--flush-tlb]\n");
     exit(2);
 }
 
@@ -66,16 +69,26 @@ int main(int argc, char** argv) {
     const char* file = nullptr;
     for (int i = 1; i < argc; ++i) {
         auto next = [&] { return i + 1 < argc ? argv[++i] : (usage(), nullptr); };
-        if (!strcmp(argv[i], "--hot-mib")) hot_mib = std::strtoul(next(), nullptr, 10);
-        else if (!strcmp(argv[i], "--cold-mib")) cold_mib = std::strtoul(next(), nullptr, 10);
-        else if (!strcmp(argv[i], "--file")) file = next();
-        else if (!strcmp(argv[i], "--file-mib")) file_mib = std::strtoul(next(), nullptr, 10);
-        else if (!strcmp(argv[i], "--period-ms")) period_ms = std::strtol(next(), nullptr, 10);
-        else if (!strcmp(argv[i], "--exit-after-ms")) exit_after_ms = std::strtol(next(), nullptr, 10);
-        else if (!strcmp(argv[i], "--ignore-stdin")) watch_stdin = false;
-        else if (!strcmp(argv[i], "--flush-tlb")) flush_tlb = true;
-        else if (!strcmp(argv[i], "--grow-after-ms")) grow_after_ms = std::strtol(next(), nullptr, 10);
-        else usage();
+        if (!strcmp(argv[i], "--hot-mib"))
+            hot_mib = std::strtoul(next(), nullptr, 10);
+        else if (!strcmp(argv[i], "--cold-mib"))
+            cold_mib = std::strtoul(next(), nullptr, 10);
+        else if (!strcmp(argv[i], "--file"))
+            file = next();
+        else if (!strcmp(argv[i], "--file-mib"))
+            file_mib = std::strtoul(next(), nullptr, 10);
+        else if (!strcmp(argv[i], "--period-ms"))
+            period_ms = std::strtol(next(), nullptr, 10);
+        else if (!strcmp(argv[i], "--exit-after-ms"))
+            exit_after_ms = std::strtol(next(), nullptr, 10);
+        else if (!strcmp(argv[i], "--ignore-stdin"))
+            watch_stdin = false;
+        else if (!strcmp(argv[i], "--flush-tlb"))
+            flush_tlb = true;
+        else if (!strcmp(argv[i], "--grow-after-ms"))
+            grow_after_ms = std::strtol(next(), nullptr, 10);
+        else
+            usage();
     }
     signal(SIGTERM, on_term);
     signal(SIGPIPE, SIG_IGN);
@@ -127,7 +140,8 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     char* grown = nullptr;
     while (!g_stop) {
-        if (flush_tlb && (mprotect(hot, hot_bytes, PROT_READ) != 0 || mprotect(hot, hot_bytes, PROT_READ | PROT_WRITE) != 0)) {
+        if (flush_tlb &&
+            (mprotect(hot, hot_bytes, PROT_READ) != 0 || mprotect(hot, hot_bytes, PROT_READ | PROT_WRITE) != 0)) {
             perror("mprotect");
             return 1;
         }
@@ -147,8 +161,7 @@ int main(int argc, char** argv) {
             char buf[64];
             if (read(0, buf, sizeof buf) <= 0) break;  // stdin closed: the parent is done
         }
-        if (exit_after_ms >= 0 &&
-            std::chrono::steady_clock::now() - start > std::chrono::milliseconds(exit_after_ms))
+        if (exit_after_ms >= 0 && std::chrono::steady_clock::now() - start > std::chrono::milliseconds(exit_after_ms))
             break;
     }
     return 0;
