@@ -176,6 +176,15 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(25));
     const double rss_before = rss_mib(pid);
     const size_t fds_before = open_fds(pid);
+    // Regions of every context: training goes on during the soak (each
+    // switch to the foreground lets a context split further, up to its
+    // max_nr_regions), and damond's memory follows them.
+    auto total_regions = [&] {
+        uint64_t n = 0;
+        for (const auto& c : listener->DescribeContexts()) n += c.get<8>();
+        return n;
+    };
+    const uint64_t regions_before = total_regions();
 
     // The load.
     std::fprintf(stderr, "soaking for %d s: %d switches/s from %d clients\n", seconds, kSwitchesPerSecond, kClients);
@@ -277,6 +286,7 @@ int main(int argc, char** argv) {
     }
     const double rss_after = rss_mib(pid);
     const size_t fds_after = open_fds(pid);
+    const uint64_t regions_after = total_regions();
 
     // RSS at the limits: one client holding limits.holds_per_caller (64)
     // holds, one caller's limits.contexts_per_caller (32) contexts at
@@ -315,6 +325,8 @@ int main(int argc, char** argv) {
                 rss_after / rss_before);
     std::printf("RESULT robustness fds_before=%zu fds_after=%zu\n", fds_before, fds_after);
     std::printf("RESULT robustness rss_mib_no_apps=%.1f rss_mib_1000_apps=%.1f\n", rss_empty, rss_apps);
+    std::printf("RESULT robustness soak_regions_before=%llu soak_regions_after=%llu\n",
+                static_cast<unsigned long long>(regions_before), static_cast<unsigned long long>(regions_after));
     std::printf("RESULT robustness rss_mib_64_holds_one_client=%.1f\n", rss_holds);
     std::printf("RESULT robustness rss_mib_32_contexts_10000_regions=%.1f\n", rss_contexts);
     goal("soak_signals_lost_or_doubled", double(lost_or_doubled), "<=", 0);
