@@ -316,38 +316,50 @@ TEST(ManagerSettle, SettlesWhenLeftAloneAndNotAfterAnotherOperation) {
     EXPECT_EQ(settled, 2);
 }
 
+// The main loop's queue, for tests of the asynchronous paths: post() is
+// the Manager's Poster (any thread), turn() runs what was handed back, and
+// until() turns the loop until `pred` holds (about 4 s at most).
+class LoopQueue {
+public:
+    Poster poster() {
+        return [this](std::function<void()> fn) {
+            std::lock_guard<std::mutex> lock(mu_);
+            posted_.push_back(std::move(fn));
+        };
+    }
+    bool turn() {
+        std::vector<std::function<void()>> now;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            now.swap(posted_);
+        }
+        for (auto& fn : now) fn();
+        return !now.empty();
+    }
+    bool until(const std::function<bool()>& pred) {
+        for (int i = 0; i < 2000 && !pred(); ++i)
+            if (!turn()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        return pred();
+    }
+
+private:
+    std::mutex mu_;
+    std::vector<std::function<void()>> posted_;
+};
+
 // The manager's asynchronous paths on a monitor that blocks (as kernel
-// contexts do): operations run on the context's worker, their ends come
+// contexts do): operations run on the context's thread, their ends come
 // back through the main loop's queue, one context's operations run in
 // order, other contexts' in parallel, and the manager answers meanwhile.
 TEST(ManagerAsync, BlockingOperationsRunOffTheLoopInOrderPerContext) {
     Gate gate;
-    std::mutex mu;
-    std::vector<std::function<void()>> posted;  // the main loop's queue
+    LoopQueue loop;
     Manager manager{Backend::InProcess,
                     [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
                         return std::make_unique<BlockingMonitor>(name, gate);
                     },
-                    [&](std::function<void()> fn) {
-                        std::lock_guard<std::mutex> lock(mu);
-                        posted.push_back(std::move(fn));
-                    }};
-    // The loop's turn: runs what the workers handed back.
-    auto turn = [&] {
-        std::vector<std::function<void()>> now;
-        {
-            std::lock_guard<std::mutex> lock(mu);
-            now.swap(posted);
-        }
-        for (auto& fn : now) fn();
-        return !now.empty();
-    };
-    auto until = [&](const std::function<bool()>& pred) {
-        for (int i = 0; i < 500 && !pred(); ++i) {
-            if (!turn()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
-        return pred();
-    };
+                    loop.poster()};
+    auto until = [&](const std::function<bool()>& pred) { return loop.until(pred); };
     manager.create_context("a", kDemoSpec);  // the synchronous form runs here
     manager.create_context("b", kDemoSpec);
     EXPECT_EQ(manager.state("a"), MonitorState::Running);
@@ -385,8 +397,6 @@ TEST(ManagerAsync, BlockingOperationsRunOffTheLoopInOrderPerContext) {
 // the thread, when it comes back, ends the monitor on its own.
 TEST(ManagerAsync, AnOperationStuckPastItsDeadlineIsGivenUp) {
     Gate gate;
-    std::mutex mu;
-    std::vector<std::function<void()>> posted;
     std::atomic<int> monitors{0};
     struct Counted : BlockingMonitor {
         Counted(std::string name, Gate& gate, std::atomic<int>& n)
@@ -396,28 +406,13 @@ TEST(ManagerAsync, AnOperationStuckPastItsDeadlineIsGivenUp) {
         ~Counted() override { --n_; }
         std::atomic<int>& n_;
     };
+    LoopQueue loop;
     Manager manager{Backend::InProcess,
                     [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
                         return std::make_unique<Counted>(name, gate, monitors);
                     },
-                    [&](std::function<void()> fn) {
-                        std::lock_guard<std::mutex> lock(mu);
-                        posted.push_back(std::move(fn));
-                    }};
-    auto turn = [&] {
-        std::vector<std::function<void()>> now;
-        {
-            std::lock_guard<std::mutex> lock(mu);
-            now.swap(posted);
-        }
-        for (auto& fn : now) fn();
-        return !now.empty();
-    };
-    auto until = [&](const std::function<bool()>& pred) {
-        for (int i = 0; i < 2000 && !pred(); ++i)
-            if (!turn()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        return pred();
-    };
+                    loop.poster()};
+    auto until = [&](const std::function<bool()>& pred) { return loop.until(pred); };
     manager.create_context("a", kDemoSpec);
     manager.create_context("b", kDemoSpec);
 
