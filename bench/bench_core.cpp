@@ -17,6 +17,7 @@
 #include "core/synthetic_source.hpp"
 #include "manager/app_registry.hpp"
 #include "manager/config.hpp"
+#include "manager/finish_here.hpp"
 #include "manager/manager.hpp"
 #include "metrics/damond_metrics.hpp"
 #include "metrics/metrics_textfile.hpp"
@@ -290,13 +291,29 @@ void bench_metrics() {
     MonotonicClock clock;
     SchedulerThread executor(clock);
     NoSystemMetrics metrics;
-    Manager manager(
-        Backend::InProcess,
-        [&](const std::string&, const ContextSpec& spec) -> std::unique_ptr<Monitor> {
-            return std::make_unique<InProcessMonitor>(spec, executor, metrics);
-        },
-        [](std::function<void()> fn) { fn(); });
-    manager.set_clock([&] { return clock.now_us(); });
+    // In-process monitors end their operations before the call returns:
+    // nothing is posted back, nothing scheduled fires, and finish_here has
+    // nothing to turn.
+    struct Deaf : ManagerListener, AppListener {
+        void context_added(const std::string&) override {}
+        void context_removed(const std::string&) override {}
+        void context_changed(const std::string&, const std::vector<ContextField>&) override {}
+        void app_added(const std::string&) override {}
+        void app_removed(const std::string&) override {}
+        void app_state_changed(const std::string&, AppState, AppTransition) override {}
+    } deaf;
+    auto run_here = [](std::function<void()> fn) { fn(); };
+    auto never = [](uint64_t, std::function<void()>) {};
+    const Turn nothing_to_turn = [] { throw std::logic_error("an in-process operation did not end"); };
+    ManagerParts parts;
+    parts.make_monitor = [&](const std::string&, const ContextSpec& spec) -> std::unique_ptr<Monitor> {
+        return std::make_unique<InProcessMonitor>(spec, executor, metrics);
+    };
+    parts.post = run_here;
+    parts.schedule = never;
+    parts.now_us = [&] { return clock.now_us(); };
+    parts.listener = &deaf;
+    Manager manager(std::move(parts));
     // Slow intervals: the bench measures the metrics, not the sampling.
     const Config config = config_from_json_text(R"({
       "profiles": {"p": {"ops": "synthetic", "intervals": {"sample_us": 1000000, "aggr_us": 10000000},
@@ -304,9 +321,21 @@ void bench_metrics() {
                          "targets": [{"regions": [{"start": 0, "end": 16777216}]}],
                          "schemes": [{"action": "stat"}]}},
       "apps": {"default": {"foreground": "p", "background": "p"}}})");
-    AppRegistry apps(manager, config.apps, [&] { return clock.now_us(); });
-    for (int i = 0; i < 1000; ++i) apps.register_app("org.example.app" + std::to_string(i), 0);
-    for (int i = 0; i < 1000; i += 7) apps.set_app_state("org.example.app" + std::to_string(i), AppState::Foreground);
+    AppRegistry apps(manager, {.config = config.apps,
+                               .now_us = [&] { return clock.now_us(); },
+                               .post = run_here,
+                               .schedule = never,
+                               .listener = &deaf});
+    for (int i = 0; i < 1000; ++i)
+        finish_here([&](Manager::Done d) { apps.register_app("org.example.app" + std::to_string(i), 0, "", "", d); },
+                    nothing_to_turn);
+    for (int i = 0; i < 1000; i += 7)
+        finish_here(
+            [&](Manager::Done d) {
+                apps.set_app_state("org.example.app" + std::to_string(i), AppState::Foreground, 0,
+                                   [d](std::exception_ptr e, bool) { d(e); });
+            },
+            nothing_to_turn);
     char dir[] = "/tmp/damond-bench-metrics-XXXXXX";
     if (!mkdtemp(dir)) return;
     const MetricsTextfile file(std::string(dir) + "/damond.prom");
@@ -341,7 +370,7 @@ void bench_metrics() {
     }
     file.remove();
     rmdir(dir);
-    manager.stop_all();
+    finish_here([&](Manager::Done d) { manager.stop_all(false, [d] { d(nullptr); }); }, nothing_to_turn);
 }
 
 }  // namespace

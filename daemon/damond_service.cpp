@@ -50,37 +50,52 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
     : opts_(opts),
       kernel_(kernel),
       monitors_(clock_),
-      manager_(
-          kernel.backend(),
-          [this](const std::string& name, const ContextSpec& spec) { return make_monitor(name, spec); },
-          [this](std::function<void()> fn) { tasks_.post(std::move(fn)); }),
-      apps_(
-          manager_, config.apps, [this] { return clock_.now_us(); },
-          [this](std::function<void()> fn) { tasks_.post(std::move(fn)); }),
+      manager_(ManagerParts{
+          .backend = kernel.backend(),
+          .backend_reason = kernel.reason(),
+          .make_monitor = [this](const std::string& name, const ContextSpec& spec) { return make_monitor(name, spec); },
+          .post = [this](std::function<void()> fn) { tasks_.post(std::move(fn)); },
+          .schedule =
+              [this](uint64_t delay_ms, std::function<void()> fn) {
+                  timers_.schedule(clock_.now_us() + delay_ms * 1000, std::move(fn));
+              },
+          .now_us = [this] { return clock_.now_us(); },
+          .listener = this,
+          .facts = [this] { return kernel_.facts(); },
+          .backend_detail = [this] { return kernel_.status_detail(); },
+          .limits = config.limits,
+      }),
+      apps_(manager_, AppRegistry::Parts{
+                          .config = config.apps,
+                          .now_us = [this] { return clock_.now_us(); },
+                          .post = [this](std::function<void()> fn) { tasks_.post(std::move(fn)); },
+                          .schedule = [this](uint64_t at_us,
+                                             std::function<void()> fn) { timers_.schedule(at_us, std::move(fn)); },
+                          .listener = this,
+                      }),
       sink_(registry_sink(apps_)),
       notifier_(clock_.now_us()),
       bus_(
           manager_, apps_, opts.bus == "session" ? BusKind::Session : BusKind::System, DAMOND_VERSION,
           config.authorization, [this](std::function<void(std::string)> done) { reload_notified(std::move(done)); },
           [this] { release_requested_ = true; }) {
-    manager_.set_backend_reason(kernel.reason());
-    manager_.set_backend_detail([this] { return kernel_.status_detail(); });
-    manager_.set_facts_source([this] { return kernel_.facts(); });
-    manager_.set_clock([this] { return clock_.now_us(); });
-    apps_.set_schedule([this](uint64_t at_us, std::function<void()> fn) { timers_.schedule(at_us, std::move(fn)); });
-    manager_.set_schedule([this](uint64_t delay_ms, std::function<void()> fn) {
-        timers_.schedule(clock_.now_us() + delay_ms * 1000, std::move(fn));
-    });
-
     manager_.history().configure(config.metrics.history_points, config.metrics.history_interval_ms * 1000);
     // What ran before a restart comes back before READY=1.
     if (state.keep) {
         const char* runtime_env = std::getenv("RUNTIME_DIRECTORY");  // set by systemd's RuntimeDirectory=
-        persistence_ = std::make_unique<Persistence>(manager_, apps_, state.dir, runtime_env ? runtime_env : "");
+        persistence_ = std::make_unique<Persistence>(
+            manager_, apps_, [this] { turn_tasks(); }, state.dir, runtime_env ? runtime_env : "");
         persistence_->offer_checkpoints();  // the config's contexts warm-start too
         persistence_->load_history();
     }
-    for (const std::string& err : manager_.apply_config(config)) log_error(err);
+    // Restoring, taking the bus name and READY=1 wait for the config's
+    // contexts: nothing of them is announced half-made.
+    bool applied = false;
+    manager_.apply_config(config, [&applied](std::vector<std::string> errors) {
+        for (const std::string& err : errors) log_error(err);
+        applied = true;
+    });
+    while (!applied) turn_tasks();
     start_system_stat(config);
     if (persistence_) {
         for (const std::string& problem :
@@ -90,22 +105,6 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
     } else {
         log_info("no --state-dir and no $STATE_DIRECTORY: contexts, apps and holds are not kept across restarts");
     }
-    manager_.set_change_hook([this](bool kept) {
-        status_dirty_ = true;
-        arm_stats_tick();
-        if (kept && persistence_) persistence_->save();  // before the reply to whoever changed it
-    });
-    apps_.set_change_hook([this](AppRegistry::Durability d) {
-        if (!persistence_) return;
-        if (d == AppRegistry::Durability::Now) return persistence_->save();
-        // Coalesced: at most one write per kSwitchSaveDelayUs, and at stop.
-        if (switch_save_pending_) return;
-        switch_save_pending_ = true;
-        timers_.schedule(clock_.now_us() + kSwitchSaveDelayUs, [this] {
-            switch_save_pending_ = false;
-            persistence_->save();
-        });
-    });
     // Not now: the contexts just restored are their checkpoints.
     if (persistence_) schedule_checkpoints();
     // Started once the bus object exists, so apps they find at once are
@@ -119,6 +118,42 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
     log_info("ready on the " + opts.bus + " bus: " + manager_.status_text(), {message_id::kReady});
     status_ = status_text();
     notifier_.ready(status_);
+}
+
+void DamondService::context_added(const std::string& name) { bus_.manager_listener().context_added(name); }
+void DamondService::context_removed(const std::string& name) { bus_.manager_listener().context_removed(name); }
+void DamondService::context_changed(const std::string& name, const std::vector<ContextField>& fields) {
+    bus_.manager_listener().context_changed(name, fields);
+}
+void DamondService::holds_changed() { bus_.manager_listener().holds_changed(); }
+void DamondService::changed(bool kept) {
+    status_dirty_ = true;
+    arm_stats_tick();
+    if (kept && persistence_) persistence_->save();  // before the reply to whoever changed it
+}
+void DamondService::app_added(const std::string& app_id) { bus_.app_listener().app_added(app_id); }
+void DamondService::app_removed(const std::string& app_id) { bus_.app_listener().app_removed(app_id); }
+void DamondService::app_pids_changed(const std::string& app_id) { bus_.app_listener().app_pids_changed(app_id); }
+void DamondService::app_state_changed(const std::string& app_id, AppState old_state, AppTransition now) {
+    bus_.app_listener().app_state_changed(app_id, old_state, now);
+}
+void DamondService::apps_changed(Durability durability) {
+    status_dirty_ = true;
+    if (!persistence_) return;
+    if (durability == Durability::Now) return persistence_->save();
+    // Coalesced: at most one write per kSwitchSaveDelayUs, and at stop.
+    if (switch_save_pending_) return;
+    switch_save_pending_ = true;
+    timers_.schedule(clock_.now_us() + kSwitchSaveDelayUs, [this] {
+        switch_save_pending_ = false;
+        persistence_->save();
+    });
+}
+
+void DamondService::turn_tasks() {
+    pollfd tasks{tasks_.fd(), POLLIN, 0};
+    poll(&tasks, 1, 10);
+    tasks_.drain();
 }
 
 std::unique_ptr<Monitor> DamondService::make_monitor(const std::string& name, const ContextSpec& spec) {

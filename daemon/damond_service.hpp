@@ -39,7 +39,9 @@ struct StatePlace {
 };
 StatePlace state_place(const Options& opts);
 
-class DamondService {
+// It hears the manager's and the apps' changes itself: the bus is told, the
+// state saved, the status line marked stale.
+class DamondService : private ManagerListener, private AppListener {
 public:
     // Builds everything, restores what a restart left, starts the event
     // sources and takes the bus name; READY=1 follows.
@@ -48,6 +50,20 @@ public:
     int run(SignalFd& signals);
 
 private:
+    void context_added(const std::string& name) override;
+    void context_removed(const std::string& name) override;
+    void context_changed(const std::string& name, const std::vector<ContextField>& fields) override;
+    void holds_changed() override;
+    void changed(bool kept) override;
+    void app_added(const std::string& app_id) override;
+    void app_removed(const std::string& app_id) override;
+    void app_pids_changed(const std::string& app_id) override;
+    void app_state_changed(const std::string& app_id, AppState old_state, AppTransition now) override;
+    void apps_changed(Durability durability) override;
+    // Turns the loop's task queue once, waiting a moment for work: how
+    // start-up waits for operations before the loop runs (finish_here.hpp).
+    void turn_tasks();
+
     std::unique_ptr<Monitor> make_monitor(const std::string& name, const ContextSpec& spec);
     // Re-reads the config file: all of it or none. `done` gets "" or why not.
     void reload(std::function<void(std::string)> done);
@@ -90,9 +106,9 @@ private:
     SchedulerThread monitors_;
     ProcSystemMetrics metrics_;
     TaskQueue tasks_;
+    LoopTimers timers_;
     Manager manager_;
     AppRegistry apps_;
-    LoopTimers timers_;
     AppEventSink sink_;
     std::vector<std::unique_ptr<EventSource>> sources_;
     std::string config_rejected_;  // shown in STATUS= until a reload succeeds

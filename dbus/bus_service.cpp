@@ -25,8 +25,6 @@ struct BusService::Impl : ManagerListener, AppListener {
                                                          std::move(release))) {
         for (const ContextInfo& c : manager.list_contexts()) export_context(c.name);
         for (const AppInfo& app : apps.list()) app_added(app.app_id);
-        manager.set_listener(this);
-        apps.set_listener(this);
         // A holder that leaves the bus drops its pause holds. One match for
         // every name, installed before any hold exists: the bus then delivers
         // a holder's disconnect after its HoldPause call, never before.
@@ -44,11 +42,6 @@ struct BusService::Impl : ManagerListener, AppListener {
 
     void holds_changed() override {
         signals.push([this] { manager_object->announce_holds(); });
-    }
-
-    ~Impl() override {
-        manager.set_listener(nullptr);
-        apps.set_listener(nullptr);
     }
 
     // Objects come and go at once (the reply may name them), after the
@@ -116,6 +109,9 @@ BusService::BusService(Manager& manager, AppRegistry& apps, BusKind kind, std::s
                        std::function<void(std::function<void(std::string)>)> reload, std::function<void()> release)
     : impl_(std::make_unique<Impl>(manager, apps, kind, std::move(version), std::move(auth), std::move(reload),
                                    std::move(release))) {}
+
+ManagerListener& BusService::manager_listener() { return *impl_; }
+AppListener& BusService::app_listener() { return *impl_; }
 
 void BusService::set_authorization(AuthorizationConfig auth) { impl_->auth.set_config(std::move(auth)); }
 

@@ -34,6 +34,12 @@ public:
     void set_system_stat(const SystemStat* stat);
     ~BusService();
 
+    // What the bus makes of the manager's and the apps' changes (objects
+    // added and removed, properties and signals): the daemon's listeners
+    // hand them on.
+    ManagerListener& manager_listener();
+    AppListener& app_listener();
+
     void request_name();
     // Asks the bus driver whether a (unique) name is still connected.
     bool name_has_owner(const std::string& name);

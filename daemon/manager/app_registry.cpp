@@ -1,6 +1,7 @@
 #include "manager/app_registry.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
@@ -33,14 +34,27 @@ AppState app_state_from_string(const std::string& word) {
                       "state: unknown app state '" + word + "' (expected foreground or background)");
 }
 
-AppRegistry::AppRegistry(Manager& manager, AppsConfig config, std::function<uint64_t()> now_us,
-                         std::function<void(std::function<void()>)> post)
-    : manager_(manager), config_(std::move(config)), now_us_(std::move(now_us)), post_(std::move(post)) {
-    if (post_)
-        watcher_ = std::make_unique<PidWatcher>([this](const std::string& app_id, pid_t pid) {
-            post_([this, app_id, pid] { pid_exited(app_id, static_cast<uint32_t>(pid)); });
-        });
+namespace {
+
+template <typename Part>
+Part required(Part part, const char* name, const char* without) {
+    if (!part)
+        throw std::invalid_argument(std::string("AppRegistry::Parts.") + name + " is missing: without it " + without);
+    return part;
 }
+
+}  // namespace
+
+AppRegistry::AppRegistry(Manager& manager, Parts parts)
+    : manager_(manager),
+      config_(std::move(parts.config)),
+      now_us_(required(std::move(parts.now_us), "now_us", "no switch would have a time")),
+      post_(required(std::move(parts.post), "post", "no app would go when its processes exit")),
+      schedule_(required(std::move(parts.schedule), "schedule", "no debounced switch would happen")),
+      listener_(*required(parts.listener, "listener", "nobody would hear of a change")),
+      watcher_(std::make_unique<PidWatcher>([this](const std::string& app_id, pid_t pid) {
+          post_([this, app_id, pid] { pid_exited(app_id, static_cast<uint32_t>(pid)); });
+      })) {}
 
 std::string AppRegistry::context_name(const std::string& app_id, AppState state) {
     return app_id + "@" + to_string(state);
@@ -93,18 +107,12 @@ void AppRegistry::check_app_limits(const std::string& caller) const {
                                                         std::to_string(mine) + " apps, the most one caller may");
 }
 
-void AppRegistry::register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
-                               const std::string& background_profile) {
-    manager_.wait_for([&](Done d) { register_app(app_id, pid, foreground_profile, background_profile, d); });
-}
-
 void AppRegistry::register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids, Done done,
                                     const Requester& for_user) {
     do_register(app_id, pids, false, "", "", std::move(done), for_user);
 }
 
 void AppRegistry::unwatch_all(const std::string& app_id, const std::vector<uint32_t>& pids) {
-    if (!watcher_) return;
     for (uint32_t p : pids) watcher_->unwatch(app_id, static_cast<pid_t>(p));
 }
 
@@ -137,10 +145,6 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
         // Watched by pidfd from here on. A pid the caller gave must be alive;
         // one found in a cgroup or /proc may have gone since, and is skipped.
         for (uint32_t p : pids) {
-            if (!watcher_) {
-                watched.push_back(p);
-                continue;
-            }
             try {
                 watcher_->watch(app_id, static_cast<pid_t>(p));
                 watched.push_back(p);
@@ -203,7 +207,7 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
         log_info("app '" + app_id + "' registered (profiles " + fg + ", " + bg + ", " + std::to_string(watched.size()) +
                      " process(es))",
                  {message_id::kAppRegistered, "", app_id});
-        if (listener_) listener_->app_added(app_id);
+        listener_.app_added(app_id);
         changed();
         done(nullptr);
     };
@@ -223,24 +227,24 @@ void AppRegistry::do_register(const std::string& app_id, std::vector<uint32_t> p
         owner);
 }
 
-std::string AppRegistry::restore_app(const std::string& app_id, AppState state,
-                                     const std::vector<std::pair<uint32_t, uint64_t>>& processes,
-                                     const std::string& fg_profile, const std::string& bg_profile,
-                                     const std::string& caller, const Ownership& owner) {
+void AppRegistry::restore_app(const std::string& app_id, AppState state,
+                              const std::vector<std::pair<uint32_t, uint64_t>>& processes,
+                              const std::string& fg_profile, const std::string& bg_profile, const std::string& caller,
+                              const Ownership& owner, Done done) {
     std::vector<uint32_t> alive;
     for (const auto& [pid, start] : processes)
         if (process_start_time(pid) == start) alive.push_back(pid);
-    if (!processes.empty() && alive.empty()) return "its processes are gone";
-    try {
-        Requester who;
-        who.limits_key = caller;
-        manager_.wait_for([&](Done d) { do_register(app_id, alive, false, fg_profile, bg_profile, d, who, &owner); });
-        if (state == AppState::Foreground)
-            manager_.wait_for([&](Done d) { switch_now(app_id, state, [d](std::exception_ptr e, bool) { d(e); }); });
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "";
+    if (!processes.empty() && alive.empty())
+        return done(std::make_exception_ptr(DamondError(ErrorKind::Failed, "its processes are gone")));
+    Requester who;
+    who.limits_key = caller;
+    do_register(
+        app_id, alive, false, fg_profile, bg_profile,
+        [this, app_id, state, done](std::exception_ptr error) {
+            if (error || state != AppState::Foreground) return done(error);
+            switch_now(app_id, state, [done](std::exception_ptr e, bool) { done(e); });
+        },
+        who, &owner);
 }
 
 void AppRegistry::pid_exited(const std::string& app_id, uint32_t pid) {
@@ -249,14 +253,14 @@ void AppRegistry::pid_exited(const std::string& app_id, uint32_t pid) {
     auto& pids = it->second.pids;
     pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
     it->second.start_times.erase(pid);
-    if (watcher_) watcher_->unwatch(app_id, static_cast<pid_t>(pid));
+    watcher_->unwatch(app_id, static_cast<pid_t>(pid));
     if (pids.empty()) {
         unregister_app(app_id, "gone: its last process exited", [app_id](std::exception_ptr error) {
             if (error) log_error("app '" + app_id + "': " + error_text(error));
         });
         return;
     }
-    if (listener_) listener_->app_pids_changed(app_id);
+    listener_.app_pids_changed(app_id);
     changed();
 }
 
@@ -275,17 +279,13 @@ void AppRegistry::unregister_app(const std::string& app_id, const std::string& r
     debounce_until_.erase(app_id);
     log_info("app '" + app_id + "' " + reason, {message_id::kAppGone, "", app_id});
     notify(app_id, info.state, AppTransition::Gone);
-    if (listener_) listener_->app_removed(app_id);
+    listener_.app_removed(app_id);
     changed();
     std::vector<std::string> contexts;
     for (const std::string& ctx : {info.foreground_context, info.background_context})
         if (manager_.name_taken(ctx)) contexts.push_back(ctx);
     Done part = join_parts(contexts.size(), done);
     for (const std::string& ctx : contexts) manager_.remove_context(ctx, part);
-}
-
-void AppRegistry::unregister_app(const std::string& app_id, const std::string& reason) {
-    manager_.wait_for([&](Done d) { unregister_app(app_id, reason, d); });
 }
 
 const AppInfo& AppRegistry::app(const std::string& app_id) const {
@@ -311,7 +311,7 @@ void AppRegistry::set_app_state(const std::string& app_id, AppState state, uint3
             who);
         return;
     }
-    if (config_.debounce_ms && schedule_) {
+    if (config_.debounce_ms) {
         const uint64_t now = now_us_();
         auto until = debounce_until_.find(app_id);
         if (until != debounce_until_.end() && now < until->second) {
@@ -327,17 +327,6 @@ void AppRegistry::set_app_state(const std::string& app_id, AppState state, uint3
         }
     }
     request_switch(app_id, state, std::move(done));
-}
-
-bool AppRegistry::set_app_state(const std::string& app_id, AppState state, uint32_t pid) {
-    bool switched = false;
-    manager_.wait_for([&](Done d) {
-        set_app_state(app_id, state, pid, [&switched, d](std::exception_ptr e, bool s) {
-            switched = s;
-            d(e);
-        });
-    });
-    return switched;
 }
 
 void AppRegistry::source_event(const std::string& app_id, AppState state, const std::vector<uint32_t>& pids,
@@ -463,7 +452,7 @@ std::string AppRegistry::foreground_app() const {
 }
 
 void AppRegistry::notify(const std::string& app_id, AppState old_state, AppTransition now) {
-    if (listener_) listener_->app_state_changed(app_id, old_state, now);
+    listener_.app_state_changed(app_id, old_state, now);
 }
 
 }  // namespace damond

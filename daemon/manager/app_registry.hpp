@@ -46,9 +46,17 @@ struct AppInfo {
     uint64_t foreground_us_before_last_switch = 0;
 };
 
+// How soon a change to the apps must be saved: registrations, removals and a
+// process's exit (Now) must survive a crash; which app is in the foreground
+// (Soon) need not, the next focus event brings it back, and a phone's flash
+// should not see an fsync per focus change.
+enum class Durability { Now, Soon };
+
 class AppListener {
 public:
     virtual ~AppListener() = default;
+    // After every change to the apps, for persistence.
+    virtual void apps_changed(Durability) {}
     virtual void app_added(const std::string& app_id) = 0;
     virtual void app_removed(const std::string& app_id) = 0;
     // One of the app's processes exited and others remain.
@@ -59,29 +67,31 @@ public:
 
 class AppRegistry {
 public:
-    // `post` hands work to the registry's thread: a watched process that
-    // exits unregisters its app there.
-    AppRegistry(Manager& manager, AppsConfig config, std::function<uint64_t()> now_us,
-                std::function<void(std::function<void()>)> post = {});
-
-    void set_config(AppsConfig config) { config_ = std::move(config); }
-    void set_listener(AppListener* listener) { listener_ = listener; }
-    // Called after every change to the apps, for persistence, saying how
-    // durable it must be: registrations, removals and a process's exit
-    // (Durability::Now) must survive a crash; which app is in the
-    // foreground (Durability::Soon) need not, the next focus event brings
-    // it back, and a phone's flash should not see an fsync per focus change.
-    enum class Durability { Now, Soon };
-    void set_change_hook(std::function<void(Durability)> hook) { change_hook_ = std::move(hook); }
-    // How debounced switches wait: `schedule(at_us, fn)` runs fn on the
-    // registry's thread at or after at_us (on the now_us clock). Without it,
-    // apps.debounce_ms is ignored.
     using Schedule = std::function<void(uint64_t, std::function<void()>)>;
-    void set_schedule(Schedule schedule) { schedule_ = std::move(schedule); }
+    // Everything the registry works with, given whole at construction (a
+    // missing part is refused with std::invalid_argument naming it).
+    struct Parts {
+        AppsConfig config;
+        // The clock of switches and debouncing (CLOCK_MONOTONIC µs). Required.
+        std::function<uint64_t()> now_us;
+        // Hands work to the registry's thread from any thread: a watched
+        // process that exits unregisters its app there. Required.
+        std::function<void(std::function<void()>)> post;
+        // `schedule(at_us, fn)` runs fn on the registry's thread at or after
+        // at_us (on the now_us clock): debounced switches. Required.
+        Schedule schedule;
+        // Hears every change. Required; outlives the registry.
+        AppListener* listener = nullptr;
+    };
+    AppRegistry(Manager& manager, Parts parts);
 
-    // Every call that changes apps comes asynchronously, `done` running on
-    // the registry's thread once the contexts have followed (kernel
-    // contexts take their time), and synchronously (start-up, tests).
+    // A reload's: for registrations and switches from here on.
+    void set_config(AppsConfig config) { config_ = std::move(config); }
+    using Durability = damond::Durability;
+
+    // Every call that changes apps is asynchronous, `done` running on the
+    // registry's thread once the contexts have followed (kernel contexts
+    // take their time); finish_here.hpp waits for one.
     using Done = Manager::Done;
 
     // Creates the app's two contexts, the background one running. Profiles
@@ -99,14 +109,11 @@ public:
     // or of those found by the rule the first such.
     void register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile,
                       const std::string& background_profile, Done done, const Requester& who = Requester::damond());
-    void register_app(const std::string& app_id, uint32_t pid, const std::string& foreground_profile = "",
-                      const std::string& background_profile = "");
     // The same with the processes already known (event sources that found
     // the app in a cgroup), for the user whose cgroup holds them.
     void register_app_pids(const std::string& app_id, const std::vector<uint32_t>& pids, Done done,
                            const Requester& for_user);
     void unregister_app(const std::string& app_id, const std::string& reason, Done done);
-    void unregister_app(const std::string& app_id, const std::string& reason = "gone");
     // Switches the app; `switched` says false when it already was in that
     // state. A switch is one transaction: the context that was running is
     // paused, the other resumed, and if that fails the first runs again.
@@ -122,7 +129,6 @@ public:
     // An app registered on the way is registered for `who`.
     void set_app_state(const std::string& app_id, AppState state, uint32_t pid, Switched done,
                        const Requester& who = Requester::damond());
-    bool set_app_state(const std::string& app_id, AppState state, uint32_t pid = 0);
     // For event sources (freezer, desktop): registers an app they found with
     // its processes if needed, whatever auto_register says, for the user
     // whose cgroup holds it (uid_of_cgroup), then switches.
@@ -131,10 +137,11 @@ public:
 
     // After a restart: registers the app again with those of its processes
     // that still run (same pid and start time) and puts it in its state.
-    // Returns "" or why it was not restored. Synchronous.
-    std::string restore_app(const std::string& app_id, AppState state,
-                            const std::vector<std::pair<uint32_t, uint64_t>>& processes, const std::string& fg_profile,
-                            const std::string& bg_profile, const std::string& caller = "", const Ownership& owner = {});
+    // `done` gets why it was not restored, if it was not (its processes are
+    // gone: Failed).
+    void restore_app(const std::string& app_id, AppState state,
+                     const std::vector<std::pair<uint32_t, uint64_t>>& processes, const std::string& fg_profile,
+                     const std::string& bg_profile, const std::string& caller, const Ownership& owner, Done done);
 
     bool has_app(const std::string& app_id) const { return apps_.count(app_id) != 0; }
     const AppInfo& app(const std::string& app_id) const;
@@ -173,15 +180,12 @@ private:
     Manager& manager_;
     AppsConfig config_;
     std::function<uint64_t()> now_us_;
-    AppListener* listener_ = nullptr;
-    std::map<std::string, AppInfo> apps_;
     std::function<void(std::function<void()>)> post_;
-    std::unique_ptr<PidWatcher> watcher_;  // only with a post function
     Schedule schedule_;
-    std::function<void(Durability)> change_hook_;
-    void changed(Durability d = Durability::Now) {
-        if (change_hook_) change_hook_(d);
-    }
+    AppListener& listener_;
+    std::map<std::string, AppInfo> apps_;
+    std::unique_ptr<PidWatcher> watcher_;
+    void changed(Durability d = Durability::Now) { listener_.apps_changed(d); }
     std::map<std::string, uint64_t> debounce_until_;  // app -> end of its quiet period
     std::map<std::string, AppState> pending_;         // the last event waiting for that end
     std::set<std::string> timer_armed_;

@@ -7,6 +7,8 @@
 #include "spec/spec_json.hpp"
 #include "spec/spec_limits.hpp"
 
+#include <stdexcept>
+
 namespace damond {
 
 void check_context_name(const std::string& name) {
@@ -50,10 +52,28 @@ Manager::Done join_parts(size_t count, Manager::Done done) {
     };
 }
 
-Manager::Manager(Backend backend, MonitorFactory factory, Poster post)
-    : backend_(backend),
-      factory_(std::move(factory)),
-      post_(std::move(post)),
+namespace {
+
+// A part the manager cannot do without, or why it is refused.
+template <typename Part>
+Part required(Part part, const char* name, const char* without) {
+    if (!part) throw std::invalid_argument(std::string("ManagerParts.") + name + " is missing: without it " + without);
+    return part;
+}
+
+}  // namespace
+
+Manager::Manager(ManagerParts parts)
+    : backend_(parts.backend),
+      limits_(parts.limits),
+      now_us_(required(std::move(parts.now_us), "now_us", "no state change would have a time")),
+      backend_reason_(std::move(parts.backend_reason)),
+      backend_detail_(std::move(parts.backend_detail)),
+      facts_source_(std::move(parts.facts)),
+      factory_(required(std::move(parts.make_monitor), "make_monitor", "no context could be created")),
+      post_(required(std::move(parts.post), "post", "no operation of a blocking monitor would end")),
+      listener_(*required(parts.listener, "listener", "nobody would hear of a change")),
+      schedule_(required(std::move(parts.schedule), "schedule", "no context would settle")),
       watchdog_([this](uint64_t ticket, const std::string& error) {
           post_([this, ticket, error] { overdue(ticket, error); });
       }) {}
@@ -95,7 +115,7 @@ bool Manager::has_context(const std::string& name) const {
 }
 
 void Manager::count_state_change(ManagedContext& ctx) {
-    const uint64_t now = now_us_ ? now_us_() : 0;
+    const uint64_t now = now_us_();
     const MonitorState state = ctx.monitor ? ctx.monitor->state() : MonitorState::Stopped;
     if (ctx.counted_state == MonitorState::Paused) ctx.counters.paused_us += now - std::min(now, ctx.state_since_us);
     if (ctx.counted_state == MonitorState::Running && state == MonitorState::Paused) ctx.counters.pauses++;
@@ -110,7 +130,7 @@ void Manager::notify(const std::string& name, const std::vector<ContextField>& f
     if (it != contexts_.end())
         for (ContextField f : fields)
             if (f == ContextField::State) count_state_change(it->second);
-    if (listener_) listener_->context_changed(name, fields);
+    listener_.context_changed(name, fields);
     // An app's contexts are not kept (the app is, with its state), so their
     // pause and resume on every switch write nothing.
     it = contexts_.find(name);  // the listener may have changed the map
@@ -168,7 +188,7 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     ctx.monitor->set_event_handler([this, name] { post_([this, name] { monitor_event(name); }); });
     ctx.from_config = from_config;
     ctx.config_spec = spec;
-    if (now_us_) ctx.state_since_us = now_us_();
+    ctx.state_since_us = now_us_();
     contexts_.emplace(name, std::move(ctx));
     // Not announced until it has started: a failed start leaves nothing behind.
     const bool restored = restoring_;
@@ -176,10 +196,10 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
         ManagedContext& c = contexts_.at(name);
         c.starting = false;
         c.counted_state = c.monitor->state();
-        if (now_us_) c.state_since_us = now_us_();
+        c.state_since_us = now_us_();
         log_info("context '" + name + "' " + (restored ? "restored, " : "created, ") + to_string(c.monitor->state()),
                  context_log(restored ? message_id::kContextRestored : message_id::kContextCreated, name));
-        if (listener_) listener_->context_added(name);
+        listener_.context_added(name);
         changed(true);
         arm_owner_checks();
     };
@@ -265,8 +285,8 @@ void Manager::remove_context(const std::string& name, Done done) {
                     erase(name);
                     const bool had_holds = !holds_.remove_on(name).empty();
                     log_info("context '" + name + "' removed", fields);
-                    if (listener_) listener_->context_removed(name);
-                    if (had_holds && listener_) listener_->holds_changed();
+                    listener_.context_removed(name);
+                    if (had_holds) listener_.holds_changed();
                     changed(true);
                 };
                 // A monitor that cannot stop (its kdamond hangs) is removed all the same.

@@ -40,6 +40,7 @@ struct ContextCounters {
     bool operator==(const ContextCounters&) const = default;
 };
 
+// Who hears of the manager's changes (the bus, persistence, the status line).
 class ManagerListener {
 public:
     virtual ~ManagerListener() = default;
@@ -48,6 +49,11 @@ public:
     virtual void context_changed(const std::string& name, const std::vector<ContextField>& fields) = 0;
     // A pause hold was taken or released (the manager-wide list changed).
     virtual void holds_changed() {}
+    // After any of the above and any other change: the moments status_text()
+    // may change, so nobody has to poll it. `kept` is true when what
+    // persistence keeps changed too (contexts, specs, holds), not just a
+    // state or an error.
+    virtual void changed(bool /*kept*/) {}
 };
 
 struct ContextInfo {
@@ -61,52 +67,57 @@ using MonitorFactory = std::function<std::unique_ptr<Monitor>(const std::string&
 // Hands a piece of work to the manager's own thread.
 using Poster = std::function<void(std::function<void()>)>;
 
+// Everything a manager works with, given whole at construction: there is
+// nothing to wire afterwards, and a missing part is refused at once
+// (std::invalid_argument naming it) rather than silently doing nothing.
+struct ManagerParts {
+    Backend backend = Backend::InProcess;
+    // Why damond runs on that backend, for status and the Backend property.
+    std::string backend_reason;
+    // Builds the monitor for a validated spec. Required.
+    MonitorFactory make_monitor;
+    // Carries monitor events (a target exited, ...) and the ends of
+    // operations back to the manager's thread, from any thread. Required.
+    Poster post;
+    // `schedule(delay_ms, fn)` runs fn on the manager's thread after that
+    // long: settling (Monitor::settle_after_ms) and owner checks. Required.
+    std::function<void(uint64_t delay_ms, std::function<void()>)> schedule;
+    // The clock of state_since_us and paused time (CLOCK_MONOTONIC µs in
+    // damond). Required.
+    std::function<uint64_t()> now_us;
+    // Hears every change. Required; outlives the manager.
+    ManagerListener* listener = nullptr;
+    // What the backend knows of the machine (must not block, see
+    // BackendFacts); empty: nothing known.
+    std::function<BackendFacts()> facts;
+    // Shown after the backend in status_text(), e.g. the kernel's pause
+    // mode; empty: nothing shown.
+    std::function<std::string()> backend_detail;
+    // Limits until the first apply_config() says otherwise.
+    Limits limits;
+};
+
 class Manager {
 public:
-    // `post` carries monitor events (a target exited, ...) and the ends of
-    // operations back to the manager's thread.
-    Manager(Backend backend, MonitorFactory factory, Poster post);
+    explicit Manager(ManagerParts parts);
     ~Manager();
 
     Backend backend() const { return backend_; }
-    // The config's limits (manager/config.hpp); calls past one fail with
-    // LimitExceeded, and nothing changes.
-    void set_limits(const Limits& limits) { limits_ = limits; }
+    // The config's limits (manager/config.hpp, set by apply_config); calls
+    // past one fail with LimitExceeded, and nothing changes.
     const Limits& limits() const { return limits_; }
     // Who created each context created over the bus, for persistence.
     std::map<std::string, std::string> context_callers() const;
     const std::string& backend_reason() const { return backend_reason_; }
-    void set_backend_reason(std::string reason) { backend_reason_ = std::move(reason); }
-    // Shown after the backend in status_text(), e.g. the kernel's pause mode.
-    void set_backend_detail(std::function<std::string()> detail) { backend_detail_ = std::move(detail); }
-    // What the backend knows of the machine; must not block (see BackendFacts).
-    void set_facts_source(std::function<BackendFacts()> source) { facts_source_ = std::move(source); }
     BackendFacts backend_facts() const;
-    void set_listener(ManagerListener* listener) { listener_ = listener; }
-    // Called whenever a context is added, removed or changes: the moments
-    // status_text() may change, so nobody has to poll it. `kept` is true
-    // when what persistence keeps changed too (contexts, specs, holds), not
-    // just a state or an error.
-    using ChangeHook = std::function<void(bool kept)>;
-    void set_change_hook(ChangeHook hook) { change_hook_ = std::move(hook); }
-    // How work the monitors ask for later (Monitor::settle_after_ms) waits:
-    // `schedule(delay_ms, fn)` runs fn on the manager's thread after that
-    // long. Without it, nothing settles.
-    using Schedule = std::function<void(uint64_t delay_ms, std::function<void()>)>;
-    void set_schedule(Schedule schedule) { schedule_ = std::move(schedule); }
-    // The clock of state_since_us (CLOCK_MONOTONIC µs in damond); without
-    // one, every time is 0.
-    void set_clock(std::function<uint64_t()> now_us) { now_us_ = std::move(now_us); }
 
-    // Every operation that drives a monitor comes in two forms.
-    //
-    // Asynchronous, for callers that must not wait (the bus, apps, events):
-    // the operation is queued behind the context's earlier ones; a monitor
-    // that may block (the kernel's) runs it on the context's own thread
-    // while this thread goes on, and `done` runs on this thread once it has
-    // finished, with its error if any. Other monitors finish before the call
-    // returns. Errors found before anything runs (no such context, a bad
-    // spec) go to `done` as well.
+    // Every operation that drives a monitor is asynchronous: it is queued
+    // behind the context's earlier ones; a monitor that may block (the
+    // kernel's) runs it on the context's own thread while this thread goes
+    // on, and `done` runs on this thread once it has finished, with its
+    // error if any. Other monitors finish before the call returns. Errors
+    // found before anything runs (no such context, a bad spec) go to `done`
+    // as well. To wait for one (start-up, tests), see finish_here.hpp.
     using Done = std::function<void(std::exception_ptr)>;
     // `who` counts the context toward its limits.contexts_per_caller
     // (Requester::limits_key), must be admitted to its targets
@@ -149,38 +160,15 @@ public:
     // Releases every hold taken by that bus name; returns how many.
     size_t release_holds_of(const std::string& owner);
 
-    // Synchronous, for start-up and tests: the calling thread waits for the
-    // operation (a blocking monitor's on its context's thread, each sysfs
-    // call with its deadline, kept by the calling thread). Throws DamondError (Busy while an asynchronous operation on
-    // the context is under way); on error nothing has changed.
-    void create_context(const std::string& name, const std::string& spec_json,
-                        const Requester& who = Requester::damond());
-    void remove_context(const std::string& name);
-    void pause_context(const std::string& name);
-    void resume_context(const std::string& name);
-    void commit_context(const std::string& name, const std::string& patch_json,
-                        const Requester& who = Requester::damond());
-    std::string snapshot_json(const std::string& name);
-    MonitorSnapshot snapshot(const std::string& name);
     // The snapshot last taken (by snapshot_json or a read-back), without
     // waiting for the monitor.
     const MonitorSnapshot& last_snapshot(const std::string& name) const { return get(name).last_snapshot; }
-    uint32_t hold_pause(const std::string& context, const std::string& who, const std::string& why,
-                        const std::string& owner = "");
-    void release_pause(uint32_t cookie, const std::string* only_context = nullptr);
-    std::vector<std::string> apply_config(const Config& config);
-    void stop_all(bool for_restart = false);
-
-    // Runs an asynchronous form to its end on this thread, every operation
-    // it starts included, and throws its error: how the synchronous forms
-    // (here and in AppRegistry) are made. Busy when an asynchronous
-    // operation on the same context is under way.
-    void wait_for(const std::function<void(Done)>& start);
 
     std::vector<PauseHold> holds() const { return holds_.all(); }
     uint32_t next_hold_cookie() const { return holds_.next_cookie(); }
-    // After a restart, before contexts are created: they start held.
-    void restore_holds(const std::vector<PauseHold>& holds, uint32_t next_cookie);
+    // After a restart, before contexts are created: they start held. `done`
+    // runs once the contexts there already (the config's) are held.
+    void restore_holds(const std::vector<PauseHold>& holds, uint32_t next_cookie, Done done);
 
     // For persistence: contexts created over the bus (not apps') with their current spec
     // (pause wish included), and config contexts whose pause wish differs
@@ -226,7 +214,7 @@ public:
     // whether the owner still may (the target may have run a setuid program
     // or turned dumping off since); stops those that lost it, naming why in
     // LastError. Runs by itself every intervals.update_us of those contexts
-    // (100 ms to 1 s apart) once set_schedule is set; public for tests.
+    // (100 ms to 1 s apart); public for tests.
     void check_owners();
     std::string last_error(const std::string& name) const;
     std::string access_source(const std::string& name) const;
@@ -235,7 +223,7 @@ public:
     std::string context_backend(const std::string& name) const;
     std::string context_backend_reason(const std::string& name) const;
     // When the context's state last changed (its creation first), on the
-    // set_clock clock.
+    // ManagerParts::now_us clock.
     uint64_t state_since_us(const std::string& name) const { return get(name).state_since_us; }
     // Samples, aggregations and regions as last known: never waits for the
     // monitor (while an operation runs, from the last snapshot).
@@ -324,12 +312,6 @@ private:
     void give_up(const std::string& name, const std::string& error);
     void overdue(uint64_t ticket, const std::string& error);
     void schedule_settle(const std::string& name);
-    // While one lives, operations run on the calling thread.
-    struct Inline {
-        explicit Inline(Manager& m) : m_(m) { ++m_.inline_; }
-        ~Inline() { --m_.inline_; }
-        Manager& m_;
-    };
 
     // `counted`: created from a caller's JSON, so it counts toward
     // limits.contexts (apps' contexts count as apps, the config's not at all).
@@ -371,16 +353,12 @@ private:
     std::function<BackendFacts()> facts_source_;
     MonitorFactory factory_;
     Poster post_;
-    ManagerListener* listener_ = nullptr;
-    ChangeHook change_hook_;
-    Schedule schedule_;
-    void changed(bool kept) {
-        if (change_hook_) change_hook_(kept);
-    }
+    ManagerListener& listener_;
+    std::function<void(uint64_t, std::function<void()>)> schedule_;
+    void changed(bool kept) { listener_.changed(kept); }
     std::map<std::string, ManagedContext> contexts_;
     PauseHolds holds_;
     std::function<std::string(const std::string&)> checkpoint_source_;
-    int inline_ = 0;  // > 0 inside a synchronous call: operations run here
     BusCallCounts bus_calls_;
     FigureHistory history_;
     bool restoring_ = false;

@@ -50,7 +50,7 @@ void Manager::holds_changed_for(const PauseHold& hold, Done done) {
         };
         or_fail(logged, [&] { reconcile(name, logged); });
     }
-    if (listener_) listener_->holds_changed();
+    listener_.holds_changed();
     changed(true);
 }
 
@@ -129,15 +129,15 @@ size_t Manager::release_holds_of(const std::string& owner) {
     return gone.size();
 }
 
-void Manager::restore_holds(const std::vector<PauseHold>& holds, uint32_t next_cookie) {
+void Manager::restore_holds(const std::vector<PauseHold>& holds, uint32_t next_cookie, Done done) {
     uint32_t next = next_cookie;
     for (const PauseHold& h : holds) {
         holds_.restore(h);
         if (h.cookie >= next) next = h.cookie + 1;
     }
     holds_.set_next_cookie(next);
-    Inline here(*this);
-    for (const PauseHold& h : holds) holds_changed_for(h, [](std::exception_ptr) {});
+    Done part = join_parts(holds.size(), std::move(done));
+    for (const PauseHold& h : holds) holds_changed_for(h, part);
 }
 
 }  // namespace damond

@@ -63,7 +63,7 @@ void Manager::check_owners() {
 }
 
 void Manager::arm_owner_checks() {
-    if (owner_checks_armed_ || !schedule_) return;
+    if (owner_checks_armed_) return;
     uint64_t period_ms = 1000;
     bool any = false;
     for (const auto& [name, ctx] : contexts_) {

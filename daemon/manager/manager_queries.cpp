@@ -42,7 +42,7 @@ ContextFigures Manager::context_figures(const std::string& name) const {
 uint64_t Manager::paused_us(const std::string& name) const {
     const ManagedContext& ctx = get(name);
     uint64_t us = ctx.counters.paused_us;
-    if (ctx.counted_state == MonitorState::Paused && now_us_) {
+    if (ctx.counted_state == MonitorState::Paused) {
         const uint64_t now = now_us_();
         us += now - std::min(now, ctx.state_since_us);
     }
@@ -61,7 +61,7 @@ bool Manager::announce_stats() {
         moved.push_back(name);
     }
     for (const std::string& name : moved)
-        if (listener_ && contexts_.count(name)) listener_->context_changed(name, {ContextField::Stats});
+        if (contexts_.count(name)) listener_.context_changed(name, {ContextField::Stats});
     return running;
 }
 

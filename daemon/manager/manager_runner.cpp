@@ -7,9 +7,6 @@
 #include "base/log.hpp"
 #include "manager/or_fail.hpp"
 
-#include <condition_variable>
-#include <mutex>
-
 #include "monitor/given_up_monitor.hpp"
 
 namespace damond {
@@ -20,8 +17,6 @@ void Manager::enqueue(const std::string& name, std::function<void()> run, Done f
     auto it = contexts_.find(name);
     if (it == contexts_.end()) throw DamondError(ErrorKind::NoSuchContext, "no context named '" + name + "'");
     ManagedContext& ctx = it->second;
-    if (inline_ && (ctx.op_in_progress || !ctx.queue.empty()))
-        throw DamondError(ErrorKind::Busy, "an operation on context '" + name + "' is still in progress");
     ctx.queue.push_back(Step{std::move(run), std::move(fail)});
     if (!ctx.op_in_progress) dispatch(name);
 }
@@ -78,46 +73,10 @@ void Manager::launch(const std::string& name, std::function<void(Monitor&)> op, 
         return;
     }
     // A blocking monitor's operation runs on the context's thread, whose
-    // calls into the kernel the runner times: the watchdog while this
-    // thread goes on, or this thread itself in a synchronous call.
+    // calls into the kernel the watchdog times while this thread goes on.
     if (!ctx.thread) ctx.thread = std::make_unique<ContextThread>();
     Monitor* monitor = ctx.monitor.get();
     CallWatch* watch = monitor->call_watch();
-    if (inline_) {
-        struct Result {
-            std::mutex mu;
-            std::condition_variable cv;
-            bool done = false;
-            std::exception_ptr error;
-        };
-        auto result = std::make_shared<Result>();  // the thread's, should it be given up
-        ctx.thread->run([monitor, op = std::move(op), result] {
-            std::exception_ptr error;
-            try {
-                op(*monitor);
-            } catch (...) {
-                error = std::current_exception();
-            }
-            std::lock_guard<std::mutex> lock(result->mu);
-            result->error = error;
-            result->done = true;
-            result->cv.notify_all();
-        });
-        std::unique_lock<std::mutex> lock(result->mu);
-        for (;;) {
-            if (result->cv.wait_for(lock, std::chrono::milliseconds(20), [&] { return result->done; })) break;
-            const std::string late = watch ? watch->overdue(CallWatch::Clock::now()) : "";
-            if (late.empty()) continue;
-            lock.unlock();
-            give_up(name, late);
-            conclude(std::make_exception_ptr(DamondError(ErrorKind::Failed, late)));
-            return;
-        }
-        const std::exception_ptr error = result->error;
-        lock.unlock();
-        conclude(error);
-        return;
-    }
     ctx.op_in_progress = true;
     ctx.given_up = std::make_shared<bool>(false);
     ctx.ticket = watch ? watchdog_.watch(*watch) : 0;
@@ -175,7 +134,7 @@ void Manager::operation_ended(const std::string& name) {
 
 void Manager::schedule_settle(const std::string& name) {
     ManagedContext& ctx = contexts_.at(name);
-    if (!schedule_ || ctx.starting) return;
+    if (ctx.starting) return;
     const uint64_t after = ctx.monitor->settle_after_ms();
     if (!after) return;
     const uint64_t generation = ctx.generation;
@@ -198,20 +157,6 @@ void Manager::schedule_settle(const std::string& name) {
                 logged);
         });
     });
-}
-
-void Manager::wait_for(const std::function<void(Done)>& start) {
-    std::exception_ptr error;
-    bool finished = false;
-    {
-        Inline here(*this);
-        start([&error, &finished](std::exception_ptr e) {
-            error = e;
-            finished = true;
-        });
-    }
-    if (!finished) throw DamondError(ErrorKind::Busy, "the operation could not finish here");
-    if (error) std::rethrow_exception(error);
 }
 
 }  // namespace damond

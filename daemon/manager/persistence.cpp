@@ -12,9 +12,11 @@
 
 namespace damond {
 
-Persistence::Persistence(Manager& manager, AppRegistry& apps, const std::string& dir, const std::string& runtime_dir)
+Persistence::Persistence(Manager& manager, AppRegistry& apps, Turn turn, const std::string& dir,
+                         const std::string& runtime_dir)
     : manager_(manager),
       apps_(apps),
+      turn_(std::move(turn)),
       file_(dir),
       checkpoint_dir_((runtime_dir.empty() ? dir : runtime_dir) + "/checkpoints"),
       history_path_(dir + "/history") {
@@ -138,11 +140,12 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
     if (!problem.empty()) problems.push_back(problem);
     if (!saved) {
         manager_.set_checkpoint_source({});
+        restoring_ = false;
         save();
         return problems;
     }
-    restoring_ = true;
     manager_.set_restoring(true);
+    auto here = [this](const std::function<void(Manager::Done)>& start) { finish_here(start, turn_); };
     // Holds first, so that what they cover is created paused.
     std::vector<PauseHold> holds;
     for (const PauseHold& h : saved->holds) {
@@ -153,13 +156,17 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
         }
         holds.push_back(h);
     }
-    manager_.restore_holds(holds, saved->next_cookie);
+    try {
+        here([&](Manager::Done d) { manager_.restore_holds(holds, saved->next_cookie, d); });
+    } catch (const std::exception& e) {
+        problems.push_back(std::string("pause holds: ") + e.what());
+    }
     for (const auto& [name, spec] : saved->contexts) {
         try {
             auto caller = saved->context_callers.find(name);
             Requester who;
             who.limits_key = caller == saved->context_callers.end() ? "" : caller->second;
-            manager_.create_context(name, spec_to_json(spec).dump(), who);
+            here([&](Manager::Done d) { manager_.create_context(name, spec_to_json(spec).dump(), d, who); });
             if (auto owner = saved->context_owners.find(name); owner != saved->context_owners.end())
                 manager_.restore_ownership(name, owner->second);
         } catch (const std::exception& e) {
@@ -169,10 +176,12 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
     for (const auto& [name, paused] : saved->config_paused) {
         if (!manager_.has_context(name)) continue;  // no longer in the config
         try {
-            if (paused)
-                manager_.pause_context(name);
-            else
-                manager_.resume_context(name);
+            here([&](Manager::Done d) {
+                if (paused)
+                    manager_.pause_context(name, d);
+                else
+                    manager_.resume_context(name, d);
+            });
         } catch (const std::exception& e) {
             problems.push_back("context '" + name + "': " + e.what());
         }
@@ -180,15 +189,26 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
     for (const SavedApp& a : saved->apps) {
         std::vector<std::pair<uint32_t, uint64_t>> procs;
         for (const SavedProcess& p : a.processes) procs.emplace_back(p.pid, p.start_time);
-        const std::string why = apps_.restore_app(a.app_id, app_state_from_string(a.state), procs, a.foreground_profile,
-                                                  a.background_profile, a.caller, a.owner);
-        if (!why.empty()) problems.push_back("app '" + a.app_id + "': " + why);
+        try {
+            here([&](Manager::Done d) {
+                apps_.restore_app(a.app_id, app_state_from_string(a.state), procs, a.foreground_profile,
+                                  a.background_profile, a.caller, a.owner, d);
+            });
+        } catch (const std::exception& e) {
+            problems.push_back("app '" + a.app_id + "': " + e.what());
+        }
     }
     // Holds on contexts that did not come back have nothing left to hold.
     for (const PauseHold& h : holds)
         if (!h.context.empty() && !manager_.has_context(h.context)) {
-            manager_.release_pause(h.cookie);
-            problems.push_back("pause hold " + std::to_string(h.cookie) + ": context '" + h.context + "' is gone");
+            std::string also;
+            try {
+                here([&](Manager::Done d) { manager_.release_pause(h.cookie, nullptr, d); });
+            } catch (const std::exception& e) {
+                also = std::string(" (releasing it: ") + e.what() + ")";
+            }
+            problems.push_back("pause hold " + std::to_string(h.cookie) + ": context '" + h.context + "' is gone" +
+                               also);
         }
     restoring_ = false;
     manager_.set_restoring(false);

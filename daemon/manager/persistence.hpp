@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "manager/app_registry.hpp"
+#include "manager/finish_here.hpp"
 #include "manager/manager.hpp"
 #include "manager/saved_state.hpp"
 
@@ -19,11 +20,14 @@ public:
     // Checkpoints go to <runtime_dir>/checkpoints when a runtime directory
     // is given (systemd's RuntimeDirectory=, kept across restarts but not
     // reboots, like the processes they describe), else <dir>/checkpoints.
-    Persistence(Manager& manager, AppRegistry& apps, const std::string& dir, const std::string& runtime_dir = "");
+    // `turn` runs the manager's thread while restore() waits (finish_here.hpp).
+    Persistence(Manager& manager, AppRegistry& apps, Turn turn, const std::string& dir,
+                const std::string& runtime_dir = "");
 
     // Holds (those whose bus name is gone are dropped), contexts created at
     // run time, config contexts' pause wishes, apps. Returns what could not
-    // be restored, one line each. Config contexts must exist already.
+    // be restored, one line each. Config contexts must exist already. Until
+    // it has run, save() writes nothing: the file holds what is to come back.
     std::vector<std::string> restore(const std::function<bool(const std::string&)>& bus_name_alive);
     // Writes the state if it changed; a failure is logged, never thrown.
     void save();
@@ -47,11 +51,12 @@ public:
 private:
     Manager& manager_;
     AppRegistry& apps_;
+    Turn turn_;
     StateFile file_;
     std::string checkpoint_dir_;
     std::string history_path_;
     std::map<std::string, size_t> checkpoints_written_;  // path -> hash of the text written
-    bool restoring_ = false;
+    bool restoring_ = true;                              // until restore() has run
     std::string checkpoint_path(const std::string& context) const;
 };
 

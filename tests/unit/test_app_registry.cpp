@@ -8,6 +8,7 @@
 
 #include "base/errors.hpp"
 #include "manager/app_registry.hpp"
+#include "manager_forms.hpp"
 #include "monitor_fixture.hpp"
 #include "temp_dir.hpp"
 
@@ -56,14 +57,21 @@ struct Events : AppListener {
 
 struct AppsTest : ::testing::Test {
     VirtualTime vt;
-    Manager manager{Backend::InProcess,
-                    [this](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
-                        return std::make_unique<FlakyMonitor>(s, vt.executor, vt.metrics);
-                    },
-                    [](std::function<void()> fn) { fn(); }};
-    AppRegistry apps{manager, config_from_json_text(kAppsConfig).apps, [this] { return vt.clock.now_us(); }};
+    Manager manager{test_parts([this](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
+        return std::make_unique<FlakyMonitor>(s, vt.executor, vt.metrics);
+    })};
+    ManagerForms sync{manager};
     Events events;
-    void SetUp() override { apps.set_listener(&events); }
+    // What the registry scheduled (debounced switches): (at_us, fn).
+    std::vector<std::pair<uint64_t, std::function<void()>>> timers;
+    AppRegistry apps{manager, app_parts()};
+    AppForms sync_apps{apps};
+    AppRegistry::Parts app_parts() {
+        AppRegistry::Parts p = test_app_parts(
+            config_from_json_text(kAppsConfig).apps, [this] { return vt.clock.now_us(); }, &events);
+        p.schedule = [this](uint64_t at, std::function<void()> fn) { timers.emplace_back(at, std::move(fn)); };
+        return p;
+    }
     MonitorState state(const std::string& app, AppState which) {
         return manager.state(AppRegistry::context_name(app, which));
     }
@@ -99,39 +107,39 @@ TEST(AppsConfig, ProfilesAndRulesAreCheckedByName) {
 }
 
 TEST_F(AppsTest, RegisteringMakesTwoContextsWithTheBackgroundOneRunning) {
-    apps.register_app("org.example.Player", 0);
+    sync_apps.register_app("org.example.Player", 0);
     EXPECT_EQ(state("org.example.Player", AppState::Background), MonitorState::Running);
     EXPECT_EQ(state("org.example.Player", AppState::Foreground), MonitorState::Paused);
     EXPECT_EQ(apps.app("org.example.Player").state, AppState::Background);
-    EXPECT_EQ(kind_of([&] { apps.register_app("org.example.Player", 0); }), ErrorKind::Busy);
-    EXPECT_EQ(kind_of([&] { apps.set_app_state("nobody", AppState::Foreground); }), ErrorKind::NoSuchApp);
+    EXPECT_EQ(kind_of([&] { sync_apps.register_app("org.example.Player", 0); }), ErrorKind::Busy);
+    EXPECT_EQ(kind_of([&] { sync_apps.set_app_state("nobody", AppState::Foreground); }), ErrorKind::NoSuchApp);
     EXPECT_EQ(kind_of([] { app_state_from_string("sideways"); }), ErrorKind::InvalidArgument);
     EXPECT_EQ(events.log, (std::vector<std::string>{"added org.example.Player"}));
 }
 
 TEST_F(AppsTest, ASwitchPausesOneContextAndResumesTheOtherWithNothingLost) {
-    apps.register_app("a", 0);
+    sync_apps.register_app("a", 0);
     vt.advance(300000);
-    const MonitorSnapshot fg_at_pause = manager.snapshot(AppRegistry::context_name("a", AppState::Foreground));
-    EXPECT_TRUE(apps.set_app_state("a", AppState::Foreground));
+    const MonitorSnapshot fg_at_pause = sync.snapshot(AppRegistry::context_name("a", AppState::Foreground));
+    EXPECT_TRUE(sync_apps.set_app_state("a", AppState::Foreground));
     EXPECT_EQ(state("a", AppState::Foreground), MonitorState::Running);
     EXPECT_EQ(state("a", AppState::Background), MonitorState::Paused);
-    const MonitorSnapshot bg_at_pause = manager.snapshot(AppRegistry::context_name("a", AppState::Background));
+    const MonitorSnapshot bg_at_pause = sync.snapshot(AppRegistry::context_name("a", AppState::Background));
     vt.advance(500000);
-    EXPECT_FALSE(apps.set_app_state("a", AppState::Foreground));  // repeated: nothing happens
-    EXPECT_TRUE(apps.set_app_state("a", AppState::Background));
+    EXPECT_FALSE(sync_apps.set_app_state("a", AppState::Foreground));  // repeated: nothing happens
+    EXPECT_TRUE(sync_apps.set_app_state("a", AppState::Background));
     // Each context takes up exactly where it was paused.
-    EXPECT_EQ(manager.snapshot(AppRegistry::context_name("a", AppState::Background)), bg_at_pause);
-    EXPECT_NE(manager.snapshot(AppRegistry::context_name("a", AppState::Foreground)), fg_at_pause);
+    EXPECT_EQ(sync.snapshot(AppRegistry::context_name("a", AppState::Background)), bg_at_pause);
+    EXPECT_NE(sync.snapshot(AppRegistry::context_name("a", AppState::Foreground)), fg_at_pause);
     EXPECT_EQ(events.log,
               (std::vector<std::string>{"added a", "a background->foreground", "a foreground->background"}));
 }
 
 TEST_F(AppsTest, OneForegroundAppAtATime) {
-    apps.register_app("a", 0);
-    apps.register_app("b", 0);
-    apps.set_app_state("a", AppState::Foreground);
-    apps.set_app_state("b", AppState::Foreground);
+    sync_apps.register_app("a", 0);
+    sync_apps.register_app("b", 0);
+    sync_apps.set_app_state("a", AppState::Foreground);
+    sync_apps.set_app_state("b", AppState::Foreground);
     EXPECT_EQ(apps.app("a").state, AppState::Background);
     EXPECT_EQ(apps.foreground_app(), "b");
     EXPECT_EQ(state("a", AppState::Background), MonitorState::Running);
@@ -140,50 +148,51 @@ TEST_F(AppsTest, OneForegroundAppAtATime) {
 }
 
 TEST_F(AppsTest, AFailedSwitchRunsThePausedContextAgain) {
-    apps.register_app("com.example.broken", 0);
-    EXPECT_EQ(kind_of([&] { apps.set_app_state("com.example.broken", AppState::Foreground); }), ErrorKind::Failed);
+    sync_apps.register_app("com.example.broken", 0);
+    EXPECT_EQ(kind_of([&] { sync_apps.set_app_state("com.example.broken", AppState::Foreground); }), ErrorKind::Failed);
     EXPECT_EQ(apps.app("com.example.broken").state, AppState::Background);
     EXPECT_EQ(state("com.example.broken", AppState::Background), MonitorState::Running);
     EXPECT_EQ(state("com.example.broken", AppState::Foreground), MonitorState::Paused);
 }
 
 TEST_F(AppsTest, SwitchesAndForegroundTimeAreCounted) {
-    apps.register_app("com.example.a", 0);
-    apps.register_app("com.example.broken", 0);
+    sync_apps.register_app("com.example.a", 0);
+    sync_apps.register_app("com.example.broken", 0);
     vt.clock.advance(1000000);
-    apps.set_app_state("com.example.a", AppState::Foreground);
+    sync_apps.set_app_state("com.example.a", AppState::Foreground);
     vt.clock.advance(2000000);
     EXPECT_EQ(apps.foreground_us(apps.app("com.example.a")), 2000000u);  // the stay under way counts
-    apps.set_app_state("com.example.a", AppState::Background);
+    sync_apps.set_app_state("com.example.a", AppState::Background);
     vt.clock.advance(5000000);
-    apps.set_app_state("com.example.a", AppState::Foreground);
+    sync_apps.set_app_state("com.example.a", AppState::Foreground);
     vt.clock.advance(500000);
     EXPECT_EQ(apps.app("com.example.a").switches, 3u);
     EXPECT_EQ(apps.foreground_us(apps.app("com.example.a")), 2500000u);
     EXPECT_EQ(apps.switch_seconds().count(), 3u);
     EXPECT_EQ(apps.failed_switches(), 0u);
-    EXPECT_EQ(kind_of([&] { apps.set_app_state("com.example.broken", AppState::Foreground); }), ErrorKind::Failed);
+    EXPECT_EQ(kind_of([&] { sync_apps.set_app_state("com.example.broken", AppState::Foreground); }), ErrorKind::Failed);
     EXPECT_EQ(apps.failed_switches(), 1u);
     EXPECT_EQ(apps.app("com.example.broken").switches, 0u);
     EXPECT_EQ(apps.switch_seconds().count(), 3u);
 }
 
 TEST_F(AppsTest, UnregisteringRemovesBothContextsAndSaysGone) {
-    apps.register_app("a", 0);
-    apps.unregister_app("a");
+    sync_apps.register_app("a", 0);
+    sync_apps.unregister_app("a");
     EXPECT_FALSE(manager.has_context(AppRegistry::context_name("a", AppState::Foreground)));
     EXPECT_FALSE(manager.has_context(AppRegistry::context_name("a", AppState::Background)));
     EXPECT_EQ(events.log, (std::vector<std::string>{"added a", "a background->gone", "removed a"}));
-    EXPECT_EQ(kind_of([&] { apps.unregister_app("a"); }), ErrorKind::NoSuchApp);
+    EXPECT_EQ(kind_of([&] { sync_apps.unregister_app("a"); }), ErrorKind::NoSuchApp);
 }
 
 TEST_F(AppsTest, AutoRegistrationOnlyForAppsARuleNames) {
     AppsConfig c = config_from_json_text(kAppsConfig).apps;
     c.auto_register = true;
     apps.set_config(c);
-    EXPECT_TRUE(apps.set_app_state("com.example.auto", AppState::Foreground));
+    EXPECT_TRUE(sync_apps.set_app_state("com.example.auto", AppState::Foreground));
     EXPECT_EQ(apps.app("com.example.auto").state, AppState::Foreground);
-    EXPECT_EQ(kind_of([&] { apps.set_app_state("com.example.unknown", AppState::Foreground); }), ErrorKind::NoSuchApp);
+    EXPECT_EQ(kind_of([&] { sync_apps.set_app_state("com.example.unknown", AppState::Foreground); }),
+              ErrorKind::NoSuchApp);
 }
 
 TEST_F(AppsTest, WithoutADefaultPairAnUnnamedAppIsRefusedAndLeavesNothing) {
@@ -191,7 +200,7 @@ TEST_F(AppsTest, WithoutADefaultPairAnUnnamedAppIsRefusedAndLeavesNothing) {
     c.default_foreground.clear();
     c.default_background.clear();
     apps.set_config(c);
-    EXPECT_EQ(kind_of([&] { apps.register_app("x", 0); }), ErrorKind::NotSupported);
+    EXPECT_EQ(kind_of([&] { sync_apps.register_app("x", 0); }), ErrorKind::NotSupported);
     EXPECT_TRUE(manager.list_contexts().empty());
 }
 
@@ -199,16 +208,14 @@ TEST_F(AppsTest, DebounceCollapsesFlappingIntoOneSwitchPerPeriod) {
     AppsConfig c = config_from_json_text(kAppsConfig).apps;
     c.debounce_ms = 100;
     apps.set_config(c);
-    std::vector<std::pair<uint64_t, std::function<void()>>> timers;
-    apps.set_schedule([&](uint64_t at, std::function<void()> fn) { timers.emplace_back(at, std::move(fn)); });
-    apps.register_app("a", 0);
+    sync_apps.register_app("a", 0);
 
-    EXPECT_TRUE(apps.set_app_state("a", AppState::Foreground));  // the first event switches at once
+    EXPECT_TRUE(sync_apps.set_app_state("a", AppState::Foreground));  // the first event switches at once
     const uint64_t quiet_until = vt.clock.now_us() + 100000;
     vt.advance(10000);
     // Flapping inside the period: background, foreground, background, foreground.
     for (AppState s : {AppState::Background, AppState::Foreground, AppState::Background, AppState::Foreground})
-        EXPECT_FALSE(apps.set_app_state("a", s));
+        EXPECT_FALSE(sync_apps.set_app_state("a", s));
     EXPECT_EQ(apps.app("a").state, AppState::Foreground);
     ASSERT_EQ(timers.size(), 1u);  // one timer however many events
     EXPECT_EQ(timers[0].first, quiet_until);
@@ -218,12 +225,12 @@ TEST_F(AppsTest, DebounceCollapsesFlappingIntoOneSwitchPerPeriod) {
     EXPECT_EQ(events.log, (std::vector<std::string>{"added a", "a background->foreground"}));
 
     // Past the period an event switches at once again ...
-    EXPECT_TRUE(apps.set_app_state("a", AppState::Background));
+    EXPECT_TRUE(sync_apps.set_app_state("a", AppState::Background));
     // ... and one that ends a flap on a different word switches at the end of the next.
     vt.advance(5000);
-    EXPECT_FALSE(apps.set_app_state("a", AppState::Foreground));
-    EXPECT_FALSE(apps.set_app_state("a", AppState::Background));
-    EXPECT_FALSE(apps.set_app_state("a", AppState::Foreground));
+    EXPECT_FALSE(sync_apps.set_app_state("a", AppState::Foreground));
+    EXPECT_FALSE(sync_apps.set_app_state("a", AppState::Background));
+    EXPECT_FALSE(sync_apps.set_app_state("a", AppState::Foreground));
     ASSERT_EQ(timers.size(), 2u);
     vt.advance(95000);
     timers[1].second();
@@ -235,7 +242,9 @@ TEST_F(AppsTest, DebounceCollapsesFlappingIntoOneSwitchPerPeriod) {
 
 TEST_F(AppsTest, ARuleFindsTheAppsProcessesByCgroupOrExecutable) {
     TempDir dir;
-    dir.write("cgroup.procs", "4242\n4343\n");
+    // Processes that live as long as the test: found processes are watched.
+    const auto me = uint32_t(getpid()), parent = uint32_t(getppid());
+    dir.write("cgroup.procs", std::to_string(me) + "\n" + std::to_string(parent) + "\n");
     AppsConfig c = config_from_json_text(kAppsConfig).apps;
     c.rules.push_back(AppRule{"org.example.Cg", "fine", "coarse", "", dir.path()});
     char self[4096];
@@ -243,13 +252,13 @@ TEST_F(AppsTest, ARuleFindsTheAppsProcessesByCgroupOrExecutable) {
     ASSERT_GT(n, 0);
     c.rules.push_back(AppRule{"org.example.Exe", "fine", "coarse", std::string(self, size_t(n)), ""});
     apps.set_config(c);
-    apps.register_app("org.example.Cg", 0);
-    EXPECT_EQ(apps.app("org.example.Cg").pids, (std::vector<uint32_t>{4242, 4343}));
-    apps.register_app("org.example.Exe", 0);
+    sync_apps.register_app("org.example.Cg", 0);
+    EXPECT_EQ(apps.app("org.example.Cg").pids, (std::vector<uint32_t>{me, parent}));
+    sync_apps.register_app("org.example.Exe", 0);
     const auto& pids = apps.app("org.example.Exe").pids;
     EXPECT_NE(std::find(pids.begin(), pids.end(), uint32_t(getpid())), pids.end());
     // A pid from the hook wins over the rule.
-    apps.unregister_app("org.example.Cg");
-    apps.register_app("org.example.Cg", 77);
-    EXPECT_EQ(apps.app("org.example.Cg").pids, (std::vector<uint32_t>{77}));
+    sync_apps.unregister_app("org.example.Cg");
+    sync_apps.register_app("org.example.Cg", parent);
+    EXPECT_EQ(apps.app("org.example.Cg").pids, (std::vector<uint32_t>{parent}));
 }

@@ -8,6 +8,7 @@
 #include "base/errors.hpp"
 #include "blocking_monitor.hpp"
 #include "manager/manager.hpp"
+#include "manager_forms.hpp"
 #include "monitor/snapshot_json.hpp"
 #include "monitor_fixture.hpp"
 
@@ -37,12 +38,19 @@ struct Recorder : ManagerListener {
 struct ManagerTest : ::testing::Test {
     VirtualTime vt;
     Recorder rec;
-    Manager manager{Backend::InProcess,
-                    [this](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
-                        return std::make_unique<InProcessMonitor>(s, vt.executor, vt.metrics);
-                    },
-                    [](std::function<void()> fn) { fn(); }};
-    void SetUp() override { manager.set_listener(&rec); }
+    std::string backend_detail;  // what status_text() shows after the backend
+    Manager manager{parts()};
+    ManagerForms sync{manager};
+    ManagerParts parts() {
+        ManagerParts p = test_parts(
+            [this](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
+                return std::make_unique<InProcessMonitor>(s, vt.executor, vt.metrics);
+            },
+            run_here, &rec);
+        p.now_us = [this] { return vt.clock.now_us(); };
+        p.backend_detail = [this] { return backend_detail; };
+        return p;
+    }
 };
 
 ErrorKind kind_of(const std::function<void()>& fn) {
@@ -58,36 +66,35 @@ ErrorKind kind_of(const std::function<void()>& fn) {
 }  // namespace
 
 TEST_F(ManagerTest, CreatePauseResumeRemove) {
-    manager.create_context("demo", kDemoSpec);
+    sync.create_context("demo", kDemoSpec);
     EXPECT_EQ(manager.state("demo"), MonitorState::Running);
-    manager.pause_context("demo");
+    sync.pause_context("demo");
     EXPECT_EQ(manager.state("demo"), MonitorState::Paused);
     EXPECT_NE(manager.spec_json("demo").find("\"pause\":true"), std::string::npos);
-    manager.pause_context("demo");  // no change, no signal
-    manager.resume_context("demo");
-    manager.remove_context("demo");
+    sync.pause_context("demo");  // no change, no signal
+    sync.resume_context("demo");
+    sync.remove_context("demo");
     EXPECT_EQ(rec.events, (std::vector<std::string>{"added demo", "changed demo State Spec", "changed demo State Spec",
                                                     "removed demo"}));
-    EXPECT_EQ(kind_of([&] { manager.pause_context("demo"); }), ErrorKind::NoSuchContext);
+    EXPECT_EQ(kind_of([&] { sync.pause_context("demo"); }), ErrorKind::NoSuchContext);
 }
 
 TEST_F(ManagerTest, CountersSayWhatHappenedToTheContext) {
-    manager.set_clock([this] { return vt.clock.now_us(); });
-    manager.create_context("demo", kDemoSpec);
+    sync.create_context("demo", kDemoSpec);
     vt.advance(100000);
-    manager.pause_context("demo");
+    sync.pause_context("demo");
     vt.advance(300000);
     EXPECT_EQ(manager.paused_us("demo"), 300000u);              // the pause under way counts
     EXPECT_EQ(manager.context_counters("demo").paused_us, 0u);  // not in the cacheable counters
-    manager.pause_context("demo");                              // already paused: no second pause
-    manager.resume_context("demo");
+    sync.pause_context("demo");                                 // already paused: no second pause
+    sync.resume_context("demo");
     vt.advance(200000);
     // A hold pauses too: a pause however it comes about.
-    const uint32_t cookie = manager.hold_pause("demo", "test", "counting");
+    const uint32_t cookie = sync.hold_pause("demo", "test", "counting");
     vt.advance(50000);
-    manager.release_pause(cookie);
-    manager.commit_context("demo", R"({"nr_regions": {"min": 10, "max": 100}})");
-    EXPECT_THROW(manager.commit_context("demo", R"({"intervals": {"sample_us": 0}})"), DamondError);
+    sync.release_pause(cookie);
+    sync.commit_context("demo", R"({"nr_regions": {"min": 10, "max": 100}})");
+    EXPECT_THROW(sync.commit_context("demo", R"({"intervals": {"sample_us": 0}})"), DamondError);
     const ContextCounters c = manager.context_counters("demo");
     EXPECT_EQ(c.pauses, 2u);
     EXPECT_EQ(c.resumes, 2u);
@@ -98,7 +105,7 @@ TEST_F(ManagerTest, CountersSayWhatHappenedToTheContext) {
 }
 
 TEST_F(ManagerTest, StatsAreAnnouncedOncePerAggregationAtMost) {
-    manager.create_context("demo", kDemoSpec);
+    sync.create_context("demo", kDemoSpec);
     rec.events.clear();
     EXPECT_TRUE(manager.announce_stats());  // running: the caller keeps ticking
     EXPECT_EQ(rec.events, (std::vector<std::string>{"changed demo Stats"}));
@@ -109,7 +116,7 @@ TEST_F(ManagerTest, StatsAreAnnouncedOncePerAggregationAtMost) {
     EXPECT_GE(manager.context_figures("demo").nr_aggregations, 3u);
     EXPECT_TRUE(manager.announce_stats());  // three aggregations, one announcement
     EXPECT_EQ(rec.events.size(), 2u);
-    manager.pause_context("demo");
+    sync.pause_context("demo");
     rec.events.clear();
     manager.announce_stats();
     vt.advance(aggr_us * 3);
@@ -119,36 +126,36 @@ TEST_F(ManagerTest, StatsAreAnnouncedOncePerAggregationAtMost) {
 }
 
 TEST_F(ManagerTest, BadCommitLeavesSpecAndStateAlone) {
-    manager.create_context("demo", kDemoSpec);
+    sync.create_context("demo", kDemoSpec);
     vt.advance(50000);
-    manager.pause_context("demo");
+    sync.pause_context("demo");
     const std::string spec = manager.spec_json("demo");
-    const MonitorSnapshot snap = manager.snapshot("demo");
+    const MonitorSnapshot snap = sync.snapshot("demo");
     try {
-        manager.commit_context("demo", R"({"intervals": {"sample_us": 0}})");
+        sync.commit_context("demo", R"({"intervals": {"sample_us": 0}})");
         FAIL();
     } catch (const DamondError& e) {
         EXPECT_EQ(e.kind(), ErrorKind::InvalidSpec);
         EXPECT_NE(std::string(e.what()).find("intervals.sample_us"), std::string::npos) << e.what();
     }
     EXPECT_EQ(manager.spec_json("demo"), spec);
-    EXPECT_EQ(manager.snapshot("demo"), snap);
+    EXPECT_EQ(sync.snapshot("demo"), snap);
     EXPECT_NE(manager.last_error("demo").find("intervals.sample_us"), std::string::npos);
     EXPECT_EQ(rec.events.back(), "changed demo LastError");
 
-    manager.commit_context("demo", R"({"intervals": {"update_us": 2000000}})");
+    sync.commit_context("demo", R"({"intervals": {"update_us": 2000000}})");
     EXPECT_EQ(manager.last_error("demo"), "");
     EXPECT_EQ(rec.events.back(), "changed demo Spec LastError");
     EXPECT_EQ(manager.state("demo"), MonitorState::Paused);  // pause survives a commit that omits it
 }
 
 TEST_F(ManagerTest, RejectsBadNamesDuplicatesAndUnsupportedSpecs) {
-    EXPECT_EQ(kind_of([&] { manager.create_context("", kDemoSpec); }), ErrorKind::InvalidArgument);
-    EXPECT_EQ(kind_of([&] { manager.create_context("a/b", kDemoSpec); }), ErrorKind::InvalidArgument);
-    EXPECT_EQ(kind_of([&] { manager.create_context("x", "{}"); }), ErrorKind::InvalidSpec);
-    EXPECT_EQ(kind_of([&] { manager.create_context("x", R"({"ops": "paddr"})"); }), ErrorKind::NotSupported);
-    manager.create_context("demo", kDemoSpec);
-    EXPECT_EQ(kind_of([&] { manager.create_context("demo", kDemoSpec); }), ErrorKind::Busy);
+    EXPECT_EQ(kind_of([&] { sync.create_context("", kDemoSpec); }), ErrorKind::InvalidArgument);
+    EXPECT_EQ(kind_of([&] { sync.create_context("a/b", kDemoSpec); }), ErrorKind::InvalidArgument);
+    EXPECT_EQ(kind_of([&] { sync.create_context("x", "{}"); }), ErrorKind::InvalidSpec);
+    EXPECT_EQ(kind_of([&] { sync.create_context("x", R"({"ops": "paddr"})"); }), ErrorKind::NotSupported);
+    sync.create_context("demo", kDemoSpec);
+    EXPECT_EQ(kind_of([&] { sync.create_context("demo", kDemoSpec); }), ErrorKind::Busy);
     EXPECT_EQ(manager.list_contexts().size(), 1u);
 }
 
@@ -156,13 +163,13 @@ TEST_F(ManagerTest, ApplyConfigAddsCommitsAndRemovesOnlyConfigContexts) {
     Config c;
     c.contexts.emplace("a", spec_from_json_text(kDemoSpec));
     c.contexts.emplace("b", spec_from_json_text(kDemoSpec));
-    EXPECT_TRUE(manager.apply_config(c).empty());
-    manager.create_context("runtime", kDemoSpec);
-    manager.pause_context("a");
+    EXPECT_TRUE(sync.apply_config(c).empty());
+    sync.create_context("runtime", kDemoSpec);
+    sync.pause_context("a");
 
     c.contexts.erase("b");
     c.contexts.at("a").intervals.update_us = 3000000;
-    EXPECT_TRUE(manager.apply_config(c).empty());
+    EXPECT_TRUE(sync.apply_config(c).empty());
     EXPECT_FALSE(manager.has_context("b"));
     EXPECT_TRUE(manager.has_context("runtime"));
     EXPECT_NE(manager.spec_json("a").find("3000000"), std::string::npos);
@@ -171,64 +178,64 @@ TEST_F(ManagerTest, ApplyConfigAddsCommitsAndRemovesOnlyConfigContexts) {
 }
 
 TEST_F(ManagerTest, AHoldKeepsAContextPausedWhateverResumeAsksUntilItIsReleased) {
-    manager.create_context("demo", kDemoSpec);
+    sync.create_context("demo", kDemoSpec);
     vt.advance(50000);
-    const uint32_t cookie = manager.hold_pause("demo", "damo", "dump the regions");
+    const uint32_t cookie = sync.hold_pause("demo", "damo", "dump the regions");
     EXPECT_EQ(manager.state("demo"), MonitorState::Paused);
     EXPECT_EQ(rec.events.back(), "changed demo Holds");
     EXPECT_EQ(rec.holds_changes, 1);
-    const MonitorSnapshot held = manager.snapshot("demo");
+    const MonitorSnapshot held = sync.snapshot("demo");
 
     // Resume records the wish; the hold wins until it goes.
-    manager.resume_context("demo");
+    sync.resume_context("demo");
     vt.advance(500000);
     EXPECT_EQ(manager.state("demo"), MonitorState::Paused);
-    EXPECT_EQ(manager.snapshot("demo"), held);
+    EXPECT_EQ(sync.snapshot("demo"), held);
     EXPECT_NE(manager.spec_json("demo").find("\"pause\":false"), std::string::npos);
-    EXPECT_EQ(manager.snapshot_json("demo"), snapshot_to_json(held).dump());  // nothing sampled while held
+    EXPECT_EQ(sync.snapshot_json("demo"), snapshot_to_json(held).dump());  // nothing sampled while held
     // A commit while held keeps it paused, too.
-    manager.commit_context("demo", R"({"intervals": {"update_us": 2000000}})");
+    sync.commit_context("demo", R"({"intervals": {"update_us": 2000000}})");
     EXPECT_EQ(manager.state("demo"), MonitorState::Paused);
 
     ASSERT_EQ(manager.holds_on("demo").size(), 1u);
     EXPECT_EQ(manager.holds_on("demo")[0].who, "damo");
-    manager.release_pause(cookie);
+    sync.release_pause(cookie);
     EXPECT_EQ(manager.state("demo"), MonitorState::Running);
-    EXPECT_EQ(kind_of([&] { manager.release_pause(cookie); }), ErrorKind::NoSuchHold);
+    EXPECT_EQ(kind_of([&] { sync.release_pause(cookie); }), ErrorKind::NoSuchHold);
 }
 
 TEST_F(ManagerTest, HoldsCountAndAPausedContextStaysPausedWhenTheyGo) {
-    manager.create_context("a", kDemoSpec);
-    manager.create_context("b", kDemoSpec);
-    const uint32_t all = manager.hold_pause("", "tool", "consistent dump");
-    const uint32_t one = manager.hold_pause("a", "tool", "look at a");
+    sync.create_context("a", kDemoSpec);
+    sync.create_context("b", kDemoSpec);
+    const uint32_t all = sync.hold_pause("", "tool", "consistent dump");
+    const uint32_t one = sync.hold_pause("a", "tool", "look at a");
     EXPECT_EQ(manager.state("a"), MonitorState::Paused);
     EXPECT_EQ(manager.state("b"), MonitorState::Paused);
     // Created under a hold on everything: starts paused.
-    manager.create_context("c", kDemoSpec);
+    sync.create_context("c", kDemoSpec);
     EXPECT_EQ(manager.state("c"), MonitorState::Paused);
     EXPECT_EQ(manager.holds_on("a").size(), 2u);
     EXPECT_EQ(manager.holds_on("b").size(), 1u);
 
-    manager.pause_context("b");  // b's own wish: paused
-    manager.release_pause(all);
+    sync.pause_context("b");  // b's own wish: paused
+    sync.release_pause(all);
     EXPECT_EQ(manager.state("a"), MonitorState::Paused);  // still held by `one`
     EXPECT_EQ(manager.state("b"), MonitorState::Paused);  // its own wish
     EXPECT_EQ(manager.state("c"), MonitorState::Running);
     // A context's ReleasePause only takes its own holds.
     const std::string b = "b";
-    EXPECT_EQ(kind_of([&] { manager.release_pause(one, &b); }), ErrorKind::NoSuchHold);
+    EXPECT_EQ(kind_of([&] { sync.release_pause(one, &b); }), ErrorKind::NoSuchHold);
     const std::string a = "a";
-    manager.release_pause(one, &a);
+    sync.release_pause(one, &a);
     EXPECT_EQ(manager.state("a"), MonitorState::Running);
     EXPECT_TRUE(manager.holds().empty());
 }
 
 TEST_F(ManagerTest, AHoldersHoldsGoWithItAndBadHoldsChangeNothing) {
-    manager.create_context("demo", kDemoSpec);
-    manager.hold_pause("demo", "client", "a", ":1.7");
-    manager.hold_pause("", "client", "b", ":1.7");
-    const uint32_t other = manager.hold_pause("demo", "other", "c", ":1.8");
+    sync.create_context("demo", kDemoSpec);
+    sync.hold_pause("demo", "client", "a", ":1.7");
+    sync.hold_pause("", "client", "b", ":1.7");
+    const uint32_t other = sync.hold_pause("demo", "other", "c", ":1.8");
     EXPECT_EQ(manager.release_holds_of(":1.7"), 2u);
     EXPECT_EQ(manager.state("demo"), MonitorState::Paused);
     ASSERT_EQ(manager.holds().size(), 1u);
@@ -236,25 +243,25 @@ TEST_F(ManagerTest, AHoldersHoldsGoWithItAndBadHoldsChangeNothing) {
     EXPECT_EQ(manager.release_holds_of(":1.8"), 1u);
     EXPECT_EQ(manager.state("demo"), MonitorState::Running);
 
-    EXPECT_EQ(kind_of([&] { manager.hold_pause("nope", "x", "y"); }), ErrorKind::NoSuchContext);
-    EXPECT_EQ(kind_of([&] { manager.hold_pause("demo", "", "y"); }), ErrorKind::InvalidArgument);
-    EXPECT_EQ(kind_of([&] { manager.hold_pause("demo", "x", "line\nbreak"); }), ErrorKind::InvalidArgument);
+    EXPECT_EQ(kind_of([&] { sync.hold_pause("nope", "x", "y"); }), ErrorKind::NoSuchContext);
+    EXPECT_EQ(kind_of([&] { sync.hold_pause("demo", "", "y"); }), ErrorKind::InvalidArgument);
+    EXPECT_EQ(kind_of([&] { sync.hold_pause("demo", "x", "line\nbreak"); }), ErrorKind::InvalidArgument);
     EXPECT_TRUE(manager.holds().empty());
     EXPECT_EQ(manager.state("demo"), MonitorState::Running);
 
     // Removing a context drops the holds taken on it.
-    manager.hold_pause("demo", "x", "y");
-    manager.remove_context("demo");
+    sync.hold_pause("demo", "x", "y");
+    sync.remove_context("demo");
     EXPECT_TRUE(manager.holds().empty());
 }
 
 TEST_F(ManagerTest, StatusSaysWhatRunsAndHowTheBackendPauses) {
-    manager.create_context("a", kDemoSpec);
-    manager.create_context("b", kDemoSpec);
-    manager.pause_context("b");
+    sync.create_context("a", kDemoSpec);
+    sync.create_context("b", kDemoSpec);
+    sync.pause_context("b");
     EXPECT_EQ(manager.status_text(), "2 contexts, 1 paused, backend inprocess");
-    manager.set_backend_detail([] { return std::string("watermarks"); });
-    manager.hold_pause("a", "t", "x");
+    backend_detail = "watermarks";
+    sync.hold_pause("a", "t", "x");
     EXPECT_EQ(manager.status_text(), "2 contexts, 2 paused, backend inprocess (watermarks), 1 pause hold(s)");
 }
 
@@ -287,16 +294,16 @@ private:
 TEST(ManagerSettle, SettlesWhenLeftAloneAndNotAfterAnotherOperation) {
     VirtualTime vt;
     int settled = 0;
-    Manager manager{Backend::InProcess,
-                    [&](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
-                        return std::make_unique<SettlingMonitor>(s, vt.executor, vt.metrics, settled);
-                    },
-                    [](std::function<void()> fn) { fn(); }};
     std::vector<std::pair<uint64_t, std::function<void()>>> timers;
-    manager.set_schedule([&](uint64_t delay_ms, std::function<void()> fn) { timers.emplace_back(delay_ms, fn); });
-    manager.create_context("demo", kDemoSpec);
+    ManagerParts parts = test_parts([&](const std::string&, const ContextSpec& s) -> std::unique_ptr<Monitor> {
+        return std::make_unique<SettlingMonitor>(s, vt.executor, vt.metrics, settled);
+    });
+    parts.schedule = [&](uint64_t delay_ms, std::function<void()> fn) { timers.emplace_back(delay_ms, fn); };
+    Manager manager{parts};
+    ManagerForms sync{manager};
+    sync.create_context("demo", kDemoSpec);
     EXPECT_TRUE(timers.empty());  // running: nothing to settle
-    manager.pause_context("demo");
+    sync.pause_context("demo");
     ASSERT_EQ(timers.size(), 1u);
     EXPECT_EQ(timers[0].first, 1000u);
     timers[0].second();
@@ -304,13 +311,13 @@ TEST(ManagerSettle, SettlesWhenLeftAloneAndNotAfterAnotherOperation) {
     EXPECT_EQ(timers.size(), 1u);  // settled: asks for nothing more
 
     // Resumed and paused again before the timer fires: only the last pause's timer settles.
-    manager.resume_context("demo");
-    manager.pause_context("demo");
+    sync.resume_context("demo");
+    sync.pause_context("demo");
     ASSERT_EQ(timers.size(), 2u);
-    manager.resume_context("demo");
+    sync.resume_context("demo");
     timers[1].second();  // stale: the context runs
     EXPECT_EQ(settled, 1);
-    manager.pause_context("demo");
+    sync.pause_context("demo");
     ASSERT_EQ(timers.size(), 3u);
     timers[2].second();
     EXPECT_EQ(settled, 2);
@@ -336,6 +343,10 @@ public:
         for (auto& fn : now) fn();
         return !now.empty();
     }
+    // A turn for ManagerForms: what was handed back, or a short sleep.
+    void turn_or_wait() {
+        if (!turn()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     bool until(const std::function<bool()>& pred) {
         for (int i = 0; i < 2000 && !pred(); ++i)
             if (!turn()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -354,14 +365,15 @@ private:
 TEST(ManagerAsync, BlockingOperationsRunOffTheLoopInOrderPerContext) {
     Gate gate;
     LoopQueue loop;
-    Manager manager{Backend::InProcess,
-                    [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
-                        return std::make_unique<BlockingMonitor>(name, gate);
-                    },
-                    loop.poster()};
+    Manager manager{test_parts(
+        [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
+            return std::make_unique<BlockingMonitor>(name, gate);
+        },
+        loop.poster())};
+    ManagerForms sync{manager, [&] { loop.turn_or_wait(); }};
     auto until = [&](const std::function<bool()>& pred) { return loop.until(pred); };
-    manager.create_context("a", kDemoSpec);  // the synchronous form runs here
-    manager.create_context("b", kDemoSpec);
+    sync.create_context("a", kDemoSpec);  // waited for, turning the loop
+    sync.create_context("b", kDemoSpec);
     EXPECT_EQ(manager.state("a"), MonitorState::Running);
 
     gate.hold();
@@ -388,7 +400,7 @@ TEST(ManagerAsync, BlockingOperationsRunOffTheLoopInOrderPerContext) {
     EXPECT_EQ(std::count(ends.begin(), ends.end(), "pause a"), 1);
     EXPECT_EQ(std::count(ends.begin(), ends.end(), "resume a"), 1);
     EXPECT_LT(std::find(ends.begin(), ends.end(), "pause a"), std::find(ends.begin(), ends.end(), "resume a"));
-    manager.stop_all(false);
+    sync.stop_all(false);
 }
 
 // A call that outlives its deadline: the runner gives the context's thread
@@ -407,14 +419,15 @@ TEST(ManagerAsync, AnOperationStuckPastItsDeadlineIsGivenUp) {
         std::atomic<int>& n_;
     };
     LoopQueue loop;
-    Manager manager{Backend::InProcess,
-                    [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
-                        return std::make_unique<Counted>(name, gate, monitors);
-                    },
-                    loop.poster()};
+    Manager manager{test_parts(
+        [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
+            return std::make_unique<Counted>(name, gate, monitors);
+        },
+        loop.poster())};
+    ManagerForms sync{manager, [&] { loop.turn_or_wait(); }};
     auto until = [&](const std::function<bool()>& pred) { return loop.until(pred); };
-    manager.create_context("a", kDemoSpec);
-    manager.create_context("b", kDemoSpec);
+    sync.create_context("a", kDemoSpec);
+    sync.create_context("b", kDemoSpec);
 
     gate.hold();
     std::vector<std::string> ends;
@@ -439,22 +452,25 @@ TEST(ManagerAsync, AnOperationStuckPastItsDeadlineIsGivenUp) {
     bool removed = false;
     manager.remove_context("a", [&](std::exception_ptr e) { removed = !e; });
     ASSERT_TRUE(until([&] { return removed; }));
-    manager.stop_all(false);
+    sync.stop_all(false);
 }
 
-// The synchronous form keeps the deadline too, waiting on the thread itself.
-TEST(ManagerSync, AStuckCallFailsTheSynchronousFormAfterItsDeadline) {
+// Waiting for an operation (start-up, tests) keeps the deadline too: the
+// watchdog reports through the loop that finish_here turns.
+TEST(ManagerAsync, AStuckCallFailsAWaitedForOperationAfterItsDeadline) {
     Gate gate;
-    Manager manager{Backend::InProcess,
-                    [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
-                        return std::make_unique<BlockingMonitor>(name, gate, std::chrono::milliseconds(100));
-                    },
-                    [](std::function<void()> fn) { fn(); }};
-    manager.create_context("a", kDemoSpec);
+    LoopQueue loop;
+    Manager manager{test_parts(
+        [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
+            return std::make_unique<BlockingMonitor>(name, gate, std::chrono::milliseconds(100));
+        },
+        loop.poster())};
+    ManagerForms sync{manager, [&] { loop.turn_or_wait(); }};
+    sync.create_context("a", kDemoSpec);
     gate.hold();
     const auto t0 = std::chrono::steady_clock::now();
     try {
-        manager.pause_context("a");
+        sync.pause_context("a");
         ADD_FAILURE() << "returned";
     } catch (const DamondError& e) {
         EXPECT_EQ(std::string(e.what()), "a: pause did not return within 100 ms");
