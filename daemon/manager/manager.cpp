@@ -192,29 +192,29 @@ void Manager::add(const std::string& name, const ContextSpec& spec, bool from_co
     contexts_.emplace(name, std::move(ctx));
     // Not announced until it has started: a failed start leaves nothing behind.
     const bool restored = restoring_;
-    auto started = [this, name, restored] {
-        ManagedContext& c = contexts_.at(name);
-        c.starting = false;
-        c.counted_state = c.monitor->state();
-        c.state_since_us = now_us_();
-        log_info("context '" + name + "' " + (restored ? "restored, " : "created, ") + to_string(c.monitor->state()),
-                 context_log(restored ? message_id::kContextRestored : message_id::kContextCreated, name));
-        listener_.context_added(name);
-        changed(true);
-        arm_owner_checks();
-    };
-    auto start_failed = [this, name](const DamondError&) { erase(name); };
-    Done fail = [this, name, done](std::exception_ptr error) {
-        if (contexts_.count(name) && contexts_.at(name).starting) erase(name);
-        done(error);
-    };
-    enqueue(
-        name,
-        [this, name, started, start_failed, done] {
-            launch(
-                name, [](Monitor& m) { m.start(); }, started, start_failed, done);
-        },
-        fail);
+    submit(
+        name, [this, name, restored] { return start_operation(name, restored); },
+        [this, name, done](std::exception_ptr error) {
+            if (contexts_.count(name) && contexts_.at(name).starting) erase(name);
+            done(error);
+        });
+}
+
+Manager::Operation Manager::start_operation(const std::string& name, bool restored) {
+    return {[](Monitor& m) { m.start(); },
+            [this, name, restored] {
+                ManagedContext& c = contexts_.at(name);
+                c.starting = false;
+                c.counted_state = c.monitor->state();
+                c.state_since_us = now_us_();
+                log_info(
+                    "context '" + name + "' " + (restored ? "restored, " : "created, ") + to_string(c.monitor->state()),
+                    context_log(restored ? message_id::kContextRestored : message_id::kContextCreated, name));
+                listener_.context_added(name);
+                changed(true);
+                arm_owner_checks();
+            },
+            [this, name](const DamondError&) { erase(name); }};
 }
 
 LogFields Manager::context_log(const char* id, const std::string& name) const {
@@ -230,7 +230,7 @@ void Manager::erase(const std::string& name) {
     history_.forget(name);
     // Whatever was queued behind learns that the context is gone.
     for (Step& s : orphans)
-        s.fail(std::make_exception_ptr(DamondError(ErrorKind::NoSuchContext, "context '" + name + "' was removed")));
+        s.done(std::make_exception_ptr(DamondError(ErrorKind::NoSuchContext, "context '" + name + "' was removed")));
 }
 
 void Manager::monitor_event(const std::string& name) {
@@ -275,26 +275,22 @@ void Manager::create_context(const std::string& name, const ContextSpec& spec, D
 }
 
 void Manager::remove_context(const std::string& name, Done done) {
-    or_fail(done, [&] {
-        get(name);
-        enqueue(
-            name,
-            [this, name, done] {
-                auto gone = [this, name] {
-                    const LogFields fields = context_log(message_id::kContextRemoved, name);
-                    erase(name);
-                    const bool had_holds = !holds_.remove_on(name).empty();
-                    log_info("context '" + name + "' removed", fields);
-                    listener_.context_removed(name);
-                    if (had_holds) listener_.holds_changed();
-                    changed(true);
-                };
-                // A monitor that cannot stop (its kdamond hangs) is removed all the same.
-                launch(
-                    name, [](Monitor& m) { m.stop(); }, gone, [gone](const DamondError&) { gone(); }, done);
-            },
-            done);
-    });
+    submit(
+        name, [this, name] { return remove_operation(name); }, std::move(done));
+}
+
+Manager::Operation Manager::remove_operation(const std::string& name) {
+    auto gone = [this, name] {
+        const LogFields fields = context_log(message_id::kContextRemoved, name);
+        erase(name);
+        const bool had_holds = !holds_.remove_on(name).empty();
+        log_info("context '" + name + "' removed", fields);
+        listener_.context_removed(name);
+        if (had_holds) listener_.holds_changed();
+        changed(true);
+    };
+    // A monitor that cannot stop (its kdamond hangs) is removed all the same.
+    return {[](Monitor& m) { m.stop(); }, gone, [gone](const DamondError&) { gone(); }};
 }
 
 void Manager::finish_pause(const std::string& name, bool pause, MonitorState before) {
@@ -312,23 +308,18 @@ void Manager::finish_pause(const std::string& name, bool pause, MonitorState bef
 }
 
 void Manager::set_pause(const std::string& name, bool pause, Done done) {
-    or_fail(done, [&] {
-        get(name);
-        enqueue(
-            name,
-            [this, name, pause, done] {
-                const MonitorState before = get(name).monitor->state();
-                if (!pause && !get(name).access_lost.empty())
-                    throw DamondError(ErrorKind::AccessDenied, get(name).access_lost);
-                // A held context stays paused; the wish to run is kept for later.
-                const bool paused = pause || holds_.covers(name);
-                launch(
-                    name, [paused](Monitor& m) { paused ? m.pause() : m.resume(); },
-                    [this, name, pause, before] { finish_pause(name, pause, before); }, [](const DamondError&) {},
-                    done);
-            },
-            done);
-    });
+    submit(
+        name, [this, name, pause] { return pause_operation(name, pause); }, std::move(done));
+}
+
+std::optional<Manager::Operation> Manager::pause_operation(const std::string& name, bool pause) {
+    ManagedContext& ctx = get(name);
+    if (!pause && !ctx.access_lost.empty()) throw DamondError(ErrorKind::AccessDenied, ctx.access_lost);
+    const MonitorState before = ctx.monitor->state();
+    // A held context stays paused; the wish to run is kept for later.
+    const bool paused = pause || holds_.covers(name);
+    return Operation{[paused](Monitor& m) { paused ? m.pause() : m.resume(); },
+                     [this, name, pause, before] { finish_pause(name, pause, before); }};
 }
 
 void Manager::pause_context(const std::string& name, Done done) { set_pause(name, true, std::move(done)); }
@@ -356,78 +347,74 @@ void Manager::finish_commit(const std::string& name, const ContextSpec& spec, Mo
 }
 
 void Manager::commit_spec(const std::string& name, const ContextSpec& spec, Done done) {
+    submit(
+        name, [this, name, spec] { return commit_operation(name, spec); }, std::move(done));
+}
+
+Manager::Operation Manager::commit_operation(const std::string& name, const ContextSpec& spec) {
     const MonitorState before = get(name).monitor->state();
     ContextSpec to_monitor = spec;
     to_monitor.pause = spec.pause || holds_.covers(name);
-    launch(
-        name, [to_monitor](Monitor& m) { m.commit(to_monitor); },
-        [this, name, spec, before] { finish_commit(name, spec, before); },
-        [this, name](const DamondError& e) { commit_failed(name, e); }, std::move(done));
+    return {[to_monitor](Monitor& m) { m.commit(to_monitor); },
+            [this, name, spec, before] { finish_commit(name, spec, before); },
+            [this, name](const DamondError& e) { commit_failed(name, e); }};
 }
 
 void Manager::commit_context(const std::string& name, const std::string& patch_json, Done done, const Requester& who) {
-    or_fail(done, [&] {
-        get(name);
-        enqueue(
-            name,
-            [this, name, patch_json, done, who] {
-                ManagedContext& ctx = get(name);
-                // Against the spec as the operations ahead of it left it.
-                ContextSpec next;
-                try {
-                    next = parse_within_limits(patch_json, limits_.spec, [&](const std::string& text) {
-                        return spec_apply_patch(ctx.spec, text);
-                    });
-                } catch (const DamondError& e) {
-                    ctx.last_error = std::string("commit rejected: ") + e.what();
-                    ctx.counters.commits_invalid++;
-                    notify(name, {ContextField::LastError});
-                    throw;
-                }
-                if (!ctx.access_lost.empty()) throw DamondError(ErrorKind::AccessDenied, ctx.access_lost);
-                Done committed = done;
-                if (next.ops != ctx.spec.ops || watched_pids(next) != watched_pids(ctx.spec)) {
-                    // Whoever commits must be admitted to the new targets; and
-                    // the owner, who reads the regions, as well.
-                    const Ownership by = admit_targets(who, next, read_creds_);
-                    if (who.uid == ctx.owner.uid) {
-                        committed = [this, name, by, done](std::exception_ptr e) {
-                            if (!e && contexts_.count(name)) contexts_.at(name).owner = by;
-                            done(e);
-                        };
-                    } else if (std::string why = lost_access(ctx.owner, next, read_creds_);
-                               !why.empty() || (next.ops == Ops::Paddr && ctx.owner.uid != 0 && !ctx.owner.granted)) {
-                        throw DamondError(ErrorKind::AccessDenied,
-                                          "the context's owner, uid " + std::to_string(ctx.owner.uid) +
-                                              ", may not watch the new targets" + (why.empty() ? "" : ": " + why));
-                    }
-                }
-                commit_spec(name, next, committed);
-            },
-            done);
-    });
+    submit(
+        name, [this, name, patch_json, who] { return commit_patch_operation(name, patch_json, who); }, std::move(done));
+}
+
+Manager::Operation Manager::commit_patch_operation(const std::string& name, const std::string& patch_json,
+                                                   const Requester& who) {
+    ManagedContext& ctx = get(name);
+    // Against the spec as the operations ahead of it left it.
+    ContextSpec next;
+    try {
+        next = parse_within_limits(patch_json, limits_.spec,
+                                   [&](const std::string& text) { return spec_apply_patch(ctx.spec, text); });
+    } catch (const DamondError& e) {
+        ctx.last_error = std::string("commit rejected: ") + e.what();
+        ctx.counters.commits_invalid++;
+        notify(name, {ContextField::LastError});
+        throw;
+    }
+    if (!ctx.access_lost.empty()) throw DamondError(ErrorKind::AccessDenied, ctx.access_lost);
+    Operation op = commit_operation(name, next);
+    if (next.ops != ctx.spec.ops || watched_pids(next) != watched_pids(ctx.spec)) {
+        // Whoever commits must be admitted to the new targets; and the
+        // owner, who reads the regions, as well.
+        const Ownership by = admit_targets(who, next, read_creds_);
+        if (who.uid == ctx.owner.uid) {
+            op.succeeded = [this, name, by, then = std::move(op.succeeded)] {
+                then();
+                contexts_.at(name).owner = by;
+            };
+        } else if (std::string why = lost_access(ctx.owner, next, read_creds_);
+                   !why.empty() || (next.ops == Ops::Paddr && ctx.owner.uid != 0 && !ctx.owner.granted)) {
+            throw DamondError(ErrorKind::AccessDenied, "the context's owner, uid " + std::to_string(ctx.owner.uid) +
+                                                           ", may not watch the new targets" +
+                                                           (why.empty() ? "" : ": " + why));
+        }
+    }
+    return op;
 }
 
 void Manager::snapshot_json(const std::string& name, std::function<void(std::exception_ptr, std::string)> done) {
-    Done fail = [done](std::exception_ptr e) { done(e, ""); };
-    or_fail(fail, [&] {
-        ManagedContext& ctx = get(name);
-        // Busy with something else (a hung write, say): what it last saw.
-        if (ctx.op_in_progress || !ctx.queue.empty()) {
-            done(nullptr, snapshot_to_json(ctx.last_snapshot).dump());
-            return;
-        }
-        auto snap = std::make_shared<MonitorSnapshot>();
-        enqueue(
-            name,
-            [this, name, snap, done] {
-                launch(
-                    name, [snap](Monitor& m) { *snap = m.snapshot(); },
-                    [this, name, snap] { get(name).last_snapshot = *snap; }, [](const DamondError&) {},
-                    [snap, done](std::exception_ptr e) { done(e, e ? "" : snapshot_to_json(*snap).dump()); });
-            },
-            fail);
-    });
+    auto it = contexts_.find(name);
+    // Busy with something else (a hung write, say): what it last saw.
+    if (it != contexts_.end() && (it->second.op_in_progress || !it->second.queue.empty())) {
+        done(nullptr, snapshot_to_json(it->second.last_snapshot).dump());
+        return;
+    }
+    auto snap = std::make_shared<MonitorSnapshot>();
+    submit(
+        name, [this, name, snap] { return snapshot_operation(name, snap); },
+        [snap, done](std::exception_ptr e) { done(e, e ? "" : snapshot_to_json(*snap).dump()); });
+}
+
+Manager::Operation Manager::snapshot_operation(const std::string& name, std::shared_ptr<MonitorSnapshot> into) {
+    return {[into](Monitor& m) { *into = m.snapshot(); }, [this, name, into] { get(name).last_snapshot = *into; }};
 }
 
 // --- config and shutdown -----------------------------------------------------
@@ -454,12 +441,7 @@ void Manager::apply_config(const Config& config, std::function<void(std::vector<
             ContextSpec next = spec;
             if (spec.pause == it->second.config_spec.pause) next.pause = it->second.spec.pause;
             it->second.config_spec = spec;
-            parts.push_back([this, name, next](Done d) {
-                or_fail(d, [&] {
-                    enqueue(
-                        name, [this, name, next, d] { commit_spec(name, next, d); }, d);
-                });
-            });
+            parts.push_back([this, name, next](Done d) { commit_spec(name, next, d); });
         }
     }
     // Every part reports, with its own error: the reload's errors name them.
@@ -480,17 +462,13 @@ void Manager::stop_all(bool for_restart, std::function<void()> done) {
             if (error) log_error("context '" + name + "': stopping: " + error_text(error));
             part(nullptr);
         };
-        or_fail(each, [&] {
-            enqueue(
-                name,
-                [this, name, for_restart, each] {
-                    launch(
-                        name, [for_restart](Monitor& m) { for_restart ? m.stop_for_restart() : m.stop(); }, [] {},
-                        [](const DamondError&) {}, each);
-                },
-                each);
-        });
+        submit(
+            name, [for_restart] { return stop_operation(for_restart); }, each);
     }
+}
+
+Manager::Operation Manager::stop_operation(bool for_restart) {
+    return {[for_restart](Monitor& m) { for_restart ? m.stop_for_restart() : m.stop(); }};
 }
 
 size_t Manager::operations_under_way() const {

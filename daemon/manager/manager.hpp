@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -260,9 +261,20 @@ public:
     std::string status_text() const;
 
 private:
+    // One operation on a context: what runs on the monitor (on the
+    // context's thread for a blocking one) and what follows on this thread.
+    struct Operation {
+        std::function<void(Monitor&)> run;
+        std::function<void()> succeeded = {};                 // may be empty
+        std::function<void(const DamondError&)> failed = {};  // may be empty; `done` hears of it too
+    };
+    // Makes the operation when its turn comes, so it sees the spec as the
+    // operations ahead of it left it; nullopt when there is nothing to do,
+    // a throw when it is refused (nothing runs).
+    using MakeOperation = std::function<std::optional<Operation>()>;
     struct Step {
-        std::function<void()> run;  // on this thread, when the context's turn comes
-        Done fail;                  // when it cannot run (it threw, the context went)
+        MakeOperation make;
+        Done done;  // once, with the error if any (the context went: NoSuchContext)
     };
     struct ManagedContext {
         ContextSpec spec;
@@ -297,15 +309,14 @@ private:
         mutable std::string json;
     };
 
-    // Queues a step on the context; it runs now if nothing is ahead of it.
-    void enqueue(const std::string& name, std::function<void()> run, Done fail);
+    // The context runner (manager_runner.cpp), the one way a monitor is
+    // driven: queues the operation behind the context's others (it runs now
+    // if nothing is ahead of it); `launch` runs it on the monitor, here or
+    // on the context's thread with the watchdog keeping its deadline, then
+    // its succeeded or failed and `done`, all on this thread.
+    void submit(const std::string& name, MakeOperation make, Done done);
     void dispatch(const std::string& name);
-    // Runs `op` on the monitor: here, or on the context's thread for a
-    // blocking monitor (timed by the watchdog, or by this thread in a
-    // synchronous call). Then `finish` (success) or `on_error`, then
-    // `done`, all on this thread.
-    void launch(const std::string& name, std::function<void(Monitor&)> op, std::function<void()> finish,
-                std::function<void(const DamondError&)> on_error, Done done);
+    void launch(const std::string& name, Operation op, Done done);
     void operation_ended(const std::string& name);
     // A call of the context's operation outlived its deadline: the thread is
     // left to itself with the monitor, a GivenUpMonitor answers for it.
@@ -328,6 +339,16 @@ private:
     // Counts a State change (pauses, resumes, time paused) and restarts
     // state_since_us.
     void count_state_change(ManagedContext& ctx);
+    // The operations, by name: each made when the context's turn comes.
+    Operation start_operation(const std::string& name, bool restored);
+    Operation remove_operation(const std::string& name);
+    std::optional<Operation> pause_operation(const std::string& name, bool pause);
+    Operation commit_operation(const std::string& name, const ContextSpec& spec);
+    Operation commit_patch_operation(const std::string& name, const std::string& patch_json, const Requester& who);
+    Operation snapshot_operation(const std::string& name, std::shared_ptr<MonitorSnapshot> into);
+    std::optional<Operation> reconcile_operation(const std::string& name);
+    Operation privacy_stop_operation(const std::string& name);
+    static Operation stop_operation(bool for_restart);
     void finish_pause(const std::string& name, bool pause, MonitorState before);
     void finish_commit(const std::string& name, const ContextSpec& spec, MonitorState before);
     void commit_failed(const std::string& name, const DamondError& e);

@@ -10,27 +10,21 @@ namespace damond {
 // --- holds -------------------------------------------------------------------
 
 void Manager::reconcile(const std::string& name, Done done) {
-    enqueue(
-        name,
-        [this, name, done] {
-            ManagedContext& ctx = get(name);
-            const MonitorState before = ctx.monitor->state();
-            const bool pause = ctx.spec.pause || holds_.covers(name);
-            if (!(pause && before == MonitorState::Running) && !(!pause && before == MonitorState::Paused)) {
-                done(nullptr);
-                return;
-            }
-            launch(
-                name, [pause](Monitor& m) { pause ? m.pause() : m.resume(); },
-                [this, name, before] {
-                    if (get(name).monitor->state() == before) return;
-                    log_info("context '" + name + "' " + to_string(get(name).monitor->state()),
-                             context_log(message_id::kContextState, name));
-                    notify(name, {ContextField::State});
-                },
-                [](const DamondError&) {}, done);
-        },
-        done);
+    submit(
+        name, [this, name] { return reconcile_operation(name); }, std::move(done));
+}
+
+std::optional<Manager::Operation> Manager::reconcile_operation(const std::string& name) {
+    const MonitorState before = get(name).monitor->state();
+    const bool pause = get(name).spec.pause || holds_.covers(name);
+    if (!(pause && before == MonitorState::Running) && !(!pause && before == MonitorState::Paused)) return std::nullopt;
+    return Operation{[pause](Monitor& m) { pause ? m.pause() : m.resume(); },
+                     [this, name, before] {
+                         if (get(name).monitor->state() == before) return;
+                         log_info("context '" + name + "' " + to_string(get(name).monitor->state()),
+                                  context_log(message_id::kContextState, name));
+                         notify(name, {ContextField::State});
+                     }};
 }
 
 void Manager::holds_changed_for(const PauseHold& hold, Done done) {
@@ -48,7 +42,7 @@ void Manager::holds_changed_for(const PauseHold& hold, Done done) {
             if (error) log_error("context '" + name + "': " + error_text(error));
             part(nullptr);  // a context that could not follow is logged, not the hold's failure
         };
-        or_fail(logged, [&] { reconcile(name, logged); });
+        reconcile(name, logged);
     }
     listener_.holds_changed();
     changed(true);

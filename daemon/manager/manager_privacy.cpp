@@ -3,7 +3,6 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
-#include "manager/or_fail.hpp"
 
 namespace damond {
 
@@ -39,18 +38,16 @@ void Manager::stop_for_privacy(const std::string& name, const std::string& why) 
     ctx.last_error = why;
     log_notice("context '" + name + "': " + why, context_log(message_id::kContextState, name));
     notify(name, {ContextField::LastError});
-    enqueue(
-        name,
-        [this, name] {
-            const MonitorState before = get(name).monitor->state();
-            launch(
-                name, [](Monitor& m) { m.stop(); },
-                [this, name, before] {
-                    if (get(name).monitor->state() != before) notify(name, {ContextField::State});
-                },
-                [](const DamondError&) {}, [](std::exception_ptr) {});
-        },
-        [](std::exception_ptr) {});
+    submit(
+        name, [this, name] { return privacy_stop_operation(name); }, [](std::exception_ptr) {});
+}
+
+Manager::Operation Manager::privacy_stop_operation(const std::string& name) {
+    const MonitorState before = get(name).monitor->state();
+    return {[](Monitor& m) { m.stop(); },
+            [this, name, before] {
+                if (get(name).monitor->state() != before) notify(name, {ContextField::State});
+            }};
 }
 
 void Manager::check_owners() {

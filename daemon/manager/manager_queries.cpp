@@ -3,7 +3,6 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
-#include "manager/or_fail.hpp"
 
 #include "monitor/snapshot_json.hpp"
 #include "spec/spec_json.hpp"

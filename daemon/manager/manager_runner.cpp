@@ -1,11 +1,11 @@
-// The context runner: how an operation on a context is queued, run on its
-// thread or here, timed, given up and reported (manager.hpp, "the one way a
-// monitor is driven").
+// The context runner: how an operation on a context is queued, made when its
+// turn comes, run on the context's thread or here, timed, given up and
+// reported. The operations themselves are named members (pause_operation,
+// commit_operation, ...) next to the calls that submit them.
 #include "manager/manager.hpp"
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
-#include "manager/or_fail.hpp"
 
 #include "monitor/given_up_monitor.hpp"
 
@@ -13,12 +13,14 @@ namespace damond {
 
 // --- the one way a monitor is driven ---------------------------------------
 
-void Manager::enqueue(const std::string& name, std::function<void()> run, Done fail) {
+void Manager::submit(const std::string& name, MakeOperation make, Done done) {
     auto it = contexts_.find(name);
-    if (it == contexts_.end()) throw DamondError(ErrorKind::NoSuchContext, "no context named '" + name + "'");
-    ManagedContext& ctx = it->second;
-    ctx.queue.push_back(Step{std::move(run), std::move(fail)});
-    if (!ctx.op_in_progress) dispatch(name);
+    if (it == contexts_.end()) {
+        done(std::make_exception_ptr(DamondError(ErrorKind::NoSuchContext, "no context named '" + name + "'")));
+        return;
+    }
+    it->second.queue.push_back(Step{std::move(make), std::move(done)});
+    if (!it->second.op_in_progress) dispatch(name);
 }
 
 void Manager::dispatch(const std::string& name) {
@@ -27,32 +29,38 @@ void Manager::dispatch(const std::string& name) {
         if (it == contexts_.end() || it->second.op_in_progress || it->second.queue.empty()) return;
         Step step = std::move(it->second.queue.front());
         it->second.queue.pop_front();
+        std::optional<Operation> op;
         try {
-            step.run();
+            op = step.make();
         } catch (...) {
-            step.fail(std::current_exception());
+            step.done(std::current_exception());  // refused before anything ran
+            continue;
         }
+        if (!op) {
+            step.done(nullptr);  // nothing to do
+            continue;
+        }
+        launch(name, std::move(*op), std::move(step.done));
     }
 }
 
-void Manager::launch(const std::string& name, std::function<void(Monitor&)> op, std::function<void()> finish,
-                     std::function<void(const DamondError&)> on_error, Done done) {
+void Manager::launch(const std::string& name, Operation op, Done done) {
     ManagedContext& ctx = contexts_.at(name);
     ++ctx.generation;
     const MonitorState before = ctx.monitor->state();
-    auto conclude = [this, name, finish = std::move(finish), on_error = std::move(on_error), done = std::move(done),
-                     before](std::exception_ptr error) {
+    auto conclude = [this, name, succeeded = std::move(op.succeeded), failed = std::move(op.failed),
+                     done = std::move(done), before](std::exception_ptr error) {
         if (contexts_.count(name)) {
             if (!error) {
-                finish();
+                if (succeeded) succeeded();
             } else {
                 try {
                     std::rethrow_exception(error);
                 } catch (const DamondError& e) {
-                    on_error(e);
+                    if (failed) failed(e);
                 } catch (const std::exception& e) {
                     error = std::make_exception_ptr(DamondError(ErrorKind::Failed, e.what()));
-                    on_error(DamondError(ErrorKind::Failed, e.what()));
+                    if (failed) failed(DamondError(ErrorKind::Failed, e.what()));
                 }
                 // A failure (a missed deadline) may have changed the state.
                 auto it = contexts_.find(name);
@@ -65,7 +73,7 @@ void Manager::launch(const std::string& name, std::function<void(Monitor&)> op, 
     if (!ctx.monitor->blocking()) {
         std::exception_ptr error;
         try {
-            op(*ctx.monitor);
+            op.run(*ctx.monitor);
         } catch (...) {
             error = std::current_exception();
         }
@@ -81,10 +89,10 @@ void Manager::launch(const std::string& name, std::function<void(Monitor&)> op, 
     ctx.given_up = std::make_shared<bool>(false);
     ctx.ticket = watch ? watchdog_.watch(*watch) : 0;
     ctx.conclude = std::move(conclude);
-    ctx.thread->run([this, name, monitor, op = std::move(op), given_up = ctx.given_up, ticket = ctx.ticket] {
+    ctx.thread->run([this, name, monitor, run = std::move(op.run), given_up = ctx.given_up, ticket = ctx.ticket] {
         std::exception_ptr error;
         try {
-            op(*monitor);
+            run(*monitor);
         } catch (...) {
             error = std::current_exception();
         }
@@ -144,18 +152,11 @@ void Manager::schedule_settle(const std::string& name) {
         if (it == contexts_.end() || it->second.generation != generation || it->second.op_in_progress ||
             !it->second.queue.empty())
             return;
-        Done logged = [name](std::exception_ptr error) {
-            if (error) log_error("context '" + name + "': " + error_text(error));
-        };
-        or_fail(logged, [&] {
-            enqueue(
-                name,
-                [this, name, logged] {
-                    launch(
-                        name, [](Monitor& m) { m.settle(); }, [] {}, [](const DamondError&) {}, logged);
-                },
-                logged);
-        });
+        submit(
+            name, [] { return Operation{[](Monitor& m) { m.settle(); }}; },
+            [name](std::exception_ptr error) {
+                if (error) log_error("context '" + name + "': " + error_text(error));
+            });
     });
 }
 
