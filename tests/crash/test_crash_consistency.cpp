@@ -25,7 +25,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "damond_proxies.hpp"
+#include "../bus/damond_proxies.hpp"
 #include "emulator.hpp"
 #include "private_bus.hpp"
 
