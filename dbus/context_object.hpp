@@ -43,10 +43,6 @@ private:
     uint64_t NrAggregations() override;
     uint64_t NrSamples() override;
     std::map<std::string, sdbus::Variant> Stats() override;
-    // Stats as last built, and of what: a status of every context reads
-    // every Stats, and building its variants was most of that.
-    ContextFigures stats_figures_;
-    std::map<std::string, sdbus::Variant> stats_;
     std::tuple<uint64_t, std::vector<sdbus::Struct<uint64_t, uint64_t, uint64_t, bool>>> History() override;
     std::string LastError() override;
 
