@@ -161,7 +161,11 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
     } catch (const std::exception& e) {
         problems.push_back(std::string("pause holds: ") + e.what());
     }
-    for (const auto& [name, spec] : saved->contexts) {
+    // Named entries, not structured bindings: lambdas below use them (clang
+    // 14, of the sanitizer and fuzz builds, cannot capture a binding).
+    for (const auto& entry : saved->contexts) {
+        const std::string& name = entry.first;
+        const ContextSpec& spec = entry.second;
         try {
             auto caller = saved->context_callers.find(name);
             Requester who;
@@ -173,7 +177,9 @@ std::vector<std::string> Persistence::restore(const std::function<bool(const std
             problems.push_back("context '" + name + "': " + e.what());
         }
     }
-    for (const auto& [name, paused] : saved->config_paused) {
+    for (const auto& entry : saved->config_paused) {
+        const std::string& name = entry.first;
+        const bool paused = entry.second;
         if (!manager_.has_context(name)) continue;  // no longer in the config
         try {
             here([&](Manager::Done d) {
