@@ -242,7 +242,8 @@ void AppRegistry::restore_app(const std::string& app_id, AppState state,
         app_id, alive, false, fg_profile, bg_profile,
         [this, app_id, state, done](std::exception_ptr error) {
             if (error || state != AppState::Foreground) return done(error);
-            switch_now(app_id, state, [done](std::exception_ptr e, bool) { done(e); });
+            switch_now(
+                app_id, state, [done](std::exception_ptr e, bool) { done(e); }, [] {});
         },
         who, &owner);
 }
@@ -372,62 +373,70 @@ void AppRegistry::next_switch(const std::string& app_id) {
         return next_switch(app_id);
     }
     switching_.insert(app_id);
-    switch_now(app_id, req.state, [this, app_id, done = req.done](std::exception_ptr error, bool switched) {
+    switch_now(app_id, req.state, std::move(req.done), [this, app_id] {
         switching_.erase(app_id);
-        done(error, switched);
         next_switch(app_id);
     });
 }
 
-void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched done) {
+void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched answer,
+                             std::function<void()> settled) {
     AppInfo& info = apps_.at(app_id);
-    if (info.state == state) return done(nullptr, false);  // repeated events change nothing
+    if (info.state == state) {  // repeated events change nothing
+        answer(nullptr, false);
+        return settled();
+    }
     const std::string from = context_name(app_id, info.state), to = context_name(app_id, state);
     const uint64_t started_us = now_us_();
-    // One transaction: if the target cannot resume, the paused one runs again.
-    auto switched = [this, app_id, state, done, started_us] {
-        auto it = apps_.find(app_id);
-        if (it == apps_.end()) return done(nullptr, false);  // gone meanwhile
-        AppInfo& info = it->second;
-        const AppState old = info.state;
-        const uint64_t now = now_us_();
-        switch_seconds_.observe(double(now - std::min(now, started_us)) / 1e6);
-        info.switches++;
-        if (old == AppState::Foreground)
-            info.foreground_us_before_last_switch += now - std::min(now, info.last_switch_us);
-        info.state = state;
-        info.last_switch_us = now;
-        if (config_.debounce_ms) debounce_until_[app_id] = info.last_switch_us + uint64_t(config_.debounce_ms) * 1000;
-        log_info("app '" + app_id + "' " + to_string(old) + " -> " + to_string(state),
-                 {message_id::kAppSwitched, "", app_id});
-        notify(app_id, old, transition_to(state));
-        changed(Durability::Soon);
-        std::vector<std::string> others;
-        if (state == AppState::Foreground && config_.one_foreground)
-            for (const auto& [id, other] : apps_)
-                if (id != app_id && other.state == AppState::Foreground) others.push_back(id);
-        Done part = join_parts(others.size(), [done](std::exception_ptr error) { done(error, true); });
-        for (const std::string& id : others) {
-            pending_.erase(id);  // a consequence, not an event: no waiting
-            request_switch(id, AppState::Background, [part](std::exception_ptr error, bool) { part(error); });
-        }
-    };
-    manager_.pause_context(from, [this, app_id, from, to, switched, done](std::exception_ptr error) {
+    // The context the app now needs runs first: a moment of both running is
+    // better than a gap of neither. If it cannot run, nothing else changes.
+    manager_.resume_context(to, [this, app_id, state, from, started_us, answer, settled](std::exception_ptr error) {
         if (error) {
             failed_switches_++;
-            return done(error, false);
+            answer(error, false);
+            return settled();
         }
-        manager_.resume_context(to, [this, app_id, from, switched, done](std::exception_ptr error) {
-            if (!error) return switched();
-            failed_switches_++;
-            manager_.resume_context(from, [app_id, from, done, error](std::exception_ptr again) {
-                if (again)
-                    log_error("app '" + app_id + "': could not resume " + from +
-                              " after a failed switch: " + error_text(again));
-                done(error, false);
-            });
+        if (!apps_.count(app_id)) {  // gone meanwhile: its contexts go with it
+            answer(nullptr, false);
+            return settled();
+        }
+        switched(app_id, state, started_us);
+        answer(nullptr, true);
+        // Then the other one pauses, nobody waiting on it. Should that fail,
+        // the app stays switched and the context names the failure.
+        manager_.pause_context(from, [app_id, from, settled](std::exception_ptr error) {
+            if (error)
+                log_error("app '" + app_id + "': pausing " + from + " after the switch: " + error_text(error));
+            settled();
         });
     });
+}
+
+void AppRegistry::switched(const std::string& app_id, AppState state, uint64_t started_us) {
+    AppInfo& info = apps_.at(app_id);
+    const AppState old = info.state;
+    const uint64_t now = now_us_();
+    switch_seconds_.observe(double(now - std::min(now, started_us)) / 1e6);
+    info.switches++;
+    if (old == AppState::Foreground)
+        info.foreground_us_before_last_switch += now - std::min(now, info.last_switch_us);
+    info.state = state;
+    info.last_switch_us = now;
+    if (config_.debounce_ms) debounce_until_[app_id] = info.last_switch_us + uint64_t(config_.debounce_ms) * 1000;
+    log_info("app '" + app_id + "' " + to_string(old) + " -> " + to_string(state),
+             {message_id::kAppSwitched, "", app_id});
+    notify(app_id, old, transition_to(state));
+    changed(Durability::Soon);
+    // One foreground app at a time: the others go to the background after,
+    // each its own switch in its own queue.
+    if (state != AppState::Foreground || !config_.one_foreground) return;
+    for (const auto& [id, other] : apps_) {
+        if (id == app_id || other.state != AppState::Foreground) continue;
+        pending_.erase(id);  // a consequence, not an event: no waiting
+        request_switch(id, AppState::Background, [id = id](std::exception_ptr error, bool) {
+            if (error) log_error("app '" + id + "': to the background: " + error_text(error));
+        });
+    }
 }
 
 std::vector<AppInfo> AppRegistry::list() const {

@@ -115,11 +115,16 @@ public:
                            const Requester& for_user);
     void unregister_app(const std::string& app_id, const std::string& reason, Done done);
     // Switches the app; `switched` says false when it already was in that
-    // state. A switch is one transaction: the context that was running is
-    // paused, the other resumed, and if that fails the first runs again.
-    // Switches of one app run one after the other, in the order asked.
-    // With one_foreground, a new foreground app sends the previous one to
-    // background. Fails with NoSuchApp unless the app is known or a rule
+    // state. The context of the new state is resumed first, and `done` runs
+    // once it runs: the app is switched then (AppStateChanged has gone out).
+    // The other context is paused after, nobody waiting; should that fail,
+    // the app stays switched and that context names the failure (LastError,
+    // the journal). Should the resume fail, nothing changed: the app keeps
+    // its state and its running context, and `done` gets the error.
+    // Switches of one app run one after the other, in the order asked (a
+    // switch begins once the previous one's pause is done). With
+    // one_foreground, a new foreground app sends the previous one to
+    // background, a switch of its own after this one's reply. Fails with NoSuchApp unless the app is known or a rule
     // names it and auto_register is on (then `pid` is used).
     // With apps.debounce_ms, an event within that time of the app's last
     // switch waits for the end of it, and only the last such event counts:
@@ -172,7 +177,11 @@ private:
     // Queues a switch behind the app's others.
     void request_switch(const std::string& app_id, AppState state, Switched done);
     void next_switch(const std::string& app_id);
-    void switch_now(const std::string& app_id, AppState state, Switched done);
+    // `answer` once the app's new context runs (or the switch failed, and
+    // nothing changed); `settled` once the old one is paused too.
+    void switch_now(const std::string& app_id, AppState state, Switched answer, std::function<void()> settled);
+    // Records a switch done: the app's state, its counts, the signal.
+    void switched(const std::string& app_id, AppState state, uint64_t started_us);
     void debounce_fired(const std::string& app_id);
     void pid_exited(const std::string& app_id, uint32_t pid);
     void unwatch_all(const std::string& app_id, const std::vector<uint32_t>& pids);

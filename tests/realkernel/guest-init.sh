@@ -28,6 +28,11 @@ check() {  # check "what" test-expression...
     what="$1"; shift
     if "$@"; then report "ok: $what"; else fail "$what"; fi
 }
+settles() {  # settles "what" test-expression...: polls until it holds, a minute at most (a hang guard)
+    what="$1"; shift
+    for t in $(seq 600); do "$@" && { report "ok: $what"; return 0; }; sleep 0.1; done
+    fail "$what"
+}
 
 scenario=$(sed -n 's/.*scenario=\([^ ]*\).*/\1/p' /proc/cmdline)
 A=/sys/kernel/mm/damon/admin
@@ -449,14 +454,18 @@ CONF
     for round in 1 2 3; do
         t0=$(now_cs)
         manager SetAppState 'ssa{sv}' org.example.A foreground 0 >/dev/null || fail "SetAppState A"
+        # The reply comes once the new foreground context runs; the other
+        # context (and B's, sent to the background) pause after it.
+        check "round $round: A's foreground context runs when SetAppState returns" [ "$(ctx_state org.example.A@foreground)" = running ]
+        settles "round $round: A in front, one context each running" [ "$(running org.example.A)$(running org.example.B)" = 11 ]
         tp=$(now_cs)
-        check "round $round: A in front, one context each running" [ "$(running org.example.A)$(running org.example.B)" = 11 ]
         snapshot org.example.A@background > /run/a_bg_paused.json
         [ "$round" = 1 ] && report "pause files: $(for k in 0 1 2 3; do printf '%s=%s ' $k "$(cat $A/kdamonds/$k/contexts/0/pause 2>/dev/null)"; done)"
         sleep 3
         tr=$(now_cs)
         manager SetAppState 'ssa{sv}' org.example.B foreground 0 >/dev/null || fail "SetAppState B"
-        check "round $round: B in front, one context each running" [ "$(running org.example.A)$(running org.example.B)" = 11 ]
+        check "round $round: B's foreground context runs when SetAppState returns" [ "$(ctx_state org.example.B@foreground)" = running ]
+        settles "round $round: B in front, one context each running" [ "$(running org.example.A)$(running org.example.B)" = 11 ]
         snapshot org.example.A@background > /run/a_bg_resumed.json
         t1=$(now_cs)
         before=$(field "$(rk-probe ages "$A_COLD_S" "$A_COLD_E" < /run/a_bg_paused.json)" mean_age)
@@ -626,13 +635,14 @@ CONF
     apps_ok() {  # every app one context running, on a kdamond in the matching state
         bus --json=short call org.damond1 /org/damond1 org.damond1.Manager ListContexts > /run/list.json
         rk-probe apps-check /run/list.json /run/damond-state/kdamonds.json $A > /run/apps-check.txt && return 0
-        sed 's/^/  apps-check: /' /run/apps-check.txt >&3
+        [ "$1" = quiet ] || sed 's/^/  apps-check: /' /run/apps-check.txt >&3
         return 1
     }
     check "after registration: one context per app runs, each on its kdamond" apps_ok
     sleep 6
     prev=0
     : > /run/switch_ms.txt
+    : > /run/settle_ms.txt
     for round in $(seq 10); do
         # A different app each round, so the last one goes back to the background.
         while :; do
@@ -643,8 +653,13 @@ CONF
         ms=$(rk-probe elapsed-ms busctl --timeout=120 call org.damond1 /org/damond1 org.damond1.Manager SetAppState 'ssa{sv}' "app$i" foreground 0) \
             || fail "round $round: SetAppState app$i"
         echo "$ms" >> /run/switch_ms.txt
-        t_now=$(now_cs)
+        [ "$(ctx_state "app$i@foreground")" = running ] || fail "round $round: app$i@foreground does not run when SetAppState returns"
+        # The other halves (app$i's background context, app$prev to the
+        # background) follow the reply.
+        for t in $(seq 600); do apps_ok quiet && break; sleep 0.1; done
         apps_ok || { cat /run/apps-check.txt >&3; fail "round $round: one context per app"; }
+        t_now=$(now_cs)
+        echo $(( (t_now - tr) * 10 )) >> /run/settle_ms.txt
         # The new foreground app's background context paused: its ages at the pause.
         snapshot "app$i@background" > /run/bg_paused_$i.json
         eval "T_PAUSING_$i=$tr; T_PAUSED_$i=$t_now"
@@ -661,9 +676,13 @@ CONF
     done
     p50=$(sort -n /run/switch_ms.txt | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
     p99=$(sort -n /run/switch_ms.txt | awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); print v[i] }')
+    # Until the other halves are done too: the old contexts paused (polled
+    # every 100 ms, so rounded up to it).
+    settle_p50=$(sort -n /run/settle_ms.txt | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    settle_p99=$(sort -n /run/settle_ms.txt | awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); print v[i] }')
     # Every app in the background: 32 foreground contexts paused.
     manager SetAppState 'ssa{sv}' "app$prev" background 0 >/dev/null || fail "SetAppState app$prev background"
-    check "all in the background: one context per app runs" apps_ok
+    settles "all in the background: one context per app runs" apps_ok quiet
     wakeups() {  # wakeups SECONDS: wake-ups per second of the 32 paused contexts' kdamonds (voluntary context switches)
         # Each count is taken while rk-probe walks the 32 kdamonds: time it from the middle of each walk.
         s0=$(now_cs); a=$(field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" sleeps); e0=$(now_cs)
@@ -700,7 +719,7 @@ CONF
         deep=$native
         report "figure: 32 paused foreground contexts ($mode): $native wake-ups/s"
     fi
-    report "RESULT kernelapps switch_p50_ms=$p50 switch_p99_ms=$p99 wakeups_per_s_32_paused=$deep wakeups_per_s_32_paused_native=$native deep_resume_ms=$deep_resume"
+    report "RESULT kernelapps switch_p50_ms=$p50 switch_p99_ms=$p99 settled_p50_ms=$settle_p50 settled_p99_ms=$settle_p99 wakeups_per_s_32_paused=$deep wakeups_per_s_32_paused_native=$native deep_resume_ms=$deep_resume"
     finish PASS
     ;;
 system-view)

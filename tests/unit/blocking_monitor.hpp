@@ -25,6 +25,13 @@ public:
     void hold() {
         std::lock_guard<std::mutex> lock(mu_);
         held_ = true;
+        only_.clear();
+    }
+    // Holds only the operations whose "<context> <op>" contains `only`.
+    void hold_only(std::string only) {
+        std::lock_guard<std::mutex> lock(mu_);
+        held_ = true;
+        only_ = std::move(only);
     }
     void release() {
         {
@@ -37,7 +44,7 @@ public:
         std::unique_lock<std::mutex> lock(mu_);
         ++waiting_;
         cv_.notify_all();
-        cv_.wait(lock, [&] { return !held_; });
+        cv_.wait(lock, [&] { return !held_ || (!only_.empty() && op.find(only_) == std::string::npos); });
         --waiting_;
         log_.push_back(op);
     }
@@ -55,6 +62,7 @@ private:
     std::mutex mu_;
     std::condition_variable cv_;
     bool held_ = false;
+    std::string only_;  // "": every operation is held
     int waiting_ = 0;
     std::vector<std::string> log_;
 };

@@ -8,6 +8,8 @@
 
 #include "base/errors.hpp"
 #include "manager/app_registry.hpp"
+#include "blocking_monitor.hpp"
+#include "loop_queue.hpp"
 #include "manager_forms.hpp"
 #include "monitor_fixture.hpp"
 #include "temp_dir.hpp"
@@ -147,7 +149,7 @@ TEST_F(AppsTest, OneForegroundAppAtATime) {
     EXPECT_EQ(events.log.back(), "a foreground->background");
 }
 
-TEST_F(AppsTest, AFailedSwitchRunsThePausedContextAgain) {
+TEST_F(AppsTest, AFailedSwitchLeavesTheAppAsItWas) {
     sync_apps.register_app("com.example.broken", 0);
     EXPECT_EQ(kind_of([&] { sync_apps.set_app_state("com.example.broken", AppState::Foreground); }), ErrorKind::Failed);
     EXPECT_EQ(apps.app("com.example.broken").state, AppState::Background);
@@ -261,4 +263,49 @@ TEST_F(AppsTest, ARuleFindsTheAppsProcessesByCgroupOrExecutable) {
     sync_apps.unregister_app("org.example.Cg");
     sync_apps.register_app("org.example.Cg", parent);
     EXPECT_EQ(apps.app("org.example.Cg").pids, (std::vector<uint32_t>{parent}));
+}
+
+// On a monitor that blocks (a kernel context), a switch resumes the app's
+// new context first and answers once it runs; the old context pauses after,
+// nobody waiting on it: the app the user just opened is monitored at once.
+TEST(AppSwitch, TheNewContextRunsFirstAndTheAnswerDoesNotWaitForTheOldOnesPause) {
+    Gate gate;
+    LoopQueue loop;
+    Manager manager{test_parts(
+        [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
+            return std::make_unique<BlockingMonitor>(name, gate);
+        },
+        loop.poster())};
+    AppRegistry apps{manager, test_app_parts(config_from_json_text(kAppsConfig).apps, [] { return uint64_t{0}; })};
+    AppForms sync_apps{apps, [&] { loop.turn_or_wait(); }};
+    sync_apps.register_app("a", 0);
+    const std::string fg = AppRegistry::context_name("a", AppState::Foreground);
+    const std::string bg = AppRegistry::context_name("a", AppState::Background);
+
+    gate.hold_only(bg + " pause");
+    bool answered = false;
+    std::exception_ptr error;
+    apps.set_app_state("a", AppState::Foreground, 0, [&](std::exception_ptr e, bool) {
+        answered = true;
+        error = e;
+    });
+    ASSERT_TRUE(loop.until([&] { return answered; }));
+    EXPECT_FALSE(error);
+    EXPECT_EQ(apps.app("a").state, AppState::Foreground);
+    EXPECT_TRUE(loop.until([&] { return gate.waiting() == 1; }));  // the old context's pause, under way
+    std::vector<std::string> log = gate.log();
+    EXPECT_EQ(log.back(), fg + " resume");
+
+    // A second switch of the app waits for the first to be whole.
+    bool back = false;
+    apps.set_app_state("a", AppState::Background, 0, [&](std::exception_ptr e, bool) { back = !e; });
+    for (int i = 0; i < 50; ++i) loop.turn_or_wait();  // 100 ms or so
+    EXPECT_FALSE(back);
+    gate.release();
+    ASSERT_TRUE(loop.until([&] { return back; }));
+    ASSERT_TRUE(loop.until([&] { return gate.log().back() == fg + " pause"; }));
+    log = gate.log();
+    const std::vector<std::string> tail(log.end() - 3, log.end());
+    EXPECT_EQ(tail, (std::vector<std::string>{bg + " pause", bg + " resume", fg + " pause"}));
+    ManagerForms(manager, [&] { loop.turn_or_wait(); }).stop_all();
 }

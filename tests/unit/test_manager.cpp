@@ -8,6 +8,7 @@
 #include "base/errors.hpp"
 #include "blocking_monitor.hpp"
 #include "manager/manager.hpp"
+#include "loop_queue.hpp"
 #include "manager_forms.hpp"
 #include "monitor/snapshot_json.hpp"
 #include "monitor_fixture.hpp"
@@ -323,40 +324,6 @@ TEST(ManagerSettle, SettlesWhenLeftAloneAndNotAfterAnotherOperation) {
     EXPECT_EQ(settled, 2);
 }
 
-// The main loop's queue, for tests of the asynchronous paths: post() is
-// the Manager's Poster (any thread), turn() runs what was handed back, and
-// until() turns the loop until `pred` holds (about 4 s at most).
-class LoopQueue {
-public:
-    Poster poster() {
-        return [this](std::function<void()> fn) {
-            std::lock_guard<std::mutex> lock(mu_);
-            posted_.push_back(std::move(fn));
-        };
-    }
-    bool turn() {
-        std::vector<std::function<void()>> now;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            now.swap(posted_);
-        }
-        for (auto& fn : now) fn();
-        return !now.empty();
-    }
-    // A turn for ManagerForms: what was handed back, or a short sleep.
-    void turn_or_wait() {
-        if (!turn()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    bool until(const std::function<bool()>& pred) {
-        for (int i = 0; i < 2000 && !pred(); ++i)
-            if (!turn()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        return pred();
-    }
-
-private:
-    std::mutex mu_;
-    std::vector<std::function<void()>> posted_;
-};
 
 // The manager's asynchronous paths on a monitor that blocks (as kernel
 // contexts do): operations run on the context's thread, their ends come
