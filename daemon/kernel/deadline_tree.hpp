@@ -14,14 +14,17 @@
 #include <string>
 
 #include "kernel/sysfs_tree.hpp"
+#include "monitor/call_trace.hpp"
 #include "monitor/call_watch.hpp"
 
 namespace damond {
 
 class DeadlineTree : public SysfsTree {
 public:
-    // `who` starts each call's description ("kdamond 3").
-    DeadlineTree(SysfsTree& inner, std::chrono::milliseconds deadline, CallWatch& watch, std::string who);
+    // `who` starts each call's description ("kdamond 3"). `trace`, if
+    // given, hears of every call that returned.
+    DeadlineTree(SysfsTree& inner, std::chrono::milliseconds deadline, CallWatch& watch, std::string who,
+                 CallTrace* trace = nullptr);
 
     std::chrono::milliseconds deadline() const { return deadline_; }
 
@@ -34,13 +37,17 @@ public:
 
 private:
     // `what` says the call as a sentence's start ("writing 'Y' to FILE").
+    // `busy` counts the EBUSY answers tried again.
     template <class Fn>
-    auto call(const std::string& path, const std::string& what, Fn fn) const -> decltype(fn());
+    auto call(const std::string& path, const std::string& what, Fn fn, int* busy = nullptr) const -> decltype(fn());
+    template <class Fn>
+    auto timed_read(const std::string& path, const std::string& what, Fn fn) const -> decltype(fn());
 
     SysfsTree& inner_;
     std::chrono::milliseconds deadline_;
     CallWatch& watch_;
     std::string who_;
+    CallTrace* trace_;
 };
 
 }  // namespace damond

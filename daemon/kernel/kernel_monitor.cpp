@@ -38,7 +38,7 @@ KernelMonitor::KernelMonitor(const ContextSpec& spec, SysfsTree& tree, uint32_t 
                              std::chrono::milliseconds deadline, std::function<void(bool)> on_release, int adopt_pid,
                              std::function<void(int)> on_running, DeepPause deep, TargetExits* exits)
     : exits_(exits ? exits : (own_exits_ = std::make_unique<TargetExits>()).get()),
-      timed_(tree, deadline, watch_, "kdamond " + std::to_string(kdamond)),
+      timed_(tree, deadline, watch_, "kdamond " + std::to_string(kdamond), &trace_),
       tree_(timed_),
       kdamond_(kdamond),
       probe_(std::move(probe)),

@@ -48,6 +48,7 @@ public:
     Backend backend() const override { return Backend::Kernel; }
     bool blocking() const override { return true; }
     CallWatch* call_watch() override { return &watch_; }
+    CallTrace* call_trace() override { return &trace_; }
     std::string access_source() const override;
     std::string access_source_reason() const override;
     void start() override;
@@ -111,6 +112,7 @@ private:
     std::unique_ptr<TargetExits> own_exits_;
     TargetExits* exits_;
     CallWatch watch_;
+    CallTrace trace_;
     DeadlineTree timed_;
     SysfsTree& tree_;  // timed_
     uint32_t kdamond_;

@@ -1,6 +1,7 @@
 #include "manager/app_registry.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 #include "base/errors.hpp"
@@ -405,8 +406,7 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
         // Then the other one pauses, nobody waiting on it. Should that fail,
         // the app stays switched and the context names the failure.
         manager_.pause_context(from, [app_id, from, settled](std::exception_ptr error) {
-            if (error)
-                log_error("app '" + app_id + "': pausing " + from + " after the switch: " + error_text(error));
+            if (error) log_error("app '" + app_id + "': pausing " + from + " after the switch: " + error_text(error));
             settled();
         });
     });
@@ -418,12 +418,13 @@ void AppRegistry::switched(const std::string& app_id, AppState state, uint64_t s
     const uint64_t now = now_us_();
     switch_seconds_.observe(double(now - std::min(now, started_us)) / 1e6);
     info.switches++;
-    if (old == AppState::Foreground)
-        info.foreground_us_before_last_switch += now - std::min(now, info.last_switch_us);
+    if (old == AppState::Foreground) info.foreground_us_before_last_switch += now - std::min(now, info.last_switch_us);
     info.state = state;
     info.last_switch_us = now;
     if (config_.debounce_ms) debounce_until_[app_id] = info.last_switch_us + uint64_t(config_.debounce_ms) * 1000;
-    log_info("app '" + app_id + "' " + to_string(old) + " -> " + to_string(state),
+    char took[48];
+    std::snprintf(took, sizeof took, " in %.1f ms", double(now - std::min(now, started_us)) / 1000.0);
+    log_info("app '" + app_id + "' " + to_string(old) + " -> " + to_string(state) + took,
              {message_id::kAppSwitched, "", app_id});
     notify(app_id, old, transition_to(state));
     changed(Durability::Soon);

@@ -302,7 +302,7 @@ void Manager::finish_pause(const std::string& name, bool pause, MonitorState bef
         changed.push_back(ContextField::Spec);
     }
     if (!changed.empty())
-        log_info("context '" + name + "' " + to_string(ctx.monitor->state()),
+        log_info("context '" + name + "' " + to_string(ctx.monitor->state()) + last_operation_text(name),
                  context_log(message_id::kContextState, name));
     notify(name, changed);
 }
@@ -341,7 +341,8 @@ void Manager::finish_commit(const std::string& name, const ContextSpec& spec, Mo
     ctx.spec = spec;
     ctx.last_error.clear();
     ctx.counters.commits_ok++;
-    log_info("context '" + name + "' committed", context_log(message_id::kContextCommitted, name));
+    log_info("context '" + name + "' committed" + last_operation_text(name),
+             context_log(message_id::kContextCommitted, name));
     notify(name, changed);
     arm_owner_checks();  // it may watch a process now
 }

@@ -275,6 +275,14 @@ private:
     struct Step {
         MakeOperation make;
         Done done;  // once, with the error if any (the context went: NoSuchContext)
+        uint64_t submitted_us = 0;
+    };
+    // How the context's last operation went, for the journal: how long it
+    // waited behind others, how long it ran, and its kernel calls.
+    struct OperationTimes {
+        uint64_t queued_us = 0;
+        uint64_t ran_us = 0;
+        std::string calls;  // CallTrace::text(), "" for a monitor without one
     };
     struct ManagedContext {
         ContextSpec spec;
@@ -295,7 +303,9 @@ private:
         std::shared_ptr<bool> given_up;
         std::function<void(std::exception_ptr)> conclude;
         std::deque<Step> queue;
-        uint64_t generation = 0;        // counts operations, so a late settle knows it is stale
+        uint64_t generation = 0;     // counts operations, so a late settle knows it is stale
+        uint64_t op_started_us = 0;  // when the operation under way was launched
+        OperationTimes last_op;
         MonitorSnapshot last_snapshot;  // answered while an operation runs
         bool event_reported = false;    // monitor_event's last report, to say each change once
         MonitorState event_state = MonitorState::Stopped;
@@ -316,7 +326,10 @@ private:
     // its succeeded or failed and `done`, all on this thread.
     void submit(const std::string& name, MakeOperation make, Done done);
     void dispatch(const std::string& name);
-    void launch(const std::string& name, Operation op, Done done);
+    void launch(const std::string& name, Operation op, Done done, uint64_t submitted_us);
+    // " (queued 0.0 ms, ran 231.9 ms: pause=N 0.2 ms, state=commit 230.1 ms)"
+    // for a context whose last operation made kernel calls; "" otherwise.
+    std::string last_operation_text(const std::string& name) const;
     void operation_ended(const std::string& name);
     // A call of the context's operation outlived its deadline: the thread is
     // left to itself with the monitor, a GivenUpMonitor answers for it.

@@ -18,13 +18,14 @@ std::optional<Manager::Operation> Manager::reconcile_operation(const std::string
     const MonitorState before = get(name).monitor->state();
     const bool pause = get(name).spec.pause || holds_.covers(name);
     if (!(pause && before == MonitorState::Running) && !(!pause && before == MonitorState::Paused)) return std::nullopt;
-    return Operation{[pause](Monitor& m) { pause ? m.pause() : m.resume(); },
-                     [this, name, before] {
-                         if (get(name).monitor->state() == before) return;
-                         log_info("context '" + name + "' " + to_string(get(name).monitor->state()),
-                                  context_log(message_id::kContextState, name));
-                         notify(name, {ContextField::State});
-                     }};
+    return Operation{
+        [pause](Monitor& m) { pause ? m.pause() : m.resume(); },
+        [this, name, before] {
+            if (get(name).monitor->state() == before) return;
+            log_info("context '" + name + "' " + to_string(get(name).monitor->state()) + last_operation_text(name),
+                     context_log(message_id::kContextState, name));
+            notify(name, {ContextField::State});
+        }};
 }
 
 void Manager::holds_changed_for(const PauseHold& hold, Done done) {

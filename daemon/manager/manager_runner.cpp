@@ -9,6 +9,9 @@
 
 #include "monitor/given_up_monitor.hpp"
 
+#include <algorithm>
+#include <cstdio>
+
 namespace damond {
 
 // --- the one way a monitor is driven ---------------------------------------
@@ -19,7 +22,7 @@ void Manager::submit(const std::string& name, MakeOperation make, Done done) {
         done(std::make_exception_ptr(DamondError(ErrorKind::NoSuchContext, "no context named '" + name + "'")));
         return;
     }
-    it->second.queue.push_back(Step{std::move(make), std::move(done)});
+    it->second.queue.push_back(Step{std::move(make), std::move(done), now_us_()});
     if (!it->second.op_in_progress) dispatch(name);
 }
 
@@ -40,16 +43,26 @@ void Manager::dispatch(const std::string& name) {
             step.done(nullptr);  // nothing to do
             continue;
         }
-        launch(name, std::move(*op), std::move(step.done));
+        launch(name, std::move(*op), std::move(step.done), step.submitted_us);
     }
 }
 
-void Manager::launch(const std::string& name, Operation op, Done done) {
+void Manager::launch(const std::string& name, Operation op, Done done, uint64_t submitted_us) {
     ManagedContext& ctx = contexts_.at(name);
     ++ctx.generation;
+    ctx.op_started_us = now_us_();
+    ctx.last_op = {ctx.op_started_us - std::min(ctx.op_started_us, submitted_us), 0, ""};
     const MonitorState before = ctx.monitor->state();
     auto conclude = [this, name, succeeded = std::move(op.succeeded), failed = std::move(op.failed),
                      done = std::move(done), before](std::exception_ptr error) {
+        if (auto it = contexts_.find(name); it != contexts_.end()) {
+            // Read here, on this thread, after the context's thread handed
+            // the end over (given up: the calls so far).
+            ManagedContext& c = it->second;
+            const uint64_t now = now_us_();
+            c.last_op.ran_us = now - std::min(now, c.op_started_us);
+            if (CallTrace* trace = c.monitor->call_trace()) c.last_op.calls = trace->text();
+        }
         if (contexts_.count(name)) {
             if (!error) {
                 if (succeeded) succeeded();
@@ -91,6 +104,7 @@ void Manager::launch(const std::string& name, Operation op, Done done) {
     ctx.conclude = std::move(conclude);
     ctx.thread->run([this, name, monitor, run = std::move(op.run), given_up = ctx.given_up, ticket = ctx.ticket] {
         std::exception_ptr error;
+        if (CallTrace* trace = monitor->call_trace()) trace->clear();
         try {
             run(*monitor);
         } catch (...) {
@@ -107,6 +121,15 @@ void Manager::launch(const std::string& name, Operation op, Done done) {
             dispatch(name);
         });
     });
+}
+
+std::string Manager::last_operation_text(const std::string& name) const {
+    const OperationTimes& t = get(name).last_op;
+    if (t.calls.empty()) return "";
+    char head[80];
+    std::snprintf(head, sizeof head, " (queued %.1f ms, ran %.1f ms: ", double(t.queued_us) / 1000.0,
+                  double(t.ran_us) / 1000.0);
+    return head + t.calls + ")";
 }
 
 void Manager::overdue(uint64_t ticket, const std::string& error) {

@@ -11,6 +11,7 @@
 
 #include "core/damon_context.hpp"
 #include "monitor/backend.hpp"
+#include "monitor/call_trace.hpp"
 #include "monitor/call_watch.hpp"
 #include "spec/context_spec.hpp"
 
@@ -94,6 +95,9 @@ public:
     // A blocking monitor's watch over its calls into the kernel: the owner
     // of its operations' deadline reads it (call_watch.hpp).
     virtual CallWatch* call_watch() { return nullptr; }
+    // Where its operations' time goes in the kernel (call_trace.hpp): the
+    // runner clears it before each operation, on the context's thread.
+    virtual CallTrace* call_trace() { return nullptr; }
     // The access source in use and why it was chosen.
     virtual std::string access_source() const = 0;
     virtual std::string access_source_reason() const = 0;

@@ -112,3 +112,29 @@ TEST(DeadlineTree, AHungCallIsOverdueAfterTheDeadlineAndGivenUpTheThreadStops) {
     EXPECT_EQ(after_errno, ETIMEDOUT);
     EXPECT_EQ(after_release, "");
 }
+
+// Where an operation's time went: each write with its file, value and the
+// EBUSY answers tried again; the reads counted and summed; cleared for the
+// next operation.
+TEST(DeadlineTree, TellsTheTraceWhereTheTimeWent) {
+    ScriptedTree inner;
+    CallWatch watch;
+    CallTrace trace;
+    DeadlineTree tree(inner, 2s, watch, "kdamond 3", &trace);
+    EXPECT_EQ(trace.text(), "");
+    inner.busy_left = 2;
+    tree.write("kdamonds/3/state", "commit");
+    tree.write("kdamonds/3/contexts/0/pause", "N");
+    (void)tree.read("a");
+    (void)tree.exists("b");
+    const std::string text = trace.text();
+    EXPECT_EQ(text.rfind("state=commit ", 0), 0u) << text;
+    EXPECT_NE(text.find(" ms (EBUSY x2), pause=N "), std::string::npos) << text;
+    EXPECT_NE(text.find("; 2 reads "), std::string::npos) << text;
+    // A write that fails is the error's to tell, not the trace's.
+    inner.busy_left = 1000000;
+    DeadlineTree short_tree(inner, 30ms, watch, "kdamond 3", &trace);
+    trace.clear();
+    EXPECT_EQ(errno_of([&] { short_tree.write("kdamonds/3/state", "on"); }), EBUSY);
+    EXPECT_EQ(trace.text(), "");
+}
