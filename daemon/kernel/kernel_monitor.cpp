@@ -278,7 +278,11 @@ void KernelMonitor::stop_watching() {
     watching_ = false;
 }
 
-void KernelMonitor::pause() {
+void KernelMonitor::pause() { pause_kdamond(true); }
+
+void KernelMonitor::pause_unread() { pause_kdamond(strategy_->turns_off()); }
+
+void KernelMonitor::pause_kdamond(bool read_first) {
     if (failed_) throw DamondError(ErrorKind::Failed, "context failed: " + error_);
     if (!started_ || paused_) return;
     if (strategy_->mode() == PauseMode::Unsupported)
@@ -288,7 +292,7 @@ void KernelMonitor::pause() {
                           "pause: on this kernel pause is a checkpoint of one target's regions, and this context has " +
                               std::to_string(spec_.targets.size()) + " targets");
     operation([&] {
-        last_snapshot_ = read_back();  // served while paused: walks are cancelled then
+        if (read_first) last_snapshot_ = read_back();  // served while paused: walks are cancelled then
         strategy_->pause(*this, spec_, last_snapshot_);
         paused_ = true;
         spec_.pause = true;

@@ -53,6 +53,9 @@ public:
     std::string access_source_reason() const override;
     void start() override;
     void pause() override;
+    // Without the read-back, but where pausing turns the kdamond off (the
+    // checkpoint era), whose read-back is the checkpoint itself.
+    void pause_unread() override;
     void resume() override;
     void commit(const ContextSpec& spec) override;
     void stop() override;
@@ -103,6 +106,7 @@ private:
     void leave_deep_pause(bool resume);
     // From paused to running: the strategy's resume, or out of a deep pause.
     void resume_kdamond();
+    void pause_kdamond(bool read_first);
     // vaddr targets: the backend's TargetExits sleeps on their pidfds; the
     // context is reported gone when the last one has exited.
     void watch_targets();

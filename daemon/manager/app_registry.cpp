@@ -405,7 +405,7 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
         answer(nullptr, true);
         // Then the other one pauses, nobody waiting on it. Should that fail,
         // the app stays switched and the context names the failure.
-        manager_.pause_context(from, [app_id, from, settled](std::exception_ptr error) {
+        manager_.pause_context_unread(from, [app_id, from, settled](std::exception_ptr error) {
             if (error) log_error("app '" + app_id + "': pausing " + from + " after the switch: " + error_text(error));
             settled();
         });

@@ -307,22 +307,32 @@ void Manager::finish_pause(const std::string& name, bool pause, MonitorState bef
     notify(name, changed);
 }
 
-void Manager::set_pause(const std::string& name, bool pause, Done done) {
+void Manager::set_pause(const std::string& name, bool pause, Done done, bool read_first) {
     submit(
-        name, [this, name, pause] { return pause_operation(name, pause); }, std::move(done));
+        name, [this, name, pause, read_first] { return pause_operation(name, pause, read_first); }, std::move(done));
 }
 
-std::optional<Manager::Operation> Manager::pause_operation(const std::string& name, bool pause) {
+std::optional<Manager::Operation> Manager::pause_operation(const std::string& name, bool pause, bool read_first) {
     ManagedContext& ctx = get(name);
     if (!pause && !ctx.access_lost.empty()) throw DamondError(ErrorKind::AccessDenied, ctx.access_lost);
     const MonitorState before = ctx.monitor->state();
     // A held context stays paused; the wish to run is kept for later.
     const bool paused = pause || holds_.covers(name);
-    return Operation{[paused](Monitor& m) { paused ? m.pause() : m.resume(); },
+    return Operation{[paused, read_first](Monitor& m) {
+                         if (!paused)
+                             m.resume();
+                         else if (read_first)
+                             m.pause();
+                         else
+                             m.pause_unread();
+                     },
                      [this, name, pause, before] { finish_pause(name, pause, before); }};
 }
 
 void Manager::pause_context(const std::string& name, Done done) { set_pause(name, true, std::move(done)); }
+void Manager::pause_context_unread(const std::string& name, Done done) {
+    set_pause(name, true, std::move(done), false);
+}
 void Manager::resume_context(const std::string& name, Done done) { set_pause(name, false, std::move(done)); }
 
 void Manager::commit_failed(const std::string& name, const DamondError& e) {

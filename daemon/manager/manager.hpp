@@ -130,6 +130,9 @@ public:
     void create_context(const std::string& name, const ContextSpec& spec, Done done, const Ownership& owner = {});
     void remove_context(const std::string& name, Done done);
     void pause_context(const std::string& name, Done done);
+    // An app switch's pause: nobody reads the context at once, so where
+    // reading its regions first costs, that is left out (Monitor::pause_unread).
+    void pause_context_unread(const std::string& name, Done done);
     void resume_context(const std::string& name, Done done);
     // A commit that changes what the context watches admits `who` to the
     // new targets, and the owner too when `who` is someone else.
@@ -355,7 +358,7 @@ private:
     // The operations, by name: each made when the context's turn comes.
     Operation start_operation(const std::string& name, bool restored);
     Operation remove_operation(const std::string& name);
-    std::optional<Operation> pause_operation(const std::string& name, bool pause);
+    std::optional<Operation> pause_operation(const std::string& name, bool pause, bool read_first);
     Operation commit_operation(const std::string& name, const ContextSpec& spec);
     Operation commit_patch_operation(const std::string& name, const std::string& patch_json, const Requester& who);
     Operation snapshot_operation(const std::string& name, std::shared_ptr<MonitorSnapshot> into);
@@ -367,7 +370,7 @@ private:
     void commit_failed(const std::string& name, const DamondError& e);
     // Queues a commit of a whole spec (a reload's).
     void commit_spec(const std::string& name, const ContextSpec& spec, Done done);
-    void set_pause(const std::string& name, bool pause, Done done);
+    void set_pause(const std::string& name, bool pause, Done done, bool read_first = true);
 
     ManagedContext& get(const std::string& name);
     const ManagedContext& get(const std::string& name) const;

@@ -103,9 +103,16 @@ public:
     virtual std::string access_source_reason() const = 0;
     // Starts monitoring, paused if the spec says "pause": true.
     virtual void start() = 0;
-    // Both idempotent.
+    // Both idempotent. A pause keeps the regions as they were for a
+    // snapshot while paused (a kernel context reads them first: pausing
+    // hides them).
     virtual void pause() = 0;
     virtual void resume() = 0;
+    // A pause nobody will read at once (an app switch's): where reading the
+    // regions first costs (a walk of the kdamond's, with the kernel's DAMON
+    // lock held meanwhile), it is left out, and a snapshot while paused
+    // shows the regions as last read.
+    virtual void pause_unread() { pause(); }
     // Applies a validated spec online. Throws DamondError (NotSupported, ...)
     // and then leaves the monitor exactly as it was.
     virtual void commit(const ContextSpec& spec) = 0;

@@ -393,3 +393,32 @@ TEST(KernelApps, SigtermWhileAWriteHangs) {
     emu.stop();
     EXPECT_GE(d.child->wait_exit(5000), 0);
 }
+
+// An app switch: the new context runs when SetAppState returns, the old one
+// pauses after it, and neither half reads regions back (a walk of the
+// kdamond's, with the kernel's DAMON lock held meanwhile); an explicit
+// Pause still does, so a dump of a paused context shows it as it was.
+TEST(KernelApps, ASwitchResumesFirstAndReadsNoRegions) {
+    if (!have_fuse()) GTEST_SKIP() << "no /dev/fuse";
+    Emulator emu("7.2");
+    Damond d(emu, "kernel", true, apps_config("kernel", "paddr", 1, R"({"deep_pause_after_ms": 0})"));
+    ASSERT_TRUE(d.up) << d.log();
+    ASSERT_EQ(register_app(d, "org.example.A").exit_code, 0) << d.log();
+    const std::string fg = context_path("org.example.A@foreground"), bg = context_path("org.example.A@background");
+    emu.put("_emu/log", "");
+    ASSERT_EQ(set_app_state(d, "org.example.A", "foreground").exit_code, 0) << d.log();
+    EXPECT_EQ(d.get(fg, "org.damond1.Context", "State"), "s \"running\"\n");
+    EXPECT_TRUE(wait_until([&] { return d.get(bg, "org.damond1.Context", "State") == "s \"paused\"\n"; }, 5000))
+        << d.log();
+    const std::string switched = read_file(emu.dir() + "/_emu/log");
+    EXPECT_NE(switched.find("pause N"), std::string::npos) << switched;
+    EXPECT_NE(switched.find("pause Y"), std::string::npos) << switched;
+    EXPECT_LT(switched.find("pause N"), switched.find("pause Y")) << switched;
+    EXPECT_EQ(switched.find("update_schemes_tried_regions"), std::string::npos) << switched;
+    // The journal says where the switch's time went.
+    EXPECT_NE(d.log().find("context 'org.example.A@foreground' running (queued "), std::string::npos) << d.log();
+
+    emu.put("_emu/log", "");
+    ASSERT_EQ(d.manager("PauseContext", "org.example.A@foreground").exit_code, 0) << d.log();
+    EXPECT_NE(read_file(emu.dir() + "/_emu/log").find("update_schemes_tried_regions"), std::string::npos);
+}

@@ -453,13 +453,15 @@ CONF
     sleep 6
     for round in 1 2 3; do
         t0=$(now_cs)
+        # A's background context read while it runs, just before the switch
+        # pauses it: an app switch's pause does not read the regions first.
+        snapshot org.example.A@background > /run/a_bg_paused.json
         manager SetAppState 'ssa{sv}' org.example.A foreground 0 >/dev/null || fail "SetAppState A"
         # The reply comes once the new foreground context runs; the other
         # context (and B's, sent to the background) pause after it.
         check "round $round: A's foreground context runs when SetAppState returns" [ "$(ctx_state org.example.A@foreground)" = running ]
         settles "round $round: A in front, one context each running" [ "$(running org.example.A)$(running org.example.B)" = 11 ]
         tp=$(now_cs)
-        snapshot org.example.A@background > /run/a_bg_paused.json
         [ "$round" = 1 ] && report "pause files: $(for k in 0 1 2 3; do printf '%s=%s ' $k "$(cat $A/kdamonds/$k/contexts/0/pause 2>/dev/null)"; done)"
         sleep 3
         tr=$(now_cs)
@@ -649,6 +651,10 @@ CONF
             i=$(awk -v s="$(now_cs)$round" -v n=$n 'BEGIN { srand(s); print int(rand() * n) + 1 }')
             [ "$i" != "$prev" ] && break
         done
+        # Its background context read while it runs, just before the switch
+        # pauses it (an app switch's pause does not read the regions first).
+        t_read=$(now_cs)
+        snapshot "app$i@background" > /run/bg_paused_$i.json
         tr=$(now_cs)
         ms=$(rk-probe elapsed-ms busctl --timeout=120 call org.damond1 /org/damond1 org.damond1.Manager SetAppState 'ssa{sv}' "app$i" foreground 0) \
             || fail "round $round: SetAppState app$i"
@@ -660,9 +666,7 @@ CONF
         apps_ok || { cat /run/apps-check.txt >&3; fail "round $round: one context per app"; }
         t_now=$(now_cs)
         echo $(( (t_now - tr) * 10 )) >> /run/settle_ms.txt
-        # The new foreground app's background context paused: its ages at the pause.
-        snapshot "app$i@background" > /run/bg_paused_$i.json
-        eval "T_PAUSING_$i=$tr; T_PAUSED_$i=$t_now"
+        eval "T_PAUSING_$i=$t_read; T_PAUSED_$i=$t_now"
         if [ "$prev" != 0 ] && [ "$mode" = native ]; then
             # The previous one's background context runs again: its ages came back.
             snapshot "app$prev@background" > /run/bg_resumed.json
