@@ -675,6 +675,9 @@ CONF
                 "$cs" "$ce" 1000000 "$t0" "$(now_cs)" 4194304 "$tp" "$tr"
         fi
         report "round $round: app$i in front after $ms ms; $(cat /run/apps-check.txt)"
+        # Where the switch's time went, as damond's journal says it.
+        grep -E "context 'app$i@(foreground|background)' (running|paused) \(|app 'app$i' background -> foreground" /run/damond.log \
+            | tail -n 3 | sed 's/^/  journal: /' >&3 || true
         prev=$i
         sleep 8
     done
