@@ -125,12 +125,15 @@ TEST(DeadlineTree, TellsTheTraceWhereTheTimeWent) {
     inner.busy_left = 2;
     tree.write("kdamonds/3/state", "commit");
     tree.write("kdamonds/3/contexts/0/pause", "N");
+    tree.write("kdamonds/3/contexts/0/monitoring_attrs/intervals/sample_us", "5000");
+    tree.write("kdamonds/3/contexts/0/monitoring_attrs/intervals/aggr_us", "100000");
     (void)tree.read("a");
     (void)tree.exists("b");
     const std::string text = trace.text();
     EXPECT_EQ(text.rfind("state=commit ", 0), 0u) << text;
     EXPECT_NE(text.find(" ms (EBUSY x2), pause=N "), std::string::npos) << text;
-    EXPECT_NE(text.find("; 2 reads "), std::string::npos) << text;
+    EXPECT_NE(text.find(" ms; 2 files staged "), std::string::npos) << text;
+    EXPECT_NE(text.find(" ms; 2 reads "), std::string::npos) << text;
     // A write that fails is the error's to tell, not the trace's.
     inner.busy_left = 1000000;
     DeadlineTree short_tree(inner, 30ms, watch, "kdamond 3", &trace);
