@@ -885,13 +885,15 @@ TEST_F(DamondApps, ASwitchRepliesFirstThenSendsEverySignalInOrder) {
     const std::string fg = "/org/damond1/context/org_2eexample_2eA_40foreground";
     const std::string bg = "/org/damond1/context/org_2eexample_2eA_40background";
     const std::string app = damond::app_object_path("org.example.A");
+    // The new context runs first, then the app has switched, then the old
+    // context pauses (docs/kernel-apps.md, "An app switch").
     auto expected = [&](const std::string& paused, const std::string& resumed) {
         return std::vector<std::string>{"reply",
-                                        "PropertiesChanged " + paused + " Spec State StateSinceUsec",
                                         "PropertiesChanged " + resumed + " Spec State StateSinceUsec",
                                         "PropertiesChanged " + app + " LastSwitchUsec State",
                                         "AppStateChanged /org/damond1",
-                                        "PropertiesChanged /org/damond1 ForegroundApp"};
+                                        "PropertiesChanged /org/damond1 ForegroundApp",
+                                        "PropertiesChanged " + paused + " Spec State StateSinceUsec"};
     };
     ASSERT_EQ(switches.size(), 2u) << read_file(out);
     EXPECT_EQ(switches[0], expected(bg, fg)) << read_file(out);
