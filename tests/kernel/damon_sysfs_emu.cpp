@@ -109,8 +109,22 @@ int emu_read(const char* path, char* buf, size_t size, off_t offset, fuse_file_i
     return static_cast<int>(n);
 }
 
+// A write the model took long over (its lock, or catching a kdamond up on
+// the samples it owes) is said on stderr: a test that timed out on one can
+// tell the emulator's time from damond's.
+struct SlowWriteNote {
+    std::string path;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    ~SlowWriteNote() {
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+        if (ms >= 500) std::cerr << "damon-sysfs-emu: a write of " << path << " took " << ms << " ms\n";
+    }
+};
+
 int emu_write(const char* path, const char* buf, size_t size, off_t, fuse_file_info*) {
     const std::string p = rel(path);
+    const SlowWriteNote note{p};
     int err = 0;
     const WriteOutcome o = g_model->write(p, std::string(buf, size), err);
     if (o == WriteOutcome::Failed) return err;

@@ -7,11 +7,13 @@
 // its own kdamonds.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 
 #include <filesystem>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -116,36 +118,51 @@ protected:
         return own;
     }
 
-    // What the kernel runs agrees with what damond says.
-    void check_consistent(const std::string& what) {
-        ASSERT_EQ(d_->busctl({"status", "org.damond1"}).exit_code, 0) << what << ": damond is gone\n" << d_->log();
+    // What damond says and what the kernel runs, counted once.
+    struct Counts {
+        size_t running = 0, paused = 0, on = 0, on_paused = 0;
+    };
+    Counts count(const std::string& what) {
+        Counts c;
         const std::vector<std::string> list = quoted_strings(call("ListContexts", "", {}).out);
-        size_t running = 0, paused = 0;
         for (size_t i = 0; i + 2 < list.size(); i += 3) {
             const std::string& state = list[i + 2];
             if (state == "running")
-                ++running;
+                ++c.running;
             else if (state == "paused")
-                ++paused;
+                ++c.paused;
             else {
                 const std::string error = d_->get(list[i + 1], "org.damond1.Context", "LastError");
                 EXPECT_NE(error, "s \"\"\n")
                     << what << ": context " << list[i] << " is " << state << " and says nothing";
             }
         }
-        size_t on = 0, on_paused = 0;
         const int nr = std::stoi(emu_file("kdamonds/nr_kdamonds"));
         for (int k = 0; k < nr; ++k) {
             const std::string kd = "kdamonds/" + std::to_string(k);
             if (emu_file(kd + "/state") != "on") continue;
             // As applied: the pause file only stages it.
             if (emu_file("_emu/applied_pause/" + std::to_string(k)) == "Y")
-                ++on_paused;
+                ++c.on_paused;
             else
-                ++on;
+                ++c.on;
         }
-        EXPECT_EQ(on, running) << what << ": kdamonds running vs contexts running\n" << d_->log();
-        EXPECT_EQ(on_paused, paused) << what << ": kdamonds paused vs contexts paused";
+        return c;
+    }
+
+    // What the kernel runs agrees with what damond says. A switch answers
+    // once the new foreground runs and pauses the old context after its
+    // reply, so agreement is awaited (a few seconds at most: one pause).
+    void check_consistent(const std::string& what) {
+        ASSERT_EQ(d_->busctl({"status", "org.damond1"}).exit_code, 0) << what << ": damond is gone\n" << d_->log();
+        Counts c = count(what);
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while ((c.on != c.running || c.on_paused != c.paused) && std::chrono::steady_clock::now() < give_up) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            c = count(what);
+        }
+        EXPECT_EQ(c.on, c.running) << what << ": kdamonds running vs contexts running\n" << d_->log();
+        EXPECT_EQ(c.on_paused, c.paused) << what << ": kdamonds paused vs contexts paused";
     }
 
     // Every write went to one of damond's kdamonds.
