@@ -38,6 +38,7 @@ KernelBackendOptions kernel_backend_options(const Options& opts, const Config& c
     k.state_deadline = std::chrono::milliseconds(opts.state_deadline_ms);
     k.deep.after = std::chrono::milliseconds(config.deep_pause_after_ms);
     k.deep.interval_us = config.deep_pause_interval_ms * 1000;
+    k.deep.quick_interval_us = config.recent_pause_interval_ms * 1000;
     return k;
 }
 

@@ -316,18 +316,26 @@ void KernelMonitor::resume_kdamond() {
     spec_.pause = false;
 }
 
+uint64_t KernelMonitor::deep_interval_wanted() const {
+    return quick_resume_ ? deep_pause_.quick_interval_us : deep_pause_.interval_us;
+}
+
 uint64_t KernelMonitor::settle_after_ms() const {
-    if (!started_ || failed_ || !paused_ || deep_ || !strategy_->deepens()) return 0;
+    if (!started_ || failed_ || !paused_ || !strategy_->deepens()) return 0;
+    if (deep_ && deep_interval_us_ == deep_interval_wanted()) return 0;
     return static_cast<uint64_t>(deep_pause_.after.count());
 }
 
 void KernelMonitor::settle() {
     if (settle_after_ms() == 0) return;
+    const uint64_t interval_us = deep_interval_wanted();
     operation([&] {
-        strategy_->deepen(*this, spec_);
+        strategy_->deepen(*this, spec_, interval_us);
         deep_ = true;
+        deep_interval_us_ = interval_us;
         log_info("kdamond " + std::to_string(kdamond_) + ": deep pause (wakes every " +
-                     std::to_string(deep_pause_.interval_us / 1000) + " ms)",
+                     std::to_string(interval_us / 1000) + " ms" + (quick_resume_ ? ", a quick resume likely" : "") +
+                     ")",
                  LogFields(nullptr, "", "", static_cast<int>(kdamond_)));
     });
 }
@@ -335,6 +343,7 @@ void KernelMonitor::settle() {
 void KernelMonitor::leave_deep_pause(bool resume) {
     strategy_->undeepen(*this, spec_, resume);
     deep_ = false;
+    deep_interval_us_ = 0;
 }
 
 void KernelMonitor::commit(const ContextSpec& spec) {

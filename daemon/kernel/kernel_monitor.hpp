@@ -60,9 +60,12 @@ public:
     void commit(const ContextSpec& spec) override;
     void stop() override;
     void stop_for_restart() override;
-    // A context paused for `deep.after` deepens its pause.
+    // A context paused for `deep.after` deepens its pause, to the quick
+    // interval while a resume is likely soon, else the deep one; one deep
+    // at the other interval moves to the right one.
     uint64_t settle_after_ms() const override;
     void settle() override;
+    void set_quick_resume(bool quick) override { quick_resume_ = quick; }
     bool adopted() const { return adopted_; }
     bool deeply_paused() const { return deep_; }
 
@@ -104,6 +107,7 @@ private:
     [[noreturn]] void restart_after_refused_commit(const std::string& why);
     bool adopt();
     void leave_deep_pause(bool resume);
+    uint64_t deep_interval_wanted() const;
     // From paused to running: the strategy's resume, or out of a deep pause.
     void resume_kdamond();
     void pause_kdamond(bool read_first);
@@ -131,6 +135,8 @@ private:
     ContextSpec spec_;  // the last good spec
     bool paused_ = false;
     bool deep_ = false;
+    uint64_t deep_interval_us_ = 0;  // while deep_
+    bool quick_resume_ = false;
     bool started_ = false;
     bool failed_ = false;
     std::string error_;

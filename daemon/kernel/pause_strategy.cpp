@@ -38,14 +38,17 @@ public:
 
     bool deepens() const override { return deep_.after.count() > 0; }
 
-    void deepen(KdamondFiles& k, const ContextSpec& spec) override {
+    void deepen(KdamondFiles& k, const ContextSpec& spec, uint64_t interval_us) override {
         const std::string iv = intervals_dir(k);
-        keep_tuned_intervals(k, spec);
-        sample_us_ = k.read(iv + "sample_us");
-        aggr_us_ = k.read(iv + "aggr_us");
+        // Deep already (another interval): the live ones were kept then.
+        if (sample_us_.empty()) {
+            keep_tuned_intervals(k, spec);
+            sample_us_ = k.read(iv + "sample_us");
+            aggr_us_ = k.read(iv + "aggr_us");
+        }
         commit_zero_intervals(k, spec);
         // A paused kdamond sleeps one sampling interval per loop.
-        const std::string d = std::to_string(deep_.interval_us);
+        const std::string d = std::to_string(interval_us);
         k.write(iv + "sample_us", d);
         k.write(iv + "aggr_us", d);
         k.command(KdamondCommand::Commit);
@@ -59,6 +62,8 @@ public:
         if (tuned(spec)) k.write(iv + "intervals_goal/aggrs", std::to_string(spec.intervals.intervals_goal.aggrs));
         if (resume) k.write(k.context_dir() + "/pause", "N");
         k.command(KdamondCommand::Commit);
+        sample_us_.clear();
+        aggr_us_.clear();
     }
 
 private:
@@ -96,9 +101,9 @@ public:
     // only ever shrinks), so a longer one takes effect only after it has
     // left the wait: unparked for one sample, then parked again. That sample
     // may end an aggregation: ages are kept to the aggregation.
-    void deepen(KdamondFiles& k, const ContextSpec& spec) override {
+    void deepen(KdamondFiles& k, const ContextSpec& spec, uint64_t interval_us) override {
         resume(k, spec);
-        park_every(k, spec, deep_.interval_us);
+        park_every(k, spec, interval_us);
     }
     void undeepen(KdamondFiles& k, const ContextSpec& spec, bool resume) override {
         if (resume)

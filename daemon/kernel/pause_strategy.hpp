@@ -47,6 +47,9 @@ public:
 struct DeepPause {
     std::chrono::milliseconds after{10000};  // 0: never deepen
     uint64_t interval_us = 1500000;          // how long a deeply paused kdamond sleeps per loop
+    // The lighter sleep of a context likely to resume soon (set_quick_resume):
+    // a resume waits at most this long for the kdamond to wake.
+    uint64_t quick_interval_us = 150000;
 };
 
 class PauseStrategy {
@@ -60,10 +63,12 @@ public:
     // `at_pause`: the regions read back right before.
     virtual void pause(KdamondFiles& k, const ContextSpec& spec, const MonitorSnapshot& at_pause) = 0;
     virtual void resume(KdamondFiles& k, const ContextSpec& spec) = 0;
-    // Deep pause, from a plain pause; undeepen goes back to a plain pause,
-    // or, with `resume`, straight to running in as few commits as it can.
+    // Deep pause, from a plain pause or from a deep pause of another
+    // interval, to sleeping `interval_us` per loop; undeepen goes back to a
+    // plain pause, or, with `resume`, straight to running in as few commits
+    // as it can.
     virtual bool deepens() const { return false; }
-    virtual void deepen(KdamondFiles&, const ContextSpec&) {}
+    virtual void deepen(KdamondFiles&, const ContextSpec&, uint64_t /*interval_us*/) {}
     virtual void undeepen(KdamondFiles&, const ContextSpec&, bool /*resume*/) {}
 };
 

@@ -277,6 +277,7 @@ void AppRegistry::unregister_app(const std::string& app_id, const std::string& r
     // The app goes at once (a second unregister finds nothing); its contexts
     // follow as their monitors stop.
     apps_.erase(app_id);
+    forget_recent(app_id);
     pending_.erase(app_id);
     debounce_until_.erase(app_id);
     log_info("app '" + app_id + "' " + reason, {message_id::kAppGone, "", app_id});
@@ -409,7 +410,33 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
             if (error) log_error("app '" + app_id + "': pausing " + from + " after the switch: " + error_text(error));
             settled();
         });
+        if (state == AppState::Background)
+            left_foreground(app_id);
+        else
+            forget_recent(app_id);
     });
+}
+
+void AppRegistry::left_foreground(const std::string& app_id) {
+    if (!config_.recent_apps) return;
+    forget_recent(app_id);
+    recent_.push_front(app_id);
+    auto mark = [this](const std::string& id, bool quick) {
+        const std::string ctx = context_name(id, AppState::Foreground);
+        manager_.set_quick_resume(ctx, quick, [ctx](std::exception_ptr error) {
+            if (error) log_error("context '" + ctx + "': " + error_text(error));
+        });
+    };
+    mark(app_id, true);
+    while (recent_.size() > config_.recent_apps) {
+        const std::string out = recent_.back();
+        recent_.pop_back();
+        if (apps_.count(out)) mark(out, false);
+    }
+}
+
+void AppRegistry::forget_recent(const std::string& app_id) {
+    recent_.erase(std::remove(recent_.begin(), recent_.end(), app_id), recent_.end());
 }
 
 void AppRegistry::switched(const std::string& app_id, AppState state, uint64_t started_us) {

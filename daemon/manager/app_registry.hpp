@@ -182,6 +182,11 @@ private:
     void switch_now(const std::string& app_id, AppState state, Switched answer, std::function<void()> settled);
     // Records a switch done: the app's state, its counts, the signal.
     void switched(const std::string& app_id, AppState state, uint64_t started_us);
+    // The recents (apps.recent_apps): an app that left the foreground comes
+    // first, its foreground context marked likely to resume soon; one pushed
+    // out of them is marked back.
+    void left_foreground(const std::string& app_id);
+    void forget_recent(const std::string& app_id);
     void debounce_fired(const std::string& app_id);
     void pid_exited(const std::string& app_id, uint32_t pid);
     void unwatch_all(const std::string& app_id, const std::vector<uint32_t>& pids);
@@ -207,6 +212,7 @@ private:
     };
     std::map<std::string, std::deque<SwitchRequest>> switch_queue_;
     std::set<std::string> switching_;
+    std::deque<std::string> recent_;  // the apps that left the foreground, latest first
     Histogram switch_seconds_{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
     uint64_t failed_switches_ = 0;
 };

@@ -43,6 +43,7 @@ void read_apps(const nlohmann::json& j, AppsConfig& apps) {
     apps.one_foreground = r.boolean("one_foreground", apps.one_foreground);
     apps.debounce_ms = static_cast<uint32_t>(r.u64("debounce_ms", apps.debounce_ms, 60000));
     apps.max_apps = static_cast<uint32_t>(r.u64("max_apps", apps.max_apps, kMaxKdamonds / 2));
+    apps.recent_apps = static_cast<uint32_t>(r.u64("recent_apps", apps.recent_apps, kMaxKdamonds / 2));
     if (const nlohmann::json* freezer = r.array("freezer")) {
         for (size_t i = 0; i < freezer->size(); ++i) {
             JsonObjectReader fr((*freezer)[i], json_index_path(r.path_of("freezer"), i));
@@ -137,6 +138,10 @@ Config config_from_json_text(const std::string& text) {
         // A deep pause sleeps longer than a plain one (100 ms parked): less would cost more.
         if (config.deep_pause_interval_ms < 100)
             throw SpecError("kernel.deep_pause_interval_ms", "must be at least 100 (ms)");
+        config.recent_pause_interval_ms =
+            kr.u64("recent_pause_interval_ms", config.recent_pause_interval_ms, config.deep_pause_interval_ms);
+        if (config.recent_pause_interval_ms < 100)
+            throw SpecError("kernel.recent_pause_interval_ms", "must be at least 100 (ms)");
         kr.reject_unknown_keys();
     }
     if (const nlohmann::json* limits = r.member("limits")) {

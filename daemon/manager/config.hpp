@@ -9,12 +9,13 @@
 //    "apps": {"default": {"foreground": P, "background": P},
 //             "rules": [{"app_id", "foreground", "background", "exe", "cgroup"}],
 //             "auto_register": false, "one_foreground": true, "debounce_ms": 0,
-//             "max_apps": 32,
+//             "max_apps": 32, "recent_apps": 3,
 //             "freezer": [{"cgroup": DIR, "app_id": ID}],
 //             "desktop": {"app_slices": [GLOB, ...]}},
 //    "authorization": {"group": "damond", "polkit": true},
 //    "kernel": {"pause_mode": "auto" | "native" | "watermarks" | "checkpoint",
-//               "deep_pause_after_ms": 10000, "deep_pause_interval_ms": 1500},
+//               "deep_pause_after_ms": 10000, "deep_pause_interval_ms": 1500,
+//               "recent_pause_interval_ms": 150},
 //    "limits": {"contexts": 256, "contexts_per_caller": 32, "apps": 1024,
 //               "apps_per_caller": 256, "holds": 1024, "holds_per_caller": 64,
 //               "regions_per_context": 10000, "spec_bytes": 65536, "text_bytes": 1024},
@@ -69,6 +70,10 @@ struct AppsConfig {
     uint32_t debounce_ms = 0;    // an app switches at most once per this many ms; 0: no debounce
     // How many apps the kernel backend keeps kdamonds for (two each).
     uint32_t max_apps = 32;
+    // The last this many apps to leave the foreground are likely to come
+    // back soon (a phone's recents, a desktop's Alt-Tab): their foreground
+    // contexts settle into the lighter kernel.recent_pause_interval_ms.
+    uint32_t recent_apps = 3;
     std::vector<FreezerWatch> freezer;
     // Directories (glob patterns, expanded when the config is applied) of
     // systemd user app.slices whose app-*.scope / app-*.service units are
@@ -145,6 +150,8 @@ struct Config {
     // 1.5 s: under one wake-up a second with room for the kernel's jitter
     // (at 1 s, 32 deeply paused kdamonds measured 31.2-31.8 wake-ups/s).
     uint64_t deep_pause_interval_ms = 1500;
+    // The deep pause of a recent app's foreground context (apps.recent_apps).
+    uint64_t recent_pause_interval_ms = 150;
     AppsConfig apps;
     std::string damon_modules = "keep";
     // With damon_modules "damon_stat" or "disable": when damond turns DAMON_STAT off, it runs

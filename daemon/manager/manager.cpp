@@ -335,6 +335,12 @@ void Manager::pause_context_unread(const std::string& name, Done done) {
 }
 void Manager::resume_context(const std::string& name, Done done) { set_pause(name, false, std::move(done)); }
 
+void Manager::set_quick_resume(const std::string& name, bool quick, Done done) {
+    // Nothing to say when it ran: the settle it leads to logs the new sleep.
+    submit(
+        name, [quick] { return Operation{[quick](Monitor& m) { m.set_quick_resume(quick); }}; }, std::move(done));
+}
+
 void Manager::commit_failed(const std::string& name, const DamondError& e) {
     ManagedContext& ctx = get(name);
     ctx.last_error = std::string("commit rejected: ") + e.what();

@@ -133,6 +133,9 @@ public:
     // An app switch's pause: nobody reads the context at once, so where
     // reading its regions first costs, that is left out (Monitor::pause_unread).
     void pause_context_unread(const std::string& name, Done done);
+    // Whether the context is likely resumed soon (Monitor::set_quick_resume),
+    // in its turn after the operations queued before.
+    void set_quick_resume(const std::string& name, bool quick, Done done);
     void resume_context(const std::string& name, Done done);
     // A commit that changes what the context watches admits `who` to the
     // new targets, and the owner too when `who` is someone else.

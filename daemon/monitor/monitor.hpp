@@ -127,6 +127,10 @@ public:
     // another operation came first.
     virtual uint64_t settle_after_ms() const { return 0; }
     virtual void settle() {}
+    // Whether a resume is likely soon (an app the user just left): a
+    // kernel context then settles into a lighter sleep, so that coming back
+    // waits less for the kdamond to wake. Takes effect at the next settle.
+    virtual void set_quick_resume(bool) {}
 
     virtual MonitorSnapshot snapshot() const = 0;
     // What a later run needs to warm-start from where this one is (JSON), ""

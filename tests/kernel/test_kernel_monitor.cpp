@@ -453,6 +453,50 @@ TEST(KernelMonitor, DeepPauseSleepsLongerAndKeepsEverythingExactly) {
     }
 }
 
+// A context likely to resume soon settles into the lighter sleep, and moves
+// between the two depths without losing anything: the live intervals kept
+// at the first deepening come back on resume, regions, counts and ages exact.
+TEST(KernelMonitor, AQuickResumeSleepsLighterAndMovesBetweenDepthsExactly) {
+    for (const char* profile : {"7.2", "6.18"}) {
+        SCOPED_TRACE(profile);
+        Kernel k(profile);
+        DeepPause deep = deep_after(10000);
+        deep.quick_interval_us = 150000;
+        KernelMonitor m(spec_from_json_text(kSpec), k.tree, 0, k.probe(), std::chrono::seconds(10), {}, -1, {}, deep);
+        m.start();
+        k.clock.advance(300000);
+        const auto files = k.files();
+        m.pause();
+        const std::string at_pause = live(k);
+        const bool native = std::string(profile) == "7.2";
+        auto sleeps = [&] {
+            return native ? k.raw.read("kdamonds/0/contexts/0/monitoring_attrs/intervals/sample_us")
+                          : k.raw.read("kdamonds/0/contexts/0/schemes/0/watermarks/interval_us");
+        };
+        m.set_quick_resume(true);
+        EXPECT_EQ(m.settle_after_ms(), 10000u);
+        m.settle();
+        EXPECT_EQ(sleeps(), "150000");
+        EXPECT_EQ(m.settle_after_ms(), 0u);
+        m.set_quick_resume(false);  // pushed out of the recents
+        EXPECT_EQ(m.settle_after_ms(), 10000u);
+        m.settle();
+        EXPECT_TRUE(m.deeply_paused());
+        EXPECT_EQ(sleeps(), "1000000");
+        EXPECT_EQ(m.settle_after_ms(), 0u);
+        m.set_quick_resume(true);  // back in them
+        m.settle();
+        EXPECT_EQ(sleeps(), "150000");
+        EXPECT_EQ(live_regions(k), at_pause.substr(at_pause.find('\n') + 1));
+        k.clock.advance(5000000);
+        m.resume();
+        EXPECT_FALSE(m.deeply_paused());
+        EXPECT_EQ(m.settle_after_ms(), 0u);
+        EXPECT_EQ(live(k), at_pause);  // intervals, regions, counts and ages
+        EXPECT_EQ(k.files(), files);
+    }
+}
+
 // What the deep pause avoids: going to long intervals in one commit makes
 // the kernel rescale every age (here by 20 ms / 1 s), and back does not undo it.
 TEST(KernelMonitor, LongIntervalsInOneCommitWouldLoseTheAges) {

@@ -83,6 +83,7 @@ public:
     void resume() override { op("resume", MonitorState::Running); }
     void commit(const ContextSpec&) override { op("commit", state_); }
     void stop() override { op("stop", MonitorState::Stopped); }
+    void set_quick_resume(bool quick) override { gate_.pass(name_ + (quick ? " quick" : " not quick")); }
     MonitorSnapshot snapshot() const override { return {}; }
     MonitorStats stats() const override { return {}; }
     ContextFigures figures() const override { return {}; }

@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 
 #include "base/errors.hpp"
-#include "manager/app_registry.hpp"
 #include "blocking_monitor.hpp"
 #include "loop_queue.hpp"
+#include "manager/app_registry.hpp"
 #include "manager_forms.hpp"
 #include "monitor_fixture.hpp"
 #include "temp_dir.hpp"
@@ -307,5 +308,49 @@ TEST(AppSwitch, TheNewContextRunsFirstAndTheAnswerDoesNotWaitForTheOldOnesPause)
     log = gate.log();
     const std::vector<std::string> tail(log.end() - 3, log.end());
     EXPECT_EQ(tail, (std::vector<std::string>{bg + " pause", bg + " resume", fg + " pause"}));
+    ManagerForms(manager, [&] { loop.turn_or_wait(); }).stop_all();
+}
+
+// The recents: each app that leaves the foreground marks its foreground
+// context likely to resume soon, after its pause; the one pushed out of the
+// last `recent_apps` is marked back. Coming to the foreground takes an app
+// out of them, so it is marked again when it leaves.
+TEST(AppSwitch, TheLastAppsToLeaveTheForegroundAreMarkedLikelyToResume) {
+    Gate gate;
+    LoopQueue loop;
+    Manager manager{test_parts(
+        [&](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
+            return std::make_unique<BlockingMonitor>(name, gate);
+        },
+        loop.poster())};
+    AppsConfig config = config_from_json_text(kAppsConfig).apps;
+    config.recent_apps = 2;
+    AppRegistry apps{manager, test_app_parts(config, [] { return uint64_t{0}; })};
+    AppForms sync_apps{apps, [&] { loop.turn_or_wait(); }};
+    for (const char* id : {"a", "b", "c", "d"}) sync_apps.register_app(id, 0);
+    auto marks = [&] {
+        std::vector<std::string> out;
+        for (const std::string& op : gate.log())
+            if (op.find("quick") != std::string::npos) out.push_back(op);
+        return out;
+    };
+    auto fg = [](const std::string& id) { return AppRegistry::context_name(id, AppState::Foreground); };
+    for (const char* id : {"a", "b", "c", "d", "a"}) {
+        const size_t before = marks().size();
+        sync_apps.set_app_state(id, AppState::Foreground);
+        // The previous app's demotion runs after the answer; its mark last.
+        if (std::string(id) != "a" || before) {
+            ASSERT_TRUE(loop.until([&] { return marks().size() > before; })) << id;
+        }
+    }
+    ASSERT_TRUE(loop.until([&] { return marks().size() >= 6; }));
+    // Each context's marks in order (contexts run on threads of their own).
+    std::map<std::string, std::vector<std::string>> by_context;
+    for (const std::string& m : marks()) by_context[m.substr(0, m.find(' '))].push_back(m.substr(m.find(' ') + 1));
+    using Marks = std::vector<std::string>;
+    EXPECT_EQ(by_context, (std::map<std::string, Marks>{{fg("a"), Marks{"quick", "not quick"}},
+                                                        {fg("b"), Marks{"quick", "not quick"}},
+                                                        {fg("c"), Marks{"quick"}},
+                                                        {fg("d"), Marks{"quick"}}}));
     ManagerForms(manager, [&] { loop.turn_or_wait(); }).stop_all();
 }

@@ -88,3 +88,24 @@ TEST(Config, SystemStatAlways) {
               2 * c.apps.max_apps);
     EXPECT_THROW(config_from_json_text(R"({"system_stat": "sometimes"})"), SpecError);
 }
+
+// The recents' lighter sleep lies between a plain pause's and the deep one.
+TEST(Config, RecentAppsSleepBetweenAPlainAndADeepPause) {
+    const Config c = config_from_json_text(
+        R"({"apps": {"recent_apps": 2}, "kernel": {"deep_pause_interval_ms": 2000, "recent_pause_interval_ms": 200}})");
+    EXPECT_EQ(c.apps.recent_apps, 2u);
+    EXPECT_EQ(c.recent_pause_interval_ms, 200u);
+    auto error_of = [](const char* text) {
+        try {
+            config_from_json_text(text);
+        } catch (const SpecError& e) {
+            return e.path() + ": " + e.what();
+        }
+        return std::string("(accepted)");
+    };
+    EXPECT_EQ(error_of(R"({"kernel": {"recent_pause_interval_ms": 50}})").rfind("kernel.recent_pause_interval_ms", 0),
+              0u);
+    EXPECT_EQ(error_of(R"({"kernel": {"recent_pause_interval_ms": 1600}})").rfind("kernel.recent_pause_interval_ms", 0),
+              0u);
+    EXPECT_EQ(error_of(R"({"apps": {"recent_apps": 513}})").rfind("apps.recent_apps", 0), 0u);
+}
