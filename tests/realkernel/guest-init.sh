@@ -28,7 +28,8 @@ check() {  # check "what" test-expression...
     what="$1"; shift
     if "$@"; then report "ok: $what"; else fail "$what"; fi
 }
-settles() {  # settles "what" test-expression...: polls until it holds, a minute at most (a hang guard)
+settles() {  # settles "what" COMMAND...: polls until it holds, a minute at most (a hang guard); a command
+    # (a function), since "$(...)" in the arguments would be evaluated once, before the first poll
     what="$1"; shift
     for t in $(seq 600); do "$@" && { report "ok: $what"; return 0; }; sleep 0.1; done
     fail "$what"
@@ -203,6 +204,18 @@ kept() {  # kept WHAT AT_PAUSE.json AFTER.json COLD_START COLD_END AGGR_US T0_CS
 contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
 gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 field() { echo "$1" | sed "s/.*$2=\([-0-9.]*\).*/\1/"; }
+pct() {  # pct P FILE: the P-th percentile (nearest rank) of the numbers in FILE, one per line
+    sort -n "$2" | awk -v p="$1" '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } i = int(NR * p / 100 + 0.999); if (i < 1) i = 1; print v[i] }'
+}
+wakeups() {  # wakeups SECONDS: wake-ups per second of the paused foreground contexts' kdamonds (voluntary context switches)
+    # Each count is taken while rk-probe walks the kdamonds: time it from the middle of each walk.
+    s0=$(now_cs); a=$(field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" sleeps); e0=$(now_cs)
+    sleep "$1"
+    s1=$(now_cs); b=$(field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" sleeps); e1=$(now_cs)
+    awk -v a="$a" -v b="$b" -v t=$(( (s1 + e1) / 2 - (s0 + e0) / 2 )) 'BEGIN { printf "%.1f", (b - a) * 100 / t }'
+}
+deep_now() { field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" deep; }
+light_now() { field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" light; }
 
 # --- scenarios ------------------------------------------------------------------
 case "$scenario" in
@@ -450,6 +463,8 @@ CONF
         done
         echo $n
     }
+    # Polled, so evaluated anew each time.
+    one_each() { [ "$(running org.example.A)$(running org.example.B)" = 11 ]; }
     sleep 6
     for round in 1 2 3; do
         t0=$(now_cs)
@@ -460,14 +475,14 @@ CONF
         # The reply comes once the new foreground context runs; the other
         # context (and B's, sent to the background) pause after it.
         check "round $round: A's foreground context runs when SetAppState returns" [ "$(ctx_state org.example.A@foreground)" = running ]
-        settles "round $round: A in front, one context each running" [ "$(running org.example.A)$(running org.example.B)" = 11 ]
+        settles "round $round: A in front, one context each running" one_each
         tp=$(now_cs)
         [ "$round" = 1 ] && report "pause files: $(for k in 0 1 2 3; do printf '%s=%s ' $k "$(cat $A/kdamonds/$k/contexts/0/pause 2>/dev/null)"; done)"
         sleep 3
         tr=$(now_cs)
         manager SetAppState 'ssa{sv}' org.example.B foreground 0 >/dev/null || fail "SetAppState B"
         check "round $round: B's foreground context runs when SetAppState returns" [ "$(ctx_state org.example.B@foreground)" = running ]
-        settles "round $round: B in front, one context each running" [ "$(running org.example.A)$(running org.example.B)" = 11 ]
+        settles "round $round: B in front, one context each running" one_each
         snapshot org.example.A@background > /run/a_bg_resumed.json
         t1=$(now_cs)
         before=$(field "$(rk-probe ages "$A_COLD_S" "$A_COLD_E" < /run/a_bg_paused.json)" mean_age)
@@ -597,8 +612,9 @@ CONF
     finish PASS
     ;;
 apps-32)
-    # Phone scale: 32 apps on damond's own kdamonds (64 of them, sized from
-    # apps.max_apps), 10 rounds of foreground switches, then every app in
+    # Phone scale, every workload busy (the stress figure; apps-32-realistic
+    # is a phone's day, with the recents): 32 apps on damond's own kdamonds
+    # (64 of them, sized from apps.max_apps), 10 rounds of foreground switches, then every app in
     # the background past the deep-pause delay. One emulated CPU carries it
     # all, so the background profile is a phone's: a sample every 50 ms, and
     # each app stays in front ~10 s, long enough that a context that went on
@@ -622,7 +638,7 @@ apps-32)
  "profiles": {
    "fine":   {"ops": "vaddr", "intervals": {"sample_us": 10000, "aggr_us": 200000}, "nr_regions": {"min": 100, "max": 400}},
    "coarse": {"ops": "vaddr", "intervals": {"sample_us": 50000, "aggr_us": 1000000}, "nr_regions": {"min": 100, "max": 400}}},
- "apps": {"default": {"foreground": "fine", "background": "coarse"}, "max_apps": $n}}
+ "apps": {"default": {"foreground": "fine", "background": "coarse"}, "max_apps": $n, "recent_apps": 0}}
 CONF
     start_damond /run/damond.json
     mode=$(prop /org/damond1 org.damond1.Manager PauseMode)
@@ -690,14 +706,6 @@ CONF
     # Every app in the background: 32 foreground contexts paused.
     manager SetAppState 'ssa{sv}' "app$prev" background 0 >/dev/null || fail "SetAppState app$prev background"
     settles "all in the background: one context per app runs" apps_ok quiet
-    wakeups() {  # wakeups SECONDS: wake-ups per second of the 32 paused contexts' kdamonds (voluntary context switches)
-        # Each count is taken while rk-probe walks the 32 kdamonds: time it from the middle of each walk.
-        s0=$(now_cs); a=$(field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" sleeps); e0=$(now_cs)
-        sleep "$1"
-        s1=$(now_cs); b=$(field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" sleeps); e1=$(now_cs)
-        awk -v a="$a" -v b="$b" -v t=$(( (s1 + e1) / 2 - (s0 + e0) / 2 )) 'BEGIN { printf "%.1f", (b - a) * 100 / t }'
-    }
-    deep_now() { field "$(rk-probe ctxt-switches /run/damond-state/kdamonds.json @foreground $A)" deep; }
     deep_resume=0
     if [ "$mode" = native ] || [ "$mode" = watermarks ]; then
         for t in $(seq 240); do [ "$(deep_now)" = 32 ] && break; sleep 0.5; done
@@ -727,6 +735,116 @@ CONF
         report "figure: 32 paused foreground contexts ($mode): $native wake-ups/s"
     fi
     report "RESULT kernelapps switch_p50_ms=$p50 switch_p99_ms=$p99 settled_p50_ms=$settle_p50 settled_p99_ms=$settle_p99 wakeups_per_s_32_paused=$deep wakeups_per_s_32_paused_native=$native deep_resume_ms=$deep_resume"
+    finish PASS
+    ;;
+apps-32-realistic)
+    # A phone's day: 32 apps, the background ones frozen (SIGSTOP, as
+    # Android's freezer does to cached apps), the foreground one busy and one
+    # more busy behind it (app32, a music player); switches mostly between
+    # recent apps (apps.recent_apps, 3 by default), sometimes to one left
+    # long ago. Each switch's time is measured by the client (busctl, with
+    # the cost of a no-op call beside it) and by damond (its journal), and
+    # the journal says where it went.
+    n=32
+    for i in $(seq $n); do
+        damond-workload --hot-mib 1 --cold-mib 31 --period-ms 200 --ignore-stdin --flush-tlb </dev/null >/run/app$i.json &
+    done
+    for i in $(seq $n); do
+        for t in $(seq 600); do [ -s /run/app$i.json ] && break; sleep 0.1; done
+        eval "APP_PID_$i=$(sed 's/.*"pid": \([0-9]*\).*/\1/' /run/app$i.json)"
+    done
+    for i in $(seq $((n - 1))); do eval "kill -STOP \$APP_PID_$i"; done
+    cat > /run/damond.json <<CONF
+{"backend": "kernel", "kernel": {"deep_pause_after_ms": 6000},
+ "profiles": {
+   "fine":   {"ops": "vaddr", "intervals": {"sample_us": 10000, "aggr_us": 200000}, "nr_regions": {"min": 100, "max": 400}},
+   "coarse": {"ops": "vaddr", "intervals": {"sample_us": 50000, "aggr_us": 1000000}, "nr_regions": {"min": 100, "max": 400}}},
+ "apps": {"default": {"foreground": "fine", "background": "coarse"}, "max_apps": $n}}
+CONF
+    start_damond /run/damond.json
+    mode=$(prop /org/damond1 org.damond1.Manager PauseMode)
+    report "PauseMode $mode"
+    for i in $(seq $n); do
+        eval "pid=\$APP_PID_$i"
+        manager RegisterApp 'sua{sv}' "app$i" "$pid" 0 >/dev/null || fail "RegisterApp app$i"
+    done
+    apps_ok() {
+        bus --json=short call org.damond1 /org/damond1 org.damond1.Manager ListContexts > /run/list.json
+        rk-probe apps-check /run/list.json /run/damond-state/kdamonds.json $A > /run/apps-check.txt && return 0
+        [ "$1" = quiet ] || sed 's/^/  apps-check: /' /run/apps-check.txt >&3
+        return 1
+    }
+    check "after registration: one context per app runs, each on its kdamond" apps_ok
+    sleep 6
+    : > /run/recent_client.txt; : > /run/recent_damond.txt; : > /run/any_client.txt; : > /run/any_damond.txt
+    : > /run/unmonitored.txt; : > /run/floor.txt
+    prev=0 recents="" round=0
+    # Recent: among the last 3 apps to leave the foreground (rounds 4, 5, 7,
+    # 11, 13, 14, 16); the others come back from a deep pause or are new.
+    for i in 1 2 3 1 2 4 1 5 3 6 1 2 3 1 7 2; do
+        round=$((round + 1))
+        kind=any
+        case " $recents " in *" $i "*) kind=recent ;; esac
+        # What a call costs this client here: a no-op round trip.
+        rk-probe elapsed-ms busctl --timeout=120 call org.damond1 /org/damond1 org.damond1.Manager Version >> /run/floor.txt \
+            || fail "round $round: Version"
+        eval "kill -CONT \$APP_PID_$i"  # thawed before it comes to the front
+        ms=$(rk-probe elapsed-ms busctl --timeout=120 call org.damond1 /org/damond1 org.damond1.Manager SetAppState 'ssa{sv}' "app$i" foreground 0) \
+            || fail "round $round: SetAppState app$i"
+        [ "$(ctx_state "app$i@foreground")" = running ] || fail "round $round: app$i@foreground does not run when SetAppState returns"
+        for t in $(seq 600); do apps_ok quiet && break; sleep 0.1; done
+        apps_ok || { cat /run/apps-check.txt >&3; fail "round $round: one context per app"; }
+        [ "$prev" != 0 ] && [ "$prev" != "$n" ] && eval "kill -STOP \$APP_PID_$prev"
+        dms=$(sed -n "s/.*app 'app$i' background -> foreground in \([0-9.]*\) ms.*/\1/p" /run/damond.log | tail -n 1)
+        [ -n "$dms" ] || fail "round $round: the journal has no switch line for app$i"
+        echo "$ms" >> /run/${kind}_client.txt
+        echo "$dms" >> /run/${kind}_damond.txt
+        [ "$kind" = recent ] && { echo "$ms" >> /run/any_client.txt; echo "$dms" >> /run/any_damond.txt; }
+        # Unmonitored: from the switch's start until the kdamond has taken
+        # the resume, plus one sampling interval (10 ms) until its first sample.
+        awk -v d="$dms" 'BEGIN { printf "%.1f\n", d + 10 }' >> /run/unmonitored.txt
+        report "round $round: app$i ($kind) in front: client $ms ms (a no-op call $(tail -n 1 /run/floor.txt) ms), damond $dms ms"
+        grep -E "context 'app$i@foreground' running \(|context 'app$i@background' paused \(" /run/damond.log \
+            | tail -n 2 | sed 's/^/  journal: /' >&3 || true
+        if [ "$prev" != 0 ]; then
+            recents="$prev $(echo "$recents" | tr ' ' '\n' | grep -vx "$prev" | grep -vx "$i" | tr '\n' ' ')"
+            recents=$(echo $recents | cut -d' ' -f1-3)
+        else
+            recents=$(echo "$recents" | tr ' ' '\n' | grep -vx "$i" | tr '\n' ' ')
+        fi
+        prev=$i
+        sleep 8
+    done
+    manager SetAppState 'ssa{sv}' "app$prev" background 0 >/dev/null || fail "SetAppState app$prev background"
+    settles "all in the background: one context per app runs" apps_ok quiet
+    wake=0 light=0 deep=0
+    if [ "$mode" = native ] || [ "$mode" = watermarks ]; then
+        for t in $(seq 240); do [ "$(deep_now)" = 29 ] && [ "$(light_now)" = 3 ] && break; sleep 0.5; done
+        deep=$(deep_now); light=$(light_now)
+        check "the last 3 apps' foreground contexts sleep lightly, the other 29 deeply (light=$light deep=$deep)" \
+            [ "$light/$deep" = 3/29 ]
+        wake=$(wakeups 10)
+        report "figure: 32 paused foreground contexts (3 recent, 29 deep): $wake wake-ups/s"
+    else
+        wake=$(wakeups 3)
+        report "figure: 32 paused foreground contexts ($mode: a paused kdamond is off): $wake wake-ups/s"
+    fi
+    rp50=$(pct 50 /run/recent_damond.txt) rp99=$(pct 99 /run/recent_damond.txt) ap99=$(pct 99 /run/any_damond.txt)
+    up99=$(pct 99 /run/unmonitored.txt) floor=$(pct 50 /run/floor.txt)
+    report "figure: client (busctl) switch to a recent app p50 $(pct 50 /run/recent_client.txt) ms p99 $(pct 99 /run/recent_client.txt) ms, any p99 $(pct 99 /run/any_client.txt) ms; a no-op call p50 $floor ms p99 $(pct 99 /run/floor.txt) ms"
+    goal() {  # goal WHAT VALUE LIMIT
+        if awk -v v="$2" -v l="$3" 'BEGIN { exit !(v != "-" && v <= l) }'; then
+            report "goal: $1 $2 <= $3: met"
+        else
+            report "goal: $1 $2 <= $3: MISSED"
+        fi
+    }
+    # Figures under emulation are reported, not asserted.
+    goal "switch to a recent app p99 ms (damond)" "$rp99" 250
+    goal "new foreground unmonitored p99 ms" "$up99" 300
+    goal "any switch p99 ms (damond)" "$ap99" 1800
+    [ "$mode" = checkpoint ] || goal "wake-ups/s of 32 paused contexts" "$wake" 40
+    report "RESULT kernelapps recent_switch_p50_ms=$rp50 recent_switch_p99_ms=$rp99 any_switch_p99_ms=$ap99 fg_unmonitored_p99_ms=$up99 wakeups_per_s_32_paused=$wake call_floor_p50_ms=$floor"
     finish PASS
     ;;
 system-view)

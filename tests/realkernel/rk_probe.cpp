@@ -20,8 +20,9 @@
 //       the context switches of the running kdamonds of the contexts whose
 //       names end in SUFFIX (/proc/PID/status), summed: all of them, and the
 //       voluntary ones alone (each a sleep, so a wake-up); and how many of
-//       them sleep deeply (a sampling or park interval of 1 s or more in their files):
-//       "switches=N sleeps=V kdamonds=M deep=D"
+//       them sleep deeply (a sampling or park interval of 1 s or more in their
+//       files) or lightly (paused, 100 ms to 1 s: the recents'):
+//       "switches=N sleeps=V kdamonds=M deep=D light=L"
 //   rk-probe kdamond-of KDAMONDS.json CONTEXT
 //       the kdamond damond's record gives the context
 //   rk-probe elapsed-ms COMMAND ARG...
@@ -199,7 +200,7 @@ int apps_check(const char* list_path, const char* record_path, const std::string
 
 int ctxt_switches(const char* record_path, const std::string& suffix, const std::string& admin) {
     unsigned long long total = 0, sleeps = 0;
-    int kdamonds = 0, deep = 0;
+    int kdamonds = 0, deep = 0, light = 0;
     for (const auto& [name, k] : kdamond_of(json_file(record_path))) {
         if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
             continue;
@@ -214,12 +215,18 @@ int ctxt_switches(const char* record_path, const std::string& suffix, const std:
                 if (line[0] == 'v') sleeps += n;
             }
         ++kdamonds;
-        auto at_least_1s = [](const std::string& v) { return std::strtoull(v.c_str(), nullptr, 10) >= 1000000; };
-        if (at_least_1s(read_text(dir + "/contexts/0/monitoring_attrs/intervals/sample_us")) ||
-            at_least_1s(read_text(dir + "/contexts/0/schemes/0/watermarks/interval_us")))
+        // The longer of the sampling and the park interval: how long it sleeps per loop.
+        const unsigned long long sleeps_us =
+            std::max(std::strtoull(read_text(dir + "/contexts/0/monitoring_attrs/intervals/sample_us").c_str(),
+                                   nullptr, 10),
+                     std::strtoull(read_text(dir + "/contexts/0/schemes/0/watermarks/interval_us").c_str(), nullptr,
+                                   10));
+        if (sleeps_us >= 1000000)
             ++deep;
+        else if (sleeps_us >= 100000 && read_text(dir + "/contexts/0/pause") == "Y")
+            ++light;
     }
-    std::printf("switches=%llu sleeps=%llu kdamonds=%d deep=%d\n", total, sleeps, kdamonds, deep);
+    std::printf("switches=%llu sleeps=%llu kdamonds=%d deep=%d light=%d\n", total, sleeps, kdamonds, deep, light);
     return 0;
 }
 
