@@ -10,6 +10,7 @@ const char* to_string(KdamondCommand command) {
     case KdamondCommand::UpdateSchemesStats: return "update_schemes_stats";
     case KdamondCommand::UpdateSchemesTriedRegions: return "update_schemes_tried_regions";
     case KdamondCommand::UpdateTunedIntervals: return "update_tuned_intervals";
+    case KdamondCommand::UpdateSchemesEffectiveQuotas: return "update_schemes_effective_quotas";
     }
     return "?";
 }

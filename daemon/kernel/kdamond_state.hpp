@@ -17,6 +17,7 @@ enum class KdamondCommand {
     UpdateSchemesStats,
     UpdateSchemesTriedRegions,
     UpdateTunedIntervals,
+    UpdateSchemesEffectiveQuotas,
 };
 
 const char* to_string(KdamondCommand command);

@@ -492,9 +492,16 @@ MonitorSnapshot KernelMonitor::read_back() const {
     count_aggregations(regions, after, readback);
     snap.nr_aggregations = nr_aggregations_;
     snap.targets.push_back(std::move(regions));
+    // The size quota in force, where a quota is (goals tune it): the file
+    // holds it only on request (6.9 on).
+    bool quotas = false;
+    for (const Scheme& s : spec_.schemes) quotas = quotas || s.quotas.bytes || s.quotas.ms || !s.quotas.goals.empty();
+    quotas = quotas && (!probe_.features_known || probe_.features.count("effective_bytes"));
+    if (quotas) self->command(KdamondCommand::UpdateSchemesEffectiveQuotas);
     for (size_t i = 0; i < readback; ++i) {
         const std::string sd = schemes + std::to_string(i);
         SchemeSnapshot s = read_scheme_stats(tree_, sd);
+        if (quotas) s.stats.effective_quota_bytes = read_sysfs_u64(tree_, sd + "/quotas/effective_bytes");
         snap.schemes.push_back(s);
     }
     // The files hold what was written; with auto-tuning on, the live

@@ -563,3 +563,27 @@ TEST(KernelMonitor, AdoptingADeeplyPausedKdamondKeepsItsAges) {
     EXPECT_EQ(live(k).substr(0, live(k).find('\n')), "sample_us 1000 aggr_us 20000");
     EXPECT_EQ(live_regions(k), at_pause);
 }
+
+// The size quota in force, tuned by a goal, is read with the regions (the
+// kernel fills quotas/effective_bytes only when asked).
+TEST(KernelMonitor, ASnapshotCarriesTheEffectiveQuotaAGoalTuned) {
+    Kernel k("7.2");
+    KernelMonitor m(spec_from_json_text(R"({
+  "ops": "paddr",
+  "intervals": {"sample_us": 1000, "aggr_us": 20000, "update_us": 1000000},
+  "targets": [{"regions": [{"start": 0, "end": 67108864}]}],
+  "schemes": [{"action": "stat", "access_pattern": {"age": {"min": 3}},
+               "quotas": {"ms": 0, "bytes": 1048576, "reset_interval_ms": 100,
+                          "goals": [{"target_metric": "user_input", "target_value": 10000, "current_value": 5000}]}}]
+})"),
+                    k.tree, 0, k.probe());
+    m.start();
+    k.clock.advance(2000000);
+    const MonitorSnapshot snap = m.snapshot();
+    ASSERT_FALSE(snap.schemes.empty());
+    // Under the goal (5000 of 10000) the tuner grows the quota from its minimum.
+    EXPECT_GT(snap.schemes[0].stats.effective_quota_bytes, 0u);
+    EXPECT_LE(snap.schemes[0].stats.effective_quota_bytes, 1048576u);
+    EXPECT_EQ(snap.schemes[0].stats.effective_quota_bytes,
+              std::stoull(k.raw.read("kdamonds/0/contexts/0/schemes/0/quotas/effective_bytes")));
+}

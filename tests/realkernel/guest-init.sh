@@ -786,8 +786,8 @@ CONF
         kind=any
         case " $recents " in *" $i "*) kind=recent ;; esac
         # What a call costs this client here: a no-op round trip.
-        rk-probe elapsed-ms busctl --timeout=120 call org.damond1 /org/damond1 org.damond1.Manager Version >> /run/floor.txt \
-            || fail "round $round: Version"
+        rk-probe elapsed-ms busctl --timeout=120 get-property org.damond1 /org/damond1 org.damond1.Manager Version >> /run/floor.txt \
+            || fail "round $round: reading Version"
         eval "kill -CONT \$APP_PID_$i"  # thawed before it comes to the front
         ms=$(rk-probe elapsed-ms busctl --timeout=120 call org.damond1 /org/damond1 org.damond1.Manager SetAppState 'ssa{sv}' "app$i" foreground 0) \
             || fail "round $round: SetAppState app$i"
@@ -845,6 +845,100 @@ CONF
     goal "any switch p99 ms (damond)" "$ap99" 1800
     [ "$mode" = checkpoint ] || goal "wake-ups/s of 32 paused contexts" "$wake" 40
     report "RESULT kernelapps recent_switch_p50_ms=$rp50 recent_switch_p99_ms=$rp99 any_switch_p99_ms=$ap99 fg_unmonitored_p99_ms=$up99 wakeups_per_s_32_paused=$wake call_floor_p50_ms=$floor"
+    finish PASS
+    ;;
+tuning-survives)
+    # What DAMON tuned survives damond's paths: the sampling and aggregation
+    # intervals its intervals_goal tuned, and the size quota a quota goal
+    # tuned (effective_bytes), read before and after a pause, a deep pause,
+    # an app switch and a damond restart. The goal asks for more accesses
+    # than the workload makes, so the tuner widens the intervals to its
+    # ceiling (200 ms): were they lost, they would read the spec's 5 ms. The
+    # quota goal is half met (user_input 5000 of 10000), so the kernel grows
+    # the quota by half at each reset interval (5 s): a lost one would start
+    # again from its floor.
+    start_workload
+    # intervals_goal came with 6.15; before it, the quota goal alone.
+    tuned_kernel=$(uname -r | awk -F. '{ print ($1 > 6 || ($1 == 6 && $2 >= 15)) ? 1 : 0 }')
+    goal=""
+    [ "$tuned_kernel" = 1 ] && goal=', "intervals_goal": {"access_bp": 9000, "aggrs": 2, "min_sample_us": 5000, "max_sample_us": 200000}'
+    cat > /run/damond.json <<CONF
+{"backend": "kernel", "kernel": {"deep_pause_after_ms": 3000},
+ "profiles": {
+   "tuned": {"ops": "vaddr", "intervals": {"sample_us": 5000, "aggr_us": 100000$goal},
+             "nr_regions": {"min": 10, "max": 200},
+             "schemes": [{"action": "stat", "quotas": {"reset_interval_ms": 5000,
+               "goals": [{"target_metric": "user_input", "target_value": 10000, "current_value": 5000}]}}]},
+   "coarse": {"ops": "vaddr", "intervals": {"sample_us": 20000, "aggr_us": 400000}}},
+ "apps": {"default": {"foreground": "tuned", "background": "coarse"}}}
+CONF
+    start_damond /run/damond.json
+    mode=$(prop /org/damond1 org.damond1.Manager PauseMode)
+    report "PauseMode $mode; intervals_goal in this kernel: $tuned_kernel"
+    manager RegisterApp 'sua{sv}' X "$WL_PID" 0 >/dev/null || fail "RegisterApp X"
+    manager SetAppState 'ssa{sv}' X foreground 0 >/dev/null || fail "SetAppState X foreground"
+    tuning() { snapshot X@foreground | rk-probe tuning; }
+    # Until the intervals reach the ceiling (aggrs 2: a step every two aggregations).
+    if [ "$tuned_kernel" = 1 ]; then
+        for t in $(seq 120); do [ "$(field "$(tuning)" sample_us)" = 200000 ] && break; sleep 1; done
+    else
+        sleep 20
+    fi
+    report "figure: tuned after $(( $(now_cs) / 100 )) s of boot: $(tuning)"
+    # survives WHAT: reads before, runs "$@" (the path), reads after, compares.
+    survives() {
+        what="$1"; shift
+        before=$(tuning); t0=$(now_cs)
+        "$@"
+        t1=$(now_cs); after=$(tuning); t2=$(now_cs)
+        report "figure: $what: before $before; after $after"
+        if [ "$tuned_kernel" = 1 ]; then
+            check "$what: the tuned intervals are as they were (within one step: x0.5..x2)" \
+                awk -v a="$(field "$before" sample_us)" -v b="$(field "$after" sample_us)" 'BEGIN { exit !(a > 5000 && b * 2 >= a && b <= a * 2) }'
+        fi
+        # Running between the reads: the read before, then from the resume
+        # (t1) on; each reset interval (5 s) may grow the quota by half, and
+        # the first one after a pause comes at once.
+        steps=$(( 2 + (t2 - t1 + 100) / 500 ))
+        eb=$(field "$before" effective_bytes) ea=$(field "$after" effective_bytes)
+        if [ "$mode" = checkpoint ]; then
+            # The kdamond is off while paused and starts again: the kernel
+            # keeps no quota state across it.
+            report "figure: $what: effective quota $eb -> $ea bytes (checkpoint: the kernel starts the tuner again)"
+        else
+            check "$what: the tuned quota is as it was (never lower, at most $steps steps of x1.5 higher: $eb -> $ea)" \
+                awk -v a="$eb" -v b="$ea" -v k="$steps" 'BEGIN { exit !(a > 0 && b >= a && b <= a * 1.5 ^ k) }'
+        fi
+    }
+    plain_pause() {
+        manager PauseContext s X@foreground >/dev/null || fail "PauseContext"
+        sleep 2
+        manager ResumeContext s X@foreground >/dev/null || fail "ResumeContext"
+    }
+    deep_pause() {
+        manager PauseContext s X@foreground >/dev/null || fail "PauseContext"
+        if [ "$mode" != checkpoint ]; then
+            for t in $(seq 60); do [ "$(deep_now)" = 1 ] && break; sleep 0.5; done
+            [ "$(deep_now)" = 1 ] || fail "X@foreground did not sleep deeply"
+        else
+            sleep 5
+        fi
+        manager ResumeContext s X@foreground >/dev/null || fail "ResumeContext"
+    }
+    app_switch() {
+        manager SetAppState 'ssa{sv}' X background 0 >/dev/null || fail "SetAppState X background"
+        sleep 2
+        manager SetAppState 'ssa{sv}' X foreground 0 >/dev/null || fail "SetAppState X foreground"
+    }
+    restart() {
+        kill "$DAMOND_PID"; wait "$DAMOND_PID"
+        start_damond /run/damond.json
+        for t in $(seq 120); do [ "$(ctx_state X@foreground 2>/dev/null)" = running ] && break; sleep 0.5; done
+    }
+    survives "a pause" plain_pause
+    survives "a deep pause" deep_pause
+    survives "an app switch" app_switch
+    survives "a damond restart" restart
     finish PASS
     ;;
 system-view)

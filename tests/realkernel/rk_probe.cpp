@@ -25,8 +25,11 @@
 //       "switches=N sleeps=V kdamonds=M deep=D light=L"
 //   rk-probe kdamond-of KDAMONDS.json CONTEXT
 //       the kdamond damond's record gives the context
+//   rk-probe tuning < SNAPSHOT
+//       what DAMON tuned, as the snapshot read it: "sample_us=S aggr_us=A
+//       effective_bytes=E" (the first scheme's quota in force)
 //   rk-probe elapsed-ms COMMAND ARG...
-//       runs it; prints its wall time in ms on stdout, exits as it did
+//       runs it, its stdout thrown away; prints its wall time in ms on stdout, exits as it did
 //   rk-probe age-shift BEFORE.json AFTER.json START END
 //       how the ages over the range moved from one snapshot to the other,
 //       against the aggregations the kernel did in between: the ages at 256
@@ -216,11 +219,9 @@ int ctxt_switches(const char* record_path, const std::string& suffix, const std:
             }
         ++kdamonds;
         // The longer of the sampling and the park interval: how long it sleeps per loop.
-        const unsigned long long sleeps_us =
-            std::max(std::strtoull(read_text(dir + "/contexts/0/monitoring_attrs/intervals/sample_us").c_str(),
-                                   nullptr, 10),
-                     std::strtoull(read_text(dir + "/contexts/0/schemes/0/watermarks/interval_us").c_str(), nullptr,
-                                   10));
+        const unsigned long long sleeps_us = std::max(
+            std::strtoull(read_text(dir + "/contexts/0/monitoring_attrs/intervals/sample_us").c_str(), nullptr, 10),
+            std::strtoull(read_text(dir + "/contexts/0/schemes/0/watermarks/interval_us").c_str(), nullptr, 10));
         if (sleeps_us >= 1000000)
             ++deep;
         else if (sleeps_us >= 100000 && read_text(dir + "/contexts/0/pause") == "Y")
@@ -234,6 +235,9 @@ int elapsed_ms(char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const pid_t child = fork();
     if (child == 0) {
+        // Only the time goes to stdout (a property read prints its value).
+        const int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, STDOUT_FILENO);
         execvp(argv[0], argv);
         _exit(127);
     }
@@ -251,6 +255,15 @@ int main(int argc, char** argv) {
     try {
         const std::string cmd = argc > 1 ? argv[1] : "";
         auto arg = [&](int i) { return std::strtoull(argv[i], nullptr, 0); };
+        if (cmd == "tuning" && argc == 2) {
+            const json snap = snapshot_from_stdin();
+            const json& schemes = snap.at("schemes");
+            std::printf("sample_us=%llu aggr_us=%llu effective_bytes=%llu\n",
+                        snap.at("intervals").at("sample_us").get<unsigned long long>(),
+                        snap.at("intervals").at("aggr_us").get<unsigned long long>(),
+                        schemes.empty() ? 0ULL : schemes[0].at("effective_bytes").get<unsigned long long>());
+            return 0;
+        }
         if (cmd == "hot-cold" && argc == 6) {
             const json snap = snapshot_from_stdin();
             const Weighted hot = over(snap, arg(2), arg(3), "last_nr_accesses");
