@@ -23,8 +23,9 @@ std::optional<uint64_t> parse_sysfs_u64(const std::string& text);
 uint64_t read_sysfs_u64(const SysfsTree& tree, const std::string& path, uint64_t fallback = 0);
 
 // <dir>/0 .. <dir>/N-1 (the directories beside total_bytes), in address
-// order. Throws SysfsError(EINVAL) naming the file for a region whose end
-// is not past its start, one out of order, or a count past 32 bits.
+// order. A region whose end is not past its start is left out (the journal
+// says so); throws SysfsError(EINVAL) naming the file for one out of order
+// or a count past 32 bits.
 // With `nr_probes`, each region's <R>/probes/<P>/hits too (Linux 7.2+).
 std::vector<SnapshotRegion> read_tried_regions(const SysfsTree& tree, const std::string& dir, size_t nr_probes = 0);
 

@@ -885,15 +885,15 @@ CONF
         sleep 20
     fi
     report "figure: tuned after $(( $(now_cs) / 100 )) s of boot: $(tuning)"
-    # survives WHAT: reads before, runs "$@" (the path), reads after, compares.
+    # survives PATH: reads before, runs "$@" (the path), reads after, compares.
     survives() {
-        what="$1"; shift
+        path="$1"; shift
         before=$(tuning); t0=$(now_cs)
         "$@"
         t1=$(now_cs); after=$(tuning); t2=$(now_cs)
-        report "figure: $what: before $before; after $after"
+        report "figure: $path: before $before; after $after"
         if [ "$tuned_kernel" = 1 ]; then
-            check "$what: the tuned intervals are as they were (within one step: x0.5..x2)" \
+            check "$path: the tuned intervals are as they were (within one step: x0.5..x2)" \
                 awk -v a="$(field "$before" sample_us)" -v b="$(field "$after" sample_us)" 'BEGIN { exit !(a > 5000 && b * 2 >= a && b <= a * 2) }'
         fi
         # Running between the reads: the read before, then from the resume
@@ -904,10 +904,10 @@ CONF
         if [ "$mode" = checkpoint ]; then
             # The kdamond is off while paused and starts again: the kernel
             # keeps no quota state across it.
-            report "figure: $what: effective quota $eb -> $ea bytes (checkpoint: the kernel starts the tuner again)"
+            report "figure: $path: effective quota $eb -> $ea bytes (checkpoint: the kernel starts the tuner again)"
         else
-            check "$what: the tuned quota is as it was (never lower, at most $steps steps of x1.5 higher: $eb -> $ea)" \
-                awk -v a="$eb" -v b="$ea" -v k="$steps" 'BEGIN { exit !(a > 0 && b >= a && b <= a * 1.5 ^ k) }'
+            check "$path: the tuned quota is as it was (never lower, at most $steps steps of x1.5 higher: $eb -> $ea)" \
+                awk -v a="$eb" -v b="$ea" -v k="$steps" 'BEGIN { m = a; for (i = 0; i < k; i++) m *= 1.5; exit !(a > 0 && b >= a && b <= m + 1) }'
         fi
     }
     plain_pause() {
