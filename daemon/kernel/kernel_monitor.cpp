@@ -81,6 +81,25 @@ void KernelMonitor::set_event_handler(std::function<void()> handler) {
     handler_ = std::move(handler);
 }
 
+ContextSpec KernelMonitor::with_tuned_intervals(const ContextSpec& spec) {
+    // A commit sets the intervals from the files: where the tuner runs and
+    // the spec leaves the intervals as they were, the files get what it made
+    // of them, or the commit would send it back to the spec's and it would
+    // tune again from there. (aggrs 0 in the files: tuning is off there, as
+    // in a deep pause; the files' intervals are not the tuner's.)
+    const IntervalsGoal& goal = spec.intervals.intervals_goal;
+    if (!goal.aggrs || !(spec.intervals == spec_.intervals) ||
+        (probe_.features_known && !probe_.features.count("intervals_goal")))
+        return spec;
+    const std::string iv = ctx() + "/monitoring_attrs/intervals/";
+    if (read_or(tree_, iv + "intervals_goal/aggrs", "0") == "0") return spec;
+    command(KdamondCommand::UpdateTunedIntervals);
+    ContextSpec live = spec;
+    live.intervals.sample_us = read_sysfs_u64(tree_, iv + "sample_us", spec.intervals.sample_us);
+    live.intervals.aggr_us = read_sysfs_u64(tree_, iv + "aggr_us", spec.intervals.aggr_us);
+    return live;
+}
+
 void KernelMonitor::stage(const ContextSpec& spec, bool paused) {
     ContextSpec shaped = spec;
     Scheme rb = readback_scheme();
@@ -193,7 +212,7 @@ bool KernelMonitor::adopt() {
             (read_or(tree_, iv + "sample_us", "") != std::to_string(spec_.intervals.sample_us) ||
              read_or(tree_, iv + "aggr_us", "") != std::to_string(spec_.intervals.aggr_us)))
             commit_zero_intervals(*this, spec_);
-        stage(spec_, spec_.pause);
+        stage(with_tuned_intervals(spec_), spec_.pause);
         command(KdamondCommand::Commit);
     } catch (const SysfsError& e) {
         if (e.code().value() == ETIMEDOUT) throw;
@@ -363,7 +382,7 @@ void KernelMonitor::commit(const ContextSpec& spec) {
         }
         const bool paused = spec.pause;
         try {
-            stage(spec, paused);
+            stage(with_tuned_intervals(spec), paused);
             command(KdamondCommand::Commit);
         } catch (const SysfsError& e) {
             if (e.code().value() == ETIMEDOUT) throw;

@@ -106,6 +106,9 @@ private:
     // After a commit ended the kdamond: start it again with spec_, then throw.
     [[noreturn]] void restart_after_refused_commit(const std::string& why);
     bool adopt();
+    // `spec` with the tuner's live intervals, where it keeps the ones the
+    // kdamond runs with (kernel/pause_strategy.hpp: keep_tuned_intervals).
+    ContextSpec with_tuned_intervals(const ContextSpec& spec);
     void leave_deep_pause(bool resume);
     uint64_t deep_interval_wanted() const;
     // From paused to running: the strategy's resume, or out of a deep pause.

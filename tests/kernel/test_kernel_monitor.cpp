@@ -587,3 +587,30 @@ TEST(KernelMonitor, ASnapshotCarriesTheEffectiveQuotaAGoalTuned) {
     EXPECT_EQ(snap.schemes[0].stats.effective_quota_bytes,
               std::stoull(k.raw.read("kdamonds/0/contexts/0/schemes/0/quotas/effective_bytes")));
 }
+
+// A damond that comes back adopts a tuned kdamond with the intervals the
+// tuner made, not the spec's (a commit sets them from the files).
+TEST(KernelMonitor, AdoptingATunedKdamondKeepsTheTunedIntervals) {
+    Kernel k("7.2");
+    const KernelProbe probe = k.probe();
+    const ContextSpec spec = spec_from_json_text(R"({
+  "ops": "paddr",
+  "intervals": {"sample_us": 1000, "aggr_us": 20000, "update_us": 1000000,
+                "intervals_goal": {"access_bp": 9000, "aggrs": 2, "min_sample_us": 1000, "max_sample_us": 100000}},
+  "targets": [{"regions": [{"start": 0, "end": 67108864}]}]
+})");
+    std::string tuned;
+    {
+        KernelMonitor before(spec, k.tree, 0, probe);
+        before.start();
+        k.clock.advance(3000000);
+        tuned = live(k).substr(0, live(k).find('\n'));
+        ASSERT_NE(tuned, "sample_us 1000 aggr_us 20000") << "the tuner did not move";
+        before.stop_for_restart();
+    }
+    ASSERT_EQ(k.raw.read("kdamonds/0/state"), "on");
+    KernelMonitor after(spec, k.tree, 0, probe, std::chrono::seconds(10), {}, std::stoi(k.raw.read("kdamonds/0/pid")));
+    after.start();
+    EXPECT_TRUE(after.adopted());
+    EXPECT_EQ(live(k).substr(0, live(k).find('\n')), tuned);
+}
