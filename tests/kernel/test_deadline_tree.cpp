@@ -27,6 +27,8 @@ public:
     std::string read(const std::string& path) const override {
         if (path == "hang") {
             std::unique_lock<std::mutex> lock(mu_);
+            hanging_ = true;
+            cv_.notify_all();
             cv_.wait(lock, [&] { return released_; });
         }
         return "value of " + path;
@@ -44,11 +46,17 @@ public:
         released_ = true;
         cv_.notify_all();
     }
+    // Until a read of "hang" has begun.
+    void wait_hanging() const {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return hanging_; });
+    }
 
 private:
     mutable std::mutex mu_;
     mutable std::condition_variable cv_;
     bool released_ = false;
+    mutable bool hanging_ = false;
 };
 
 int errno_of(const std::function<void()>& fn) {
@@ -96,16 +104,18 @@ TEST(DeadlineTree, EbusyPastTheDeadlineIsTheCallersError) {
 TEST(DeadlineTree, AHungCallIsOverdueAfterTheDeadlineAndGivenUpTheThreadStops) {
     ScriptedTree inner;
     CallWatch watch;
-    DeadlineTree t(inner, 150ms, watch, "kdamond 3");
+    // Long enough that a busy machine does not pass it before the first check.
+    DeadlineTree t(inner, 2000ms, watch, "kdamond 3");
     std::string after_release;
     int after_errno = 0;
     std::thread stuck([&] {
         t.read("hang");
         after_errno = errno_of([&] { after_release = t.read("next"); });
     });
-    std::this_thread::sleep_for(20ms);
+    inner.wait_hanging();  // (a busy machine may start the thread late)
     EXPECT_EQ(watch.overdue(CallWatch::Clock::now()), "");
-    EXPECT_EQ(watch.overdue(CallWatch::Clock::now() + 200ms), "kdamond 3: reading hang did not return within 150 ms");
+    EXPECT_EQ(watch.overdue(CallWatch::Clock::now() + 2500ms),
+              "kdamond 3: reading hang did not return within 2000 ms");
     watch.give_up();
     inner.release();
     stuck.join();
