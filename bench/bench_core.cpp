@@ -325,7 +325,8 @@ void bench_metrics() {
                                .now_us = [&] { return clock.now_us(); },
                                .post = run_here,
                                .schedule = never,
-                               .listener = &deaf});
+                               .listener = &deaf,
+                               .reclaim_system = live_reclaim_system()});
     for (int i = 0; i < 1000; ++i)
         finish_here([&](Manager::Done d) { apps.register_app("org.example.app" + std::to_string(i), 0, "", "", d); },
                     nothing_to_turn);

@@ -72,6 +72,7 @@ DamondService::DamondService(const Options& opts, const Config& config, const St
                           .schedule = [this](uint64_t at_us,
                                              std::function<void()> fn) { timers_.schedule(at_us, std::move(fn)); },
                           .listener = this,
+                          .reclaim_system = live_reclaim_system(),
                       }),
       sink_(registry_sink(apps_)),
       notifier_(clock_.now_us()),

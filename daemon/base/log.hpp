@@ -21,6 +21,8 @@ inline constexpr const char* kContextCommitted = "7bbd2e8ecc414a0c8277888af41fb3
 inline constexpr const char* kAppRegistered = "e114c7838eb94cef9391fb4da8d8363e";
 inline constexpr const char* kAppSwitched = "32e6969271bf4f62ad2989ec22f2274a";
 inline constexpr const char* kAppGone = "099b77e5fffd4c3bb245d9326d5e7d43";
+// A background app's reclaim: what it paged out, or why nothing.
+inline constexpr const char* kAppReclaim = "133abb3c603349febe4de8c2394f1153";
 inline constexpr const char* kHoldTaken = "c85c79b848dd4452a1b24d2ef2e6148b";
 inline constexpr const char* kHoldReleased = "2a3b5b0ec348434ea89acd8f1bd08178";
 inline constexpr const char* kKdamondAdopted = "7adbeed9813c47dea5ca1ef615cabefa";

@@ -55,7 +55,23 @@ AppRegistry::AppRegistry(Manager& manager, Parts parts)
       listener_(*required(parts.listener, "listener", "nobody would hear of a change")),
       watcher_(std::make_unique<PidWatcher>([this](const std::string& app_id, pid_t pid) {
           post_([this, app_id, pid] { pid_exited(app_id, static_cast<uint32_t>(pid)); });
-      })) {}
+      })) {
+    AppReclaimer::Parts r;
+    r.manager = &manager_;
+    r.now_us = now_us_;
+    r.post = post_;
+    r.schedule = schedule_;
+    r.system = parts.reclaim_system;
+    if (!r.system)
+        throw std::invalid_argument("AppRegistry::Parts.reclaim_system is missing: no background app could give memory back");
+    r.changed = [this](const std::string& app_id) { listener_.app_reclaim_changed(app_id); };
+    reclaimer_ = std::make_unique<AppReclaimer>(std::move(r), config_.reclaim);
+}
+
+bool AppRegistry::reclaims(const std::string& app_id) const {
+    const AppRule* rule = rule_for(app_id);
+    return rule && rule->reclaim ? *rule->reclaim : config_.reclaim.enabled;
+}
 
 std::string AppRegistry::context_name(const std::string& app_id, AppState state) {
     return app_id + "@" + to_string(state);
@@ -278,6 +294,7 @@ void AppRegistry::unregister_app(const std::string& app_id, const std::string& r
     // follow as their monitors stop.
     apps_.erase(app_id);
     forget_recent(app_id);
+    reclaimer_->forget(app_id);
     pending_.erase(app_id);
     debounce_until_.erase(app_id);
     log_info("app '" + app_id + "' " + reason, {message_id::kAppGone, "", app_id});
@@ -388,11 +405,30 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
         answer(nullptr, false);
         return settled();
     }
+    // Back to the foreground: a reclaim of the app stops first, so that
+    // nothing it needs now is paged out after the switch.
+    if (state == AppState::Foreground) {
+        reclaimer_->before_foreground(app_id, [this, app_id, state, answer, settled] {
+            if (!apps_.count(app_id)) {
+                answer(std::make_exception_ptr(DamondError(ErrorKind::NoSuchApp, "app '" + app_id + "' is gone")),
+                       false);
+                return settled();
+            }
+            resume_for_switch(app_id, state, answer, settled);
+        });
+        return;
+    }
+    resume_for_switch(app_id, state, answer, settled);
+}
+
+void AppRegistry::resume_for_switch(const std::string& app_id, AppState state, Switched answer,
+                                    std::function<void()> settled) {
+    AppInfo& info = apps_.at(app_id);
     const std::string from = context_name(app_id, info.state), to = context_name(app_id, state);
     const uint64_t started_us = now_us_();
     // The context the app now needs runs first: a moment of both running is
     // better than a gap of neither. If it cannot run, nothing else changes.
-    manager_.resume_context(to, [this, app_id, state, from, started_us, answer, settled](std::exception_ptr error) {
+    manager_.resume_context(to, [this, app_id, state, from, to, started_us, answer, settled](std::exception_ptr error) {
         if (error) {
             failed_switches_++;
             answer(error, false);
@@ -406,14 +442,24 @@ void AppRegistry::switch_now(const std::string& app_id, AppState state, Switched
         answer(nullptr, true);
         // Then the other one pauses, nobody waiting on it. Should that fail,
         // the app stays switched and the context names the failure.
-        manager_.pause_context_unread(from, [app_id, from, settled](std::exception_ptr error) {
+        auto paused = [app_id, from, settled](std::exception_ptr error) {
             if (error) log_error("app '" + app_id + "': pausing " + from + " after the switch: " + error_text(error));
             settled();
-        });
-        if (state == AppState::Background)
-            left_foreground(app_id);
+        };
+        // Its reclaim needs what the foreground context saw until now: read
+        // before the pause (a paused kdamond's regions cannot be read).
+        const bool reclaim = state == AppState::Background && reclaims(app_id);
+        if (reclaim)
+            manager_.pause_context(from, paused);
         else
+            manager_.pause_context_unread(from, paused);
+        if (state == AppState::Background) {
+            left_foreground(app_id);
+            if (reclaim) reclaimer_->left_foreground(app_id, from, to);
+        } else {
             forget_recent(app_id);
+            reclaimer_->returned(app_id, apps_.at(app_id).pids);
+        }
     });
 }
 

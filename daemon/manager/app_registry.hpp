@@ -16,6 +16,7 @@
 #include "base/histogram.hpp"
 #include "base/pid_watcher.hpp"
 #include "manager/config.hpp"
+#include "manager/app_reclaimer.hpp"
 #include "manager/manager.hpp"
 
 namespace damond {
@@ -63,6 +64,8 @@ public:
     virtual void app_pids_changed(const std::string&) {}
     // `now` is Gone when the app went away.
     virtual void app_state_changed(const std::string& app_id, AppState old_state, AppTransition now) = 0;
+    // Its reclaim figures changed (AppRegistry::reclaim_figures).
+    virtual void app_reclaim_changed(const std::string&) {}
 };
 
 class AppRegistry {
@@ -82,11 +85,23 @@ public:
         Schedule schedule;
         // Hears every change. Required; outlives the registry.
         AppListener* listener = nullptr;
+        // Pages out what background apps use in neither phase (apps.reclaim).
+        // Required (live_reclaim_system() in damond).
+        std::shared_ptr<ReclaimSystem> reclaim_system;
     };
     AppRegistry(Manager& manager, Parts parts);
 
     // A reload's: for registrations and switches from here on.
-    void set_config(AppsConfig config) { config_ = std::move(config); }
+    void set_config(AppsConfig config) {
+        reclaimer_->set_config(config.reclaim);
+        config_ = std::move(config);
+    }
+    // The app's reclaim figures, nullptr before its first.
+    const AppReclaimer::Figures* reclaim_figures(const std::string& app_id) const {
+        return reclaimer_->figures(app_id);
+    }
+    // apps.reclaim.enabled, or its rule's "reclaim".
+    bool reclaims(const std::string& app_id) const;
     using Durability = damond::Durability;
 
     // Every call that changes apps is asynchronous, `done` running on the
@@ -180,6 +195,7 @@ private:
     // `answer` once the app's new context runs (or the switch failed, and
     // nothing changed); `settled` once the old one is paused too.
     void switch_now(const std::string& app_id, AppState state, Switched answer, std::function<void()> settled);
+    void resume_for_switch(const std::string& app_id, AppState state, Switched answer, std::function<void()> settled);
     // Records a switch done: the app's state, its counts, the signal.
     void switched(const std::string& app_id, AppState state, uint64_t started_us);
     // The recents (apps.recent_apps): an app that left the foreground comes
@@ -213,6 +229,7 @@ private:
     std::map<std::string, std::deque<SwitchRequest>> switch_queue_;
     std::set<std::string> switching_;
     std::deque<std::string> recent_;  // the apps that left the foreground, latest first
+    std::unique_ptr<AppReclaimer> reclaimer_;
     Histogram switch_seconds_{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
     uint64_t failed_switches_ = 0;
 };

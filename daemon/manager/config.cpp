@@ -35,6 +35,7 @@ void read_apps(const nlohmann::json& j, AppsConfig& apps) {
             rule.background = profile_ref(rr, "background", apps, true);
             rule.exe = rr.string("exe", "");
             rule.cgroup = rr.string("cgroup", "");
+            if (rr.member("reclaim")) rule.reclaim = rr.boolean("reclaim", false);
             rr.reject_unknown_keys();
             apps.rules.push_back(rule);
         }
@@ -44,6 +45,20 @@ void read_apps(const nlohmann::json& j, AppsConfig& apps) {
     apps.debounce_ms = static_cast<uint32_t>(r.u64("debounce_ms", apps.debounce_ms, 60000));
     apps.max_apps = static_cast<uint32_t>(r.u64("max_apps", apps.max_apps, kMaxKdamonds / 2));
     apps.recent_apps = static_cast<uint32_t>(r.u64("recent_apps", apps.recent_apps, kMaxKdamonds / 2));
+    if (const nlohmann::json* reclaim = r.member("reclaim")) {
+        JsonObjectReader rr(*reclaim, r.path_of("reclaim"));
+        AppReclaimConfig& c = apps.reclaim;
+        c.enabled = rr.boolean("enabled", c.enabled);
+        c.after_ms = rr.u64("after_ms", c.after_ms, 86400000);
+        c.min_idle_ms = rr.u64("min_idle_ms", c.min_idle_ms, 86400000);
+        c.min_aggregations = rr.u64("min_aggregations", c.min_aggregations, 1000000);
+        c.bytes_per_s = rr.u64("bytes_per_s", c.bytes_per_s);
+        if (c.bytes_per_s < (1ULL << 20)) throw SpecError(rr.path_of("bytes_per_s"), "must be at least 1048576 (1 MiB/s)");
+        c.max_bytes = rr.u64("max_bytes", c.max_bytes);
+        c.min_free_swap_percent = static_cast<uint32_t>(rr.u64("min_free_swap_percent", c.min_free_swap_percent, 100));
+        c.refault_window_ms = rr.u64("refault_window_ms", c.refault_window_ms, 600000);
+        rr.reject_unknown_keys();
+    }
     if (const nlohmann::json* freezer = r.array("freezer")) {
         for (size_t i = 0; i < freezer->size(); ++i) {
             JsonObjectReader fr((*freezer)[i], json_index_path(r.path_of("freezer"), i));

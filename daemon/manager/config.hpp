@@ -33,6 +33,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,21 @@ struct AppRule {
     std::string background;
     std::string exe;     // executable path, "" if not used
     std::string cgroup;  // cgroup path, "" if not used
+    std::optional<bool> reclaim;  // apps.reclaim.enabled for this app, when set
+};
+
+// Giving back what an app in the background uses in neither phase
+// (docs/apps.md): paged out `after_ms` after it left the foreground, where
+// both of its contexts saw it idle for `min_idle_ms`.
+struct AppReclaimConfig {
+    bool enabled = false;
+    uint64_t after_ms = 10000;                    // Android freezes cached apps 10 s after they leave
+    uint64_t min_idle_ms = 60000;                 // idle this long in each context
+    uint64_t min_aggregations = 10;               // a context that aggregated fewer times is not acted on
+    uint64_t bytes_per_s = 64ULL << 20;           // paged out at most this fast
+    uint64_t max_bytes = 0;                       // per reclaim, the longest idle first; 0: no limit
+    uint32_t min_free_swap_percent = 20;          // stop below this share of swap free
+    uint64_t refault_window_ms = 10000;           // major faults counted this long after a return
 };
 
 // A cgroup v2 cgroup whose freezer state is an app's: frozen = background.
@@ -74,6 +90,7 @@ struct AppsConfig {
     // back soon (a phone's recents, a desktop's Alt-Tab): their foreground
     // contexts settle into the lighter kernel.recent_pause_interval_ms.
     uint32_t recent_apps = 3;
+    AppReclaimConfig reclaim;
     std::vector<FreezerWatch> freezer;
     // Directories (glob patterns, expanded when the config is applied) of
     // systemd user app.slices whose app-*.scope / app-*.service units are

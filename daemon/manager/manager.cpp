@@ -430,6 +430,25 @@ void Manager::snapshot_json(const std::string& name, std::function<void(std::exc
         [snap, done](std::exception_ptr e) { done(e, e ? "" : snapshot_to_json(*snap).dump()); });
 }
 
+void Manager::snapshot(const std::string& name, std::function<void(std::exception_ptr, MonitorSnapshot)> done) {
+    auto it = contexts_.find(name);
+    if (it != contexts_.end() && (it->second.op_in_progress || !it->second.queue.empty())) {
+        done(nullptr, it->second.last_snapshot);
+        return;
+    }
+    auto snap = std::make_shared<MonitorSnapshot>();
+    submit(
+        name, [this, name, snap] { return snapshot_operation(name, snap); },
+        [snap, done](std::exception_ptr e) { done(e, e ? MonitorSnapshot{} : *snap); });
+}
+
+std::vector<uint32_t> Manager::target_pids(const std::string& name) const {
+    std::vector<uint32_t> pids;
+    for (const Target& t : get(name).spec.targets)
+        pids.push_back(t.pid_target && *t.pid_target > 0 ? static_cast<uint32_t>(*t.pid_target) : 0);
+    return pids;
+}
+
 Manager::Operation Manager::snapshot_operation(const std::string& name, std::shared_ptr<MonitorSnapshot> into) {
     return {[into](Monitor& m) { *into = m.snapshot(); }, [this, name, into] { get(name).last_snapshot = *into; }};
 }

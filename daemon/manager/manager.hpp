@@ -144,6 +144,11 @@ public:
     // The snapshot as JSON; while an operation on the context runs, the last
     // one taken.
     void snapshot_json(const std::string& name, std::function<void(std::exception_ptr, std::string)> done);
+    // The same, as the monitor gave it (damond's own use: an app's reclaim).
+    void snapshot(const std::string& name, std::function<void(std::exception_ptr, MonitorSnapshot)> done);
+    // The processes the context watches, in its targets' order (0 for a
+    // target that is no process).
+    std::vector<uint32_t> target_pids(const std::string& name) const;
     // Pause holds. A context runs only when its spec says so and no hold
     // covers it; Pause/Resume/Commit and app switches change what the spec
     // says, holds change nothing but whether that can take effect. context

@@ -53,6 +53,7 @@ inline AppRegistry::Parts test_app_parts(AppsConfig config, std::function<uint64
     parts.post = run_here;
     parts.schedule = [](uint64_t, std::function<void()>) {};
     parts.listener = listener;
+    parts.reclaim_system = live_reclaim_system();
     return parts;
 }
 

@@ -249,11 +249,11 @@ TEST_F(AppsTest, ARuleFindsTheAppsProcessesByCgroupOrExecutable) {
     const auto me = uint32_t(getpid()), parent = uint32_t(getppid());
     dir.write("cgroup.procs", std::to_string(me) + "\n" + std::to_string(parent) + "\n");
     AppsConfig c = config_from_json_text(kAppsConfig).apps;
-    c.rules.push_back(AppRule{"org.example.Cg", "fine", "coarse", "", dir.path()});
+    c.rules.push_back(AppRule{"org.example.Cg", "fine", "coarse", "", dir.path(), {}});
     char self[4096];
     const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     ASSERT_GT(n, 0);
-    c.rules.push_back(AppRule{"org.example.Exe", "fine", "coarse", std::string(self, size_t(n)), ""});
+    c.rules.push_back(AppRule{"org.example.Exe", "fine", "coarse", std::string(self, size_t(n)), "", {}});
     apps.set_config(c);
     sync_apps.register_app("org.example.Cg", 0);
     EXPECT_EQ(apps.app("org.example.Cg").pids, (std::vector<uint32_t>{me, parent}));

@@ -1,0 +1,225 @@
+#include "manager/app_reclaimer.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <system_error>
+
+#include "base/errors.hpp"
+#include "base/log.hpp"
+
+namespace damond {
+
+namespace {
+
+template <class T>
+T required(T value, const char* name, const char* why) {
+    if (!value) throw std::invalid_argument(std::string("AppReclaimer::Parts.") + name + " is missing: " + why);
+    return value;
+}
+
+std::string mib(uint64_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / (1 << 20));
+    return text;
+}
+
+}  // namespace
+
+AppReclaimer::AppReclaimer(Parts parts, AppReclaimConfig config) : parts_(std::move(parts)), config_(config) {
+    required(parts_.manager, "manager", "no context would be read");
+    required(parts_.now_us, "now_us", "nothing would be timed");
+    required(parts_.post, "post", "no reclaim would be heard of");
+    required(parts_.schedule, "schedule", "no reclaim would start");
+    required(parts_.system, "system", "nothing would be paged out");
+    required(parts_.changed, "changed", "nobody would see the figures");
+    worker_ = std::thread([this] { run_jobs(); });
+}
+
+AppReclaimer::~AppReclaimer() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        quit_ = true;
+        for (Job& j : jobs_) j.stop->store(true);
+        for (auto& [id, app] : apps_)
+            if (app.running) app.running->store(true);
+    }
+    cv_.notify_all();
+    worker_.join();
+}
+
+void AppReclaimer::left_foreground(const std::string& app_id, const std::string& fg, const std::string& bg) {
+    AppState& app = apps_[app_id];
+    const uint64_t generation = ++app.generation;
+    parts_.schedule(parts_.now_us() + config_.after_ms * 1000,
+                    [this, app_id, generation, fg, bg] { start(app_id, generation, fg, bg); });
+}
+
+void AppReclaimer::before_foreground(const std::string& app_id, std::function<void()> go) {
+    auto it = apps_.find(app_id);
+    if (it == apps_.end()) return go();
+    ++it->second.generation;
+    if (!it->second.running) return go();
+    it->second.running->store(true);
+    cv_.notify_all();
+    it->second.waiting.push_back(std::move(go));
+}
+
+void AppReclaimer::returned(const std::string& app_id, const std::vector<uint32_t>& pids) {
+    uint64_t before = 0;
+    for (uint32_t pid : pids) before += parts_.system->major_faults(pid).value_or(0);
+    const uint64_t generation = apps_[app_id].generation;
+    parts_.schedule(parts_.now_us() + config_.refault_window_ms * 1000, [this, app_id, pids, before, generation] {
+        auto it = apps_.find(app_id);
+        if (it == apps_.end() || it->second.generation != generation) return;  // gone, or away again meanwhile
+        uint64_t after = 0;
+        for (uint32_t pid : pids) after += parts_.system->major_faults(pid).value_or(0);
+        it->second.figures.refault_bytes = (after > before ? after - before : 0) * parts_.system->page_size();
+        it->second.figures.returns_counted++;
+        parts_.changed(app_id);
+    });
+}
+
+void AppReclaimer::forget(const std::string& app_id) {
+    auto it = apps_.find(app_id);
+    if (it == apps_.end()) return;
+    if (it->second.running) it->second.running->store(true);
+    // Its job may still end: finished() finds no app and says nothing.
+    for (auto& go : it->second.waiting) go();
+    apps_.erase(it);
+}
+
+const AppReclaimer::Figures* AppReclaimer::figures(const std::string& app_id) const {
+    auto it = apps_.find(app_id);
+    return it == apps_.end() ? nullptr : &it->second.figures;
+}
+
+void AppReclaimer::outcome(const std::string& app_id, const std::string& what) {
+    AppState& app = apps_[app_id];
+    app.figures.last_outcome = what;
+    log_info("app '" + app_id + "': reclaim: " + what, {message_id::kAppReclaim, "", app_id});
+    parts_.changed(app_id);
+}
+
+void AppReclaimer::start(const std::string& app_id, uint64_t generation, const std::string& fg,
+                         const std::string& bg) {
+    auto it = apps_.find(app_id);
+    if (it == apps_.end() || it->second.generation != generation || it->second.running) return;
+    const ReclaimSystem::Swap swap = parts_.system->swap();
+    if (swap.total_bytes == 0) return outcome(app_id, "nothing paged out: there is no swap");
+    if (swap.free_bytes * 100 < swap.total_bytes * uint64_t(config_.min_free_swap_percent))
+        return outcome(app_id, "nothing paged out: " + std::to_string(swap.free_bytes * 100 / swap.total_bytes) +
+                                   "% of swap is free, under apps.reclaim.min_free_swap_percent (" +
+                                   std::to_string(config_.min_free_swap_percent) + "%)");
+    // The paused foreground context gives what it saw until its pause; the
+    // background one what it sees now.
+    parts_.manager->snapshot(fg, [this, app_id, generation, bg](std::exception_ptr e, MonitorSnapshot fg_snap) {
+        if (e) return outcome(app_id, "nothing paged out: reading its foreground context: " + error_text(e));
+        parts_.manager->snapshot(bg, [this, app_id, generation, bg, fg_snap](std::exception_ptr e2,
+                                                                            MonitorSnapshot bg_snap) {
+            if (e2) return outcome(app_id, "nothing paged out: reading its background context: " + error_text(e2));
+            plan(app_id, generation, bg, fg_snap, bg_snap);
+        });
+    });
+}
+
+void AppReclaimer::plan(const std::string& app_id, uint64_t generation, const std::string& bg,
+                        const MonitorSnapshot& fg_snap, const MonitorSnapshot& bg_snap) {
+    auto it = apps_.find(app_id);
+    if (it == apps_.end() || it->second.generation != generation || it->second.running) return;
+    ReclaimRule rule;
+    rule.min_idle_us = config_.min_idle_ms * 1000;
+    rule.min_aggregations = config_.min_aggregations;
+    rule.max_bytes = config_.max_bytes;
+    rule.page_size = parts_.system->page_size();
+    const ReclaimChoice choice = choose_reclaim_ranges(fg_snap, bg_snap, rule);
+    if (!choice.refused.empty()) return outcome(app_id, "nothing paged out: " + choice.refused);
+    if (!parts_.manager->has_context(bg)) return;
+    const std::vector<uint32_t> pids = parts_.manager->target_pids(bg);
+    Job job{app_id, {}, config_.bytes_per_s, std::make_shared<std::atomic<bool>>(false)};
+    for (size_t t = 0; t < choice.targets.size() && t < pids.size(); ++t)
+        if (pids[t] && !choice.targets[t].empty()) job.ranges.emplace_back(pids[t], choice.targets[t]);
+    if (job.ranges.empty()) return outcome(app_id, "nothing paged out: nothing was idle long enough in both contexts");
+    it->second.running = job.stop;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        jobs_.push_back(std::move(job));
+    }
+    cv_.notify_all();
+}
+
+void AppReclaimer::run_jobs() {
+    for (;;) {
+        Job job;
+        {
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait(lock, [this] { return quit_ || !jobs_.empty(); });
+            if (quit_) return;
+            job = std::move(jobs_.front());
+            jobs_.pop_front();
+        }
+        uint64_t planned = 0;
+        for (const auto& [pid, ranges] : job.ranges)
+            for (const ReclaimRange& r : ranges) planned += r.end - r.start;
+        const auto t0 = std::chrono::steady_clock::now();
+        std::string error;
+        const uint64_t bytes = run(job, error);
+        const uint64_t took_us = static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+        const bool stopped = job.stop->load();
+        parts_.post([this, app_id = job.app_id, bytes, planned, took_us, stopped, error] {
+            finished(app_id, bytes, planned, took_us, stopped, error);
+        });
+    }
+}
+
+uint64_t AppReclaimer::run(const Job& job, std::string& error) {
+    const uint64_t page = std::max<uint64_t>(parts_.system->page_size(), 1);
+    // A tenth of a second of the rate per call: a stop waits at most that.
+    const uint64_t chunk = std::max(page, job.bytes_per_s / 10 / page * page);
+    const auto t0 = std::chrono::steady_clock::now();
+    uint64_t done = 0;
+    for (const auto& [pid, ranges] : job.ranges) {
+        for (const ReclaimRange& r : ranges) {
+            for (uint64_t a = r.start; a < r.end; a += chunk) {
+                if (job.stop->load()) return done;
+                try {
+                    done += parts_.system->page_out(pid, {{a, std::min(r.end, a + chunk), r.idle_us}});
+                } catch (const std::system_error& e) {
+                    error = e.what();  // the process gone, most likely: its other ranges are no use
+                    goto next_process;
+                }
+                // Keep to the rate: this much should have taken done / rate.
+                const auto due = t0 + std::chrono::microseconds(done * 1000000 / job.bytes_per_s);
+                std::unique_lock<std::mutex> lock(mu_);
+                cv_.wait_until(lock, due, [&] { return quit_ || job.stop->load(); });
+            }
+        }
+    next_process:;
+    }
+    return done;
+}
+
+void AppReclaimer::finished(const std::string& app_id, uint64_t bytes, uint64_t planned, uint64_t took_us,
+                            bool stopped, const std::string& error) {
+    auto it = apps_.find(app_id);
+    if (it == apps_.end()) return;
+    AppState& app = it->second;
+    app.running.reset();
+    Figures& f = app.figures;
+    f.reclaims++;
+    f.last_bytes = bytes;
+    f.total_bytes += bytes;
+    f.last_at_us = parts_.now_us();
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1f s", double(took_us) / 1e6);
+    std::string what = "paged out " + mib(bytes) + " of " + mib(planned) + " idle in both contexts in " + took;
+    if (stopped) what += ", stopped by its return to the foreground";
+    if (!error.empty()) what += " (" + error + ")";
+    outcome(app_id, what);
+    auto waiting = std::move(app.waiting);
+    app.waiting.clear();
+    for (auto& go : waiting) go();
+}
+
+}  // namespace damond

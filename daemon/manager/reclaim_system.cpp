@@ -1,0 +1,31 @@
+#include "manager/reclaim_system.hpp"
+
+#include <unistd.h>
+
+#include "sources/process_pageout.hpp"
+
+namespace damond {
+
+namespace {
+
+class LiveReclaimSystem : public ReclaimSystem {
+public:
+    Swap swap() override {
+        const SwapSpace s = read_swap_space();
+        return {s.total_bytes, s.free_bytes};
+    }
+    uint64_t page_out(uint32_t pid, const std::vector<ReclaimRange>& ranges) override {
+        std::vector<std::pair<uint64_t, uint64_t>> r;
+        r.reserve(ranges.size());
+        for (const ReclaimRange& range : ranges) r.emplace_back(range.start, range.end);
+        return page_out_process(pid, r);
+    }
+    std::optional<uint64_t> major_faults(uint32_t pid) override { return process_major_faults(pid); }
+    uint64_t page_size() override { return static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)); }
+};
+
+}  // namespace
+
+std::shared_ptr<ReclaimSystem> live_reclaim_system() { return std::make_shared<LiveReclaimSystem>(); }
+
+}  // namespace damond

@@ -1,0 +1,35 @@
+// What an app's reclaim asks of the system, behind one small interface so
+// that tests replace it: paging out ranges of a process, counting its major
+// faults, and how much swap there is.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "manager/reclaim_ranges.hpp"
+
+namespace damond {
+
+class ReclaimSystem {
+public:
+    struct Swap {
+        uint64_t total_bytes = 0;
+        uint64_t free_bytes = 0;
+    };
+    virtual ~ReclaimSystem() = default;
+    virtual Swap swap() = 0;
+    // Whole pages of process `pid`. Returns the bytes advised; throws
+    // std::system_error when nothing could be (the process gone: ESRCH).
+    // Runs on the reclaim's own thread.
+    virtual uint64_t page_out(uint32_t pid, const std::vector<ReclaimRange>& ranges) = 0;
+    // nullopt when the process is gone.
+    virtual std::optional<uint64_t> major_faults(uint32_t pid) = 0;
+    virtual uint64_t page_size() = 0;
+};
+
+// process_madvise(MADV_PAGEOUT), /proc/<pid>/stat, /proc/meminfo.
+std::shared_ptr<ReclaimSystem> live_reclaim_system();
+
+}  // namespace damond

@@ -1,0 +1,47 @@
+#include "sources/process_pageout.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "core/addr_range.hpp"
+#include "core/damos_params.hpp"
+#include "sources/process_handle.hpp"
+
+namespace damond {
+
+uint64_t page_out_process(uint32_t pid, const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
+    std::vector<AddrRange> r;
+    r.reserve(ranges.size());
+    for (const auto& [start, end] : ranges) r.push_back({start, end});
+    return ProcessHandle(static_cast<pid_t>(pid)).madvise(r, Action::Pageout);
+}
+
+std::optional<uint64_t> process_major_faults(uint32_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!pid || !std::getline(in, line)) return std::nullopt;
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(line.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 12 && fields >> field; ++i)
+        if (i == 12) return std::stoull(field);
+    return std::nullopt;
+}
+
+SwapSpace read_swap_space(const std::string& proc_root) {
+    SwapSpace s;
+    std::ifstream in(proc_root + "/meminfo");
+    std::string key;
+    uint64_t kib = 0;
+    std::string unit;
+    while (in >> key >> kib) {
+        std::getline(in, unit);
+        if (key == "SwapTotal:") s.total_bytes = kib * 1024;
+        if (key == "SwapFree:") s.free_bytes = kib * 1024;
+    }
+    return s;
+}
+
+}  // namespace damond
