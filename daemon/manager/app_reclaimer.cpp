@@ -101,8 +101,7 @@ void AppReclaimer::outcome(const std::string& app_id, const std::string& what) {
     parts_.changed(app_id);
 }
 
-void AppReclaimer::start(const std::string& app_id, uint64_t generation, const std::string& fg,
-                         const std::string& bg) {
+void AppReclaimer::start(const std::string& app_id, uint64_t generation, const std::string& fg, const std::string& bg) {
     auto it = apps_.find(app_id);
     if (it == apps_.end() || it->second.generation != generation || it->second.running) return;
     const ReclaimSystem::Swap swap = parts_.system->swap();
@@ -115,11 +114,11 @@ void AppReclaimer::start(const std::string& app_id, uint64_t generation, const s
     // background one what it sees now.
     parts_.manager->snapshot(fg, [this, app_id, generation, bg](std::exception_ptr e, MonitorSnapshot fg_snap) {
         if (e) return outcome(app_id, "nothing paged out: reading its foreground context: " + error_text(e));
-        parts_.manager->snapshot(bg, [this, app_id, generation, bg, fg_snap](std::exception_ptr e2,
-                                                                            MonitorSnapshot bg_snap) {
-            if (e2) return outcome(app_id, "nothing paged out: reading its background context: " + error_text(e2));
-            plan(app_id, generation, bg, fg_snap, bg_snap);
-        });
+        parts_.manager->snapshot(
+            bg, [this, app_id, generation, bg, fg_snap](std::exception_ptr e2, MonitorSnapshot bg_snap) {
+                if (e2) return outcome(app_id, "nothing paged out: reading its background context: " + error_text(e2));
+                plan(app_id, generation, bg, fg_snap, bg_snap);
+            });
     });
 }
 
@@ -200,8 +199,8 @@ uint64_t AppReclaimer::run(const Job& job, std::string& error) {
     return done;
 }
 
-void AppReclaimer::finished(const std::string& app_id, uint64_t bytes, uint64_t planned, uint64_t took_us,
-                            bool stopped, const std::string& error) {
+void AppReclaimer::finished(const std::string& app_id, uint64_t bytes, uint64_t planned, uint64_t took_us, bool stopped,
+                            const std::string& error) {
     auto it = apps_.find(app_id);
     if (it == apps_.end()) return;
     AppState& app = it->second;

@@ -76,7 +76,7 @@ private:
         std::shared_ptr<std::atomic<bool>> stop;
     };
     struct AppState {
-        uint64_t generation = 0;  // anything since makes a scheduled step stale
+        uint64_t generation = 0;                     // anything since makes a scheduled step stale
         std::shared_ptr<std::atomic<bool>> running;  // the stop flag of the job under way
         std::vector<std::function<void()>> waiting;  // switches waiting for it to stop
         Figures figures;

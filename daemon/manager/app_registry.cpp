@@ -63,7 +63,8 @@ AppRegistry::AppRegistry(Manager& manager, Parts parts)
     r.schedule = schedule_;
     r.system = parts.reclaim_system;
     if (!r.system)
-        throw std::invalid_argument("AppRegistry::Parts.reclaim_system is missing: no background app could give memory back");
+        throw std::invalid_argument(
+            "AppRegistry::Parts.reclaim_system is missing: no background app could give memory back");
     r.changed = [this](const std::string& app_id) { listener_.app_reclaim_changed(app_id); };
     reclaimer_ = std::make_unique<AppReclaimer>(std::move(r), config_.reclaim);
 }

@@ -15,8 +15,8 @@
 
 #include "base/histogram.hpp"
 #include "base/pid_watcher.hpp"
-#include "manager/config.hpp"
 #include "manager/app_reclaimer.hpp"
+#include "manager/config.hpp"
 #include "manager/manager.hpp"
 
 namespace damond {

@@ -53,7 +53,8 @@ void read_apps(const nlohmann::json& j, AppsConfig& apps) {
         c.min_idle_ms = rr.u64("min_idle_ms", c.min_idle_ms, 86400000);
         c.min_aggregations = rr.u64("min_aggregations", c.min_aggregations, 1000000);
         c.bytes_per_s = rr.u64("bytes_per_s", c.bytes_per_s);
-        if (c.bytes_per_s < (1ULL << 20)) throw SpecError(rr.path_of("bytes_per_s"), "must be at least 1048576 (1 MiB/s)");
+        if (c.bytes_per_s < (1ULL << 20))
+            throw SpecError(rr.path_of("bytes_per_s"), "must be at least 1048576 (1 MiB/s)");
         c.max_bytes = rr.u64("max_bytes", c.max_bytes);
         c.min_free_swap_percent = static_cast<uint32_t>(rr.u64("min_free_swap_percent", c.min_free_swap_percent, 100));
         c.refault_window_ms = rr.u64("refault_window_ms", c.refault_window_ms, 600000);

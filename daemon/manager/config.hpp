@@ -49,8 +49,8 @@ struct AppRule {
     std::string app_id;
     std::string foreground;  // profile names
     std::string background;
-    std::string exe;     // executable path, "" if not used
-    std::string cgroup;  // cgroup path, "" if not used
+    std::string exe;              // executable path, "" if not used
+    std::string cgroup;           // cgroup path, "" if not used
     std::optional<bool> reclaim;  // apps.reclaim.enabled for this app, when set
 };
 
@@ -59,13 +59,13 @@ struct AppRule {
 // both of its contexts saw it idle for `min_idle_ms`.
 struct AppReclaimConfig {
     bool enabled = false;
-    uint64_t after_ms = 10000;                    // Android freezes cached apps 10 s after they leave
-    uint64_t min_idle_ms = 60000;                 // idle this long in each context
-    uint64_t min_aggregations = 10;               // a context that aggregated fewer times is not acted on
-    uint64_t bytes_per_s = 64ULL << 20;           // paged out at most this fast
-    uint64_t max_bytes = 0;                       // per reclaim, the longest idle first; 0: no limit
-    uint32_t min_free_swap_percent = 20;          // stop below this share of swap free
-    uint64_t refault_window_ms = 10000;           // major faults counted this long after a return
+    uint64_t after_ms = 10000;            // Android freezes cached apps 10 s after they leave
+    uint64_t min_idle_ms = 60000;         // idle this long in each context
+    uint64_t min_aggregations = 10;       // a context that aggregated fewer times is not acted on
+    uint64_t bytes_per_s = 64ULL << 20;   // paged out at most this fast
+    uint64_t max_bytes = 0;               // per reclaim, the longest idle first; 0: no limit
+    uint32_t min_free_swap_percent = 20;  // stop below this share of swap free
+    uint64_t refault_window_ms = 10000;   // major faults counted this long after a return
 };
 
 // A cgroup v2 cgroup whose freezer state is an app's: frozen = background.

@@ -71,8 +71,7 @@ TEST(ReclaimRanges, AnAccessInTheWindowUnderWayIsNotIdle) {
 // A context that aggregated too few times has not learned enough: nothing,
 // and why.
 TEST(ReclaimRanges, AContextThatHasNotLearnedEnoughIsNotActedOn) {
-    const ReclaimChoice c =
-        choose_reclaim_ranges(snap({{0, 64, 0, 100}}), snap({{0, 64, 0, 100}}, 9), rule(60));
+    const ReclaimChoice c = choose_reclaim_ranges(snap({{0, 64, 0, 100}}), snap({{0, 64, 0, 100}}, 9), rule(60));
     EXPECT_TRUE(c.targets.empty());
     EXPECT_EQ(c.refused, "its background context has aggregated 9 times, fewer than 10: it has not learned enough");
 }

@@ -1,0 +1,238 @@
+// An app's reclaim: when it runs, what it pages out, what stops it.
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "loop_queue.hpp"
+#include "manager/app_reclaimer.hpp"
+#include "manager_forms.hpp"
+
+using namespace damond;
+using namespace damond::testing;
+
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+// A monitor that shows what the test gives it.
+class ShownMonitor : public Monitor {
+public:
+    explicit ShownMonitor(MonitorSnapshot shown) : shown_(std::move(shown)) {}
+    Backend backend() const override { return Backend::InProcess; }
+    std::string access_source() const override { return "fake"; }
+    std::string access_source_reason() const override { return "a test's"; }
+    void start() override { state_ = MonitorState::Running; }
+    void pause() override { state_ = MonitorState::Paused; }
+    void resume() override { state_ = MonitorState::Running; }
+    void commit(const ContextSpec&) override {}
+    void stop() override { state_ = MonitorState::Stopped; }
+    MonitorSnapshot snapshot() const override { return shown_; }
+    MonitorStats stats() const override { return {}; }
+    ContextFigures figures() const override { return {}; }
+    MonitorState state() const override { return state_; }
+    std::string error() const override { return ""; }
+    void set_event_handler(std::function<void()>) override {}
+
+private:
+    MonitorSnapshot shown_;
+    MonitorState state_ = MonitorState::Stopped;
+};
+
+// One target; regions as {start MiB, end MiB, accesses, age}; 1 s aggregations.
+MonitorSnapshot snap(std::vector<std::vector<uint64_t>> regions) {
+    MonitorSnapshot s;
+    s.aggr_us = 1000000;
+    s.nr_aggregations = 100;
+    s.targets.emplace_back();
+    for (const auto& r : regions) {
+        SnapshotRegion region;
+        region.start = r[0] * kMiB;
+        region.end = r[1] * kMiB;
+        region.last_nr_accesses = static_cast<uint32_t>(r[2]);
+        region.age = static_cast<uint32_t>(r[3]);
+        s.targets.back().push_back(region);
+    }
+    return s;
+}
+
+class FakeSystem : public ReclaimSystem {
+public:
+    Swap swap() override { return swap_; }
+    uint64_t page_out(uint32_t pid, const std::vector<ReclaimRange>& ranges) override {
+        std::unique_lock<std::mutex> lock(mu);
+        calls.push_back({pid, ranges});
+        ++waiting;
+        cv.notify_all();
+        cv.wait(lock, [&] { return !hold; });
+        --waiting;
+        uint64_t bytes = 0;
+        for (const ReclaimRange& r : ranges) bytes += r.end - r.start;
+        return bytes;
+    }
+    std::optional<uint64_t> major_faults(uint32_t) override { return faults.load(); }
+    uint64_t page_size() override { return 4096; }
+
+    Swap swap_{8ULL << 30, 8ULL << 30};
+    std::atomic<uint64_t> faults{0};
+    std::mutex mu;
+    std::condition_variable cv;
+    bool hold = false;
+    int waiting = 0;
+    std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>> calls;
+    uint64_t paged() {
+        std::lock_guard<std::mutex> lock(mu);
+        uint64_t bytes = 0;
+        for (const auto& c : calls)
+            for (const ReclaimRange& r : c.second) bytes += r.end - r.start;
+        return bytes;
+    }
+};
+
+struct Rig {
+    LoopQueue loop;
+    std::vector<std::function<void()>> timers;
+    std::shared_ptr<FakeSystem> system = std::make_shared<FakeSystem>();
+    const uint32_t pid = static_cast<uint32_t>(::getpid());
+    Manager manager{test_parts(
+        [](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
+            // The foreground one saw 0-16 MiB hot; the background one 16-24.
+            if (name == "a@foreground") return std::make_unique<ShownMonitor>(snap({{0, 16, 5, 3}, {16, 64, 0, 200}}));
+            return std::make_unique<ShownMonitor>(snap({{0, 16, 0, 300}, {16, 24, 3, 40}, {24, 64, 0, 120}}));
+        },
+        loop.poster())};
+    std::unique_ptr<AppReclaimer> reclaimer;
+
+    explicit Rig(AppReclaimConfig config = {}) {
+        ManagerForms forms(manager, [&] { loop.turn_or_wait(); });
+        const std::string spec = R"({"ops": "vaddr", "targets": [{"pid_target": )" + std::to_string(pid) + "}]}";
+        forms.create_context("a@foreground", spec);
+        forms.create_context("a@background", spec);
+        AppReclaimer::Parts p;
+        p.manager = &manager;
+        p.now_us = [] { return uint64_t{0}; };
+        p.post = loop.poster();
+        p.schedule = [this](uint64_t, std::function<void()> fn) { timers.push_back(std::move(fn)); };
+        p.system = system;
+        p.changed = [](const std::string&) {};
+        // Fast (in one chunk), unless the test asks for a rate.
+        if (config.bytes_per_s == AppReclaimConfig{}.bytes_per_s) config.bytes_per_s = 1ULL << 30;
+        reclaimer = std::make_unique<AppReclaimer>(std::move(p), config);
+    }
+    ~Rig() {
+        {
+            std::lock_guard<std::mutex> lock(system->mu);
+            system->hold = false;
+        }
+        system->cv.notify_all();
+        reclaimer.reset();
+        ManagerForms(manager, [&] { loop.turn_or_wait(); }).stop_all();
+    }
+    void fire_timers() {
+        auto now = std::move(timers);
+        timers.clear();
+        for (auto& fn : now) fn();
+    }
+    std::string outcome() {
+        const AppReclaimer::Figures* f = reclaimer->figures("a");
+        return f ? f->last_outcome : "";
+    }
+};
+
+}  // namespace
+
+// After its delay, what both contexts saw idle (16-64 MiB less the
+// background's hot 16-24) is paged out from the app's process, and said.
+TEST(AppReclaimer, PagesOutWhatBothContextsSawIdle) {
+    Rig rig;
+    rig.reclaimer->left_foreground("a", "a@foreground", "a@background");
+    ASSERT_EQ(rig.timers.size(), 1u);
+    EXPECT_EQ(rig.system->paged(), 0u);  // not before its time
+    rig.fire_timers();
+    ASSERT_TRUE(rig.loop.until([&] { return rig.outcome().find("paged out") == 0; })) << rig.outcome();
+    EXPECT_EQ(rig.system->paged(), 40 * kMiB);
+    for (const auto& c : rig.system->calls) {
+        EXPECT_EQ(c.first, rig.pid);
+        for (const ReclaimRange& r : c.second) EXPECT_GE(r.start, 24 * kMiB);
+    }
+    const AppReclaimer::Figures* f = rig.reclaimer->figures("a");
+    EXPECT_EQ(f->last_bytes, 40 * kMiB);
+    EXPECT_EQ(f->total_bytes, 40 * kMiB);
+    EXPECT_EQ(f->reclaims, 1u);
+}
+
+// Without swap, or with too little of it free, nothing is paged out, and
+// the app's figures say why.
+TEST(AppReclaimer, NothingWithoutSwapOrUnderItsHeadroom) {
+    Rig rig;
+    rig.system->swap_ = {0, 0};
+    rig.reclaimer->left_foreground("a", "a@foreground", "a@background");
+    rig.fire_timers();
+    EXPECT_EQ(rig.outcome(), "nothing paged out: there is no swap");
+    rig.system->swap_ = {100 * kMiB, 10 * kMiB};
+    rig.reclaimer->left_foreground("a", "a@foreground", "a@background");
+    rig.fire_timers();
+    EXPECT_EQ(rig.outcome(), "nothing paged out: 10% of swap is free, under apps.reclaim.min_free_swap_percent (20%)");
+    for (int i = 0; i < 20; ++i) rig.loop.turn_or_wait();
+    EXPECT_EQ(rig.system->paged(), 0u);
+}
+
+// A switch back to the foreground in the middle of a reclaim waits for the
+// chunk under way, and nothing is paged out after it goes on.
+TEST(AppReclaimer, AReturnStopsItAndGoesOnOnlyOnceItStopped) {
+    AppReclaimConfig config;
+    config.bytes_per_s = 10 * kMiB;  // chunks of 1 MiB
+    Rig rig(config);
+    {
+        std::lock_guard<std::mutex> lock(rig.system->mu);
+        rig.system->hold = true;
+    }
+    rig.reclaimer->left_foreground("a", "a@foreground", "a@background");
+    rig.fire_timers();
+    ASSERT_TRUE(rig.loop.until([&] {
+        std::lock_guard<std::mutex> lock(rig.system->mu);
+        return rig.system->waiting == 1;
+    }));
+    bool went = false;
+    rig.reclaimer->before_foreground("a", [&] { went = true; });
+    for (int i = 0; i < 20; ++i) rig.loop.turn_or_wait();
+    EXPECT_FALSE(went);  // a chunk is still being paged out
+    {
+        std::lock_guard<std::mutex> lock(rig.system->mu);
+        rig.system->hold = false;
+    }
+    rig.system->cv.notify_all();
+    ASSERT_TRUE(rig.loop.until([&] { return went; }));
+    std::lock_guard<std::mutex> lock(rig.system->mu);
+    EXPECT_EQ(rig.system->calls.size(), 1u);  // only the chunk under way, of 40
+    EXPECT_EQ(rig.reclaimer->figures("a")->last_bytes, 1 * kMiB);
+    EXPECT_NE(rig.outcome().find("stopped by its return to the foreground"), std::string::npos) << rig.outcome();
+}
+
+// A return before the reclaim's time drops it.
+TEST(AppReclaimer, AReturnBeforeItsTimeDropsIt) {
+    Rig rig;
+    rig.reclaimer->left_foreground("a", "a@foreground", "a@background");
+    bool went = false;
+    rig.reclaimer->before_foreground("a", [&] { went = true; });
+    EXPECT_TRUE(went);
+    rig.fire_timers();
+    for (int i = 0; i < 20; ++i) rig.loop.turn_or_wait();
+    EXPECT_EQ(rig.system->paged(), 0u);
+}
+
+// What paging out cost on return: the major faults over the window after it.
+TEST(AppReclaimer, CountsTheMajorFaultsAfterAReturn) {
+    Rig rig;
+    rig.system->faults = 100;
+    rig.reclaimer->returned("a", {rig.pid});
+    rig.system->faults = 150;
+    rig.fire_timers();
+    const AppReclaimer::Figures* f = rig.reclaimer->figures("a");
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->refault_bytes, 50u * 4096);
+    EXPECT_EQ(f->returns_counted, 1u);
+}
