@@ -459,7 +459,7 @@ void AppRegistry::resume_for_switch(const std::string& app_id, AppState state, S
             if (reclaim) reclaimer_->left_foreground(app_id, from, to);
         } else {
             forget_recent(app_id);
-            reclaimer_->returned(app_id, apps_.at(app_id).pids);
+            if (reclaims(app_id)) reclaimer_->returned(app_id, apps_.at(app_id).pids);
         }
     });
 }
