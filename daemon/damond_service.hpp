@@ -58,6 +58,7 @@ private:
     void app_added(const std::string& app_id) override;
     void app_removed(const std::string& app_id) override;
     void app_pids_changed(const std::string& app_id) override;
+    void app_reclaim_changed(const std::string& app_id) override;
     void app_state_changed(const std::string& app_id, AppState old_state, AppTransition now) override;
     void apps_changed(Durability durability) override;
     // Turns the loop's task queue once, waiting a moment for work: how

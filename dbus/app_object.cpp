@@ -21,6 +21,12 @@ void AppObject::emit_pids_changed() {
     getObject().emitPropertiesChangedSignal(org::damond1::App_adaptor::INTERFACE_NAME, {"Pids"});
 }
 
+void AppObject::emit_reclaim_changed() {
+    getObject().emitPropertiesChangedSignal(
+        org::damond1::App_adaptor::INTERFACE_NAME,
+        {"ReclaimedBytes", "ReclaimedBytesTotal", "LastReclaimUsec", "LastReclaimOutcome", "RefaultBytes"});
+}
+
 void AppObject::emit_switched() {
     getObject().emitPropertiesChangedSignal(org::damond1::App_adaptor::INTERFACE_NAME, {"State", "LastSwitchUsec"});
 }
@@ -48,5 +54,25 @@ sdbus::ObjectPath AppObject::BackgroundContext() {
 uint64_t AppObject::LastSwitchUsec() {
     return translate_errors([&] { return apps_.app(app_id_).last_switch_us; });
 }
+
+AppReclaimer::Figures AppObject::reclaim_figures() {
+    return translate_errors([&] {
+        apps_.app(app_id_);  // NoSuchApp when gone
+        const AppReclaimer::Figures* f = apps_.reclaim_figures(app_id_);
+        return f ? *f : AppReclaimer::Figures{};
+    });
+}
+
+bool AppObject::ReclaimEnabled() {
+    return translate_errors([&] {
+        apps_.app(app_id_);
+        return apps_.reclaims(app_id_);
+    });
+}
+uint64_t AppObject::ReclaimedBytes() { return reclaim_figures().last_bytes; }
+uint64_t AppObject::ReclaimedBytesTotal() { return reclaim_figures().total_bytes; }
+uint64_t AppObject::LastReclaimUsec() { return reclaim_figures().last_at_us; }
+std::string AppObject::LastReclaimOutcome() { return reclaim_figures().last_outcome; }
+uint64_t AppObject::RefaultBytes() { return reclaim_figures().refault_bytes; }
 
 }  // namespace damond

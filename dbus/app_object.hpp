@@ -18,6 +18,7 @@ public:
 
     void emit_switched();
     void emit_pids_changed();
+    void emit_reclaim_changed();
 
 private:
     std::string AppId() override;
@@ -26,6 +27,14 @@ private:
     sdbus::ObjectPath ForegroundContext() override;
     sdbus::ObjectPath BackgroundContext() override;
     uint64_t LastSwitchUsec() override;
+    bool ReclaimEnabled() override;
+    uint64_t ReclaimedBytes() override;
+    uint64_t ReclaimedBytesTotal() override;
+    uint64_t LastReclaimUsec() override;
+    std::string LastReclaimOutcome() override;
+    uint64_t RefaultBytes() override;
+    // Its figures, zeros before its first reclaim (throws NoSuchApp when gone).
+    AppReclaimer::Figures reclaim_figures();
 
     AppRegistry& apps_;
     std::string app_id_;

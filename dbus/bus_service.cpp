@@ -63,6 +63,13 @@ struct BusService::Impl : ManagerListener, AppListener {
         });
     }
 
+    void app_reclaim_changed(const std::string& app_id) override {
+        signals.push([this, app_id] {
+            auto it = app_objects.find(app_id);
+            if (it != app_objects.end()) it->second->emit_reclaim_changed();
+        });
+    }
+
     void app_state_changed(const std::string& app_id, AppState old_state, AppTransition now) override {
         signals.push([this, app_id, old_state, now] {
             auto it = app_objects.find(app_id);
