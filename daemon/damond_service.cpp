@@ -135,9 +135,7 @@ void DamondService::changed(bool kept) {
 void DamondService::app_added(const std::string& app_id) { bus_.app_listener().app_added(app_id); }
 void DamondService::app_removed(const std::string& app_id) { bus_.app_listener().app_removed(app_id); }
 void DamondService::app_pids_changed(const std::string& app_id) { bus_.app_listener().app_pids_changed(app_id); }
-void DamondService::app_reclaim_changed(const std::string& app_id) {
-    bus_.app_listener().app_reclaim_changed(app_id);
-}
+void DamondService::app_reclaim_changed(const std::string& app_id) { bus_.app_listener().app_reclaim_changed(app_id); }
 void DamondService::app_state_changed(const std::string& app_id, AppState old_state, AppTransition now) {
     bus_.app_listener().app_state_changed(app_id, old_state, now);
 }

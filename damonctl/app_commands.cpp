@@ -1,4 +1,4 @@
-// `app list|register|foreground|background|unregister`.
+// `app list|show|register|foreground|background|unregister`.
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +25,7 @@ uint32_t parse_pid(const std::string& text) {
 
 const char* kAppUsage =
     "damonctl app list [--json]\n"
+    "       damonctl app show APP [--json]\n"
     "       damonctl app register APP [--pid PID] [--foreground-profile P] [--background-profile P]\n"
     "       damonctl app foreground|background APP [--pid PID]\n"
     "       damonctl app unregister APP";
@@ -57,6 +58,46 @@ int cmd_app(Args& a) {
         }
         t.print(std::cout);
         std::cout << "in the foreground: " << (fg.empty() ? "none" : fg) << '\n';
+        return kOk;
+    }
+    if (verb == "show") {
+        a.expect(1, "damonctl app show APP [--json]");
+        Damond d;
+        auto app = d.app(a.words[0]);
+        const std::string state = call([&] { return app->State(); });
+        const std::vector<uint32_t> pids = call([&] { return app->Pids(); });
+        const bool reclaim = call([&] { return app->ReclaimEnabled(); });
+        const uint64_t last = call([&] { return app->ReclaimedBytes(); });
+        const uint64_t total = call([&] { return app->ReclaimedBytesTotal(); });
+        const uint64_t at = call([&] { return app->LastReclaimUsec(); });
+        const std::string outcome = call([&] { return app->LastReclaimOutcome(); });
+        const uint64_t refaults = call([&] { return app->RefaultBytes(); });
+        if (a.json) {
+            std::cout << json{{"app_id", a.words[0]},
+                              {"state", state},
+                              {"pids", pids},
+                              {"reclaim",
+                               {{"enabled", reclaim},
+                                {"last_bytes", last},
+                                {"total_bytes", total},
+                                {"last_usec", at},
+                                {"last_outcome", outcome},
+                                {"refault_bytes", refaults}}}}
+                             .dump(2)
+                      << '\n';
+            return kOk;
+        }
+        std::string pid_text;
+        for (uint32_t pid : pids) pid_text += (pid_text.empty() ? "" : ",") + std::to_string(pid);
+        std::cout << a.words[0] << ": " << state << ", processes " << (pid_text.empty() ? "-" : pid_text) << '\n';
+        std::cout << "reclaim: " << (reclaim ? "on" : "off") << '\n';
+        if (at) {
+            std::cout << "  last: " << human_size(last) << " (" << outcome << ")\n";
+            std::cout << "  total: " << human_size(total) << '\n';
+        } else if (!outcome.empty()) {
+            std::cout << "  last: " << outcome << '\n';
+        }
+        std::cout << "  refaults after its last return: " << human_size(refaults) << '\n';
         return kOk;
     }
     if (verb == "register") {

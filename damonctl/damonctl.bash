@@ -51,7 +51,7 @@ _damonctl() {
         app)
             local verb=${COMP_WORDS[i+1]}
             if [[ $((COMP_CWORD - i)) -eq 1 ]]; then
-                COMPREPLY=($(compgen -W "list register foreground background unregister" -- "$cur"))
+                COMPREPLY=($(compgen -W "list show register foreground background unregister" -- "$cur"))
             elif [[ $verb == foreground || $verb == background || $verb == unregister ]]; then
                 COMPREPLY=($(compgen -W "$(damonctl complete apps 2>/dev/null) --pid" -- "$cur"))
             fi ;;

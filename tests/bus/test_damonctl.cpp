@@ -397,6 +397,14 @@ TEST_F(Damonctl, AppsRegisterSwitchListAndGo) {
     EXPECT_EQ(run({"app", "foreground", "com.example.gone"}).code, 3);
     EXPECT_EQ(run({"app", "wobble", "x"}).code, 2);
     EXPECT_EQ(run({"app", "register", "x", "--pid", "abc"}).code, 2);
+    // show: its state, and what its reclaims did (off by default: nothing yet).
+    const json shown = run_json({"app", "show", "com.example.b"});
+    EXPECT_EQ(shown["state"], "background");
+    EXPECT_EQ(shown["reclaim"]["enabled"], false);
+    EXPECT_EQ(shown["reclaim"]["total_bytes"], 0);
+    EXPECT_EQ(shown["reclaim"]["last_outcome"], "");
+    EXPECT_NE(run({"app", "show", "com.example.b"}).out.find("reclaim: off"), std::string::npos);
+    EXPECT_EQ(run({"app", "show", "com.example.gone"}).code, 3);
 }
 
 TEST_F(Damonctl, HoldPausesWhileTheCommandRunsAndReleasesHoweverItEnds) {

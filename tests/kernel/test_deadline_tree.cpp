@@ -114,8 +114,7 @@ TEST(DeadlineTree, AHungCallIsOverdueAfterTheDeadlineAndGivenUpTheThreadStops) {
     });
     inner.wait_hanging();  // (a busy machine may start the thread late)
     EXPECT_EQ(watch.overdue(CallWatch::Clock::now()), "");
-    EXPECT_EQ(watch.overdue(CallWatch::Clock::now() + 2500ms),
-              "kdamond 3: reading hang did not return within 2000 ms");
+    EXPECT_EQ(watch.overdue(CallWatch::Clock::now() + 2500ms), "kdamond 3: reading hang did not return within 2000 ms");
     watch.give_up();
     inner.release();
     stuck.join();
