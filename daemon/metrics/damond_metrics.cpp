@@ -228,16 +228,28 @@ std::vector<MetricFamily> gather_metrics(const Manager& manager, const AppRegist
                            "Switches of the app between foreground and background since it was registered.");
     auto fg_seconds = family("damond_app_foreground_seconds", "counter", "seconds",
                              "Time the app has spent in the foreground since it was registered.");
+    auto reclaimed = family("damond_app_reclaimed_bytes", "counter", "bytes",
+                            "Memory of the app paged out in the background because both of its contexts saw it idle "
+                            "(apps.reclaim), since it was registered.");
+    auto refaults = family("damond_app_refault_bytes", "gauge", "bytes",
+                           "Major faults of the app times the page size over apps.reclaim.refault_window_ms after its "
+                           "last return to the foreground: what its reclaim cost it.");
     for (size_t i = 0; i < shown; ++i) {
         const AppInfo& a = *apps[i];
         const Labels l{{"app", a.app_id}};
         fg.add(l, a.state == AppState::Foreground ? "1" : "0");
         switches.add(l, metric_value(a.switches));
         fg_seconds.add(l, metric_seconds(registry.foreground_us(a)));
+        if (const AppReclaimer::Figures* r = registry.reclaim_figures(a.app_id)) {
+            reclaimed.add(l, metric_value(r->total_bytes));
+            refaults.add(l, metric_value(r->refault_bytes));
+        }
     }
     out.push_back(std::move(fg));
     out.push_back(std::move(switches));
     out.push_back(std::move(fg_seconds));
+    out.push_back(std::move(reclaimed));
+    out.push_back(std::move(refaults));
 
     const Histogram& h = registry.switch_seconds();
     MetricFamily sw = family("damond_switch_duration_seconds", "histogram", "seconds",
