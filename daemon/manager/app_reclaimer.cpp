@@ -157,9 +157,12 @@ void AppReclaimer::run_jobs() {
             job = std::move(jobs_.front());
             jobs_.pop_front();
         }
+        // Anonymous memory only, as the process maps it now.
         uint64_t planned = 0;
-        for (const auto& [pid, ranges] : job.ranges)
+        for (auto& [pid, ranges] : job.ranges) {
+            ranges = clip_ranges(ranges, parts_.system->anonymous(pid));
             for (const ReclaimRange& r : ranges) planned += r.end - r.start;
+        }
         const auto t0 = std::chrono::steady_clock::now();
         std::string error;
         const uint64_t bytes = run(job, error);
@@ -212,7 +215,8 @@ void AppReclaimer::finished(const std::string& app_id, uint64_t bytes, uint64_t 
     f.last_at_us = parts_.now_us();
     char took[32];
     std::snprintf(took, sizeof took, "%.1f s", double(took_us) / 1e6);
-    std::string what = "paged out " + mib(bytes) + " of " + mib(planned) + " idle in both contexts in " + took;
+    std::string what =
+        "paged out " + mib(bytes) + " of " + mib(planned) + " of anonymous memory idle in both contexts in " + took;
     if (stopped) what += ", stopped by its return to the foreground";
     if (!error.empty()) what += " (" + error + ")";
     outcome(app_id, what);

@@ -54,6 +54,22 @@ void align_to_pages(std::vector<ReclaimRange>& ranges, uint64_t page) {
 
 }  // namespace
 
+std::vector<ReclaimRange> clip_ranges(const std::vector<ReclaimRange>& ranges,
+                                      const std::vector<ReclaimRange>& within) {
+    std::vector<ReclaimRange> out;
+    size_t i = 0, j = 0;
+    while (i < ranges.size() && j < within.size()) {
+        const uint64_t start = std::max(ranges[i].start, within[j].start);
+        const uint64_t end = std::min(ranges[i].end, within[j].end);
+        if (start < end) out.push_back({start, end, ranges[i].idle_us});
+        if (ranges[i].end < within[j].end)
+            ++i;
+        else
+            ++j;
+    }
+    return out;
+}
+
 ReclaimChoice choose_reclaim_ranges(const MonitorSnapshot& foreground, const MonitorSnapshot& background,
                                     const ReclaimRule& rule) {
     ReclaimChoice choice;

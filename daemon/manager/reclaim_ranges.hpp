@@ -42,4 +42,8 @@ struct ReclaimChoice {
 ReclaimChoice choose_reclaim_ranges(const MonitorSnapshot& foreground, const MonitorSnapshot& background,
                                     const ReclaimRule& rule);
 
+// The parts of `ranges` inside `within` (both in address order, each
+// without overlaps), keeping each part's idle time.
+std::vector<ReclaimRange> clip_ranges(const std::vector<ReclaimRange>& ranges, const std::vector<ReclaimRange>& within);
+
 }  // namespace damond

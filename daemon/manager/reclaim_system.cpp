@@ -21,6 +21,11 @@ public:
         return page_out_process(pid, r);
     }
     std::optional<uint64_t> major_faults(uint32_t pid) override { return process_major_faults(pid); }
+    std::vector<ReclaimRange> anonymous(uint32_t pid) override {
+        std::vector<ReclaimRange> out;
+        for (const auto& [start, end] : process_anonymous_ranges(pid)) out.push_back({start, end, 0});
+        return out;
+    }
     uint64_t page_size() override { return static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)); }
 };
 

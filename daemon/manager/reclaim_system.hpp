@@ -26,6 +26,9 @@ public:
     virtual uint64_t page_out(uint32_t pid, const std::vector<ReclaimRange>& ranges) = 0;
     // nullopt when the process is gone.
     virtual std::optional<uint64_t> major_faults(uint32_t pid) = 0;
+    // Its anonymous memory, in address order (empty when gone): what a
+    // reclaim keeps to (file-backed pages are the page cache's to manage).
+    virtual std::vector<ReclaimRange> anonymous(uint32_t pid) = 0;
     virtual uint64_t page_size() = 0;
 };
 

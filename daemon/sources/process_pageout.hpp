@@ -16,6 +16,10 @@ namespace damond {
 // std::system_error naming the process when nothing could be (ESRCH: gone).
 uint64_t page_out_process(uint32_t pid, const std::vector<std::pair<uint64_t, uint64_t>>& ranges);
 
+// The process's anonymous memory (/proc/<pid>/maps: no file behind it, its
+// heap and stacks; not the vdso), adjacent mappings joined; empty when gone.
+std::vector<std::pair<uint64_t, uint64_t>> process_anonymous_ranges(uint32_t pid);
+
 // /proc/<pid>/stat field 12 (majflt); nullopt when the process is gone.
 std::optional<uint64_t> process_major_faults(uint32_t pid);
 

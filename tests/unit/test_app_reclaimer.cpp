@@ -1,4 +1,5 @@
 // An app's reclaim: when it runs, what it pages out, what stops it.
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -74,9 +75,14 @@ public:
         return bytes;
     }
     std::optional<uint64_t> major_faults(uint32_t) override { return faults.load(); }
+    std::vector<ReclaimRange> anonymous(uint32_t) override {
+        std::lock_guard<std::mutex> lock(mu);
+        return anon;
+    }
     uint64_t page_size() override { return 4096; }
 
     Swap swap_{8ULL << 30, 8ULL << 30};
+    std::vector<ReclaimRange> anon{{0, 1ULL << 40, 0}};  // all of it, unless a test says otherwise
     std::atomic<uint64_t> faults{0};
     std::mutex mu;
     std::condition_variable cv;
@@ -235,4 +241,33 @@ TEST(AppReclaimer, CountsTheMajorFaultsAfterAReturn) {
     ASSERT_NE(f, nullptr);
     EXPECT_EQ(f->refault_bytes, 50u * 4096);
     EXPECT_EQ(f->returns_counted, 1u);
+}
+
+// Anonymous memory only: a file mapped over 32-40 MiB keeps its pages.
+TEST(AppReclaimer, KeepsToAnonymousMemory) {
+    Rig rig;
+    rig.system->anon = {{0, 32 * kMiB, 0}, {40 * kMiB, 64 * kMiB, 0}};
+    rig.reclaimer->left_foreground("a", "a@foreground", "a@background");
+    rig.fire_timers();
+    ASSERT_TRUE(rig.loop.until([&] { return rig.outcome().find("paged out") == 0; })) << rig.outcome();
+    EXPECT_EQ(rig.system->paged(), 32 * kMiB);
+    for (const auto& c : rig.system->calls)
+        for (const ReclaimRange& r : c.second) EXPECT_TRUE(r.end <= 32 * kMiB || r.start >= 40 * kMiB);
+}
+
+// The live system's view of a process's anonymous memory: an anonymous
+// mapping of ours is in it, our own code (a file's) is not.
+TEST(AppReclaimer, TheLiveSystemFindsAProcesssAnonymousMemory) {
+    const size_t size = 4 * kMiB;
+    void* block = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(block, MAP_FAILED);
+    const std::vector<ReclaimRange> anon = live_reclaim_system()->anonymous(static_cast<uint32_t>(::getpid()));
+    auto inside = [&](uint64_t addr) {
+        for (const ReclaimRange& r : anon)
+            if (addr >= r.start && addr < r.end) return true;
+        return false;
+    };
+    EXPECT_TRUE(inside(reinterpret_cast<uint64_t>(block)));
+    EXPECT_FALSE(inside(reinterpret_cast<uint64_t>(&live_reclaim_system)));
+    ::munmap(block, size);
 }

@@ -94,3 +94,11 @@ TEST(ReclaimRanges, OnlyWholePages) {
     const ReclaimChoice c = choose_reclaim_ranges(fg, snap({{0, 1, 0, 100}}), rule(60));
     EXPECT_EQ(c.targets[0], (std::vector<ReclaimRange>{{4096, 3 * 4096, 100000000}}));
 }
+
+// Clipping to what a process maps anonymously keeps each part's idle time.
+TEST(ReclaimRanges, ClippedToAnotherSetOfRanges) {
+    const std::vector<ReclaimRange> chosen{{0, 10, 5}, {20, 30, 7}};
+    const std::vector<ReclaimRange> anon{{5, 25, 0}, {28, 40, 0}};
+    EXPECT_EQ(clip_ranges(chosen, anon), (std::vector<ReclaimRange>{{5, 10, 5}, {20, 25, 7}, {28, 30, 7}}));
+    EXPECT_TRUE(clip_ranges(chosen, {}).empty());
+}
