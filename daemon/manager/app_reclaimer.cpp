@@ -48,9 +48,11 @@ AppReclaimer::~AppReclaimer() {
     worker_.join();
 }
 
-void AppReclaimer::left_foreground(const std::string& app_id, const std::string& fg, const std::string& bg) {
+void AppReclaimer::left_foreground(const std::string& app_id, const std::string& fg, const std::string& bg,
+                                   const std::string& cgroup) {
     AppState& app = apps_[app_id];
     const uint64_t generation = ++app.generation;
+    app.cgroup = cgroup;
     parts_.schedule(parts_.now_us() + config_.after_ms * 1000,
                     [this, app_id, generation, fg, bg] { start(app_id, generation, fg, bg); });
 }
@@ -59,6 +61,7 @@ void AppReclaimer::before_foreground(const std::string& app_id, std::function<vo
     auto it = apps_.find(app_id);
     if (it == apps_.end()) return go();
     ++it->second.generation;
+    thaw(it->second, app_id);  // before anything of it runs again
     if (!it->second.running) return go();
     it->second.running->store(true);
     cv_.notify_all();
@@ -84,6 +87,7 @@ void AppReclaimer::forget(const std::string& app_id) {
     auto it = apps_.find(app_id);
     if (it == apps_.end()) return;
     if (it->second.running) it->second.running->store(true);
+    thaw(it->second, app_id);
     // Its job may still end: finished() finds no app and says nothing.
     for (auto& go : it->second.waiting) go();
     apps_.erase(it);
@@ -94,8 +98,34 @@ const AppReclaimer::Figures* AppReclaimer::figures(const std::string& app_id) co
     return it == apps_.end() ? nullptr : &it->second.figures;
 }
 
-void AppReclaimer::outcome(const std::string& app_id, const std::string& what) {
+void AppReclaimer::thaw(AppState& app, const std::string& app_id) {
+    if (!app.figures.frozen) return;
+    app.figures.frozen = false;
+    try {
+        parts_.system->set_frozen(app.cgroup, false);
+    } catch (const std::exception& e) {
+        log_error("app '" + app_id + "': thawing " + app.cgroup + ": " + e.what(),
+                  {message_id::kAppReclaim, "", app_id});
+    }
+    parts_.changed(app_id);
+}
+
+void AppReclaimer::outcome(const std::string& app_id, const std::string& what_done, bool stopped) {
     AppState& app = apps_[app_id];
+    std::string what = what_done;
+    if (config_.freeze && !stopped) {
+        if (app.cgroup.empty()) {
+            what += "; not frozen: it has no cgroup of its own (apps.rules[].cgroup)";
+        } else {
+            try {
+                parts_.system->set_frozen(app.cgroup, true);
+                app.figures.frozen = true;
+                what += "; " + app.cgroup + " frozen";
+            } catch (const std::exception& e) {
+                what += std::string("; not frozen: ") + e.what();
+            }
+        }
+    }
     app.figures.last_outcome = what;
     log_info("app '" + app_id + "': reclaim: " + what, {message_id::kAppReclaim, "", app_id});
     parts_.changed(app_id);
@@ -219,7 +249,7 @@ void AppReclaimer::finished(const std::string& app_id, uint64_t bytes, uint64_t 
         "paged out " + mib(bytes) + " of " + mib(planned) + " of anonymous memory idle in both contexts in " + took;
     if (stopped) what += ", stopped by its return to the foreground";
     if (!error.empty()) what += " (" + error + ")";
-    outcome(app_id, what);
+    outcome(app_id, what, stopped);
     auto waiting = std::move(app.waiting);
     app.waiting.clear();
     for (auto& go : waiting) go();

@@ -50,6 +50,7 @@ public:
         std::string last_outcome;    // what the last one did or why it did nothing
         uint64_t refault_bytes = 0;  // major faults x page size over the window after the last return
         uint64_t returns_counted = 0;
+        bool frozen = false;  // its cgroup, by damond, until it returns
     };
 
     AppReclaimer(Parts parts, AppReclaimConfig config);
@@ -57,8 +58,10 @@ public:
     void set_config(AppReclaimConfig config) { config_ = config; }
 
     // The app went to the background: its reclaim is due after `after_ms`.
+    // `cgroup`: the app's own cgroup directory, frozen after the reclaim
+    // with apps.reclaim.freeze; "" for none (then it is never frozen).
     void left_foreground(const std::string& app_id, const std::string& foreground_context,
-                         const std::string& background_context);
+                         const std::string& background_context, const std::string& cgroup = "");
     // Before the app's switch to the foreground: a pending reclaim is
     // dropped and one under way stopped; `go` once none of the app's memory
     // can be paged out any more.
@@ -79,6 +82,7 @@ private:
         uint64_t generation = 0;                     // anything since makes a scheduled step stale
         std::shared_ptr<std::atomic<bool>> running;  // the stop flag of the job under way
         std::vector<std::function<void()>> waiting;  // switches waiting for it to stop
+        std::string cgroup;                          // its own, "" for none
         Figures figures;
     };
     void start(const std::string& app_id, uint64_t generation, const std::string& fg, const std::string& bg);
@@ -86,7 +90,10 @@ private:
               const MonitorSnapshot& bg_snap);
     void finished(const std::string& app_id, uint64_t bytes, uint64_t planned, uint64_t took_us, bool stopped,
                   const std::string& error);
-    void outcome(const std::string& app_id, const std::string& what);
+    // The end of a reclaim (`what` it did); with apps.reclaim.freeze, the
+    // freeze follows unless a return stopped it.
+    void outcome(const std::string& app_id, const std::string& what, bool stopped = false);
+    void thaw(AppState& app, const std::string& app_id);
     void run_jobs();
     uint64_t run(const Job& job, std::string& error);
 

@@ -69,6 +69,16 @@ AppRegistry::AppRegistry(Manager& manager, Parts parts)
     reclaimer_ = std::make_unique<AppReclaimer>(std::move(r), config_.reclaim);
 }
 
+std::string AppRegistry::own_cgroup(const std::string& app_id) const {
+    const AppRule* rule = rule_for(app_id);
+    if (!rule || rule->cgroup.empty()) return "";
+    // One whose freezer state is an event source says where the app is: damond
+    // freezing it would be heard as the app's own doing.
+    for (const FreezerWatch& w : config_.freezer)
+        if (w.cgroup == rule->cgroup) return "";
+    return rule->cgroup;
+}
+
 bool AppRegistry::reclaims(const std::string& app_id) const {
     const AppRule* rule = rule_for(app_id);
     return rule && rule->reclaim ? *rule->reclaim : config_.reclaim.enabled;
@@ -456,7 +466,7 @@ void AppRegistry::resume_for_switch(const std::string& app_id, AppState state, S
             manager_.pause_context_unread(from, paused);
         if (state == AppState::Background) {
             left_foreground(app_id);
-            if (reclaim) reclaimer_->left_foreground(app_id, from, to);
+            if (reclaim) reclaimer_->left_foreground(app_id, from, to, own_cgroup(app_id));
         } else {
             forget_recent(app_id);
             if (reclaims(app_id)) reclaimer_->returned(app_id, apps_.at(app_id).pids);

@@ -102,6 +102,9 @@ public:
     }
     // apps.reclaim.enabled, or its rule's "reclaim".
     bool reclaims(const std::string& app_id) const;
+    // The cgroup apps.reclaim.freeze may freeze: its rule's, unless that one
+    // is a freezer event source; "" for none.
+    std::string own_cgroup(const std::string& app_id) const;
     using Durability = damond::Durability;
 
     // Every call that changes apps is asynchronous, `done` running on the

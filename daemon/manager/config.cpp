@@ -58,6 +58,7 @@ void read_apps(const nlohmann::json& j, AppsConfig& apps) {
         c.max_bytes = rr.u64("max_bytes", c.max_bytes);
         c.min_free_swap_percent = static_cast<uint32_t>(rr.u64("min_free_swap_percent", c.min_free_swap_percent, 100));
         c.refault_window_ms = rr.u64("refault_window_ms", c.refault_window_ms, 600000);
+        c.freeze = rr.boolean("freeze", c.freeze);
         rr.reject_unknown_keys();
     }
     if (const nlohmann::json* freezer = r.array("freezer")) {

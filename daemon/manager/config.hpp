@@ -66,6 +66,9 @@ struct AppReclaimConfig {
     uint64_t max_bytes = 0;               // per reclaim, the longest idle first; 0: no limit
     uint32_t min_free_swap_percent = 20;  // stop below this share of swap free
     uint64_t refault_window_ms = 10000;   // major faults counted this long after a return
+    // Then freeze the app's own cgroup (its rule's "cgroup"), thawed before
+    // its foreground context resumes.
+    bool freeze = false;
 };
 
 // A cgroup v2 cgroup whose freezer state is an app's: frozen = background.

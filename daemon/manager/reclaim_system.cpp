@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "sources/proc_fs.hpp"
 #include "sources/process_pageout.hpp"
 
 namespace damond {
@@ -25,6 +26,9 @@ public:
         std::vector<ReclaimRange> out;
         for (const auto& [start, end] : process_anonymous_ranges(pid)) out.push_back({start, end, 0});
         return out;
+    }
+    void set_frozen(const std::string& cgroup_dir, bool frozen) override {
+        ProcFs("").write_text(cgroup_dir + "/cgroup.freeze", frozen ? "1" : "0");
     }
     uint64_t page_size() override { return static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)); }
 };

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "manager/reclaim_ranges.hpp"
@@ -29,6 +30,8 @@ public:
     // Its anonymous memory, in address order (empty when gone): what a
     // reclaim keeps to (file-backed pages are the page cache's to manage).
     virtual std::vector<ReclaimRange> anonymous(uint32_t pid) = 0;
+    // Writes <cgroup_dir>/cgroup.freeze; throws std::system_error naming it.
+    virtual void set_frozen(const std::string& cgroup_dir, bool frozen) = 0;
     virtual uint64_t page_size() = 0;
 };
 

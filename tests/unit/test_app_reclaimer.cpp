@@ -75,6 +75,10 @@ public:
         return bytes;
     }
     std::optional<uint64_t> major_faults(uint32_t) override { return faults.load(); }
+    void set_frozen(const std::string& cgroup, bool frozen) override {
+        std::lock_guard<std::mutex> lock(mu);
+        freezes.emplace_back(cgroup, frozen);
+    }
     std::vector<ReclaimRange> anonymous(uint32_t) override {
         std::lock_guard<std::mutex> lock(mu);
         return anon;
@@ -89,6 +93,7 @@ public:
     bool hold = false;
     int waiting = 0;
     std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>> calls;
+    std::vector<std::pair<std::string, bool>> freezes;
     uint64_t paged() {
         std::lock_guard<std::mutex> lock(mu);
         uint64_t bytes = 0;
@@ -270,4 +275,33 @@ TEST(AppReclaimer, TheLiveSystemFindsAProcesssAnonymousMemory) {
     EXPECT_TRUE(inside(reinterpret_cast<uint64_t>(block)));
     EXPECT_FALSE(inside(reinterpret_cast<uint64_t>(&live_reclaim_system)));
     ::munmap(block, size);
+}
+
+// With apps.reclaim.freeze: the app's own cgroup is frozen once its reclaim
+// ends, and thawed before its switch back goes on; an app without a cgroup
+// of its own is never frozen, and says so.
+TEST(AppReclaimer, FreezesAfterTheReclaimAndThawsBeforeTheReturn) {
+    AppReclaimConfig config;
+    config.freeze = true;
+    Rig rig(config);
+    rig.reclaimer->left_foreground("a", "a@foreground", "a@background", "/sys/fs/cgroup/apps/a");
+    rig.fire_timers();
+    ASSERT_TRUE(rig.loop.until([&] { return rig.reclaimer->figures("a") && rig.reclaimer->figures("a")->frozen; }));
+    EXPECT_EQ(rig.system->paged(), 40 * kMiB);  // paged out first
+    EXPECT_NE(rig.outcome().find("; /sys/fs/cgroup/apps/a frozen"), std::string::npos) << rig.outcome();
+    bool thawed_first = false;
+    rig.reclaimer->before_foreground("a", [&] {
+        std::lock_guard<std::mutex> lock(rig.system->mu);
+        thawed_first = !rig.system->freezes.empty() && !rig.system->freezes.back().second;
+    });
+    EXPECT_TRUE(thawed_first);
+    EXPECT_EQ(rig.system->freezes, (std::vector<std::pair<std::string, bool>>{{"/sys/fs/cgroup/apps/a", true},
+                                                                              {"/sys/fs/cgroup/apps/a", false}}));
+    EXPECT_FALSE(rig.reclaimer->figures("a")->frozen);
+
+    rig.reclaimer->left_foreground("a", "a@foreground", "a@background");  // no cgroup of its own
+    rig.fire_timers();
+    ASSERT_TRUE(rig.loop.until([&] { return rig.reclaimer->figures("a")->reclaims == 2; }));
+    EXPECT_NE(rig.outcome().find("not frozen: it has no cgroup of its own"), std::string::npos) << rig.outcome();
+    EXPECT_EQ(rig.system->freezes.size(), 2u);
 }
