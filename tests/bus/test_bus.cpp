@@ -1065,3 +1065,46 @@ TEST(BusPolicy, AStalledPolkitHoldsOnlyTheCallThatAskedIt) {
     damond->signal(SIGTERM);
     EXPECT_EQ(damond->wait_exit(10000), 0);
 }
+
+// apps.reclaim on, through the bus: once the app has been in the background
+// for after_ms, its reclaim runs and says what it did on the App object. On
+// a machine without swap it pages out nothing and says so; with swap, the
+// contexts here have not aggregated 10^6 times, and it says that.
+TEST(DamondReclaim, AnAppInTheBackgroundSaysWhatItsReclaimDid) {
+    PrivateBus bus;
+    TempDir dir;
+    const std::string config = R"({
+  "backend": "inprocess",
+  "profiles": {
+    "fine":   {"ops": "vaddr", "intervals": {"sample_us": 100000, "aggr_us": 1000000}},
+    "coarse": {"ops": "vaddr", "intervals": {"sample_us": 200000, "aggr_us": 2000000}}
+  },
+  "apps": {"default": {"foreground": "fine", "background": "coarse"},
+           "reclaim": {"enabled": true, "after_ms": 200, "min_aggregations": 1000000}}
+})";
+    auto damond = start_damond(bus, dir.write("c.json", config), dir.path() + "/log");
+    ASSERT_TRUE(damond) << read_file(dir.path() + "/log");
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
+    ManagerProxy m;
+    WorkloadProcess proc({"--hot-mib", "1", "--cold-mib", "4"});
+    m.RegisterApp("org.example.R", static_cast<uint32_t>(proc.pid()), {});
+    AppProxy app("/org/damond1/app/org_2eexample_2eR");
+    EXPECT_TRUE(app.ReclaimEnabled());
+    EXPECT_EQ(app.LastReclaimOutcome(), "");
+    m.SetAppState("org.example.R", "foreground", {});
+    m.SetAppState("org.example.R", "background", {});
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key, expected = "nothing paged out: there is no swap";
+    for (uint64_t kib = 0; meminfo >> key >> kib;) {
+        meminfo.ignore(64, '\n');
+        if (key == "SwapTotal:" && kib) expected = "nothing paged out: its foreground context has aggregated";
+    }
+    std::string outcome;
+    for (int i = 0; i < 100 && outcome.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        outcome = app.LastReclaimOutcome();
+    }
+    EXPECT_EQ(outcome.rfind(expected, 0), 0u) << outcome << "\n" << read_file(dir.path() + "/log");
+    EXPECT_EQ(app.ReclaimedBytesTotal(), 0u);
+    EXPECT_NE(read_file(dir.path() + "/log").find("app 'org.example.R': reclaim: " + expected), std::string::npos);
+}
