@@ -4,6 +4,10 @@
 // hot area until stdin closes (unless --ignore-stdin), SIGTERM arrives or
 // --exit-after-ms passes.
 //
+// --fg-mib N: a third area, touched with the hot one only while the process
+// is "in the foreground": from SIGUSR1 until SIGUSR2 (it starts there), as
+// an app whose foreground needs memory its background does not.
+//
 // --flush-tlb: before each round over the hot area, drop its TLB entries
 // (mprotect to read-only and back). DAMON clears a page's accessed bit
 // without flushing the TLB, and the CPU only sets that bit on a page walk,
@@ -26,8 +30,11 @@
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
+volatile sig_atomic_t g_foreground = 1;
 
 void on_term(int) { g_stop = 1; }
+void on_foreground(int) { g_foreground = 1; }
+void on_background(int) { g_foreground = 0; }
 
 char* map_anon(size_t bytes) {
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -53,7 +60,7 @@ void touch(char* p, size_t bytes, bool write) {
 
 void usage() {
     fprintf(stderr,
-            "usage: damond-workload [--hot-mib N] [--cold-mib N] [--file PATH --file-mib N] "
+            "usage: damond-workload [--hot-mib N] [--cold-mib N] [--fg-mib N] [--file PATH --file-mib N] "
             "[--period-ms N] [--exit-after-ms N] [--grow-after-ms N] [--ignore-stdin] [--flush-tlb]\n");
     exit(2);
 }
@@ -61,7 +68,7 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    size_t hot_mib = 8, cold_mib = 8, file_mib = 0;
+    size_t hot_mib = 8, cold_mib = 8, file_mib = 0, fg_mib = 0;
     long period_ms = 5, exit_after_ms = -1;
     bool watch_stdin = true;
     bool flush_tlb = false;
@@ -73,6 +80,8 @@ int main(int argc, char** argv) {
             hot_mib = std::strtoul(next(), nullptr, 10);
         else if (!strcmp(argv[i], "--cold-mib"))
             cold_mib = std::strtoul(next(), nullptr, 10);
+        else if (!strcmp(argv[i], "--fg-mib"))
+            fg_mib = std::strtoul(next(), nullptr, 10);
         else if (!strcmp(argv[i], "--file"))
             file = next();
         else if (!strcmp(argv[i], "--file-mib"))
@@ -91,6 +100,8 @@ int main(int argc, char** argv) {
             usage();
     }
     signal(SIGTERM, on_term);
+    signal(SIGUSR1, on_foreground);
+    signal(SIGUSR2, on_background);
     signal(SIGPIPE, SIG_IGN);
 
     const size_t hot_bytes = hot_mib << 20, cold_bytes = cold_mib << 20, file_bytes = file_mib << 20;
@@ -104,6 +115,9 @@ int main(int argc, char** argv) {
     }
     touch(hot, hot_bytes, true);
     touch(cold, cold_bytes, true);
+    const size_t fg_bytes = fg_mib << 20;
+    char* fg = fg_bytes ? map_anon(fg_bytes) : nullptr;
+    if (fg) touch(fg, fg_bytes, true);
 
     char* mapped = nullptr;
     if (file && file_bytes) {
@@ -134,6 +148,7 @@ int main(int argc, char** argv) {
     printf("{\"pid\": %d, \"hot\": [%llu, %llu], \"cold\": [%llu, %llu]", getpid(), addr(hot), addr(hot) + hot_bytes,
            addr(cold), addr(cold) + cold_bytes);
     if (mapped) printf(", \"file\": [%llu, %llu]", addr(mapped), addr(mapped) + file_bytes);
+    if (fg) printf(", \"fg\": [%llu, %llu]", addr(fg), addr(fg) + fg_bytes);
     printf("}\n");
     fflush(stdout);
 
@@ -146,6 +161,14 @@ int main(int argc, char** argv) {
             return 1;
         }
         touch(hot, hot_bytes, true);
+        if (fg && g_foreground) {
+            if (flush_tlb &&
+                (mprotect(fg, fg_bytes, PROT_READ) != 0 || mprotect(fg, fg_bytes, PROT_READ | PROT_WRITE) != 0)) {
+                perror("mprotect");
+                return 1;
+            }
+            touch(fg, fg_bytes, true);
+        }
         if (!grown && grow_after_ms >= 0 &&
             std::chrono::steady_clock::now() - start > std::chrono::milliseconds(grow_after_ms)) {
             // A new area far from the others, announced on stdout.
