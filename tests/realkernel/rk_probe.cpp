@@ -28,6 +28,9 @@
 //   rk-probe tuning < SNAPSHOT
 //       what DAMON tuned, as the snapshot read it: "sample_us=S aggr_us=A
 //       effective_bytes=E" (the first scheme's quota in force)
+//   rk-probe paged PID START END
+//       how much of the range is in memory and in swap (pagemap):
+//       "present_kib=P swapped_kib=S"
 //   rk-probe elapsed-ms COMMAND ARG...
 //       runs it, its stdout thrown away; prints its wall time in ms on stdout, exits as it did
 //   rk-probe age-shift BEFORE.json AFTER.json START END
@@ -231,6 +234,23 @@ int ctxt_switches(const char* record_path, const std::string& suffix, const std:
     return 0;
 }
 
+// How much of [start, end) of process `pid` is in memory and how much in
+// swap, from /proc/<pid>/pagemap (bit 63 present, bit 62 swapped).
+int paged(int pid, unsigned long long start, unsigned long long end) {
+    const int fd = open(("/proc/" + std::to_string(pid) + "/pagemap").c_str(), O_RDONLY);
+    if (fd < 0) throw std::runtime_error("cannot open the pagemap of " + std::to_string(pid));
+    unsigned long long present = 0, swapped = 0;
+    for (unsigned long long a = start; a < end; a += 4096) {
+        uint64_t entry = 0;
+        if (pread(fd, &entry, sizeof entry, static_cast<off_t>(a / 4096 * 8)) != sizeof entry) break;
+        if (entry >> 63 & 1) ++present;
+        if (entry >> 62 & 1) ++swapped;
+    }
+    close(fd);
+    std::printf("present_kib=%llu swapped_kib=%llu\n", present * 4, swapped * 4);
+    return 0;
+}
+
 int elapsed_ms(char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const pid_t child = fork();
@@ -255,6 +275,7 @@ int main(int argc, char** argv) {
     try {
         const std::string cmd = argc > 1 ? argv[1] : "";
         auto arg = [&](int i) { return std::strtoull(argv[i], nullptr, 0); };
+        if (cmd == "paged" && argc == 5) return paged(static_cast<int>(arg(2)), arg(3), arg(4));
         if (cmd == "tuning" && argc == 2) {
             const json snap = snapshot_from_stdin();
             const json& schemes = snap.at("schemes");
