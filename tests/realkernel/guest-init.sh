@@ -941,6 +941,46 @@ CONF
     survives "a damond restart" restart
     finish PASS
     ;;
+app-reclaim)
+    # (In progress: damond's policy alone, one app; the four policies and
+    # eight apps come next.) Swap on the disk realkernel-run attaches.
+    dev=/dev/nvme0n1
+    for t in $(seq 50); do [ -b $dev ] && break; sleep 0.1; done
+    [ -b $dev ] || fail "no swap disk ($dev)"
+    mkswap $dev >/dev/null && swapon $dev || fail "swapon $dev"
+    report "figure: swap $(awk '/SwapTotal/ { print $2 }' /proc/meminfo) kB"
+    damond-workload --hot-mib 8 --fg-mib 16 --cold-mib 64 --period-ms 100 --ignore-stdin --flush-tlb </dev/null >/run/r1.json &
+    for t in $(seq 600); do [ -s /run/r1.json ] && break; sleep 0.1; done
+    pid=$(sed 's/.*"pid": \([0-9]*\).*/\1/' /run/r1.json)
+    cs=$(sed 's/.*"cold": \[\([0-9]*\), \([0-9]*\)\].*/\1/' /run/r1.json)
+    ce=$(sed 's/.*"cold": \[\([0-9]*\), \([0-9]*\)\].*/\2/' /run/r1.json)
+    fs=$(sed 's/.*"fg": \[\([0-9]*\), \([0-9]*\)\].*/\1/' /run/r1.json)
+    fe=$(sed 's/.*"fg": \[\([0-9]*\), \([0-9]*\)\].*/\2/' /run/r1.json)
+    cat > /run/damond.json <<CONF
+{"backend": "kernel",
+ "profiles": {
+   "fine":   {"ops": "vaddr", "intervals": {"sample_us": 10000, "aggr_us": 200000}, "nr_regions": {"min": 50, "max": 400}},
+   "coarse": {"ops": "vaddr", "intervals": {"sample_us": 20000, "aggr_us": 400000}, "nr_regions": {"min": 50, "max": 400}}},
+ "apps": {"default": {"foreground": "fine", "background": "coarse"},
+          "reclaim": {"enabled": true, "after_ms": 10000, "min_idle_ms": 10000, "min_aggregations": 5}}}
+CONF
+    start_damond /run/damond.json
+    manager RegisterApp 'sua{sv}' R "$pid" 0 >/dev/null || fail "RegisterApp R"
+    manager SetAppState 'ssa{sv}' R foreground 0 >/dev/null || fail "SetAppState R foreground"
+    sleep 30
+    kill -USR2 "$pid"  # its foreground area goes quiet
+    manager SetAppState 'ssa{sv}' R background 0 >/dev/null || fail "SetAppState R background"
+    t0=$(now_cs)
+    app=/org/damond1/app/R
+    for t in $(seq 120); do [ -n "$(prop $app org.damond1.App LastReclaimOutcome)" ] && break; sleep 0.5; done
+    report "figure: after $(( ($(now_cs) - t0) / 100 )) s in the background: $(prop $app org.damond1.App LastReclaimOutcome)"
+    report "figure: cold area $(rk-probe paged "$pid" "$cs" "$ce"); foreground area $(rk-probe paged "$pid" "$fs" "$fe")"
+    kill -USR1 "$pid"
+    manager SetAppState 'ssa{sv}' R foreground 0 >/dev/null || fail "SetAppState R foreground again"
+    sleep 12
+    report "figure: refaults after the return: $(prop $app org.damond1.App RefaultBytes) bytes"
+    finish PASS
+    ;;
 system-view)
     # The machine's view: memory by cgroup from damond's system-wide paddr
     # context, three services (cgroups of their own) with known hot and cold
