@@ -168,7 +168,15 @@ void AppReclaimer::plan(const std::string& app_id, uint64_t generation, const st
     Job job{app_id, {}, config_.bytes_per_s, std::make_shared<std::atomic<bool>>(false)};
     for (size_t t = 0; t < choice.targets.size() && t < pids.size(); ++t)
         if (pids[t] && !choice.targets[t].empty()) job.ranges.emplace_back(pids[t], choice.targets[t]);
-    if (job.ranges.empty()) return outcome(app_id, "nothing paged out: nothing was idle long enough in both contexts");
+    if (job.ranges.empty()) {
+        // Each context alone, to say which one saw nothing idle.
+        const uint64_t fg_idle = choose_reclaim_ranges(fg_snap, fg_snap, rule).bytes;
+        const uint64_t bg_idle = choose_reclaim_ranges(bg_snap, bg_snap, rule).bytes;
+        return outcome(app_id,
+                       "nothing paged out: nothing was idle long enough in both contexts (idle in the "
+                       "foreground one " +
+                           mib(fg_idle) + ", in the background one " + mib(bg_idle) + ")");
+    }
     it->second.running = job.stop;
     {
         std::lock_guard<std::mutex> lock(mu_);
