@@ -431,11 +431,6 @@ void Manager::snapshot_json(const std::string& name, std::function<void(std::exc
 }
 
 void Manager::snapshot(const std::string& name, std::function<void(std::exception_ptr, MonitorSnapshot)> done) {
-    auto it = contexts_.find(name);
-    if (it != contexts_.end() && (it->second.op_in_progress || !it->second.queue.empty())) {
-        done(nullptr, it->second.last_snapshot);
-        return;
-    }
     auto snap = std::make_shared<MonitorSnapshot>();
     submit(
         name, [this, name, snap] { return snapshot_operation(name, snap); },

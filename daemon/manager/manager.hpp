@@ -144,7 +144,9 @@ public:
     // The snapshot as JSON; while an operation on the context runs, the last
     // one taken.
     void snapshot_json(const std::string& name, std::function<void(std::exception_ptr, std::string)> done);
-    // The same, as the monitor gave it (damond's own use: an app's reclaim).
+    // The snapshot as the monitor gives it, taken once the operations queued
+    // before it have run (damond's own use: an app's reclaim acts on what the
+    // contexts saw, never on an older reading handed back meanwhile).
     void snapshot(const std::string& name, std::function<void(std::exception_ptr, MonitorSnapshot)> done);
     // The processes the context watches, in its targets' order (0 for a
     // target that is no process).

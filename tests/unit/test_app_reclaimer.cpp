@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fake_reclaim_system.hpp"
 #include "loop_queue.hpp"
 #include "manager/app_reclaimer.hpp"
 #include "manager_forms.hpp"
@@ -60,53 +61,10 @@ MonitorSnapshot snap(std::vector<std::vector<uint64_t>> regions) {
     return s;
 }
 
-class FakeSystem : public ReclaimSystem {
-public:
-    Swap swap() override { return swap_; }
-    uint64_t page_out(uint32_t pid, const std::vector<ReclaimRange>& ranges) override {
-        std::unique_lock<std::mutex> lock(mu);
-        calls.push_back({pid, ranges});
-        ++waiting;
-        cv.notify_all();
-        cv.wait(lock, [&] { return !hold; });
-        --waiting;
-        uint64_t bytes = 0;
-        for (const ReclaimRange& r : ranges) bytes += r.end - r.start;
-        return bytes;
-    }
-    std::optional<uint64_t> major_faults(uint32_t) override { return faults.load(); }
-    void set_frozen(const std::string& cgroup, bool frozen) override {
-        std::lock_guard<std::mutex> lock(mu);
-        freezes.emplace_back(cgroup, frozen);
-    }
-    std::vector<ReclaimRange> anonymous(uint32_t) override {
-        std::lock_guard<std::mutex> lock(mu);
-        return anon;
-    }
-    uint64_t page_size() override { return 4096; }
-
-    Swap swap_{8ULL << 30, 8ULL << 30};
-    std::vector<ReclaimRange> anon{{0, 1ULL << 40, 0}};  // all of it, unless a test says otherwise
-    std::atomic<uint64_t> faults{0};
-    std::mutex mu;
-    std::condition_variable cv;
-    bool hold = false;
-    int waiting = 0;
-    std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>> calls;
-    std::vector<std::pair<std::string, bool>> freezes;
-    uint64_t paged() {
-        std::lock_guard<std::mutex> lock(mu);
-        uint64_t bytes = 0;
-        for (const auto& c : calls)
-            for (const ReclaimRange& r : c.second) bytes += r.end - r.start;
-        return bytes;
-    }
-};
-
 struct Rig {
     LoopQueue loop;
     std::vector<std::function<void()>> timers;
-    std::shared_ptr<FakeSystem> system = std::make_shared<FakeSystem>();
+    std::shared_ptr<FakeReclaimSystem> system = std::make_shared<FakeReclaimSystem>();
     const uint32_t pid = static_cast<uint32_t>(::getpid());
     Manager manager{test_parts(
         [](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
