@@ -165,18 +165,15 @@ void AppReclaimer::plan(const std::string& app_id, uint64_t generation, const st
     if (!choice.refused.empty()) return outcome(app_id, "nothing paged out: " + choice.refused);
     if (!parts_.manager->has_context(bg)) return;
     const std::vector<uint32_t> pids = parts_.manager->target_pids(bg);
-    Job job{app_id, {}, config_.bytes_per_s, std::make_shared<std::atomic<bool>>(false)};
+    // Each context alone, to say what each saw idle long enough.
+    const std::string seen = "idle long enough in the foreground context " +
+                             mib(choose_reclaim_ranges(fg_snap, fg_snap, rule).bytes) + ", in the background one " +
+                             mib(choose_reclaim_ranges(bg_snap, bg_snap, rule).bytes);
+    Job job{app_id, {}, config_.bytes_per_s, std::make_shared<std::atomic<bool>>(false), seen};
     for (size_t t = 0; t < choice.targets.size() && t < pids.size(); ++t)
         if (pids[t] && !choice.targets[t].empty()) job.ranges.emplace_back(pids[t], choice.targets[t]);
-    if (job.ranges.empty()) {
-        // Each context alone, to say which one saw nothing idle.
-        const uint64_t fg_idle = choose_reclaim_ranges(fg_snap, fg_snap, rule).bytes;
-        const uint64_t bg_idle = choose_reclaim_ranges(bg_snap, bg_snap, rule).bytes;
-        return outcome(app_id,
-                       "nothing paged out: nothing was idle long enough in both contexts (idle in the "
-                       "foreground one " +
-                           mib(fg_idle) + ", in the background one " + mib(bg_idle) + ")");
-    }
+    if (job.ranges.empty())
+        return outcome(app_id, "nothing paged out: nothing was idle long enough in both contexts (" + seen + ")");
     it->second.running = job.stop;
     {
         std::lock_guard<std::mutex> lock(mu_);
@@ -207,8 +204,8 @@ void AppReclaimer::run_jobs() {
         const uint64_t took_us = static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
         const bool stopped = job.stop->load();
-        parts_.post([this, app_id = job.app_id, bytes, planned, took_us, stopped, error] {
-            finished(app_id, bytes, planned, took_us, stopped, error);
+        parts_.post([this, app_id = job.app_id, bytes, planned, took_us, stopped, error, seen = job.seen] {
+            finished(app_id, bytes, planned, took_us, stopped, error, seen);
         });
     }
 }
@@ -241,7 +238,7 @@ uint64_t AppReclaimer::run(const Job& job, std::string& error) {
 }
 
 void AppReclaimer::finished(const std::string& app_id, uint64_t bytes, uint64_t planned, uint64_t took_us, bool stopped,
-                            const std::string& error) {
+                            const std::string& error, const std::string& seen) {
     auto it = apps_.find(app_id);
     if (it == apps_.end()) return;
     AppState& app = it->second;
@@ -257,6 +254,7 @@ void AppReclaimer::finished(const std::string& app_id, uint64_t bytes, uint64_t 
         "paged out " + mib(bytes) + " of " + mib(planned) + " of anonymous memory idle in both contexts in " + took;
     if (stopped) what += ", stopped by its return to the foreground";
     if (!error.empty()) what += " (" + error + ")";
+    what += " (" + seen + ")";
     outcome(app_id, what, stopped);
     auto waiting = std::move(app.waiting);
     app.waiting.clear();

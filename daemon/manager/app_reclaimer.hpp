@@ -77,6 +77,7 @@ private:
         std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>> ranges;
         uint64_t bytes_per_s = 0;
         std::shared_ptr<std::atomic<bool>> stop;
+        std::string seen;  // how much each context saw idle long enough, for its outcome
     };
     struct AppState {
         uint64_t generation = 0;                     // anything since makes a scheduled step stale
@@ -89,7 +90,7 @@ private:
     void plan(const std::string& app_id, uint64_t generation, const std::string& bg, const MonitorSnapshot& fg_snap,
               const MonitorSnapshot& bg_snap);
     void finished(const std::string& app_id, uint64_t bytes, uint64_t planned, uint64_t took_us, bool stopped,
-                  const std::string& error);
+                  const std::string& error, const std::string& seen);
     // The end of a reclaim (`what` it did); with apps.reclaim.freeze, the
     // freeze follows unless a return stopped it.
     void outcome(const std::string& app_id, const std::string& what, bool stopped = false);
