@@ -31,6 +31,13 @@
 //   rk-probe paged PID START END
 //       how much of the range is in memory and in swap (pagemap):
 //       "present_kib=P swapped_kib=S"
+//   rk-probe swapped LABEL=PID:START:END[,PID:START:END...] ...
+//       per label, the KiB of its ranges in swap, summed: "LABEL=KIB ..."
+//       (one pagemap read per range: the scenario asks every second)
+//   rk-probe pageout PID
+//       Android's compaction of a cached app: process_madvise(MADV_PAGEOUT)
+//       over all of its anonymous memory (every private mapping without a
+//       file: heap, stack, anonymous mmaps); prints the bytes advised
 //   rk-probe elapsed-ms COMMAND ARG...
 //       runs it, its stdout thrown away; prints its wall time in ms on stdout, exits as it did
 //   rk-probe age-shift BEFORE.json AFTER.json START END
@@ -60,6 +67,9 @@
 //       stdin: busctl --json=short of the Manager's SystemStat: the median
 //       idle time in ms (nothing when damond serves none)
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +79,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -251,6 +262,69 @@ int paged(int pid, unsigned long long start, unsigned long long end) {
     return 0;
 }
 
+uint64_t swapped_kib(int pid, unsigned long long start, unsigned long long end) {
+    const int fd = open(("/proc/" + std::to_string(pid) + "/pagemap").c_str(), O_RDONLY);
+    if (fd < 0) throw std::runtime_error("cannot open the pagemap of " + std::to_string(pid));
+    std::vector<uint64_t> entries((end - start) / 4096);
+    const ssize_t got = pread(fd, entries.data(), entries.size() * 8, static_cast<off_t>(start / 4096 * 8));
+    close(fd);
+    uint64_t swapped = 0;
+    for (ssize_t i = 0; i < got / 8; ++i) swapped += entries[static_cast<size_t>(i)] >> 62 & 1;
+    return swapped * 4;
+}
+
+int swapped(int argc, char** argv) {
+    for (int i = 2; i < argc; ++i) {
+        const std::string group = argv[i];
+        const auto eq = group.find('=');
+        if (eq == std::string::npos) throw std::runtime_error("expected LABEL=PID:START:END,...: " + group);
+        uint64_t kib = 0;
+        std::string ranges = group.substr(eq + 1);
+        for (size_t at = 0; at < ranges.size();) {
+            size_t comma = ranges.find(',', at);
+            if (comma == std::string::npos) comma = ranges.size();
+            unsigned long long pid = 0, s = 0, e = 0;
+            if (std::sscanf(ranges.substr(at, comma - at).c_str(), "%llu:%llu:%llu", &pid, &s, &e) != 3)
+                throw std::runtime_error("expected PID:START:END: " + ranges.substr(at, comma - at));
+            kib += swapped_kib(static_cast<int>(pid), s, e);
+            at = comma + 1;
+        }
+        std::printf("%s%s=%llu", i > 2 ? " " : "", group.substr(0, eq).c_str(), static_cast<unsigned long long>(kib));
+    }
+    std::printf("\n");
+    return 0;
+}
+
+int pageout(int pid) {
+    std::FILE* maps = std::fopen(("/proc/" + std::to_string(pid) + "/maps").c_str(), "r");
+    if (!maps) throw std::runtime_error("cannot read the maps of " + std::to_string(pid));
+    std::vector<iovec> anon;
+    char line[4096];
+    while (std::fgets(line, sizeof line, maps)) {
+        unsigned long long s = 0, e = 0, inode = 0;
+        char perms[8] = {}, path[4096] = {};
+        if (std::sscanf(line, "%llx-%llx %7s %*s %*s %llu %4095s", &s, &e, perms, &inode, path) < 4) continue;
+        // Private and without a file ([heap], [stack] and nameless mappings;
+        // not [vdso] or [vvar], which are the kernel's).
+        if (perms[3] != 'p' || inode != 0) continue;
+        if (path[0] && std::strcmp(path, "[heap]") && std::strcmp(path, "[stack]")) continue;
+        anon.push_back({reinterpret_cast<void*>(s), static_cast<size_t>(e - s)});
+    }
+    std::fclose(maps);
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) throw std::runtime_error("pidfd_open " + std::to_string(pid) + ": " + std::strerror(errno));
+    unsigned long long advised = 0;
+    // One range per call: a call stops at the first range it cannot advise,
+    // and the others still should be.
+    for (size_t i = 0; i < anon.size(); ++i) {
+        const ssize_t done = syscall(SYS_process_madvise, pidfd, &anon[i], 1, MADV_PAGEOUT, 0);
+        if (done > 0) advised += static_cast<unsigned long long>(done);
+    }
+    close(pidfd);
+    std::printf("%llu\n", advised);
+    return 0;
+}
+
 int elapsed_ms(char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const pid_t child = fork();
@@ -275,6 +349,8 @@ int main(int argc, char** argv) {
     try {
         const std::string cmd = argc > 1 ? argv[1] : "";
         auto arg = [&](int i) { return std::strtoull(argv[i], nullptr, 0); };
+        if (cmd == "swapped" && argc >= 3) return swapped(argc, argv);
+        if (cmd == "pageout" && argc == 3) return pageout(static_cast<int>(arg(2)));
         if (cmd == "paged" && argc == 5) return paged(static_cast<int>(arg(2)), arg(3), arg(4));
         if (cmd == "tuning" && argc == 2) {
             const json snap = snapshot_from_stdin();
