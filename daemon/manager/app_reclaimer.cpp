@@ -161,19 +161,17 @@ void AppReclaimer::plan(const std::string& app_id, uint64_t generation, const st
     rule.min_aggregations = config_.min_aggregations;
     rule.max_bytes = config_.max_bytes;
     rule.page_size = parts_.system->page_size();
+    // Refused before any work: a context that has not learned enough.
     const ReclaimChoice choice = choose_reclaim_ranges(fg_snap, bg_snap, rule);
     if (!choice.refused.empty()) return outcome(app_id, "nothing paged out: " + choice.refused);
     if (!parts_.manager->has_context(bg)) return;
-    const std::vector<uint32_t> pids = parts_.manager->target_pids(bg);
-    // Each context alone, to say what each saw idle long enough.
-    const std::string seen = "idle long enough in the foreground context " +
-                             mib(choose_reclaim_ranges(fg_snap, fg_snap, rule).bytes) + ", in the background one " +
-                             mib(choose_reclaim_ranges(bg_snap, bg_snap, rule).bytes);
-    Job job{app_id, {}, config_.bytes_per_s, std::make_shared<std::atomic<bool>>(false), seen};
-    for (size_t t = 0; t < choice.targets.size() && t < pids.size(); ++t)
-        if (pids[t] && !choice.targets[t].empty()) job.ranges.emplace_back(pids[t], choice.targets[t]);
-    if (job.ranges.empty())
-        return outcome(app_id, "nothing paged out: nothing was idle long enough in both contexts (" + seen + ")");
+    Job job{app_id,
+            fg_snap,
+            bg_snap,
+            parts_.manager->target_pids(bg),
+            rule,
+            config_.bytes_per_s,
+            std::make_shared<std::atomic<bool>>(false)};
     it->second.running = job.stop;
     {
         std::lock_guard<std::mutex> lock(mu_);
@@ -192,32 +190,49 @@ void AppReclaimer::run_jobs() {
             job = std::move(jobs_.front());
             jobs_.pop_front();
         }
-        // Anonymous memory only, as the process maps it now.
+        std::string seen;
+        const auto ranges = choose(job, seen);
         uint64_t planned = 0;
-        for (auto& [pid, ranges] : job.ranges) {
-            ranges = clip_ranges(ranges, parts_.system->anonymous(pid));
-            for (const ReclaimRange& r : ranges) planned += r.end - r.start;
-        }
+        for (const auto& entry : ranges)
+            for (const ReclaimRange& r : entry.second) planned += r.end - r.start;
         const auto t0 = std::chrono::steady_clock::now();
         std::string error;
-        const uint64_t bytes = run(job, error);
+        const uint64_t bytes = run(job, ranges, error);
         const uint64_t took_us = static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
         const bool stopped = job.stop->load();
-        parts_.post([this, app_id = job.app_id, bytes, planned, took_us, stopped, error, seen = job.seen] {
+        parts_.post([this, app_id = job.app_id, bytes, planned, took_us, stopped, error, seen] {
             finished(app_id, bytes, planned, took_us, stopped, error, seen);
         });
     }
 }
 
-uint64_t AppReclaimer::run(const Job& job, std::string& error) {
+std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>> AppReclaimer::choose(const Job& job, std::string& seen) {
+    // Anonymous memory only, as each process maps it now.
+    std::vector<std::vector<ReclaimRange>> anon;
+    for (uint32_t pid : job.pids) anon.push_back(pid ? parts_.system->anonymous(pid) : std::vector<ReclaimRange>{});
+    const ReclaimChoice choice = choose_reclaim_ranges(job.foreground, job.background, job.rule, &anon);
+    ReclaimRule unlimited = job.rule;
+    unlimited.max_bytes = 0;
+    seen = "of its anonymous memory, idle long enough in the foreground context " +
+           mib(choose_reclaim_ranges(job.foreground, job.foreground, unlimited, &anon).bytes) +
+           ", in the background one " +
+           mib(choose_reclaim_ranges(job.background, job.background, unlimited, &anon).bytes);
+    std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>> out;
+    for (size_t t = 0; t < choice.targets.size() && t < job.pids.size(); ++t)
+        if (job.pids[t] && !choice.targets[t].empty()) out.emplace_back(job.pids[t], choice.targets[t]);
+    return out;
+}
+
+uint64_t AppReclaimer::run(const Job& job, const std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>>& ranges,
+                           std::string& error) {
     const uint64_t page = std::max<uint64_t>(parts_.system->page_size(), 1);
     // A tenth of a second of the rate per call: a stop waits at most that.
     const uint64_t chunk = std::max(page, job.bytes_per_s / 10 / page * page);
     const auto t0 = std::chrono::steady_clock::now();
     uint64_t done = 0;
-    for (const auto& [pid, ranges] : job.ranges) {
-        for (const ReclaimRange& r : ranges) {
+    for (const auto& [pid, of_pid] : ranges) {
+        for (const ReclaimRange& r : of_pid) {
             for (uint64_t a = r.start; a < r.end; a += chunk) {
                 if (job.stop->load()) return done;
                 try {
@@ -250,8 +265,9 @@ void AppReclaimer::finished(const std::string& app_id, uint64_t bytes, uint64_t 
     f.last_at_us = parts_.now_us();
     char took[32];
     std::snprintf(took, sizeof took, "%.1f s", double(took_us) / 1e6);
-    std::string what =
-        "paged out " + mib(bytes) + " of " + mib(planned) + " of anonymous memory idle in both contexts in " + took;
+    std::string what = planned ? "paged out " + mib(bytes) + " of " + mib(planned) +
+                                     " of anonymous memory idle in both contexts in " + took
+                               : "nothing paged out: nothing was idle long enough in both contexts";
     if (stopped) what += ", stopped by its return to the foreground";
     if (!error.empty()) what += " (" + error + ")";
     what += " (" + seen + ")";

@@ -24,6 +24,7 @@
 
 #include "manager/config.hpp"
 #include "manager/manager.hpp"
+#include "manager/reclaim_ranges.hpp"
 #include "manager/reclaim_system.hpp"
 
 namespace damond {
@@ -72,12 +73,16 @@ public:
     const Figures* figures(const std::string& app_id) const;
 
 private:
+    // What both contexts saw, and the processes: the worker reads their
+    // anonymous memory and chooses (reading /proc/PID/maps takes the
+    // process's mmap lock, which the loop never waits on).
     struct Job {
         std::string app_id;
-        std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>> ranges;
+        MonitorSnapshot foreground, background;
+        std::vector<uint32_t> pids;
+        ReclaimRule rule;
         uint64_t bytes_per_s = 0;
         std::shared_ptr<std::atomic<bool>> stop;
-        std::string seen;  // how much each context saw idle long enough, for its outcome
     };
     struct AppState {
         uint64_t generation = 0;                     // anything since makes a scheduled step stale
@@ -91,12 +96,16 @@ private:
               const MonitorSnapshot& bg_snap);
     void finished(const std::string& app_id, uint64_t bytes, uint64_t planned, uint64_t took_us, bool stopped,
                   const std::string& error, const std::string& seen);
+    // The worker's: the ranges to page out, per process, and what each
+    // context alone saw idle (`seen`).
+    std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>> choose(const Job& job, std::string& seen);
     // The end of a reclaim (`what` it did); with apps.reclaim.freeze, the
     // freeze follows unless a return stopped it.
     void outcome(const std::string& app_id, const std::string& what, bool stopped = false);
     void thaw(AppState& app, const std::string& app_id);
     void run_jobs();
-    uint64_t run(const Job& job, std::string& error);
+    uint64_t run(const Job& job, const std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>>& ranges,
+                 std::string& error);
 
     Parts parts_;
     AppReclaimConfig config_;

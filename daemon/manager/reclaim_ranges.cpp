@@ -71,7 +71,7 @@ std::vector<ReclaimRange> clip_ranges(const std::vector<ReclaimRange>& ranges,
 }
 
 ReclaimChoice choose_reclaim_ranges(const MonitorSnapshot& foreground, const MonitorSnapshot& background,
-                                    const ReclaimRule& rule) {
+                                    const ReclaimRule& rule, const std::vector<std::vector<ReclaimRange>>* within) {
     ReclaimChoice choice;
     for (const auto& [what, snap] :
          {std::pair<const char*, const MonitorSnapshot*>{"foreground", &foreground}, {"background", &background}})
@@ -91,6 +91,7 @@ ReclaimChoice choose_reclaim_ranges(const MonitorSnapshot& foreground, const Mon
         std::vector<ReclaimRange> both =
             intersect(idle_ranges(foreground.targets[t], foreground.aggr_us, rule.min_idle_us),
                       idle_ranges(background.targets[t], background.aggr_us, rule.min_idle_us));
+        if (within) both = t < within->size() ? clip_ranges(both, (*within)[t]) : std::vector<ReclaimRange>{};
         align_to_pages(both, page);
         choice.targets.push_back(std::move(both));
     }

@@ -38,9 +38,12 @@ struct ReclaimChoice {
 
 // Idle in a context: no access in its last complete aggregation, for at
 // least `min_idle_us` by its age (aggregations at that access level) times
-// its aggregation interval.
+// its aggregation interval. `within`, when given: per target, the only
+// ranges that may be chosen (a process's anonymous memory), applied before
+// `max_bytes` so the limit is spent on what can be paged out.
 ReclaimChoice choose_reclaim_ranges(const MonitorSnapshot& foreground, const MonitorSnapshot& background,
-                                    const ReclaimRule& rule);
+                                    const ReclaimRule& rule,
+                                    const std::vector<std::vector<ReclaimRange>>* within = nullptr);
 
 // The parts of `ranges` inside `within` (both in address order, each
 // without overlaps), keeping each part's idle time.

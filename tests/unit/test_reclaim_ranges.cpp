@@ -102,3 +102,15 @@ TEST(ReclaimRanges, ClippedToAnotherSetOfRanges) {
     EXPECT_EQ(clip_ranges(chosen, anon), (std::vector<ReclaimRange>{{5, 10, 5}, {20, 25, 7}, {28, 30, 7}}));
     EXPECT_TRUE(clip_ranges(chosen, {}).empty());
 }
+
+// Where only part of the address space may be chosen (a process's anonymous
+// memory), the limit is spent there: the longest idle range, 32-48, is not
+// mapped, so the limit goes to 0-16.
+TEST(ReclaimRanges, ALimitIsSpentOnlyWhereItMayBe) {
+    const MonitorSnapshot fg = snap({{0, 16, 0, 100}, {16, 32, 3, 1}, {32, 48, 0, 500}});
+    const MonitorSnapshot bg = snap({{0, 48, 0, 1000}});
+    const std::vector<std::vector<ReclaimRange>> within{{{0, 16 * kMiB, 0}}};
+    const ReclaimChoice c = choose_reclaim_ranges(fg, bg, rule(60, 10 * kMiB), &within);
+    EXPECT_EQ(c.targets[0], (std::vector<ReclaimRange>{{0, 10 * kMiB, 100000000}}));
+    EXPECT_EQ(c.bytes, 10 * kMiB);
+}
