@@ -1107,4 +1107,8 @@ TEST(DamondReclaim, AnAppInTheBackgroundSaysWhatItsReclaimDid) {
     EXPECT_EQ(outcome.rfind(expected, 0), 0u) << outcome << "\n" << read_file(dir.path() + "/log");
     EXPECT_EQ(app.ReclaimedBytesTotal(), 0u);
     EXPECT_NE(read_file(dir.path() + "/log").find("app 'org.example.R': reclaim: " + expected), std::string::npos);
+    // The metrics carry the app's figures from its first reclaim on.
+    const std::string text = m.Metrics("prometheus");
+    EXPECT_NE(text.find("damond_app_reclaimed_bytes_total{app=\"org.example.R\"} 0\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("damond_app_refault_bytes{app=\"org.example.R\"} 0\n"), std::string::npos) << text;
 }
