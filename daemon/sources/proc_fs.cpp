@@ -58,7 +58,7 @@ void ProcFs::pwrite_u64(const std::string& p, uint64_t offset, uint64_t value) c
         throw std::system_error(errno, std::generic_category(), path(p));
 }
 
-std::optional<uint64_t> process_start_time(uint32_t pid) {
+std::optional<uint64_t> process_stat_field(uint32_t pid, int field_number) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string line;
     if (!pid || !std::getline(in, line)) return std::nullopt;
@@ -67,9 +67,11 @@ std::optional<uint64_t> process_start_time(uint32_t pid) {
     if (close == std::string::npos) return std::nullopt;
     std::istringstream fields(line.substr(close + 2));
     std::string field;
-    for (int i = 3; i <= 22 && fields >> field; ++i)
-        if (i == 22) return std::stoull(field);
+    for (int i = 3; i <= field_number && fields >> field; ++i)
+        if (i == field_number) return std::stoull(field);
     return std::nullopt;
 }
+
+std::optional<uint64_t> process_start_time(uint32_t pid) { return process_stat_field(pid, 22); }
 
 }  // namespace damond

@@ -28,6 +28,10 @@ private:
     std::string root_;
 };
 
+// Field `field_number` of /proc/<pid>/stat (numbered as proc(5) does), as
+// a number; nullopt if there is no such process or field.
+std::optional<uint64_t> process_stat_field(uint32_t pid, int field_number);
+
 // Start time of a live process (/proc/<pid>/stat field 22, clock ticks
 // since boot): with the pid, it names one process for good. nullopt if there
 // is no process with that pid.

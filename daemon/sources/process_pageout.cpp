@@ -5,6 +5,7 @@
 
 #include "core/addr_range.hpp"
 #include "core/damos_params.hpp"
+#include "sources/proc_fs.hpp"
 #include "sources/proc_maps.hpp"
 #include "sources/process_handle.hpp"
 
@@ -32,19 +33,7 @@ std::vector<std::pair<uint64_t, uint64_t>> process_anonymous_ranges(uint32_t pid
     return out;
 }
 
-std::optional<uint64_t> process_major_faults(uint32_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!pid || !std::getline(in, line)) return std::nullopt;
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    const size_t close = line.rfind(')');
-    if (close == std::string::npos) return std::nullopt;
-    std::istringstream fields(line.substr(close + 2));
-    std::string field;
-    for (int i = 3; i <= 12 && fields >> field; ++i)
-        if (i == 12) return std::stoull(field);
-    return std::nullopt;
-}
+std::optional<uint64_t> process_major_faults(uint32_t pid) { return process_stat_field(pid, 12); }
 
 SwapSpace read_swap_space(const std::string& proc_root) {
     SwapSpace s;

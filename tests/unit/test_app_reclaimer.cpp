@@ -12,6 +12,7 @@
 #include "loop_queue.hpp"
 #include "manager/app_reclaimer.hpp"
 #include "manager_forms.hpp"
+#include "regions_snapshot.hpp"
 
 using namespace damond;
 using namespace damond::testing;
@@ -44,23 +45,6 @@ private:
     MonitorState state_ = MonitorState::Stopped;
 };
 
-// One target; regions as {start MiB, end MiB, accesses, age}; 1 s aggregations.
-MonitorSnapshot snap(std::vector<std::vector<uint64_t>> regions) {
-    MonitorSnapshot s;
-    s.aggr_us = 1000000;
-    s.nr_aggregations = 100;
-    s.targets.emplace_back();
-    for (const auto& r : regions) {
-        SnapshotRegion region;
-        region.start = r[0] * kMiB;
-        region.end = r[1] * kMiB;
-        region.last_nr_accesses = static_cast<uint32_t>(r[2]);
-        region.age = static_cast<uint32_t>(r[3]);
-        s.targets.back().push_back(region);
-    }
-    return s;
-}
-
 struct Rig {
     LoopQueue loop;
     std::vector<std::function<void()>> timers;
@@ -69,8 +53,10 @@ struct Rig {
     Manager manager{test_parts(
         [](const std::string& name, const ContextSpec&) -> std::unique_ptr<Monitor> {
             // The foreground one saw 0-16 MiB hot; the background one 16-24.
-            if (name == "a@foreground") return std::make_unique<ShownMonitor>(snap({{0, 16, 5, 3}, {16, 64, 0, 200}}));
-            return std::make_unique<ShownMonitor>(snap({{0, 16, 0, 300}, {16, 24, 3, 40}, {24, 64, 0, 120}}));
+            if (name == "a@foreground")
+                return std::make_unique<ShownMonitor>(regions_snapshot({{0, 16, 5, 3}, {16, 64, 0, 200}}));
+            return std::make_unique<ShownMonitor>(
+                regions_snapshot({{0, 16, 0, 300}, {16, 24, 3, 40}, {24, 64, 0, 120}}));
         },
         loop.poster())};
     std::unique_ptr<AppReclaimer> reclaimer;

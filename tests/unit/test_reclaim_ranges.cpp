@@ -2,29 +2,14 @@
 #include <gtest/gtest.h>
 
 #include "manager/reclaim_ranges.hpp"
+#include "regions_snapshot.hpp"
 
 using namespace damond;
+using namespace damond::testing;
 
 namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
-
-// One target; regions as {start MiB, end MiB, accesses, age}; 1 s aggregations.
-MonitorSnapshot snap(std::vector<std::vector<uint64_t>> regions, uint64_t aggregations = 100) {
-    MonitorSnapshot s;
-    s.aggr_us = 1000000;
-    s.nr_aggregations = aggregations;
-    s.targets.emplace_back();
-    for (const auto& r : regions) {
-        SnapshotRegion region;
-        region.start = r[0] * kMiB;
-        region.end = r[1] * kMiB;
-        region.last_nr_accesses = static_cast<uint32_t>(r[2]);
-        region.age = static_cast<uint32_t>(r[3]);
-        s.targets.back().push_back(region);
-    }
-    return s;
-}
 
 ReclaimRule rule(uint64_t min_idle_s, uint64_t max_bytes = 0) {
     ReclaimRule r;
@@ -40,8 +25,8 @@ ReclaimRule rule(uint64_t min_idle_s, uint64_t max_bytes = 0) {
 // the background's hot area (16-24) was cold to the paused foreground one:
 // neither is chosen. What is idle in both is: 8-16 and 24-64.
 TEST(ReclaimRanges, OnlyWhatBothContextsSawIdleIsChosen) {
-    const MonitorSnapshot fg = snap({{0, 8, 5, 3}, {8, 32, 0, 90}, {32, 64, 0, 200}});
-    const MonitorSnapshot bg = snap({{0, 16, 0, 300}, {16, 24, 3, 40}, {24, 64, 0, 120}});
+    const MonitorSnapshot fg = regions_snapshot({{0, 8, 5, 3}, {8, 32, 0, 90}, {32, 64, 0, 200}});
+    const MonitorSnapshot bg = regions_snapshot({{0, 16, 0, 300}, {16, 24, 3, 40}, {24, 64, 0, 120}});
     const ReclaimChoice c = choose_reclaim_ranges(fg, bg, rule(60));
     EXPECT_EQ(c.refused, "");
     ASSERT_EQ(c.targets.size(), 1u);
@@ -53,17 +38,17 @@ TEST(ReclaimRanges, OnlyWhatBothContextsSawIdleIsChosen) {
 
 // Idle, but not for long enough in one of them: not chosen.
 TEST(ReclaimRanges, IdleNotLongEnoughInEitherIsNotChosen) {
-    const MonitorSnapshot fg = snap({{0, 32, 0, 30}, {32, 64, 0, 100}});
-    const MonitorSnapshot bg = snap({{0, 48, 0, 100}, {48, 64, 0, 59}});
+    const MonitorSnapshot fg = regions_snapshot({{0, 32, 0, 30}, {32, 64, 0, 100}});
+    const MonitorSnapshot bg = regions_snapshot({{0, 48, 0, 100}, {48, 64, 0, 59}});
     const ReclaimChoice c = choose_reclaim_ranges(fg, bg, rule(60));
     EXPECT_EQ(c.targets[0], (std::vector<ReclaimRange>{{32 * kMiB, 48 * kMiB, 100000000}}));
 }
 
 // An access in the window under way is an access now.
 TEST(ReclaimRanges, AnAccessInTheWindowUnderWayIsNotIdle) {
-    MonitorSnapshot fg = snap({{0, 64, 0, 100}});
+    MonitorSnapshot fg = regions_snapshot({{0, 64, 0, 100}});
     fg.targets[0][0].nr_accesses = 1;
-    const ReclaimChoice c = choose_reclaim_ranges(fg, snap({{0, 64, 0, 100}}), rule(60));
+    const ReclaimChoice c = choose_reclaim_ranges(fg, regions_snapshot({{0, 64, 0, 100}}), rule(60));
     EXPECT_TRUE(c.targets[0].empty());
     EXPECT_EQ(c.bytes, 0u);
 }
@@ -71,7 +56,8 @@ TEST(ReclaimRanges, AnAccessInTheWindowUnderWayIsNotIdle) {
 // A context that aggregated too few times has not learned enough: nothing,
 // and why.
 TEST(ReclaimRanges, AContextThatHasNotLearnedEnoughIsNotActedOn) {
-    const ReclaimChoice c = choose_reclaim_ranges(snap({{0, 64, 0, 100}}), snap({{0, 64, 0, 100}}, 9), rule(60));
+    const ReclaimChoice c =
+        choose_reclaim_ranges(regions_snapshot({{0, 64, 0, 100}}), regions_snapshot({{0, 64, 0, 100}}, 9), rule(60));
     EXPECT_TRUE(c.targets.empty());
     EXPECT_EQ(c.refused, "its background context has aggregated 9 times, fewer than 10: it has not learned enough");
 }
@@ -79,8 +65,8 @@ TEST(ReclaimRanges, AContextThatHasNotLearnedEnoughIsNotActedOn) {
 // Under a byte limit the longest idle goes first, cut to whole pages, and
 // the ranges come back in address order.
 TEST(ReclaimRanges, ALimitTakesTheLongestIdleFirst) {
-    const MonitorSnapshot fg = snap({{0, 16, 0, 100}, {16, 32, 3, 1}, {32, 48, 0, 500}});
-    const MonitorSnapshot bg = snap({{0, 48, 0, 1000}});
+    const MonitorSnapshot fg = regions_snapshot({{0, 16, 0, 100}, {16, 32, 3, 1}, {32, 48, 0, 500}});
+    const MonitorSnapshot bg = regions_snapshot({{0, 48, 0, 1000}});
     const ReclaimChoice c = choose_reclaim_ranges(fg, bg, rule(60, 20 * kMiB + 100));
     EXPECT_EQ(c.targets[0], (std::vector<ReclaimRange>{{0, 4 * kMiB, 100000000}, {32 * kMiB, 48 * kMiB, 500000000}}));
     EXPECT_EQ(c.bytes, 20 * kMiB);
@@ -88,10 +74,10 @@ TEST(ReclaimRanges, ALimitTakesTheLongestIdleFirst) {
 
 // Region edges inside pages: only whole pages.
 TEST(ReclaimRanges, OnlyWholePages) {
-    MonitorSnapshot fg = snap({{0, 1, 0, 100}});
+    MonitorSnapshot fg = regions_snapshot({{0, 1, 0, 100}});
     fg.targets[0][0].start = 100;
     fg.targets[0][0].end = 3 * 4096 + 5;
-    const ReclaimChoice c = choose_reclaim_ranges(fg, snap({{0, 1, 0, 100}}), rule(60));
+    const ReclaimChoice c = choose_reclaim_ranges(fg, regions_snapshot({{0, 1, 0, 100}}), rule(60));
     EXPECT_EQ(c.targets[0], (std::vector<ReclaimRange>{{4096, 3 * 4096, 100000000}}));
 }
 
@@ -107,8 +93,8 @@ TEST(ReclaimRanges, ClippedToAnotherSetOfRanges) {
 // memory), the limit is spent there: the longest idle range, 32-48, is not
 // mapped, so the limit goes to 0-16.
 TEST(ReclaimRanges, ALimitIsSpentOnlyWhereItMayBe) {
-    const MonitorSnapshot fg = snap({{0, 16, 0, 100}, {16, 32, 3, 1}, {32, 48, 0, 500}});
-    const MonitorSnapshot bg = snap({{0, 48, 0, 1000}});
+    const MonitorSnapshot fg = regions_snapshot({{0, 16, 0, 100}, {16, 32, 3, 1}, {32, 48, 0, 500}});
+    const MonitorSnapshot bg = regions_snapshot({{0, 48, 0, 1000}});
     const std::vector<std::vector<ReclaimRange>> within{{{0, 16 * kMiB, 0}}};
     const ReclaimChoice c = choose_reclaim_ranges(fg, bg, rule(60, 10 * kMiB), &within);
     EXPECT_EQ(c.targets[0], (std::vector<ReclaimRange>{{0, 10 * kMiB, 100000000}}));
