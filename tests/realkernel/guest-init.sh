@@ -942,43 +942,202 @@ CONF
     finish PASS
     ;;
 app-reclaim)
-    # (In progress: damond's policy alone, one app; the four policies and
-    # eight apps come next.) Swap on the disk realkernel-run attaches.
+    # Background apps giving back what neither phase uses, four policies side
+    # by side in one boot, 8 apps each: none; android (all of the app's anon
+    # memory paged out 10 s after it leaves, as CachedAppOptimizer's full
+    # compaction); fresh (a DAMON context with a pageout scheme started when
+    # the app leaves and removed when it returns, relearning every time);
+    # damond's (apps.reclaim). Each app: a foreground-only area, an area hot
+    # in both phases, a cold area touched in neither. Every app goes
+    # foreground 60 s -> background 80 s -> foreground 60 s without swap
+    # (what each policy learns there, it learns as it would with swap; none
+    # can page anything out), then, swap on, the measured background
+    # (100 s: the relearning policy must reach its 60 s threshold) and the return.
+    # docs/apps.md, "Measured".
     dev=/dev/nvme0n1
     for t in $(seq 50); do [ -b $dev ] && break; sleep 0.1; done
     [ -b $dev ] || fail "no swap disk ($dev)"
-    mkswap $dev >/dev/null && swapon $dev || fail "swapon $dev"
-    report "figure: swap $(awk '/SwapTotal/ { print $2 }' /proc/meminfo) kB"
-    damond-workload --hot-mib 8 --fg-mib 16 --cold-mib 64 --period-ms 100 --ignore-stdin --flush-tlb </dev/null >/run/r1.json &
-    for t in $(seq 600); do [ -s /run/r1.json ] && break; sleep 0.1; done
-    pid=$(sed 's/.*"pid": \([0-9]*\).*/\1/' /run/r1.json)
-    cs=$(sed 's/.*"cold": \[\([0-9]*\), \([0-9]*\)\].*/\1/' /run/r1.json)
-    ce=$(sed 's/.*"cold": \[\([0-9]*\), \([0-9]*\)\].*/\2/' /run/r1.json)
-    fs=$(sed 's/.*"fg": \[\([0-9]*\), \([0-9]*\)\].*/\1/' /run/r1.json)
-    fe=$(sed 's/.*"fg": \[\([0-9]*\), \([0-9]*\)\].*/\2/' /run/r1.json)
+    mkswap $dev >/dev/null || fail "mkswap $dev"
+    # The heap next to the program (mmap and stack stay randomized): a
+    # randomized brk leaves a hole of up to a GiB that vaddr's first region
+    # spans, and DAMON's regions are at most the span over nr_regions.min, so
+    # 100 regions would each be ~10 MiB, coarser than the areas told apart.
+    echo 1 > /proc/sys/kernel/randomize_va_space
+    # As Android with zram: no swap readahead, so every page read back is
+    # a major fault of its own (with readahead, one in eight is).
+    echo 0 > /proc/sys/vm/page-cluster
+    zswap=/sys/module/zswap/parameters/enabled
+    [ -e $zswap ] && echo Y > $zswap
+    report "figure: zswap $([ -e $zswap ] && cat $zswap || echo "not in this kernel")"
+    FG_MIB=4 BOTH_MIB=2 COLD_MIB=16 IDLE_MS=60000
+    policies="none android fresh damond"
+    for p in $policies; do
+        for i in 1 2 3 4 5 6 7 8; do
+            damond-workload --hot-mib $BOTH_MIB --fg-mib $FG_MIB --cold-mib $COLD_MIB --period-ms 300 \
+                --ignore-stdin --flush-tlb </dev/null >/run/$p$i.json &
+        done
+    done
+    labels=""
+    for p in $policies; do
+        for i in 1 2 3 4 5 6 7 8; do
+            j=/run/$p$i.json
+            for t in $(seq 600); do [ -s $j ] && break; sleep 0.1; done
+            [ -s $j ] || fail "workload $p$i did not start"
+            pid=$(sed 's/.*"pid": \([0-9]*\).*/\1/' $j)
+            eval "pid_$p$i=$pid"
+            area() { sed "s/.*\"$1\": \[\([0-9]*\), \([0-9]*\)\].*/$pid:\1:\2/" $j; }
+            # What rk-probe swapped reads each second: per app, its cold
+            # area and its other two.
+            labels="$labels c_$p$i=$(area cold) h_$p$i=$(area hot),$(area fg)"
+        done
+    done
+    pids() { for i in 1 2 3 4 5 6 7 8; do eval "echo \$pid_$1$i"; done; }
     cat > /run/damond.json <<CONF
 {"backend": "kernel",
  "profiles": {
-   "fine":   {"ops": "vaddr", "intervals": {"sample_us": 10000, "aggr_us": 200000}, "nr_regions": {"min": 50, "max": 400}},
-   "coarse": {"ops": "vaddr", "intervals": {"sample_us": 20000, "aggr_us": 400000}, "nr_regions": {"min": 50, "max": 400}}},
- "apps": {"default": {"foreground": "fine", "background": "coarse"},
-          "reclaim": {"enabled": true, "after_ms": 10000, "min_idle_ms": 10000, "min_aggregations": 5}}}
+   "fine":   {"ops": "vaddr", "intervals": {"sample_us": 20000, "aggr_us": 400000}, "nr_regions": {"min": 100, "max": 1000}},
+   "coarse": {"ops": "vaddr", "intervals": {"sample_us": 50000, "aggr_us": 1000000}, "nr_regions": {"min": 100, "max": 1000}}},
+ "apps": {"default": {"foreground": "fine", "background": "coarse"}, "one_foreground": false,
+          "reclaim": {"enabled": true, "after_ms": 10000, "min_idle_ms": $IDLE_MS, "bytes_per_s": 67108864}}}
 CONF
     start_damond /run/damond.json
-    manager RegisterApp 'sua{sv}' R "$pid" 0 >/dev/null || fail "RegisterApp R"
-    manager SetAppState 'ssa{sv}' R foreground 0 >/dev/null || fail "SetAppState R foreground"
-    sleep 30
-    kill -USR2 "$pid"  # its foreground area goes quiet
-    manager SetAppState 'ssa{sv}' R background 0 >/dev/null || fail "SetAppState R background"
+    ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
+    damond_ticks0=$(ticks "$DAMOND_PID") damond_cs0=$(now_cs)
+    for i in 1 2 3 4 5 6 7 8; do
+        manager RegisterApp 'sua{sv}' D$i "$(eval "echo \$pid_damond$i")" 0 >/dev/null || fail "RegisterApp D$i"
+        manager SetAppState 'ssa{sv}' D$i foreground 0 >/dev/null || fail "SetAppState D$i foreground"
+    done
+    # The fresh policy's context: the background profile's intervals, a
+    # pageout of what has been idle IDLE_MS, at the same rate as damond's.
+    fresh_spec() {
+        echo "{\"ops\": \"vaddr\", \"intervals\": {\"sample_us\": 50000, \"aggr_us\": 1000000},
+  \"nr_regions\": {\"min\": 100, \"max\": 1000}, \"targets\": [{\"pid_target\": $1}],
+  \"schemes\": [{\"action\": \"pageout\",
+    \"access_pattern\": {\"nr_accesses\": {\"min\": 0, \"max\": 0}, \"age\": {\"min\": $((IDLE_MS / 1000)), \"max\": 4294967295}},
+    \"quotas\": {\"bytes\": 67108864, \"reset_interval_ms\": 1000}}]}"
+    }
+    # all_to STATE [measured]: every app of every policy, damond's through
+    # damond; the measured background starts the fresh contexts.
+    # Each app's leaving is its own clock (/run/left.txt: "<app> <cs>"): the
+    # script switches them one after another, some seconds apart.
+    all_to() {
+        sig=$([ "$1" = foreground ] && echo USR1 || echo USR2)
+        for i in 1 2 3 4 5 6 7 8; do
+            [ "$1" = foreground ] && manager SetAppState 'ssa{sv}' D$i foreground 0 >/dev/null
+            for p in $policies; do
+                kill -$sig "$(eval "echo \$pid_$p$i")"
+                [ "$2" = measured ] && echo "$p$i $(now_cs)" >> /run/left.txt
+                if [ "$2" = measured ] && [ $p = android ]; then
+                    # Its compaction 10 s after it left, beside the rest.
+                    (sleep 10; rk-probe pageout "$(eval "echo \$pid_android$i")" >/dev/null) &
+                fi
+                [ "$1" = background ] && [ $p = damond ] && manager SetAppState 'ssa{sv}' D$i background 0 >/dev/null
+                if [ "$2" = measured ] && [ "$1" = background ] && [ $p = fresh ]; then
+                    manager CreateContext ss F$i "$(fresh_spec "$(eval "echo \$pid_fresh$i")")" >/dev/null || fail "CreateContext F$i"
+                fi
+            done
+        done
+    }
+    report "figure: training: foreground 60 s, background 80 s, foreground 60 s, no swap"
+    sleep 60
+    all_to background
+    sleep 80
+    all_to foreground
+    sleep 60
+    outcome=$(prop /org/damond1/app/D1 org.damond1.App LastReclaimOutcome)
+    report "figure: D1's reclaim while there was no swap: $outcome"
+    check "no reclaim without swap" [ "$(prop /org/damond1/app/D1 org.damond1.App ReclaimedBytesTotal)" = 0 ]
+    swapon $dev || fail "swapon $dev"
+    report "figure: swap $(awk '/SwapTotal/ { print $2 }' /proc/meminfo) kB on, measured background 100 s"
+    : > /run/left.txt
     t0=$(now_cs)
-    app=/org/damond1/app/R
-    for t in $(seq 120); do [ -n "$(prop $app org.damond1.App LastReclaimOutcome)" ] && break; sleep 0.5; done
-    report "figure: after $(( ($(now_cs) - t0) / 100 )) s in the background: $(prop $app org.damond1.App LastReclaimOutcome)"
-    report "figure: cold area $(rk-probe paged "$pid" "$cs" "$ce"); foreground area $(rk-probe paged "$pid" "$fs" "$fe")"
-    kill -USR1 "$pid"
-    manager SetAppState 'ssa{sv}' R foreground 0 >/dev/null || fail "SetAppState R foreground again"
-    sleep 12
-    report "figure: refaults after the return: $(prop $app org.damond1.App RefaultBytes) bytes"
+    all_to background measured
+    looked=no
+    d1_cold=$(echo "$labels" | tr ' ' '\n' | sed -n 's/^c_damond1=[0-9]*:\([0-9]*\):\([0-9]*\)$/\1 \2/p')
+    : > /run/series.txt
+    while :; do
+        t=$(( ($(now_cs) - t0) / 100 ))
+        [ "$t" -ge 100 ] && break
+        if [ $looked = no ] && [ "$t" -ge 7 ]; then
+            # What damond's reclaim will find, before it looks: the ages
+            # over D1's cold area in each of its contexts.
+            for c in foreground background; do
+                report "figure: D1@$c over its cold area: $(snapshot D1@$c | rk-probe ages $d1_cold), $(snapshot D1@$c | rk-probe tuning | cut -d' ' -f2)"
+            done
+            looked=yes
+        fi
+        echo "$(now_cs) $(rk-probe swapped $labels)" >> /run/series.txt
+        sleep 0.3
+    done
+    for i in 1 2 3 4 5 6 7 8; do
+        report "figure: D$i: $(prop /org/damond1/app/D$i org.damond1.App LastReclaimOutcome)"
+    done
+    majflt() { for pid in $(pids "$1"); do awk '{ print $12 }' /proc/$pid/stat; done | awk '{ s += $1 } END { print s }'; }
+    for p in $policies; do eval "flt_$p=$(majflt $p)"; done
+    all_to foreground
+    for i in 1 2 3 4 5 6 7 8; do manager RemoveContext s F$i >/dev/null || fail "RemoveContext F$i"; done
+    sleep 10
+    # at SECONDS KEY: the MiB in swap, summed over the apps of KEY ("c_android":
+    # their cold areas), each read SECONDS after it left (its last reading
+    # by then); "" once any app's readings end before that.
+    at() {
+        awk -v s="$1" -v key="$2" '
+            FILENAME == "/run/left.txt" { left[$1] = $2; next }
+            { for (i = 2; i <= NF; i++) {
+                  split($i, f, "=")
+                  if (index(f[1], key) != 1) continue
+                  app = substr(f[1], 3)
+                  if ($1 <= left[app] + s * 100) v[app] = f[2]
+                  if ($1 >= left[app] + s * 100) seen[app] = 1
+              } }
+            END { policy = substr(key, 3)
+                  for (a in left) if (index(a, policy) == 1) { if (!(a in seen)) exit; n += v[a] }
+                  printf "%d\n", n / 1024 }' /run/left.txt /run/series.txt
+    }
+    result="RESULT appreclaim"
+    for p in $policies; do
+        cold30=$(at 30 c_$p) hot30=$(at 30 h_$p)
+        first=n/a
+        for sec in $(seq 0 90); do
+            v=$(at "$sec" c_$p)
+            [ -z "$v" ] && break
+            [ "$v" -ge $((8 * COLD_MIB * 8 / 10)) ] && { first=$sec; break; }
+        done
+        refault=$(( ($(majflt $p) - $(eval "echo \$flt_$p")) * 4096 / 1048576 ))
+        eval "cold30_$p=${cold30:-0} hot30_$p=${hot30:-0} refault_$p=$refault first_$p=$first"
+        result="$result cold_reclaimed_mib_$p=${cold30:-n/a} hot_reclaimed_mib_$p=${hot30:-n/a} refault_mib_$p=$refault seconds_to_80pct_cold_$p=$first"
+        line=""
+        for sec in 0 10 20 30 40 50 60 70 80 90; do
+            c=$(at $sec c_$p)
+            [ -z "$c" ] && break
+            line="$line $sec:$c/$(at $sec h_$p)"
+        done
+        report "figure: $p, seconds after each app left: MiB of the cold areas in swap/of the others:$line"
+    done
+    # CPU: damond and the kdamonds of its apps' contexts (the fresh ones,
+    # removed, are not among them).
+    own=$(( $(ticks "$DAMOND_PID") - damond_ticks0 )) kd=0
+    for k in $(seq 0 $(( $(cat $A/kdamonds/nr_kdamonds) - 1 ))); do
+        kp=$(cat $A/kdamonds/$k/pid 2>/dev/null)
+        [ -n "$kp" ] && [ "$kp" != -1 ] && [ -e /proc/$kp/stat ] && kd=$((kd + $(ticks "$kp")))
+    done
+    cpu_s=$(awk -v t="$((own + kd))" 'BEGIN { printf "%.1f", t / 100 }')
+    report "figure: CPU over the $(( ($(now_cs) - damond_cs0) / 100 )) s since damond started: damond $(awk -v t="$own" 'BEGIN { printf "%.1f", t / 100 }') s, the kdamonds of its apps $(awk -v t="$kd" 'BEGIN { printf "%.1f", t / 100 }') s; the readings of the areas came every $(awk 'NR == 1 { a = $1 } { b = $1; n++ } END { printf "%.1f", (n > 1 ? (b - a) / (n - 1) / 100 : 0) }' /run/series.txt) s"
+    report "$result cpu_s_damond=$cpu_s"
+    report "figure: damond's own count of the refaults after the return: $(for i in 1 2 3 4 5 6 7 8; do prop /org/damond1/app/D$i org.damond1.App RefaultBytes; done | awk '{ s += $1 } END { printf "%d MiB", s / 1048576 }')"
+    verdict() { awk "BEGIN { exit !($1) }" && echo MET || echo MISSED; }
+    report "goal: damond reclaims >= 80 % of the cold memory android does (30 s after background): $cold30_damond of $cold30_android MiB $(verdict "$cold30_android > 0 && $cold30_damond >= 0.8 * $cold30_android")"
+    report "goal: damond's refaults <= 20 % of android's: $refault_damond of $refault_android MiB $(verdict "$refault_android > 0 && $refault_damond <= 0.2 * $refault_android")"
+    if [ "$first_damond" != n/a ]; then
+        fresh_s=$([ "$first_fresh" = n/a ] && echo 100 || echo "$first_fresh")
+        report "goal: 80 % of the cold memory >= 5x sooner than relearning: ${first_damond} s against $([ "$first_fresh" = n/a ] && echo "more than 100" || echo "$first_fresh") s $(verdict "$fresh_s >= 5 * $first_damond")"
+    else
+        report "goal: 80 % of the cold memory >= 5x sooner than relearning: damond never reached 80 % MISSED"
+    fi
+    # Faults, not figures: damond paged something out, and of the cold
+    # areas (never of what either phase uses: the foreground's hot ranges
+    # are left out whatever the timing).
+    check "damond's policy paged out cold memory" [ "$cold30_damond" -gt 0 ]
     finish PASS
     ;;
 system-view)
