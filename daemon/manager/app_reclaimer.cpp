@@ -53,6 +53,7 @@ void AppReclaimer::left_foreground(const std::string& app_id, const std::string&
     AppState& app = apps_[app_id];
     const uint64_t generation = ++app.generation;
     app.cgroup = cgroup;
+    app.left_us = parts_.now_us();
     parts_.schedule(parts_.now_us() + config_.after_ms * 1000,
                     [this, app_id, generation, fg, bg] { start(app_id, generation, fg, bg); });
 }
@@ -134,6 +135,7 @@ void AppReclaimer::outcome(const std::string& app_id, const std::string& what_do
 void AppReclaimer::start(const std::string& app_id, uint64_t generation, const std::string& fg, const std::string& bg) {
     auto it = apps_.find(app_id);
     if (it == apps_.end() || it->second.generation != generation || it->second.running) return;
+    it->second.due_us = parts_.now_us();
     const ReclaimSystem::Swap swap = parts_.system->swap();
     if (swap.total_bytes == 0) return outcome(app_id, "nothing paged out: there is no swap");
     if (swap.free_bytes * 100 < swap.total_bytes * uint64_t(config_.min_free_swap_percent))
@@ -156,6 +158,7 @@ void AppReclaimer::plan(const std::string& app_id, uint64_t generation, const st
                         const MonitorSnapshot& fg_snap, const MonitorSnapshot& bg_snap) {
     auto it = apps_.find(app_id);
     if (it == apps_.end() || it->second.generation != generation || it->second.running) return;
+    it->second.read_us = parts_.now_us();
     ReclaimRule rule;
     rule.min_idle_us = config_.min_idle_ms * 1000;
     rule.min_aggregations = config_.min_aggregations;
@@ -268,6 +271,13 @@ void AppReclaimer::finished(const std::string& app_id, uint64_t bytes, uint64_t 
     std::string what = planned ? "paged out " + mib(bytes) + " of " + mib(planned) +
                                      " of anonymous memory idle in both contexts in " + took
                                : "nothing paged out: nothing was idle long enough in both contexts";
+    // When, for whoever wonders why it came later than after_ms: reading
+    // the contexts waits for their kdamonds, and reclaims of several apps
+    // take turns.
+    char when[96];
+    std::snprintf(when, sizeof when, ", %.1f s after it left (its contexts read in %.1f s)",
+                  double(f.last_at_us - app.left_us) / 1e6, double(app.read_us - app.due_us) / 1e6);
+    if (planned) what += when;
     if (stopped) what += ", stopped by its return to the foreground";
     if (!error.empty()) what += " (" + error + ")";
     what += " (" + seen + ")";

@@ -89,6 +89,9 @@ private:
         std::shared_ptr<std::atomic<bool>> running;  // the stop flag of the job under way
         std::vector<std::function<void()>> waiting;  // switches waiting for it to stop
         std::string cgroup;                          // its own, "" for none
+        uint64_t left_us = 0;                        // when it last left the foreground
+        uint64_t due_us = 0;                         // when its reclaim began reading its contexts
+        uint64_t read_us = 0;                        // and when it had read them
         Figures figures;
     };
     void start(const std::string& app_id, uint64_t generation, const std::string& fg, const std::string& bg);
