@@ -54,6 +54,9 @@ void AppReclaimer::left_foreground(const std::string& app_id, const std::string&
     const uint64_t generation = ++app.generation;
     app.cgroup = cgroup;
     app.left_us = parts_.now_us();
+    app.fg = fg;
+    app.bg = bg;
+    app.looked_again = false;
     parts_.schedule(parts_.now_us() + config_.after_ms * 1000,
                     [this, app_id, generation, fg, bg] { start(app_id, generation, fg, bg); });
 }
@@ -132,6 +135,18 @@ void AppReclaimer::outcome(const std::string& app_id, const std::string& what_do
     parts_.changed(app_id);
 }
 
+std::string AppReclaimer::look_again(const std::string& app_id, uint64_t generation) {
+    AppState& app = apps_[app_id];
+    const uint64_t at = app.left_us + (config_.after_ms + config_.min_idle_ms) * 1000;
+    if (app.looked_again || at <= parts_.now_us()) return "";
+    app.looked_again = true;
+    parts_.schedule(at, [this, app_id, generation, fg = app.fg, bg = app.bg] { start(app_id, generation, fg, bg); });
+    char said[64];
+    std::snprintf(said, sizeof said, "; it looks once more %.0f s after it left",
+                  double(config_.after_ms + config_.min_idle_ms) / 1000);
+    return said;
+}
+
 void AppReclaimer::start(const std::string& app_id, uint64_t generation, const std::string& fg, const std::string& bg) {
     auto it = apps_.find(app_id);
     if (it == apps_.end() || it->second.generation != generation || it->second.running) return;
@@ -166,7 +181,8 @@ void AppReclaimer::plan(const std::string& app_id, uint64_t generation, const st
     rule.page_size = parts_.system->page_size();
     // Refused before any work: a context that has not learned enough.
     const ReclaimChoice choice = choose_reclaim_ranges(fg_snap, bg_snap, rule);
-    if (!choice.refused.empty()) return outcome(app_id, "nothing paged out: " + choice.refused);
+    if (!choice.refused.empty())
+        return outcome(app_id, "nothing paged out: " + choice.refused + look_again(app_id, generation));
     if (!parts_.manager->has_context(bg)) return;
     Job job{app_id,
             fg_snap,
@@ -279,6 +295,7 @@ void AppReclaimer::finished(const std::string& app_id, uint64_t bytes, uint64_t 
                   double(f.last_at_us - app.left_us) / 1e6, double(app.read_us - app.due_us) / 1e6);
     if (planned) what += when;
     if (stopped) what += ", stopped by its return to the foreground";
+    if (!planned && !stopped && error.empty()) what += look_again(app_id, app.generation);
     if (!error.empty()) what += " (" + error + ")";
     what += " (" + seen + ")";
     outcome(app_id, what, stopped);

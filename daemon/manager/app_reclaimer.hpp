@@ -92,6 +92,8 @@ private:
         uint64_t left_us = 0;                        // when it last left the foreground
         uint64_t due_us = 0;                         // when its reclaim began reading its contexts
         uint64_t read_us = 0;                        // and when it had read them
+        std::string fg, bg;                          // its contexts, for a second look
+        bool looked_again = false;                   // in this background
         Figures figures;
     };
     void start(const std::string& app_id, uint64_t generation, const std::string& fg, const std::string& bg);
@@ -106,6 +108,11 @@ private:
     // freeze follows unless a return stopped it.
     void outcome(const std::string& app_id, const std::string& what, bool stopped = false);
     void thaw(AppState& app, const std::string& app_id);
+    // Nothing to page out at the first look: a background context that
+    // started over when the app left (6.12's checkpoint pause, a new app)
+    // cannot have seen min_idle_ms yet. Looks once more when it can have,
+    // and says so after `what`.
+    std::string look_again(const std::string& app_id, uint64_t generation);
     void run_jobs();
     uint64_t run(const Job& job, const std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>>& ranges,
                  std::string& error);

@@ -167,6 +167,36 @@ TEST(AppReclaimer, AReturnStopsItAndGoesOnOnlyOnceItStopped) {
     EXPECT_NE(rig.outcome().find("stopped by its return to the foreground"), std::string::npos) << rig.outcome();
 }
 
+// Nothing idle long enough yet (a background context that started over when
+// the app left): one more look once it can have seen min_idle_ms, not more;
+// a return before it drops it.
+TEST(AppReclaimer, NothingIdleYetLooksOnceMore) {
+    AppReclaimConfig config;
+    config.min_idle_ms = 1000000;  // longer than anything the contexts saw
+    Rig rig(config);
+    rig.reclaimer->left_foreground("a", "a@foreground", "a@background");
+    rig.fire_timers();
+    ASSERT_TRUE(rig.loop.until([&] { return rig.outcome().find("nothing paged out") == 0; })) << rig.outcome();
+    EXPECT_NE(rig.outcome().find("it looks once more 1010 s after it left"), std::string::npos) << rig.outcome();
+    ASSERT_EQ(rig.timers.size(), 1u);
+    rig.fire_timers();
+    ASSERT_TRUE(rig.loop.until([&] { return rig.reclaimer->figures("a")->reclaims == 2; }));
+    EXPECT_EQ(rig.outcome().find("looks once more"), std::string::npos) << rig.outcome();
+    EXPECT_TRUE(rig.timers.empty());
+    EXPECT_EQ(rig.system->paged(), 0u);
+    // A new background looks again; a return drops its second look.
+    rig.reclaimer->left_foreground("a", "a@foreground", "a@background");
+    rig.fire_timers();
+    ASSERT_TRUE(rig.loop.until([&] { return rig.reclaimer->figures("a")->reclaims == 3; }));
+    ASSERT_EQ(rig.timers.size(), 1u);
+    bool went = false;
+    rig.reclaimer->before_foreground("a", [&] { went = true; });
+    EXPECT_TRUE(went);
+    rig.fire_timers();
+    for (int i = 0; i < 20; ++i) rig.loop.turn_or_wait();
+    EXPECT_EQ(rig.reclaimer->figures("a")->reclaims, 3u);
+}
+
 // A return before the reclaim's time drops it.
 TEST(AppReclaimer, AReturnBeforeItsTimeDropsIt) {
     Rig rig;
