@@ -1047,13 +1047,11 @@ CONF
     outcome=$(prop /org/damond1/app/D1 org.damond1.App LastReclaimOutcome)
     report "figure: D1's reclaim while there was no swap: $outcome"
     check "no reclaim without swap" [ "$(prop /org/damond1/app/D1 org.damond1.App ReclaimedBytesTotal)" = 0 ]
-    # What the training left: the ages over D1's cold area in each of its
-    # contexts (read here: a read takes seconds under emulation, and the
-    # measured background reads the areas twice a second).
+    # What the training left: the ages over D1's cold area in its running
+    # foreground context (read here: a read takes seconds under emulation,
+    # and the measured background reads the areas twice a second).
     d1_cold=$(echo "$labels" | tr ' ' '\n' | sed -n 's/^c_damond1=[0-9]*:\([0-9]*\):\([0-9]*\)$/\1 \2/p')
-    for c in foreground background; do
-        report "figure: D1@$c over its cold area after the training: $(snapshot D1@$c | rk-probe ages $d1_cold), $(snapshot D1@$c | rk-probe tuning | cut -d' ' -f2)"
-    done
+    report "figure: D1@foreground over its cold area after the training: $(snapshot D1@foreground | rk-probe ages $d1_cold), $(snapshot D1@foreground | rk-probe tuning | cut -d' ' -f2)"
     swapon $dev || fail "swapon $dev"
     report "figure: swap $(awk '/SwapTotal/ { print $2 }' /proc/meminfo) kB on, measured background 100 s"
     : > /run/left.txt
