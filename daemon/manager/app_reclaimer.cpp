@@ -49,13 +49,14 @@ AppReclaimer::~AppReclaimer() {
 }
 
 void AppReclaimer::left_foreground(const std::string& app_id, const std::string& fg, const std::string& bg,
-                                   const std::string& cgroup) {
+                                   const std::string& cgroup, std::map<uint32_t, uint64_t> start_times) {
     AppState& app = apps_[app_id];
     const uint64_t generation = ++app.generation;
     app.cgroup = cgroup;
     app.left_us = parts_.now_us();
     app.fg = fg;
     app.bg = bg;
+    app.start_times = std::move(start_times);
     app.looked_again = false;
     parts_.schedule(parts_.now_us() + config_.after_ms * 1000,
                     [this, app_id, generation, fg, bg] { start(app_id, generation, fg, bg); });
@@ -188,6 +189,7 @@ void AppReclaimer::plan(const std::string& app_id, uint64_t generation, const st
             fg_snap,
             bg_snap,
             parts_.manager->target_pids(bg),
+            it->second.start_times,
             rule,
             config_.bytes_per_s,
             std::make_shared<std::atomic<bool>>(false)};
@@ -251,11 +253,13 @@ uint64_t AppReclaimer::run(const Job& job, const std::vector<std::pair<uint32_t,
     const auto t0 = std::chrono::steady_clock::now();
     uint64_t done = 0;
     for (const auto& [pid, of_pid] : ranges) {
+        const auto known = job.start_times.find(pid);
+        const uint64_t start_time = known == job.start_times.end() ? 0 : known->second;
         for (const ReclaimRange& r : of_pid) {
             for (uint64_t a = r.start; a < r.end; a += chunk) {
                 if (job.stop->load()) return done;
                 try {
-                    done += parts_.system->page_out(pid, {{a, std::min(r.end, a + chunk), r.idle_us}});
+                    done += parts_.system->page_out(pid, start_time, {{a, std::min(r.end, a + chunk), r.idle_us}});
                 } catch (const std::system_error& e) {
                     error = e.what();  // the process gone, most likely: its other ranges are no use
                     goto next_process;

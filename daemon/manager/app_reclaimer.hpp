@@ -61,8 +61,11 @@ public:
     // The app went to the background: its reclaim is due after `after_ms`.
     // `cgroup`: the app's own cgroup directory, frozen after the reclaim
     // with apps.reclaim.freeze; "" for none (then it is never frozen).
+    // `start_times`: of its processes (pid -> /proc/<pid>/stat field 22), so
+    // that a pid reused by another process meanwhile is never paged out.
     void left_foreground(const std::string& app_id, const std::string& foreground_context,
-                         const std::string& background_context, const std::string& cgroup = "");
+                         const std::string& background_context, const std::string& cgroup = "",
+                         std::map<uint32_t, uint64_t> start_times = {});
     // Before the app's switch to the foreground: a pending reclaim is
     // dropped and one under way stopped; `go` once none of the app's memory
     // can be paged out any more.
@@ -80,6 +83,7 @@ private:
         std::string app_id;
         MonitorSnapshot foreground, background;
         std::vector<uint32_t> pids;
+        std::map<uint32_t, uint64_t> start_times;
         ReclaimRule rule;
         uint64_t bytes_per_s = 0;
         std::shared_ptr<std::atomic<bool>> stop;
@@ -93,6 +97,7 @@ private:
         uint64_t due_us = 0;                         // when its reclaim began reading its contexts
         uint64_t read_us = 0;                        // and when it had read them
         std::string fg, bg;                          // its contexts, for a second look
+        std::map<uint32_t, uint64_t> start_times;    // of its processes
         bool looked_again = false;                   // in this background
         Figures figures;
     };

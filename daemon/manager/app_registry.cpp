@@ -466,7 +466,8 @@ void AppRegistry::resume_for_switch(const std::string& app_id, AppState state, S
             manager_.pause_context_unread(from, paused);
         if (state == AppState::Background) {
             left_foreground(app_id);
-            if (reclaim) reclaimer_->left_foreground(app_id, from, to, own_cgroup(app_id));
+            if (reclaim)
+                reclaimer_->left_foreground(app_id, from, to, own_cgroup(app_id), apps_.at(app_id).start_times);
         } else {
             forget_recent(app_id);
             if (reclaims(app_id)) reclaimer_->returned(app_id, apps_.at(app_id).pids);

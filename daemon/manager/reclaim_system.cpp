@@ -15,11 +15,11 @@ public:
         const SwapSpace s = read_swap_space();
         return {s.total_bytes, s.free_bytes};
     }
-    uint64_t page_out(uint32_t pid, const std::vector<ReclaimRange>& ranges) override {
+    uint64_t page_out(uint32_t pid, uint64_t start_time, const std::vector<ReclaimRange>& ranges) override {
         std::vector<std::pair<uint64_t, uint64_t>> r;
         r.reserve(ranges.size());
         for (const ReclaimRange& range : ranges) r.emplace_back(range.start, range.end);
-        return page_out_process(pid, r);
+        return page_out_process(pid, start_time, r);
     }
     std::optional<uint64_t> major_faults(uint32_t pid) override { return process_major_faults(pid); }
     std::vector<ReclaimRange> anonymous(uint32_t pid) override {

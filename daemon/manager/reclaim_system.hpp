@@ -21,10 +21,11 @@ public:
     };
     virtual ~ReclaimSystem() = default;
     virtual Swap swap() = 0;
-    // Whole pages of process `pid`. Returns the bytes advised; throws
-    // std::system_error when nothing could be (the process gone: ESRCH).
-    // Runs on the reclaim's own thread.
-    virtual uint64_t page_out(uint32_t pid, const std::vector<ReclaimRange>& ranges) = 0;
+    // Whole pages of process `pid`, the one that started at `start_time`
+    // (/proc/<pid>/stat field 22; 0: unknown, not checked). Returns the bytes
+    // advised; throws std::system_error when nothing could be (the process
+    // gone or the pid another's: ESRCH). Runs on the reclaim's own thread.
+    virtual uint64_t page_out(uint32_t pid, uint64_t start_time, const std::vector<ReclaimRange>& ranges) = 0;
     // nullopt when the process is gone.
     virtual std::optional<uint64_t> major_faults(uint32_t pid) = 0;
     // Its anonymous memory, in address order (empty when gone): what a

@@ -1,5 +1,6 @@
 #include "sources/process_pageout.hpp"
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
@@ -11,11 +12,18 @@
 
 namespace damond {
 
-uint64_t page_out_process(uint32_t pid, const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
+uint64_t page_out_process(uint32_t pid, uint64_t start_time, const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
     std::vector<AddrRange> r;
     r.reserve(ranges.size());
     for (const auto& [start, end] : ranges) r.push_back({start, end});
-    return ProcessHandle(static_cast<pid_t>(pid)).madvise(r, Action::Pageout);
+    // The pidfd first: a pid reused after it is open is another process,
+    // which the pidfd does not reach; one reused before shows another start
+    // time.
+    ProcessHandle process(static_cast<pid_t>(pid));
+    if (start_time && process_start_time(pid) != start_time)
+        throw std::system_error(ESRCH, std::generic_category(),
+                                "pid " + std::to_string(pid) + " is no longer the app's process");
+    return process.madvise(r, Action::Pageout);
 }
 
 std::vector<std::pair<uint64_t, uint64_t>> process_anonymous_ranges(uint32_t pid) {

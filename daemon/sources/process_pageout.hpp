@@ -1,7 +1,8 @@
 // What giving back a background app's memory needs from the system: paging
-// out ranges of a process (process_madvise MADV_PAGEOUT through a pidfd,
-// so a reused pid is never touched), its major faults so far, and how much
-// swap there is to page out to.
+// out ranges of a process (process_madvise MADV_PAGEOUT through a pidfd
+// opened before the process's start time is checked, so a reused pid is
+// never touched), its major faults so far, and how much swap there is to
+// page out to.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +13,11 @@
 
 namespace damond {
 
-// [start, end) ranges, whole pages. Returns the bytes advised; throws
-// std::system_error naming the process when nothing could be (ESRCH: gone).
-uint64_t page_out_process(uint32_t pid, const std::vector<std::pair<uint64_t, uint64_t>>& ranges);
+// [start, end) ranges, whole pages, of the process `pid` that started at
+// `start_time` (/proc/<pid>/stat field 22; 0: not checked). Returns the
+// bytes advised; throws std::system_error naming the process when nothing
+// could be (ESRCH: gone, or the pid is another process's now).
+uint64_t page_out_process(uint32_t pid, uint64_t start_time, const std::vector<std::pair<uint64_t, uint64_t>>& ranges);
 
 // The process's anonymous memory (/proc/<pid>/maps: no file behind it, its
 // heap and stacks; not the vdso), adjacent mappings joined; empty when gone.

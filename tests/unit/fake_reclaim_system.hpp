@@ -18,9 +18,10 @@ namespace damond::testing {
 class FakeReclaimSystem : public ReclaimSystem {
 public:
     Swap swap() override { return swap_; }
-    uint64_t page_out(uint32_t pid, const std::vector<ReclaimRange>& ranges) override {
+    uint64_t page_out(uint32_t pid, uint64_t start_time, const std::vector<ReclaimRange>& ranges) override {
         std::unique_lock<std::mutex> lock(mu);
         calls.push_back({pid, ranges});
+        start_times.push_back(start_time);
         ++waiting;
         cv.notify_all();
         cv.wait(lock, [&] { return !hold; });
@@ -48,6 +49,7 @@ public:
     bool hold = false;
     int waiting = 0;
     std::vector<std::pair<uint32_t, std::vector<ReclaimRange>>> calls;
+    std::vector<uint64_t> start_times;  // of each call
     std::vector<std::pair<std::string, bool>> freezes;
     uint64_t paged() {
         std::lock_guard<std::mutex> lock(mu);

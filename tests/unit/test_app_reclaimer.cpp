@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
+#include <system_error>
 
 #include <gtest/gtest.h>
 
@@ -13,6 +16,7 @@
 #include "manager/app_reclaimer.hpp"
 #include "manager_forms.hpp"
 #include "regions_snapshot.hpp"
+#include "sources/proc_fs.hpp"
 
 using namespace damond;
 using namespace damond::testing;
@@ -249,6 +253,45 @@ TEST(AppReclaimer, TheLiveSystemFindsAProcesssAnonymousMemory) {
     EXPECT_TRUE(inside(reinterpret_cast<uint64_t>(block)));
     EXPECT_FALSE(inside(reinterpret_cast<uint64_t>(&live_reclaim_system)));
     ::munmap(block, size);
+}
+
+// A pid is paged out only while it is the process the app registered: by
+// its start time, checked once the pidfd is open.
+TEST(AppReclaimer, TheLiveSystemPagesOutOnlyTheProcessThatStartedThen) {
+    const size_t size = 1 * kMiB;
+    void* block = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(block, MAP_FAILED);
+    std::memset(block, 1, size);
+    const uint32_t pid = static_cast<uint32_t>(::getpid());
+    const std::optional<uint64_t> started = process_start_time(pid);
+    ASSERT_TRUE(started);
+    const uint64_t start = reinterpret_cast<uint64_t>(block);
+    const std::vector<ReclaimRange> range{{start, start + size, 0}};
+    try {
+        live_reclaim_system()->page_out(pid, *started + 1, range);
+        ADD_FAILURE() << "another process's start time was paged out";
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code().value(), ESRCH);
+        EXPECT_NE(std::string(e.what()).find("is no longer the app's process"), std::string::npos) << e.what();
+    }
+    try {
+        EXPECT_EQ(live_reclaim_system()->page_out(pid, *started, range), size);
+    } catch (const std::system_error& e) {
+        // process_madvise needs CAP_SYS_NICE: without it, only the check above.
+        EXPECT_EQ(e.code().value(), EPERM) << e.what();
+    }
+    ::munmap(block, size);
+}
+
+// The reclaim hands each process's start time, as registered, to the system.
+TEST(AppReclaimer, HandsEachProcesssStartTimeToThePageOut) {
+    Rig rig;
+    rig.reclaimer->left_foreground("a", "a@foreground", "a@background", "", {{rig.pid, 4242}});
+    rig.fire_timers();
+    ASSERT_TRUE(rig.loop.until([&] { return rig.outcome().find("paged out") == 0; })) << rig.outcome();
+    std::lock_guard<std::mutex> lock(rig.system->mu);
+    ASSERT_FALSE(rig.system->start_times.empty());
+    for (uint64_t t : rig.system->start_times) EXPECT_EQ(t, 4242u);
 }
 
 // With apps.reclaim.freeze: the app's own cgroup is frozen once its reclaim
