@@ -23,6 +23,7 @@ int cmd_import_damo(Args& a);
 int cmd_export_damo(Args& a);
 int cmd_metrics(Args& a);
 int cmd_history(Args& a);
+int cmd_report(Args& a);
 // For bash completion: `damonctl complete contexts|apps`.
 int cmd_complete(Args& a);
 

@@ -12,24 +12,29 @@ _damonctl() {
             *) cmd=${COMP_WORDS[i]}; break ;;
         esac
     done
-    local commands="status show pause resume remove create commit reload snapshot heatmap watch app hold import-damo export-damo metrics history"
+    local commands="status show pause resume remove create commit reload snapshot heatmap watch app hold import-damo export-damo metrics history report"
     if [[ -z $cmd ]]; then
         COMPREPLY=($(compgen -W "$commands --json --help --version" -- "$cur"))
         return
     fi
     case $prev in
         --format) COMPREPLY=($(compgen -W "openmetrics prometheus" -- "$cur")); return ;;
-        --svg|--spec) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --svg|--spec|--html) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --mode) COMPREPLY=($(compgen -W "access age" -- "$cur")); return ;;
         --context) COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null)" -- "$cur")); return ;;
-        --for|--every|--rows|--columns|--name|--why|--pid|--count|--foreground-profile|--background-profile) return ;;
+        --for|--every|--rows|--columns|--range|--target|--name|--why|--pid|--count|--foreground-profile|--background-profile) return ;;
     esac
     case $cmd in
         status)
             COMPREPLY=($(compgen -W "--cgroups --json" -- "$cur")) ;;
-        show|pause|resume|remove|snapshot|history)
+        show|pause|resume|remove|snapshot)
             COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null) --json" -- "$cur")) ;;
+        history)
+            COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null) --columns --svg --json" -- "$cur")) ;;
+        report)
+            COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null) --html --for --json" -- "$cur")) ;;
         heatmap)
-            COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null) --for --every --rows --columns --svg --no-color --json" -- "$cur")) ;;
+            COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null) --for --every --rows --columns --mode --range --target --svg --no-color --json" -- "$cur")) ;;
         commit)
             if [[ $((COMP_CWORD - i)) -eq 1 ]]; then
                 COMPREPLY=($(compgen -W "$(damonctl complete contexts 2>/dev/null)" -- "$cur"))

@@ -46,24 +46,45 @@ std::string human_duration_us(uint64_t us) {
     return buf;
 }
 
+namespace {
+
+// Characters, not bytes: a UTF-8 continuation byte takes no column.
+size_t display_width(const std::string& s) {
+    size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xc0) != 0x80;
+    return n;
+}
+
+}  // namespace
+
 void Table::print(std::ostream& out, const std::string& indent) const {
     std::vector<size_t> width;
     for (const auto& row : rows_)
         for (size_t i = 0; i < row.size(); ++i) {
             if (width.size() <= i) width.push_back(0);
-            width[i] = std::max(width[i], row[i].size());
+            width[i] = std::max(width[i], display_width(row[i]));
         }
     for (size_t r = 0; r < rows_.size(); ++r) {
         const auto& row = rows_[r];
         std::string line = indent;
         for (size_t i = 0; i < row.size(); ++i) {
             const bool number = r > 0 && !row[i].empty() && std::isdigit(static_cast<unsigned char>(row[i][0]));
-            const std::string pad(width[i] - row[i].size(), ' ');
+            const std::string pad(width[i] - display_width(row[i]), ' ');
             line += number ? pad + row[i] : row[i] + (i + 1 < row.size() ? pad : "");
             if (i + 1 < row.size()) line += "  ";
         }
         out << line << '\n';
     }
+}
+
+std::string round_duration_us(uint64_t us) {
+    if (us == 0) return "0 s";
+    static const std::pair<uint64_t, const char*> units[] = {{86400000000, "d"}, {3600000000, "h"}, {60000000, "min"},
+                                                             {1000000, "s"},     {1000, "ms"},      {1, "us"}};
+    // The largest unit not above it, when it divides it.
+    for (const auto& [size, name] : units)
+        if (size <= us) return us % size == 0 ? std::to_string(us / size) + " " + name : human_duration_us(us);
+    return human_duration_us(us);
 }
 
 }  // namespace damonctl

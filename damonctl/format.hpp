@@ -13,6 +13,9 @@ namespace damonctl {
 std::string human_size(uint64_t bytes);
 // "850 us", "12.5 ms", "3.2 s", "4 min 10 s", "2 h 5 min", "3 d 4 h".
 std::string human_duration_us(uint64_t us);
+// A round duration in its own unit, for axis ticks and scales: "0 s",
+// "500 ms", "2 s", "10 min", "1 h"; human_duration_us otherwise.
+std::string round_duration_us(uint64_t us);
 
 // Columns padded to their widest cell; numbers (cells starting with a
 // digit) right-aligned.

@@ -5,12 +5,14 @@
 #include <time.h>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "bus.hpp"
 #include "commands.hpp"
 #include "format.hpp"
+#include "history_plot.hpp"
 
 namespace damonctl {
 
@@ -18,10 +20,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Point {
-    uint64_t unix_us, working_set, idle_p90;
-    bool paused;
-};
+using Point = HistoryPoint;
 
 // Local time, to the second when points are less than a minute apart.
 std::string clock_time(uint64_t unix_us, uint64_t step_us) {
@@ -58,7 +57,8 @@ std::string sparkline(const std::vector<std::vector<const Point*>>& columns, uin
 
 int cmd_history(Args& a) {
     const std::string width_text = a.option("columns", "60");
-    a.expect(1, "damonctl history CONTEXT [--columns N] [--json]");
+    const std::string svg_file = a.option("svg");
+    a.expect(1, "damonctl history CONTEXT [--columns N] [--svg FILE] [--json]");
     size_t columns = 0;
     try {
         columns = std::stoul(width_text);
@@ -71,6 +71,11 @@ int cmd_history(Args& a) {
     const uint64_t step_us = std::get<0>(reply);
     std::vector<Point> points;
     for (const auto& p : std::get<1>(reply)) points.push_back({p.get<0>(), p.get<1>(), p.get<2>(), p.get<3>()});
+    if (!svg_file.empty()) {
+        std::ofstream out(svg_file);
+        out << history_svg("damond context " + a.words[0] + ": the last day", step_us, points);
+        if (!out) throw Failure(kFailed, svg_file + ": cannot write it");
+    }
     if (a.json) {
         json out = {{"context", a.words[0]}, {"step_us", step_us}, {"points", json::array()}};
         for (const Point& p : points)

@@ -31,11 +31,18 @@ const char* kHelp = R"(usage: damonctl [--json] COMMAND [ARGS]
                                   pause while COMMAND runs, resume when it ends
   import-damo FILE|- [--name PREFIX] [--dry-run] [--raw|--human]
   export-damo [CONTEXT...] [--raw] [--spec FILE|-]
-  history CONTEXT [--columns N]   working set and idle p90 over the last day, pauses marked
+  heatmap ... [--mode access|age] [--range START-END|all] [--target N]
+                                  rows fold unmapped holes and zoom to the accesses
+  report CONTEXT                  working set, idle time by size, memory by idle time,
+                                  hottest and coldest regions, DAMOS applied
+  report --html FILE [CONTEXT...] [--for 10s]
+                                  one self-contained page: status, heatmaps, reports, history
+  history CONTEXT [--columns N] [--svg FILE]
+                                  working set and idle p90 over the last day, pauses marked
   metrics [--format openmetrics|prometheus]
                                   everything damond counts, for Prometheus
 
---json prints what status, show, snapshot, history, app list, watch and import print as
+--json prints what status, show, snapshot, heatmap, report, history, app list, watch and import print as
 JSON. Exit status: 0 done, 1 failed, 2 usage, 3 no such context/app/hold,
 4 invalid spec/argument, 5 busy, 6 not supported, 7 limit, 8 denied,
 9 damond not reachable; hold exits with COMMAND's status. See damonctl(1).
@@ -126,6 +133,7 @@ int main(int argc, char** argv) {
         {"export-damo", cmd_export_damo},
         {"metrics", cmd_metrics},
         {"history", cmd_history},
+        {"report", cmd_report},
         {"complete", cmd_complete},
     };
     Args args;

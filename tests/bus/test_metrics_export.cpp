@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "history_plot.hpp"
 #include "private_bus.hpp"
 
 using namespace damond::testing;
@@ -358,4 +359,39 @@ TEST_F(MetricsExport, HistoryShowsTheFiguresBeforeThePause) {
     EXPECT_NE(text.out.find("‖"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("paused since about"), std::string::npos) << text.out;
     EXPECT_EQ(damonctl({"history", "nosuch"}).exit_code, 3);
+
+    // The plot, drawn by a real renderer: grey where it was paused (after
+    // the last point that was not), white before the pause.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const json p = history()["points"];
+            return p.size() >= 2 && p[p.size() - 2]["paused"] == true;
+        },
+        5000));
+    const std::string svg = dir_.path() + "/history.svg", png = dir_.path() + "/history.png";
+    ASSERT_EQ(damonctl({"history", "demo", "--svg", svg}).exit_code, 0);
+    ASSERT_EQ(run_command({"rsvg-convert", "-f", "png", "-o", png, svg}).exit_code, 0);
+    const json plotted = history();
+    const json& pts = plotted["points"];
+    size_t first_paused = pts.size();
+    while (first_paused > 0 && pts[first_paused - 1]["paused"] == true) --first_paused;
+    ASSERT_GT(first_paused, 0u);
+    ASSERT_LT(first_paused, pts.size());
+    const damonctl::HistoryLayout l;
+    const uint64_t t0 = pts.front()["unix_us"], t1 = pts.back()["unix_us"];
+    auto x_at = [&](size_t i) { return damonctl::history_x(l, pts[i]["unix_us"].get<uint64_t>(), t0, t1); };
+    // Two heights in the working set's plot: the line may cross one.
+    const int ya = l.top + 5, yb = l.top + l.plot_height - 3;
+    const double paused_x = (x_at(first_paused) + x_at(pts.size() - 1)) / 2;
+    const double running_x = (x_at(0) + x_at(first_paused - 1)) / 2;
+    auto at = [](double x, int y) { return std::to_string(int(x)) + "," + std::to_string(y); };
+    const auto px = run_command({env_or("PNG_PIXELS", "tests/support/png_pixels.py"), png, at(paused_x, ya),
+                                 at(paused_x, yb), at(running_x, ya), at(running_x, yb)});
+    ASSERT_EQ(px.exit_code, 0) << px.out;
+    std::istringstream seen(px.out);
+    std::string pa, pb, ra, rb;
+    seen >> pa >> pb >> ra >> rb;
+    EXPECT_TRUE(pa == "dcdcdc" || pb == "dcdcdc") << pa << " " << pb << " at x " << paused_x;
+    EXPECT_TRUE(ra != "dcdcdc" && rb != "dcdcdc") << ra << " " << rb << " at x " << running_x;
+    EXPECT_TRUE(ra == "ffffff" || rb == "ffffff") << ra << " " << rb << " at x " << running_x;
 }

@@ -3,6 +3,8 @@
 real renderer drew. Reads 8-bit RGB/RGBA, non-interlaced PNGs (what
 rsvg-convert writes), with the standard library only.
     png_pixels.py FILE X,Y [X,Y ...]     one rrggbb per point, in order
+    png_pixels.py FILE --find RRGGBB,... the first pixel (top row first, then
+                                         leftmost) of one of those colours, as X,Y
 """
 import struct
 import sys
@@ -51,6 +53,15 @@ def decode(path):
 
 def main():
     width, height, bpp, rows = decode(sys.argv[1])
+    if len(sys.argv) == 4 and sys.argv[2] == "--find":
+        wanted = {bytes.fromhex(c) for c in sys.argv[3].split(",")}
+        for y in range(height):
+            for x in range(width):
+                if bytes(rows[y][x * bpp:x * bpp + 3]) in wanted:
+                    print("%d,%d" % (x, y))
+                    return
+        print("none")
+        return
     for point in sys.argv[2:]:
         x, y = (int(v) for v in point.split(","))
         if not (0 <= x < width and 0 <= y < height):

@@ -80,20 +80,3 @@ TEST(SpecPatch, AssignmentsBecomeTheSmallestMergePatch) {
     EXPECT_TRUE(is_assignment("intervals.aggr_us=5"));
     EXPECT_FALSE(is_assignment("./x=y.json"));
 }
-
-TEST(Heatmap, FoldsHolesAndWeighsRowsBySize) {
-    // Two ranges with a 1 GiB hole between: four rows cover them folded.
-    const std::vector<std::vector<std::vector<HeatRegion>>> snaps = {
-        {{{0, 1024, 1.0}, {1024, 2048, 0.0}, {1 << 30, (1 << 30) + 2048, 0.5}}},
-        {{{0, 2048, 0.25}, {1 << 30, (1 << 30) + 2048, 0.0}}}};
-    const Heatmap map = build_heatmap(snaps, {0, 100}, 4);
-    ASSERT_EQ(map.targets.size(), 1u);
-    const auto& t = map.targets[0];
-    ASSERT_EQ(t.ranges.size(), 2u);
-    ASSERT_EQ(t.rows.size(), 4u);
-    EXPECT_EQ(t.rows[2].first, uint64_t(1) << 30);  // the hole is not a row
-    EXPECT_EQ(t.levels[0], (std::vector<int>{9, 2}));
-    EXPECT_EQ(t.levels[1], (std::vector<int>{0, 2}));
-    EXPECT_EQ(t.levels[2], (std::vector<int>{5, 0}));
-    EXPECT_EQ(t.levels[3], (std::vector<int>{5, 0}));
-}
