@@ -2,13 +2,15 @@
 // otherwise: `damonctl status` (two calls, every context's properties,
 // formatted) over `busctl call ... ListContexts` (one call), each a process
 // of its own, interleaved, with 100 contexts in damond. Prints RESULT and
-// GOAL lines; exits 1 if a goal is missed.
+// GOAL lines; exits 1 if a goal is missed. Then `damonctl report` (a
+// snapshot and the spec, summarised) over `busctl call ... Snapshot`.
 //   damond-bench-damonctl PATH-TO-DAMOND PATH-TO-DAMONCTL
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -106,6 +108,39 @@ int main(int argc, char** argv) {
     std::printf("RESULT damonctl status_over_busctl=%.2f\n", s50 / b50);
     damond::bench::goal("status_over_busctl", s50 / b50, "<=", 1.5);
     damond::bench::goal("status_100_contexts_ms", s50, "<=", 20);
+
+    // `report` of a context like the demo's (a stat scheme, up to 1000
+    // regions) over busctl's Snapshot call: the one call that reads the
+    // same regions, its JSON printed.
+    const std::string demo = dir.write("demo.json", R"({"ops": "synthetic", "seed": 1,
+        "intervals": {"sample_us": 1000, "aggr_us": 20000}, "nr_regions": {"min": 100, "max": 1000},
+        "targets": [{"regions": [{"start": 0, "end": 1073741824}],
+                     "workload": {"seed": 3, "sets": [{"start": 0, "end": 67108864, "access_bp": 9000}]}}],
+        "schemes": [{"action": "stat", "access_pattern": {"age": {"min": 2, "max": 1000}}}]})");
+    if (time_ms({damonctl, "create", "demo", demo}) < 0) {
+        std::fprintf(stderr, "damonctl create demo failed\n");
+        return 1;
+    }
+    usleep(2000000);  // a hundred aggregations: the regions have split
+    std::vector<double> report, snapshot;
+    for (int round = 0; round < 60; ++round) {
+        const double r = time_ms({damonctl, "report", "demo"});
+        const double b = time_ms({busctl, "--address=" + bus.address(), "call", "org.damond1",
+                                  "/org/damond1/context/demo", "org.damond1.Context", "Snapshot"});
+        if (r < 0 || b < 0) {
+            std::fprintf(stderr, "a run failed (damonctl report %.1f, busctl %.1f)\n", r, b);
+            return 1;
+        }
+        if (round >= 5) {
+            report.push_back(r);
+            snapshot.push_back(b);
+        }
+    }
+    const double r50 = median(report), n50 = median(snapshot);
+    std::printf("RESULT damonctl report_ms=%.2f\n", r50);
+    std::printf("RESULT damonctl busctl_snapshot_ms=%.2f\n", n50);
+    std::printf("RESULT damonctl report_over_busctl=%.2f\n", r50 / n50);
+    damond::bench::goal("report_over_busctl", r50 / n50, "<=", 1.5);
     damond->signal(SIGTERM);
     damond->wait_exit(10000);
     return damond::bench::goals_missed() ? 1 : 0;

@@ -3,8 +3,8 @@
 real renderer drew. Reads 8-bit RGB/RGBA, non-interlaced PNGs (what
 rsvg-convert writes), with the standard library only.
     png_pixels.py FILE X,Y [X,Y ...]     one rrggbb per point, in order
-    png_pixels.py FILE --find RRGGBB,... the first pixel (top row first, then
-                                         leftmost) of one of those colours, as X,Y
+    png_pixels.py FILE --find RRGGBB,... the leftmost pixel (the topmost of
+                                         them) of one of those colours, as X,Y
 """
 import struct
 import sys
@@ -55,8 +55,8 @@ def main():
     width, height, bpp, rows = decode(sys.argv[1])
     if len(sys.argv) == 4 and sys.argv[2] == "--find":
         wanted = {bytes.fromhex(c) for c in sys.argv[3].split(",")}
-        for y in range(height):
-            for x in range(width):
+        for x in range(width):
+            for y in range(height):
                 if bytes(rows[y][x * bpp:x * bpp + 3]) in wanted:
                     print("%d,%d" % (x, y))
                     return
