@@ -73,7 +73,7 @@ int cmd_history(Args& a) {
     for (const auto& p : std::get<1>(reply)) points.push_back({p.get<0>(), p.get<1>(), p.get<2>(), p.get<3>()});
     if (!svg_file.empty()) {
         std::ofstream out(svg_file);
-        out << history_svg("damond context " + a.words[0] + ": the last day", step_us, points);
+        out << history_svg("damond context " + a.words[0] + ": working set and idle p90", step_us, points);
         if (!out) throw Failure(kFailed, svg_file + ": cannot write it");
     }
     if (a.json) {

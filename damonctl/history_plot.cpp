@@ -67,13 +67,19 @@ std::string history_svg(const std::string& title, uint64_t step_us, const std::v
         const int y0 = l.top + p * (l.plot_height + l.gap);
         const int y1 = y0 + l.plot_height;
         out += svg::text(l.left, y0 - 6, plots[p].name, "font-weight=\"bold\"");
-        // Paused stretches: from a paused point to the next point.
-        for (size_t i = 0; i < points.size(); ++i) {
-            if (!points[i].paused) continue;
-            const uint64_t end = i + 1 < points.size() ? points[i + 1].unix_us : points[i].unix_us + step_us;
-            const double xa = x_of(points[i].unix_us),
-                         xb = std::min(x_of(std::min(end, last)), double(l.left + l.width));
+        // Paused stretches, one rectangle each: from the first paused point
+        // of a run to the point after its last.
+        for (size_t i = 0; i < points.size();) {
+            if (!points[i].paused) {
+                ++i;
+                continue;
+            }
+            size_t j = i;
+            while (j < points.size() && points[j].paused) ++j;
+            const double xa = x_of(points[i].unix_us);
+            const double xb = j < points.size() ? x_of(points[j].unix_us) : double(l.left + l.width);
             out += svg::rect(xa, y0, std::max(1.0, xb - xa), l.plot_height, svg::colour(kPausedShade));
+            i = j;
         }
         out += svg::rect(l.left, y0, l.width, l.plot_height, "none", "stroke=\"#888888\"");
         uint64_t top = 1;
@@ -82,7 +88,7 @@ std::string history_svg(const std::string& title, uint64_t step_us, const std::v
         for (int k = 0; k <= 2; ++k) {
             const double y = y1 - double(l.plot_height) * k / 2;
             out += svg::line(l.left - 4, y, l.left, y, "#333333");
-            out += svg::text(4, y + 4, plots[p].label(top * uint64_t(k) / 2), "font-size=\"10\"");
+            out += svg::text(4, y + 4, k == 0 ? "0" : plots[p].label(top * uint64_t(k) / 2), "font-size=\"10\"");
         }
         // The line, broken where points are missing (damond was not running).
         std::string path;

@@ -15,7 +15,7 @@ struct HistoryPoint {
 };
 
 struct HistoryLayout {
-    int left = 90, top = 40, width = 720, plot_height = 150, gap = 50;
+    int left = 90, top = 64, width = 720, plot_height = 150, gap = 50;
 };
 
 // x of a time in the plot; `first`/`last` the points' span.
