@@ -22,11 +22,11 @@ struct HeatmapRequest {
 
 // Takes --for, --every, --rows, --columns, --mode, --range and --target out of `a`.
 HeatmapRequest heatmap_request(Args& a);
-// Snapshots of every context at once for req.for_us, then each one's map;
-// nullopt for a context whose regions the caller may not read (with more
-// than one context; one context's refusal fails). `last` gets each
-// context's last snapshot.
+// Snapshots of every context at once for req.for_us, then each one's map.
+// A context whose regions the caller may not read fails it, or with
+// `skip_denied` gets nullopt. `last` gets each context's last snapshot.
 std::vector<std::optional<Heatmap>> take_heatmaps(const std::vector<ContextProxy*>& contexts, const HeatmapRequest& req,
-                                                  bool progress, std::vector<nlohmann::json>* last = nullptr);
+                                                  bool progress, std::vector<nlohmann::json>* last = nullptr,
+                                                  bool skip_denied = false);
 
 }  // namespace damonctl

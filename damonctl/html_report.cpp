@@ -72,7 +72,7 @@ int cmd_html_report(Args& a, const std::string& file) {
     if (progress)
         std::cerr << "damonctl: " << contexts.size() << " context(s) for " << human_duration_us(req.for_us) << '\n';
     std::vector<json> last;
-    const auto maps = take_heatmaps(contexts, req, progress, &last);
+    const auto maps = take_heatmaps(contexts, req, progress, &last, true);
     std::ostringstream page;
     page << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>damond report</title>\n"
          << "<style>\n"

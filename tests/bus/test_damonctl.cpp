@@ -195,20 +195,27 @@ TEST_F(Damonctl, HeatmapInARealTerminalShowsWhatTheSnapshotsHeld) {
     const json snap = paused_demo_snapshot();
     const std::vector<int> expected = expected_levels(snap, 12);
     ASSERT_NE(*std::max_element(expected.begin(), expected.end()), 0) << "the workload's hot set must show";
-    const std::string sock = "damonctl-test-" + std::to_string(getpid());
-    const std::string cmd = "env DBUS_SYSTEM_BUS_ADDRESS=" + bus_->address() + " " + damonctl_path() +
-                            " heatmap demo --for 600ms --every 100ms --rows 12; sleep 60";
-    ASSERT_EQ(run_command({"tmux", "-L", sock, "new-session", "-d", "-x", "160", "-y", "40", cmd}).exit_code, 0);
-    std::string screen;
-    const bool drawn = wait_until(
-        [&] {
-            screen = run_command({"tmux", "-L", sock, "capture-pane", "-p"}).out;
-            return screen.find("time →") != std::string::npos;
-        },
-        15000);
-    const std::string coloured = run_command({"tmux", "-L", sock, "capture-pane", "-p", "-e"}).out;
-    run_command({"tmux", "-L", sock, "kill-server"});
-    ASSERT_TRUE(drawn) << screen;
+    // The map in a 160-column tmux: its text, and its colour escapes as
+    // tmux keeps them.
+    auto draw = [&](const std::string& colorterm, std::string& screen, std::string& coloured) {
+        const std::string sock = "damonctl-test-" + std::to_string(getpid());
+        const std::string cmd = "env -u COLORTERM " + colorterm + " DBUS_SYSTEM_BUS_ADDRESS=" + bus_->address() + " " +
+                                damonctl_path() + " heatmap demo --for 600ms --every 100ms --rows 12; sleep 60";
+        if (run_command({"tmux", "-L", sock, "new-session", "-d", "-x", "160", "-y", "40", cmd}).exit_code != 0)
+            return false;
+        const bool drawn = wait_until(
+            [&] {
+                screen = run_command({"tmux", "-L", sock, "capture-pane", "-p"}).out;
+                return screen.find("time →") != std::string::npos;
+            },
+            15000);
+        coloured = run_command({"tmux", "-L", sock, "capture-pane", "-p", "-e"}).out;
+        run_command({"tmux", "-L", sock, "kill-server"});
+        return drawn;
+    };
+    std::string screen, coloured, screen_rgb, coloured_rgb;
+    ASSERT_TRUE(draw("", screen, coloured)) << screen;
+    ASSERT_TRUE(draw("COLORTERM=truecolor", screen_rgb, coloured_rgb)) << screen_rgb;
     // Each row: its address (14 characters), a space (or ┤ where a range
     // starts), then one cell per snapshot, as wide as the terminal allows:
     // (160 - 16) / 7 characters.
@@ -222,7 +229,9 @@ TEST_F(Damonctl, HeatmapInARealTerminalShowsWhatTheSnapshotsHeld) {
         EXPECT_EQ(rows[i], std::string(rows[i].size(), char('0' + expected[i]))) << "row " << i << "\n" << screen;
     }
     EXPECT_NE(screen.find("(holes folded)"), std::string::npos) << screen;
-    EXPECT_NE(coloured.find("\x1b["), std::string::npos) << "a terminal gets colour";
+    EXPECT_NE(coloured.find("\x1b[48;5;"), std::string::npos) << "a terminal gets the 256-colour palette";
+    EXPECT_EQ(coloured.find("\x1b[48;2;"), std::string::npos);
+    EXPECT_NE(coloured_rgb.find("\x1b[48;2;"), std::string::npos) << "true colour when COLORTERM says so";
     EXPECT_NE(screen.find("|0 s"), std::string::npos) << "time ticks under the columns\n" << screen;
 }
 

@@ -291,6 +291,29 @@ TEST_P(Privacy, RegionsAreForRootTheOwnerAndReadOthers) {
         EXPECT_NE(r.out.find("read-others"), std::string::npos) << r.out;
     }
 
+    // report reads a snapshot: refused alike; the page says so instead of
+    // drawing the regions.
+    if (!damonctl.empty()) {
+        std::vector<std::string> argv = as(kOther);
+        argv.insert(argv.end(), {damonctl, "report", "mine"});
+        const CommandResult r = run_command(argv);
+        EXPECT_EQ(r.exit_code, 8) << r.out;
+        EXPECT_NE(r.out.find("read-others"), std::string::npos) << r.out;
+        char page_dir[] = "/tmp/damond-privacy-XXXXXX";
+        ASSERT_NE(mkdtemp(page_dir), nullptr);
+        chmod(page_dir, 0777);
+        const std::string page = std::string(page_dir) + "/page.html";
+        argv = as(kOther);
+        argv.insert(argv.end(), {damonctl, "report", "--html", page, "mine", "--for", "100ms"});
+        const CommandResult html = run_command(argv);
+        EXPECT_EQ(html.exit_code, 0) << html.out;
+        const std::string text = read_file(page);
+        EXPECT_NE(text.find("not yours to read"), std::string::npos) << text;
+        EXPECT_EQ(text.find("65536"), std::string::npos) << "no region's address";
+        EXPECT_NE(text.find("<h3>history</h3>"), std::string::npos) << "the history is everyone's";
+        std::filesystem::remove_all(page_dir);
+    }
+
     // show prints no region: everyone's, its figures from Stats.
     if (!damonctl.empty()) {
         std::vector<std::string> argv = as(kOther);
