@@ -55,6 +55,26 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
+// Runs `a` and `b` in turn 60 times; the medians of their times after the
+// first five rounds (which warm the page cache), or false if a run failed.
+bool interleaved(const std::vector<std::string>& a, const std::vector<std::string>& b, double& a50, double& b50) {
+    std::vector<double> as, bs;
+    for (int round = 0; round < 60; ++round) {
+        const double ta = time_ms(a), tb = time_ms(b);
+        if (ta < 0 || tb < 0) {
+            std::fprintf(stderr, "a run failed (%s %.1f, %s %.1f)\n", a[1].c_str(), ta, b[0].c_str(), tb);
+            return false;
+        }
+        if (round >= 5) {
+            as.push_back(ta);
+            bs.push_back(tb);
+        }
+    }
+    a50 = median(as);
+    b50 = median(bs);
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,21 +108,12 @@ int main(int argc, char** argv) {
             return 1;
         }
     const std::string busctl = env_or("BUSCTL", "busctl");
-    std::vector<double> status, list;
-    for (int round = 0; round < 60; ++round) {
-        const double s = time_ms({damonctl, "status"});
-        const double b = time_ms({busctl, "--address=" + bus.address(), "call", "org.damond1", "/org/damond1",
-                                  "org.damond1.Manager", "ListContexts"});
-        if (s < 0 || b < 0) {
-            std::fprintf(stderr, "a run failed (damonctl %.1f, busctl %.1f)\n", s, b);
-            return 1;
-        }
-        if (round >= 5) {  // the first runs warm the page cache
-            status.push_back(s);
-            list.push_back(b);
-        }
-    }
-    const double s50 = median(status), b50 = median(list);
+    double s50 = 0, b50 = 0;
+    if (!interleaved({damonctl, "status"},
+                     {busctl, "--address=" + bus.address(), "call", "org.damond1", "/org/damond1",
+                      "org.damond1.Manager", "ListContexts"},
+                     s50, b50))
+        return 1;
     std::printf("RESULT damonctl status_100_contexts_ms=%.2f\n", s50);
     std::printf("RESULT damonctl busctl_list_contexts_ms=%.2f\n", b50);
     std::printf("RESULT damonctl status_over_busctl=%.2f\n", s50 / b50);
@@ -122,21 +133,12 @@ int main(int argc, char** argv) {
         return 1;
     }
     usleep(2000000);  // a hundred aggregations: the regions have split
-    std::vector<double> report, snapshot;
-    for (int round = 0; round < 60; ++round) {
-        const double r = time_ms({damonctl, "report", "demo"});
-        const double b = time_ms({busctl, "--address=" + bus.address(), "call", "org.damond1",
-                                  "/org/damond1/context/demo", "org.damond1.Context", "Snapshot"});
-        if (r < 0 || b < 0) {
-            std::fprintf(stderr, "a run failed (damonctl report %.1f, busctl %.1f)\n", r, b);
-            return 1;
-        }
-        if (round >= 5) {
-            report.push_back(r);
-            snapshot.push_back(b);
-        }
-    }
-    const double r50 = median(report), n50 = median(snapshot);
+    double r50 = 0, n50 = 0;
+    if (!interleaved({damonctl, "report", "demo"},
+                     {busctl, "--address=" + bus.address(), "call", "org.damond1", "/org/damond1/context/demo",
+                      "org.damond1.Context", "Snapshot"},
+                     r50, n50))
+        return 1;
     std::printf("RESULT damonctl report_ms=%.2f\n", r50);
     std::printf("RESULT damonctl busctl_snapshot_ms=%.2f\n", n50);
     std::printf("RESULT damonctl report_over_busctl=%.2f\n", r50 / n50);

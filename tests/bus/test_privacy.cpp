@@ -283,10 +283,14 @@ TEST_P(Privacy, RegionsAreForRootTheOwnerAndReadOthers) {
 
     // damonctl as the other user says why.
     const std::string damonctl = env_or("DAMONCTL", "");
-    if (!damonctl.empty()) {
+    auto damonctl_as_other = [&](const std::vector<std::string>& args) {
         std::vector<std::string> argv = as(kOther);
-        argv.insert(argv.end(), {damonctl, "snapshot", "mine"});
-        const CommandResult r = run_command(argv);
+        argv.push_back(damonctl);
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv);
+    };
+    if (!damonctl.empty()) {
+        const CommandResult r = damonctl_as_other({"snapshot", "mine"});
         EXPECT_NE(r.exit_code, 0);
         EXPECT_NE(r.out.find("read-others"), std::string::npos) << r.out;
     }
@@ -294,18 +298,14 @@ TEST_P(Privacy, RegionsAreForRootTheOwnerAndReadOthers) {
     // report reads a snapshot: refused alike; the page says so instead of
     // drawing the regions.
     if (!damonctl.empty()) {
-        std::vector<std::string> argv = as(kOther);
-        argv.insert(argv.end(), {damonctl, "report", "mine"});
-        const CommandResult r = run_command(argv);
+        const CommandResult r = damonctl_as_other({"report", "mine"});
         EXPECT_EQ(r.exit_code, 8) << r.out;
         EXPECT_NE(r.out.find("read-others"), std::string::npos) << r.out;
         char page_dir[] = "/tmp/damond-privacy-XXXXXX";
         ASSERT_NE(mkdtemp(page_dir), nullptr);
         chmod(page_dir, 0777);
         const std::string page = std::string(page_dir) + "/page.html";
-        argv = as(kOther);
-        argv.insert(argv.end(), {damonctl, "report", "--html", page, "mine", "--for", "100ms"});
-        const CommandResult html = run_command(argv);
+        const CommandResult html = damonctl_as_other({"report", "--html", page, "mine", "--for", "100ms"});
         EXPECT_EQ(html.exit_code, 0) << html.out;
         const std::string text = read_file(page);
         EXPECT_NE(text.find("not yours to read"), std::string::npos) << text;
@@ -316,9 +316,7 @@ TEST_P(Privacy, RegionsAreForRootTheOwnerAndReadOthers) {
 
     // show prints no region: everyone's, its figures from Stats.
     if (!damonctl.empty()) {
-        std::vector<std::string> argv = as(kOther);
-        argv.insert(argv.end(), {damonctl, "show", "mine"});
-        const CommandResult r = run_command(argv);
+        const CommandResult r = damonctl_as_other({"show", "mine"});
         EXPECT_EQ(r.exit_code, 0) << r.out;
         EXPECT_NE(r.out.find("working set:"), std::string::npos) << r.out;
         EXPECT_NE(r.out.find("state: running"), std::string::npos) << r.out;
