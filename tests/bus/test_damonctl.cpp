@@ -198,11 +198,16 @@ TEST_F(Damonctl, HeatmapInARealTerminalShowsWhatTheSnapshotsHeld) {
     // The map in a 160-column tmux: its text, and its colour escapes as
     // tmux keeps them.
     auto draw = [&](const std::string& colorterm, std::string& screen, std::string& coloured) {
-        const std::string sock = "damonctl-test-" + std::to_string(getpid());
+        // A server of its own each time: one just killed may still hold its socket.
+        static int draws = 0;
+        const std::string sock = "damonctl-test-" + std::to_string(getpid()) + "-" + std::to_string(++draws);
         const std::string cmd = "env -u COLORTERM " + colorterm + " DBUS_SYSTEM_BUS_ADDRESS=" + bus_->address() + " " +
                                 damonctl_path() + " heatmap demo --for 600ms --every 100ms --rows 12; sleep 60";
-        if (run_command({"tmux", "-L", sock, "new-session", "-d", "-x", "160", "-y", "40", cmd}).exit_code != 0)
+        const auto started = run_command({"tmux", "-L", sock, "new-session", "-d", "-x", "160", "-y", "40", cmd});
+        if (started.exit_code != 0) {
+            screen = "tmux new-session: " + started.out;
             return false;
+        }
         const bool drawn = wait_until(
             [&] {
                 screen = run_command({"tmux", "-L", sock, "capture-pane", "-p"}).out;
