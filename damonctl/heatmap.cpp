@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include "format.hpp"
@@ -27,17 +26,6 @@ std::vector<std::vector<HeatRegion>> heat_regions(const json& snap) {
         }
         out.push_back(std::move(regions));
     }
-    return out;
-}
-
-AddrRanges read_maps(int pid) {
-    AddrRanges out;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
-    for (std::string line; std::getline(in, line);) {
-        unsigned long long start = 0, end = 0;
-        if (std::sscanf(line.c_str(), "%llx-%llx", &start, &end) == 2 && end > start) out.emplace_back(start, end);
-    }
-    std::sort(out.begin(), out.end());
     return out;
 }
 
@@ -91,27 +79,45 @@ AddrRanges merged(AddrRanges all, bool touching = true) {
     return out;
 }
 
-// The bytes of `space` below `address`: a folded offset.
-uint64_t folded(const AddrRanges& space, uint64_t address) {
-    uint64_t below = 0;
-    for (const auto& r : space) {
-        if (address <= r.first) break;
-        below += std::min(address, r.second) - r.first;
+// A folded address space: offsets count only the bytes of its ranges.
+// Binary searches, as a process's resident memory can be thousands of
+// ranges and every region of every column is placed.
+class Folded {
+public:
+    explicit Folded(const AddrRanges& space) : space_(space) {
+        uint64_t below = 0;
+        for (const auto& r : space_) {
+            below_.push_back(below);
+            below += r.second - r.first;
+        }
+        total_ = below;
     }
-    return below;
-}
+    uint64_t total() const { return total_; }
+    // The bytes of the space below `address`.
+    uint64_t offset(uint64_t address) const {
+        auto it = std::upper_bound(space_.begin(), space_.end(), address,
+                                   [](uint64_t a, const auto& r) { return a < r.first; });
+        if (it == space_.begin()) return 0;
+        const size_t i = size_t(it - space_.begin()) - 1;
+        return below_[i] + std::min(address, space_[i].second) - space_[i].first;
+    }
+    uint64_t address(uint64_t offset) const {
+        if (space_.empty()) return 0;
+        if (offset >= total_) return space_.back().second;
+        const size_t i = size_t(std::upper_bound(below_.begin(), below_.end(), offset) - below_.begin()) - 1;
+        return space_[i].first + (offset - below_[i]);
+    }
 
-uint64_t address_at(const AddrRanges& space, uint64_t offset) {
-    for (const auto& r : space) {
-        if (offset < r.second - r.first) return r.first + offset;
-        offset -= r.second - r.first;
-    }
-    return space.empty() ? 0 : space.back().second;
-}
+private:
+    const AddrRanges& space_;
+    std::vector<uint64_t> below_;
+    uint64_t total_ = 0;
+};
 
 // The part of `space` between folded offsets lo and hi.
 AddrRanges slice(const AddrRanges& space, uint64_t lo, uint64_t hi) {
-    return intersect(space, {{address_at(space, lo), address_at(space, hi - 1) + 1}});
+    const Folded f(space);
+    return intersect(space, {{f.address(lo), f.address(hi - 1) + 1}});
 }
 
 uint64_t span_of(const AddrRanges& space) {
@@ -162,11 +168,12 @@ Heatmap build_heatmap(const std::vector<std::vector<std::vector<HeatRegion>>>& s
             // maps: then every row is memory the process has, and what it
             // leaves alone is half the story.
             uint64_t lo = UINT64_MAX, hi = 0;
+            const Folded whole(space);
             for (const auto& s : snapshots)
                 if (t < s.size())
                     for (const HeatRegion& r : s[t])
                         if (r.rate > 0) {
-                            const uint64_t a = folded(space, r.start), b = folded(space, r.end);
+                            const uint64_t a = whole.offset(r.start), b = whole.offset(r.end);
                             if (b > a) lo = std::min(lo, a), hi = std::max(hi, b);
                         }
             if (hi > lo && (hi - lo) * 2 < target.total_bytes) {
@@ -176,15 +183,16 @@ Heatmap build_heatmap(const std::vector<std::vector<std::vector<HeatRegion>>>& s
             }
         }
         target.ranges = space;
-        const uint64_t span = span_of(space);
+        const Folded f(space);
+        const uint64_t span = f.total();
         const size_t nr_rows = span == 0 ? 0 : std::min<uint64_t>(opt.rows, span);
         std::vector<uint64_t> bounds;  // folded offsets of the rows' edges
         for (size_t i = 0; i <= nr_rows; ++i) bounds.push_back(uint64_t((__uint128_t)span * i / nr_rows));
         for (size_t i = 0; i < nr_rows; ++i)
-            target.rows.emplace_back(address_at(space, bounds[i]), address_at(space, bounds[i + 1] - 1) + 1);
+            target.rows.emplace_back(f.address(bounds[i]), f.address(bounds[i + 1] - 1) + 1);
         // A row holds a range's start when that start's offset is inside it.
         for (size_t k = 1; k < space.size(); ++k) {
-            const uint64_t at = folded(space, space[k].first);
+            const uint64_t at = f.offset(space[k].first);
             const size_t row = size_t(std::upper_bound(bounds.begin(), bounds.end(), at) - bounds.begin()) - 1;
             if (row < nr_rows && (target.edges.empty() || target.edges.back() != row)) target.edges.push_back(row);
         }
@@ -193,7 +201,7 @@ Heatmap build_heatmap(const std::vector<std::vector<std::vector<HeatRegion>>>& s
             if (t >= snapshots[c].size()) continue;
             std::vector<double> weighted(nr_rows, 0.0);
             for (const HeatRegion& r : snapshots[c][t]) {
-                const uint64_t a = folded(space, r.start), b = folded(space, r.end);
+                const uint64_t a = f.offset(r.start), b = f.offset(r.end);
                 if (b <= a) continue;
                 const double value = opt.mode == HeatMode::access ? r.rate : double(idle_level(r.idle_us));
                 size_t i = size_t(std::upper_bound(bounds.begin(), bounds.end(), a) - bounds.begin()) - 1;

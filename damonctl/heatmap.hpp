@@ -16,9 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace damonctl {
+#include "process_memory.hpp"
 
-using AddrRanges = std::vector<std::pair<uint64_t, uint64_t>>;
+namespace damonctl {
 
 struct HeatRegion {
     uint64_t start, end;
@@ -31,8 +31,9 @@ enum class HeatMode { access, idle };
 struct HeatOptions {
     size_t rows = 20;
     HeatMode mode = HeatMode::access;
-    // mapped[t]: target t's mapped address ranges, sorted; absent or empty
-    // when unknown (no pid, or its maps are not the caller's to read).
+    // mapped[t]: the memory target t's process has (process_memory()),
+    // sorted; absent or empty when unknown (no pid, or its maps are not the
+    // caller's to read).
     std::vector<AddrRanges> mapped;
     std::optional<std::pair<uint64_t, uint64_t>> range;  // --range: only these addresses
     bool zoom = true;                                    // off with --range all
@@ -63,8 +64,6 @@ Heatmap build_heatmap(const std::vector<std::vector<std::vector<HeatRegion>>>& s
                       const std::vector<uint64_t>& times_us, const HeatOptions& options);
 // The regions of a Snapshot() JSON, rates from last_nr_accesses.
 std::vector<std::vector<HeatRegion>> heat_regions(const nlohmann::json& snapshot);
-// The address ranges of /proc/PID/maps, or nothing when it cannot be read.
-AddrRanges read_maps(int pid);
 // "START-END" in hex (0x...) or decimal; nullopt for "all".
 std::optional<std::pair<uint64_t, uint64_t>> parse_range(const std::string& text);
 

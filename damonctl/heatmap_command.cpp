@@ -40,8 +40,9 @@ size_t count(const std::string& option, const std::string& text) {
     throw Failure(kUsage, "--" + option + ": '" + text + "' must be a number from 1 to 10000");
 }
 
-// The process's mapped ranges for each pid target, so unmapped holes fold
-// away; a note on stderr when a pid's maps are not the caller's to read.
+// The memory each pid target's process has (process_memory.hpp), so what
+// it has not fold away; a note on stderr when its maps are not the caller's
+// to read.
 std::vector<AddrRanges> mapped_ranges(ContextProxy& ctx) {
     std::vector<AddrRanges> out;
     json spec;
@@ -55,7 +56,7 @@ std::vector<AddrRanges> mapped_ranges(ContextProxy& ctx) {
         AddrRanges maps;
         if (t.contains("pid_target") && t["pid_target"].is_number_integer()) {
             const int pid = t["pid_target"];
-            maps = read_maps(pid);
+            maps = process_memory(pid).ranges;
             if (maps.empty())
                 std::cerr << "damonctl: /proc/" << pid << "/maps cannot be read: unmapped holes are not folded away\n";
         }
