@@ -22,6 +22,9 @@ struct PmScanArg {
         category_anyof_mask, return_mask;
 };
 constexpr unsigned long kPagemapScan = _IOWR('f', 16, PmScanArg);
+// User space is the lower half on every 64-bit architecture; x86-64's
+// [vsyscall] page sits in the upper one.
+constexpr uint64_t kUpperHalf = 1ULL << 63;
 
 // Resident or swapped page ranges within [start, end), gaps under 1 MiB
 // closed (a heatmap row is far larger); false if the kernel would not say.
@@ -75,9 +78,10 @@ ProcessMemory process_memory(int pid) {
     const AddrRanges maps = read_maps(pid);
     if (maps.empty()) return m;
     AddrRanges resident;
-    // [vsyscall] lies outside what the page walk covers; the walk stops
-    // before the top of user space.
-    const uint64_t top = std::min<uint64_t>(maps.back().second, 0x800000000000ULL);
+    // The walk covers user space only (an end past it is EFAULT).
+    uint64_t top = maps.front().first;
+    for (const auto& r : maps)
+        if (r.first < kUpperHalf) top = std::max(top, r.second);
     if (!resident_ranges(pid, maps.front().first, top, resident) || resident.empty()) {
         m.ranges = maps;
         return m;

@@ -1,11 +1,17 @@
 // damonctl's heatmap and access report computed from regions given here:
 // rows are equal shares of the memory that exists (unmapped holes folded),
 // the zoom, mapping edges, and the report's sums.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include "access_report.hpp"
 #include "format.hpp"
 #include "heatmap.hpp"
+#include "process_memory.hpp"
 
 using namespace damonctl;
 
@@ -103,6 +109,29 @@ TEST(Heatmap, SvgHasTicksAScaleAndBoldMappingStarts) {
     EXPECT_EQ(svg.find(">1 s<"), std::string::npos) << "ticks at least 40 px apart: 2 s on 24 px a second";
     EXPECT_NE(svg.find("access rate"), std::string::npos);
     EXPECT_NE(svg.find("font-weight=\"bold\">0x000005000000<"), std::string::npos) << "the second range's start";
+}
+
+// A reservation nothing touched is not memory the process has; what it
+// touched is, cut at its mapping's edges.
+TEST(ProcessMemory, ReservationsAreLeftOutAndTouchedMemoryKept) {
+    const size_t reserved_size = size_t(1) << 30, touched_size = 4 * MiB;
+    void* reserved = mmap(nullptr, reserved_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* touched = mmap(nullptr, touched_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(reserved, MAP_FAILED);
+    ASSERT_NE(touched, MAP_FAILED);
+    std::memset(touched, 1, touched_size);
+    const ProcessMemory m = process_memory(getpid());
+    const uint64_t r = reinterpret_cast<uint64_t>(reserved), t = reinterpret_cast<uint64_t>(touched);
+    bool has_reserved = false, has_touched = false;
+    for (const auto& [start, end] : m.ranges) {
+        has_reserved = has_reserved || (start < r + reserved_size && end > r);
+        has_touched = has_touched || (start <= t && end >= t + touched_size);
+    }
+    munmap(reserved, reserved_size);
+    munmap(touched, touched_size);
+    if (!m.resident) GTEST_SKIP() << "no PAGEMAP_SCAN (Linux before 6.7): the mapped ranges alone";
+    EXPECT_FALSE(has_reserved) << "1 GiB reserved, never touched";
+    EXPECT_TRUE(has_touched);
 }
 
 TEST(Format, RoundDurations) {
