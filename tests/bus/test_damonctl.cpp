@@ -52,6 +52,33 @@ std::vector<int> expected_levels(const json& snap, size_t rows) {
     return levels;
 }
 
+// The same for --mode age: each row the size-weighted mean of its bytes'
+// idle levels (9 accessed in the last aggregation, down to 0 for idle
+// 10 min or more), floored.
+std::vector<int> expected_age_levels(const json& snap, size_t rows) {
+    const uint64_t aggr_us = snap["intervals"]["aggr_us"];
+    std::vector<std::pair<uint64_t, int>> bytes;  // folded: (size, level) in address order
+    for (const json& r : snap["targets"][0]["regions"]) {
+        const uint64_t idle_us = r["last_nr_accesses"].get<uint64_t>() > 0 ? 0 : r["age"].get<uint64_t>() * aggr_us;
+        bytes.emplace_back(r["end"].get<uint64_t>() - r["start"].get<uint64_t>(), damonctl::idle_level(idle_us));
+    }
+    uint64_t span = 0;
+    for (const auto& b : bytes) span += b.first;
+    std::vector<int> levels;
+    for (size_t i = 0; i < rows; ++i) {
+        const uint64_t lo = span * i / rows, hi = span * (i + 1) / rows;
+        double sum = 0;
+        uint64_t at = 0;
+        for (const auto& [size, level] : bytes) {
+            const uint64_t a = std::max(lo, at), b = std::min(hi, at + size);
+            if (b > a) sum += level * double(b - a);
+            at += size;
+        }
+        levels.push_back(std::min(9, int(sum / double(hi - lo) + 1e-9)));
+    }
+    return levels;
+}
+
 }  // namespace
 
 TEST_F(Damonctl, StatusShowsTheDaemonAndEveryContextInTextAndJson) {
@@ -238,6 +265,25 @@ TEST_F(Damonctl, HeatmapInARealTerminalShowsWhatTheSnapshotsHeld) {
     EXPECT_EQ(coloured.find("\x1b[48;2;"), std::string::npos);
     EXPECT_NE(coloured_rgb.find("\x1b[48;2;"), std::string::npos) << "true colour when COLORTERM says so";
     EXPECT_NE(screen.find("|0 s"), std::string::npos) << "time ticks under the columns\n" << screen;
+}
+
+TEST_F(Damonctl, AgeModeColoursEachRowByHowLongItsBytesWereIdle) {
+    // Paused long enough for the untouched regions to pass a few levels'
+    // edges: ages of 20 ms aggregations.
+    EXPECT_TRUE(
+        wait_until([&] { return context_of(status(), "demo")["nr_aggregations"].get<uint64_t>() >= 300; }, 20000));
+    const json snap = paused_demo_snapshot();
+    const std::vector<int> expected = expected_age_levels(snap, 10);
+    ASSERT_NE(*std::min_element(expected.begin(), expected.end()), *std::max_element(expected.begin(), expected.end()))
+        << "idle and accessed rows both";
+    const json map =
+        run_json({"heatmap", "demo", "--mode", "age", "--for", "200ms", "--every", "100ms", "--rows", "10"});
+    EXPECT_EQ(map["mode"], "age");
+    const json& levels = map["targets"][0]["levels"];
+    ASSERT_EQ(levels.size(), expected.size());
+    for (size_t r = 0; r < expected.size(); ++r)
+        for (const json& level : levels[r]) EXPECT_EQ(level.get<int>(), expected[r]) << "row " << r;
+    EXPECT_EQ(run({"heatmap", "demo", "--mode", "colour"}).code, 2);
 }
 
 TEST_F(Damonctl, HeatmapSvgDrawnByARealRendererHasTheSnapshotsColours) {
